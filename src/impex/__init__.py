@@ -1,0 +1,1 @@
+"""impex: import/export jobs with exactly-once resume."""

@@ -1,0 +1,240 @@
+"""Job definitions: what an operator writes in YAML/JSON (or builds in Python).
+
+Plain pydantic models, validated on load; no I/O here (see ``impex.definitions_io`` for files).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_identifier(value: str) -> str:
+    if not IDENTIFIER.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid table or column name "
+            "(letters, digits and _, starting with a letter or _, at most 63 characters)"
+        )
+    return value
+
+
+class ColumnType(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    FLOAT = "float"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+
+
+class Transform(StrEnum):
+    TRIM = "trim"
+    LOWER = "lower"
+    UPPER = "upper"
+    CAPITALIZE = "capitalize"
+
+
+class Operation(StrEnum):
+    INSERT = "insert"
+    UPDATE = "update"
+    UPSERT = "insert_or_update"
+    INSERT_NEW = "insert_only_new"
+    DELETE = "delete"
+
+
+class DoublesPolicy(StrEnum):
+    """Same key twice in the file."""
+
+    LAST_WINS = "last_wins"
+    REJECT = "reject"
+    IGNORE = "ignore"
+
+
+class DuplicatesPolicy(StrEnum):
+    """Key already in the table, for ``insert``."""
+
+    REJECT = "reject"
+    IGNORE = "ignore"
+    UPDATE = "update"
+
+
+class CommitMode(StrEnum):
+    INCREMENTAL = "incremental"
+    ATOMIC = "atomic"
+
+
+class CsvFormat(Model):
+    """Delimited text. ``None`` for delimiter or encoding means: detect it."""
+
+    delimiter: str | None = None
+    quote: str = '"'
+    escape: str | None = None  # None: a quote inside a quoted field is doubled ("")
+    encoding: str | None = None
+    header: bool = True
+    skip_lines: int = Field(0, ge=0)
+    multiline: bool = True  # quoted fields may hold line breaks
+    null_values: tuple[str, ...] = ("",)
+    decimal_separator: str = "."
+    thousands_separator: str | None = None
+    date_format: str = "%Y-%m-%d"
+    timestamp_format: str = "%Y-%m-%d %H:%M:%S"
+    true_values: tuple[str, ...] = ("true", "t", "yes", "y", "1")
+    false_values: tuple[str, ...] = ("false", "f", "no", "n", "0")
+    trim: bool = True
+
+    @field_validator("delimiter", "quote", "escape", "decimal_separator", "thousands_separator")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode("utf-8")) != 1:
+            raise ValueError(f"expected a single ASCII character, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_characters(self) -> CsvFormat:
+        if self.delimiter is not None and self.delimiter == self.quote:
+            raise ValueError("delimiter and quote must differ")
+        if self.thousands_separator is not None and self.thousands_separator == self.decimal_separator:
+            raise ValueError("thousands_separator and decimal_separator must differ")
+        return self
+
+
+class ColumnSpec(Model):
+    """One target column and where its value comes from."""
+
+    name: str
+    source: str | int | None = None  # header name, or 1-based position; default: the column's name
+    constant: Any = None  # a fixed value instead of a source field
+    default: Any = None  # used when the source field is empty/null
+    type: ColumnType = ColumnType.STRING
+    max_length: int | None = Field(None, gt=0)
+    precision: int | None = Field(None, gt=0, le=38)  # decimal
+    scale: int | None = Field(None, ge=0, le=38)
+    required: bool = False
+    transforms: tuple[Transform, ...] = ()
+    remap: dict[str, str] = Field(default_factory=dict)  # source value -> value, after transforms
+
+    _name_ok = field_validator("name")(classmethod(lambda cls, v: check_identifier(v)))
+
+    @field_validator("source")
+    @classmethod
+    def _position_from_one(cls, value: str | int | None) -> str | int | None:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("a source position counts from 1")
+        return value
+
+
+class Target(Model):
+    connection: str = "default"
+    table: str
+    create: bool = True  # create the table from the declared columns when it is missing
+
+    _table_ok = field_validator("table")(classmethod(lambda cls, v: check_identifier(v)))
+
+
+class Reconciliation(Model):
+    keys: tuple[str, ...] = ()
+    operation: Operation = Operation.INSERT
+    doubles: DoublesPolicy = DoublesPolicy.LAST_WINS
+    duplicates: DuplicatesPolicy = DuplicatesPolicy.REJECT
+
+
+class ErrorPolicy(Model):
+    stop_at_first_error: bool = False
+    max_rejects: int | None = Field(None, ge=0)  # stop once rejects exceed this
+    max_reject_percent: float | None = Field(None, ge=0, le=100)
+
+
+class ImportJob(Model):
+    kind: Literal["import"] = "import"
+    name: str = Field(min_length=1, max_length=200)
+    source: str  # path of the data file (.gz and .zip read transparently)
+    format: CsvFormat = CsvFormat()
+    target: Target
+    columns: tuple[ColumnSpec, ...] = ()  # empty: every header column, as strings
+    reconciliation: Reconciliation = Reconciliation()
+    errors: ErrorPolicy = ErrorPolicy()
+    commit: CommitMode = CommitMode.INCREMENTAL
+    chunk_rows: int = Field(100_000, ge=1, le=10_000_000)
+    queue: str = "default"
+
+    @model_validator(mode="after")
+    def _keys_are_columns(self) -> ImportJob:
+        names = [c.name for c in self.columns]
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            raise ValueError(f"columns: {', '.join(doubled)} declared more than once")
+        if self.columns:
+            missing = [k for k in self.reconciliation.keys if k not in names]
+            if missing:
+                raise ValueError(f"reconciliation.keys: {', '.join(missing)} not among the declared columns")
+        needs_keys = self.reconciliation.operation is not Operation.INSERT
+        if needs_keys and not self.reconciliation.keys:
+            op = self.reconciliation.operation.value
+            raise ValueError(f"reconciliation.keys: operation {op} needs at least one key column")
+        return self
+
+
+class TableSource(Model):
+    connection: str = "default"
+    table: str
+    columns: tuple[str, ...] = ()  # empty: all
+    filter: str | None = None  # an SQL boolean expression
+    order_by: tuple[str, ...] = ()
+    limit: int | None = Field(None, ge=0)
+
+    _table_ok = field_validator("table")(classmethod(lambda cls, v: check_identifier(v)))
+
+    @field_validator("columns", "order_by")
+    @classmethod
+    def _names_ok(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_identifier(v) for v in value)
+
+
+class QuerySource(Model):
+    connection: str = "default"
+    query: str  # a read-only SELECT
+
+    @field_validator("query")
+    @classmethod
+    def _select_only(cls, value: str) -> str:
+        head = value.lstrip().split(None, 1)[0].lower() if value.strip() else ""
+        if head not in {"select", "with"}:
+            raise ValueError("a query export must be a read-only SELECT (or WITH … SELECT)")
+        return value
+
+
+class OutputFormat(Model):
+    delimiter: str = ","
+    quote: str = '"'
+    quoting: Literal["minimal", "all", "none"] = "minimal"
+    header: bool = True
+    encoding: str = "utf-8"
+    line_ending: Literal["lf", "crlf"] = "lf"
+    date_format: str = "%Y-%m-%d"
+    timestamp_format: str = "%Y-%m-%d %H:%M:%S"
+    decimal_separator: str = "."
+    null_value: str = ""
+    gzip: bool = False
+
+
+class ExportJob(Model):
+    kind: Literal["export"] = "export"
+    name: str = Field(min_length=1, max_length=200)
+    source: TableSource | QuerySource
+    output: str  # file name template: {job}, {run}, {date}, {time}
+    format: OutputFormat = OutputFormat()
+    chunk_rows: int = Field(100_000, ge=1, le=10_000_000)
+    queue: str = "default"
+
+
+JobDefinition = Annotated[ImportJob | ExportJob, Field(discriminator="kind")]

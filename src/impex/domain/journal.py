@@ -1,0 +1,49 @@
+"""Journal message codes. Each line is stored as (level, code, params) so a UI can translate it;
+``render`` gives the English text."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class Level(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+MESSAGES: dict[str, str] = {
+    "job.created": "Job created by {by}",
+    "job.transition": "{action} by {by}: {source} → {target}",
+    "run.started": "Run {run} started by {by} with options: {options}",
+    "run.resumed": "Run {run} resumed from record {record_no} (line {line_no}) after {reason}",
+    "run.progress": "{read} records read, {rate} records/s, {percent}% of the file, ETA {eta}",
+    "run.summary": (
+        "Summary: read {read}, inserted {inserted}, updated {updated}, unchanged {unchanged}, "
+        "deleted {deleted}, rejected {rejected}, doubles {doubles}, duplicates {duplicates}, "
+        "written {written}, duration {duration}"
+    ),
+    "run.error": "Technical error: {error}",
+    "run.threshold": "Stopped: {rejected} rejects exceed the limit ({limit})",
+    "run.first_error": "Stopped at the first error: record {record_no}, line {line_no}: {message}",
+    "run.atomic_rolled_back": "Atomic mode: nothing was written to {table}",
+    "run.paused": "Paused at record {record_no} (line {line_no})",
+    "run.canceled": "Canceled at record {record_no} (line {line_no})",
+    "run.shutdown": "Stopped by {signal} at record {record_no}; it resumes when impex starts again",
+    "format.detected": "Detected format: delimiter {delimiter!r}, encoding {encoding}, header {header}",
+    "table.created": "Table {table} created with columns {columns}",
+    "export.file": "File written: {path} ({rows} rows, {bytes} bytes)",
+    "worker.takeover": "Taken over by worker {worker} after the previous one stopped",
+}
+
+
+def render(code: str, params: dict[str, Any]) -> str:
+    template = MESSAGES.get(code)
+    if template is None:
+        return f"{code} {params}"
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return f"{template} {params}"
