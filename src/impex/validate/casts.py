@@ -1,0 +1,173 @@
+"""Column-wise expressions: prepare a text field (trim, null markers, transforms, remap) and cast it.
+
+Every cast is non-strict: a value that does not fit becomes null, and the validator tells a failed cast
+from a genuine null by comparing with the prepared text. Nothing here loops over rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import polars as pl
+
+from impex.domain.definitions import ColumnSpec, ColumnType, CsvFormat, Transform
+from impex.validate.plan import PlannedColumn
+
+DEFAULT_TIMESTAMP_FORMAT: str = CsvFormat.model_fields["timestamp_format"].default
+# The default timestamp format also takes ISO 8601: a 'T' between date and time, fractional seconds.
+_ISO_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
+_DECIMAL_SHAPE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
+_INTEGER_SHAPE = r"^[+-]?\d+$"
+
+
+Step = Callable[[pl.Expr], pl.Expr]
+
+
+def prepare_steps(spec: ColumnSpec, fmt: CsvFormat) -> list[Step]:
+    """The steps that make a field's text ready for the cast: trim, null markers, transforms, remap.
+
+    Each step reads the previous step's output. The validator materialises every step as a column,
+    because a step may read its input twice and Polars would otherwise evaluate that input twice.
+    """
+    steps: list[Step] = []
+    if fmt.trim or Transform.TRIM in spec.transforms:
+        steps.append(lambda text: text.str.strip_chars())
+    if fmt.null_values:
+        steps.append(lambda text: _null_markers(text, fmt.null_values))
+    for transform in spec.transforms:
+        if transform is not Transform.TRIM:  # done before the null markers are looked at
+            steps.append(partial(_transform, transform=transform))
+    if spec.remap:
+        steps.append(lambda text: text.replace(spec.remap))
+    return steps
+
+
+def prepare(field: pl.Expr, spec: ColumnSpec, fmt: CsvFormat) -> pl.Expr:
+    """All of :func:`prepare_steps` as one expression: for a few rows, where repeated work is no matter."""
+    for step in prepare_steps(spec, fmt):
+        field = step(field)
+    return field
+
+
+def _null_markers(text: pl.Expr, markers: tuple[str, ...]) -> pl.Expr:
+    if len(markers) == 1:
+        return pl.when(text != markers[0]).then(text)
+    return pl.when(~text.is_in(markers)).then(text)
+
+
+def _transform(text: pl.Expr, transform: Transform) -> pl.Expr:
+    match transform:
+        case Transform.LOWER:
+            return text.str.to_lowercase()
+        case Transform.UPPER:
+            return text.str.to_uppercase()
+        case Transform.CAPITALIZE:
+            return text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1).str.to_lowercase()
+    raise ValueError(f"unknown transform {transform!r}")  # pragma: no cover
+
+
+def number_text(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat) -> pl.Expr | None:
+    """Number text in Polars' notation (thousands removed, '.' as decimal separator).
+
+    ``None`` when the column is no number or the format needs no change. The validator materialises
+    it before :func:`cast`.
+    """
+    if col.type is ColumnType.INTEGER:
+        return _without_thousands(text, fmt) if fmt.thousands_separator is not None else None
+    if col.type in (ColumnType.FLOAT, ColumnType.DECIMAL):
+        if fmt.thousands_separator is None and fmt.decimal_separator == ".":
+            return None
+        return _number_text(text, fmt)
+    return None
+
+
+def cast(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat) -> pl.Expr:
+    """``text`` (after :func:`number_text` for numbers) cast to the column's type; null where it does
+    not fit. String length is checked by the validator."""
+    match col.type:
+        case ColumnType.STRING:
+            return text
+        case ColumnType.INTEGER:
+            return text.cast(pl.Int64, strict=False)
+        case ColumnType.FLOAT:
+            return text.cast(pl.Float64, strict=False)
+        case ColumnType.DECIMAL:
+            return _decimal(text, col.dtype)
+        case ColumnType.BOOLEAN:
+            return _boolean(text, fmt)
+        case ColumnType.DATE:
+            return text.str.strptime(pl.Date, fmt.date_format, strict=False, exact=True, cache=False)
+        case ColumnType.TIMESTAMP:
+            return _timestamp(text, fmt, col.dtype)
+    raise ValueError(f"unknown type {col.type!r}")  # pragma: no cover
+
+
+def _without_thousands(text: pl.Expr, fmt: CsvFormat) -> pl.Expr:
+    if fmt.thousands_separator is None:
+        return text
+    return text.str.replace_all(fmt.thousands_separator, "", literal=True)
+
+
+def _number_text(text: pl.Expr, fmt: CsvFormat) -> pl.Expr:
+    text = _without_thousands(text, fmt)
+    if fmt.decimal_separator == ".":
+        return text
+    # With a decimal comma, a '.' that is not the thousands separator makes the value ambiguous:
+    # turn it into something no cast accepts rather than reading '1.5' as one and a half.
+    return text.str.replace_all(".", "?", literal=True).str.replace(fmt.decimal_separator, ".", literal=True)
+
+
+def _decimal(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    assert isinstance(dtype, pl.Decimal)
+    precision, scale = dtype.precision or 38, dtype.scale
+    # Polars rounds extra fractional digits; we refuse them instead (trailing zeros are harmless).
+    integer_digits = text.str.extract(r"^[+-]?0*(\d*)", 1).str.len_chars()
+    fraction_digits = text.str.extract(r"\.(\d*?)0*$", 1).str.len_chars().fill_null(0)
+    fits = (
+        text.str.contains(_DECIMAL_SHAPE) & (integer_digits <= precision - scale) & (fraction_digits <= scale)
+    )
+    return pl.when(fits).then(text.cast(dtype, strict=False))
+
+
+def _boolean(text: pl.Expr, fmt: CsvFormat) -> pl.Expr:
+    words = {w.lower(): False for w in fmt.false_values} | {w.lower(): True for w in fmt.true_values}
+    return text.str.to_lowercase().replace_strict(words, default=None, return_dtype=pl.Boolean)
+
+
+def _timestamp(text: pl.Expr, fmt: CsvFormat, dtype: pl.DataType) -> pl.Expr:
+    assert isinstance(dtype, pl.Datetime)
+    if fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT:
+        iso = text.str.replace("T", " ", literal=True, n=1)
+        return iso.str.strptime(dtype, _ISO_TIMESTAMP_FORMAT, strict=False, exact=True, cache=False)
+    return text.str.strptime(dtype, fmt.timestamp_format, strict=False, exact=True, cache=False)
+
+
+def type_error_text(col: PlannedColumn, fmt: CsvFormat, text: pl.Expr) -> pl.Expr:
+    """What a value failing the cast is not, e.g. ``is not an integer``, for the reject message."""
+    match col.type:
+        case ColumnType.INTEGER:
+            digits_only = _without_thousands(text, fmt).str.contains(_INTEGER_SHAPE)
+            return (
+                pl.when(digits_only)
+                .then(pl.lit("is out of the 64-bit integer range"))
+                .otherwise(pl.lit("is not an integer"))
+            )
+        case ColumnType.FLOAT:
+            return pl.lit(f"is not a number (decimal separator {fmt.decimal_separator!r})")
+        case ColumnType.DECIMAL:
+            assert isinstance(col.dtype, pl.Decimal)
+            p, s = col.dtype.precision, col.dtype.scale
+            return pl.lit(
+                f"is not a decimal number with at most {p} digits, {s} of them after the "
+                f"decimal separator {fmt.decimal_separator!r}"
+            )
+        case ColumnType.BOOLEAN:
+            true, false = "/".join(fmt.true_values), "/".join(fmt.false_values)
+            return pl.lit(f"is not a boolean (expected {true} or {false})")
+        case ColumnType.DATE:
+            return pl.lit(f"is not a date in format {fmt.date_format}")
+        case ColumnType.TIMESTAMP:
+            iso = " or ISO 8601" if fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT else ""
+            return pl.lit(f"is not a timestamp in format {fmt.timestamp_format}{iso}")
+    return pl.lit("is not valid")  # pragma: no cover

@@ -1,0 +1,217 @@
+"""Validate and cast a chunk of parsed records: typed good rows, and one structured error per bad record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from impex.domain.definitions import ColumnType, CsvFormat
+from impex.domain.rejects import Reason
+from impex.validate.casts import cast, number_text, prepare, prepare_steps, type_error_text
+from impex.validate.plan import Plan, PlanError, PlannedColumn
+
+ERROR_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64(),
+    "column": pl.String(),
+    "reason": pl.String(),
+    "value": pl.String(),
+    "message": pl.String(),
+}
+_SHOWN_CHARACTERS = 40  # a longer value is cut in messages (the reject keeps the raw record anyway)
+_FIRST_BAD = "__first_bad"
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The outcome of :func:`validate` for one frame.
+
+    ``good`` holds the typed target columns (plan order) of the good rows; ``good_rows`` their int64
+    indices into the input frame, in the same order; ``errors`` one row per bad record with columns
+    ``row`` (index into the input), ``column``, ``reason`` (a :class:`Reason` value), ``value`` (the
+    field as read, before trimming) and ``message``, ordered by ``row``.
+    """
+
+    good: pl.DataFrame
+    good_rows: np.ndarray
+    errors: pl.DataFrame
+
+
+def field_name(index: int) -> str:
+    """Name of the input column holding the 0-based field ``index``: ``f1``, ``f2``, …"""
+    return f"f{index + 1}"
+
+
+def validate(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> Validated:
+    """Prepare, check and cast every planned column of ``frame`` (all-text columns ``f1..fN``).
+
+    A record with several bad columns gets one error, for the first bad column in plan order.
+    Raises :class:`PlanError` when a field is missing from ``frame`` or a constant/default does not fit
+    its column: those are definition errors, not data errors.
+    """
+    absent = [field_name(c.field) for c in plan.columns if c.field is not None]
+    absent = [name for name in absent if name not in frame.columns]
+    if absent:
+        raise PlanError(f"the records have no field {', '.join(absent)} (columns: {frame.columns})")
+    checked = _check(frame, plan, fmt)
+    ok = checked.get_column(_FIRST_BAD).is_null()
+    typed = checked.select(pl.col(f"__v{i}").alias(c.name) for i, c in enumerate(plan.columns))
+    if ok.all():
+        return Validated(typed, np.arange(frame.height, dtype=np.int64), _no_errors())
+    good_rows = np.flatnonzero(ok.to_numpy()).astype(np.int64)
+    return Validated(typed.filter(ok), good_rows, _errors(frame, checked, ok, plan, fmt))
+
+
+def _check(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> pl.DataFrame:
+    """Every column's prepared text ``__s{i}`` and typed value ``__v{i}``, and per row the index of
+    its first bad column (null for a good row).
+
+    Expressions are grouped in stages, each stage's output materialised as columns: an expression
+    that reads its input twice would otherwise compute that input twice.
+    """
+    stages: list[list[pl.Expr]] = [[]]  # preparation steps: stage k holds every column's k-th step
+    numbers, values, bad = [], [], []
+    for i, col in enumerate(plan.columns):
+        text, value = pl.col(f"__s{i}"), f"__v{i}"
+        if col.field is None:
+            values.append(pl.lit(_constant(col, fmt), dtype=col.dtype).alias(value))
+            continue
+        steps = prepare_steps(col.spec, fmt) or [lambda field: field]
+        for k, step in enumerate(steps):
+            if k == len(stages):
+                stages.append([])
+            stages[k].append(step(pl.col(field_name(col.field)) if k == 0 else text).alias(f"__s{i}"))
+        number = number_text(text, col, fmt)
+        if number is not None:
+            numbers.append(number.alias(f"__n{i}"))
+        number_ref = pl.col(f"__n{i}") if number is not None else text
+        values.append(_value(text, number_ref, col, fmt).alias(value))
+        bad.append(pl.when(_is_bad(text, pl.col(value), col)).then(pl.lit(i, pl.Int32)))
+
+    # A plan of constants only still needs a frame of the right height to broadcast into.
+    lazy = frame.lazy().select(stages[0] or [pl.repeat(True, frame.height).alias("__rows")])
+    for exprs in [*stages[1:], numbers, values]:
+        if exprs:
+            lazy = lazy.with_columns(exprs)
+    first_bad = pl.coalesce(bad) if bad else pl.lit(None, pl.Int32)
+    return lazy.with_columns(first_bad.alias(_FIRST_BAD)).collect()
+
+
+def _value(text: pl.Expr, number: pl.Expr, col: PlannedColumn, fmt: CsvFormat) -> pl.Expr:
+    value = cast(number, col, fmt)
+    if col.spec.default is None:
+        return value
+    default = pl.lit(_literal(col, col.spec.default, fmt, "default"), dtype=col.dtype)
+    return pl.when(text.is_null()).then(default).otherwise(value)
+
+
+def _is_bad(text: pl.Expr, value: pl.Expr, col: PlannedColumn) -> pl.Expr:
+    spec = col.spec
+    # Null after the cast: a failed cast if there was text, else a missing value (if one is required).
+    bad = value.is_null() & text.is_not_null() if not spec.required else value.is_null()
+    if spec.type is ColumnType.STRING and spec.max_length is not None:
+        bad = bad | (text.str.len_chars() > spec.max_length)
+    return bad
+
+
+def _constant(col: PlannedColumn, fmt: CsvFormat) -> Any:
+    value = _literal(col, col.spec.constant, fmt, "constant", prepared=True)
+    if value is None and col.spec.default is not None:
+        value = _literal(col, col.spec.default, fmt, "default")
+    if value is None and col.spec.required:
+        raise PlanError(
+            f"column {col.name}: the constant {col.spec.constant!r} is empty, and a value is required"
+        )
+    return value
+
+
+def _literal(col: PlannedColumn, literal: Any, fmt: CsvFormat, what: str, prepared: bool = False) -> Any:
+    """A constant or default as a value of the column's type; text is read like a field of the file."""
+    if not isinstance(literal, str):
+        try:
+            return pl.Series([literal]).cast(col.dtype, strict=True).item()
+        except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
+            raise PlanError(
+                f"column {col.name}: the {what} {literal!r} does not fit type {col.type}"
+            ) from exc
+    probe = pl.DataFrame({"text": [literal]}, schema={"text": pl.String})
+    text = prepare(pl.col("text"), col.spec, fmt) if prepared else pl.col("text")
+    number = number_text(pl.col("text"), col, fmt)
+    value = cast(number if number is not None else pl.col("text"), col, fmt)
+    row = probe.select(text.alias("text")).select(pl.col("text"), value.alias("value"))
+    text_value, value = row.item(0, "text"), row.item(0, "value")
+    too_long = col.spec.max_length is not None and len(text_value or "") > col.spec.max_length
+    if (text_value is not None and value is None) or (col.type is ColumnType.STRING and too_long):
+        raise PlanError(f"column {col.name}: the {what} {literal!r} does not fit type {col.type}")
+    return value
+
+
+def _errors(
+    frame: pl.DataFrame, checked: pl.DataFrame, ok: pl.Series, plan: Plan, fmt: CsvFormat
+) -> pl.DataFrame:
+    """One error row per bad record, for its first bad column. Runs on the bad rows only."""
+    bad_rows = np.flatnonzero(~ok.to_numpy()).astype(np.int64)
+    bad = checked.filter(~ok).with_columns(pl.Series("__row", bad_rows))
+    raw = frame[bad_rows]
+    parts = []
+    for i, col in enumerate(plan.columns):
+        if col.field is None:
+            continue
+        mine = (bad.get_column(_FIRST_BAD) == i).to_numpy()
+        if not mine.any():
+            continue
+        rows = bad.filter(mine).with_columns(
+            raw.get_column(field_name(col.field)).filter(mine).alias("__raw")
+        )
+        parts.append(rows.select(_error_columns(col, fmt, pl.col(f"__s{i}"), pl.col(f"__v{i}"))))
+    return pl.concat(parts).sort("row")
+
+
+def _error_columns(col: PlannedColumn, fmt: CsvFormat, text: pl.Expr, value: pl.Expr) -> list[pl.Expr]:
+    raw = pl.col("__raw")
+    missing = value.is_null() & text.is_null()
+    type_error = value.is_null()
+    reason = (
+        pl.when(missing)
+        .then(pl.lit(Reason.MISSING_REQUIRED.value))
+        .when(type_error)
+        .then(pl.lit(Reason.TYPE_ERROR.value))
+        .otherwise(pl.lit(Reason.TOO_LONG.value))
+    )
+    prefix = f"column {col.name}: "
+    was_empty = raw.is_null() | (raw.str.strip_chars() == "")
+    missing_message = (
+        pl.when(was_empty)
+        .then(pl.lit(prefix + "a value is required (the field was empty)"))
+        .otherwise(pl.concat_str(pl.lit(prefix + "a value is required (the field was '"), raw, pl.lit("')")))
+    )
+    shown = _shown(text)
+    type_message = pl.concat_str(pl.lit(prefix + "'"), shown, pl.lit("' "), type_error_text(col, fmt, text))
+    long_message = pl.concat_str(
+        pl.lit(prefix + "'"),
+        shown,
+        pl.lit("' is "),
+        text.str.len_chars().cast(pl.String),
+        pl.lit(f" characters, at most {col.spec.max_length} allowed"),
+    )
+    message = (
+        pl.when(missing).then(missing_message).when(type_error).then(type_message).otherwise(long_message)
+    )
+    return [
+        pl.col("__row").alias("row"),
+        pl.lit(col.name).alias("column"),
+        reason.alias("reason"),
+        raw.alias("value"),
+        message.alias("message"),
+    ]
+
+
+def _shown(text: pl.Expr) -> pl.Expr:
+    cut = pl.concat_str(text.str.slice(0, _SHOWN_CHARACTERS), pl.lit("…"))
+    return pl.when(text.str.len_chars() > _SHOWN_CHARACTERS).then(cut).otherwise(text)
+
+
+def _no_errors() -> pl.DataFrame:
+    return pl.DataFrame(schema=ERROR_SCHEMA)
