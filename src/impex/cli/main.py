@@ -1,1 +1,204 @@
-def app() -> None: ...
+"""The ``impex`` command. Parses input, calls the library, turns typed errors into messages and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from impex.cli import jobs as jobs_cli
+from impex.cli.context import app_context
+from impex.cli.foreground import run_foreground, submit
+from impex.cli.render import console, emit_json, errors
+from impex.definitions_io import DefinitionError, load_definition
+from impex.domain.definitions import (
+    ColumnSpec,
+    ColumnType,
+    CommitMode,
+    CsvFormat,
+    ExportJob,
+    ImportJob,
+    Operation,
+    OutputFormat,
+    QuerySource,
+    Reconciliation,
+    TableSource,
+    Target,
+)
+from impex.engine.worker import Worker
+from impex.formats.detect import detect_format
+from impex.settings import SETTINGS
+
+app = typer.Typer(
+    help="impex: import data files into database tables and export tables to files, as jobs you can "
+    "pause, resume and cancel, with a journal and a reject list.\n\nSettings (environment variables): "
+    + "; ".join(f"{s.env}: {s.help}" for s in SETTINGS),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(jobs_cli.app, name="jobs")
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Annotated[str | None, typer.Option(help="Data folder (env IMPEX_DATA_DIR).")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Store URL (env IMPEX_DATABASE_URL).")] = None,
+) -> None:
+    app_context(ctx).overrides.update(data_dir=data_dir, database_url=database_url)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.command("run")
+def run_cmd(
+    ctx: typer.Context,
+    job_file: Annotated[Path, typer.Argument(help="Job definition (YAML or JSON).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run a job definition in the foreground. Exit code 0 when it finished, non-zero otherwise."""
+    try:
+        definition = load_definition(job_file)
+    except DefinitionError as e:
+        raise _fail(str(e)) from None
+    raise typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json))
+
+
+@app.command("submit")
+def submit_cmd(
+    ctx: typer.Context,
+    job_file: Annotated[Path, typer.Argument(help="Job definition (YAML or JSON).")],
+    draft: Annotated[bool, typer.Option("--draft", help="Save it in 'editing' without starting it.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Save a job and queue it for a worker (``impex worker``)."""
+    try:
+        definition = load_definition(job_file)
+    except DefinitionError as e:
+        raise _fail(str(e)) from None
+    job_id = submit(app_context(ctx), definition, start=not draft)
+    if as_json:
+        emit_json({"id": job_id, "status": app_context(ctx).store.status_of(job_id).value})
+    else:
+        console.print(f"job {job_id} {'saved as draft' if draft else 'queued'}")
+
+
+@app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    data_file: Annotated[Path, typer.Argument(help="CSV/delimited file (.gz and .zip too).")],
+    table: Annotated[str, typer.Option(help="Target table (created if missing).")],
+    connection: Annotated[str, typer.Option(help="Named target connection.")] = "default",
+    delimiter: Annotated[str | None, typer.Option(help="Field delimiter (detected if omitted).")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Encoding (detected if omitted).")] = None,
+    no_header: Annotated[bool, typer.Option("--no-header", help="The first line is data.")] = False,
+    key: Annotated[list[str] | None, typer.Option(help="Key column (repeat for a composite key).")] = None,
+    operation: Annotated[Operation, typer.Option(help="What to do with each record.")] = Operation.INSERT,
+    atomic: Annotated[bool, typer.Option("--atomic", help="All or nothing (default: incremental).")] = False,
+    all_text: Annotated[bool, typer.Option("--all-text", help="Keep every column as text.")] = False,
+    chunk_rows: Annotated[int, typer.Option(help="Records per chunk.")] = 100_000,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Quick import: detect the format, show it, and run the import in the foreground."""
+    fmt = CsvFormat(delimiter=delimiter, encoding=encoding, header=not no_header)
+    try:
+        detected = detect_format(data_file, fmt)
+    except (OSError, ValueError) as e:
+        raise _fail(str(e)) from None
+    names = detected.column_names
+    types = [ColumnType.STRING] * len(names) if all_text else list(detected.column_types)
+    if not as_json:
+        console.print(
+            f"detected: delimiter {detected.delimiter!r}, encoding {detected.encoding}, "
+            f"header {'yes' if detected.has_header else 'no'}, {len(names)} columns: "
+            + ", ".join(f"{n} ({t.value})" for n, t in zip(names, types, strict=True))
+        )
+    keys = tuple(key or ())
+    columns = tuple(
+        ColumnSpec(name=n, source=i + 1, type=t, required=n in keys)
+        for i, (n, t) in enumerate(zip(names, types, strict=True))
+    )
+    try:
+        definition = ImportJob(
+            name=f"import {data_file.name} into {table}",
+            source=str(data_file.resolve()),
+            format=fmt.model_copy(update={"delimiter": detected.delimiter, "encoding": detected.encoding}),
+            target=Target(connection=connection, table=table),
+            columns=columns,
+            reconciliation=Reconciliation(keys=keys, operation=operation),
+            commit=CommitMode.ATOMIC if atomic else CommitMode.INCREMENTAL,
+            chunk_rows=chunk_rows,
+        )
+    except ValueError as e:
+        raise _fail(str(e)) from None
+    raise typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json))
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Argument(help="File to write ({job}, {run}, {date}, {time} allowed).")],
+    table: Annotated[str | None, typer.Option(help="Source table.")] = None,
+    query: Annotated[str | None, typer.Option(help="A read-only SELECT instead of a table.")] = None,
+    column: Annotated[list[str] | None, typer.Option(help="Column to export (repeat; default all).")] = None,
+    where: Annotated[str | None, typer.Option(help="Filter (SQL boolean expression).")] = None,
+    order_by: Annotated[list[str] | None, typer.Option(help="Order column (repeat).")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
+    connection: Annotated[str, typer.Option(help="Named connection.")] = "default",
+    delimiter: Annotated[str, typer.Option(help="Field delimiter.")] = ",",
+    gzip: Annotated[bool, typer.Option("--gzip", help="Compress the output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Quick export of a table (or query) to a delimited file, in the foreground."""
+    if (table is None) == (query is None):
+        raise _fail("give exactly one of --table or --query")
+    try:
+        source: TableSource | QuerySource = (
+            TableSource(
+                connection=connection,
+                table=table,
+                columns=tuple(column or ()),
+                filter=where,
+                order_by=tuple(order_by or ()),
+                limit=limit,
+            )
+            if table is not None
+            else QuerySource(connection=connection, query=query or "")
+        )
+        definition = ExportJob(
+            name=f"export {table or 'query'} to {out_file.name}",
+            source=source,
+            output=str(out_file.resolve()),
+            format=OutputFormat(delimiter=delimiter, gzip=gzip),
+        )
+    except ValueError as e:
+        raise _fail(str(e)) from None
+    raise typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json))
+
+
+@app.command("worker")
+def worker_cmd(
+    ctx: typer.Context,
+    concurrency: Annotated[int | None, typer.Option(help="Jobs at once (env IMPEX_WORKER_CONCURRENCY).")] = None,
+    queue: Annotated[list[str] | None, typer.Option(help="Queue to take jobs from (repeat).")] = None,
+    exit_when_idle: Annotated[bool, typer.Option("--exit-when-idle", help="Stop when no job is left.")] = False,
+) -> None:
+    """Run queued jobs until stopped; SIGTERM/SIGINT stop each job at a chunk boundary (server_shutdown)."""
+    app_ctx = app_context(ctx)
+    settings = app_ctx.settings
+    worker = Worker(
+        app_ctx.store,
+        settings,
+        queues=tuple(queue or ("default",)),
+        concurrency=concurrency or settings.worker_concurrency,
+    )
+    worker.install_signal_handlers()
+    console.print(f"worker {worker.name}: queues {', '.join(worker.queues)}, {worker.concurrency} at once")
+    worker.serve(exit_when_idle=exit_when_idle)
+    console.print(f"worker {worker.name}: stopped")
+
+

@@ -1,0 +1,3 @@
+from impex.cli.main import app
+
+app(prog_name="impex")

@@ -1,0 +1,66 @@
+"""Running one job in this process, with a Rich progress bar."""
+
+from __future__ import annotations
+
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from impex.cli.context import AppContext
+from impex.cli.render import console, emit_json, job_dict, show_job
+from impex.domain.definitions import ExportJob, ImportJob
+from impex.domain.status import A, S, Status
+from impex.engine import execution
+from impex.engine.worker import Worker
+
+EXIT_CODES = {S.FINISHED: 0, S.FINISHED_WITH_ERRORS: 1}
+
+
+def submit(app: AppContext, definition: ImportJob | ExportJob, *, start: bool, actor: str = "cli") -> int:
+    store = app.store
+    job_id = store.create_job(definition.model_dump(mode="json"), owner=actor, actor=actor)
+    if start:
+        store.transition(job_id, A.START, actor=actor)
+    return job_id
+
+
+def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_json: bool) -> int:
+    job_id = submit(app, definition, start=True)
+    worker = Worker(app.store, app.settings, concurrency=1)
+    worker.install_signal_handlers()
+    if as_json:
+        status = worker.run_one(job_id)
+    else:
+        console.print(f"job {job_id}: {definition.name}")
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task(definition.kind, total=None, detail="")
+
+            def show(p: execution.Progress) -> None:
+                c = p.counters
+                detail = f"{c.read:,} read, {c.rejected:,} rejected, {p.rate:,.0f}/s"
+                bar.update(task, completed=p.bytes_done, total=p.bytes_total, detail=detail)
+
+            worker.on_progress = show
+            status = worker.run_one(job_id)
+            if status is S.FINISHED:
+                bar.update(task, completed=bar.tasks[0].total or 1, total=bar.tasks[0].total or 1)
+    final = status or app.store.status_of(job_id)
+    job = app.store.job(job_id)
+    runs = app.store.runs_of(job_id)
+    if as_json:
+        emit_json(job_dict(job, runs[-1] if runs else None))
+    else:
+        show_job(job, runs[-1:])
+        if runs and runs[-1].counters.rejected:
+            console.print(f"rejects: impex jobs rejects {job_id}")
+    return exit_code(final)
+
+
+def exit_code(status: Status) -> int:
+    return EXIT_CODES.get(status, 3)

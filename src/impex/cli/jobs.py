@@ -1,0 +1,163 @@
+"""``impex jobs …``: list, show, journal, rejects and the operator actions."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from impex.cli.context import app_context
+from impex.cli.render import console, emit_json, errors, job_dict, jobs_table, journal_line, rejects_table, run_dict
+from impex.cli.render import show_job as render_job
+from impex.domain.status import ACTIVE, A, Action, IllegalTransition, Status
+from impex.engine.reject_export import export_rejects
+from impex.store.store import JobNotFound, Store
+
+app = typer.Typer(help="Follow and act on jobs.", no_args_is_help=True)
+
+
+def _store(ctx: typer.Context) -> Store:
+    return app_context(ctx).store
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _run_id(store: Store, job_id: int, run_no: int | None) -> int:
+    try:
+        runs = store.runs_of(job_id) if store.job(job_id) else []
+    except JobNotFound as e:
+        raise _fail(str(e)) from None
+    if not runs:
+        raise _fail(f"job {job_id} has not run yet")
+    if run_no is None:
+        return runs[-1].id
+    for run in runs:
+        if run.run_no == run_no:
+            return run.id
+    raise _fail(f"job {job_id} has no run {run_no} (runs: {', '.join(str(r.run_no) for r in runs)})")
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    status: Annotated[Status | None, typer.Option(help="Only jobs in this status.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The job list, newest first."""
+    store = _store(ctx)
+    rows = []
+    for job in store.list_jobs(status=status, limit=limit):
+        rows.append((job, store.run(job.current_run_id) if job.current_run_id else None))
+    if as_json:
+        emit_json([job_dict(j, r) for j, r in rows])
+    else:
+        console.print(jobs_table(rows))
+
+
+@app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    job_id: int,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A job's status, definition and runs with their counters."""
+    store = _store(ctx)
+    try:
+        job = store.job(job_id)
+    except JobNotFound as e:
+        raise _fail(str(e)) from None
+    runs = store.runs_of(job_id)
+    if as_json:
+        data = job_dict(job, runs[-1] if runs else None)
+        data["definition"] = job.definition
+        data["runs"] = [run_dict(r) for r in runs]
+        emit_json(data)
+    else:
+        render_job(job, runs)
+
+
+@app.command("journal")
+def journal_cmd(
+    ctx: typer.Context,
+    job_id: int,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines until the job stops.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The job's journal (every run), oldest first."""
+    store = _store(ctx)
+    try:
+        store.job(job_id)
+    except JobNotFound as e:
+        raise _fail(str(e)) from None
+    last = 0
+    while True:
+        lines = store.journal_lines(job_id, after_id=last)
+        for line in lines:
+            if as_json:
+                emit_json({"id": line.id, "run_id": line.run_id, "ts": line.ts, "level": line.level,
+                           "code": line.code, "params": line.params, "actor": line.actor, "text": line.text})
+            else:
+                console.print(journal_line(line), highlight=False, markup=False)
+            last = line.id
+        if not follow or (not lines and store.status_of(job_id) not in ACTIVE):
+            return
+        time.sleep(0.5)
+
+
+@app.command("rejects")
+def rejects_cmd(
+    ctx: typer.Context,
+    job_id: int,
+    run: Annotated[int | None, typer.Option(help="Run number (default: the latest).")] = None,
+    export: Annotated[Path | None, typer.Option(help="Write them in the source format, with a reason column.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many shown.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The records a run could not process: line, raw record, reason."""
+    store = _store(ctx)
+    run_id = _run_id(store, job_id, run)
+    if export is not None:
+        count = export_rejects(store, store.job(job_id), run_id, export)
+        console.print(f"{count} rejects written to {export}")
+        return
+    rows = store.rejects_of(run_id, limit=limit)
+    if as_json:
+        emit_json([{"record_no": r.record_no, "line_no": r.line_no, "reason": r.reason, "column": r.column,
+                    "value": r.value, "message": r.message, "raw": r.raw_text} for r in rows])
+    else:
+        console.print(rejects_table(rows))
+
+
+def _act(ctx: typer.Context, job_id: int, action: Action) -> None:
+    store = _store(ctx)
+    try:
+        t = store.transition(job_id, action, actor="cli")
+    except JobNotFound as e:
+        raise _fail(str(e)) from None
+    except IllegalTransition as e:
+        raise _fail(str(e), code=1) from None
+    console.print(f"job {job_id}: {t.source.value} → {t.target.value}")
+
+
+@app.command("start")
+def start_cmd(ctx: typer.Context, job_id: int) -> None:
+    """Queue a job: a draft, a paused one (it resumes), or a finished one (a new run)."""
+    _act(ctx, job_id, A.START)
+
+
+@app.command("pause")
+def pause_cmd(ctx: typer.Context, job_id: int) -> None:
+    """Pause at the next chunk boundary; Start resumes it."""
+    _act(ctx, job_id, A.PAUSE)
+
+
+@app.command("cancel")
+def cancel_cmd(ctx: typer.Context, job_id: int) -> None:
+    """Cancel a queued, running or paused job."""
+    _act(ctx, job_id, A.CANCEL)

@@ -1,0 +1,102 @@
+"""How the CLI shows jobs, runs, journals and rejects (Rich), or JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from impex.domain.status import allowed_actions
+from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def stamp(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "—"
+
+
+def emit_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def job_dict(job: JobRecord, run: RunRecord | None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": job.id,
+        "name": job.name,
+        "kind": job.kind,
+        "status": job.status.value,
+        "queue": job.queue,
+        "owner": job.owner,
+        "actions": [a.value for a in allowed_actions(job.status)],
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    }
+    if run is not None:
+        data["run"] = run_dict(run)
+    return data
+
+
+def run_dict(run: RunRecord) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "run_no": run.run_no,
+        "outcome": run.outcome.value if run.outcome else None,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "active_seconds": round(run.active_seconds, 3),
+        "counters": run.counters.as_dict(),
+        "bytes_done": run.bytes_done,
+        "bytes_total": run.bytes_total,
+        "rate": run.rate,
+        "eta_seconds": run.eta_seconds,
+        "output_path": run.output_path,
+    }
+
+
+def jobs_table(rows: list[tuple[JobRecord, RunRecord | None]]) -> Table:
+    table = Table("ID", "Name", "Kind", "Status", "Read", "Rejected", "Started", "Duration")
+    for job, run in rows:
+        c = run.counters if run else None
+        table.add_row(
+            str(job.id),
+            job.name,
+            job.kind,
+            job.status.value,
+            str(c.read) if c else "",
+            str(c.rejected) if c else "",
+            stamp(run.started_at) if run else "—",
+            f"{run.active_seconds:.1f}s" if run else "",
+        )
+    return table
+
+
+def show_job(job: JobRecord, runs: list[RunRecord]) -> None:
+    console.print(f"[bold]Job {job.id}[/bold] {job.name} ({job.kind})  status: [bold]{job.status.value}[/bold]")
+    console.print(f"actions allowed: {', '.join(a.value for a in allowed_actions(job.status)) or 'none'}")
+    for run in runs:
+        c = run.counters
+        console.print(
+            f"  run {run.run_no}: {run.outcome.value if run.outcome else 'current'}  "
+            f"read {c.read}, inserted {c.inserted}, updated {c.updated}, unchanged {c.unchanged}, "
+            f"deleted {c.deleted}, rejected {c.rejected}, doubles {c.doubles}, duplicates {c.duplicates}, "
+            f"written {c.written}; {run.active_seconds:.1f}s"
+            + (f"; file {run.output_path}" if run.output_path else "")
+        )
+
+
+def journal_line(line: JournalLine) -> str:
+    return f"{stamp(line.ts)} {line.level.upper():7} {line.code:18} {line.text}"
+
+
+def rejects_table(rows: list[RejectRecord]) -> Table:
+    table = Table("Record", "Line", "Reason", "Column", "Value", "Message", "Raw record")
+    for r in rows:
+        table.add_row(
+            str(r.record_no), str(r.line_no), r.reason, r.column or "", r.value or "", r.message, r.raw_text
+        )
+    return table

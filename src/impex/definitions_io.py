@@ -1,0 +1,74 @@
+"""Reading job definitions from YAML or JSON files, with messages that name the bad key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from impex.domain.definitions import ExportJob, ImportJob, JobDefinition
+
+_ADAPTER: TypeAdapter[ImportJob | ExportJob] = TypeAdapter(JobDefinition)
+
+
+class DefinitionError(ValueError):
+    """A definition file that cannot be used; the message lists every problem with its key."""
+
+
+def parse_definition(data: Any, origin: str = "definition") -> ImportJob | ExportJob:
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{origin}: expected a mapping of keys (kind, name, source, …), got {type(data).__name__}")
+    if data.get("kind") not in ("import", "export"):
+        raise DefinitionError(f"{origin}: kind: expected 'import' or 'export', got {data.get('kind')!r}")
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as e:
+        raise DefinitionError(_describe(e, origin)) from None
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    lines = []
+    for item in error.errors():
+        location = [str(p) for p in item["loc"]]
+        if location and location[0] in ("import", "export"):
+            location = location[1:]  # the discriminator's branch name is noise for the user
+        location = [p for p in location if not p.startswith("function-")]
+        key = ".".join(location) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling)"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        lines.append(f"{origin}: {key}: {message} (got {item.get('input')!r})" if item["type"] != "missing"
+                     else f"{origin}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def load_definition(path: str | Path) -> ImportJob | ExportJob:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DefinitionError(f"{path}: no such file") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise DefinitionError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {e}") from None
+    definition = parse_definition(data, str(path))
+    return _resolve_paths(definition, path.parent)
+
+
+def _resolve_paths(definition: ImportJob | ExportJob, base: Path) -> ImportJob | ExportJob:
+    """Relative file paths in a definition file are relative to that file."""
+    if isinstance(definition, ImportJob):
+        source = Path(definition.source)
+        if not source.is_absolute():
+            return definition.model_copy(update={"source": str((base / source).resolve())})
+        return definition
+    output = Path(definition.output)
+    if not output.is_absolute():
+        return definition.model_copy(update={"output": str((base / output).resolve())})
+    return definition

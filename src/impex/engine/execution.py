@@ -1,0 +1,74 @@
+"""What every run gets from the process running it, and how it ends."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from impex.domain.counters import Counters
+from impex.domain.status import A, Action, S, Status
+from impex.settings import Settings
+from impex.store.records import Claim
+from impex.store.store import Store
+
+
+@dataclass(frozen=True)
+class Progress:
+    job_id: int
+    counters: Counters
+    bytes_done: int
+    bytes_total: int | None
+    rate: float
+    eta_seconds: float | None
+
+
+@dataclass
+class Execution:
+    store: Store
+    settings: Settings
+    claim: Claim
+    actor: str  # who runs it, for the journal: "worker host:pid"
+    shutdown: threading.Event = field(default_factory=threading.Event)
+    lease_lost: threading.Event = field(default_factory=threading.Event)
+    on_progress: Callable[[Progress], None] | None = None
+
+    @property
+    def job_id(self) -> int:
+        return self.claim.job.id
+
+    @property
+    def run_id(self) -> int:
+        return self.claim.run.id
+
+    @property
+    def run_key(self) -> str:
+        return f"{self.store.store_id}:{self.claim.job.id}:{self.claim.run.run_no}"
+
+    def requested_stop(self) -> Action | None:
+        """At a chunk boundary: was the run told to pause, cancel or shut down?"""
+        if self.lease_lost.is_set():
+            raise RunTakenOver(f"job {self.job_id}: another worker took it over")
+        if self.shutdown.is_set():
+            return A.SHUTDOWN
+        status = self.store.status_of(self.job_id)
+        if status is S.PAUSING:
+            return A.CHUNK_BOUNDARY_PAUSE
+        if status is S.CANCELING:
+            return A.CHUNK_BOUNDARY_CANCEL
+        if status is not S.RUNNING:
+            raise RunTakenOver(f"job {self.job_id} is {status.value}; this worker no longer runs it")
+        return None
+
+
+class RunTakenOver(RuntimeError):
+    """The job is no longer this process's to run (lease lost or recovered elsewhere)."""
+
+
+STOP_CODES: dict[Action, str] = {
+    A.CHUNK_BOUNDARY_PAUSE: "run.paused",
+    A.CHUNK_BOUNDARY_CANCEL: "run.canceled",
+    A.SHUTDOWN: "run.shutdown",
+}
+
+Outcome = Status

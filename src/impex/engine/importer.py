@@ -1,0 +1,302 @@
+"""The import run: the chunk loop from file to table.
+
+Per chunk: parse (formats) → validate → reconcile → rejects to the store (keyed by run and record
+number, so a replay cannot store them twice) → rows + checkpoint in one target transaction →
+counters to the store (set, never added). A resume starts at the checkpoint the target holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from impex.domain.counters import Counters
+from impex.domain.definitions import CommitMode, ImportJob
+from impex.domain.journal import Level
+from impex.domain.position import Position
+from impex.domain.rejects import Reason, Reject
+from impex.domain.status import A, Status
+from impex.engine.connections import connection_url
+from impex.engine.execution import STOP_CODES, Execution, Progress
+from impex.engine.keyset import KeySet
+from impex.engine.progress import Clock, format_eta
+from impex.engine.reconcile import reconcile
+from impex.formats.reader import DelimitedReader, RecordChunk
+from impex.targets import open_target
+from impex.targets.base import Checkpoint, ChunkResult, ColumnDef, RunTarget, TargetError, TargetSession
+from impex.validate import Plan, build_plan, target_schema, validate
+
+
+class ImportFailed(RuntimeError):
+    """The run cannot go on: a technical error, the reject threshold, or the first error."""
+
+    def __init__(self, code: str, params: dict[str, Any]) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass
+class ChunkOutcome:
+    counters: Counters
+    rejects: list[Reject]
+
+
+class ImportRun:
+    def __init__(self, ex: Execution) -> None:
+        self.ex = ex
+        self.job = ImportJob.model_validate(ex.claim.job.definition)
+        self.store = ex.store
+        self.last_progress_log = time.monotonic()
+
+    def log(self, code: str, level: Level = Level.INFO, **params: Any) -> None:
+        self.store.log(self.ex.job_id, self.ex.run_id, level, code, params, self.ex.actor)
+
+    def execute(self) -> Status:
+        session: TargetSession | None = None
+        try:
+            session = open_target(connection_url(self.ex.settings, self.job.target.connection))
+            return self._execute(session)
+        except ImportFailed as failure:
+            return self._fail(failure.code, failure.params)
+        except (OSError, ValueError, TargetError, LookupError) as error:
+            return self._fail("run.error", {"error": f"{type(error).__name__}: {error}"})
+        finally:
+            if session is not None:
+                session.close()
+
+    def _fail(self, code: str, params: dict[str, Any]) -> Status:
+        self.log(code, Level.ERROR, **params)
+        return self.store.transition(self.ex.job_id, A.FAIL, actor=self.ex.actor, cause=code).target
+
+    def _execute(self, session: TargetSession) -> Status:
+        job = self.job
+        with DelimitedReader(job.source, job.format) as probe:
+            header, n_fields = probe.header, probe.n_fields
+            detected = {"delimiter": probe.delimiter, "encoding": probe.encoding, "header": job.format.header}
+            total_bytes = probe.total_bytes
+        plan = build_plan(job.columns, header, n_fields)
+        self._ensure_table(session, plan)
+        state = {"table_was_empty": session.is_empty(job.target.table)}
+        keys = job.reconciliation.keys
+        atomic = job.commit is CommitMode.ATOMIC
+        target = session.open_run(
+            self.ex.run_key, self.ex.claim.lease_token, job.target.table, keys, atomic=atomic, state=state
+        )
+        checkpoint = target.checkpoint
+        if checkpoint.state.get("done"):
+            return self._finish(target, checkpoint, already_applied=True)
+        self._announce(checkpoint, detected)
+        seen = KeySet(target.seen_hashes()) if keys else KeySet()
+        run = self.store.run(self.ex.run_id)
+        clock = Clock(before=run.active_seconds, records_at_start=checkpoint.counters.read,
+                      bytes_at_start=checkpoint.position.offset)
+        start = checkpoint.position if checkpoint.position.offset else None
+        with DelimitedReader(job.source, job.format, start=start) as reader:
+            for chunk in reader.chunks(job.chunk_rows):
+                stop = self.ex.requested_stop()
+                if stop is not None:
+                    return self._stop(stop, target, checkpoint)
+                checkpoint = self._chunk(chunk, plan, target, checkpoint, seen, state)
+                self._progress(checkpoint, clock, total_bytes)
+                self._check_threshold(checkpoint.counters)
+        return self._finish(target, checkpoint)
+
+    def _ensure_table(self, session: TargetSession, plan: Plan) -> None:
+        table = self.job.target.table
+        wanted = [ColumnDef(c.name, c.type, c.required, c.max_length, c.precision, c.scale) for c in target_schema(plan)]
+        if not session.table_exists(table):
+            if not self.job.target.create:
+                raise ImportFailed("run.error", {"error": f"table {table} does not exist and target.create is false"})
+            session.create_table(table, wanted, self.job.reconciliation.keys)
+            self.log("table.created", table=table, columns=", ".join(c.name for c in wanted))
+            return
+        have = set(session.table_columns(table))
+        missing = [c.name for c in wanted if c.name not in have]
+        if missing:
+            raise ImportFailed(
+                "run.error",
+                {"error": f"table {table} has no column(s) {', '.join(missing)} (it has: {', '.join(sorted(have))})"},
+            )
+
+    def _announce(self, checkpoint: Checkpoint, detected: dict[str, Any]) -> None:
+        run_no = self.ex.claim.run.run_no
+        p = checkpoint.position
+        if p.offset or p.record_no:
+            # Rejects a crashed chunk stored before its target commit are redone by the replay.
+            self.store.drop_rejects_after(self.ex.run_id, p.record_no)
+            self._store_refused(checkpoint)
+            self.log("run.resumed", run=run_no, record_no=p.record_no, line_no=p.line_no, reason="a stop")
+            return
+        options = self.job.model_dump(mode="json", exclude={"name", "kind"})
+        self.log("run.started", run=run_no, by=self.ex.actor, options=options)
+        self.log("format.detected", **detected)
+
+    def _chunk(
+        self,
+        chunk: RecordChunk,
+        plan: Plan,
+        target: RunTarget,
+        checkpoint: Checkpoint,
+        seen: KeySet,
+        state: dict[str, Any],
+    ) -> Checkpoint:
+        job = self.job
+        validated = validate(chunk.frame, plan, job.format)
+        existing = None if checkpoint.state.get("table_was_empty") else target.existing
+        rec = reconcile(
+            validated.good, validated.good_rows, job.reconciliation, seen_contains=seen.contains, existing=existing
+        )
+        rejects = list(chunk.rejects)
+        errors = validated.errors
+        if errors.height:
+            rejects += _rejects_at(
+                chunk,
+                errors["row"].to_numpy(),
+                [Reason(r) for r in errors["reason"].to_list()],
+                errors["column"].to_list(),
+                errors["value"].to_list(),
+                errors["message"].to_list(),
+            )
+        if rec.rejects:
+            rows, reasons, columns, values, messages = zip(*rec.rejects, strict=True)
+            rejects += _rejects_at(chunk, np.array(rows), list(reasons), list(columns), list(values), list(messages))
+        if rejects and job.errors.stop_at_first_error:
+            first = min(rejects, key=lambda r: r.record_no)
+            self.store.add_rejects(self.ex.run_id, [first])
+            raise ImportFailed(
+                "run.first_error", {"record_no": first.record_no, "line_no": first.line_no, "message": first.message}
+            )
+        self.store.add_rejects(self.ex.run_id, rejects)
+        base = checkpoint.counters + Counters(
+            read=chunk.n_records,
+            rejected=len(rejects),
+            doubles=rec.doubles,
+            duplicates=rec.duplicates,
+            unchanged=rec.unchanged,
+        )
+        if job.commit is CommitMode.ATOMIC:  # staged now, applied at the end: count what is planned
+            w = rec.write
+            base = base + Counters(
+                inserted=w.inserts.height if w.inserts is not None else 0,
+                updated=w.updates.height if w.updates is not None else 0,
+                deleted=w.deletes.height if w.deletes is not None else 0,
+            )
+
+        def finalize(result: ChunkResult) -> Checkpoint:
+            refused = _refused_rejects(chunk, result.refused)
+            counters = base + Counters(
+                inserted=result.inserted,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                deleted=result.deleted,
+                rejected=len(refused),
+            )
+            new_state = dict(state, refused=[_encode(r) for r in refused])
+            return Checkpoint(chunk.end, counters, new_state)
+
+        committed = target.commit_chunk(rec.write, finalize)
+        if rec.write.seen_hashes is not None:
+            seen.add(rec.write.seen_hashes)
+        self._store_refused(committed)
+        return committed
+
+    def _store_refused(self, checkpoint: Checkpoint) -> None:
+        refused = [_decode(r) for r in checkpoint.state.get("refused", [])]
+        self.store.add_rejects(self.ex.run_id, refused)
+
+    def _progress(self, checkpoint: Checkpoint, clock: Clock, total: int | None) -> None:
+        c = checkpoint.counters
+        done = checkpoint.position.offset
+        rate = clock.rate(c.read)
+        eta = clock.eta(done, total)
+        self.store.record_progress(
+            self.ex.run_id, c, bytes_done=done, bytes_total=total, rate=rate, eta_seconds=eta,
+            active_seconds=clock.active(),
+        )
+        if self.ex.on_progress:
+            self.ex.on_progress(Progress(self.ex.job_id, c, done, total, rate, eta))
+        now = time.monotonic()
+        if now - self.last_progress_log >= self.ex.settings.progress_seconds:
+            self.last_progress_log = now
+            percent = round(100 * done / total, 1) if total else None
+            self.log("run.progress", read=c.read, rate=round(rate), percent=percent, eta=format_eta(eta))
+
+    def _check_threshold(self, c: Counters) -> None:
+        policy = self.job.errors
+        if policy.max_rejects is not None and c.rejected > policy.max_rejects:
+            raise ImportFailed("run.threshold", {"rejected": c.rejected, "limit": policy.max_rejects})
+        if policy.max_reject_percent is not None and c.rejected_percent() > policy.max_reject_percent:
+            limit = f"{policy.max_reject_percent}%"
+            raise ImportFailed("run.threshold", {"rejected": c.rejected, "limit": limit})
+
+    def _stop(self, action: A, target: RunTarget, checkpoint: Checkpoint) -> Status:
+        p = checkpoint.position
+        if action is A.CHUNK_BOUNDARY_CANCEL:
+            target.abandon()
+        params: dict[str, Any] = {"record_no": p.record_no, "line_no": p.line_no}
+        if action is A.SHUTDOWN:
+            params["signal"] = "a shutdown request"
+        self.log(STOP_CODES[action], **params)
+        return self.store.transition(self.ex.job_id, action, actor=self.ex.actor).target
+
+    def _finish(self, target: RunTarget, checkpoint: Checkpoint, *, already_applied: bool = False) -> Status:
+        counters = checkpoint.counters
+        if not already_applied:
+            counters = target.finish(lambda r: _final_counters(checkpoint, r, self.job.commit)).counters
+        run = self.store.run(self.ex.run_id)
+        self.store.record_progress(self.ex.run_id, counters, bytes_done=checkpoint.position.offset)
+        self.log("run.summary", **counters.as_dict(), duration=format_eta(run.active_seconds))
+        return self.store.transition(self.ex.job_id, A.FINISH, actor=self.ex.actor).target
+
+
+def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMode) -> Checkpoint:
+    c = checkpoint.counters
+    if mode is CommitMode.ATOMIC:  # replace the planned figures with what the apply did
+        c = c.with_(inserted=result.inserted, updated=result.updated, deleted=result.deleted,
+                    unchanged=c.unchanged + result.unchanged)
+    return Checkpoint(checkpoint.position, c, dict(checkpoint.state, done=True, refused=[]))
+
+
+def _rejects_at(
+    chunk: RecordChunk,
+    rows: np.ndarray,
+    reasons: list[Reason],
+    columns: list[str | None],
+    values: list[str | None],
+    messages: list[str],
+) -> list[Reject]:
+    raws = chunk.raw(rows)
+    lines = chunk.line_nos(rows).tolist()
+    records = chunk.record_nos[rows].tolist()
+    return [
+        Reject(int(records[i]), int(lines[i]), raws[i], reasons[i], columns[i], values[i],
+               f"line {lines[i]}: {messages[i]}")
+        for i in range(len(raws))
+    ]
+
+
+def _refused_rejects(chunk: RecordChunk, refused: list[tuple[int, str]]) -> list[Reject]:
+    if not refused:
+        return []
+    rows = np.array([r for r, _ in refused], dtype=np.int64)
+    messages = [f"refused by the database: {m}" for _, m in refused]
+    return _rejects_at(chunk, rows, [Reason.CONSTRAINT] * len(refused), [None] * len(refused),
+                       [None] * len(refused), messages)
+
+
+def _encode(r: Reject) -> dict[str, Any]:
+    return {"record_no": r.record_no, "line_no": r.line_no, "raw": base64.b64encode(r.raw).decode(),
+            "reason": r.reason.value, "column": r.column, "value": r.value, "message": r.message}
+
+
+def _decode(d: dict[str, Any]) -> Reject:
+    return Reject(d["record_no"], d["line_no"], base64.b64decode(d["raw"]), Reason(d["reason"]), d["column"],
+                  d["value"], d["message"])
+
+
+__all__ = ["ImportRun", "Position"]

@@ -1,0 +1,153 @@
+"""A process that runs jobs: claims queued ones, runs several at once, renews their leases, and stops
+them at a chunk boundary with ``server_shutdown`` on SIGTERM/SIGINT (they resume when impex starts again).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+
+from impex.domain.journal import Level
+from impex.domain.status import ACTIVE, A, Status
+from impex.engine.execution import Execution, Progress, RunTakenOver
+from impex.engine.exporter import ExportRun
+from impex.engine.importer import ImportRun
+from impex.settings import Settings
+from impex.store.records import Claim
+from impex.store.store import Store
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_claim(ex: Execution) -> Status | None:
+    """Run one claimed job to its next stop; None when another worker took it over."""
+    runner = ImportRun(ex) if ex.claim.job.kind == "import" else ExportRun(ex)
+    try:
+        return runner.execute()
+    except RunTakenOver:
+        return None
+    except Exception as error:  # an unexpected bug must not leave the job "running" forever
+        ex.store.log(ex.job_id, ex.run_id, Level.ERROR, "run.error", {"error": repr(error)}, ex.actor)
+        try:
+            return ex.store.transition(ex.job_id, A.FAIL, actor=ex.actor).target
+        except Exception:
+            return None
+
+
+def recover(store: Store, actor: str, *, at_startup: bool) -> None:
+    for job_id, t in store.recover(actor=actor, include_shutdown=at_startup):
+        reason = "a server shutdown" if t.source is Status.SERVER_SHUTDOWN else "its worker stopped"
+        store.log(job_id, None, Level.INFO, "worker.takeover", {"worker": actor, "reason": reason}, actor)
+
+
+@dataclass
+class Worker:
+    store: Store
+    settings: Settings
+    queues: Sequence[str] = ("default",)
+    concurrency: int = 2
+    name: str = field(default_factory=worker_name)
+    on_progress: Callable[[Progress], None] | None = None
+    shutdown: threading.Event = field(default_factory=threading.Event)
+    _running: dict[int, tuple[threading.Thread, Execution]] = field(default_factory=dict)
+    outcomes: dict[int, Status | None] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> str:
+        return f"worker {self.name}"
+
+    def install_signal_handlers(self) -> None:
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            self.shutdown.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+    def start(self, claim: Claim) -> Execution:
+        ex = Execution(self.store, self.settings, claim, self.actor, self.shutdown, on_progress=self.on_progress)
+
+        def target() -> None:
+            self.outcomes[claim.job.id] = run_claim(ex)
+
+        thread = threading.Thread(target=target, name=f"job-{claim.job.id}", daemon=True)
+        self._running[claim.job.id] = (thread, ex)
+        thread.start()
+        return ex
+
+    def _reap(self) -> None:
+        for job_id, (thread, _ex) in list(self._running.items()):
+            if not thread.is_alive():
+                thread.join()
+                del self._running[job_id]
+
+    def _heartbeat(self) -> None:
+        runs = {ex.run_id: ex for _t, ex in self._running.values()}
+        lost = self.store.heartbeat(self.name, runs, self.settings.lease_seconds)
+        for run_id in lost:
+            runs[run_id].lease_lost.set()
+
+    def serve(self, *, exit_when_idle: bool = False) -> None:
+        """Claim and run jobs until shut down (or, with ``exit_when_idle``, until nothing is left)."""
+        recover(self.store, self.actor, at_startup=True)
+        last_beat = last_recover = time.monotonic()
+        while not self.shutdown.is_set():
+            self._reap()
+            now = time.monotonic()
+            if now - last_beat >= self.settings.heartbeat_seconds:
+                self._heartbeat()
+                last_beat = now
+            if now - last_recover >= self.settings.lease_seconds / 2:
+                recover(self.store, self.actor, at_startup=False)
+                last_recover = now
+            claimed = False
+            if len(self._running) < self.concurrency:
+                claim = self.store.claim_next(self.name, self.queues, self.settings.lease_seconds)
+                if claim is not None:
+                    self.start(claim)
+                    claimed = True
+            if exit_when_idle and not claimed and not self._running and not self.store.has_work(self.queues):
+                break
+            if not claimed:
+                self.shutdown.wait(self.settings.poll_seconds)
+        self.drain()
+
+    def run_one(self, job_id: int) -> Status | None:
+        """Run one job in the foreground until it stops (finished, paused, canceled, shut down…)."""
+        recover(self.store, self.actor, at_startup=True)
+        while True:
+            self._reap()
+            if job_id in self.outcomes and job_id not in self._running:
+                return self.outcomes[job_id]
+            if job_id not in self._running:
+                status = self.store.status_of(job_id)
+                if status is Status.QUEUED:
+                    claim = self.store.claim_job(job_id, self.name, self.settings.lease_seconds)
+                    if claim is not None:
+                        self.start(claim)
+                elif status not in ACTIVE:
+                    return status
+                else:  # still held by a process that may be dead: wait for its lease to lapse
+                    recover(self.store, self.actor, at_startup=False)
+            self._heartbeat()
+            if job_id in self._running:
+                self._running[job_id][0].join(timeout=min(self.settings.heartbeat_seconds, 0.5))
+            else:
+                self.shutdown.wait(self.settings.poll_seconds)
+                if self.shutdown.is_set():
+                    return self.store.status_of(job_id)
+
+    def drain(self) -> None:
+        """Wait for every run to reach its stop, renewing leases meanwhile."""
+        while self._running:
+            self._heartbeat()
+            for thread, _ex in list(self._running.values()):
+                thread.join(timeout=self.settings.heartbeat_seconds)
+            self._reap()

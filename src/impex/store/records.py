@@ -1,0 +1,84 @@
+"""Typed rows the store hands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from impex.domain.counters import Counters
+from impex.domain.journal import render
+from impex.domain.status import Status
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: int
+    name: str
+    kind: str
+    definition: dict[str, Any]
+    status: Status
+    queue: str
+    owner: str
+    current_run_id: int | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    job_id: int
+    run_no: int
+    outcome: Status | None
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    active_seconds: float
+    worker: str | None
+    lease_token: str | None
+    lease_expires_at: float | None
+    counters: Counters
+    bytes_total: int | None
+    bytes_done: int
+    rate: float | None
+    eta_seconds: float | None
+    output_path: str | None
+
+
+@dataclass(frozen=True)
+class JournalLine:
+    id: int
+    job_id: int
+    run_id: int | None
+    ts: float
+    level: str
+    code: str
+    params: dict[str, Any]
+    actor: str
+
+    @property
+    def text(self) -> str:
+        return render(self.code, self.params)
+
+
+@dataclass(frozen=True)
+class RejectRecord:
+    run_id: int
+    record_no: int
+    line_no: int
+    raw: bytes
+    reason: str
+    column: str | None
+    value: str | None
+    message: str
+
+    @property
+    def raw_text(self) -> str:
+        return self.raw.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class Claim:
+    job: JobRecord
+    run: RunRecord
+    lease_token: str

@@ -1,0 +1,438 @@
+"""The metadata store: jobs, runs, journal, rejects, leases.
+
+The only place that persists a status: ``transition`` looks the change up in the domain's table,
+writes it as a guarded UPDATE and writes its journal line in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from impex.domain.counters import Counters
+from impex.domain.journal import Level
+from impex.domain.rejects import Reject
+from impex.domain.status import (
+    A,
+    Action,
+    IllegalTransition,
+    S,
+    Status,
+    TERMINAL,
+    Transition,
+    next_status,
+    sources_for,
+)
+from impex.store import migrate
+from impex.store.connect import create_store_engine
+from impex.store.records import Claim, JobRecord, JournalLine, RejectRecord, RunRecord
+from impex.store.schema import COUNTER_COLUMNS, jobs, journal, meta, rejects, runs
+
+class JobNotFound(LookupError):
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"no job {job_id}")
+        self.job_id = job_id
+
+
+class LeaseLost(RuntimeError):
+    """This worker no longer holds the job: another one took it over."""
+
+
+class Store:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.store_id = self._store_id()
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = create_store_engine(url)
+        migrate.upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _store_id(self) -> str:
+        with self.engine.begin() as c:
+            value = c.scalar(sa.select(meta.c.value).where(meta.c.key == "store_id"))
+            if value is None:
+                value = uuid.uuid4().hex[:12]
+                c.execute(meta.insert().values(key="store_id", value=value))
+            return str(value)
+
+    # --- jobs and transitions -------------------------------------------------------------
+
+    def create_job(self, definition: dict[str, Any], *, owner: str = "system", actor: str = "system") -> int:
+        now = time.time()
+        with self.engine.begin() as c:
+            job_id = c.execute(
+                jobs.insert().values(
+                    name=definition["name"],
+                    kind=definition["kind"],
+                    definition=json.dumps(definition),
+                    status=S.EDITING.value,
+                    queue=definition.get("queue", "default"),
+                    owner=owner,
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).inserted_primary_key[0]
+            self._journal(c, job_id, None, Level.INFO, "job.created", {"by": actor}, actor)
+        return int(job_id)
+
+    def transition(self, job_id: int, action: Action, *, actor: str, **params: Any) -> Transition:
+        """Apply ``action`` to the job, or raise IllegalTransition naming the job and its status."""
+        with self.engine.begin() as c:
+            return self._transition(c, job_id, action, actor=actor, params=params)
+
+    def _transition(
+        self, c: sa.Connection, job_id: int, action: Action, *, actor: str, params: dict[str, Any]
+    ) -> Transition:
+        row = c.execute(sa.select(jobs.c.status, jobs.c.current_run_id).where(jobs.c.id == job_id)).first()
+        if row is None:
+            raise JobNotFound(job_id)
+        source = Status(row.status)
+        try:
+            target = next_status(action, source)
+        except IllegalTransition:
+            raise IllegalTransition(job_id, action, source) from None
+        now = time.time()
+        transition = Transition(action, source, target)
+        run_id = row.current_run_id
+        if transition.starts_new_run:
+            run_id = self._new_run(c, job_id, now)
+        updated = c.execute(
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.status == source.value, jobs.c.status.in_(_values(sources_for(action))))
+            .values(status=target.value, updated_at=now, current_run_id=run_id)
+        )
+        if updated.rowcount != 1:  # another process changed it between our read and write
+            raise IllegalTransition(job_id, action, source)
+        if run_id is not None:
+            self._run_bookkeeping(c, run_id, source, target, now)
+        journal_params = {"action": action.value, "by": actor, "source": source.value, "target": target.value}
+        journal_params.update(params)
+        level = Level.ERROR if target is S.FINISHED_WITH_ERRORS else Level.INFO
+        self._journal(c, job_id, run_id, level, "job.transition", journal_params, actor)
+        return transition
+
+    def _new_run(self, c: sa.Connection, job_id: int, now: float) -> int:
+        last = c.scalar(sa.select(sa.func.max(runs.c.run_no)).where(runs.c.job_id == job_id)) or 0
+        return int(
+            c.execute(runs.insert().values(job_id=job_id, run_no=last + 1, created_at=now)).inserted_primary_key[0]
+        )
+
+    def _run_bookkeeping(self, c: sa.Connection, run_id: int, source: Status, target: Status, now: float) -> None:
+        values: dict[str, Any] = {}
+        run = c.execute(sa.select(runs.c.started_at).where(runs.c.id == run_id)).one()
+        if target is S.RUNNING and run.started_at is None:
+            values["started_at"] = now
+        if target in TERMINAL:
+            values.update(outcome=target.value, ended_at=now)
+        if target in TERMINAL or target in {S.PAUSED, S.SERVER_SHUTDOWN}:
+            values.update(worker=None, lease_token=None, lease_expires_at=None)
+        if values:
+            c.execute(runs.update().where(runs.c.id == run_id).values(**values))
+
+    def status_of(self, job_id: int) -> Status:
+        with self.engine.connect() as c:
+            value = c.scalar(sa.select(jobs.c.status).where(jobs.c.id == job_id))
+        if value is None:
+            raise JobNotFound(job_id)
+        return Status(value)
+
+    def job(self, job_id: int) -> JobRecord:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _job(row)
+
+    def list_jobs(self, *, status: Status | None = None, limit: int = 100, offset: int = 0) -> list[JobRecord]:
+        query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit).offset(offset)
+        if status is not None:
+            query = query.where(jobs.c.status == status.value)
+        with self.engine.connect() as c:
+            return [_job(r) for r in c.execute(query)]
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def run(self, run_id: int) -> RunRecord:
+        with self.engine.connect() as c:
+            return _run(c.execute(sa.select(runs).where(runs.c.id == run_id)).one())
+
+    def runs_of(self, job_id: int) -> list[RunRecord]:
+        with self.engine.connect() as c:
+            return [_run(r) for r in c.execute(sa.select(runs).where(runs.c.job_id == job_id).order_by(runs.c.run_no))]
+
+    def claim_next(self, worker: str, queues: Sequence[str], lease_seconds: float) -> Claim | None:
+        """Take the oldest queued job of ``queues`` for ``worker``, with a fresh lease."""
+        query = (
+            sa.select(jobs.c.id)
+            .where(jobs.c.status == S.QUEUED.value, jobs.c.queue.in_(list(queues)))
+            .order_by(jobs.c.updated_at, jobs.c.id)
+            .limit(1)
+        )
+        return self._claim(query, worker, lease_seconds)
+
+    def claim_job(self, job_id: int, worker: str, lease_seconds: float) -> Claim | None:
+        """Take one particular job if it is queued (the foreground ``impex run``)."""
+        query = sa.select(jobs.c.id).where(jobs.c.id == job_id, jobs.c.status == S.QUEUED.value)
+        return self._claim(query, worker, lease_seconds)
+
+    def has_work(self, queues: Sequence[str]) -> bool:
+        """Queued jobs, or active ones a dead worker may have left, in these queues."""
+        waiting = [S.QUEUED.value, S.RUNNING.value, S.PAUSING.value, S.CANCELING.value]
+        query = sa.select(jobs.c.id).where(jobs.c.status.in_(waiting), jobs.c.queue.in_(list(queues))).limit(1)
+        with self.engine.connect() as c:
+            return c.scalar(query) is not None
+
+    def _claim(self, query: sa.Select[Any], worker: str, lease_seconds: float) -> Claim | None:
+        with self.engine.begin() as c:
+            if c.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            job_id = c.scalar(query)
+            if job_id is None:
+                return None
+            token = secrets.token_hex(8)
+            run_id = c.scalar(sa.select(jobs.c.current_run_id).where(jobs.c.id == job_id))
+            c.execute(
+                runs.update()
+                .where(runs.c.id == run_id)
+                .values(worker=worker, lease_token=token, lease_expires_at=time.time() + lease_seconds)
+            )
+            self._transition(c, job_id, A.CLAIM, actor=f"worker {worker}", params={})
+            job = _job(c.execute(sa.select(jobs).where(jobs.c.id == job_id)).one())
+            run = _run(c.execute(sa.select(runs).where(runs.c.id == run_id)).one())
+        return Claim(job=job, run=run, lease_token=token)
+
+    def heartbeat(self, worker: str, run_ids: Iterable[int], lease_seconds: float) -> set[int]:
+        """Renew leases; returns the runs whose lease this worker no longer holds."""
+        lost: set[int] = set()
+        ids = list(run_ids)
+        if not ids:
+            return lost
+        with self.engine.begin() as c:
+            expires = time.time() + lease_seconds
+            for run_id in ids:
+                done = c.execute(
+                    runs.update().where(runs.c.id == run_id, runs.c.worker == worker).values(lease_expires_at=expires)
+                )
+                if done.rowcount != 1:
+                    lost.add(run_id)
+        return lost
+
+    def recover(self, *, actor: str, include_shutdown: bool) -> list[tuple[int, Transition]]:
+        """Queue again the jobs whose worker stopped heartbeating (and, at start-up, the jobs
+        a server shutdown left behind). Returns what was recovered."""
+        now = time.time()
+        active = [S.RUNNING.value, S.PAUSING.value, S.CANCELING.value]
+        expired = (
+            sa.select(jobs.c.id)
+            .join(runs, runs.c.id == jobs.c.current_run_id)
+            .where(jobs.c.status.in_(active), sa.or_(runs.c.lease_expires_at.is_(None), runs.c.lease_expires_at < now))
+        )
+        recovered: list[tuple[int, Transition]] = []
+        with self.engine.begin() as c:
+            ids = list(c.scalars(expired))
+            if include_shutdown:
+                ids += list(c.scalars(sa.select(jobs.c.id).where(jobs.c.status == S.SERVER_SHUTDOWN.value)))
+            for job_id in ids:
+                t = self._transition(c, job_id, A.RECOVER, actor=actor, params={})
+                c.execute(
+                    runs.update()
+                    .where(runs.c.id == sa.select(jobs.c.current_run_id).where(jobs.c.id == job_id).scalar_subquery())
+                    .values(worker=None, lease_token=None, lease_expires_at=None)
+                )
+                recovered.append((job_id, t))
+        return recovered
+
+    def record_progress(
+        self,
+        run_id: int,
+        counters: Counters,
+        *,
+        bytes_done: int | None = None,
+        bytes_total: int | None = None,
+        rate: float | None = None,
+        eta_seconds: float | None = None,
+        active_seconds: float | None = None,
+        output_path: str | None = None,
+    ) -> None:
+        """Set (never add) a run's counters: replaying a chunk cannot count it twice."""
+        values: dict[str, Any] = counters.as_dict()
+        extras = {
+            "bytes_done": bytes_done,
+            "bytes_total": bytes_total,
+            "rate": rate,
+            "eta_seconds": eta_seconds,
+            "active_seconds": active_seconds,
+            "output_path": output_path,
+        }
+        values.update({k: v for k, v in extras.items() if v is not None})
+        with self.engine.begin() as c:
+            c.execute(runs.update().where(runs.c.id == run_id).values(**values))
+
+    # --- journal ------------------------------------------------------------------------------
+
+    def log(
+        self, job_id: int, run_id: int | None, level: Level, code: str, params: dict[str, Any], actor: str = "system"
+    ) -> None:
+        with self.engine.begin() as c:
+            self._journal(c, job_id, run_id, level, code, params, actor)
+
+    def _journal(
+        self,
+        c: sa.Connection,
+        job_id: int,
+        run_id: int | None,
+        level: Level,
+        code: str,
+        params: dict[str, Any],
+        actor: str,
+    ) -> None:
+        c.execute(
+            journal.insert().values(
+                job_id=job_id,
+                run_id=run_id,
+                ts=time.time(),
+                level=level.value,
+                code=code,
+                params=json.dumps(params, default=str),
+                actor=actor,
+            )
+        )
+
+    def journal_lines(
+        self, job_id: int, *, run_id: int | None = None, after_id: int = 0, limit: int = 1000
+    ) -> list[JournalLine]:
+        query = (
+            sa.select(journal)
+            .where(journal.c.job_id == job_id, journal.c.id > after_id)
+            .order_by(journal.c.id)
+            .limit(limit)
+        )
+        if run_id is not None:
+            query = query.where(journal.c.run_id == run_id)
+        with self.engine.connect() as c:
+            return [
+                JournalLine(
+                    id=r.id,
+                    job_id=r.job_id,
+                    run_id=r.run_id,
+                    ts=r.ts,
+                    level=r.level,
+                    code=r.code,
+                    params=json.loads(r.params),
+                    actor=r.actor,
+                )
+                for r in c.execute(query)
+            ]
+
+    # --- rejects ------------------------------------------------------------------------------
+
+    def add_rejects(self, run_id: int, items: Sequence[Reject]) -> None:
+        """Store rejects keyed by (run, record number): storing the same ones again changes nothing."""
+        if not items:
+            return
+        rows = [
+            {
+                "run_id": run_id,
+                "record_no": r.record_no,
+                "line_no": r.line_no,
+                "raw": r.raw,
+                "reason": r.reason.value,
+                "column_name": r.column,
+                "value": r.value,
+                "message": r.message,
+            }
+            for r in items
+        ]
+        with self.engine.begin() as c:
+            c.execute(_insert_ignore(c, rejects), rows)
+
+    def drop_rejects_after(self, run_id: int, record_no: int) -> None:
+        """Forget rejects past a checkpoint (stored by a chunk whose target commit never happened)."""
+        with self.engine.begin() as c:
+            c.execute(rejects.delete().where(rejects.c.run_id == run_id, rejects.c.record_no > record_no))
+
+    def rejects_of(self, run_id: int, *, after_record: int = 0, limit: int = 1000) -> list[RejectRecord]:
+        query = (
+            sa.select(rejects)
+            .where(rejects.c.run_id == run_id, rejects.c.record_no > after_record)
+            .order_by(rejects.c.record_no)
+            .limit(limit)
+        )
+        with self.engine.connect() as c:
+            return [
+                RejectRecord(
+                    run_id=r.run_id,
+                    record_no=r.record_no,
+                    line_no=r.line_no,
+                    raw=bytes(r.raw),
+                    reason=r.reason,
+                    column=r.column_name,
+                    value=r.value,
+                    message=r.message,
+                )
+                for r in c.execute(query)
+            ]
+
+    def count_rejects(self, run_id: int) -> int:
+        with self.engine.connect() as c:
+            return int(c.scalar(sa.select(sa.func.count()).where(rejects.c.run_id == run_id)) or 0)
+
+
+def _values(statuses: Iterable[Status]) -> list[str]:
+    return [s.value for s in statuses]
+
+
+def _insert_ignore(c: sa.Connection, table: sa.Table) -> Any:
+    if c.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def _job(row: Any) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        definition=json.loads(row.definition),
+        status=Status(row.status),
+        queue=row.queue,
+        owner=row.owner,
+        current_run_id=row.current_run_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _run(row: Any) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        job_id=row.job_id,
+        run_no=row.run_no,
+        outcome=Status(row.outcome) if row.outcome else None,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        active_seconds=row.active_seconds,
+        worker=row.worker,
+        lease_token=row.lease_token,
+        lease_expires_at=row.lease_expires_at,
+        counters=Counters(**{name: getattr(row, name) for name in COUNTER_COLUMNS}),
+        bytes_total=row.bytes_total,
+        bytes_done=row.bytes_done,
+        rate=row.rate,
+        eta_seconds=row.eta_seconds,
+        output_path=row.output_path,
+    )
+

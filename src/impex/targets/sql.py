@@ -1,0 +1,22 @@
+"""Small SQL helpers shared by the target kinds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def quote(identifier: str) -> str:
+    """Quote an identifier (names are validated by the domain; quoting keeps keywords safe)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def quoted_list(names: Iterable[str]) -> str:
+    return ", ".join(quote(n) for n in names)
+
+
+def split_refused(message: str) -> str:
+    """The database's own words, without the driver's prefix and the statement it echoes."""
+    text = message.split("\nquery was:")[0]
+    for prefix in ("INTERNAL: ", "failed to execute: "):
+        text = text.replace(prefix, "")
+    return text.strip()

@@ -1,0 +1,382 @@
+"""SQLite as a target, through ADBC (Arrow ingest; no Python tuples in the hot path).
+
+A chunk's rows, its seen-key hashes and its checkpoint commit in one transaction of the target file;
+the checkpoint row carries the run's fencing token, so a worker that lost the run cannot commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import adbc_driver_manager
+import adbc_driver_sqlite.dbapi as adbc
+import numpy as np
+import pyarrow as pa
+import polars as pl
+
+from impex.domain.counters import Counters
+from impex.domain.definitions import ColumnType
+from impex.domain.position import Position
+from impex.targets.base import (
+    Checkpoint,
+    ChunkResult,
+    ChunkWrite,
+    ColumnDef,
+    FencedOut,
+    Finalize,
+    TargetError,
+)
+from impex.targets.sql import quote, quoted_list, split_refused
+
+SQLITE_TYPES = {
+    ColumnType.STRING: "TEXT",
+    ColumnType.INTEGER: "INTEGER",
+    ColumnType.FLOAT: "REAL",
+    ColumnType.DECIMAL: "TEXT",  # exact; SQLite has no decimal type
+    ColumnType.BOOLEAN: "INTEGER",
+    ColumnType.DATE: "TEXT",
+    ColumnType.TIMESTAMP: "TEXT",
+}
+
+CHECKPOINTS = "_impex_checkpoint"
+
+
+def _is_constraint(error: Exception) -> bool:
+    return "constraint failed" in str(error).lower()
+
+
+def to_sqlite_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Arrow types SQLite's ADBC driver stores well: ISO text for times, text for decimals."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            exprs.append(pl.col(name).dt.to_string("%Y-%m-%d %H:%M:%S%.f"))
+        elif isinstance(dtype, pl.Decimal):
+            exprs.append(pl.col(name).cast(pl.Utf8))
+        elif dtype == pl.Boolean:
+            exprs.append(pl.col(name).cast(pl.Int64))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+class SqliteTarget:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = adbc.connect(str(self.path))
+        except adbc_driver_manager.Error as e:
+            raise TargetError(f"cannot open SQLite database {self.path}: {e}") from e
+        self.cur = self.conn.cursor()
+        self._execute("PRAGMA busy_timeout=30000")
+        self._execute("PRAGMA journal_mode=WAL")
+        self._execute(
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (run_key TEXT PRIMARY KEY, token TEXT NOT NULL, "
+            "byte_offset INTEGER NOT NULL, record_no INTEGER NOT NULL, line_no INTEGER NOT NULL, "
+            "counters TEXT NOT NULL, state TEXT NOT NULL)"
+        )
+        self.conn.commit()
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        try:
+            self.cur.execute(sql, params)
+        except adbc_driver_manager.Error as e:
+            if _is_constraint(e):
+                raise
+            raise TargetError(f"SQLite database {self.path}: {e}") from e
+        return self.cur
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return list(self._execute(sql, params).fetchall())
+
+    def table_exists(self, table: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)))
+
+    def table_columns(self, table: str) -> list[str]:
+        return [r[1] for r in self._rows(f"PRAGMA table_info({quote(table)})")]
+
+    def create_table(self, table: str, columns: list[ColumnDef], keys: tuple[str, ...]) -> None:
+        by_name = {c.name: c for c in columns}
+        rowid_key = len(keys) == 1 and by_name[keys[0]].type is ColumnType.INTEGER
+        parts = []
+        for c in columns:
+            sql = f"{quote(c.name)} {SQLITE_TYPES[c.type]}"
+            if rowid_key and c.name == keys[0]:
+                sql += " PRIMARY KEY"
+            elif c.required or c.name in keys:
+                sql += " NOT NULL"
+            parts.append(sql)
+        if keys and not rowid_key:
+            parts.append(f"PRIMARY KEY ({quoted_list(keys)})")
+        self._execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
+        self.conn.commit()
+
+    def is_empty(self, table: str) -> bool:
+        return not self._rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
+
+    def open_run(
+        self, run_key: str, token: str, table: str, keys: tuple[str, ...], *, atomic: bool, state: dict[str, Any]
+    ) -> SqliteRun:
+        return SqliteRun(self, run_key, token, table, keys, atomic=atomic, state=state)
+
+    def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatch]:
+        """Rows of a query as Arrow batches, read without loading them all."""
+        self._execute(sql, params)
+        yield from self.cur.fetch_record_batch()
+
+    def close(self) -> None:
+        try:
+            self.cur.close()
+            self.conn.close()
+        except adbc_driver_manager.Error:
+            pass
+
+
+class SqliteRun:
+    """A run's checkpoint, seen-key set, staging (atomic mode) and chunk commits."""
+
+    def __init__(
+        self,
+        target: SqliteTarget,
+        run_key: str,
+        token: str,
+        table: str,
+        keys: tuple[str, ...],
+        *,
+        atomic: bool,
+        state: dict[str, Any],
+    ) -> None:
+        self.t = target
+        self.run_key = run_key
+        self.token = token
+        self.table = table
+        self.keys = keys
+        self.atomic = atomic
+        suffix = hashlib.sha1(run_key.encode()).hexdigest()[:12]
+        self.seen_table = f"_impex_seen_{suffix}"
+        self.stage_table = f"_impex_stage_{suffix}"
+        self.columns = target.table_columns(table)
+        self.checkpoint = self._claim(state)
+
+    # The new token replaces the old one in the checkpoint row: from now on only this run object commits.
+    def _claim(self, state: dict[str, Any]) -> Checkpoint:
+        t = self.t
+        row = t._rows(
+            f"SELECT byte_offset, record_no, line_no, counters, state FROM {CHECKPOINTS} WHERE run_key=?",
+            (self.run_key,),
+        )
+        if row:
+            offset, record_no, line_no, counters, saved = row[0]
+            t._execute(f"UPDATE {CHECKPOINTS} SET token=? WHERE run_key=?", (self.token, self.run_key))
+            checkpoint = Checkpoint(
+                Position(offset, record_no, line_no), Counters.from_dict(json.loads(counters)), json.loads(saved)
+            )
+        else:
+            checkpoint = Checkpoint(state=state)
+            t._execute(
+                f"INSERT INTO {CHECKPOINTS} VALUES (?, ?, 0, 0, 0, ?, ?)",
+                (self.run_key, self.token, json.dumps(Counters().as_dict()), json.dumps(state)),
+            )
+        if checkpoint.state.get("done"):
+            t.conn.commit()
+            return checkpoint
+        t._execute(f"CREATE TABLE IF NOT EXISTS {quote(self.seen_table)} (h INTEGER NOT NULL)")
+        if self.atomic:
+            cols = ", ".join(f"{quote(c)}" for c in self.columns)
+            t._execute(f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} (_op TEXT, _rec INTEGER, {cols})")
+        t.conn.commit()
+        return checkpoint
+
+    def seen_hashes(self) -> np.ndarray:
+        self.t._execute(f"SELECT h FROM {quote(self.seen_table)}")
+        table = self.t.cur.fetch_arrow_table()
+        return table.column(0).to_numpy().astype(np.int64) if table.num_rows else np.empty(0, np.int64)
+
+    def existing(self, keys: pl.DataFrame) -> np.ndarray:
+        """Boolean mask: which rows of ``keys`` are already in the table."""
+        if keys.height == 0:
+            return np.zeros(0, dtype=bool)
+        cond = " AND ".join(f"t.{quote(k)} = j.value->>'{k}'" for k in self.keys)
+        sql = f"SELECT j.key FROM json_each(?) j WHERE EXISTS (SELECT 1 FROM {quote(self.table)} t WHERE {cond})"
+        self.t._execute(sql, (to_sqlite_frame(keys).write_json(),))
+        hits = self.t.cur.fetch_arrow_table()
+        mask = np.zeros(keys.height, dtype=bool)
+        if hits.num_rows:
+            mask[hits.column(0).to_numpy()] = True
+        return mask
+
+    def _check_token(self) -> None:
+        self.t._execute(
+            f"UPDATE {CHECKPOINTS} SET token=token WHERE run_key=? AND token=?", (self.run_key, self.token)
+        )
+        if self.t._rows("SELECT changes()")[0][0] != 1:
+            raise FencedOut(f"run {self.run_key} was taken over by another worker")
+
+    def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
+        """Rows, seen keys and checkpoint in one transaction, or nothing."""
+        t = self.t
+        try:
+            self._check_token()
+            result = self._stage(write) if self.atomic else self._apply(write)
+            if write.seen_hashes is not None and len(write.seen_hashes):
+                t.cur.adbc_ingest(self.seen_table, pl.DataFrame({"h": write.seen_hashes}).to_arrow(), mode="append")
+            checkpoint = finalize(result)
+            self._write_checkpoint(checkpoint)
+            t.conn.commit()
+        except BaseException:
+            self._rollback()
+            raise
+        self.checkpoint = checkpoint
+        return checkpoint
+
+    def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
+        p = checkpoint.position
+        self.t._execute(
+            f"UPDATE {CHECKPOINTS} SET byte_offset=?, record_no=?, line_no=?, counters=?, state=? "
+            "WHERE run_key=? AND token=?",
+            (
+                p.offset,
+                p.record_no,
+                p.line_no,
+                json.dumps(checkpoint.counters.as_dict()),
+                json.dumps(checkpoint.state),
+                self.run_key,
+                self.token,
+            ),
+        )
+
+    def _rollback(self) -> None:
+        try:
+            self.t.conn.rollback()
+        except adbc_driver_manager.Error:
+            pass
+
+    def _apply(self, write: ChunkWrite) -> ChunkResult:
+        result = ChunkResult()
+        if write.inserts is not None and write.inserts.height:
+            result.inserted = self._isolating(write.inserts, self._insert, result.refused)
+        if write.updates is not None and write.updates.height:
+            refused_before = len(result.refused)
+            result.updated = self._isolating(write.updates, self._update, result.refused)
+            refused_updates = len(result.refused) - refused_before
+            result.unchanged = write.updates.height - result.updated - refused_updates
+        if write.deletes is not None and write.deletes.height:
+            result.deleted = self._delete(write.deletes)
+        return result
+
+    def _isolating(self, frame: pl.DataFrame, op: Any, refused: list[tuple[int, str]]) -> int:
+        """Run ``op`` on the frame; rows the database refuses are isolated by halving, not row by row."""
+        t = self.t
+        t._execute("SAVEPOINT impex_part")
+        try:
+            done = int(op(frame))
+            t._execute("RELEASE impex_part")
+            return done
+        except adbc_driver_manager.Error as e:
+            if not _is_constraint(e):
+                raise TargetError(f"SQLite database {t.path}: {e}") from e
+            t._execute("ROLLBACK TO impex_part")
+            t._execute("RELEASE impex_part")
+            if frame.height == 1:
+                refused.append((int(frame["_row"][0]), split_refused(str(e))))
+                return 0
+            half = frame.height // 2
+            return self._isolating(frame.slice(0, half), op, refused) + self._isolating(
+                frame.slice(half), op, refused
+            )
+
+    def _insert(self, frame: pl.DataFrame) -> int:
+        data = to_sqlite_frame(frame.drop("_row"))
+        self.t.cur.adbc_ingest(self.table, data.to_arrow(), mode="append")
+        return frame.height
+
+    def _load_temp(self, name: str, frame: pl.DataFrame) -> None:
+        self.t._execute(f"DROP TABLE IF EXISTS temp.{quote(name)}")
+        self.t.cur.adbc_ingest(name, to_sqlite_frame(frame).to_arrow(), mode="create", temporary=True)
+
+    def _update(self, frame: pl.DataFrame) -> int:
+        self._load_temp("_impex_upd", frame.drop("_row"))
+        values = [c for c in frame.columns if c != "_row" and c not in self.keys]
+        if not values:
+            return 0
+        sets = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in values)
+        join = " AND ".join(f"{quote(self.table)}.{quote(k)} = s.{quote(k)}" for k in self.keys)
+        mine = ", ".join(f"{quote(self.table)}.{quote(c)}" for c in values)
+        theirs = ", ".join(f"s.{quote(c)}" for c in values)
+        self.t._execute(
+            f"UPDATE {quote(self.table)} SET {sets} FROM temp._impex_upd s WHERE {join} AND ({mine}) IS NOT ({theirs})"
+        )
+        return int(self.t._rows("SELECT changes()")[0][0])
+
+    def _delete(self, keys: pl.DataFrame) -> int:
+        self._load_temp("_impex_del", keys.select(list(self.keys)))
+        cond = " AND ".join(f"{quote(self.table)}.{quote(k)} = d.{quote(k)}" for k in self.keys)
+        self.t._execute(
+            f"DELETE FROM {quote(self.table)} WHERE EXISTS (SELECT 1 FROM temp._impex_del d WHERE {cond})"
+        )
+        return int(self.t._rows("SELECT changes()")[0][0])
+
+    def _stage(self, write: ChunkWrite) -> ChunkResult:
+        for op, frame in (("i", write.inserts), ("u", write.updates), ("d", write.deletes)):
+            if frame is None or frame.height == 0:
+                continue
+            staged = frame.rename({"_row": "_rec"}).with_columns(pl.lit(op).alias("_op"))
+            self.t.cur.adbc_ingest(self.stage_table, to_sqlite_frame(staged).to_arrow(), mode="append")
+        return ChunkResult()
+
+    def finish(self, finalize: Finalize) -> Checkpoint:
+        """Mark the run done; in atomic mode apply the staged rows first, all in one transaction."""
+        t = self.t
+        try:
+            self._check_token()
+            result = self._apply_staged() if self.atomic else ChunkResult()
+            t._execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
+            t._execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
+            checkpoint = finalize(result)
+            self._write_checkpoint(checkpoint)
+            t.conn.commit()
+        except adbc_driver_manager.Error as e:
+            self._rollback()
+            raise TargetError(f"SQLite database {t.path}: the final apply failed, nothing was written: {e}") from e
+        except BaseException:
+            self._rollback()
+            raise
+        self.checkpoint = checkpoint
+        return checkpoint
+
+    def _apply_staged(self) -> ChunkResult:
+        t = self.t
+        result = ChunkResult()
+        stage = quote(self.stage_table)
+        cols = quoted_list(self.columns)
+        t._execute(f"INSERT INTO {quote(self.table)} ({cols}) SELECT {cols} FROM {stage} WHERE _op='i' ORDER BY _rec")
+        result.inserted = int(t._rows("SELECT changes()")[0][0])
+        if not self.keys:
+            return result
+        group = quoted_list(self.keys)
+        last = f"SELECT max(_rec) FROM {stage} WHERE _op='u' GROUP BY {group}"
+        updates = pl.from_arrow(self._fetch(f"SELECT {cols} FROM {stage} WHERE _op='u' AND _rec IN ({last})"))
+        if isinstance(updates, pl.DataFrame) and updates.height:
+            result.updated = self._update(updates.with_row_index("_row"))
+            result.unchanged = updates.height - result.updated
+        deletes = pl.from_arrow(self._fetch(f"SELECT DISTINCT {group} FROM {stage} WHERE _op='d'"))
+        if isinstance(deletes, pl.DataFrame) and deletes.height:
+            result.deleted = self._delete(deletes)
+        return result
+
+    def _fetch(self, sql: str) -> Any:
+        self.t._execute(sql)
+        return self.t.cur.fetch_arrow_table()
+
+    def drop_run_tables(self) -> None:
+        self.t._execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
+        self.t._execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
+        self.t.conn.commit()
+
+    def abandon(self) -> None:
+        """Canceled: staged rows are dropped (atomic mode leaves the table untouched)."""
+        self._rollback()
+        self.drop_run_tables()
