@@ -212,3 +212,9 @@ class TestResult:
     def test_a_missing_field_column_is_a_plan_error(self):
         with pytest.raises(PlanError, match="the records have no field f3"):
             _people({"f1": ["1"], "f2": ["a"]})
+
+
+def test_a_field_column_of_nulls_only_is_read_as_text():
+    plan = build_plan([ColumnSpec(name="n", source=1, type="integer")], None, 1)
+    result = validate(pl.DataFrame({"f1": [None, None]}), plan, CsvFormat())
+    assert result.good.get_column("n").to_list() == [None, None]

@@ -44,7 +44,7 @@ def prepare_steps(spec: ColumnSpec, fmt: CsvFormat) -> list[Step]:
 
 
 def prepare(field: pl.Expr, spec: ColumnSpec, fmt: CsvFormat) -> pl.Expr:
-    """All of :func:`prepare_steps` as one expression: for a few rows, where repeated work is no matter."""
+    """All of :func:`prepare_steps` as one expression, for a few rows where repeated work does not matter."""
     for step in prepare_steps(spec, fmt):
         field = step(field)
     return field

@@ -55,6 +55,9 @@ def validate(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> Validated:
     absent = [name for name in absent if name not in frame.columns]
     if absent:
         raise PlanError(f"the records have no field {', '.join(absent)} (columns: {frame.columns})")
+    not_text = [name for name, dtype in frame.schema.items() if dtype != pl.String]
+    if not_text:  # e.g. a column of nulls only, built without a schema
+        frame = frame.with_columns(pl.col(not_text).cast(pl.String))
     checked = _check(frame, plan, fmt)
     ok = checked.get_column(_FIRST_BAD).is_null()
     typed = checked.select(pl.col(f"__v{i}").alias(c.name) for i, c in enumerate(plan.columns))
