@@ -67,7 +67,9 @@ class SqliteTarget:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = adbc.connect(str(self.path))
+            # Autocommit at the driver level: we issue BEGIN IMMEDIATE ourselves, so that two writers
+            # queue on the lock instead of deadlocking on an upgrade.
+            self.conn = adbc.connect(str(self.path), autocommit=True)
         except adbc_driver_manager.Error as e:
             raise TargetError(f"cannot open SQLite database {self.path}: {e}") from e
         self.cur = self.conn.cursor()
@@ -78,7 +80,18 @@ class SqliteTarget:
             "byte_offset INTEGER NOT NULL, record_no INTEGER NOT NULL, line_no INTEGER NOT NULL, "
             "counters TEXT NOT NULL, state TEXT NOT NULL)"
         )
-        self.conn.commit()
+
+    def begin(self) -> None:
+        self._execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self._execute("COMMIT")
+
+    def rollback(self) -> None:
+        try:
+            self.cur.execute("ROLLBACK")
+        except adbc_driver_manager.Error:
+            pass  # no transaction was open
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         try:
@@ -112,7 +125,6 @@ class SqliteTarget:
         if keys and not rowid_key:
             parts.append(f"PRIMARY KEY ({quoted_list(keys)})")
         self._execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
-        self.conn.commit()
 
     def is_empty(self, table: str) -> bool:
         return not self._rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
@@ -164,6 +176,7 @@ class SqliteRun:
     # The new token replaces the old one in the checkpoint row: from now on only this run object commits.
     def _claim(self, state: dict[str, Any]) -> Checkpoint:
         t = self.t
+        t.begin()
         row = t._rows(
             f"SELECT byte_offset, record_no, line_no, counters, state FROM {CHECKPOINTS} WHERE run_key=?",
             (self.run_key,),
@@ -181,13 +194,13 @@ class SqliteRun:
                 (self.run_key, self.token, json.dumps(Counters().as_dict()), json.dumps(state)),
             )
         if checkpoint.state.get("done"):
-            t.conn.commit()
+            t.commit()
             return checkpoint
         t._execute(f"CREATE TABLE IF NOT EXISTS {quote(self.seen_table)} (h INTEGER NOT NULL)")
         if self.atomic:
             cols = ", ".join(f"{quote(c)}" for c in self.columns)
             t._execute(f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} (_op TEXT, _rec INTEGER, {cols})")
-        t.conn.commit()
+        t.commit()
         return checkpoint
 
     def seen_hashes(self) -> np.ndarray:
@@ -218,6 +231,7 @@ class SqliteRun:
     def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
         """Rows, seen keys and checkpoint in one transaction, or nothing."""
         t = self.t
+        t.begin()
         try:
             self._check_token()
             result = self._stage(write) if self.atomic else self._apply(write)
@@ -225,7 +239,7 @@ class SqliteRun:
                 t.cur.adbc_ingest(self.seen_table, pl.DataFrame({"h": write.seen_hashes}).to_arrow(), mode="append")
             checkpoint = finalize(result)
             self._write_checkpoint(checkpoint)
-            t.conn.commit()
+            t.commit()
         except BaseException:
             self._rollback()
             raise
@@ -249,10 +263,7 @@ class SqliteRun:
         )
 
     def _rollback(self) -> None:
-        try:
-            self.t.conn.rollback()
-        except adbc_driver_manager.Error:
-            pass
+        self.t.rollback()
 
     def _apply(self, write: ChunkWrite) -> ChunkResult:
         result = ChunkResult()
@@ -323,13 +334,16 @@ class SqliteRun:
         for op, frame in (("i", write.inserts), ("u", write.updates), ("d", write.deletes)):
             if frame is None or frame.height == 0:
                 continue
-            staged = frame.rename({"_row": "_rec"}).with_columns(pl.lit(op).alias("_op"))
+            # _rec orders staged rows across chunks: records before this chunk + row within it.
+            base = self.checkpoint.position.record_no
+            staged = frame.with_columns((pl.col("_row") + base).alias("_rec"), pl.lit(op).alias("_op")).drop("_row")
             self.t.cur.adbc_ingest(self.stage_table, to_sqlite_frame(staged).to_arrow(), mode="append")
         return ChunkResult()
 
     def finish(self, finalize: Finalize) -> Checkpoint:
         """Mark the run done; in atomic mode apply the staged rows first, all in one transaction."""
         t = self.t
+        t.begin()
         try:
             self._check_token()
             result = self._apply_staged() if self.atomic else ChunkResult()
@@ -337,7 +351,7 @@ class SqliteRun:
             t._execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
             checkpoint = finalize(result)
             self._write_checkpoint(checkpoint)
-            t.conn.commit()
+            t.commit()
         except adbc_driver_manager.Error as e:
             self._rollback()
             raise TargetError(f"SQLite database {t.path}: the final apply failed, nothing was written: {e}") from e
@@ -372,9 +386,10 @@ class SqliteRun:
         return self.t.cur.fetch_arrow_table()
 
     def drop_run_tables(self) -> None:
+        self.t.begin()
         self.t._execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
         self.t._execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
-        self.t.conn.commit()
+        self.t.commit()
 
     def abandon(self) -> None:
         """Canceled: staged rows are dropped (atomic mode leaves the table untouched)."""

@@ -1,0 +1,151 @@
+"""The SQLite target: rows and checkpoint in one transaction, fencing, refused rows isolated."""
+
+import sqlite3
+
+import numpy as np
+import polars as pl
+import pytest
+
+from impex.domain.counters import Counters
+from impex.domain.definitions import ColumnType
+from impex.domain.position import Position
+from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut
+from impex.targets.sqlite import SqliteTarget
+
+COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
+
+
+@pytest.fixture
+def target(tmp_path):
+    t = SqliteTarget(tmp_path / "data.db")
+    t.create_table("people", COLUMNS, ("id",))
+    yield t
+    t.close()
+
+
+def rows(ids, names=None, start=0):
+    names = names or [f"n{i}" for i in ids]
+    return pl.DataFrame({"id": ids, "name": names, "_row": list(range(start, start + len(ids)))},
+                        schema={"id": pl.Int64, "name": pl.Utf8, "_row": pl.Int64})
+
+
+def table(tmp_path):
+    with sqlite3.connect(tmp_path / "data.db") as c:
+        return c.execute("SELECT id, name FROM people ORDER BY id").fetchall()
+
+
+def finalize_at(offset):
+    def finalize(result):
+        return Checkpoint(Position(offset, offset, offset), Counters(inserted=result.inserted), {"x": 1})
+    return finalize
+
+
+def test_a_chunk_and_its_checkpoint_commit_together(target, tmp_path):
+    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    cp = run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(10))
+    assert cp.position == Position(10, 10, 10)
+    again = target.open_run("s:1:1", "tok2", "people", ("id",), atomic=False, state={})
+    assert again.checkpoint.position == Position(10, 10, 10)
+    assert again.checkpoint.counters.inserted == 2
+    assert table(tmp_path) == [(1, "n1"), (2, "n2")]
+
+
+def test_a_failure_inside_the_chunk_commits_nothing_not_even_the_checkpoint(target, tmp_path):
+    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+
+    def exploding(result):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), exploding)
+    assert table(tmp_path) == []
+    assert target.open_run("s:1:1", "t", "people", ("id",), atomic=False, state={}).checkpoint.position == Position()
+
+
+def test_a_worker_that_lost_the_run_cannot_commit(target, tmp_path):
+    old = target.open_run("s:1:1", "old", "people", ("id",), atomic=False, state={})
+    target.open_run("s:1:1", "new", "people", ("id",), atomic=False, state={})
+    with pytest.raises(FencedOut):
+        old.commit_chunk(ChunkWrite(inserts=rows([1])), finalize_at(1))
+    assert table(tmp_path) == []
+
+
+def test_rows_the_database_refuses_are_isolated_and_the_rest_is_loaded(tmp_path):
+    t = SqliteTarget(tmp_path / "data.db")
+    t._execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 3))")
+    t.conn.commit()
+    run = t.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    names = ["ok", "toolong", "ok", "ok", "bad!", "ok", "ok"]
+    got = {}
+
+    def finalize(result):
+        got["r"] = result
+        return Checkpoint(Position(7, 7, 7), Counters(inserted=result.inserted))
+
+    run.commit_chunk(ChunkWrite(inserts=rows(list(range(1, 8)), names)), finalize)
+    t.close()
+    assert [r for r, _ in got["r"].refused] == [1, 4]
+    assert got["r"].inserted == 5
+    assert [i for i, _ in table(tmp_path)] == [1, 3, 4, 6, 7]
+
+
+def test_refused_rows_carry_the_database_message(tmp_path):
+    t = SqliteTarget(tmp_path / "data.db")
+    t._execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 3))")
+    t.conn.commit()
+    run = t.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    seen = {}
+
+    def finalize(result):
+        seen["refused"] = result.refused
+        return Checkpoint(Position(1, 1, 1), Counters(inserted=result.inserted))
+
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2], ["ok", "toolong"], start=40)), finalize)
+    t.close()
+    assert seen["refused"] == [(41, "CHECK constraint failed: length(name) <= 3")]
+
+
+def test_existing_tells_which_keys_the_table_has(target):
+    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 3])), finalize_at(1))
+    mask = run.existing(pl.DataFrame({"id": [1, 2, 3]}))
+    assert mask.tolist() == [True, False, True]
+
+
+def test_updates_count_changed_and_unchanged_rows(target):
+    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    got = {}
+
+    def finalize(result):
+        got["r"] = result
+        return Checkpoint(Position(2, 2, 2))
+
+    run.commit_chunk(ChunkWrite(updates=rows([1, 2], ["n1", "changed"])), finalize)
+    assert (got["r"].updated, got["r"].unchanged) == (1, 1)
+
+
+def test_seen_hashes_survive_a_restart(target):
+    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run.commit_chunk(ChunkWrite(inserts=rows([1]), seen_hashes=np.array([7, 9], dtype=np.int64)), finalize_at(1))
+    again = target.open_run("s:1:1", "tok2", "people", ("id",), atomic=False, state={})
+    assert sorted(again.seen_hashes().tolist()) == [7, 9]
+
+
+def test_atomic_mode_leaves_the_table_untouched_until_finish(target, tmp_path):
+    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=True, state={})
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    run.commit_chunk(ChunkWrite(updates=rows([2], ["last"])), finalize_at(2))
+    assert table(tmp_path) == []
+    run.finish(lambda r: Checkpoint(Position(2, 2, 2), Counters(inserted=r.inserted, updated=r.updated)))
+    assert table(tmp_path) == [(1, "n1"), (2, "last")]
+
+
+def test_atomic_cancel_drops_the_staged_rows(target, tmp_path):
+    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=True, state={})
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    run.abandon()
+    assert table(tmp_path) == []
+    with sqlite3.connect(tmp_path / "data.db") as c:
+        names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE name LIKE '_impex_stage%'")]
+    assert names == []
