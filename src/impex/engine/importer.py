@@ -80,7 +80,7 @@ class ImportRun:
             detected = {"delimiter": probe.delimiter, "encoding": probe.encoding, "header": job.format.header}
             total_bytes = probe.total_bytes
         plan = build_plan(job.columns, header, n_fields)
-        self._ensure_table(session, plan)
+        created = self._ensure_table(session, plan)
         state = {"table_was_empty": session.is_empty(job.target.table)}
         keys = job.reconciliation.keys
         atomic = job.commit is CommitMode.ATOMIC
@@ -91,6 +91,8 @@ class ImportRun:
         if checkpoint.state.get("done"):
             return self._finish(target, checkpoint, already_applied=True)
         self._announce(checkpoint, detected)
+        if created:
+            self.log("table.created", table=job.target.table, columns=", ".join(plan.names))
         seen = KeySet(target.seen_hashes()) if keys else KeySet()
         run = self.store.run(self.ex.run_id)
         clock = Clock(before=run.active_seconds, records_at_start=checkpoint.counters.read,
@@ -106,15 +108,15 @@ class ImportRun:
                 self._check_threshold(checkpoint.counters)
         return self._finish(target, checkpoint)
 
-    def _ensure_table(self, session: TargetSession, plan: Plan) -> None:
+    def _ensure_table(self, session: TargetSession, plan: Plan) -> bool:
+        """Create the table when missing (True), or check it has the planned columns."""
         table = self.job.target.table
         wanted = [ColumnDef(c.name, c.type, c.required, c.max_length, c.precision, c.scale) for c in target_schema(plan)]
         if not session.table_exists(table):
             if not self.job.target.create:
                 raise ImportFailed("run.error", {"error": f"table {table} does not exist and target.create is false"})
             session.create_table(table, wanted, self.job.reconciliation.keys)
-            self.log("table.created", table=table, columns=", ".join(c.name for c in wanted))
-            return
+            return True
         have = set(session.table_columns(table))
         missing = [c.name for c in wanted if c.name not in have]
         if missing:
@@ -122,6 +124,7 @@ class ImportRun:
                 "run.error",
                 {"error": f"table {table} has no column(s) {', '.join(missing)} (it has: {', '.join(sorted(have))})"},
             )
+        return False
 
     def _announce(self, checkpoint: Checkpoint, detected: dict[str, Any]) -> None:
         run_no = self.ex.claim.run.run_no

@@ -1,0 +1,160 @@
+"""An import run end to end, in this process, against real SQLite files."""
+
+from pathlib import Path
+
+import pytest
+from support import codes, define, rejects, run_job, table_rows, write
+
+from impex.domain.status import A, S
+
+PEOPLE = "id,name,age\n1,Ann,30\n2,Bob,x\n3,Cy,40\n4,Dee\n5,Eve,50\n"
+COLUMNS = [
+    {"name": "id", "type": "integer", "required": True},
+    {"name": "name", "max_length": 10},
+    {"name": "age", "type": "integer"},
+]
+
+
+@pytest.fixture
+def people(tmp_path: Path) -> Path:
+    return write(tmp_path / "people.csv", PEOPLE)
+
+
+def test_good_records_land_and_bad_ones_are_rejected_with_line_and_raw_record(store, settings, data_dir, people):
+    status, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS))
+    assert status is S.FINISHED  # finished, with rejects counted
+    assert table_rows(data_dir) == [(1, "Ann", 30), (3, "Cy", 40), (5, "Eve", 50)]
+    assert rejects(store, job_id) == [
+        (2, 3, "type_error", b"2,Bob,x"),
+        (4, 5, "wrong_field_count", b"4,Dee"),
+    ]
+    run = store.runs_of(job_id)[-1]
+    assert (run.counters.read, run.counters.inserted, run.counters.rejected) == (5, 3, 2)
+    assert codes(store, job_id)[-2:] == ["run.summary", "job.transition"]
+
+
+def test_the_journal_tells_the_story_of_the_run(store, settings, people):
+    _, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS))
+    lines = store.journal_lines(job_id)
+    assert [line.code for line in lines if line.code != "run.progress"] == [
+        "job.created", "job.transition", "job.transition", "run.started", "format.detected",
+        "table.created", "run.summary", "job.transition",
+    ]
+    summary = next(line for line in lines if line.code == "run.summary")
+    assert summary.params["inserted"] == 3 and summary.params["rejected"] == 2
+    assert "read 5, inserted 3" in summary.text
+
+
+def test_a_missing_file_ends_finished_with_errors_and_says_why(store, settings, tmp_path):
+    status, job_id = run_job(store, settings, define(source=str(tmp_path / "nope.csv")))
+    assert status is S.FINISHED_WITH_ERRORS
+    error = next(line for line in store.journal_lines(job_id) if line.code == "run.error")
+    assert "nope.csv" in error.params["error"]
+
+
+def test_an_existing_table_without_the_declared_columns_is_a_clear_error(store, settings, data_dir, people):
+    run_job(store, settings, define(source=str(people), columns=COLUMNS[:2]))
+    status, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS))
+    assert status is S.FINISHED_WITH_ERRORS
+    error = next(line for line in store.journal_lines(job_id) if line.code == "run.error")
+    assert "table t has no column(s) age" in error.params["error"]
+
+
+def test_more_rejects_than_allowed_stops_with_errors(store, settings, people):
+    definition = define(source=str(people), columns=COLUMNS, errors={"max_rejects": 1}, chunk_rows=2)
+    status, job_id = run_job(store, settings, definition)
+    assert status is S.FINISHED_WITH_ERRORS
+    assert "run.threshold" in codes(store, job_id)
+
+
+def test_a_reject_percentage_threshold(store, settings, people):
+    status, _ = run_job(store, settings, define(source=str(people), columns=COLUMNS,
+                                                errors={"max_reject_percent": 10}))
+    assert status is S.FINISHED_WITH_ERRORS
+    status, _ = run_job(store, settings, define(source=str(people), columns=COLUMNS,
+                                                target={"table": "u"}, errors={"max_reject_percent": 50}))
+    assert status is S.FINISHED
+
+
+def test_stop_at_first_error_keeps_only_the_first_reject(store, settings, people):
+    status, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS,
+                                                     errors={"stop_at_first_error": True}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert [r[:3] for r in rejects(store, job_id)] == [(2, 3, "type_error")]
+    assert "run.first_error" in codes(store, job_id)
+
+
+def test_atomic_mode_writes_nothing_when_the_run_fails(store, settings, data_dir, people):
+    definition = define(source=str(people), columns=COLUMNS, commit="atomic", chunk_rows=2,
+                        errors={"max_rejects": 1})
+    status, _ = run_job(store, settings, definition)
+    assert status is S.FINISHED_WITH_ERRORS
+    assert table_rows(data_dir) == []
+
+
+def test_incremental_mode_keeps_the_chunks_committed_before_the_failure(store, settings, data_dir, people):
+    definition = define(source=str(people), columns=COLUMNS, chunk_rows=2, errors={"max_rejects": 1})
+    run_job(store, settings, definition)
+    assert table_rows(data_dir) == [(1, "Ann", 30), (3, "Cy", 40)]
+
+
+def test_atomic_mode_applies_everything_at_the_end(store, settings, data_dir, people):
+    status, _ = run_job(store, settings, define(source=str(people), columns=COLUMNS, commit="atomic", chunk_rows=2))
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(1, "Ann", 30), (3, "Cy", 40), (5, "Eve", 50)]
+
+
+def test_starting_a_finished_job_again_is_a_new_run_and_the_old_one_stays_readable(store, settings, people):
+    _, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS,
+                                                reconciliation={"keys": ["id"], "duplicates": "ignore"}))
+    store.transition(job_id, A.START, actor="tester")
+    status, _ = run_job(store, settings, job_id)
+    assert status is S.FINISHED
+    first, second = store.runs_of(job_id)
+    assert first.counters.inserted == 3 and second.counters.inserted == 0
+    assert second.counters.duplicates == 3
+    assert len(store.rejects_of(first.id)) == 2 and len(store.rejects_of(second.id)) == 2
+
+
+def test_pause_takes_effect_at_the_next_chunk_boundary_and_start_resumes(store, settings, data_dir, people):
+    definition = define(source=str(people), columns=COLUMNS, chunk_rows=2)
+    paused = []
+
+    def pause_once(progress):
+        if not paused:
+            paused.append(progress.counters.read)
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, definition, on_progress=pause_once)
+    assert status is S.PAUSED and paused == [2]
+    assert table_rows(data_dir) == [(1, "Ann", 30)]
+    store.transition(job_id, A.START, actor="tester")
+    status, _ = run_job(store, settings, job_id)
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(1, "Ann", 30), (3, "Cy", 40), (5, "Eve", 50)]
+    assert [r[:2] for r in rejects(store, job_id)] == [(2, 3), (4, 5)]
+    assert len(store.runs_of(job_id)) == 1
+    assert "run.paused" in codes(store, job_id) and "run.resumed" in codes(store, job_id)
+
+
+def test_cancel_stops_at_the_next_chunk_boundary(store, settings, data_dir, people):
+    def cancel(progress):
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.CANCEL, actor="tester")
+
+    status, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS, chunk_rows=2),
+                             on_progress=cancel)
+    assert status is S.CANCELED
+    assert table_rows(data_dir) == [(1, "Ann", 30)]
+    assert store.runs_of(job_id)[-1].outcome is S.CANCELED
+
+
+def test_cancel_in_atomic_mode_leaves_the_table_untouched(store, settings, data_dir, people):
+    def cancel(progress):
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.CANCEL, actor="tester")
+
+    status, _ = run_job(store, settings, define(source=str(people), columns=COLUMNS, chunk_rows=2,
+                                                commit="atomic"), on_progress=cancel)
+    assert status is S.CANCELED
+    assert table_rows(data_dir) == []

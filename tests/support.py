@@ -1,0 +1,52 @@
+"""Helpers for tests that run jobs in this process against real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from impex.definitions_io import parse_definition
+from impex.domain.status import A, Status
+from impex.engine.execution import Progress
+from impex.engine.worker import Worker
+
+
+def define(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"kind": "import", "name": "test import", "target": {"table": "t"}}
+    base.update(fields)
+    parse_definition(base)  # fail early on a bad test definition
+    return base
+
+
+def submit(store, definition: dict[str, Any]) -> int:
+    job_id = store.create_job(parse_definition(definition).model_dump(mode="json"), actor="tester")
+    store.transition(job_id, A.START, actor="tester")
+    return job_id
+
+
+def run_job(store, settings, definition: dict[str, Any] | int,
+            on_progress: Callable[[Progress], None] | None = None) -> tuple[Status | None, int]:
+    job_id = definition if isinstance(definition, int) else submit(store, definition)
+    worker = Worker(store, settings, concurrency=1, on_progress=on_progress)
+    return worker.run_one(job_id), job_id
+
+
+def table_rows(data_dir: Path, table: str = "t", order: str = "1") -> list[tuple[Any, ...]]:
+    with sqlite3.connect(data_dir / "data.db") as c:
+        return c.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+
+
+def rejects(store, job_id: int) -> list[tuple[int, int, str, bytes]]:
+    run = store.runs_of(job_id)[-1]
+    return [(r.record_no, r.line_no, r.reason, r.raw) for r in store.rejects_of(run.id, limit=10**9)]
+
+
+def codes(store, job_id: int) -> list[str]:
+    return [line.code for line in store.journal_lines(job_id, limit=10**6)]
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
