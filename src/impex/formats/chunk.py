@@ -1,0 +1,218 @@
+"""A chunk of records: good ones as a string DataFrame, structural rejects as data, raw bytes on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from impex.domain.position import Position
+from impex.domain.rejects import Reason, Reject
+from impex.formats.encoding import find_undecodable, is_utf8, to_utf8
+from impex.formats.frame import good_body, parse_frame
+from impex.formats.split import I64, U8, Records, Syntax, analyse_records, field_counts, quote_positions
+
+GOOD, UNTERMINATED, BAD_ENCODING, WRONG_COUNT, STRAY_QUOTE = range(5)
+
+
+@dataclass
+class RecordChunk:
+    """Consecutive records of a file, ending on a record boundary.
+
+    ``frame`` holds the structurally good records, every column a string named ``f1..fN``; an empty
+    unquoted field is null, an empty quoted field ("") is the empty string. ``record_nos`` gives each
+    frame row's 1-based record number. ``end`` is the position to resume from after this chunk.
+    """
+
+    frame: pl.DataFrame
+    record_nos: I64
+    rejects: list[Reject]
+    start: Position
+    end: Position
+    data: bytes = field(repr=False)  # the chunk's bytes exactly as in the file
+    row_starts: I64 = field(repr=False)  # per frame row, offsets into ``data``
+    row_ends: I64 = field(repr=False)
+    row_line_nos: I64 = field(repr=False)
+
+    @property
+    def n_records(self) -> int:
+        """Records consumed by this chunk, good and rejected (blank lines are not records)."""
+        return self.end.record_no - self.start.record_no
+
+    def raw(self, rows: npt.ArrayLike) -> list[bytes]:
+        """Raw bytes (without line ending) of the given frame rows, exactly as in the file."""
+        index = np.asarray(rows, dtype=np.int64)
+        return [self.data[s:e] for s, e in zip(self.row_starts[index], self.row_ends[index], strict=True)]
+
+    def line_nos(self, rows: npt.ArrayLike) -> I64:
+        """1-based physical line where each of the given frame rows starts."""
+        return self.row_line_nos[np.asarray(rows, dtype=np.int64)]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a chunk needs to know about the file."""
+
+    syntax: Syntax
+    encoding: str
+    n_fields: int
+    header: list[str] | None
+
+
+def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> RecordChunk:
+    """Check and parse the records ``recs`` covering all of ``data``."""
+    syn = layout.syntax
+    a: U8 = np.frombuffer(data, dtype=np.uint8)
+    quotes = recs.quotes[: np.searchsorted(recs.quotes, len(data))]
+    is_data = ~recs.blank
+    record_nos = start.record_no + np.cumsum(is_data)
+    line_nos = start.line_no + recs.first_lines + 1
+    reason = np.where(recs.unterminated, UNTERMINATED, GOOD)
+    bad_bytes = {i: off for i, off in find_undecodable(data, layout.encoding, recs.nexts) if is_data[i]}
+    for i in bad_bytes:
+        if reason[i] == GOOD:
+            reason[i] = BAD_ENCODING
+    counts, stray = analyse_records(a, recs.starts, recs.unterminated, quotes, syn)
+    candidate = is_data & (reason == GOOD)
+    reason[candidate & (counts != layout.n_fields)] = WRONG_COUNT
+    reason[candidate & (counts == layout.n_fields) & stray] = STRAY_QUOTE
+    good = np.flatnonzero(is_data & (reason == GOOD))
+    body = to_utf8(good_body(data, a, recs.starts[good], recs.nexts[good], quotes, syn), layout.encoding)
+    frame = parse_frame(body, syn, layout.n_fields, len(good))
+    rejects = [
+        _reject(data, recs, i, int(record_nos[i]), int(line_nos[i]), int(reason[i]), bad_bytes, layout)
+        for i in np.flatnonzero(is_data & (reason != GOOD)).tolist()
+    ]
+    end = Position(
+        start.offset + recs.consumed,
+        start.record_no + int(is_data.sum()),
+        start.line_no + recs.lines_consumed,
+    )
+    return RecordChunk(
+        frame=frame,
+        record_nos=record_nos[good].astype(np.int64),
+        rejects=rejects,
+        start=start,
+        end=end,
+        data=data,
+        row_starts=recs.starts[good],
+        row_ends=recs.ends[good],
+        row_line_nos=line_nos[good].astype(np.int64),
+    )
+
+
+def _reject(
+    data: bytes,
+    recs: Records,
+    i: int,
+    record_no: int,
+    line_no: int,
+    reason: int,
+    bad_bytes: dict[int, int],
+    layout: Layout,
+) -> Reject:
+    """The reject of record ``i`` (a Python step per rejected record only)."""
+    start, end = int(recs.starts[i]), int(recs.ends[i])
+    raw = data[start:end]
+    syn = layout.syntax
+    if reason == UNTERMINATED:
+        opened = open_quote(raw, syn)
+        where = f" in field {opened + 1}" if opened is not None else ""
+        return Reject(
+            record_no,
+            line_no,
+            raw,
+            Reason.UNTERMINATED_QUOTE,
+            _name(opened, layout.header),
+            None,
+            f"line {line_no}: unterminated quote{where}: a quoted field opened on this line is never closed",
+        )
+    if reason == BAD_ENCODING:
+        offset = bad_bytes[i] - start
+        line = line_no + raw.count(b"\n", 0, offset)
+        column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+        label = "UTF-8" if is_utf8(layout.encoding) else layout.encoding
+        index, f_start, f_end = field_at(raw, offset, syn)
+        return Reject(
+            record_no,
+            line_no,
+            raw,
+            Reason.BAD_ENCODING,
+            _name(index, layout.header),
+            raw[f_start:f_end].decode(layout.encoding, errors="backslashreplace"),
+            f"line {line}: invalid {label} byte 0x{raw[offset]:02x} at column {column}",
+        )
+    if reason == WRONG_COUNT:
+        a: U8 = np.frombuffer(raw, dtype=np.uint8)
+        found = int(
+            field_counts(
+                np.array([0]),
+                np.array([len(raw)]),
+                quote_positions(a, syn),
+                np.flatnonzero(a == syn.delimiter),
+            )[0]
+        )
+        return Reject(
+            record_no,
+            line_no,
+            raw,
+            Reason.WRONG_FIELD_COUNT,
+            None,
+            None,
+            f"line {line_no}: expected {layout.n_fields} fields, found {found}",
+        )
+    return Reject(
+        record_no,
+        line_no,
+        raw,
+        Reason.UNTERMINATED_QUOTE,
+        None,
+        None,
+        f"line {line_no}: stray quote: a quoted field must start right after a delimiter "
+        "and its closing quote be followed by a delimiter (double a quote inside a quoted field)",
+    )
+
+
+def _name(index: int | None, header: Sequence[str] | None) -> str | None:
+    if index is None:
+        return None
+    if header is not None and index < len(header):
+        return header[index]
+    return f"f{index + 1}"
+
+
+def _scan(raw: bytes, syn: Syntax, stop: int) -> tuple[int, int, int | None]:
+    """Scan ``raw[:stop]`` by quote parity: (field index, field start, field of the last open quote)."""
+    index, field_start, in_quotes, opened = 0, 0, False, None
+    pos = 0
+    while pos < stop:
+        byte = raw[pos]
+        if syn.escape is not None and byte == syn.escape:
+            pos += 2
+            continue
+        if byte == syn.quote:
+            in_quotes = not in_quotes
+            opened = index if in_quotes else opened
+        elif byte == syn.delimiter and not in_quotes:
+            index, field_start = index + 1, pos + 1
+        pos += 1
+    return index, field_start, opened if in_quotes else None
+
+
+def field_at(raw: bytes, offset: int, syn: Syntax) -> tuple[int, int, int]:
+    """(0-based field index, field start, field end) of the byte at ``offset`` of a record."""
+    index, field_start, _ = _scan(raw, syn, offset)
+    end = offset
+    in_quotes = _scan(raw, syn, offset)[2] is not None
+    while end < len(raw) and (in_quotes or raw[end] != syn.delimiter):
+        in_quotes = in_quotes != (raw[end] == syn.quote)
+        end += 1
+    return index, field_start, end
+
+
+def open_quote(raw: bytes, syn: Syntax) -> int | None:
+    """0-based index of the field whose quote is still open at the end of ``raw``."""
+    return _scan(raw, syn, len(raw))[2]

@@ -1,0 +1,45 @@
+"""Per-record encoding checks and transcoding to UTF-8 (the columnar parser reads UTF-8 only)."""
+
+from __future__ import annotations
+
+import codecs
+
+import numpy as np
+import numpy.typing as npt
+
+ALWAYS_DECODABLE = frozenset({"iso8859-1", "latin-1", "latin1"})
+
+
+def is_utf8(encoding: str) -> bool:
+    return encoding in ("utf-8", "utf-8-sig")
+
+
+def find_undecodable(data: bytes, encoding: str, nexts: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
+    """(record index, byte offset) of the first undecodable byte of each bad record.
+
+    Records are contiguous: record ``i`` spans ``[nexts[i-1], nexts[i])``. The whole buffer is decoded
+    once; only when that fails is it decoded again record by record from each error on.
+    """
+    if encoding in ALWAYS_DECODABLE or (is_utf8(encoding) and data.isascii()):
+        return []
+    decode = codecs.getdecoder("utf-8" if is_utf8(encoding) else encoding)
+    view = memoryview(data)
+    found: list[tuple[int, int]] = []
+    pos = 0
+    while pos < len(data):
+        try:
+            decode(view[pos:], "strict")
+            break
+        except UnicodeDecodeError as error:
+            offset = pos + error.start
+            record = int(np.searchsorted(nexts, offset, side="right"))
+            found.append((record, offset))
+            pos = int(nexts[record]) if record < len(nexts) else len(data)
+    return found
+
+
+def to_utf8(data: bytes, encoding: str) -> bytes:
+    """``data`` transcoded to UTF-8 (already checked to decode)."""
+    if is_utf8(encoding) or data.isascii():
+        return data
+    return data.decode(encoding).encode("utf-8")

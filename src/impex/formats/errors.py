@@ -1,0 +1,11 @@
+"""Errors of the formats package. Structural problems of single records are rejects, not errors."""
+
+from __future__ import annotations
+
+
+class FormatError(Exception):
+    """The file as a whole cannot be read with the given format (unsupported encoding, bad archive...)."""
+
+
+class InternalParseError(FormatError):
+    """The splitter and the columnar parser disagree: a bug in impex, never the file's fault."""

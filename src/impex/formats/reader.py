@@ -1,0 +1,218 @@
+"""Streaming reader of delimited files: blocks of bytes in, record chunks out, resumable at any chunk end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from impex.domain.definitions import CsvFormat
+from impex.domain.position import Position
+from impex.formats.chunk import Layout, RecordChunk, build_chunk
+from impex.formats.encoding import to_utf8
+from impex.formats.errors import FormatError
+from impex.formats.frame import good_body, parse_frame
+from impex.formats.sniff import UTF8_BOM, guess_delimiter, resolve_encoding
+from impex.formats.source import open_source, read_head, skip_to
+from impex.formats.split import Records, Syntax, field_counts, quote_positions, split_records
+
+if TYPE_CHECKING:
+    from impex.formats.detect import DetectedFormat
+
+MiB = 1024 * 1024
+BLOCK_SIZE = 8 * MiB
+MAX_CHUNK_BYTES = 32 * MiB
+PROBE_SIZE = 1 * MiB
+
+
+class DelimitedReader:
+    """Reads a delimited file (plain, .gz or .zip) as chunks of records.
+
+    ``start`` is a chunk's ``end`` from an earlier read: reading continues at the next record.
+    Encoding and delimiter left ``None`` in ``fmt`` are detected (or taken from ``detected``).
+    ``header`` is None when ``fmt.header`` is False, and ``[]`` when a header is expected but the file
+    has none. ``n_fields`` is the header's field count, else the first record's (0 for an empty file).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        fmt: CsvFormat,
+        start: Position | None = None,
+        *,
+        detected: DetectedFormat | None = None,
+        block_size: int = BLOCK_SIZE,
+        max_chunk_bytes: int = MAX_CHUNK_BYTES,
+    ) -> None:
+        self.path = Path(path)
+        self.fmt = fmt
+        self.block_size = block_size
+        self.max_chunk_bytes = max(max_chunk_bytes, block_size)
+        head, complete = read_head(self.path, PROBE_SIZE)
+        if detected is not None and fmt.encoding is None:
+            self.encoding = detected.encoding
+            bom = len(UTF8_BOM) if head.startswith(UTF8_BOM) and "utf" in self.encoding else 0
+        else:
+            self.encoding, bom = resolve_encoding(head, fmt.encoding, self.path)
+        if fmt.delimiter is not None:
+            self.delimiter = fmt.delimiter
+        elif detected is not None:
+            self.delimiter = detected.delimiter
+        else:
+            self.delimiter = guess_delimiter(head[bom:], fmt, complete)
+        self._syntax = Syntax.of(fmt, self.delimiter)
+        self.header: list[str] | None = None
+        self.n_fields = 0
+        data_start = self._probe(head, complete, bom)
+        self._position = start if start is not None and start.offset > 0 else data_start
+        source = open_source(self.path)
+        self._source = source
+        self.total_bytes = source.total_bytes
+        try:
+            skip_to(source, self._position.offset)
+        except BaseException:
+            source.close()
+            raise
+        self._buf = b""
+        self._eof = False
+        self._average = 0.0  # bytes per record seen so far, to size the next read
+
+    @property
+    def position(self) -> Position:
+        """Where the next chunk starts."""
+        return self._position
+
+    def _layout(self) -> Layout:
+        return Layout(self._syntax, self.encoding, self.n_fields, self.header)
+
+    def _probe(self, head: bytes, complete: bool, bom: int) -> Position:
+        """Skip ``skip_lines`` and read the header (or count the first record's fields)."""
+        while True:
+            found = self._probe_in(head, complete, bom)
+            if found is not None:
+                return found
+            if len(head) >= self.max_chunk_bytes:
+                raise FormatError(f"{self.path}: no complete first record in {len(head)} bytes")
+            head, complete = read_head(self.path, len(head) * 4)
+
+    def _probe_in(self, head: bytes, complete: bool, bom: int) -> Position | None:
+        pos, line = bom, 0
+        for _ in range(self.fmt.skip_lines):
+            newline = head.find(b"\n", pos)
+            if newline < 0:
+                if not complete:
+                    return None
+                line += pos < len(head)
+                pos = len(head)
+                break
+            pos, line = newline + 1, line + 1
+        a = np.frombuffer(head, dtype=np.uint8)[pos:]
+        recs = split_records(a, self._syntax, final=complete)
+        first = np.flatnonzero(~recs.blank)
+        if len(first) == 0:
+            if not complete:
+                return None
+            self.header = [] if self.fmt.header else None
+            return Position(len(head), 0, line + recs.lines_consumed)
+        k = int(first[0])
+        quotes = quote_positions(a, self._syntax)
+        delims = np.flatnonzero(a == self._syntax.delimiter)
+        self.n_fields = int(field_counts(recs.starts[k : k + 1], recs.ends[k : k + 1], quotes, delims)[0])
+        if not self.fmt.header:
+            return Position(pos, 0, line)
+        self.header = self._parse_header(a.tobytes(), recs, k, quotes)
+        lines = int(recs.first_lines[k + 1]) if k + 1 < len(recs) else recs.lines_consumed
+        return Position(pos + int(recs.nexts[k]), 0, line + lines)
+
+    def _parse_header(self, data: bytes, recs: Records, k: int, quotes: np.ndarray) -> list[str]:
+        a = np.frombuffer(data, dtype=np.uint8)
+        start, end = recs.starts[k : k + 1], recs.ends[k : k + 1]
+        body = good_body(data, a, start, end, quotes, self._syntax)
+        try:
+            body = to_utf8(body, self.encoding)
+        except UnicodeDecodeError:
+            body = body.decode(self.encoding, errors="replace").encode("utf-8")
+        row = parse_frame(body, self._syntax, self.n_fields, 1).row(0)
+        return ["" if name is None else str(name) for name in row]
+
+    def chunks(self, max_records: int) -> Iterator[RecordChunk]:
+        """Chunks of at most ``max_records`` records (and about ``max_chunk_bytes``) up to the end."""
+        if max_records < 1:
+            raise ValueError("max_records must be at least 1")
+        while True:
+            chunk = self._next_chunk(max_records)
+            if chunk is None:
+                return
+            yield chunk
+
+    def _next_chunk(self, max_records: int) -> RecordChunk | None:
+        force = False
+        while True:
+            a = np.frombuffer(self._buf, dtype=np.uint8)
+            at_cap = len(self._buf) >= self.max_chunk_bytes
+            n_fields = self.n_fields or None
+            recs = split_records(a, self._syntax, final=self._eof, n_fields=n_fields, force_tail=force)
+            data = np.flatnonzero(~recs.blank)
+            if len(data) >= max_records:
+                return self._emit(recs.head(int(data[max_records - 1]) + 1))
+            if (self._eof or at_cap) and len(data) > 0:
+                return self._emit(recs)
+            if len(data) == 0 and recs.consumed > 0:  # only blank lines: step over them
+                self._advance(recs, 0)
+                continue
+            if self._eof:
+                return None
+            if at_cap:
+                if force:
+                    line = self._position.line_no + 1
+                    raise FormatError(f"{self.path}: line {line} is longer than {self.max_chunk_bytes} bytes")
+                force = True
+                continue
+            self._fill(self._target(recs, len(data), max_records))
+
+    def _target(self, recs: Records, n_data: int, max_records: int) -> int:
+        """How many bytes to buffer for ``max_records`` records, from the average seen so far."""
+        average = recs.consumed / n_data if n_data else self._average
+        wanted = int(average * max_records * 1.1) + 64 * 1024 if average else len(self._buf) * 2
+        return min(self.max_chunk_bytes, max(wanted, len(self._buf) + self.block_size))
+
+    def _fill(self, target: int) -> None:
+        blocks = [self._buf]
+        size = len(self._buf)
+        while size < target:
+            block = self._source.stream.read(min(self.block_size, target - size))
+            if not block:
+                self._eof = True
+                break
+            blocks.append(block)
+            size += len(block)
+        self._buf = b"".join(blocks)
+
+    def _emit(self, recs: Records) -> RecordChunk:
+        chunk = build_chunk(self._buf[: recs.consumed], recs, self._position, self._layout())
+        self._buf = self._buf[recs.consumed :]
+        self._position = chunk.end
+        self._average = recs.consumed / max(len(recs), 1)
+        return chunk
+
+    def _advance(self, recs: Records, n_records: int) -> None:
+        p = self._position
+        self._position = Position(
+            p.offset + recs.consumed, p.record_no + n_records, p.line_no + recs.lines_consumed
+        )
+        self._buf = self._buf[recs.consumed :]
+
+    def close(self) -> None:
+        """Release the file."""
+        self._source.close()
+
+    def __enter__(self) -> DelimitedReader:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

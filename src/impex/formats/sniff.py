@@ -1,0 +1,101 @@
+"""Guessing a file's encoding and delimiter from its first bytes."""
+
+from __future__ import annotations
+
+import codecs
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from charset_normalizer import from_bytes
+
+from impex.domain.definitions import CsvFormat
+from impex.formats.errors import FormatError
+from impex.formats.split import Syntax, field_counts, quote_positions, split_records
+
+UTF8_BOM = codecs.BOM_UTF8
+WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+DELIMITERS = (",", ";", "\t", "|")
+STRUCTURE = "\n\r,;|\t\"'\\"
+
+
+def ascii_compatible(encoding: str) -> bool:
+    """Whether the structural characters are single ASCII bytes in ``encoding``."""
+    try:
+        return STRUCTURE.encode(encoding) == STRUCTURE.encode("ascii")
+    except (LookupError, UnicodeError):
+        return False
+
+
+def canonical(encoding: str) -> str:
+    """Python's name of an encoding (``latin1`` → ``iso8859-1``), or FormatError if unknown."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise FormatError(f"unknown encoding {encoding!r}") from None
+
+
+def _looks_utf8(sample: bytes) -> bool:
+    """Valid UTF-8, or mostly: more well-formed multi-byte characters than invalid bytes."""
+    try:
+        codecs.utf_8_decode(sample, "strict", False)
+        return True
+    except UnicodeDecodeError:
+        pass
+    text = sample.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    valid = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    return valid > invalid
+
+
+def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> tuple[str, int]:
+    """(encoding, length of a BOM to skip) for a file starting with ``sample``.
+
+    UTF-8 with a BOM is reported as ``utf-8-sig``. Encodings that are not ASCII-compatible
+    (UTF-16/32...) cannot be split byte-wise and raise FormatError naming the file.
+    """
+    if sample.startswith(WIDE_BOMS) and not sample.startswith(UTF8_BOM):
+        raise FormatError(f"{path}: UTF-16/UTF-32 files are not supported; convert the file to UTF-8")
+    bom = len(UTF8_BOM) if sample.startswith(UTF8_BOM) else 0
+    if requested is not None:
+        name = canonical(requested)
+        if not ascii_compatible(name):
+            raise FormatError(f"{path}: encoding {requested} is not supported (not ASCII-compatible)")
+        if name in ("utf-8", "utf-8-sig"):
+            return ("utf-8-sig" if bom else "utf-8"), bom
+        return name, 0
+    if bom:
+        return "utf-8-sig", bom
+    if sample.isascii() or _looks_utf8(sample):
+        return "utf-8", 0
+    best = from_bytes(sample[:262_144]).best()
+    name = canonical(best.encoding) if best is not None else "cp1252"
+    if name in ("ascii", "utf-8"):
+        return "utf-8", 0
+    if not ascii_compatible(name):
+        raise FormatError(f"{path}: detected encoding {name} is not supported (not ASCII-compatible)")
+    return name, 0
+
+
+def guess_delimiter(sample: bytes, fmt: CsvFormat, final: bool, max_records: int = 200) -> str:
+    """The candidate delimiter giving the most consistent field count (more than one field) in the sample."""
+    a = np.frombuffer(sample, dtype=np.uint8)
+    best: tuple[float, int, int] = (-1.0, 0, 0)
+    choice = ","
+    for rank, candidate in enumerate(DELIMITERS):
+        syn = Syntax.of(fmt, candidate)
+        records = split_records(a, syn, final=final)
+        keep = ~records.blank & ~records.unterminated
+        starts, ends = records.starts[keep][:max_records], records.ends[keep][:max_records]
+        if len(starts) == 0:
+            continue
+        quotes = quote_positions(a, syn)
+        delims = np.flatnonzero(a == syn.delimiter)
+        counts = field_counts(starts, ends, quotes, delims)
+        mode, freq = Counter(counts.tolist()).most_common(1)[0]
+        if mode < 2:
+            continue
+        score = (freq / len(counts), mode, -rank)
+        if score > best:
+            best, choice = score, candidate
+    return choice

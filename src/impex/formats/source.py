@@ -1,0 +1,118 @@
+"""Opening a data file as one uncompressed byte stream: plain, gzip or zip, recognised by content."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from impex.formats.errors import FormatError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+SKIP_BLOCK = 4 * 1024 * 1024
+
+
+class ByteStream(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Source:
+    """An open byte stream over a file's (uncompressed) content."""
+
+    stream: ByteStream
+    kind: str  # "plain", "gzip" or "zip"
+    total_bytes: int | None  # uncompressed size when cheaply known
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _zip_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
+    members = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and not info.filename.startswith("__MACOSX/")
+        and not Path(info.filename).name.startswith(".")
+    ]
+    if not members:
+        raise FormatError(f"{path}: the zip archive holds no data file")
+    if len(members) > 1:
+        names = ", ".join(m.filename for m in members)
+        raise FormatError(f"{path}: the zip archive holds several files ({names}); expected exactly one")
+    return members[0]
+
+
+def open_source(path: str | Path) -> Source:
+    """Open ``path`` for reading its uncompressed bytes. Missing file: FileNotFoundError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(2, f"source file not found: {path}", str(path))
+    with path.open("rb") as probe:
+        magic = probe.read(4)
+    if magic.startswith(GZIP_MAGIC):
+        return Source(gzip.open(path, "rb"), "gzip", None)
+    if magic == ZIP_MAGIC:
+        archive = zipfile.ZipFile(path)
+        try:
+            info = _zip_member(archive, path)
+            stream = archive.open(info)
+        except BaseException:
+            archive.close()
+            raise
+        # ZipExtFile does not close the archive it came from when opened from a ZipFile object.
+        return Source(_ZipStream(stream, archive), "zip", info.file_size)
+    return Source(path.open("rb"), "plain", os.path.getsize(path))
+
+
+class _ZipStream:
+    """A zip member stream that also closes its archive."""
+
+    def __init__(self, stream: ByteStream, archive: zipfile.ZipFile) -> None:
+        self._stream = stream
+        self._archive = archive
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self._stream.close()
+        self._archive.close()
+
+
+def skip_to(source: Source, offset: int) -> None:
+    """Position the stream at byte ``offset`` of the uncompressed content (compressed: read and discard)."""
+    if offset <= 0:
+        return
+    if isinstance(source.stream, io.BufferedReader):
+        source.stream.seek(offset)
+        return
+    remaining = offset
+    while remaining > 0:
+        block = source.stream.read(min(SKIP_BLOCK, remaining))
+        if not block:
+            raise FormatError(
+                f"cannot resume at byte {offset}: the source has only {offset - remaining} bytes"
+            )
+        remaining -= len(block)
+
+
+def read_head(path: str | Path, size: int) -> tuple[bytes, bool]:
+    """The first ``size`` uncompressed bytes of ``path``, and whether they are the whole content."""
+    source = open_source(path)
+    try:
+        head = source.stream.read(size)
+        return head, len(head) < size
+    finally:
+        source.close()

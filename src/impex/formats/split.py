@@ -1,0 +1,329 @@
+"""Record splitting over raw bytes with NumPy: no Python loop per record.
+
+Every quote character (not escaped) toggles the quote state, so a line end lies inside a quoted
+field when the count of quotes since the record's start is odd. Field counts are the delimiters
+outside quoted spans plus one. Python loops run per unterminated quote only, never per record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from impex.domain.definitions import CsvFormat
+
+I64 = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+U8 = npt.NDArray[np.uint8]
+NL = 10
+CR = 13
+FIRST_WINDOW_AFTER_REJECT = 256  # lines re-split after an unterminated quote, doubling while clean
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """The bytes that structure a record."""
+
+    delimiter: int
+    quote: int
+    escape: int | None
+    multiline: bool
+
+    @classmethod
+    def of(cls, fmt: CsvFormat, delimiter: str) -> Syntax:
+        escape = fmt.escape if fmt.escape is not None and fmt.escape != fmt.quote else None
+        return cls(ord(delimiter), ord(fmt.quote), ord(escape) if escape else None, fmt.multiline)
+
+
+@dataclass
+class Records:
+    """Records (blank lines included) found in a buffer; offsets relative to the buffer.
+
+    ``ends`` excludes the line ending (and a CR before it), ``nexts`` is where the next record starts.
+    ``unterminated`` marks a lone first line of a record whose quote never closed.
+    """
+
+    starts: I64
+    ends: I64
+    nexts: I64
+    first_lines: I64  # 0-based physical line index of the record's first line
+    unterminated: Mask
+    blank: Mask
+    consumed: int  # bytes up to the end of the last complete record
+    lines_consumed: int
+    quotes: I64  # positions of the quotes that toggle the quote state, in the whole buffer
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def head(self, n: int) -> Records:
+        """The first ``n`` records."""
+        if n >= len(self):
+            return self
+        return Records(
+            self.starts[:n],
+            self.ends[:n],
+            self.nexts[:n],
+            self.first_lines[:n],
+            self.unterminated[:n],
+            self.blank[:n],
+            int(self.starts[n]),
+            int(self.first_lines[n]),
+            self.quotes,
+        )
+
+
+def escaping(escapes: I64) -> Mask:
+    """Which escape characters escape the next byte: the 1st, 3rd... of each run of consecutive ones."""
+    if len(escapes) == 0:
+        return np.zeros(0, dtype=bool)
+    index = np.arange(len(escapes))
+    run_start = np.r_[True, np.diff(escapes) != 1]
+    first = np.maximum.accumulate(np.where(run_start, index, 0))
+    return np.asarray((index - first) % 2 == 0)
+
+
+def quote_positions(a: U8, syn: Syntax) -> I64:
+    """Positions of the quote characters that toggle the quote state (escaped ones excluded)."""
+    quotes = np.flatnonzero(a == syn.quote)
+    if syn.escape is None or len(quotes) == 0:
+        return quotes
+    escapes = np.flatnonzero(a == syn.escape)
+    if len(escapes) == 0:
+        return quotes
+    active = escapes[escaping(escapes)]
+    i = np.minimum(np.searchsorted(active, quotes - 1), max(len(active) - 1, 0))
+    escaped = active[i] == quotes - 1 if len(active) else np.zeros(len(quotes), dtype=bool)
+    return quotes[~escaped]
+
+
+def _content_ends(a: U8, starts: I64, line_ends: I64) -> I64:
+    """Line ends with a CR just before the LF left out."""
+    before = np.maximum(line_ends - 1, 0)
+    has_cr = (line_ends > starts) & (a[before] == CR) if len(a) else np.zeros(len(starts), dtype=bool)
+    return line_ends - has_cr
+
+
+def field_counts(starts: I64, ends: I64, quotes: I64, delims: I64) -> I64:
+    """Fields of each record [start, end): delimiters outside quoted spans, plus one.
+
+    A record with an odd number of quotes counts its last open span up to its end.
+    """
+    total = np.searchsorted(delims, ends) - np.searchsorted(delims, starts)
+    if len(quotes) == 0 or len(starts) == 0:
+        return total + 1
+    spans = quoted_spans(starts, ends, quotes)
+    inside = np.searchsorted(delims, spans.closes) - np.searchsorted(delims, spans.opens)
+    per_record = np.bincount(spans.record, weights=inside, minlength=len(starts)).astype(np.int64)
+    return total - per_record + 1
+
+
+@dataclass
+class Spans:
+    """Quoted spans of a set of records: opening quote, closing quote (or record end), owning record."""
+
+    record: I64
+    opens: I64
+    closes: I64
+    open_index: I64  # index of the opening quote in the quote positions
+    closed: Mask
+
+
+def quoted_spans(starts: I64, ends: I64, quotes: I64) -> Spans:
+    """Pair each record's quotes in order: 1st with 2nd, 3rd with 4th..."""
+    lo = np.searchsorted(quotes, starts)
+    hi = np.searchsorted(quotes, ends)
+    n_open = (hi - lo + 1) // 2
+    record = np.repeat(np.arange(len(starts)), n_open)
+    k = np.arange(len(record)) - np.repeat(np.cumsum(n_open) - n_open, n_open)
+    open_index = lo[record] + 2 * k
+    closed = open_index + 1 < hi[record]
+    close_at = quotes[np.minimum(open_index + 1, len(quotes) - 1)]
+    closes = np.where(closed, close_at, ends[record])
+    return Spans(record, quotes[open_index], closes, open_index, closed)
+
+
+def split_records(
+    a: U8,
+    syn: Syntax,
+    *,
+    final: bool,
+    n_fields: int | None = None,
+    force_tail: bool = False,
+    quotes: I64 | None = None,
+) -> Records:
+    """Split ``a`` into records.
+
+    ``final``: ``a`` ends the stream (a last line without line ending counts; an open quote at the end
+    is unterminated). Otherwise an incomplete last line or record is left unconsumed, unless
+    ``force_tail`` asks to treat an open record as unterminated (the buffer reached its size cap).
+    A multi-line record whose field count differs from ``n_fields`` is taken as an unterminated quote:
+    its first line alone is rejected and splitting resumes at the next line.
+    """
+    nl = np.flatnonzero(a == NL)
+    n = len(a)
+    line_ends = nl
+    line_nexts = nl + 1
+    if final and n and (len(nl) == 0 or nl[-1] != n - 1):
+        line_ends = np.r_[nl, n]
+        line_nexts = np.r_[line_nexts, n]
+    line_starts = np.r_[0, line_nexts[:-1]].astype(np.int64) if len(line_ends) else line_ends
+    content_ends = _content_ends(a, line_starts, line_ends)
+    if quotes is None:
+        quotes = quote_positions(a, syn)
+    n_lines = len(line_ends)
+    if not syn.multiline or len(quotes) == 0:
+        firsts = np.arange(n_lines, dtype=np.int64)
+        lasts = firsts
+        odd = (np.searchsorted(quotes, line_ends) - np.searchsorted(quotes, line_starts)) % 2 == 1
+        unterminated = np.asarray(odd)
+    else:
+        lazy = _LazyDelimiters(a, syn.delimiter)
+        firsts, lasts, unterminated = _group_lines(
+            line_starts, content_ends, quotes, lazy, final or force_tail, n_fields
+        )
+    starts = line_starts[firsts]
+    ends = content_ends[lasts]
+    nexts = line_nexts[lasts]
+    blank = (ends == starts) & (firsts == lasts)
+    consumed = int(nexts[-1]) if len(nexts) else 0
+    lines_consumed = int(lasts[-1]) + 1 if len(lasts) else 0
+    return Records(starts, ends, nexts, firsts, unterminated, blank, consumed, lines_consumed, quotes)
+
+
+class _LazyDelimiters:
+    """Delimiter positions, found only if a multi-line record needs its fields counted."""
+
+    def __init__(self, a: U8, delimiter: int) -> None:
+        self._a = a
+        self._delimiter = delimiter
+        self._found: I64 | None = None
+
+    def get(self) -> I64:
+        if self._found is None:
+            self._found = np.flatnonzero(self._a == self._delimiter)
+        return self._found
+
+
+def _group_lines(
+    line_starts: I64,
+    content_ends: I64,
+    quotes: I64,
+    delims: _LazyDelimiters,
+    close_tail: bool,
+    n_fields: int | None,
+) -> tuple[I64, I64, Mask]:
+    """Group physical lines into records by quote parity (see ``split_records``)."""
+    n_lines = len(line_starts)
+    cumulative = np.searchsorted(quotes, content_ends)  # quotes up to the end of each line
+    firsts: list[I64] = []
+    lasts: list[I64] = []
+    flags: list[Mask] = []
+
+    def accept(f: I64, la: I64, unterminated: bool = False) -> None:
+        firsts.append(f)
+        lasts.append(la)
+        flags.append(np.full(len(f), unterminated))
+
+    i0 = 0
+    window = n_lines
+    while i0 < n_lines:
+        hi = min(n_lines, i0 + window)
+        base = cumulative[i0 - 1] if i0 else 0
+        end_lines = np.flatnonzero((cumulative[i0:hi] - base) % 2 == 0) + i0
+        rec_first = np.r_[i0, end_lines[:-1] + 1].astype(np.int64) if len(end_lines) else end_lines
+        bad = _first_wrong_multiline(
+            rec_first, end_lines, line_starts, content_ends, quotes, delims, n_fields
+        )
+        if bad is not None:
+            accept(rec_first[:bad], end_lines[:bad])
+            line = int(rec_first[bad])
+            accept(np.array([line]), np.array([line]), True)
+            i0, window = line + 1, FIRST_WINDOW_AFTER_REJECT
+            continue
+        accept(rec_first, end_lines)
+        tail = int(end_lines[-1]) + 1 if len(end_lines) else i0
+        if hi < n_lines:
+            i0, window = tail, window * 2
+            continue
+        if tail < n_lines and close_tail:
+            accept(np.array([tail]), np.array([tail]), True)
+            i0, window = tail + 1, FIRST_WINDOW_AFTER_REJECT
+            continue
+        break
+    if not firsts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=bool)
+    return np.concatenate(firsts), np.concatenate(lasts), np.concatenate(flags)
+
+
+def _first_wrong_multiline(
+    rec_first: I64,
+    rec_last: I64,
+    line_starts: I64,
+    content_ends: I64,
+    quotes: I64,
+    delims: _LazyDelimiters,
+    n_fields: int | None,
+) -> int | None:
+    """Index of the first multi-line record whose field count is not ``n_fields``."""
+    if n_fields is None:
+        return None
+    multi = np.flatnonzero(rec_last > rec_first)
+    if len(multi) == 0:
+        return None
+    counts = field_counts(line_starts[rec_first[multi]], content_ends[rec_last[multi]], quotes, delims.get())
+    wrong = multi[counts != n_fields]
+    return int(wrong[0]) if len(wrong) else None
+
+
+def analyse_records(a: U8, starts: I64, unterminated: Mask, quotes: I64, syn: Syntax) -> tuple[I64, Mask]:
+    """Field count and stray-quote flag of every record, in linear passes over the special bytes.
+
+    The records must be contiguous and cover ``a`` (blank lines included), as a chunk's do; only an
+    ``unterminated`` record may hold an odd number of quotes. A quoted field must start at a field's
+    start and its closing quote be followed by a delimiter, a line end or a doubled quote; otherwise a
+    CSV parser would read it differently from the quote-parity count, so the record is flagged. A quote
+    pair in the middle of a field is tolerated (read literally) unless it encloses a delimiter or a
+    line break.
+    """
+    n = len(starts)
+    mask = a == syn.delimiter
+    mask |= a == NL
+    mask[quotes] = True
+    events = np.flatnonzero(mask)
+    kind = a[events]
+    is_quote = kind == syn.quote
+    first_event = np.searchsorted(events, starts)
+    # quote parity before each event; an unterminated record flips it for the records after it
+    odd = np.bitwise_xor.accumulate(is_quote.view(np.uint8)) ^ is_quote.view(np.uint8)
+    if unterminated.any():
+        flips = (np.cumsum(unterminated) - unterminated) % 2
+        odd ^= np.repeat(flips, np.diff(np.r_[first_event, len(events)])).astype(np.uint8)
+    outside = np.r_[0, np.cumsum((kind == syn.delimiter) & (odd == 0), dtype=np.int64)]
+    counts = outside[np.r_[first_event[1:], len(events)]] - outside[first_event] + 1
+    stray = np.zeros(n, dtype=bool)
+    if len(quotes) == 0 or n == 0:
+        return counts, stray
+    q_event = np.flatnonzero(is_quote)
+    if unterminated.any():
+        k = np.flatnonzero(odd[q_event] == 0)  # opening quotes, as indices into the quotes
+        k = k[k + 1 < len(quotes)]  # an opener without closer is an unterminated record's
+    else:
+        k = np.arange(0, len(quotes) - 1, 2)
+    o_pos, c_pos = quotes[k], quotes[k + 1]
+    before = a[np.maximum(o_pos - 1, 0)]
+    at_field_start = (o_pos == 0) | (before == syn.delimiter) | (before == NL)
+    continues = (k > 0) & (quotes[np.maximum(k - 1, 0)] == o_pos - 1)
+    # a doubled quote continues the span before it: inherit whether that one began a field
+    origin = np.maximum.accumulate(np.where(continues, 0, np.arange(len(k))))
+    at_field_start = at_field_start[origin]
+    after = a[np.minimum(c_pos + 1, len(a) - 1)]
+    fine_after = (c_pos + 1 >= len(a)) | (after == syn.delimiter) | (after == syn.quote)
+    fine_after |= (after == NL) | (after == CR)
+    encloses = q_event[k + 1] - q_event[k] > 1  # a delimiter or line break between the quotes
+    flagged = o_pos[(at_field_start & ~fine_after) | (~at_field_start & encloses)]
+    stray[np.searchsorted(starts, flagged, side="right") - 1] = True
+    return counts, stray
