@@ -1,8 +1,9 @@
 import os
-import sys
 from pathlib import Path
 
 import pytest
+
+from support import JOB, make_contacts
 
 from impex.settings import load_settings
 from impex.store.store import Store
@@ -39,4 +40,13 @@ def impex_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-IMPEX = [sys.executable, "-m", "impex"]
+
+@pytest.fixture
+def contacts_job(tmp_path: Path):
+    def build(rows: int, chunk_rows: int) -> Path:
+        source = make_contacts(tmp_path / "contacts.csv", rows)
+        job = tmp_path / "contacts.yaml"
+        job.write_text(JOB.format(source=source, chunk_rows=chunk_rows))
+        return job
+
+    return build

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,3 +52,43 @@ def codes(store, job_id: int) -> list[str]:
 def write(path: Path, text: str | bytes) -> Path:
     path.write_bytes(text.encode() if isinstance(text, str) else text)
     return path
+
+
+IMPEX = [sys.executable, "-m", "impex"]
+
+
+def make_contacts(path: Path, rows: int, seed: int = 7) -> Path:
+    """A CSV with ~1% bad rows of several kinds and some doubles, ids mostly ascending."""
+    rng = random.Random(seed)
+    lines = ["id,name,email,age,joined"]
+    for i in range(1, rows + 1):
+        roll = rng.random()
+        if roll < 0.003:
+            lines.append(f"{i},Name {i},n{i}@example.com,old,2020-01-01")  # type error
+        elif roll < 0.005:
+            lines.append(f"{i},Name {i},n{i}@example.com")  # wrong field count
+        elif roll < 0.007:
+            lines.append(f"{i},,n{i}@example.com,20,2020-01-01")  # missing required
+        elif roll < 0.009:
+            lines.append(f"{max(1, i - 5)},Again {i},a{i}@example.com,21,2021-02-03")  # double
+        elif roll < 0.010:
+            lines.append(f'{i},"Quoted, {i}\nsecond line",q{i}@example.com,22,2019-12-31')  # multi-line
+        else:
+            lines.append(f"{i},Name {i},n{i}@example.com,{20 + i % 50},2020-{1 + i % 12:02d}-{1 + i % 28:02d}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+JOB = """kind: import
+name: contacts
+source: {source}
+chunk_rows: {chunk_rows}
+target: {{table: contacts}}
+columns:
+  - {{name: id, type: integer, required: true}}
+  - {{name: name, required: true, max_length: 40}}
+  - {{name: email, max_length: 60}}
+  - {{name: age, type: integer}}
+  - {{name: joined, type: date}}
+reconciliation: {{keys: [id], doubles: reject}}
+"""

@@ -115,4 +115,4 @@ def test_composite_keys():
 
 def test_rejected_duplicates_do_not_count_as_seen_so_a_later_copy_is_a_duplicate_again():
     out = run([2], Reconciliation(keys=("id",)), in_table=[2])
-    assert len(out.write.seen_hashes) == 0
+    assert len(out.new_keys) == 0

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from impex.cli.context import app_context
-from impex.cli.render import console, emit_json, errors, job_dict, jobs_table, journal_line, rejects_table, run_dict
+from impex.cli.render import console, emit_json, emit_json_line, errors, job_dict, jobs_table, journal_line, rejects_table, run_dict
 from impex.cli.render import show_job as render_job
 from impex.domain.status import ACTIVE, A, Action, IllegalTransition, Status
 from impex.engine.reject_export import export_rejects
@@ -100,7 +100,7 @@ def journal_cmd(
         lines = store.journal_lines(job_id, after_id=last)
         for line in lines:
             if as_json:
-                emit_json({"id": line.id, "run_id": line.run_id, "ts": line.ts, "level": line.level,
+                emit_json_line({"id": line.id, "run_id": line.run_id, "ts": line.ts, "level": line.level,
                            "code": line.code, "params": line.params, "actor": line.actor, "text": line.text})
             else:
                 console.print(journal_line(line), highlight=False, markup=False)

@@ -24,6 +24,11 @@ def emit_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+def emit_json_line(data: Any) -> None:
+    """One compact JSON object per line (JSON Lines), for streams such as a followed journal."""
+    print(json.dumps(data, default=str), flush=True)
+
+
 def job_dict(job: JobRecord, run: RunRecord | None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": job.id,

@@ -23,12 +23,13 @@ from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress
 from impex.engine.keyset import KeySet
+from impex.engine.prefetch import Prefetch
 from impex.engine.progress import Clock, format_eta
-from impex.engine.reconcile import reconcile
+from impex.engine.reconcile import key_hashes, reconcile
 from impex.formats.reader import DelimitedReader, RecordChunk
 from impex.targets import open_target
 from impex.targets.base import Checkpoint, ChunkResult, ColumnDef, RunTarget, TargetError, TargetSession
-from impex.validate import Plan, build_plan, target_schema, validate
+from impex.validate import Plan, Validated, build_plan, target_schema, validate
 
 
 class ImportFailed(RuntimeError):
@@ -93,20 +94,38 @@ class ImportRun:
         self._announce(checkpoint, detected)
         if created:
             self.log("table.created", table=job.target.table, columns=", ".join(plan.names))
-        seen = KeySet(target.seen_hashes()) if keys else KeySet()
+        seen = self._seen_keys(target, checkpoint)
         run = self.store.run(self.ex.run_id)
         clock = Clock(before=run.active_seconds, records_at_start=checkpoint.counters.read,
                       bytes_at_start=checkpoint.position.offset)
         start = checkpoint.position if checkpoint.position.offset else None
         with DelimitedReader(job.source, job.format, start=start) as reader:
-            for chunk in reader.chunks(job.chunk_rows):
-                stop = self.ex.requested_stop()
-                if stop is not None:
-                    return self._stop(stop, target, checkpoint)
-                checkpoint = self._chunk(chunk, plan, target, checkpoint, seen, state)
-                self._progress(checkpoint, clock, total_bytes)
-                self._check_threshold(checkpoint.counters)
+            parsed = ((chunk, validate(chunk.frame, plan, job.format)) for chunk in reader.chunks(job.chunk_rows))
+            with Prefetch(parsed) as chunks:
+                for chunk, validated in chunks:
+                    stop = self.ex.requested_stop()
+                    if stop is not None:
+                        return self._stop(stop, target, checkpoint)
+                    checkpoint = self._chunk(chunk, validated, target, checkpoint, seen, state)
+                    self._progress(checkpoint, clock, total_bytes)
+                    self._check_threshold(checkpoint.counters)
         return self._finish(target, checkpoint)
+
+    def _persist_seen(self, checkpoint: Checkpoint) -> bool:
+        """Keys applied by this run are kept in the target for a resume, unless the table was empty
+        when the run began and rows go straight in: then the table itself holds exactly them."""
+        rebuildable = checkpoint.state.get("table_was_empty") and self.job.commit is CommitMode.INCREMENTAL
+        return bool(self.job.reconciliation.keys) and not rebuildable
+
+    def _seen_keys(self, target: RunTarget, checkpoint: Checkpoint) -> KeySet:
+        keys = self.job.reconciliation.keys
+        if not keys:
+            return KeySet()
+        if self._persist_seen(checkpoint):
+            return KeySet(target.seen_hashes())
+        if not checkpoint.position.offset:
+            return KeySet()
+        return KeySet(key_hashes(target.table_keys(), keys))
 
     def _ensure_table(self, session: TargetSession, plan: Plan) -> bool:
         """Create the table when missing (True), or check it has the planned columns."""
@@ -142,18 +161,19 @@ class ImportRun:
     def _chunk(
         self,
         chunk: RecordChunk,
-        plan: Plan,
+        validated: Validated,
         target: RunTarget,
         checkpoint: Checkpoint,
         seen: KeySet,
         state: dict[str, Any],
     ) -> Checkpoint:
         job = self.job
-        validated = validate(chunk.frame, plan, job.format)
         existing = None if checkpoint.state.get("table_was_empty") else target.existing
         rec = reconcile(
             validated.good, validated.good_rows, job.reconciliation, seen_contains=seen.contains, existing=existing
         )
+        if self._persist_seen(checkpoint):
+            rec.write.seen_hashes = rec.new_keys
         rejects = list(chunk.rejects)
         errors = validated.errors
         if errors.height:
@@ -203,8 +223,7 @@ class ImportRun:
             return Checkpoint(chunk.end, counters, new_state)
 
         committed = target.commit_chunk(rec.write, finalize)
-        if rec.write.seen_hashes is not None:
-            seen.add(rec.write.seen_hashes)
+        seen.add(rec.new_keys)
         self._store_refused(committed)
         return committed
 

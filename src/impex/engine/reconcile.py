@@ -15,6 +15,7 @@ import polars as pl
 from impex.domain.definitions import DoublesPolicy, DuplicatesPolicy, Operation, Reconciliation
 from impex.domain.rejects import Reason
 from impex.targets.base import ChunkWrite
+from impex.targets.values import as_stored
 
 Existing = Callable[[pl.DataFrame], np.ndarray]
 
@@ -26,9 +27,15 @@ class Reconciled:
     doubles: int = 0
     duplicates: int = 0
     unchanged: int = 0  # skipped on purpose (existing keys for insert_only_new, ignored duplicates)
+    new_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # hashes first applied here
 
 
 def key_hashes(frame: pl.DataFrame, keys: tuple[str, ...]) -> np.ndarray:
+    """64-bit hashes of the keys in their stored form (the same whether parsed or read back).
+    A single integer key is its own hash: exact, and ascending ids stay ascending."""
+    frame = as_stored(frame.select(list(keys)))
+    if len(keys) == 1 and frame.schema[keys[0]].is_integer():
+        return frame[keys[0]].cast(pl.Int64).to_numpy()
     expr = pl.struct(list(keys)).hash(seed=0x1D3E) if len(keys) > 1 else pl.col(keys[0]).hash(seed=0x1D3E)
     return frame.select(expr.reinterpret(signed=True)).to_series().to_numpy()
 
@@ -49,40 +56,62 @@ def reconcile(
 
     ``rows`` are the chunk row indices of ``good``; ``existing`` is None when the table was empty
     when the run began (then every key found is a double, which ``seen_contains`` already knows).
+    The decisions are made on the key columns alone; full rows are gathered once per output.
     """
-    frame = good.with_columns(pl.Series("_row", rows, dtype=pl.Int64))
+    full = good.with_columns(pl.Series("_row", rows, dtype=pl.Int64))
     keys = rules.keys
     if not keys:
-        return Reconciled(ChunkWrite(inserts=frame))
+        return Reconciled(ChunkWrite(inserts=full))
     out = Reconciled(ChunkWrite())
     key_desc = " and ".join(keys)
+    frame = full.select([*keys, "_row"]).with_columns(pl.Series("_at", np.arange(full.height, dtype=np.int64)))
 
     null_key = frame.select(pl.any_horizontal([pl.col(k).is_null() for k in keys])).to_series()
-    for r in frame.filter(null_key)["_row"].to_list():
-        out.rejects.append((r, Reason.MISSING_KEY, keys[0], None, f"key {key_desc}: a value is required"))
-    frame = frame.filter(~null_key)
+    if null_key.any():
+        for r in frame.filter(null_key)["_row"].to_list():
+            out.rejects.append((r, Reason.MISSING_KEY, keys[0], None, f"key {key_desc}: a value is required"))
+        frame = frame.filter(~null_key)
 
     hashes = key_hashes(frame, keys)
     frame = frame.with_columns(pl.Series("_h", hashes))
     earlier_chunk = seen_contains(hashes)
     keep_last = rules.doubles is DoublesPolicy.LAST_WINS and rules.operation is not Operation.DELETE
-    first_in_chunk = frame.select(pl.col("_h").is_first_distinct()).to_series().to_numpy()
-    last_in_chunk = frame.select(pl.col("_h").is_last_distinct()).to_series().to_numpy()
-    survivor = last_in_chunk if keep_last else first_in_chunk & ~earlier_chunk
+    distinct = pl.col("_h").is_last_distinct() if keep_last else pl.col("_h").is_first_distinct()
+    in_chunk = frame.select(distinct).to_series().to_numpy()
+    survivor = in_chunk if keep_last else in_chunk & ~earlier_chunk
     double = ~survivor | earlier_chunk
     out.doubles = int(double.sum())
-    if rules.doubles is DoublesPolicy.REJECT:
+    if rules.doubles is DoublesPolicy.REJECT and not survivor.all():
         rejected = frame.filter(pl.Series(~survivor))
         for r, text in zip(rejected["_row"].to_list(), _key_text(rejected, keys).to_list(), strict=True):
             out.rejects.append((r, Reason.DOUBLE, keys[0], text, f"key {key_desc} = {text} appears earlier in the file"))
-    frame = frame.filter(pl.Series(survivor))
+    if not survivor.all():
+        frame = frame.filter(pl.Series(survivor))
     earlier = earlier_chunk[survivor]
     # A key applied by an earlier chunk of this run is in the table now: last-wins makes it an update.
     found = np.zeros(frame.height, dtype=bool) if existing is None else existing(frame.select(list(keys)))
     pre_existing = found & ~earlier
-    applied_new = _classify(out, frame, earlier, pre_existing, rules, key_desc)
-    out.write.seen_hashes = frame.filter(pl.Series(applied_new))["_h"].to_numpy()
+    masks = _classify(out, frame, earlier, pre_existing, rules, key_desc)
+    at = frame["_at"].to_numpy()
+    out.write.inserts = _gather(full, at, masks.insert)
+    out.write.updates = _gather(full, at, masks.update)
+    out.write.deletes = _gather(full.select([*keys, "_row"]), at, masks.delete)
+    out.new_keys = hashes[survivor][masks.insert | masks.delete | (masks.update & ~earlier)]
     return out
+
+
+def _gather(full: pl.DataFrame, at: np.ndarray, mask: np.ndarray) -> pl.DataFrame:
+    """The rows of ``full`` at positions ``at[mask]``, without a copy when that is all of them."""
+    if mask.all() and len(at) == full.height:
+        return full
+    return full[at[mask]]
+
+
+@dataclass
+class _Masks:
+    insert: np.ndarray
+    update: np.ndarray
+    delete: np.ndarray
 
 
 def _classify(
@@ -92,8 +121,8 @@ def _classify(
     pre_existing: np.ndarray,
     rules: Reconciliation,
     key_desc: str,
-) -> np.ndarray:
-    """Fill ``out.write`` and rejects; return which rows newly apply their key (for the seen set)."""
+) -> _Masks:
+    """Decide each surviving row's fate; rejects go to ``out``."""
     op = rules.operation
     new = ~pre_existing & ~earlier
     insert_mask = np.zeros(frame.height, dtype=bool)
@@ -112,7 +141,7 @@ def _classify(
                 update_mask |= pre_existing
             elif rules.duplicates is DuplicatesPolicy.IGNORE:
                 out.unchanged += int(pre_existing.sum())
-            else:
+            elif pre_existing.any():
                 dup = frame.filter(pl.Series(pre_existing))
                 for r, text in zip(dup["_row"].to_list(), _key_text(dup, rules.keys).to_list(), strict=True):
                     out.rejects.append(
@@ -131,8 +160,4 @@ def _classify(
             out.rejects.append(
                 (r, Reason.KEY_NOT_FOUND, rules.keys[0], text, f"key {key_desc} = {text} is not in the table")
             )
-    data = frame.drop("_h")
-    out.write.inserts = data.filter(pl.Series(insert_mask))
-    out.write.updates = data.filter(pl.Series(update_mask))
-    out.write.deletes = data.filter(pl.Series(delete_mask)).select([*rules.keys, "_row"])
-    return (insert_mask | delete_mask | update_mask) & ~earlier
+    return _Masks(insert_mask, update_mask, delete_mask)

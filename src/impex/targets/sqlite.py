@@ -31,6 +31,7 @@ from impex.targets.base import (
     TargetError,
 )
 from impex.targets.sql import quote, quoted_list, split_refused
+from impex.targets.values import as_stored
 
 SQLITE_TYPES = {
     ColumnType.STRING: "TEXT",
@@ -49,19 +50,6 @@ def _is_constraint(error: Exception) -> bool:
     return "constraint failed" in str(error).lower()
 
 
-def to_sqlite_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Arrow types SQLite's ADBC driver stores well: ISO text for times, text for decimals."""
-    exprs = []
-    for name, dtype in frame.schema.items():
-        if isinstance(dtype, pl.Datetime):
-            exprs.append(pl.col(name).dt.to_string("%Y-%m-%d %H:%M:%S%.f"))
-        elif isinstance(dtype, pl.Decimal):
-            exprs.append(pl.col(name).cast(pl.Utf8))
-        elif dtype == pl.Boolean:
-            exprs.append(pl.col(name).cast(pl.Int64))
-    return frame.with_columns(exprs) if exprs else frame
-
-
 class SqliteTarget:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -74,7 +62,8 @@ class SqliteTarget:
             raise TargetError(f"cannot open SQLite database {self.path}: {e}") from e
         self.cur = self.conn.cursor()
         self._execute("PRAGMA busy_timeout=30000")
-        self._execute("PRAGMA journal_mode=WAL")
+        # Process-crash safe (a kill -9 rolls back through the journal); we keep the file's journal mode.
+        self._execute("PRAGMA synchronous=NORMAL")
         self._execute(
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (run_key TEXT PRIMARY KEY, token TEXT NOT NULL, "
             "byte_offset INTEGER NOT NULL, record_no INTEGER NOT NULL, line_no INTEGER NOT NULL, "
@@ -203,6 +192,12 @@ class SqliteRun:
         t.commit()
         return checkpoint
 
+    def table_keys(self) -> pl.DataFrame:
+        """The key columns of every row in the table, as stored."""
+        frame = pl.from_arrow(self._fetch(f"SELECT {quoted_list(self.keys)} FROM {quote(self.table)}"))
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
     def seen_hashes(self) -> np.ndarray:
         self.t._execute(f"SELECT h FROM {quote(self.seen_table)}")
         table = self.t.cur.fetch_arrow_table()
@@ -214,7 +209,7 @@ class SqliteRun:
             return np.zeros(0, dtype=bool)
         cond = " AND ".join(f"t.{quote(k)} = j.value->>'{k}'" for k in self.keys)
         sql = f"SELECT j.key FROM json_each(?) j WHERE EXISTS (SELECT 1 FROM {quote(self.table)} t WHERE {cond})"
-        self.t._execute(sql, (to_sqlite_frame(keys).write_json(),))
+        self.t._execute(sql, (as_stored(keys).write_json(),))
         hits = self.t.cur.fetch_arrow_table()
         mask = np.zeros(keys.height, dtype=bool)
         if hits.num_rows:
@@ -300,13 +295,13 @@ class SqliteRun:
             )
 
     def _insert(self, frame: pl.DataFrame) -> int:
-        data = to_sqlite_frame(frame.drop("_row"))
+        data = as_stored(frame.drop("_row"))
         self.t.cur.adbc_ingest(self.table, data.to_arrow(), mode="append")
         return frame.height
 
     def _load_temp(self, name: str, frame: pl.DataFrame) -> None:
         self.t._execute(f"DROP TABLE IF EXISTS temp.{quote(name)}")
-        self.t.cur.adbc_ingest(name, to_sqlite_frame(frame).to_arrow(), mode="create", temporary=True)
+        self.t.cur.adbc_ingest(name, as_stored(frame).to_arrow(), mode="create", temporary=True)
 
     def _update(self, frame: pl.DataFrame) -> int:
         self._load_temp("_impex_upd", frame.drop("_row"))
@@ -337,7 +332,7 @@ class SqliteRun:
             # _rec orders staged rows across chunks: records before this chunk + row within it.
             base = self.checkpoint.position.record_no
             staged = frame.with_columns((pl.col("_row") + base).alias("_rec"), pl.lit(op).alias("_op")).drop("_row")
-            self.t.cur.adbc_ingest(self.stage_table, to_sqlite_frame(staged).to_arrow(), mode="append")
+            self.t.cur.adbc_ingest(self.stage_table, as_stored(staged).to_arrow(), mode="append")
         return ChunkResult()
 
     def finish(self, finalize: Finalize) -> Checkpoint:

@@ -1,0 +1,26 @@
+"""How typed values are stored where a database has no native type for them (SQLite).
+
+Also the canonical form key hashes are computed on, so that keys read back from a table hash
+exactly like the same keys parsed from the file.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+TIMESTAMP_TEXT = "%Y-%m-%d %H:%M:%S%.f"
+
+
+def as_stored(frame: pl.DataFrame) -> pl.DataFrame:
+    """ISO text for dates and timestamps, text for decimals, 0/1 for booleans."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            exprs.append(pl.col(name).dt.to_string(TIMESTAMP_TEXT))
+        elif dtype == pl.Date:
+            exprs.append(pl.col(name).dt.to_string("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Decimal):
+            exprs.append(pl.col(name).cast(pl.Utf8))
+        elif dtype == pl.Boolean:
+            exprs.append(pl.col(name).cast(pl.Int64))
+    return frame.with_columns(exprs) if exprs else frame

@@ -1,0 +1,105 @@
+"""Exactly-once resume: kill -9 at random instants, SIGTERM, and the table and reject list end exactly
+as an uninterrupted run's. These drive the real `impex` command in subprocesses."""
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from support import IMPEX
+
+from impex.domain.status import S
+from impex.store.store import Store
+
+
+def impex(env, *args, check=True):
+    return subprocess.run([*IMPEX, *args], env=env, capture_output=True, text=True, check=check, timeout=300)
+
+
+def outcome(data_dir: Path):
+    with sqlite3.connect(data_dir / "data.db") as c:
+        table = c.execute("SELECT * FROM contacts ORDER BY id").fetchall()
+    with sqlite3.connect(data_dir / "impex.db") as c:
+        rejects = c.execute("SELECT record_no, line_no, reason, raw, message FROM rejects ORDER BY record_no").fetchall()
+        counters = c.execute("SELECT read, inserted, rejected, doubles FROM runs").fetchall()
+    return table, rejects, counters
+
+
+def reference(tmp_path: Path, job: Path, env: dict[str, str]):
+    ref_dir = tmp_path / "reference"
+    impex({**env, "IMPEX_DATA_DIR": str(ref_dir)}, "run", str(job), "--json")
+    return outcome(ref_dir)
+
+
+def job_state(data_dir: Path, job_id: int):
+    store = Store.open(f"sqlite:///{data_dir / 'impex.db'}")
+    try:
+        job = store.job(job_id)
+        run = store.run(job.current_run_id) if job.current_run_id else None
+        return job.status, (run.counters.read if run else 0)
+    finally:
+        store.close()
+
+
+def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_result(
+    tmp_path, data_dir, impex_env, contacts_job
+):
+    job = contacts_job(rows=60_000, chunk_rows=500)
+    expected = reference(tmp_path, job, impex_env)
+    env = {**impex_env, "IMPEX_LEASE_SECONDS": "0.3", "IMPEX_HEARTBEAT_SECONDS": "0.05"}
+    job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]
+    rng = random.Random(20261124)
+    kills, reads = 0, []
+    while kills < 20:
+        worker = subprocess.Popen([*IMPEX, "worker", "--exit-when-idle"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while job_state(data_dir, job_id)[0] is not S.RUNNING and worker.poll() is None:
+            assert time.monotonic() < deadline, "the worker never took the job"
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.35))  # a random instant of the import: mid-chunk, mid-commit…
+        if worker.poll() is not None:
+            break  # it finished before we could kill it
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        kills += 1
+        reads.append(job_state(data_dir, job_id)[1])
+    assert kills >= 20, f"the import finished after only {kills} kills; make the file larger"
+    assert reads[-1] < expected[2][0][0], "the kills should all land before the end"
+    time.sleep(0.4)  # let the last lease lapse
+    impex(env, "worker", "--exit-when-idle")
+    assert job_state(data_dir, job_id)[0] is S.FINISHED
+    assert outcome(data_dir) == expected
+    journal = impex(env, "jobs", "journal", str(job_id), "--json").stdout
+    codes = [json.loads(line)["code"] for line in journal.splitlines()]
+    assert codes.count("worker.takeover") >= 20
+
+
+def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes_at_the_next_start(
+    tmp_path, data_dir, impex_env, contacts_job
+):
+    job = contacts_job(rows=40_000, chunk_rows=500)
+    expected = reference(tmp_path, job, impex_env)
+    job_id = json.loads(impex(impex_env, "submit", str(job), "--json").stdout)["id"]
+    worker = subprocess.Popen([*IMPEX, "worker"], env=impex_env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while job_state(data_dir, job_id)[1] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0
+    status, read = job_state(data_dir, job_id)
+    assert status is S.SERVER_SHUTDOWN and 0 < read < 40_000
+    impex(impex_env, "worker", "--exit-when-idle")
+    assert job_state(data_dir, job_id)[0] is S.FINISHED
+    assert outcome(data_dir) == expected
+    journal = impex(impex_env, "jobs", "journal", str(job_id), "--json").stdout
+    codes = [json.loads(line)["code"] for line in journal.splitlines()]
+    assert "run.shutdown" in codes
+    takeover = codes.index("worker.takeover")
+    assert codes[takeover + 1:].count("run.resumed") == 1
+
