@@ -12,7 +12,7 @@ import polars as pl
 from impex.domain.position import Position
 from impex.domain.rejects import Reason, Reject
 from impex.formats.encoding import find_undecodable, is_utf8, to_utf8
-from impex.formats.frame import good_body, parse_frame
+from impex.formats.frame import escaped_quotes_outside, good_body, parse_frame
 from impex.formats.split import I64, U8, Records, Syntax, analyse_records, field_counts, quote_positions
 
 GOOD, UNTERMINATED, BAD_ENCODING, WRONG_COUNT, STRAY_QUOTE = range(5)
@@ -76,6 +76,9 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
         if reason[i] == GOOD:
             reason[i] = BAD_ENCODING
     counts, stray = analyse_records(a, recs.starts, recs.unterminated, quotes, syn)
+    if syn.escape is not None and data.find(bytes([syn.escape])) >= 0:
+        outside = escaped_quotes_outside(a, recs.starts, quotes, syn)
+        stray[np.searchsorted(recs.starts, outside, side="right") - 1] = True
     candidate = is_data & (reason == GOOD)
     reason[candidate & (counts != layout.n_fields)] = WRONG_COUNT
     reason[candidate & (counts == layout.n_fields) & stray] = STRAY_QUOTE
@@ -216,3 +219,35 @@ def field_at(raw: bytes, offset: int, syn: Syntax) -> tuple[int, int, int]:
 def open_quote(raw: bytes, syn: Syntax) -> int | None:
     """0-based index of the field whose quote is still open at the end of ``raw``."""
     return _scan(raw, syn, len(raw))[2]
+
+
+def split_fields(raw: bytes, syn: Syntax) -> list[bytes]:
+    """The fields of one record in Python (for a header): quotes removed, doubled quotes and escapes resolved.
+
+    Lenient where the columnar parser is strict: text after a closing quote is kept, an open quote runs
+    to the end.
+    """
+    fields: list[bytes] = []
+    current = bytearray()
+    in_quotes = False
+    pos = 0
+    while pos < len(raw):
+        byte = raw[pos]
+        if syn.escape is not None and byte == syn.escape and pos + 1 < len(raw):
+            current.append(raw[pos + 1])
+            pos += 2
+            continue
+        if byte == syn.quote:
+            if in_quotes and pos + 1 < len(raw) and raw[pos + 1] == syn.quote:
+                current.append(byte)
+                pos += 1
+            else:
+                in_quotes = not in_quotes
+        elif byte == syn.delimiter and not in_quotes:
+            fields.append(bytes(current))
+            current.clear()
+        else:
+            current.append(byte)
+        pos += 1
+    fields.append(bytes(current))
+    return fields

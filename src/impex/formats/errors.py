@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class FormatError(Exception):
+class FormatError(ValueError):
     """The file as a whole cannot be read with the given format (unsupported encoding, bad archive...)."""
 
 

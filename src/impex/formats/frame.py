@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from impex.formats.errors import InternalParseError
-from impex.formats.split import I64, U8, Syntax, escaping
+from impex.formats.split import CR, I64, NL, U8, Syntax, escaping
 
 
 def column_names(n_fields: int) -> list[str]:
@@ -37,21 +37,41 @@ def good_body(data: bytes, a: U8, starts: I64, nexts: I64, quotes: I64, syn: Syn
     return b"".join(view[s:e] for s, e in zip(lo.tolist(), hi.tolist(), strict=True))
 
 
+def _active_escapes(a: U8, syn: Syntax) -> I64:
+    """Escape characters that escape the next byte; one before a line end stays literal (it still ends
+    the record)."""
+    escapes = np.flatnonzero(a == syn.escape)
+    active = escapes[escaping(escapes)]
+    active = active[active + 1 < len(a)]
+    following = a[active + 1]
+    return active[(following != NL) & (following != CR)]
+
+
+def _quotes_before(active: I64, starts: I64, quotes: I64) -> I64:
+    """Quotes between each position's record start and the position."""
+    record = np.searchsorted(starts, active, side="right") - 1
+    return np.asarray(np.searchsorted(quotes, active) - np.searchsorted(quotes, starts[record]))
+
+
+def escaped_quotes_outside(a: U8, starts: I64, quotes: I64, syn: Syntax) -> I64:
+    """Escaped quotes outside quoted fields: no doubled-quote form exists for them, so their records
+    are rejected rather than parsed differently from the split."""
+    if syn.escape is None:
+        return np.zeros(0, dtype=np.int64)
+    active = _active_escapes(a, syn)
+    active = active[a[active + 1] == syn.quote]
+    return active[_quotes_before(active, starts, quotes) % 2 == 0]
+
+
 def _resolve_escapes(a: U8, starts: I64, lo: I64, hi: I64, quotes: I64, syn: Syntax) -> bytes:
     """Drop each escaping escape character; inside a quoted field an escaped quote becomes a doubled one."""
-    assert syn.escape is not None
     delta = np.zeros(len(a) + 1, dtype=np.int32)
     delta[lo] += 1
     delta[hi] -= 1
     keep = np.cumsum(delta[:-1]) > 0
-    escapes = np.flatnonzero(a == syn.escape)
-    active = escapes[escaping(escapes)]
+    active = _active_escapes(a, syn)
     active = active[keep[active]]
-    following = a[np.minimum(active + 1, len(a) - 1)]
-    is_quote = (following == syn.quote) & (active + 1 < len(a))
-    record = np.searchsorted(starts, active, side="right") - 1
-    before = np.searchsorted(quotes, active) - np.searchsorted(quotes, starts[record])
-    doubled = is_quote & (before % 2 == 1)
+    doubled = (a[active + 1] == syn.quote) & (_quotes_before(active, starts, quotes) % 2 == 1)
     out = a.copy()
     out[active[doubled]] = syn.quote
     keep[active[~doubled]] = False

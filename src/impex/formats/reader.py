@@ -11,16 +11,16 @@ import numpy as np
 
 from impex.domain.definitions import CsvFormat
 from impex.domain.position import Position
-from impex.formats.chunk import Layout, RecordChunk, build_chunk
-from impex.formats.encoding import to_utf8
+from impex.formats.chunk import Layout, RecordChunk, build_chunk, split_fields
 from impex.formats.errors import FormatError
-from impex.formats.frame import good_body, parse_frame
 from impex.formats.sniff import UTF8_BOM, guess_delimiter, resolve_encoding
 from impex.formats.source import open_source, read_head, skip_to
 from impex.formats.split import Records, Syntax, field_counts, quote_positions, split_records
 
 if TYPE_CHECKING:
     from impex.formats.detect import DetectedFormat
+
+__all__ = ["DelimitedReader", "RecordChunk"]
 
 MiB = 1024 * 1024
 BLOCK_SIZE = 8 * MiB
@@ -123,20 +123,12 @@ class DelimitedReader:
         self.n_fields = int(field_counts(recs.starts[k : k + 1], recs.ends[k : k + 1], quotes, delims)[0])
         if not self.fmt.header:
             return Position(pos, 0, line)
-        self.header = self._parse_header(a.tobytes(), recs, k, quotes)
+        self.header = self._parse_header(a[recs.starts[k] : recs.ends[k]].tobytes())
         lines = int(recs.first_lines[k + 1]) if k + 1 < len(recs) else recs.lines_consumed
         return Position(pos + int(recs.nexts[k]), 0, line + lines)
 
-    def _parse_header(self, data: bytes, recs: Records, k: int, quotes: np.ndarray) -> list[str]:
-        a = np.frombuffer(data, dtype=np.uint8)
-        start, end = recs.starts[k : k + 1], recs.ends[k : k + 1]
-        body = good_body(data, a, start, end, quotes, self._syntax)
-        try:
-            body = to_utf8(body, self.encoding)
-        except UnicodeDecodeError:
-            body = body.decode(self.encoding, errors="replace").encode("utf-8")
-        row = parse_frame(body, self._syntax, self.n_fields, 1).row(0)
-        return ["" if name is None else str(name) for name in row]
+    def _parse_header(self, raw: bytes) -> list[str]:
+        return [name.decode(self.encoding, errors="replace") for name in split_fields(raw, self._syntax)]
 
     def chunks(self, max_records: int) -> Iterator[RecordChunk]:
         """Chunks of at most ``max_records`` records (and about ``max_chunk_bytes``) up to the end."""

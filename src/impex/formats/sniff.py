@@ -16,6 +16,7 @@ from impex.formats.split import Syntax, field_counts, quote_positions, split_rec
 UTF8_BOM = codecs.BOM_UTF8
 WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 DELIMITERS = (",", ";", "\t", "|")
+WESTERN = ("cp1252", "iso8859-1", "iso8859-15")
 STRUCTURE = "\n\r,;|\t\"'\\"
 
 
@@ -48,6 +49,17 @@ def _looks_utf8(sample: bytes) -> bool:
     return valid > invalid
 
 
+def _charset_guess(sample: bytes) -> str:
+    """charset-normalizer's guess; among equally good guesses, the Western European ones win."""
+    matches = list(from_bytes(sample[:262_144]))
+    if not matches:
+        return "cp1252"
+    best = matches[0]
+    tied = [canonical(m.encoding) for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    preferred = [name for name in WESTERN if name in tied]
+    return preferred[0] if preferred else canonical(best.encoding)
+
+
 def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> tuple[str, int]:
     """(encoding, length of a BOM to skip) for a file starting with ``sample``.
 
@@ -68,8 +80,7 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
         return "utf-8-sig", bom
     if sample.isascii() or _looks_utf8(sample):
         return "utf-8", 0
-    best = from_bytes(sample[:262_144]).best()
-    name = canonical(best.encoding) if best is not None else "cp1252"
+    name = _charset_guess(sample)
     if name in ("ascii", "utf-8"):
         return "utf-8", 0
     if not ascii_compatible(name):

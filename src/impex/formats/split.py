@@ -322,7 +322,8 @@ def analyse_records(a: U8, starts: I64, unterminated: Mask, quotes: I64, syn: Sy
     at_field_start = at_field_start[origin]
     after = a[np.minimum(c_pos + 1, len(a) - 1)]
     fine_after = (c_pos + 1 >= len(a)) | (after == syn.delimiter) | (after == syn.quote)
-    fine_after |= (after == NL) | (after == CR)
+    after_cr = a[np.minimum(c_pos + 2, len(a) - 1)]
+    fine_after |= (after == NL) | ((after == CR) & ((c_pos + 2 >= len(a)) | (after_cr == NL)))
     encloses = q_event[k + 1] - q_event[k] > 1  # a delimiter or line break between the quotes
     flagged = o_pos[(at_field_start & ~fine_after) | (~at_field_start & encloses)]
     stray[np.searchsorted(starts, flagged, side="right") - 1] = True

@@ -1,0 +1,116 @@
+"""Writing delimited files: DataFrame batches through Polars, rejected raw records in the source format."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+import polars as pl
+
+from impex.domain.definitions import OutputFormat
+from impex.formats.errors import FormatError
+from impex.formats.sniff import canonical
+
+QUOTE_STYLES: dict[str, Literal["necessary", "always", "never"]] = {
+    "minimal": "necessary",
+    "all": "always",
+    "none": "never",
+}
+LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n"}
+
+
+class BinaryWriter(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+class CsvWriter:
+    """Writes DataFrame batches as one delimited file to an open binary file (plain or gzip.open(..., "wb")).
+
+    The header goes before the first batch when ``fmt.header``; dates, timestamps, decimal
+    separator, quoting, line ending and null value follow ``fmt``; text is transcoded when
+    ``fmt.encoding`` is not UTF-8 (a character it cannot encode raises FormatError).
+    """
+
+    def __init__(self, binary_file: BinaryWriter, fmt: OutputFormat) -> None:
+        if fmt.decimal_separator not in (".", ","):
+            raise FormatError(f"decimal separator {fmt.decimal_separator!r} is not supported (use . or ,)")
+        self._file = binary_file
+        self._fmt = fmt
+        self._encoding = canonical(fmt.encoding)
+        self._header_pending = fmt.header
+        self.rows_written = 0
+        self.bytes_written = 0
+
+    def write(self, df: pl.DataFrame) -> None:
+        """Append ``df``'s rows (its column names make the header)."""
+        fmt = self._fmt
+        out = io.BytesIO()
+        df.write_csv(
+            out,
+            include_header=self._header_pending,
+            separator=fmt.delimiter,
+            quote_char=fmt.quote,
+            quote_style=QUOTE_STYLES[fmt.quoting],
+            line_terminator=LINE_ENDINGS[fmt.line_ending],
+            date_format=fmt.date_format,
+            datetime_format=fmt.timestamp_format,
+            decimal_comma=fmt.decimal_separator == ",",
+            null_value=fmt.null_value,
+        )
+        self._header_pending = False
+        data = out.getvalue()
+        if self._encoding != "utf-8":
+            data = transcode(data, self._encoding)
+        self._file.write(data)
+        self.rows_written += df.height
+        self.bytes_written += len(data)
+
+
+def transcode(data: bytes, encoding: str) -> bytes:
+    """UTF-8 ``data`` in ``encoding``; FormatError naming the first character it cannot encode."""
+    text = data.decode("utf-8")
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as error:
+        bad = text[error.start]
+        line = text.count("\n", 0, error.start) + 1
+        context = text[max(error.start - 20, 0) : error.start + 20].replace("\n", " ")
+        raise FormatError(
+            f"character {bad!r} (U+{ord(bad):04X}) cannot be encoded in {encoding} "
+            f"(line {line} of this batch, near {context!r})"
+        ) from None
+
+
+def write_raw_records(
+    binary_file: BinaryWriter,
+    records: Sequence[bytes],
+    reasons: Sequence[str],
+    *,
+    delimiter: str,
+    quote: str = '"',
+    line_ending: str = "\n",
+    encoding: str = "utf-8",
+    header: Sequence[str] | None = None,
+) -> int:
+    """Write rejected records exactly as they were in the source, each with one appended reason column.
+
+    ``header`` (the source's field names) is written first with a ``reason`` column added. The reason is
+    always quoted (quotes doubled) and encoded in the source's ``encoding``, so the file can be fixed and
+    imported again with the same format. Returns the bytes written.
+    """
+    if len(records) != len(reasons):
+        raise ValueError("records and reasons must have the same length")
+    enc = "utf-8" if canonical(encoding) == "utf-8-sig" else encoding
+    sep, end = delimiter.encode(enc), line_ending.encode(enc)
+
+    def quoted(text: str) -> bytes:
+        return (quote + text.replace(quote, quote * 2) + quote).encode(enc, errors="replace")
+
+    parts: list[bytes] = []
+    if header is not None:
+        parts.append(sep.join(quoted(name) for name in [*header, "reason"]) + end)
+    parts.extend(raw + sep + quoted(reason) + end for raw, reason in zip(records, reasons, strict=True))
+    data = b"".join(parts)
+    binary_file.write(data)
+    return len(data)

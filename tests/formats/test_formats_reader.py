@@ -1,0 +1,315 @@
+"""DelimitedReader: records, line numbers, raw bytes and structural rejects of real files."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from formats_support import read_all, write
+
+from impex.domain.definitions import CsvFormat
+from impex.domain.rejects import Reason
+from impex.formats import DelimitedReader, FormatError
+
+CSV = CsvFormat(delimiter=",", encoding="utf-8")
+
+
+def test_a_plain_file_gives_string_columns_named_by_position_with_record_and_line_numbers(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, b"id,name,amount\n1,Ann,10.5\n2,Bob,7\n")
+    got = read_all(path, CSV)
+    assert got.header == ["id", "name", "amount"]
+    assert got.n_fields == 3
+    frame = got.chunks[0].frame
+    assert frame.columns == ["f1", "f2", "f3"]
+    assert all(dtype == pl.String for dtype in frame.dtypes)
+    assert got.rows == [("1", "Ann", "10.5"), ("2", "Bob", "7")]
+    assert got.record_nos == [1, 2]
+    assert got.line_nos == [2, 3]
+    assert got.raws == [b"1,Ann,10.5", b"2,Bob,7"]
+    assert got.rejects == []
+
+
+def test_empty_unquoted_field_is_null_and_empty_quoted_field_is_empty_string(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b'a,b,c\n,"",x\n'), CSV)
+    assert got.rows == [(None, "", "x")]
+
+
+def test_fields_are_kept_exactly_without_trimming(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b"a,b\n  x , y\t\n"), CSV)
+    assert got.rows == [("  x ", " y\t")]
+
+
+def test_quoted_fields_hold_delimiters_doubled_quotes_and_line_breaks(tmp_path: Path) -> None:
+    data = b'id,text,n\n1,"a, b",x\n2,"say ""hi""",y\n3,"two\nlines\r\nthree",z\n4,end,w\n'
+    got = read_all(write(tmp_path, data), CSV)
+    assert got.rows == [
+        ("1", "a, b", "x"),
+        ("2", 'say "hi"', "y"),
+        ("3", "two\nlines\r\nthree", "z"),
+        ("4", "end", "w"),
+    ]
+    assert got.line_nos == [2, 3, 4, 7]
+    assert got.raws[2] == b'3,"two\nlines\r\nthree",z'
+    assert got.end is not None and got.end.line_no == 7
+
+
+def test_crlf_line_endings_are_not_part_of_fields_nor_raw_bytes(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b"a,b\r\n1,2\r\n3,4\r\n"), CSV)
+    assert got.rows == [("1", "2"), ("3", "4")]
+    assert got.raws == [b"1,2", b"3,4"]
+
+
+def test_a_utf8_bom_is_skipped_and_offsets_count_it(tmp_path: Path) -> None:
+    path = write(tmp_path, b"\xef\xbb\xbfid,name\n1,\xc3\xa9t\xc3\xa9\n")
+    with DelimitedReader(path, CsvFormat(delimiter=",")) as reader:
+        assert reader.header == ["id", "name"]
+        assert reader.encoding == "utf-8-sig"
+        chunk = next(reader.chunks(10))
+    assert chunk.frame.rows() == [("1", "été")]
+    assert chunk.end.offset == path.stat().st_size
+
+
+def test_last_record_without_trailing_newline_is_read(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b"a,b\n1,2\n3,4"), CSV)
+    assert got.rows == [("1", "2"), ("3", "4")]
+    assert got.raws[-1] == b"3,4"
+    assert got.end is not None and got.end.line_no == 3 and got.end.offset == 11
+
+
+def test_blank_lines_are_not_records_but_count_as_lines(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b"a,b\n\n1,2\n\r\n\n3,4\n\n"), CSV)
+    assert got.rows == [("1", "2"), ("3", "4")]
+    assert got.record_nos == [1, 2]
+    assert got.line_nos == [3, 6]
+    assert got.end is not None and (got.end.record_no, got.end.line_no) == (2, 7)
+
+
+def test_an_empty_file_gives_no_records_and_an_empty_header(tmp_path: Path) -> None:
+    path = write(tmp_path, b"")
+    got = read_all(path, CSV)
+    assert (got.header, got.n_fields, got.rows, got.rejects) == ([], 0, [], [])
+    got = read_all(path, CsvFormat(delimiter=",", encoding="utf-8", header=False))
+    assert (got.header, got.n_fields, got.rows) == (None, 0, [])
+
+
+def test_a_header_only_file_gives_the_names_and_no_records(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b"id,name\n"), CSV)
+    assert (got.header, got.n_fields, got.rows, got.chunks) == (["id", "name"], 2, [], [])
+
+
+def test_without_header_the_first_record_sets_the_field_count(tmp_path: Path) -> None:
+    fmt = CsvFormat(delimiter=";", encoding="utf-8", header=False)
+    got = read_all(write(tmp_path, b"1;a\n2;b;c\n3;d\n"), fmt)
+    assert got.header is None and got.n_fields == 2
+    assert got.rows == [("1", "a"), ("3", "d")]
+    assert [r.record_no for r in got.rejects] == [2]
+
+
+def test_skip_lines_skips_physical_lines_before_the_header(tmp_path: Path) -> None:
+    data = b'report of "today\nexported by x\nid,name\n1,Ann\n'
+    got = read_all(write(tmp_path, data), CsvFormat(delimiter=",", encoding="utf-8", skip_lines=2))
+    assert got.header == ["id", "name"]
+    assert got.rows == [("1", "Ann")]
+    assert got.line_nos == [4]
+
+
+def test_a_quoted_header_is_unquoted(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b'"id","full, name"\n1,x\n'), CSV)
+    assert got.header == ["id", "full, name"]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_each_delimiter_is_honoured(tmp_path: Path, delimiter: str) -> None:
+    d = delimiter.encode()
+    data = b"a" + d + b"b\n" + b'"x' + d + b'y"' + d + b"z\n"
+    got = read_all(write(tmp_path, data), CsvFormat(delimiter=delimiter, encoding="utf-8"))
+    assert got.rows == [("x" + delimiter + "y", "z")]
+
+
+def test_another_quote_character_is_honoured(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b"a,b\n'x,y',z\n"), CsvFormat(delimiter=",", quote="'", encoding="utf-8"))
+    assert got.rows == [("x,y", "z")]
+
+
+def test_an_escape_character_keeps_escaped_quotes_inside_the_field_and_is_resolved(tmp_path: Path) -> None:
+    data = b'a,b\n"say \\"hi\\", ok",1\n"back\\\\slash",2\n"x\\\\",3\n'
+    fmt = CsvFormat(delimiter=",", escape="\\", encoding="utf-8")
+    got = read_all(write(tmp_path, data), fmt)
+    assert got.rows == [('say "hi", ok', "1"), ("back\\slash", "2"), ("x\\", "3")]
+    assert got.raws[0] == b'"say \\"hi\\", ok",1'
+    assert got.rejects == []
+
+
+def test_without_multiline_every_line_end_ends_a_record(tmp_path: Path) -> None:
+    fmt = CsvFormat(delimiter=",", encoding="utf-8", multiline=False)
+    got = read_all(write(tmp_path, b'a,b\n"x\ny",1\n2,3\n'), fmt)
+    assert got.rows == [("2", "3")]
+    assert [(r.reason, r.line_no, r.raw) for r in got.rejects] == [
+        (Reason.UNTERMINATED_QUOTE, 2, b'"x'),
+        (Reason.UNTERMINATED_QUOTE, 3, b'y",1'),
+    ]
+
+
+def test_wrong_field_count_is_rejected_with_line_raw_bytes_and_message(tmp_path: Path) -> None:
+    data = b"a,b,c\n1,2,3\n4,5\n\n6,7,8,9\n10,11,12\n"
+    got = read_all(write(tmp_path, data), CSV)
+    assert got.rows == [("1", "2", "3"), ("10", "11", "12")]
+    assert got.record_nos == [1, 4]
+    assert [(r.reason, r.record_no, r.line_no, r.raw, r.message) for r in got.rejects] == [
+        (Reason.WRONG_FIELD_COUNT, 2, 3, b"4,5", "line 3: expected 3 fields, found 2"),
+        (Reason.WRONG_FIELD_COUNT, 3, 5, b"6,7,8,9", "line 5: expected 3 fields, found 4"),
+    ]
+
+
+def test_invalid_utf8_in_one_record_rejects_only_that_record(tmp_path: Path) -> None:
+    data = b"id,name,city\n1,Jos\xc3\xa9,Lyon\n2,Ren\xe9,Paris\n3,Zo\xc3\xa9,Nice\n"
+    got = read_all(write(tmp_path, data), CSV)
+    assert got.rows == [("1", "José", "Lyon"), ("3", "Zoé", "Nice")]
+    [reject] = got.rejects
+    assert (reject.reason, reject.record_no, reject.line_no, reject.raw) == (
+        Reason.BAD_ENCODING,
+        2,
+        3,
+        b"2,Ren\xe9,Paris",
+    )
+    assert reject.column == "name"
+    assert reject.value == "Ren\\xe9"
+    assert reject.message == "line 3: invalid UTF-8 byte 0xe9 at column 6"
+
+
+def test_latin1_records_are_transcoded_and_raw_bytes_stay_latin1(tmp_path: Path) -> None:
+    path = write(tmp_path, "id,name\n1,Jérôme\n2,Zoë\n".encode("latin-1"))
+    got = read_all(path, CsvFormat(delimiter=",", encoding="latin-1"))
+    assert got.rows == [("1", "Jérôme"), ("2", "Zoë")]
+    assert got.raws[0] == "1,Jérôme".encode("latin-1")
+
+
+def test_a_latin1_file_is_detected_when_no_encoding_is_given(tmp_path: Path) -> None:
+    text = "id,name,city\n" + "".join(f"{i},Jérôme Lefèvre,Besançon\n" for i in range(50))
+    path = write(tmp_path, text.encode("cp1252"))
+    with DelimitedReader(path, CsvFormat()) as reader:
+        assert reader.encoding in ("cp1252", "iso8859-1")
+        assert reader.delimiter == ","
+        rows = next(reader.chunks(100)).frame.rows()
+    assert rows[0] == ("0", "Jérôme Lefèvre", "Besançon")
+
+
+def test_utf16_is_refused_with_a_clear_error_naming_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "a,b\n1,2\n".encode("utf-16"))
+    with pytest.raises(FormatError, match=r"data\.csv.*UTF-16"):
+        DelimitedReader(path, CsvFormat())
+    with pytest.raises(FormatError, match="not supported"):
+        DelimitedReader(write(tmp_path, b"a,b\n", "b.csv"), CsvFormat(encoding="utf-16-le"))
+
+
+def test_unterminated_quote_in_the_middle_rejects_only_its_first_line(tmp_path: Path) -> None:
+    data = b'id,text,n\n1,ok,a\n2,"broken,b\n3,"fine",c\n4,x,d\n'
+    got = read_all(write(tmp_path, data), CSV)
+    assert got.rows == [("1", "ok", "a"), ("3", "fine", "c"), ("4", "x", "d")]
+    assert got.record_nos == [1, 3, 4]
+    assert got.line_nos == [2, 4, 5]
+    [reject] = got.rejects
+    assert (reject.reason, reject.record_no, reject.line_no, reject.raw, reject.column) == (
+        Reason.UNTERMINATED_QUOTE,
+        2,
+        3,
+        b'2,"broken,b',
+        "text",
+    )
+    assert reject.message.startswith("line 3: unterminated quote in field 2")
+
+
+def test_unterminated_quote_at_the_end_of_the_file_is_rejected(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b'id,text\n1,a\n2,"open\n3,b\n4,c'), CSV)
+    assert got.rows == [("1", "a"), ("3", "b"), ("4", "c")]
+    assert [(r.reason, r.line_no, r.raw) for r in got.rejects] == [(Reason.UNTERMINATED_QUOTE, 3, b'2,"open')]
+
+
+def test_text_after_a_closing_quote_is_rejected_not_misparsed(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b'a,b\n"say "hi" now",1\n2,3\n'), CSV)
+    assert got.rows == [("2", "3")]
+    assert [(r.reason, r.line_no) for r in got.rejects] == [(Reason.UNTERMINATED_QUOTE, 2)]
+    assert "stray quote" in got.rejects[0].message
+
+
+def test_a_quote_inside_an_unquoted_field_is_literal(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b'a,b\n5"5 pipe",1\n'), CSV)
+    assert got.rows == [('5"5 pipe"', "1")]
+
+
+def test_chunks_hold_at_most_max_records_and_end_on_record_boundaries(tmp_path: Path) -> None:
+    lines = b"".join(b'%d,"x\ny"\n' % i for i in range(25))
+    got = read_all(write(tmp_path, b"a,b\n" + lines), CSV, max_records=7)
+    assert [c.n_records for c in got.chunks] == [7, 7, 7, 4]
+    assert got.record_nos == list(range(1, 26))
+    assert got.line_nos == list(range(2, 52, 2))
+    assert [c.end.line_no for c in got.chunks] == [15, 29, 43, 51]
+
+
+def test_small_blocks_and_byte_cap_give_the_same_records(tmp_path: Path) -> None:
+    rows = b"".join(b'%d,"text %d, with\nbreak",end\n' % (i, i) for i in range(3000))
+    path = write(tmp_path, b"a,b,c\n" + rows)
+    whole = read_all(path, CSV, max_records=100_000)
+    small = read_all(path, CSV, max_records=1000, block_size=1024, max_chunk_bytes=4096)
+    assert small.rows == whole.rows and small.line_nos == whole.line_nos
+    assert len(whole.rows) == 3000
+
+
+def test_an_unterminated_quote_cannot_swallow_more_than_the_byte_cap(tmp_path: Path) -> None:
+    rows = b"".join(b"%d,plain\n" % i for i in range(2000))
+    path = write(tmp_path, b'a,b\n0,"never closed\n' + rows)
+    got = read_all(path, CSV, block_size=1024, max_chunk_bytes=4096)
+    assert len(got.rows) == 2000
+    assert [(r.reason, r.line_no) for r in got.rejects] == [(Reason.UNTERMINATED_QUOTE, 2)]
+
+
+def test_raw_and_line_nos_address_frame_rows(tmp_path: Path) -> None:
+    path = write(tmp_path, b"a\nx\n\ny\nz\n")
+    with DelimitedReader(path, CSV) as reader:
+        chunk = next(reader.chunks(10))
+    assert chunk.raw(np.array([2, 0])) == [b"z", b"x"]
+    assert chunk.line_nos(np.array([1, 2])).tolist() == [4, 5]
+
+
+def test_gzip_sources_are_read_transparently(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"a,b\n1,2\n3,4\n")
+    with DelimitedReader(path, CSV) as reader:
+        assert reader.total_bytes is None
+        assert [c.frame.rows() for c in reader.chunks(10)] == [[("1", "2"), ("3", "4")]]
+
+
+def test_zip_sources_read_their_only_member(tmp_path: Path) -> None:
+    path = tmp_path / "data.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/data.csv", "a,b\n1,2\n")
+    with DelimitedReader(path, CSV) as reader:
+        assert reader.total_bytes == 8
+        assert next(reader.chunks(10)).frame.rows() == [("1", "2")]
+
+
+def test_a_zip_with_several_data_files_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.csv", "a\n1\n")
+        archive.writestr("b.csv", "a\n2\n")
+    with pytest.raises(FormatError, match=r"several files \(a\.csv, b\.csv\)"):
+        DelimitedReader(path, CSV)
+
+
+def test_a_missing_file_raises_file_not_found_with_its_path(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.csv"):
+        DelimitedReader(tmp_path / "nowhere.csv", CSV)
+
+
+def test_total_bytes_of_a_plain_file_is_its_size(tmp_path: Path) -> None:
+    path = write(tmp_path, b"a\n1\n")
+    with DelimitedReader(path, CSV) as reader:
+        assert reader.total_bytes == 4
