@@ -35,11 +35,12 @@ def reference(tmp_path: Path, job: Path, env: dict[str, str]):
 
 
 def job_state(data_dir: Path, job_id: int):
+    """(status, records read, the worker holding it)"""
     store = Store.open(f"sqlite:///{data_dir / 'impex.db'}")
     try:
         job = store.job(job_id)
         run = store.run(job.current_run_id) if job.current_run_id else None
-        return job.status, (run.counters.read if run else 0)
+        return job.status, (run.counters.read if run else 0), (run.worker if run else None)
     finally:
         store.close()
 
@@ -57,7 +58,10 @@ def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_re
         worker = subprocess.Popen([*IMPEX, "worker", "--exit-when-idle"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while job_state(data_dir, job_id)[0] is not S.RUNNING and worker.poll() is None:
+        while worker.poll() is None:
+            status, _, holder = job_state(data_dir, job_id)
+            if status is S.RUNNING and holder and holder.endswith(f":{worker.pid}"):
+                break
             assert time.monotonic() < deadline, "the worker never took the job"
             time.sleep(0.01)
         time.sleep(rng.uniform(0.0, 0.35))  # a random instant of the import: mid-chunk, mid-commit…
@@ -92,7 +96,7 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes_at_the
         time.sleep(0.01)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
-    status, read = job_state(data_dir, job_id)
+    status, read, _ = job_state(data_dir, job_id)
     assert status is S.SERVER_SHUTDOWN and 0 < read < 40_000
     impex(impex_env, "worker", "--exit-when-idle")
     assert job_state(data_dir, job_id)[0] is S.FINISHED
