@@ -71,10 +71,10 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
     bom = len(UTF8_BOM) if sample.startswith(UTF8_BOM) else 0
     if requested is not None:
         name = canonical(requested)
-        if not ascii_compatible(name):
-            raise FormatError(f"{path}: encoding {requested} is not supported (not ASCII-compatible)")
         if name in ("utf-8", "utf-8-sig"):
             return ("utf-8-sig" if bom else "utf-8"), bom
+        if not ascii_compatible(name):
+            raise FormatError(f"{path}: encoding {requested} is not supported (not ASCII-compatible)")
         return name, 0
     if bom:
         return "utf-8-sig", bom

@@ -1,0 +1,87 @@
+"""detect_format: encoding, delimiter, header and column types from a file's first records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from formats_support import write
+
+from impex.domain.definitions import ColumnType, CsvFormat
+from impex.formats import DelimitedReader, detect_format
+
+T = ColumnType
+TYPED = (
+    "id;name;born;score;active;seen\n"
+    "1;Ann;2000-01-02;1.5;yes;2024-01-01 10:00:00\n"
+    "2;Bob;1999-12-31;2;no;2024-01-01T10:00:00Z\n"
+    "3;;;;;\n"
+)
+
+
+def test_detects_delimiter_header_names_sample_and_types(tmp_path: Path) -> None:
+    detected = detect_format(write(tmp_path, TYPED.encode()), CsvFormat())
+    assert (detected.encoding, detected.delimiter) == ("utf-8", ";")
+    assert detected.has_header and detected.header_guess is True
+    assert detected.header == ["id", "name", "born", "score", "active", "seen"]
+    assert detected.column_names == detected.header
+    assert detected.sample[0] == ["1", "Ann", "2000-01-02", "1.5", "yes", "2024-01-01 10:00:00"]
+    assert len(detected.sample) == 3
+    assert detected.column_types == [T.INTEGER, T.STRING, T.DATE, T.FLOAT, T.BOOLEAN, T.TIMESTAMP]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_the_delimiter_with_the_most_consistent_field_count_wins(tmp_path: Path, delimiter: str) -> None:
+    rows = [["a", "b;c", "d"], ["1", "x|y", "2,5"], ["3", "z", "4"]]
+    quoted = [[f'"{v}"' if any(d in v for d in ",;|") else v for v in row] for row in rows]
+    text = "".join(delimiter.join(row) + "\n" for row in quoted)
+    assert detect_format(write(tmp_path, text.encode()), CsvFormat()).delimiter == delimiter
+
+
+def test_values_given_in_the_format_are_kept(tmp_path: Path) -> None:
+    path = write(tmp_path, "a;b,c\n1;2,3\n".encode("latin-1"))
+    detected = detect_format(path, CsvFormat(delimiter=",", encoding="latin-1"))
+    assert (detected.delimiter, detected.encoding) == (",", "iso8859-1")
+    assert detected.header == ["a;b", "c"]
+
+
+def test_a_first_row_typed_like_the_others_is_not_a_header(tmp_path: Path) -> None:
+    detected = detect_format(write(tmp_path, b"1,2024-01-01\n2,2024-01-02\n"), CsvFormat())
+    assert detected.header_guess is False and not detected.has_header
+    assert detected.header is None
+    assert detected.column_names == ["f1", "f2"]
+    assert detected.sample == [["1", "2024-01-01"], ["2", "2024-01-02"]]
+
+
+def test_when_every_column_is_text_the_header_option_decides(tmp_path: Path) -> None:
+    path = write(tmp_path, b"name,city\nAnn,Lyon\n")
+    assert detect_format(path, CsvFormat()).header_guess is None
+    assert detect_format(path, CsvFormat()).has_header
+    assert detect_format(path, CsvFormat(header=False)).header is None
+
+
+def test_the_sample_is_limited_to_sample_lines(tmp_path: Path) -> None:
+    text = "n\n" + "".join(f"{i}\n" for i in range(500))
+    detected = detect_format(write(tmp_path, text.encode()), CsvFormat(), sample_lines=50)
+    assert len(detected.sample) == 50 and detected.column_types == [T.INTEGER]
+
+
+def test_bom_and_latin1_are_detected(tmp_path: Path) -> None:
+    bom = detect_format(write(tmp_path, b"\xef\xbb\xbfa,b\n1,2\n", "bom.csv"), CsvFormat())
+    assert bom.encoding == "utf-8-sig" and bom.header == ["a", "b"]
+    text = "nom,ville\n" + "".join("Hélène,Besançon\n" for _ in range(20))
+    latin = detect_format(write(tmp_path, text.encode("cp1252"), "latin.csv"), CsvFormat())
+    assert latin.encoding == "cp1252" and latin.sample[0] == ["Hélène", "Besançon"]
+
+
+def test_an_empty_file_is_detected_without_error(tmp_path: Path) -> None:
+    detected = detect_format(write(tmp_path, b""), CsvFormat())
+    assert detected.sample == [] and detected.column_types == [] and detected.header is None
+
+
+def test_a_reader_can_reuse_the_detection(tmp_path: Path) -> None:
+    path = write(tmp_path, TYPED.encode())
+    detected = detect_format(path, CsvFormat())
+    with DelimitedReader(path, CsvFormat(), detected=detected) as reader:
+        assert (reader.delimiter, reader.encoding) == (";", "utf-8")
+        assert next(reader.chunks(10)).frame.height == 3

@@ -1,0 +1,115 @@
+"""CsvWriter and write_raw_records: every output option, and files that read back."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from formats_support import read_all
+
+from impex.domain.definitions import CsvFormat, OutputFormat
+from impex.formats import CsvWriter, FormatError, write_raw_records
+
+FRAME = pl.DataFrame(
+    {
+        "id": [1, 2],
+        "name": ['Ann "A", Jr', None],
+        "amount": [1.5, -2.25],
+        "day": [date(2024, 1, 31), None],
+        "at": [datetime(2024, 1, 31, 8, 5, 9), None],
+    }
+)
+
+
+def written(fmt: OutputFormat, *frames: pl.DataFrame) -> bytes:
+    out = io.BytesIO()
+    writer = CsvWriter(out, fmt)
+    for frame in frames:
+        writer.write(frame)
+    return out.getvalue()
+
+
+def test_default_output_is_minimal_quoting_lf_iso_dates_and_a_header_once() -> None:
+    assert written(OutputFormat(), FRAME, FRAME.head(1)) == (
+        b"id,name,amount,day,at\n"
+        b'1,"Ann ""A"", Jr",1.5,2024-01-31,2024-01-31 08:05:09\n'
+        b"2,,-2.25,,\n"
+        b'1,"Ann ""A"", Jr",1.5,2024-01-31,2024-01-31 08:05:09\n'
+    )
+
+
+def test_delimiter_decimal_comma_date_formats_null_value_and_crlf() -> None:
+    fmt = OutputFormat(
+        delimiter=";",
+        decimal_separator=",",
+        date_format="%d/%m/%Y",
+        timestamp_format="%d/%m/%Y %H:%M",
+        null_value="NULL",
+        line_ending="crlf",
+        header=False,
+    )
+    assert written(fmt, FRAME) == (
+        b'1;"Ann ""A"", Jr";1,5;31/01/2024;31/01/2024 08:05\r\n2;NULL;-2,25;NULL;NULL\r\n'
+    )
+
+
+def test_quoting_all_and_none_and_another_quote_character() -> None:
+    frame = pl.DataFrame({"a": ["x"], "b": ["y z"]})
+    assert written(OutputFormat(quoting="all"), frame) == b'"a","b"\n"x","y z"\n'
+    assert written(OutputFormat(quoting="none", header=False), frame) == b"x,y z\n"
+    assert written(OutputFormat(quote="'", header=False), pl.DataFrame({"a": ["1,2"]})) == b"'1,2'\n"
+
+
+def test_non_utf8_output_is_transcoded_and_unencodable_text_is_a_clear_error() -> None:
+    frame = pl.DataFrame({"name": ["Zoë"]})
+    assert written(OutputFormat(encoding="latin-1", header=False), frame) == "Zoë\n".encode("latin-1")
+    with pytest.raises(FormatError, match=r"'Ž' \(U\+017D\) cannot be encoded in iso8859-1"):
+        written(OutputFormat(encoding="latin-1"), pl.DataFrame({"name": ["Žižek"]}))
+
+
+def test_writing_into_a_gzip_file_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv.gz"
+    with gzip.open(path, "wb") as f:
+        writer = CsvWriter(f, OutputFormat())
+        writer.write(FRAME)
+        writer.write(FRAME)
+    assert writer.rows_written == 4
+    got = read_all(path, CsvFormat(delimiter=",", encoding="utf-8"))
+    assert got.header == FRAME.columns
+    assert got.rows[0] == ("1", 'Ann "A", Jr', "1.5", "2024-01-31", "2024-01-31 08:05:09")
+    assert len(got.rows) == 4
+
+
+def test_a_written_file_round_trips_through_the_reader(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"text": ["multi\nline", "a;b", ' "q" ', ""], "n": ["1", "2", "3", "4"]})
+    path = tmp_path / "round.csv"
+    path.write_bytes(written(OutputFormat(delimiter=";", line_ending="crlf"), frame))
+    got = read_all(path, CsvFormat(delimiter=";", encoding="utf-8"))
+    assert got.rejects == []
+    assert [(t or "", n) for t, n in got.rows] == list(zip(frame["text"], frame["n"], strict=True))
+
+
+def test_raw_records_are_written_back_as_they_were_with_a_quoted_reason(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    records = [b"4,5", "Ren\xe9,x,y".encode("latin-1")]
+    write_raw_records(
+        out,
+        records,
+        ['line 3: expected 3 fields, found 2 ("a")', "bad"],
+        delimiter=",",
+        encoding="latin-1",
+        header=["a", "b", "c"],
+        line_ending="\r\n",
+    )
+    assert out.getvalue() == (
+        b'"a","b","c","reason"\r\n4,5,"line 3: expected 3 fields, found 2 (""a"")"\r\nRen\xe9,x,y,"bad"\r\n'
+    )
+    path = tmp_path / "rejects.csv"
+    path.write_bytes(out.getvalue())
+    got = read_all(path, CsvFormat(delimiter=",", encoding="latin-1"))
+    assert got.header == ["a", "b", "c", "reason"]
+    assert got.rows == [("Ren\xe9", "x", "y", "bad")]
