@@ -42,8 +42,10 @@ def _describe(error: ValidationError, origin: str) -> str:
             message = "unknown key (check its spelling)"
         elif item["type"] == "missing":
             message = "required key is missing"
-        lines.append(f"{origin}: {key}: {message} (got {item.get('input')!r})" if item["type"] != "missing"
-                     else f"{origin}: {key}: {message}")
+        shown = repr(item.get("input"))
+        if item["type"] != "missing" and shown not in message:
+            message = f"{message} (got {shown})"
+        lines.append(f"{origin}: {key}: {message}")
     return "\n".join(lines)
 
 

@@ -23,7 +23,7 @@ from impex.domain.journal import Level
 from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress
-from impex.engine.progress import Clock, format_eta
+from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
 from impex.targets import open_target
 from impex.targets.base import TargetError
@@ -80,7 +80,7 @@ class ExportRun:
             self.log("run.resumed", run=run.run_no, record_no=written, line_no=written, reason="a stop")
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
-            self.log("run.started", run=run.run_no, by=self.ex.actor, options=job.model_dump(mode="json"))
+            self.log("run.started", run=run.run_no, by=self.ex.actor, options=job.model_dump(mode="json", exclude={"name", "kind"}, exclude_defaults=True))
         if done_bytes and not part.exists():
             raise OSError(f"cannot resume: the partial file {part} is gone")
         mode = "r+b" if part.exists() else "wb"
@@ -99,7 +99,7 @@ class ExportRun:
         counters = Counters(read=self._written, written=self._written)
         self.store.record_progress(self.ex.run_id, counters, output_path=str(final), active_seconds=clock.active())
         self.log("export.file", path=str(final), rows=self._written, bytes=final.stat().st_size)
-        self.log("run.summary", **counters.as_dict(), duration=format_eta(clock.active()))
+        self.log("run.summary", **counters.as_dict(), duration=format_duration(clock.active()))
         return self.store.transition(self.ex.job_id, A.FINISH, actor=self.ex.actor).target
 
     def _copy(self, session: Any, out: Any, written: int, clock: Clock, final: str) -> Status | None:

@@ -24,7 +24,7 @@ from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress
 from impex.engine.keyset import KeySet
 from impex.engine.prefetch import Prefetch
-from impex.engine.progress import Clock, format_eta
+from impex.engine.progress import Clock, format_duration, format_eta
 from impex.engine.reconcile import key_hashes, reconcile
 from impex.formats.reader import DelimitedReader, RecordChunk
 from impex.targets import open_target
@@ -154,7 +154,7 @@ class ImportRun:
             self._store_refused(checkpoint)
             self.log("run.resumed", run=run_no, record_no=p.record_no, line_no=p.line_no, reason="a stop")
             return
-        options = self.job.model_dump(mode="json", exclude={"name", "kind"})
+        options = self.job.model_dump(mode="json", exclude={"name", "kind"}, exclude_defaults=True)
         self.log("run.started", run=run_no, by=self.ex.actor, options=options)
         self.log("format.detected", **detected)
 
@@ -272,7 +272,7 @@ class ImportRun:
             counters = target.finish(lambda r: _final_counters(checkpoint, r, self.job.commit)).counters
         run = self.store.run(self.ex.run_id)
         self.store.record_progress(self.ex.run_id, counters, bytes_done=checkpoint.position.offset)
-        self.log("run.summary", **counters.as_dict(), duration=format_eta(run.active_seconds))
+        self.log("run.summary", **counters.as_dict(), duration=format_duration(run.active_seconds))
         return self.store.transition(self.ex.job_id, A.FINISH, actor=self.ex.actor).target
 
 

@@ -1,0 +1,122 @@
+"""The `impex` command as a user types it."""
+
+import json
+import subprocess
+
+import pytest
+from support import IMPEX, write
+from typer.testing import CliRunner
+
+from impex.cli.main import app
+
+PEOPLE = "id,name,age\n1,Ann,30\n2,Bob,x\n3,Cy,40\n"
+JOB = """kind: import
+name: people
+source: people.csv
+target: {{table: people}}
+columns:
+  - {{name: id, type: integer, required: true}}
+  - {{name: name}}
+  - {{name: age, type: integer}}
+{extra}
+"""
+
+
+@pytest.fixture
+def cli(data_dir):
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def job_file(tmp_path):
+    write(tmp_path / "people.csv", PEOPLE)
+    return write(tmp_path / "job.yaml", JOB.format(extra=""))
+
+
+def test_run_exits_0_when_finished_and_prints_the_counters(cli, job_file):
+    result = cli("run", str(job_file), "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["status"] == "finished"
+    assert data["run"]["counters"]["inserted"] == 2 and data["run"]["counters"]["rejected"] == 1
+
+
+def test_run_exits_1_when_finished_with_errors(cli, tmp_path):
+    write(tmp_path / "people.csv", PEOPLE)
+    job = write(tmp_path / "job.yaml", JOB.format(extra="errors: {max_rejects: 0}"))
+    assert cli("run", str(job)).exit_code == 1
+
+
+def test_a_bad_definition_names_the_file_the_key_and_what_is_expected(cli, tmp_path):
+    job = write(tmp_path / "bad.yaml", "kind: import\nname: x\nsource: a.csv\ntarget: {table: t}\n"
+                "format: {delimiter: ';;'}\nreconciliaton: {}\n")
+    result = cli("run", str(job))
+    assert result.exit_code == 2
+    assert "bad.yaml: format.delimiter: expected a single ASCII character, got ';;'" in result.stderr
+    assert "bad.yaml: reconciliaton: unknown key (check its spelling)" in result.stderr
+
+
+def test_submit_then_list_show_and_journal(cli, job_file):
+    job_id = json.loads(cli("submit", str(job_file), "--json").stdout)["id"]
+    listed = json.loads(cli("jobs", "list", "--json").stdout)
+    assert [(j["id"], j["status"], j["actions"]) for j in listed] == [(job_id, "queued", ["pause", "cancel"])]
+    shown = json.loads(cli("jobs", "show", str(job_id), "--json").stdout)
+    assert shown["definition"]["target"]["table"] == "people"
+    journal = [json.loads(line) for line in cli("jobs", "journal", str(job_id), "--json").stdout.splitlines()]
+    assert [line["code"] for line in journal] == ["job.created", "job.transition"]
+
+
+def test_an_illegal_action_is_refused_with_a_clear_message(cli, job_file):
+    cli("run", str(job_file))
+    result = cli("jobs", "pause", "1")
+    assert result.exit_code == 1
+    assert "cannot pause job 1: it is finished (operator actions allowed now: start)" in result.stderr
+
+
+def test_draft_then_start_then_cancel(cli, job_file):
+    job_id = json.loads(cli("submit", str(job_file), "--draft", "--json").stdout)["id"]
+    assert cli("jobs", "start", str(job_id)).stdout.strip() == f"job {job_id}: editing → queued"
+    assert cli("jobs", "cancel", str(job_id)).stdout.strip() == f"job {job_id}: queued → canceled"
+
+
+def test_rejects_export_is_the_source_format_with_a_reason_column(cli, job_file, tmp_path):
+    cli("run", str(job_file))
+    out = tmp_path / "fix.csv"
+    assert cli("jobs", "rejects", "1", "--export", str(out)).exit_code == 0
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("id,name,age,")
+    assert lines[1].startswith("2,Bob,x,") and "type_error" in lines[1]
+
+
+def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
+    data = write(tmp_path / "semi.csv", "id;name\n1;Ann\n2;Bob\n")
+    result = cli("import", str(data), "--table", "semi", "--key", "id")
+    assert result.exit_code == 0
+    assert "delimiter ';'" in result.stdout and "id (integer)" in result.stdout
+
+
+def test_quick_export_writes_the_file(cli, job_file, tmp_path):
+    cli("run", str(job_file))
+    out = tmp_path / "people-out.csv"
+    assert cli("export", "--table", "people", str(out)).exit_code == 0
+    assert out.read_text() == "id,name,age\n1,Ann,30\n3,Cy,40\n"
+
+
+def test_unknown_job_is_an_error_not_a_traceback(cli):
+    result = cli("jobs", "show", "99")
+    assert result.exit_code == 2 and "no job 99" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["submit"], ["import"], ["export"], ["worker"], ["jobs"], ["jobs", "list"], ["jobs", "show"],
+     ["jobs", "journal"], ["jobs", "rejects"], ["jobs", "start"], ["jobs", "pause"], ["jobs", "cancel"]],
+)
+def test_every_command_has_help(command):
+    result = subprocess.run([*IMPEX, *command, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "Usage:" in result.stdout
