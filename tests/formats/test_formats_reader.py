@@ -313,3 +313,18 @@ def test_total_bytes_of_a_plain_file_is_its_size(tmp_path: Path) -> None:
     path = write(tmp_path, b"a\n1\n")
     with DelimitedReader(path, CSV) as reader:
         assert reader.total_bytes == 4
+
+
+def test_bytes_undefined_in_cp1252_reject_their_record(tmp_path: Path) -> None:
+    path = write(tmp_path, b"a,b\n1,caf\xe9\n2,x\x81y\n")
+    got = read_all(path, CsvFormat(delimiter=",", encoding="cp1252"))
+    assert got.rows == [("1", "café")]
+    [reject] = got.rejects
+    assert (reject.reason, reject.line_no, reject.raw) == (Reason.BAD_ENCODING, 3, b"2,x\x81y")
+    assert reject.message == "line 3: invalid cp1252 byte 0x81 at column 4"
+
+
+def test_a_bad_byte_on_the_second_line_of_a_record_names_that_line(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b'a,b\n1,"x\ny\xff"\n'), CSV)
+    [reject] = got.rejects
+    assert (reject.line_no, reject.message) == (2, "line 3: invalid UTF-8 byte 0xff at column 2")
