@@ -438,12 +438,15 @@ def main() -> int:
         print("the sqlite3 command-line shell is needed (apt-get install sqlite3)", file=sys.stderr)
         return 1
     rows, rss_rows = (100_000, 200_000) if args.quick else (args.rows, args.rss_rows)
+    load = [round(x, 2) for x in os.getloadavg()]
+    print(f"{os.cpu_count()} CPUs, load average {load[0]} (other work on the machine skews the timings)")
     res = run(rows, rss_rows, "quick" if args.quick else "full")
     print_summary(res)
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / ("sqlite-results-quick.json" if args.quick else "sqlite-results.json")
     report = {"rows": rows, "rss_rows": rss_rows, "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "sqlite3": sqlite3_shell("--version").split()[0], **res.figures, "failures": res.failures}
+              "sqlite3": sqlite3_shell("--version").split()[0], "cpus": os.cpu_count(),
+              "load_avg_before": load, **res.figures, "failures": res.failures}
     target.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"\nwritten: {target.relative_to(REPO)}")
     return 1 if res.failures else 0
