@@ -3,10 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from support import JOB, make_contacts
-
 from impex.settings import load_settings
 from impex.store.store import Store
+from support import JOB, make_contacts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,8 +19,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(data_dir: Path):
-    return load_settings({"data_dir": str(data_dir), "progress_seconds": 0.0, "lease_seconds": 5.0,
-                          "heartbeat_seconds": 0.2, "poll_seconds": 0.05}, env={})
+    return load_settings(
+        {
+            "data_dir": str(data_dir),
+            "progress_seconds": 0.0,
+            "lease_seconds": 5.0,
+            "heartbeat_seconds": 0.2,
+            "poll_seconds": 0.05,
+        },
+        env={},
+    )
 
 
 @pytest.fixture
@@ -35,10 +42,13 @@ def store(settings):
 def impex_env(data_dir: Path) -> dict[str, str]:
     """Environment for `impex` subprocesses pointed at this test's data folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMPEX_")}
-    env.update(IMPEX_DATA_DIR=str(data_dir), IMPEX_PROGRESS_SECONDS="0", IMPEX_POLL_SECONDS="0.05",
-               IMPEX_HEARTBEAT_SECONDS="0.2")
+    env.update(
+        IMPEX_DATA_DIR=str(data_dir),
+        IMPEX_PROGRESS_SECONDS="0",
+        IMPEX_POLL_SECONDS="0.05",
+        IMPEX_HEARTBEAT_SECONDS="0.2",
+    )
     return env
-
 
 
 @pytest.fixture

@@ -28,8 +28,9 @@ def submit(store, definition: dict[str, Any]) -> int:
     return job_id
 
 
-def run_job(store, settings, definition: dict[str, Any] | int,
-            on_progress: Callable[[Progress], None] | None = None) -> tuple[Status | None, int]:
+def run_job(
+    store, settings, definition: dict[str, Any] | int, on_progress: Callable[[Progress], None] | None = None
+) -> tuple[Status | None, int]:
     job_id = definition if isinstance(definition, int) else submit(store, definition)
     worker = Worker(store, settings, concurrency=1, on_progress=on_progress)
     return worker.run_one(job_id), job_id
@@ -74,7 +75,9 @@ def make_contacts(path: Path, rows: int, seed: int = 7) -> Path:
         elif roll < 0.010:
             lines.append(f'{i},"Quoted, {i}\nsecond line",q{i}@example.com,22,2019-12-31')  # multi-line
         else:
-            lines.append(f"{i},Name {i},n{i}@example.com,{20 + i % 50},2020-{1 + i % 12:02d}-{1 + i % 28:02d}")
+            lines.append(
+                f"{i},Name {i},n{i}@example.com,{20 + i % 50},2020-{1 + i % 12:02d}-{1 + i % 28:02d}"
+            )
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -1,7 +1,6 @@
 """Every setting is documented in the README, with its environment variable and default."""
 
 from conftest import ROOT
-
 from impex.settings import SETTINGS, load_settings
 
 
@@ -12,7 +11,9 @@ def test_every_setting_has_a_row_in_the_readme():
 
 
 def test_environment_then_overrides():
-    settings = load_settings({"worker_concurrency": 5}, env={"IMPEX_WORKER_CONCURRENCY": "3", "IMPEX_DATA_DIR": "x"})
+    settings = load_settings(
+        {"worker_concurrency": 5}, env={"IMPEX_WORKER_CONCURRENCY": "3", "IMPEX_DATA_DIR": "x"}
+    )
     assert settings.worker_concurrency == 5
     assert settings.store_url == "sqlite:///x/impex.db"
 

@@ -20,7 +20,9 @@ class DefinitionError(ValueError):
 
 def parse_definition(data: Any, origin: str = "definition") -> ImportJob | ExportJob:
     if not isinstance(data, dict):
-        raise DefinitionError(f"{origin}: expected a mapping of keys (kind, name, source, …), got {type(data).__name__}")
+        raise DefinitionError(
+            f"{origin}: expected a mapping of keys (kind, name, source, …), got {type(data).__name__}"
+        )
     if data.get("kind") not in ("import", "export"):
         raise DefinitionError(f"{origin}: kind: expected 'import' or 'export', got {data.get('kind')!r}")
     try:
@@ -58,7 +60,9 @@ def load_definition(path: str | Path) -> ImportJob | ExportJob:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise DefinitionError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {e}") from None
+        raise DefinitionError(
+            f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {e}"
+        ) from None
     definition = parse_definition(data, str(path))
     return _resolve_paths(definition, path.parent)
 

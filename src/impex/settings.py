@@ -38,7 +38,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("connections_file", "", "YAML file naming extra target connections (name: url)."),
     Setting("worker_concurrency", 2, "Jobs one worker process runs at once.", int),
-    Setting("lease_seconds", 30.0, "A running job whose worker sent no heartbeat for this long is taken over.", float),
+    Setting(
+        "lease_seconds",
+        30.0,
+        "A running job whose worker sent no heartbeat for this long is taken over.",
+        float,
+    ),
     Setting("heartbeat_seconds", 2.0, "How often a worker renews the leases of its jobs.", float),
     Setting("poll_seconds", 0.5, "How often an idle worker looks for queued jobs.", float),
     Setting("progress_seconds", 5.0, "How often a run writes a progress line to its journal.", float),
@@ -70,7 +75,9 @@ class Settings:
         return url or f"sqlite:///{self.data_path / 'data.db'}"
 
 
-def load_settings(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
     """Defaults, then environment variables, then explicit overrides (e.g. CLI options)."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
@@ -83,5 +90,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, env: Mapping[str, 
         try:
             values[s.name] = s.kind(raw)
         except ValueError:
-            raise ValueError(f"setting {s.name} ({s.env}): {raw!r} is not a valid {s.kind.__name__}") from None
+            raise ValueError(
+                f"setting {s.name} ({s.env}): {raw!r} is not a valid {s.kind.__name__}"
+            ) from None
     return Settings(values)

@@ -9,10 +9,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from support import IMPEX
-
 from impex.domain.status import S
 from impex.store.store import Store
+from support import IMPEX
 
 
 def impex(env, *args, check=True):
@@ -23,7 +22,9 @@ def outcome(data_dir: Path):
     with sqlite3.connect(data_dir / "data.db") as c:
         table = c.execute("SELECT * FROM contacts ORDER BY id").fetchall()
     with sqlite3.connect(data_dir / "impex.db") as c:
-        rejects = c.execute("SELECT record_no, line_no, reason, raw, message FROM rejects ORDER BY record_no").fetchall()
+        rejects = c.execute(
+            "SELECT record_no, line_no, reason, raw, message FROM rejects ORDER BY record_no"
+        ).fetchall()
         counters = c.execute("SELECT read, inserted, rejected, doubles FROM runs").fetchall()
     return table, rejects, counters
 
@@ -55,8 +56,12 @@ def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_re
     rng = random.Random(20261124)
     kills, reads = 0, []
     while kills < 20:
-        worker = subprocess.Popen([*IMPEX, "worker", "--exit-when-idle"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [*IMPEX, "worker", "--exit-when-idle"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while worker.poll() is None:
             status, _, holder = job_state(data_dir, job_id)
@@ -88,8 +93,9 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes_at_the
     job = contacts_job(rows=40_000, chunk_rows=500)
     expected = reference(tmp_path, job, impex_env)
     job_id = json.loads(impex(impex_env, "submit", str(job), "--json").stdout)["id"]
-    worker = subprocess.Popen([*IMPEX, "worker"], env=impex_env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [*IMPEX, "worker"], env=impex_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while job_state(data_dir, job_id)[1] == 0:
         assert time.monotonic() < deadline
@@ -105,5 +111,4 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes_at_the
     codes = [json.loads(line)["code"] for line in journal.splitlines()]
     assert "run.shutdown" in codes
     takeover = codes.index("worker.takeover")
-    assert codes[takeover + 1:].count("run.resumed") == 1
-
+    assert codes[takeover + 1 :].count("run.resumed") == 1

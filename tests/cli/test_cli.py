@@ -4,10 +4,10 @@ import json
 import subprocess
 
 import pytest
-from support import IMPEX, write
 from typer.testing import CliRunner
 
 from impex.cli.main import app
+from support import IMPEX, write
 
 PEOPLE = "id,name,age\n1,Ann,30\n2,Bob,x\n3,Cy,40\n"
 JOB = """kind: import
@@ -53,8 +53,11 @@ def test_run_exits_1_when_finished_with_errors(cli, tmp_path):
 
 
 def test_a_bad_definition_names_the_file_the_key_and_what_is_expected(cli, tmp_path):
-    job = write(tmp_path / "bad.yaml", "kind: import\nname: x\nsource: a.csv\ntarget: {table: t}\n"
-                "format: {delimiter: ';;'}\nreconciliaton: {}\n")
+    job = write(
+        tmp_path / "bad.yaml",
+        "kind: import\nname: x\nsource: a.csv\ntarget: {table: t}\n"
+        "format: {delimiter: ';;'}\nreconciliaton: {}\n",
+    )
     result = cli("run", str(job))
     assert result.exit_code == 2
     assert "bad.yaml: format.delimiter: expected a single ASCII character, got ';;'" in result.stderr
@@ -114,8 +117,22 @@ def test_unknown_job_is_an_error_not_a_traceback(cli):
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["run"], ["submit"], ["import"], ["export"], ["worker"], ["jobs"], ["jobs", "list"], ["jobs", "show"],
-     ["jobs", "journal"], ["jobs", "rejects"], ["jobs", "start"], ["jobs", "pause"], ["jobs", "cancel"]],
+    [
+        [],
+        ["run"],
+        ["submit"],
+        ["import"],
+        ["export"],
+        ["worker"],
+        ["jobs"],
+        ["jobs", "list"],
+        ["jobs", "show"],
+        ["jobs", "journal"],
+        ["jobs", "rejects"],
+        ["jobs", "start"],
+        ["jobs", "pause"],
+        ["jobs", "cancel"],
+    ],
 )
 def test_every_command_has_help(command):
     result = subprocess.run([*IMPEX, *command, "--help"], capture_output=True, text=True, timeout=60)

@@ -55,8 +55,16 @@ ALL_PAIRS = [(a, s) for a in Action for s in Status]
 
 def test_the_statuses_are_the_seeds_nine_plus_queued():
     assert {s.value for s in Status} == {
-        "editing", "queued", "running", "pausing", "paused", "canceling", "canceled",
-        "finished", "finished_with_errors", "server_shutdown",
+        "editing",
+        "queued",
+        "running",
+        "pausing",
+        "paused",
+        "canceling",
+        "canceled",
+        "finished",
+        "finished_with_errors",
+        "server_shutdown",
     }
 
 
@@ -103,4 +111,4 @@ def test_guards_are_derived_from_the_table():
 
 
 def test_active_statuses_are_those_a_worker_is_responsible_for():
-    assert ACTIVE == {S.QUEUED, S.RUNNING, S.PAUSING, S.CANCELING}
+    assert {S.QUEUED, S.RUNNING, S.PAUSING, S.CANCELING} == ACTIVE

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-from support import codes, define, rejects, run_job, table_rows, write
 
 from impex.domain.status import A, S
+from support import codes, define, rejects, run_job, table_rows, write
 
 PEOPLE = "id,name,age\n1,Ann,30\n2,Bob,x\n3,Cy,40\n4,Dee\n5,Eve,50\n"
 COLUMNS = [
@@ -20,7 +20,9 @@ def people(tmp_path: Path) -> Path:
     return write(tmp_path / "people.csv", PEOPLE)
 
 
-def test_good_records_land_and_bad_ones_are_rejected_with_line_and_raw_record(store, settings, data_dir, people):
+def test_good_records_land_and_bad_ones_are_rejected_with_line_and_raw_record(
+    store, settings, data_dir, people
+):
     status, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS))
     assert status is S.FINISHED  # finished, with rejects counted
     assert table_rows(data_dir) == [(1, "Ann", 30), (3, "Cy", 40), (5, "Eve", 50)]
@@ -37,8 +39,14 @@ def test_the_journal_tells_the_story_of_the_run(store, settings, people):
     _, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS))
     lines = store.journal_lines(job_id)
     assert [line.code for line in lines if line.code != "run.progress"] == [
-        "job.created", "job.transition", "job.transition", "run.started", "format.detected",
-        "table.created", "run.summary", "job.transition",
+        "job.created",
+        "job.transition",
+        "job.transition",
+        "run.started",
+        "format.detected",
+        "table.created",
+        "run.summary",
+        "job.transition",
     ]
     summary = next(line for line in lines if line.code == "run.summary")
     assert summary.params["inserted"] == 3 and summary.params["rejected"] == 2
@@ -68,25 +76,31 @@ def test_more_rejects_than_allowed_stops_with_errors(store, settings, people):
 
 
 def test_a_reject_percentage_threshold(store, settings, people):
-    status, _ = run_job(store, settings, define(source=str(people), columns=COLUMNS,
-                                                errors={"max_reject_percent": 10}))
+    status, _ = run_job(
+        store, settings, define(source=str(people), columns=COLUMNS, errors={"max_reject_percent": 10})
+    )
     assert status is S.FINISHED_WITH_ERRORS
-    status, _ = run_job(store, settings, define(source=str(people), columns=COLUMNS,
-                                                target={"table": "u"}, errors={"max_reject_percent": 50}))
+    status, _ = run_job(
+        store,
+        settings,
+        define(source=str(people), columns=COLUMNS, target={"table": "u"}, errors={"max_reject_percent": 50}),
+    )
     assert status is S.FINISHED
 
 
 def test_stop_at_first_error_keeps_only_the_first_reject(store, settings, people):
-    status, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS,
-                                                     errors={"stop_at_first_error": True}))
+    status, job_id = run_job(
+        store, settings, define(source=str(people), columns=COLUMNS, errors={"stop_at_first_error": True})
+    )
     assert status is S.FINISHED_WITH_ERRORS
     assert [r[:3] for r in rejects(store, job_id)] == [(2, 3, "type_error")]
     assert "run.first_error" in codes(store, job_id)
 
 
 def test_atomic_mode_writes_nothing_when_the_run_fails(store, settings, data_dir, people):
-    definition = define(source=str(people), columns=COLUMNS, commit="atomic", chunk_rows=2,
-                        errors={"max_rejects": 1})
+    definition = define(
+        source=str(people), columns=COLUMNS, commit="atomic", chunk_rows=2, errors={"max_rejects": 1}
+    )
     status, _ = run_job(store, settings, definition)
     assert status is S.FINISHED_WITH_ERRORS
     assert table_rows(data_dir) == []
@@ -99,14 +113,19 @@ def test_incremental_mode_keeps_the_chunks_committed_before_the_failure(store, s
 
 
 def test_atomic_mode_applies_everything_at_the_end(store, settings, data_dir, people):
-    status, _ = run_job(store, settings, define(source=str(people), columns=COLUMNS, commit="atomic", chunk_rows=2))
+    status, _ = run_job(
+        store, settings, define(source=str(people), columns=COLUMNS, commit="atomic", chunk_rows=2)
+    )
     assert status is S.FINISHED
     assert table_rows(data_dir) == [(1, "Ann", 30), (3, "Cy", 40), (5, "Eve", 50)]
 
 
 def test_starting_a_finished_job_again_is_a_new_run_and_the_old_one_stays_readable(store, settings, people):
-    _, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS,
-                                                reconciliation={"keys": ["id"], "duplicates": "ignore"}))
+    _, job_id = run_job(
+        store,
+        settings,
+        define(source=str(people), columns=COLUMNS, reconciliation={"keys": ["id"], "duplicates": "ignore"}),
+    )
     store.transition(job_id, A.START, actor="tester")
     status, _ = run_job(store, settings, job_id)
     assert status is S.FINISHED
@@ -142,8 +161,9 @@ def test_cancel_stops_at_the_next_chunk_boundary(store, settings, data_dir, peop
         if store.status_of(progress.job_id) is S.RUNNING:
             store.transition(progress.job_id, A.CANCEL, actor="tester")
 
-    status, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS, chunk_rows=2),
-                             on_progress=cancel)
+    status, job_id = run_job(
+        store, settings, define(source=str(people), columns=COLUMNS, chunk_rows=2), on_progress=cancel
+    )
     assert status is S.CANCELED
     assert table_rows(data_dir) == [(1, "Ann", 30)]
     assert store.runs_of(job_id)[-1].outcome is S.CANCELED
@@ -154,7 +174,11 @@ def test_cancel_in_atomic_mode_leaves_the_table_untouched(store, settings, data_
         if store.status_of(progress.job_id) is S.RUNNING:
             store.transition(progress.job_id, A.CANCEL, actor="tester")
 
-    status, _ = run_job(store, settings, define(source=str(people), columns=COLUMNS, chunk_rows=2,
-                                                commit="atomic"), on_progress=cancel)
+    status, _ = run_job(
+        store,
+        settings,
+        define(source=str(people), columns=COLUMNS, chunk_rows=2, commit="atomic"),
+        on_progress=cancel,
+    )
     assert status is S.CANCELED
     assert table_rows(data_dir) == []

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from support import define, rejects, run_job, table_rows, write
-
 from impex.domain.status import S
+from support import define, rejects, run_job, table_rows, write
 
 COLUMNS = [{"name": "id", "type": "integer", "required": True}, {"name": "v"}]
 
@@ -12,8 +11,9 @@ COLUMNS = [{"name": "id", "type": "integer", "required": True}, {"name": "v"}]
 def load(store, settings, tmp_path: Path, text: str, name: str = "f.csv", **reconciliation):
     path = write(tmp_path / name, "id,v\n" + text)
     rules = {"keys": ["id"], **reconciliation}
-    status, job_id = run_job(store, settings, define(source=str(path), columns=COLUMNS, reconciliation=rules,
-                                                     chunk_rows=2))
+    status, job_id = run_job(
+        store, settings, define(source=str(path), columns=COLUMNS, reconciliation=rules, chunk_rows=2)
+    )
     assert status is S.FINISHED
     return store.runs_of(job_id)[-1].counters, job_id
 
@@ -30,6 +30,7 @@ def test_update_only(store, settings, data_dir, tmp_path):
     c, job_id = load(store, settings, tmp_path, "2,B\n3,c\n", operation="update")
     assert table_rows(data_dir) == [(1, "a"), (2, "B")]
     assert [r[2] for r in rejects(store, job_id)] == ["key_not_found"]
+    assert (c.updated, c.rejected) == (1, 1)
 
 
 def test_insert_only_new(store, settings, data_dir, tmp_path):
@@ -56,6 +57,7 @@ def test_doubles_across_chunks_rejected_with_their_lines(store, settings, data_d
     c, job_id = load(store, settings, tmp_path, "1,a\n2,b\n3,c\n1,z\n", doubles="reject")
     assert table_rows(data_dir) == [(1, "a"), (2, "b"), (3, "c")]
     assert rejects(store, job_id) == [(4, 5, "double", b"1,z")]
+    assert (c.doubles, c.rejected, c.inserted) == (1, 1, 3)
 
 
 def test_doubles_ignored(store, settings, data_dir, tmp_path):

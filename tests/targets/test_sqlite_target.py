@@ -25,8 +25,10 @@ def target(tmp_path):
 
 def rows(ids, names=None, start=0):
     names = names or [f"n{i}" for i in ids]
-    return pl.DataFrame({"id": ids, "name": names, "_row": list(range(start, start + len(ids)))},
-                        schema={"id": pl.Int64, "name": pl.Utf8, "_row": pl.Int64})
+    return pl.DataFrame(
+        {"id": ids, "name": names, "_row": list(range(start, start + len(ids)))},
+        schema={"id": pl.Int64, "name": pl.Utf8, "_row": pl.Int64},
+    )
 
 
 def table(tmp_path):
@@ -37,6 +39,7 @@ def table(tmp_path):
 def finalize_at(offset):
     def finalize(result):
         return Checkpoint(Position(offset, offset, offset), Counters(inserted=result.inserted), {"x": 1})
+
     return finalize
 
 
@@ -59,7 +62,10 @@ def test_a_failure_inside_the_chunk_commits_nothing_not_even_the_checkpoint(targ
     with pytest.raises(OSError):
         run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), exploding)
     assert table(tmp_path) == []
-    assert target.open_run("s:1:1", "t", "people", ("id",), atomic=False, state={}).checkpoint.position == Position()
+    assert (
+        target.open_run("s:1:1", "t", "people", ("id",), atomic=False, state={}).checkpoint.position
+        == Position()
+    )
 
 
 def test_a_worker_that_lost_the_run_cannot_commit(target, tmp_path):
@@ -127,7 +133,9 @@ def test_updates_count_changed_and_unchanged_rows(target):
 
 def test_seen_hashes_survive_a_restart(target):
     run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
-    run.commit_chunk(ChunkWrite(inserts=rows([1]), seen_hashes=np.array([7, 9], dtype=np.int64)), finalize_at(1))
+    run.commit_chunk(
+        ChunkWrite(inserts=rows([1]), seen_hashes=np.array([7, 9], dtype=np.int64)), finalize_at(1)
+    )
     again = target.open_run("s:1:1", "tok2", "people", ("id",), atomic=False, state={})
     assert sorted(again.seen_hashes().tolist()) == [7, 9]
 

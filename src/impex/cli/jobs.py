@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from impex.cli.context import app_context
-from impex.cli.render import console, emit_json, emit_json_line, errors, job_dict, jobs_table, journal_line, rejects_table, run_dict
+from impex.cli.render import (
+    console,
+    emit_json,
+    emit_json_line,
+    errors,
+    job_dict,
+    jobs_table,
+    journal_line,
+    rejects_table,
+    run_dict,
+)
 from impex.cli.render import show_job as render_job
 from impex.domain.status import ACTIVE, A, Action, IllegalTransition, Status
 from impex.engine.reject_export import export_rejects
@@ -86,7 +96,9 @@ def show_cmd(
 def journal_cmd(
     ctx: typer.Context,
     job_id: int,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines until the job stops.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines until the job stops.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The job's journal (every run), oldest first."""
@@ -100,8 +112,18 @@ def journal_cmd(
         lines = store.journal_lines(job_id, after_id=last)
         for line in lines:
             if as_json:
-                emit_json_line({"id": line.id, "run_id": line.run_id, "ts": line.ts, "level": line.level,
-                           "code": line.code, "params": line.params, "actor": line.actor, "text": line.text})
+                emit_json_line(
+                    {
+                        "id": line.id,
+                        "run_id": line.run_id,
+                        "ts": line.ts,
+                        "level": line.level,
+                        "code": line.code,
+                        "params": line.params,
+                        "actor": line.actor,
+                        "text": line.text,
+                    }
+                )
             else:
                 console.print(journal_line(line), highlight=False, markup=False)
             last = line.id
@@ -115,7 +137,9 @@ def rejects_cmd(
     ctx: typer.Context,
     job_id: int,
     run: Annotated[int | None, typer.Option(help="Run number (default: the latest).")] = None,
-    export: Annotated[Path | None, typer.Option(help="Write them in the source format, with a reason column.")] = None,
+    export: Annotated[
+        Path | None, typer.Option(help="Write them in the source format, with a reason column.")
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many shown.")] = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -128,8 +152,20 @@ def rejects_cmd(
         return
     rows = store.rejects_of(run_id, limit=limit)
     if as_json:
-        emit_json([{"record_no": r.record_no, "line_no": r.line_no, "reason": r.reason, "column": r.column,
-                    "value": r.value, "message": r.message, "raw": r.raw_text} for r in rows])
+        emit_json(
+            [
+                {
+                    "record_no": r.record_no,
+                    "line_no": r.line_no,
+                    "reason": r.reason,
+                    "column": r.column,
+                    "value": r.value,
+                    "message": r.message,
+                    "raw": r.raw_text,
+                }
+                for r in rows
+            ]
+        )
     else:
         console.print(rejects_table(rows))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -183,9 +183,13 @@ def export_cmd(
 @app.command("worker")
 def worker_cmd(
     ctx: typer.Context,
-    concurrency: Annotated[int | None, typer.Option(help="Jobs at once (env IMPEX_WORKER_CONCURRENCY).")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs at once (env IMPEX_WORKER_CONCURRENCY).")
+    ] = None,
     queue: Annotated[list[str] | None, typer.Option(help="Queue to take jobs from (repeat).")] = None,
-    exit_when_idle: Annotated[bool, typer.Option("--exit-when-idle", help="Stop when no job is left.")] = False,
+    exit_when_idle: Annotated[
+        bool, typer.Option("--exit-when-idle", help="Stop when no job is left.")
+    ] = False,
 ) -> None:
     """Run queued jobs until stopped; SIGTERM/SIGINT stop each job at a chunk boundary (server_shutdown)."""
     app_ctx = app_context(ctx)
@@ -200,5 +204,3 @@ def worker_cmd(
     console.print(f"worker {worker.name}: queues {', '.join(worker.queues)}, {worker.concurrency} at once")
     worker.serve(exit_when_idle=exit_when_idle)
     console.print(f"worker {worker.name}: stopped")
-
-

@@ -81,7 +81,9 @@ def jobs_table(rows: list[tuple[JobRecord, RunRecord | None]]) -> Table:
 
 
 def show_job(job: JobRecord, runs: list[RunRecord]) -> None:
-    console.print(f"[bold]Job {job.id}[/bold] {job.name} ({job.kind})  status: [bold]{job.status.value}[/bold]")
+    console.print(
+        f"[bold]Job {job.id}[/bold] {job.name} ({job.kind})  status: [bold]{job.status.value}[/bold]"
+    )
     console.print(f"actions allowed: {', '.join(a.value for a in allowed_actions(job.status)) or 'none'}")
     for run in runs:
         c = run.counters

@@ -60,7 +60,7 @@ class ExportRun:
         self.job = ExportJob.model_validate(ex.claim.job.definition)
         self.store = ex.store
 
-    def log(self, code: str, level: Level = Level.INFO, **params: Any) -> None:
+    def log(self, code: str, level: Level = Level.INFO, /, **params: Any) -> None:
         self.store.log(self.ex.job_id, self.ex.run_id, level, code, params, self.ex.actor)
 
     def execute(self) -> Status:
@@ -68,7 +68,9 @@ class ExportRun:
             return self._execute()
         except (OSError, ValueError, TargetError, LookupError, pl.exceptions.PolarsError) as error:
             self.log("run.error", Level.ERROR, error=f"{type(error).__name__}: {error}")
-            return self.store.transition(self.ex.job_id, A.FAIL, actor=self.ex.actor, cause="run.error").target
+            return self.store.transition(
+                self.ex.job_id, A.FAIL, actor=self.ex.actor, cause="run.error"
+            ).target
 
     def _execute(self) -> Status:
         job = self.job
@@ -80,7 +82,12 @@ class ExportRun:
             self.log("run.resumed", run=run.run_no, record_no=written, line_no=written, reason="a stop")
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
-            self.log("run.started", run=run.run_no, by=self.ex.actor, options=job.model_dump(mode="json", exclude={"name", "kind"}, exclude_defaults=True))
+            self.log(
+                "run.started",
+                run=run.run_no,
+                by=self.ex.actor,
+                options=job.model_dump(mode="json", exclude={"name", "kind"}, exclude_defaults=True),
+            )
         if done_bytes and not part.exists():
             raise OSError(f"cannot resume: the partial file {part} is gone")
         mode = "r+b" if part.exists() else "wb"
@@ -97,7 +104,9 @@ class ExportRun:
             return stopped
         os.replace(part, final)
         counters = Counters(read=self._written, written=self._written)
-        self.store.record_progress(self.ex.run_id, counters, output_path=str(final), active_seconds=clock.active())
+        self.store.record_progress(
+            self.ex.run_id, counters, output_path=str(final), active_seconds=clock.active()
+        )
         self.log("export.file", path=str(final), rows=self._written, bytes=final.stat().st_size)
         self.log("run.summary", **counters.as_dict(), duration=format_duration(clock.active()))
         return self.store.transition(self.ex.job_id, A.FINISH, actor=self.ex.actor).target
@@ -142,7 +151,12 @@ class ExportRun:
         counters = Counters(read=self._written, written=self._written)
         rate = clock.rate(self._written)
         self.store.record_progress(
-            self.ex.run_id, counters, bytes_done=size, rate=rate, active_seconds=clock.active(), output_path=final
+            self.ex.run_id,
+            counters,
+            bytes_done=size,
+            rate=rate,
+            active_seconds=clock.active(),
+            output_path=final,
         )
         if self.ex.on_progress:
             self.ex.on_progress(Progress(self.ex.job_id, counters, size, None, rate, None))

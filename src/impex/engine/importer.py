@@ -54,7 +54,7 @@ class ImportRun:
         self.store = ex.store
         self.last_progress_log = time.monotonic()
 
-    def log(self, code: str, level: Level = Level.INFO, **params: Any) -> None:
+    def log(self, code: str, level: Level = Level.INFO, /, **params: Any) -> None:
         self.store.log(self.ex.job_id, self.ex.run_id, level, code, params, self.ex.actor)
 
     def execute(self) -> Status:
@@ -96,11 +96,16 @@ class ImportRun:
             self.log("table.created", table=job.target.table, columns=", ".join(plan.names))
         seen = self._seen_keys(target, checkpoint)
         run = self.store.run(self.ex.run_id)
-        clock = Clock(before=run.active_seconds, records_at_start=checkpoint.counters.read,
-                      bytes_at_start=checkpoint.position.offset)
+        clock = Clock(
+            before=run.active_seconds,
+            records_at_start=checkpoint.counters.read,
+            bytes_at_start=checkpoint.position.offset,
+        )
         start = checkpoint.position if checkpoint.position.offset else None
         with DelimitedReader(job.source, job.format, start=start) as reader:
-            parsed = ((chunk, validate(chunk.frame, plan, job.format)) for chunk in reader.chunks(job.chunk_rows))
+            parsed = (
+                (chunk, validate(chunk.frame, plan, job.format)) for chunk in reader.chunks(job.chunk_rows)
+            )
             with Prefetch(parsed) as chunks:
                 for chunk, validated in chunks:
                     stop = self.ex.requested_stop()
@@ -130,10 +135,15 @@ class ImportRun:
     def _ensure_table(self, session: TargetSession, plan: Plan) -> bool:
         """Create the table when missing (True), or check it has the planned columns."""
         table = self.job.target.table
-        wanted = [ColumnDef(c.name, c.type, c.required, c.max_length, c.precision, c.scale) for c in target_schema(plan)]
+        wanted = [
+            ColumnDef(c.name, c.type, c.required, c.max_length, c.precision, c.scale)
+            for c in target_schema(plan)
+        ]
         if not session.table_exists(table):
             if not self.job.target.create:
-                raise ImportFailed("run.error", {"error": f"table {table} does not exist and target.create is false"})
+                raise ImportFailed(
+                    "run.error", {"error": f"table {table} does not exist and target.create is false"}
+                )
             session.create_table(table, wanted, self.job.reconciliation.keys)
             return True
         have = set(session.table_columns(table))
@@ -141,7 +151,10 @@ class ImportRun:
         if missing:
             raise ImportFailed(
                 "run.error",
-                {"error": f"table {table} has no column(s) {', '.join(missing)} (it has: {', '.join(sorted(have))})"},
+                {
+                    "error": f"table {table} has no column(s) {', '.join(missing)} "
+                    f"(it has: {', '.join(sorted(have))})"
+                },
             )
         return False
 
@@ -170,7 +183,11 @@ class ImportRun:
         job = self.job
         existing = None if checkpoint.state.get("table_was_empty") else target.existing
         rec = reconcile(
-            validated.good, validated.good_rows, job.reconciliation, seen_contains=seen.contains, existing=existing
+            validated.good,
+            validated.good_rows,
+            job.reconciliation,
+            seen_contains=seen.contains,
+            existing=existing,
         )
         if self._persist_seen(checkpoint):
             rec.write.seen_hashes = rec.new_keys
@@ -187,12 +204,15 @@ class ImportRun:
             )
         if rec.rejects:
             rows, reasons, columns, values, messages = zip(*rec.rejects, strict=True)
-            rejects += _rejects_at(chunk, np.array(rows), list(reasons), list(columns), list(values), list(messages))
+            rejects += _rejects_at(
+                chunk, np.array(rows), list(reasons), list(columns), list(values), list(messages)
+            )
         if rejects and job.errors.stop_at_first_error:
             first = min(rejects, key=lambda r: r.record_no)
             self.store.add_rejects(self.ex.run_id, [first])
             raise ImportFailed(
-                "run.first_error", {"record_no": first.record_no, "line_no": first.line_no, "message": first.message}
+                "run.first_error",
+                {"record_no": first.record_no, "line_no": first.line_no, "message": first.message},
             )
         self.store.add_rejects(self.ex.run_id, rejects)
         base = checkpoint.counters + Counters(
@@ -237,7 +257,12 @@ class ImportRun:
         rate = clock.rate(c.read)
         eta = clock.eta(done, total)
         self.store.record_progress(
-            self.ex.run_id, c, bytes_done=done, bytes_total=total, rate=rate, eta_seconds=eta,
+            self.ex.run_id,
+            c,
+            bytes_done=done,
+            bytes_total=total,
+            rate=rate,
+            eta_seconds=eta,
             active_seconds=clock.active(),
         )
         if self.ex.on_progress:
@@ -279,8 +304,12 @@ class ImportRun:
 def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMode) -> Checkpoint:
     c = checkpoint.counters
     if mode is CommitMode.ATOMIC:  # replace the planned figures with what the apply did
-        c = c.with_(inserted=result.inserted, updated=result.updated, deleted=result.deleted,
-                    unchanged=c.unchanged + result.unchanged)
+        c = c.with_(
+            inserted=result.inserted,
+            updated=result.updated,
+            deleted=result.deleted,
+            unchanged=c.unchanged + result.unchanged,
+        )
     return Checkpoint(checkpoint.position, c, dict(checkpoint.state, done=True, refused=[]))
 
 
@@ -296,8 +325,15 @@ def _rejects_at(
     lines = chunk.line_nos(rows).tolist()
     records = chunk.record_nos[rows].tolist()
     return [
-        Reject(int(records[i]), int(lines[i]), raws[i], reasons[i], columns[i], values[i],
-               f"line {lines[i]}: {messages[i]}")
+        Reject(
+            int(records[i]),
+            int(lines[i]),
+            raws[i],
+            reasons[i],
+            columns[i],
+            values[i],
+            f"line {lines[i]}: {messages[i]}",
+        )
         for i in range(len(raws))
     ]
 
@@ -307,18 +343,38 @@ def _refused_rejects(chunk: RecordChunk, refused: list[tuple[int, str]]) -> list
         return []
     rows = np.array([r for r, _ in refused], dtype=np.int64)
     messages = [f"refused by the database: {m}" for _, m in refused]
-    return _rejects_at(chunk, rows, [Reason.CONSTRAINT] * len(refused), [None] * len(refused),
-                       [None] * len(refused), messages)
+    return _rejects_at(
+        chunk,
+        rows,
+        [Reason.CONSTRAINT] * len(refused),
+        [None] * len(refused),
+        [None] * len(refused),
+        messages,
+    )
 
 
 def _encode(r: Reject) -> dict[str, Any]:
-    return {"record_no": r.record_no, "line_no": r.line_no, "raw": base64.b64encode(r.raw).decode(),
-            "reason": r.reason.value, "column": r.column, "value": r.value, "message": r.message}
+    return {
+        "record_no": r.record_no,
+        "line_no": r.line_no,
+        "raw": base64.b64encode(r.raw).decode(),
+        "reason": r.reason.value,
+        "column": r.column,
+        "value": r.value,
+        "message": r.message,
+    }
 
 
 def _decode(d: dict[str, Any]) -> Reject:
-    return Reject(d["record_no"], d["line_no"], base64.b64decode(d["raw"]), Reason(d["reason"]), d["column"],
-                  d["value"], d["message"])
+    return Reject(
+        d["record_no"],
+        d["line_no"],
+        base64.b64decode(d["raw"]),
+        Reason(d["reason"]),
+        d["column"],
+        d["value"],
+        d["message"],
+    )
 
 
 __all__ = ["ImportRun", "Position"]

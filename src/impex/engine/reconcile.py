@@ -64,7 +64,9 @@ def reconcile(
         return Reconciled(ChunkWrite(inserts=full))
     out = Reconciled(ChunkWrite())
     key_desc = " and ".join(keys)
-    frame = full.select([*keys, "_row"]).with_columns(pl.Series("_at", np.arange(full.height, dtype=np.int64)))
+    frame = full.select([*keys, "_row"]).with_columns(
+        pl.Series("_at", np.arange(full.height, dtype=np.int64))
+    )
 
     null_key = frame.select(pl.any_horizontal([pl.col(k).is_null() for k in keys])).to_series()
     if null_key.any():
@@ -84,7 +86,9 @@ def reconcile(
     if rules.doubles is DoublesPolicy.REJECT and not survivor.all():
         rejected = frame.filter(pl.Series(~survivor))
         for r, text in zip(rejected["_row"].to_list(), _key_text(rejected, keys).to_list(), strict=True):
-            out.rejects.append((r, Reason.DOUBLE, keys[0], text, f"key {key_desc} = {text} appears earlier in the file"))
+            out.rejects.append(
+                (r, Reason.DOUBLE, keys[0], text, f"key {key_desc} = {text} appears earlier in the file")
+            )
     if not survivor.all():
         frame = frame.filter(pl.Series(survivor))
     earlier = earlier_chunk[survivor]
@@ -145,7 +149,13 @@ def _classify(
                 dup = frame.filter(pl.Series(pre_existing))
                 for r, text in zip(dup["_row"].to_list(), _key_text(dup, rules.keys).to_list(), strict=True):
                     out.rejects.append(
-                        (r, Reason.DUPLICATE_KEY, rules.keys[0], text, f"key {key_desc} = {text} is already in the table")
+                        (
+                            r,
+                            Reason.DUPLICATE_KEY,
+                            rules.keys[0],
+                            text,
+                            f"key {key_desc} = {text} is already in the table",
+                        )
                     )
     elif op is Operation.UPDATE:
         update_mask |= pre_existing

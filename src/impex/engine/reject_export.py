@@ -27,7 +27,9 @@ def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int
         if header is not None:
             write_raw_records(out, [delimiter.join(header).encode("utf-8")], ["reason"], delimiter=delimiter)
         while batch := store.rejects_of(run_id, after_record=after, limit=10_000):
-            write_raw_records(out, [r.raw for r in batch], [f"{r.reason}: {r.message}" for r in batch], delimiter=delimiter)
+            write_raw_records(
+                out, [r.raw for r in batch], [f"{r.reason}: {r.message}" for r in batch], delimiter=delimiter
+            )
             count += len(batch)
             after = batch[-1].record_no
     return count

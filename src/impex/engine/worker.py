@@ -72,7 +72,9 @@ class Worker:
         signal.signal(signal.SIGINT, stop)
 
     def start(self, claim: Claim) -> Execution:
-        ex = Execution(self.store, self.settings, claim, self.actor, self.shutdown, on_progress=self.on_progress)
+        ex = Execution(
+            self.store, self.settings, claim, self.actor, self.shutdown, on_progress=self.on_progress
+        )
 
         def target() -> None:
             self.outcomes[claim.job.id] = run_claim(ex)

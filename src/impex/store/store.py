@@ -20,12 +20,12 @@ from impex.domain.counters import Counters
 from impex.domain.journal import Level
 from impex.domain.rejects import Reject
 from impex.domain.status import (
+    TERMINAL,
     A,
     Action,
     IllegalTransition,
     S,
     Status,
-    TERMINAL,
     Transition,
     next_status,
     sources_for,
@@ -34,6 +34,7 @@ from impex.store import migrate
 from impex.store.connect import create_store_engine
 from impex.store.records import Claim, JobRecord, JournalLine, RejectRecord, RunRecord
 from impex.store.schema import COUNTER_COLUMNS, jobs, journal, meta, rejects, runs
+
 
 class JobNotFound(LookupError):
     def __init__(self, job_id: int) -> None:
@@ -83,7 +84,7 @@ class Store:
                     created_at=now,
                     updated_at=now,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             self._journal(c, job_id, None, Level.INFO, "job.created", {"by": actor}, actor)
         return int(job_id)
 
@@ -110,7 +111,11 @@ class Store:
             run_id = self._new_run(c, job_id, now)
         updated = c.execute(
             jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.status == source.value, jobs.c.status.in_(_values(sources_for(action))))
+            .where(
+                jobs.c.id == job_id,
+                jobs.c.status == source.value,
+                jobs.c.status.in_(_values(sources_for(action))),
+            )
             .values(status=target.value, updated_at=now, current_run_id=run_id)
         )
         if updated.rowcount != 1:  # another process changed it between our read and write
@@ -126,10 +131,14 @@ class Store:
     def _new_run(self, c: sa.Connection, job_id: int, now: float) -> int:
         last = c.scalar(sa.select(sa.func.max(runs.c.run_no)).where(runs.c.job_id == job_id)) or 0
         return int(
-            c.execute(runs.insert().values(job_id=job_id, run_no=last + 1, created_at=now)).inserted_primary_key[0]
+            c.execute(
+                runs.insert().values(job_id=job_id, run_no=last + 1, created_at=now)
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
 
-    def _run_bookkeeping(self, c: sa.Connection, run_id: int, source: Status, target: Status, now: float) -> None:
+    def _run_bookkeeping(
+        self, c: sa.Connection, run_id: int, source: Status, target: Status, now: float
+    ) -> None:
         values: dict[str, Any] = {}
         run = c.execute(sa.select(runs.c.started_at).where(runs.c.id == run_id)).one()
         if target is S.RUNNING and run.started_at is None:
@@ -155,7 +164,9 @@ class Store:
             raise JobNotFound(job_id)
         return _job(row)
 
-    def list_jobs(self, *, status: Status | None = None, limit: int = 100, offset: int = 0) -> list[JobRecord]:
+    def list_jobs(
+        self, *, status: Status | None = None, limit: int = 100, offset: int = 0
+    ) -> list[JobRecord]:
         query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit).offset(offset)
         if status is not None:
             query = query.where(jobs.c.status == status.value)
@@ -170,7 +181,10 @@ class Store:
 
     def runs_of(self, job_id: int) -> list[RunRecord]:
         with self.engine.connect() as c:
-            return [_run(r) for r in c.execute(sa.select(runs).where(runs.c.job_id == job_id).order_by(runs.c.run_no))]
+            return [
+                _run(r)
+                for r in c.execute(sa.select(runs).where(runs.c.job_id == job_id).order_by(runs.c.run_no))
+            ]
 
     def claim_next(self, worker: str, queues: Sequence[str], lease_seconds: float) -> Claim | None:
         """Take the oldest queued job of ``queues`` for ``worker``, with a fresh lease."""
@@ -190,7 +204,9 @@ class Store:
     def has_work(self, queues: Sequence[str]) -> bool:
         """Queued jobs, or active ones a dead worker may have left, in these queues."""
         waiting = [S.QUEUED.value, S.RUNNING.value, S.PAUSING.value, S.CANCELING.value]
-        query = sa.select(jobs.c.id).where(jobs.c.status.in_(waiting), jobs.c.queue.in_(list(queues))).limit(1)
+        query = (
+            sa.select(jobs.c.id).where(jobs.c.status.in_(waiting), jobs.c.queue.in_(list(queues))).limit(1)
+        )
         with self.engine.connect() as c:
             return c.scalar(query) is not None
 
@@ -223,7 +239,9 @@ class Store:
             expires = time.time() + lease_seconds
             for run_id in ids:
                 done = c.execute(
-                    runs.update().where(runs.c.id == run_id, runs.c.worker == worker).values(lease_expires_at=expires)
+                    runs.update()
+                    .where(runs.c.id == run_id, runs.c.worker == worker)
+                    .values(lease_expires_at=expires)
                 )
                 if done.rowcount != 1:
                     lost.add(run_id)
@@ -237,7 +255,10 @@ class Store:
         expired = (
             sa.select(jobs.c.id)
             .join(runs, runs.c.id == jobs.c.current_run_id)
-            .where(jobs.c.status.in_(active), sa.or_(runs.c.lease_expires_at.is_(None), runs.c.lease_expires_at < now))
+            .where(
+                jobs.c.status.in_(active),
+                sa.or_(runs.c.lease_expires_at.is_(None), runs.c.lease_expires_at < now),
+            )
         )
         recovered: list[tuple[int, Transition]] = []
         with self.engine.begin() as c:
@@ -248,7 +269,10 @@ class Store:
                 t = self._transition(c, job_id, A.RECOVER, actor=actor, params={})
                 c.execute(
                     runs.update()
-                    .where(runs.c.id == sa.select(jobs.c.current_run_id).where(jobs.c.id == job_id).scalar_subquery())
+                    .where(
+                        runs.c.id
+                        == sa.select(jobs.c.current_run_id).where(jobs.c.id == job_id).scalar_subquery()
+                    )
                     .values(worker=None, lease_token=None, lease_expires_at=None)
                 )
                 recovered.append((job_id, t))
@@ -283,7 +307,13 @@ class Store:
     # --- journal ------------------------------------------------------------------------------
 
     def log(
-        self, job_id: int, run_id: int | None, level: Level, code: str, params: dict[str, Any], actor: str = "system"
+        self,
+        job_id: int,
+        run_id: int | None,
+        level: Level,
+        code: str,
+        params: dict[str, Any],
+        actor: str = "system",
     ) -> None:
         with self.engine.begin() as c:
             self._journal(c, job_id, run_id, level, code, params, actor)
@@ -435,4 +465,3 @@ def _run(row: Any) -> RunRecord:
         eta_seconds=row.eta_seconds,
         output_path=row.output_path,
     )
-

@@ -37,8 +37,8 @@ class ColumnDef:
 class Checkpoint:
     """A run's progress as committed in the target database, with the chunk it covers."""
 
-    position: Position = Position()
-    counters: Counters = Counters()
+    position: Position = field(default_factory=Position)
+    counters: Counters = field(default_factory=Counters)
     state: dict[str, Any] = field(default_factory=dict)  # e.g. whether the table was empty at start
 
 
@@ -81,10 +81,18 @@ class RunTarget(Protocol):
 
 class TargetSession(Protocol):
     def table_exists(self, table: str) -> bool: ...
+    def table_columns(self, table: str) -> list[str]: ...
     def create_table(self, table: str, columns: list[ColumnDef], keys: tuple[str, ...]) -> None: ...
     def is_empty(self, table: str) -> bool: ...
     def open_run(
-        self, run_key: str, token: str, table: str, keys: tuple[str, ...], *, atomic: bool, state: dict[str, Any]
+        self,
+        run_key: str,
+        token: str,
+        table: str,
+        keys: tuple[str, ...],
+        *,
+        atomic: bool,
+        state: dict[str, Any],
     ) -> RunTarget: ...
     def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatch]: ...
     def close(self) -> None: ...

@@ -6,6 +6,7 @@ the checkpoint row carries the run's fencing token, so a worker that lost the ru
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
@@ -15,8 +16,8 @@ from typing import Any
 import adbc_driver_manager
 import adbc_driver_sqlite.dbapi as adbc
 import numpy as np
-import pyarrow as pa
 import polars as pl
+import pyarrow as pa
 
 from impex.domain.counters import Counters
 from impex.domain.definitions import ColumnType
@@ -77,10 +78,8 @@ class SqliteTarget:
         self._execute("COMMIT")
 
     def rollback(self) -> None:
-        try:
+        with contextlib.suppress(adbc_driver_manager.Error):  # no transaction was open
             self.cur.execute("ROLLBACK")
-        except adbc_driver_manager.Error:
-            pass  # no transaction was open
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         try:
@@ -119,7 +118,14 @@ class SqliteTarget:
         return not self._rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
 
     def open_run(
-        self, run_key: str, token: str, table: str, keys: tuple[str, ...], *, atomic: bool, state: dict[str, Any]
+        self,
+        run_key: str,
+        token: str,
+        table: str,
+        keys: tuple[str, ...],
+        *,
+        atomic: bool,
+        state: dict[str, Any],
     ) -> SqliteRun:
         return SqliteRun(self, run_key, token, table, keys, atomic=atomic, state=state)
 
@@ -174,7 +180,9 @@ class SqliteRun:
             offset, record_no, line_no, counters, saved = row[0]
             t._execute(f"UPDATE {CHECKPOINTS} SET token=? WHERE run_key=?", (self.token, self.run_key))
             checkpoint = Checkpoint(
-                Position(offset, record_no, line_no), Counters.from_dict(json.loads(counters)), json.loads(saved)
+                Position(offset, record_no, line_no),
+                Counters.from_dict(json.loads(counters)),
+                json.loads(saved),
             )
         else:
             checkpoint = Checkpoint(state=state)
@@ -188,7 +196,9 @@ class SqliteRun:
         t._execute(f"CREATE TABLE IF NOT EXISTS {quote(self.seen_table)} (h INTEGER NOT NULL)")
         if self.atomic:
             cols = ", ".join(f"{quote(c)}" for c in self.columns)
-            t._execute(f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} (_op TEXT, _rec INTEGER, {cols})")
+            t._execute(
+                f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} (_op TEXT, _rec INTEGER, {cols})"
+            )
         t.commit()
         return checkpoint
 
@@ -208,7 +218,8 @@ class SqliteRun:
         if keys.height == 0:
             return np.zeros(0, dtype=bool)
         cond = " AND ".join(f"t.{quote(k)} = j.value->>'{k}'" for k in self.keys)
-        sql = f"SELECT j.key FROM json_each(?) j WHERE EXISTS (SELECT 1 FROM {quote(self.table)} t WHERE {cond})"
+        table = quote(self.table)
+        sql = f"SELECT j.key FROM json_each(?) j WHERE EXISTS (SELECT 1 FROM {table} t WHERE {cond})"
         self.t._execute(sql, (as_stored(keys).write_json(),))
         hits = self.t.cur.fetch_arrow_table()
         mask = np.zeros(keys.height, dtype=bool)
@@ -231,7 +242,9 @@ class SqliteRun:
             self._check_token()
             result = self._stage(write) if self.atomic else self._apply(write)
             if write.seen_hashes is not None and len(write.seen_hashes):
-                t.cur.adbc_ingest(self.seen_table, pl.DataFrame({"h": write.seen_hashes}).to_arrow(), mode="append")
+                t.cur.adbc_ingest(
+                    self.seen_table, pl.DataFrame({"h": write.seen_hashes}).to_arrow(), mode="append"
+                )
             checkpoint = finalize(result)
             self._write_checkpoint(checkpoint)
             t.commit()
@@ -313,7 +326,8 @@ class SqliteRun:
         mine = ", ".join(f"{quote(self.table)}.{quote(c)}" for c in values)
         theirs = ", ".join(f"s.{quote(c)}" for c in values)
         self.t._execute(
-            f"UPDATE {quote(self.table)} SET {sets} FROM temp._impex_upd s WHERE {join} AND ({mine}) IS NOT ({theirs})"
+            f"UPDATE {quote(self.table)} SET {sets} FROM temp._impex_upd s "
+            f"WHERE {join} AND ({mine}) IS NOT ({theirs})"
         )
         return int(self.t._rows("SELECT changes()")[0][0])
 
@@ -331,7 +345,9 @@ class SqliteRun:
                 continue
             # _rec orders staged rows across chunks: records before this chunk + row within it.
             base = self.checkpoint.position.record_no
-            staged = frame.with_columns((pl.col("_row") + base).alias("_rec"), pl.lit(op).alias("_op")).drop("_row")
+            staged = frame.with_columns((pl.col("_row") + base).alias("_rec"), pl.lit(op).alias("_op")).drop(
+                "_row"
+            )
             self.t.cur.adbc_ingest(self.stage_table, as_stored(staged).to_arrow(), mode="append")
         return ChunkResult()
 
@@ -349,7 +365,9 @@ class SqliteRun:
             t.commit()
         except adbc_driver_manager.Error as e:
             self._rollback()
-            raise TargetError(f"SQLite database {t.path}: the final apply failed, nothing was written: {e}") from e
+            raise TargetError(
+                f"SQLite database {t.path}: the final apply failed, nothing was written: {e}"
+            ) from e
         except BaseException:
             self._rollback()
             raise
@@ -361,7 +379,9 @@ class SqliteRun:
         result = ChunkResult()
         stage = quote(self.stage_table)
         cols = quoted_list(self.columns)
-        t._execute(f"INSERT INTO {quote(self.table)} ({cols}) SELECT {cols} FROM {stage} WHERE _op='i' ORDER BY _rec")
+        t._execute(
+            f"INSERT INTO {quote(self.table)} ({cols}) SELECT {cols} FROM {stage} WHERE _op='i' ORDER BY _rec"
+        )
         result.inserted = int(t._rows("SELECT changes()")[0][0])
         if not self.keys:
             return result

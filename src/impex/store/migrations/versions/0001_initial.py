@@ -10,7 +10,17 @@ from alembic import op
 revision = "0001"
 down_revision = None
 
-COUNTERS = ("read", "inserted", "updated", "unchanged", "deleted", "rejected", "doubles", "duplicates", "written")
+COUNTERS = (
+    "read",
+    "inserted",
+    "updated",
+    "unchanged",
+    "deleted",
+    "rejected",
+    "doubles",
+    "duplicates",
+    "written",
+)
 
 
 def upgrade() -> None:
