@@ -31,6 +31,8 @@ from impex.targets import open_target
 from impex.targets.base import Checkpoint, ChunkResult, ColumnDef, RunTarget, TargetError, TargetSession
 from impex.validate import Plan, Validated, build_plan, target_schema, validate
 
+PROGRESS_WRITE_SECONDS = 0.25
+
 
 class ImportFailed(RuntimeError):
     """The run cannot go on: a technical error, the reject threshold, or the first error."""
@@ -53,6 +55,9 @@ class ImportRun:
         self.job = ImportJob.model_validate(ex.claim.job.definition)
         self.store = ex.store
         self.last_progress_log = time.monotonic()
+        self.last_progress_write = 0.0
+        self.clock = Clock()  # replaced by one that knows the run's earlier active time
+        self.total_bytes: int | None = None
 
     def log(self, code: str, level: Level = Level.INFO, /, **params: Any) -> None:
         self.store.log(self.ex.job_id, self.ex.run_id, level, code, params, self.ex.actor)
@@ -79,7 +84,7 @@ class ImportRun:
         with DelimitedReader(job.source, job.format) as probe:
             header, n_fields = probe.header, probe.n_fields
             detected = {"delimiter": probe.delimiter, "encoding": probe.encoding, "header": job.format.header}
-            total_bytes = probe.total_bytes
+            self.total_bytes = probe.total_bytes
         plan = build_plan(job.columns, header, n_fields)
         created = self._ensure_table(session, plan)
         state = {"table_was_empty": session.is_empty(job.target.table)}
@@ -96,13 +101,16 @@ class ImportRun:
             self.log("table.created", table=job.target.table, columns=", ".join(plan.names))
         seen = self._seen_keys(target, checkpoint)
         run = self.store.run(self.ex.run_id)
-        clock = Clock(
+        self.clock = Clock(
             before=run.active_seconds,
             records_at_start=checkpoint.counters.read,
             bytes_at_start=checkpoint.position.offset,
         )
         start = checkpoint.position if checkpoint.position.offset else None
-        with DelimitedReader(job.source, job.format, start=start) as reader:
+        block = max(64 * 1024, job.chunk_bytes // 4)
+        with DelimitedReader(
+            job.source, job.format, start=start, max_chunk_bytes=job.chunk_bytes, block_size=block
+        ) as reader:
             parsed = (
                 (chunk, validate(chunk.frame, plan, job.format)) for chunk in reader.chunks(job.chunk_rows)
             )
@@ -112,8 +120,8 @@ class ImportRun:
                     if stop is not None:
                         return self._stop(stop, target, checkpoint)
                     checkpoint = self._chunk(chunk, validated, target, checkpoint, seen, state)
-                    self._progress(checkpoint, clock, total_bytes)
-                    self._check_threshold(checkpoint.counters)
+                    self._progress(checkpoint)
+                    self._check_threshold(checkpoint)
         return self._finish(target, checkpoint)
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
@@ -251,30 +259,38 @@ class ImportRun:
         refused = [_decode(r) for r in checkpoint.state.get("refused", [])]
         self.store.add_rejects(self.ex.run_id, refused)
 
-    def _progress(self, checkpoint: Checkpoint, clock: Clock, total: int | None) -> None:
+    def _progress(self, checkpoint: Checkpoint, *, force: bool = False) -> None:
+        """Tell the store (at most every quarter second, or when forced) and the watcher (every chunk)."""
+        clock, total = self.clock, self.total_bytes
         c = checkpoint.counters
         done = checkpoint.position.offset
         rate = clock.rate(c.read)
         eta = clock.eta(done, total)
-        self.store.record_progress(
-            self.ex.run_id,
-            c,
-            bytes_done=done,
-            bytes_total=total,
-            rate=rate,
-            eta_seconds=eta,
-            active_seconds=clock.active(),
-        )
+        now = time.monotonic()
+        if force or now - self.last_progress_write >= PROGRESS_WRITE_SECONDS:
+            self.last_progress_write = now
+            self.store.record_progress(
+                self.ex.run_id,
+                c,
+                bytes_done=done,
+                bytes_total=total,
+                rate=rate,
+                eta_seconds=eta,
+                active_seconds=clock.active(),
+            )
         if self.ex.on_progress:
             self.ex.on_progress(Progress(self.ex.job_id, c, done, total, rate, eta))
-        now = time.monotonic()
         if now - self.last_progress_log >= self.ex.settings.progress_seconds:
             self.last_progress_log = now
             percent = round(100 * done / total, 1) if total else None
             self.log("run.progress", read=c.read, rate=round(rate), percent=percent, eta=format_eta(eta))
 
-    def _check_threshold(self, c: Counters) -> None:
+    def _check_threshold(self, checkpoint: Checkpoint) -> None:
+        c = checkpoint.counters
         policy = self.job.errors
+        if policy.max_rejects is None and policy.max_reject_percent is None:
+            return
+        self._progress(checkpoint, force=True)
         if policy.max_rejects is not None and c.rejected > policy.max_rejects:
             raise ImportFailed("run.threshold", {"rejected": c.rejected, "limit": policy.max_rejects})
         if policy.max_reject_percent is not None and c.rejected_percent() > policy.max_reject_percent:
@@ -282,6 +298,7 @@ class ImportRun:
             raise ImportFailed("run.threshold", {"rejected": c.rejected, "limit": limit})
 
     def _stop(self, action: A, target: RunTarget, checkpoint: Checkpoint) -> Status:
+        self._progress(checkpoint, force=True)
         p = checkpoint.position
         if action is A.CHUNK_BOUNDARY_CANCEL:
             target.abandon()
@@ -295,9 +312,15 @@ class ImportRun:
         counters = checkpoint.counters
         if not already_applied:
             counters = target.finish(lambda r: _final_counters(checkpoint, r, self.job.commit)).counters
-        run = self.store.run(self.ex.run_id)
-        self.store.record_progress(self.ex.run_id, counters, bytes_done=checkpoint.position.offset)
-        self.log("run.summary", **counters.as_dict(), duration=format_duration(run.active_seconds))
+        active = self.clock.active()
+        self.store.record_progress(
+            self.ex.run_id,
+            counters,
+            bytes_done=checkpoint.position.offset,
+            active_seconds=active,
+            eta_seconds=0.0,
+        )
+        self.log("run.summary", **counters.as_dict(), duration=format_duration(active))
         return self.store.transition(self.ex.job_id, A.FINISH, actor=self.ex.actor).target
 
 
