@@ -4,10 +4,12 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from impex.domain.counters import Counters
 from impex.domain.rejects import Reason, Reject
 from impex.domain.status import A, IllegalTransition, S
+from impex.store import migrate
 from impex.store.schema import metadata
 from impex.store.store import JobNotFound, Store
 
@@ -128,3 +130,10 @@ def test_opening_the_store_twice_keeps_its_identity(settings):
     first = Store.open(settings.store_url)
     second = Store.open(settings.store_url)
     assert first.store_id == second.store_id
+
+
+def test_the_known_head_is_the_newest_migration(store):
+    with store.engine.connect() as c:
+        head = ScriptDirectory.from_config(migrate.alembic_config(c)).get_current_head()
+    assert head == migrate.HEAD
+    assert migrate.current_revision(store.engine) == migrate.HEAD

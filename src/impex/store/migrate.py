@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest revision in migrations/versions (a test holds the two together). A store already there
+# is opened without loading Alembic at all, which keeps every `impex` command quick to start.
+HEAD = "0001"
 
 
-def alembic_config(connection: sa.Connection) -> Config:
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
+
+
+def alembic_config(connection: sa.Connection) -> Any:
+    from alembic.config import Config  # only needed when the schema must change
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -19,5 +30,9 @@ def alembic_config(connection: sa.Connection) -> Config:
 
 
 def upgrade(engine: sa.Engine) -> None:
+    if current_revision(engine) == HEAD:
+        return
+    from alembic import command
+
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
