@@ -32,7 +32,7 @@ from impex.targets.base import (
     TargetError,
 )
 from impex.targets.sql import quote, quoted_list, split_refused
-from impex.targets.values import as_stored
+from impex.targets.values import arrow, as_stored
 
 SQLITE_TYPES = {
     ColumnType.STRING: "TEXT",
@@ -309,13 +309,12 @@ class SqliteRun:
             )
 
     def _insert(self, frame: pl.DataFrame) -> int:
-        data = as_stored(frame.drop("_row"))
-        self.t.cur.adbc_ingest(self.table, data.to_arrow(), mode="append")
+        self.t.cur.adbc_ingest(self.table, arrow(frame.drop("_row")), mode="append")
         return frame.height
 
     def _load_temp(self, name: str, frame: pl.DataFrame) -> None:
         self.t._execute(f"DROP TABLE IF EXISTS temp.{quote(name)}")
-        self.t.cur.adbc_ingest(name, as_stored(frame).to_arrow(), mode="create", temporary=True)
+        self.t.cur.adbc_ingest(name, arrow(frame), mode="create", temporary=True)
 
     def _update(self, frame: pl.DataFrame) -> int:
         self._load_temp("_impex_upd", frame.drop("_row"))
@@ -349,7 +348,7 @@ class SqliteRun:
             staged = frame.with_columns((pl.col("_row") + base).alias("_rec"), pl.lit(op).alias("_op")).drop(
                 "_row"
             )
-            self.t.cur.adbc_ingest(self.stage_table, as_stored(staged).to_arrow(), mode="append")
+            self.t.cur.adbc_ingest(self.stage_table, arrow(staged), mode="append")
         return ChunkResult()
 
     def finish(self, finalize: Finalize) -> Checkpoint:

@@ -7,6 +7,7 @@ exactly like the same keys parsed from the file.
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
 
 TIMESTAMP_TEXT = "%Y-%m-%d %H:%M:%S%.f"
 
@@ -15,12 +16,25 @@ def as_stored(frame: pl.DataFrame) -> pl.DataFrame:
     """ISO text for dates and timestamps, text for decimals, 0/1 for booleans."""
     exprs = []
     for name, dtype in frame.schema.items():
-        if isinstance(dtype, pl.Datetime):
-            exprs.append(pl.col(name).dt.to_string(TIMESTAMP_TEXT))
-        elif dtype == pl.Date:
+        if dtype == pl.Date:
             exprs.append(pl.col(name).dt.to_string("%Y-%m-%d"))
-        elif isinstance(dtype, pl.Decimal):
-            exprs.append(pl.col(name).cast(pl.Utf8))
         elif dtype == pl.Boolean:
             exprs.append(pl.col(name).cast(pl.Int64))
+    return for_ingest(frame.with_columns(exprs) if exprs else frame)
+
+
+def for_ingest(frame: pl.DataFrame) -> pl.DataFrame:
+    """What the SQLite driver cannot store as wanted by itself: timestamps (it would write a 'T'
+    and microseconds) and decimals. Dates (ISO text) and booleans (0/1) it converts natively."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            exprs.append(pl.col(name).dt.to_string(TIMESTAMP_TEXT))
+        elif isinstance(dtype, pl.Decimal):
+            exprs.append(pl.col(name).cast(pl.Utf8))
     return frame.with_columns(exprs) if exprs else frame
+
+
+def arrow(frame: pl.DataFrame) -> pa.Table:
+    """Zero-copy Arrow (string views) for the driver."""
+    return for_ingest(frame).to_arrow(compat_level=pl.CompatLevel.newest())
