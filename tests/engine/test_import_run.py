@@ -1,9 +1,11 @@
 """An import run end to end, in this process, against real SQLite files."""
 
+import string
 from pathlib import Path
 
 import pytest
 
+from impex.domain.journal import MESSAGES
 from impex.domain.status import A, S
 from support import codes, define, rejects, run_job, table_rows, write
 
@@ -182,3 +184,21 @@ def test_cancel_in_atomic_mode_leaves_the_table_untouched(store, settings, data_
     )
     assert status is S.CANCELED
     assert table_rows(data_dir) == []
+
+
+def test_progress_lines_carry_records_rate_share_of_the_file_and_eta(store, settings, people):
+    _, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS, chunk_rows=2))
+    progress = [line for line in store.journal_lines(job_id) if line.code == "run.progress"]
+    assert progress, "settings.progress_seconds is 0 in tests: every chunk logs its progress"
+    assert [p.params["read"] for p in progress] == [2, 4, 5]
+    assert progress[-1].params["percent"] == 100.0
+    assert set(progress[0].params) == {"read", "rate", "percent", "eta"}
+
+
+def test_every_journal_code_has_an_english_text_for_translation(store, settings, people):
+    _, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS, chunk_rows=2))
+    store.transition(job_id, A.START, actor="tester")
+    run_job(store, settings, job_id)
+    for line in store.journal_lines(job_id):
+        fields = {name for _, name, _, _ in string.Formatter().parse(MESSAGES[line.code]) if name}
+        assert fields <= set(line.params), (line.code, fields - set(line.params))
