@@ -109,6 +109,7 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes_at_the
     assert outcome(data_dir) == expected
     journal = impex(impex_env, "jobs", "journal", str(job_id), "--json").stdout
     codes = [json.loads(line)["code"] for line in journal.splitlines()]
-    assert "run.shutdown" in codes
+    shutdown = next(json.loads(line) for line in journal.splitlines() if '"run.shutdown"' in line)
+    assert shutdown["params"]["signal"] == "SIGTERM"
     takeover = codes.index("worker.takeover")
     assert codes[takeover + 1 :].count("run.resumed") == 1

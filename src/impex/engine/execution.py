@@ -13,6 +13,16 @@ from impex.store.records import Claim
 from impex.store.store import Store
 
 
+class Shutdown(threading.Event):
+    """Set when the process running jobs is told to stop; remembers why (e.g. "SIGTERM")."""
+
+    cause = "a shutdown request"
+
+    def request(self, cause: str) -> None:
+        self.cause = cause
+        self.set()
+
+
 @dataclass(frozen=True)
 class Progress:
     job_id: int
@@ -29,7 +39,7 @@ class Execution:
     settings: Settings
     claim: Claim
     actor: str  # who runs it, for the journal: "worker host:pid"
-    shutdown: threading.Event = field(default_factory=threading.Event)
+    shutdown: Shutdown = field(default_factory=Shutdown)
     lease_lost: threading.Event = field(default_factory=threading.Event)
     on_progress: Callable[[Progress], None] | None = None
 

@@ -304,7 +304,7 @@ class ImportRun:
             target.abandon()
         params: dict[str, Any] = {"record_no": p.record_no, "line_no": p.line_no}
         if action is A.SHUTDOWN:
-            params["signal"] = "a shutdown request"
+            params["signal"] = self.ex.shutdown.cause
         self.log(STOP_CODES[action], **params)
         return self.store.transition(self.ex.job_id, action, actor=self.ex.actor).target
 

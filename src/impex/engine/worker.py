@@ -15,7 +15,7 @@ from types import FrameType
 
 from impex.domain.journal import Level
 from impex.domain.status import ACTIVE, A, Status
-from impex.engine.execution import Execution, Progress, RunTakenOver
+from impex.engine.execution import Execution, Progress, RunTakenOver, Shutdown
 from impex.engine.exporter import ExportRun
 from impex.engine.importer import ImportRun
 from impex.settings import Settings
@@ -56,7 +56,7 @@ class Worker:
     concurrency: int = 2
     name: str = field(default_factory=worker_name)
     on_progress: Callable[[Progress], None] | None = None
-    shutdown: threading.Event = field(default_factory=threading.Event)
+    shutdown: Shutdown = field(default_factory=Shutdown)
     _running: dict[int, tuple[threading.Thread, Execution]] = field(default_factory=dict)
     outcomes: dict[int, Status | None] = field(default_factory=dict)
 
@@ -66,7 +66,7 @@ class Worker:
 
     def install_signal_handlers(self) -> None:
         def stop(signum: int, _frame: FrameType | None) -> None:
-            self.shutdown.set()
+            self.shutdown.request(signal.Signals(signum).name)
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
