@@ -8,8 +8,8 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from impex.domain.definitions import CsvFormat
-from impex.validate import PlanError
+from impex.domain.definitions import ColumnSpec, CsvFormat
+from impex.validate import PlanError, build_plan, validate
 
 
 def good(result):
@@ -186,3 +186,11 @@ class TestTimestamp:
         assert only_error(result)["message"] == (
             "column c: '2023-02-28T10:11:00' is not a timestamp in format %d.%m.%Y %H:%M"
         )
+
+
+def test_timestamps_take_the_fast_exact_parse_and_the_iso_forms_alike():
+    plan = build_plan([ColumnSpec(name="ts", type="timestamp")], ["ts"], 1)
+    plain = pl.DataFrame({"f1": ["2021-07-16 15:34:13", "2021-07-16 25:00:00"]})
+    iso = pl.DataFrame({"f1": ["2021-07-16T15:34:13.25", "2021-07-16 15:34:13"]})
+    assert validate(plain, plan, CsvFormat()).good_rows.tolist() == [0]
+    assert validate(iso, plan, CsvFormat()).good_rows.tolist() == [0, 1]

@@ -82,7 +82,7 @@ def number_text(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat) -> pl.Expr | 
     return None
 
 
-def cast(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat) -> pl.Expr:
+def cast(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat, *, iso: bool = True) -> pl.Expr:
     """``text`` (after :func:`number_text` for numbers) cast to the column's type; null where it does
     not fit. String length is checked by the validator."""
     match col.type:
@@ -91,7 +91,9 @@ def cast(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat) -> pl.Expr:
         case ColumnType.INTEGER:
             return text.cast(pl.Int64, strict=False)
         case ColumnType.FLOAT:
-            return text.cast(pl.Float64, strict=False)
+            # 'NaN' would reach most databases as NULL (SQLite) or as a value no comparison matches.
+            number = text.cast(pl.Float64, strict=False)
+            return pl.when(~number.is_nan()).then(number)
         case ColumnType.DECIMAL:
             return _decimal(text, col.dtype)
         case ColumnType.BOOLEAN:
@@ -99,14 +101,24 @@ def cast(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat) -> pl.Expr:
         case ColumnType.DATE:
             return text.str.strptime(pl.Date, fmt.date_format, strict=False, exact=True, cache=False)
         case ColumnType.TIMESTAMP:
-            return _timestamp(text, fmt, col.dtype)
+            return _timestamp(text, fmt, col.dtype, iso)
     raise ValueError(f"unknown type {col.type!r}")  # pragma: no cover
 
 
 def _without_thousands(text: pl.Expr, fmt: CsvFormat) -> pl.Expr:
-    if fmt.thousands_separator is None:
+    """``text`` without its thousands separators; null where they do not group the integer part by three
+    (with '.' as separator, '12.34' is no twelve hundred thirty-four, and 1.5 no fifteen)."""
+    sep = fmt.thousands_separator
+    if sep is None:
         return text
-    return text.str.replace_all(fmt.thousands_separator, "", literal=True)
+    grouped = rf"^[+-]?\d{{1,3}}(?:{_char(sep)}\d{{3}})+(?:{_char(fmt.decimal_separator)}\d*)?$"
+    misplaced = text.str.contains(sep, literal=True) & ~text.str.contains(grouped)
+    return pl.when(~misplaced).then(text.str.replace_all(sep, "", literal=True))
+
+
+def _char(character: str) -> str:
+    """A regex matching exactly ``character`` (hex escape: safe for any ASCII byte)."""
+    return rf"\x{{{ord(character):02x}}}"
 
 
 def _number_text(text: pl.Expr, fmt: CsvFormat) -> pl.Expr:
@@ -135,11 +147,11 @@ def _boolean(text: pl.Expr, fmt: CsvFormat) -> pl.Expr:
     return text.str.to_lowercase().replace_strict(words, default=None, return_dtype=pl.Boolean)
 
 
-def _timestamp(text: pl.Expr, fmt: CsvFormat, dtype: pl.DataType) -> pl.Expr:
+def _timestamp(text: pl.Expr, fmt: CsvFormat, dtype: pl.DataType, iso: bool = True) -> pl.Expr:
     assert isinstance(dtype, pl.Datetime)
-    if fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT:
-        iso = text.str.replace("T", " ", literal=True, n=1)
-        return iso.str.strptime(dtype, _ISO_TIMESTAMP_FORMAT, strict=False, exact=True, cache=False)
+    if fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT and iso:
+        spaced = text.str.replace("T", " ", literal=True, n=1)
+        return spaced.str.strptime(dtype, _ISO_TIMESTAMP_FORMAT, strict=False, exact=True, cache=False)
     return text.str.strptime(dtype, fmt.timestamp_format, strict=False, exact=True, cache=False)
 
 

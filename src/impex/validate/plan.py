@@ -70,8 +70,13 @@ def build_plan(columns: Sequence[ColumnSpec], header: Sequence[str] | None, n_fi
     no source. With no columns declared, every field becomes a string column named after the header
     (made into valid identifiers) or ``c1..cN`` without a header.
 
-    Raises :class:`PlanError` naming the column, the missing source and the available header names.
+    Raises :class:`PlanError` naming the column, the missing source and the available header names,
+    or saying the file is empty (``n_fields`` 0: no header line and no record).
     """
+    if n_fields == 0:
+        # Nothing to map the columns to (nor to name a table's columns after): most likely a failed
+        # or truncated export. A file with only its header line is the way to say "no data".
+        raise PlanError("the file is empty: it has no header line and no record to map the columns to")
     if header is not None and len(header) != n_fields:
         raise PlanError(f"the header has {len(header)} names but the records have {n_fields} fields")
     if not columns:

@@ -10,7 +10,14 @@ import polars as pl
 
 from impex.domain.definitions import ColumnType, CsvFormat
 from impex.domain.rejects import Reason
-from impex.validate.casts import cast, number_text, prepare, prepare_steps, type_error_text
+from impex.validate.casts import (
+    DEFAULT_TIMESTAMP_FORMAT,
+    cast,
+    number_text,
+    prepare,
+    prepare_steps,
+    type_error_text,
+)
 from impex.validate.plan import Plan, PlanError, PlannedColumn
 
 ERROR_SCHEMA: dict[str, pl.DataType] = {
@@ -90,7 +97,8 @@ def _check(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> pl.DataFrame:
         if number is not None:
             numbers.append(number.alias(f"__n{i}"))
         number_ref = pl.col(f"__n{i}") if number is not None else text
-        values.append(_value(text, number_ref, col, fmt).alias(value))
+        iso = col.type is ColumnType.TIMESTAMP and _may_be_iso(frame, field_name(col.field), fmt)
+        values.append(_value(text, number_ref, col, fmt, iso).alias(value))
         bad.append(pl.when(_is_bad(text, pl.col(value), col)).then(pl.lit(i, pl.Int32)))
 
     # A plan of constants only still needs a frame of the right height to broadcast into.
@@ -102,8 +110,17 @@ def _check(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> pl.DataFrame:
     return lazy.with_columns(first_bad.alias(_FIRST_BAD)).collect()
 
 
-def _value(text: pl.Expr, number: pl.Expr, col: PlannedColumn, fmt: CsvFormat) -> pl.Expr:
-    value = cast(number, col, fmt)
+def _may_be_iso(frame: pl.DataFrame, field: str, fmt: CsvFormat) -> bool:
+    """Whether a timestamp field may use the ISO variants the default format also accepts ('T',
+    fractions). Most files use none: then the much faster exact parse is enough."""
+    if fmt.timestamp_format != DEFAULT_TIMESTAMP_FORMAT:
+        return False
+    values = frame.get_column(field)
+    return bool(values.str.contains("T", literal=True).any() or values.str.contains(".", literal=True).any())
+
+
+def _value(text: pl.Expr, number: pl.Expr, col: PlannedColumn, fmt: CsvFormat, iso: bool = True) -> pl.Expr:
+    value = cast(number, col, fmt, iso=iso)
     if col.spec.default is None:
         return value
     default = pl.lit(_literal(col, col.spec.default, fmt, "default"), dtype=col.dtype)
