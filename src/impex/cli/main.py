@@ -54,6 +54,13 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _load(job_file: Path) -> ImportJob | ExportJob:
+    try:
+        return load_definition(job_file)
+    except DefinitionError as e:
+        raise _fail(str(e)) from None
+
+
 @app.command("run")
 def run_cmd(
     ctx: typer.Context,
@@ -61,10 +68,7 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Run a job definition in the foreground. Exit code 0 when it finished, non-zero otherwise."""
-    try:
-        definition = load_definition(job_file)
-    except DefinitionError as e:
-        raise _fail(str(e)) from None
+    definition = _load(job_file)
     raise typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json))
 
 
@@ -76,10 +80,7 @@ def submit_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Save a job and queue it for a worker (``impex worker``)."""
-    try:
-        definition = load_definition(job_file)
-    except DefinitionError as e:
-        raise _fail(str(e)) from None
+    definition = _load(job_file)
     job_id = submit(app_context(ctx), definition, start=not draft)
     if as_json:
         emit_json({"id": job_id, "status": app_context(ctx).store.status_of(job_id).value})
