@@ -142,6 +142,11 @@ class DelimitedReader:
 
     def _next_chunk(self, max_records: int) -> RecordChunk | None:
         force = False
+        if not self._eof and self._average:
+            # Read what the chunk will need before splitting, so that most chunks are split once.
+            wanted = min(self.max_chunk_bytes, int(self._average * max_records * 1.1) + 64 * 1024)
+            if len(self._buf) < wanted:
+                self._fill(wanted)
         while True:
             a = np.frombuffer(self._buf, dtype=np.uint8)
             at_cap = len(self._buf) >= self.max_chunk_bytes
