@@ -370,11 +370,6 @@ CHECKED = "CREATE TABLE t (id INTEGER PRIMARY KEY, age INTEGER CHECK (age >= 0),
 AGES = [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer"}, {"name": "name"}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/targets bug: the final atomic apply is one INSERT … SELECT; a refused row fails the "
-    "whole run (nothing written, no reject, counters still say 3 inserted) instead of being rejected",
-)
 def test_in_atomic_mode_refused_rows_are_rejected_like_in_incremental_mode(
     store, settings, data_dir, tmp_path
 ):
@@ -386,11 +381,6 @@ def test_in_atomic_mode_refused_rows_are_rejected_like_in_incremental_mode(
     assert rejects(store, job_id) == [(2, 3, "constraint", b"2,-1,Bob")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="targets bug: split_refused strips the driver's 'INTERNAL: ' prefix but not 'INTEGRITY: ', "
-    "which the driver puts before a constraint error of a statement (updates) rather than an ingest",
-)
 def test_a_refused_update_is_rejected_with_the_database_message_alone(store, settings, data_dir, tmp_path):
     sql(data_dir, CHECKED + "; INSERT INTO t VALUES (2, 5, 'Old');")
     rules = {"keys": ["id"], "operation": "insert_or_update"}
@@ -403,11 +393,6 @@ def test_a_refused_update_is_rejected_with_the_database_message_alone(store, set
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: stop_at_first_error looks at the chunk's rejects before the commit only; a row "
-    "the database refuses is counted and stored, and the run goes on to finish",
-)
 def test_stop_at_first_error_also_stops_at_a_row_the_database_refuses(store, settings, data_dir, tmp_path):
     sql(data_dir, CHECKED)
     content = "id,age,name\n1,30,Ann\n2,-1,Bob\n3,40,Cy\n4,50,Dee\n"

@@ -31,6 +31,16 @@ def rows(ids, names=None, start=0):
     )
 
 
+def staged(frame, first_record=1):
+    """Rows as the engine stages them in atomic mode: with record number, line and raw bytes."""
+    n = frame.height
+    return frame.with_columns(
+        pl.Series("_rec", range(first_record, first_record + n), dtype=pl.Int64),
+        pl.Series("_line", range(first_record + 1, first_record + 1 + n), dtype=pl.Int64),
+        pl.Series("_raw", [f"raw {i}".encode() for i in range(n)], dtype=pl.Binary),
+    )
+
+
 def table(tmp_path):
     with sqlite3.connect(tmp_path / "data.db") as c:
         return c.execute("SELECT id, name FROM people ORDER BY id").fetchall()
@@ -142,8 +152,8 @@ def test_seen_hashes_survive_a_restart(target):
 
 def test_atomic_mode_leaves_the_table_untouched_until_finish(target, tmp_path):
     run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=True, state={})
-    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
-    run.commit_chunk(ChunkWrite(updates=rows([2], ["last"])), finalize_at(2))
+    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2]))), finalize_at(1))
+    run.commit_chunk(ChunkWrite(updates=staged(rows([2], ["last"]), first_record=3)), finalize_at(2))
     assert table(tmp_path) == []
     run.finish(lambda r: Checkpoint(Position(2, 2, 2), Counters(inserted=r.inserted, updated=r.updated)))
     assert table(tmp_path) == [(1, "n1"), (2, "last")]
@@ -151,9 +161,27 @@ def test_atomic_mode_leaves_the_table_untouched_until_finish(target, tmp_path):
 
 def test_atomic_cancel_drops_the_staged_rows(target, tmp_path):
     run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=True, state={})
-    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2]))), finalize_at(1))
     run.abandon()
     assert table(tmp_path) == []
     with sqlite3.connect(tmp_path / "data.db") as c:
         names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE name LIKE '_impex_stage%'")]
     assert names == []
+
+
+def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(tmp_path):
+    t = SqliteTarget(tmp_path / "data.db")
+    t._execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 3))")
+    run = t.open_run("s:1:1", "tok", "people", ("id",), atomic=True, state={})
+    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "toolong", "ok"]))), finalize_at(3))
+    got = {}
+
+    def finalize(result):
+        got["r"] = result
+        return Checkpoint(Position(3, 3, 3), Counters(inserted=result.inserted))
+
+    run.finish(finalize)
+    t.close()
+    assert got["r"].inserted == 2
+    assert got["r"].refused_records == [(2, 3, b"raw 1", "CHECK constraint failed: length(name) <= 3")]
+    assert [i for i, _ in table(tmp_path)] == [1, 3]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from impex.domain.counters import Counters
 from impex.domain.definitions import CommitMode, ImportJob
@@ -56,6 +57,7 @@ class ImportRun:
         self.store = ex.store
         self.last_progress_log = time.monotonic()
         self.last_progress_write = 0.0
+        self.committed: Checkpoint | None = None  # the last chunk's checkpoint, once one committed
         self.clock = Clock()  # replaced by one that knows the run's earlier active time
         self.total_bytes: int | None = None
 
@@ -76,6 +78,8 @@ class ImportRun:
                 session.close()
 
     def _fail(self, code: str, params: dict[str, Any]) -> Status:
+        if self.committed is not None:
+            self._progress(self.committed, force=True)
         self.log(code, Level.ERROR, **params)
         return self.store.transition(self.ex.job_id, A.FAIL, actor=self.ex.actor, cause=code).target
 
@@ -232,6 +236,9 @@ class ImportRun:
         )
         if job.commit is CommitMode.ATOMIC:  # staged now, applied at the end: count what is planned
             w = rec.write
+            w.inserts, w.updates, w.deletes = (
+                _with_records(chunk, f) for f in (w.inserts, w.updates, w.deletes)
+            )
             base = base + Counters(
                 inserted=w.inserts.height if w.inserts is not None else 0,
                 updated=w.updates.height if w.updates is not None else 0,
@@ -251,13 +258,21 @@ class ImportRun:
             return Checkpoint(chunk.end, counters, new_state)
 
         committed = target.commit_chunk(rec.write, finalize)
+        self.committed = committed
         seen.add(rec.new_keys)
-        self._store_refused(committed)
+        refused = self._store_refused(committed)
+        if refused and job.errors.stop_at_first_error:
+            first = refused[0]
+            raise ImportFailed(
+                "run.first_error",
+                {"record_no": first.record_no, "line_no": first.line_no, "message": first.message},
+            )
         return committed
 
-    def _store_refused(self, checkpoint: Checkpoint) -> None:
+    def _store_refused(self, checkpoint: Checkpoint) -> list[Reject]:
         refused = [_decode(r) for r in checkpoint.state.get("refused", [])]
         self.store.add_rejects(self.ex.run_id, refused)
+        return refused
 
     def _progress(self, checkpoint: Checkpoint, *, force: bool = False) -> None:
         """Tell the store (at most every quarter second, or when forced) and the watcher (every chunk)."""
@@ -309,9 +324,10 @@ class ImportRun:
         return self.store.transition(self.ex.job_id, action, actor=self.ex.actor).target
 
     def _finish(self, target: RunTarget, checkpoint: Checkpoint, *, already_applied: bool = False) -> Status:
-        counters = checkpoint.counters
         if not already_applied:
-            counters = target.finish(lambda r: _final_counters(checkpoint, r, self.job.commit)).counters
+            checkpoint = target.finish(lambda r: _final_counters(checkpoint, r, self.job.commit))
+        self._store_refused(checkpoint)
+        counters = checkpoint.counters
         active = self.clock.active()
         self.store.record_progress(
             self.ex.run_id,
@@ -326,14 +342,35 @@ class ImportRun:
 
 def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMode) -> Checkpoint:
     c = checkpoint.counters
+    refused = [
+        Reject(
+            rec, line, raw, Reason.CONSTRAINT, None, None, f"line {line}: refused by the database: {message}"
+        )
+        for rec, line, raw, message in result.refused_records
+    ]
     if mode is CommitMode.ATOMIC:  # replace the planned figures with what the apply did
         c = c.with_(
             inserted=result.inserted,
             updated=result.updated,
             deleted=result.deleted,
             unchanged=c.unchanged + result.unchanged,
+            rejected=c.rejected + len(refused),
         )
-    return Checkpoint(checkpoint.position, c, dict(checkpoint.state, done=True, refused=[]))
+    return Checkpoint(
+        checkpoint.position, c, dict(checkpoint.state, done=True, refused=[_encode(r) for r in refused])
+    )
+
+
+def _with_records(chunk: RecordChunk, frame: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The frame with each row's record number, line and raw bytes, for staging (atomic mode)."""
+    if frame is None or frame.height == 0:
+        return frame
+    rows = frame["_row"].to_numpy()
+    return frame.with_columns(
+        pl.Series("_rec", chunk.record_nos[rows], dtype=pl.Int64),
+        pl.Series("_line", chunk.line_nos(rows), dtype=pl.Int64),
+        pl.Series("_raw", chunk.raw(rows), dtype=pl.Binary),
+    )
 
 
 def _rejects_at(

@@ -45,7 +45,9 @@ class Checkpoint:
 @dataclass
 class ChunkWrite:
     """What one chunk changes in the target. Frames carry the target columns plus ``_row``
-    (index of the record in the chunk) so that a row the database refuses can be reported."""
+    (index of the record in the chunk) so that a row the database refuses can be reported;
+    in atomic mode also ``_rec``, ``_line`` and ``_raw`` (record number, line, raw bytes), which are
+    staged with the row so that the final apply can still report a refused one."""
 
     inserts: pl.DataFrame | None = None
     updates: pl.DataFrame | None = None
@@ -60,6 +62,8 @@ class ChunkResult:
     unchanged: int = 0
     deleted: int = 0
     refused: list[tuple[int, str]] = field(default_factory=list)  # (_row, database message)
+    # Atomic mode's final apply: the staged rows carry their record (_rec, _line, _raw).
+    refused_records: list[tuple[int, int, bytes, str]] = field(default_factory=list)
 
 
 # Given what the database did with a chunk, the checkpoint to commit with it (same transaction).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 
@@ -17,6 +18,5 @@ def quoted_list(names: Iterable[str]) -> str:
 def split_refused(message: str) -> str:
     """The database's own words, without the driver's prefix and the statement it echoes."""
     text = message.split("\nquery was:")[0]
-    for prefix in ("INTERNAL: ", "failed to execute: "):
-        text = text.replace(prefix, "")
-    return text.strip()
+    text = re.sub(r"^[A-Z_]+: ", "", text.strip())  # the driver's status code: INTERNAL, INTEGRITY…
+    return text.replace("failed to execute: ", "").strip()

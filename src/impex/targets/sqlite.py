@@ -45,6 +45,7 @@ SQLITE_TYPES = {
 }
 
 CHECKPOINTS = "_impex_checkpoint"
+STAGED_BATCH = 50_000  # rows of the staging table held in memory at once by the final apply
 
 
 def _is_constraint(error: Exception) -> bool:
@@ -198,7 +199,8 @@ class SqliteRun:
         if self.atomic:
             cols = ", ".join(f"{quote(c)}" for c in self.columns)
             t._execute(
-                f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} (_op TEXT, _rec INTEGER, {cols})"
+                f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} "
+                f"(_op TEXT, _rec INTEGER, _line INTEGER, _raw BLOB, {cols})"
             )
         t.commit()
         return checkpoint
@@ -343,11 +345,7 @@ class SqliteRun:
         for op, frame in (("i", write.inserts), ("u", write.updates), ("d", write.deletes)):
             if frame is None or frame.height == 0:
                 continue
-            # _rec orders staged rows across chunks: records before this chunk + row within it.
-            base = self.checkpoint.position.record_no
-            staged = frame.with_columns((pl.col("_row") + base).alias("_rec"), pl.lit(op).alias("_op")).drop(
-                "_row"
-            )
+            staged = frame.with_columns(pl.lit(op).alias("_op")).drop("_row")
             self.t.cur.adbc_ingest(self.stage_table, arrow(staged), mode="append")
         return ChunkResult()
 
@@ -375,26 +373,64 @@ class SqliteRun:
         return checkpoint
 
     def _apply_staged(self) -> ChunkResult:
-        t = self.t
+        """Staged inserts, then the last staged update per key, then deletes. Rows the database
+        refuses are isolated by halving, batch by batch, and reported with their record."""
         result = ChunkResult()
         stage = quote(self.stage_table)
         cols = quoted_list(self.columns)
-        t._execute(
-            f"INSERT INTO {quote(self.table)} ({cols}) SELECT {cols} FROM {stage} WHERE _op='i' ORDER BY _rec"
-        )
-        result.inserted = int(t._rows("SELECT changes()")[0][0])
+        self.t._execute("SAVEPOINT impex_all")
+        try:
+            self.t._execute(
+                f"INSERT INTO {quote(self.table)} ({cols}) "
+                f"SELECT {cols} FROM {stage} WHERE _op='i' ORDER BY _rec"
+            )
+            result.inserted = int(self.t._rows("SELECT changes()")[0][0])
+            self.t._execute("RELEASE impex_all")
+        except adbc_driver_manager.Error as e:
+            if not _is_constraint(e):
+                raise
+            self.t._execute("ROLLBACK TO impex_all")
+            self.t._execute("RELEASE impex_all")
+            result.inserted = self._staged_isolating("_op='i'", self._insert, result)
         if not self.keys:
             return result
         group = quoted_list(self.keys)
         last = f"SELECT max(_rec) FROM {stage} WHERE _op='u' GROUP BY {group}"
-        updates = pl.from_arrow(self._fetch(f"SELECT {cols} FROM {stage} WHERE _op='u' AND _rec IN ({last})"))
-        if isinstance(updates, pl.DataFrame) and updates.height:
-            result.updated = self._update(updates.with_row_index("_row"))
-            result.unchanged = updates.height - result.updated
+        updates = self._staged_isolating(f"_op='u' AND _rec IN ({last})", self._update, result)
+        result.updated = updates
         deletes = pl.from_arrow(self._fetch(f"SELECT DISTINCT {group} FROM {stage} WHERE _op='d'"))
         if isinstance(deletes, pl.DataFrame) and deletes.height:
             result.deleted = self._delete(deletes)
         return result
+
+    def _staged_isolating(self, where: str, op: Any, result: ChunkResult) -> int:
+        """Apply ``op`` to the staged rows matching ``where``, in record order and in batches."""
+        cols = quoted_list(self.columns)
+        done = 0
+        after = -1
+        while True:
+            batch = pl.from_arrow(
+                self._fetch(
+                    f"SELECT {cols}, _rec, _line, _raw FROM {quote(self.stage_table)} "
+                    f"WHERE {where} AND _rec > {after} ORDER BY _rec LIMIT {STAGED_BATCH}"
+                )
+            )
+            assert isinstance(batch, pl.DataFrame)
+            if batch.height == 0:
+                return done
+            after = int(batch["_rec"][-1])
+            refused: list[tuple[int, str]] = []
+            rows = (
+                batch.select(self.columns).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+            )
+            changed = self._isolating(rows, op, refused)
+            done += changed
+            if op == self._update:
+                result.unchanged += batch.height - len(refused) - changed
+            for row, message in refused:
+                result.refused_records.append(
+                    (int(batch["_rec"][row]), int(batch["_line"][row]), bytes(batch["_raw"][row]), message)
+                )
 
     def _fetch(self, sql: str) -> Any:
         self.t._execute(sql)
