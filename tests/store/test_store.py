@@ -109,7 +109,9 @@ def test_a_job_whose_worker_stopped_heartbeating_is_queued_again(store):
     store.transition(job_id, A.START, actor="ana")
     store.claim_next("w", ["default"], lease_seconds=-1)  # already expired
     recovered = store.recover(actor="worker x", include_shutdown=False)
-    assert [(j, t.target) for j, t in recovered] == [(job_id, S.QUEUED)]
+    assert [(r.job_id, r.transition.target, r.previous_worker) for r in recovered] == [
+        (job_id, S.QUEUED, "w")
+    ]
 
 
 def test_a_live_lease_is_left_alone(store):
@@ -126,10 +128,14 @@ def test_migrations_produce_exactly_the_declared_schema(store):
     assert diff == []
 
 
-def test_opening_the_store_twice_keeps_its_identity(settings):
-    first = Store.open(settings.store_url)
-    second = Store.open(settings.store_url)
-    assert first.store_id == second.store_id
+def test_opening_the_store_twice_keeps_its_identity(store_url):
+    first = Store.open(store_url)
+    second = Store.open(store_url)
+    try:
+        assert first.store_id == second.store_id
+    finally:
+        first.close()
+        second.close()
 
 
 def test_the_known_head_is_the_newest_migration(store):

@@ -1,4 +1,4 @@
-"""Opening the metadata store's database."""
+"""Opening the metadata store's database: an embedded SQLite file or a PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -8,28 +8,61 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres(url: str) -> bool:
+    return url.split(":", 1)[0].split("+", 1)[0] in POSTGRES_SCHEMES
+
+
+def redact(url: str) -> str:
+    """The URL with its password masked, fit for a log line or an error message."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparsable database URL>"
+
+
+def sqlalchemy_url(url: str) -> sa.URL:
+    """``postgresql://…`` (what libpq and users write) means psycopg 3, the driver impex ships with."""
+    parsed = sa.make_url(url)
+    if parsed.drivername in POSTGRES_SCHEMES:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
 
 def create_store_engine(url: str) -> sa.Engine:
     """An engine for the store. SQLite gets WAL, a busy timeout, and BEGIN IMMEDIATE transactions,
-    so that several processes (workers, CLI commands) can share one file without upgrade deadlocks."""
+    so that several processes (workers, CLI commands) can share one file without upgrade deadlocks.
+    PostgreSQL keeps its default READ COMMITTED isolation: the store locks the rows it changes."""
     if url.startswith("sqlite"):
-        path = sa.make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 60})
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection: sa.Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
+        return _sqlite_engine(url)
+    if is_postgres(url):
+        return sa.create_engine(
+            sqlalchemy_url(url),
+            pool_pre_ping=True,
+            connect_args={"application_name": "impex", "connect_timeout": 10},
+        )
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    path = sa.make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

@@ -11,13 +11,21 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (a test holds the two together). A store already there
 # is opened without loading Alembic at all, which keeps every `impex` command quick to start.
 HEAD = "0001"
+# Several workers may start at once on an empty PostgreSQL store: one migrates, the others wait on
+# this transaction-scoped advisory lock and then find the schema at head. (SQLite's BEGIN IMMEDIATE
+# serializes them the same way.)
+MIGRATION_LOCK = 0x1A9E7_0001
 
 
 def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect() as connection:
-        if not sa.inspect(connection).has_table("alembic_version"):
-            return None
-        return connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
+        return _revision(connection)
+
+
+def _revision(connection: sa.Connection) -> str | None:
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
 
 
 def alembic_config(connection: sa.Connection) -> Any:
@@ -35,4 +43,8 @@ def upgrade(engine: sa.Engine) -> None:
     from alembic import command
 
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+            if _revision(connection) == HEAD:  # another process migrated while we waited
+                return
         command.upgrade(alembic_config(connection), "head")

@@ -11,7 +11,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,6 +46,14 @@ class LeaseLost(RuntimeError):
     """This worker no longer holds the job: another one took it over."""
 
 
+class Recovered(NamedTuple):
+    """A job queued again (or settled) because the process that ran it is gone."""
+
+    job_id: int
+    transition: Transition
+    previous_worker: str | None  # who held it; None after a clean shutdown
+
+
 class Store:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -63,9 +71,9 @@ class Store:
     def _store_id(self) -> str:
         with self.engine.begin() as c:
             value = c.scalar(sa.select(meta.c.value).where(meta.c.key == "store_id"))
-            if value is None:
-                value = uuid.uuid4().hex[:12]
-                c.execute(meta.insert().values(key="store_id", value=value))
+            if value is None:  # first opening; several processes may race here, one id wins
+                c.execute(_insert_ignore(c, meta).values(key="store_id", value=uuid.uuid4().hex[:12]))
+                value = c.scalar(sa.select(meta.c.value).where(meta.c.key == "store_id"))
             return str(value)
 
     # --- jobs and transitions -------------------------------------------------------------
@@ -88,17 +96,37 @@ class Store:
             self._journal(c, job_id, None, Level.INFO, "job.created", {"by": actor}, actor)
         return int(job_id)
 
-    def transition(self, job_id: int, action: Action, *, actor: str, **params: Any) -> Transition:
-        """Apply ``action`` to the job, or raise IllegalTransition naming the job and its status."""
+    def transition(
+        self, job_id: int, action: Action, *, actor: str, lease_token: str | None = None, **params: Any
+    ) -> Transition:
+        """Apply ``action`` to the job, or raise IllegalTransition naming the job and its status.
+
+        A worker passes its ``lease_token``: if another worker has taken the run over meanwhile,
+        nothing changes and LeaseLost is raised (fencing, as the target's checkpoint row does)."""
         with self.engine.begin() as c:
-            return self._transition(c, job_id, action, actor=actor, params=params)
+            return self._transition(c, job_id, action, actor=actor, params=params, lease_token=lease_token)
 
     def _transition(
-        self, c: sa.Connection, job_id: int, action: Action, *, actor: str, params: dict[str, Any]
+        self,
+        c: sa.Connection,
+        job_id: int,
+        action: Action,
+        *,
+        actor: str,
+        params: dict[str, Any],
+        lease_token: str | None = None,
     ) -> Transition:
-        row = c.execute(sa.select(jobs.c.status, jobs.c.current_run_id).where(jobs.c.id == job_id)).first()
+        # FOR UPDATE (PostgreSQL): a concurrent transition of this job waits for ours, then reads the
+        # status we wrote, instead of both reading the same status and one failing its guard.
+        row = c.execute(
+            _for_update(c, sa.select(jobs.c.status, jobs.c.current_run_id).where(jobs.c.id == job_id))
+        ).first()
         if row is None:
             raise JobNotFound(job_id)
+        if lease_token is not None:
+            holder = c.scalar(sa.select(runs.c.lease_token).where(runs.c.id == row.current_run_id))
+            if holder != lease_token:
+                raise LeaseLost(f"job {job_id}: another worker took it over; {action.value} not applied")
         source = Status(row.status)
         try:
             target = next_status(action, source)
@@ -212,9 +240,8 @@ class Store:
 
     def _claim(self, query: sa.Select[Any], worker: str, lease_seconds: float) -> Claim | None:
         with self.engine.begin() as c:
-            if c.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            job_id = c.scalar(query)
+            # SKIP LOCKED: workers claiming at the same moment each get a different job, none waits.
+            job_id = c.scalar(_for_update(c, query, skip_locked=True))
             if job_id is None:
                 return None
             token = secrets.token_hex(8)
@@ -222,7 +249,7 @@ class Store:
             c.execute(
                 runs.update()
                 .where(runs.c.id == run_id)
-                .values(worker=worker, lease_token=token, lease_expires_at=time.time() + lease_seconds)
+                .values(worker=worker, lease_token=token, lease_expires_at=_clock(c) + lease_seconds)
             )
             self._transition(c, job_id, A.CLAIM, actor=f"worker {worker}", params={})
             job = _job(c.execute(sa.select(jobs).where(jobs.c.id == job_id)).one())
@@ -231,51 +258,50 @@ class Store:
 
     def heartbeat(self, worker: str, run_ids: Iterable[int], lease_seconds: float) -> set[int]:
         """Renew leases; returns the runs whose lease this worker no longer holds."""
-        lost: set[int] = set()
-        ids = list(run_ids)
+        ids = set(run_ids)
         if not ids:
-            return lost
+            return set()
         with self.engine.begin() as c:
-            expires = time.time() + lease_seconds
-            for run_id in ids:
-                done = c.execute(
-                    runs.update()
-                    .where(runs.c.id == run_id, runs.c.worker == worker)
-                    .values(lease_expires_at=expires)
-                )
-                if done.rowcount != 1:
-                    lost.add(run_id)
-        return lost
-
-    def recover(self, *, actor: str, include_shutdown: bool) -> list[tuple[int, Transition]]:
-        """Queue again the jobs whose worker stopped heartbeating (and, at start-up, the jobs
-        a server shutdown left behind). Returns what was recovered."""
-        now = time.time()
-        active = [S.RUNNING.value, S.PAUSING.value, S.CANCELING.value]
-        expired = (
-            sa.select(jobs.c.id)
-            .join(runs, runs.c.id == jobs.c.current_run_id)
-            .where(
-                jobs.c.status.in_(active),
-                sa.or_(runs.c.lease_expires_at.is_(None), runs.c.lease_expires_at < now),
+            renewed = c.scalars(
+                runs.update()
+                .where(runs.c.id.in_(ids), runs.c.worker == worker)
+                .values(lease_expires_at=_clock(c) + lease_seconds)
+                .returning(runs.c.id)
             )
-        )
-        recovered: list[tuple[int, Transition]] = []
+            return ids - set(renewed)
+
+    def recover(self, *, actor: str, include_shutdown: bool) -> list[Recovered]:
+        """Queue again the jobs whose worker stopped heartbeating (and the jobs a server shutdown
+        left behind). Returns what was recovered.
+
+        The job and run rows are locked (PostgreSQL: FOR UPDATE … SKIP LOCKED) and the lease is
+        checked against the database's clock, so two workers never recover the same job, and a
+        heartbeat that lands first keeps its job."""
+        active = [S.RUNNING.value, S.PAUSING.value, S.CANCELING.value]
+        recovered: list[Recovered] = []
         with self.engine.begin() as c:
-            ids = list(c.scalars(expired))
+            stale = sa.and_(
+                jobs.c.status.in_(active),
+                sa.or_(runs.c.lease_expires_at.is_(None), runs.c.lease_expires_at < _clock(c)),
+            )
             if include_shutdown:
-                ids += list(c.scalars(sa.select(jobs.c.id).where(jobs.c.status == S.SERVER_SHUTDOWN.value)))
-            for job_id in ids:
+                stale = sa.or_(stale, jobs.c.status == S.SERVER_SHUTDOWN.value)
+            query = (
+                sa.select(jobs.c.id, runs.c.id.label("run_id"), runs.c.worker)
+                .join(runs, runs.c.id == jobs.c.current_run_id)
+                .where(stale)
+                .order_by(jobs.c.id)
+            )
+            for job_id, run_id, previous in c.execute(
+                _for_update(c, query, skip_locked=True, of=(jobs, runs))
+            ):
                 t = self._transition(c, job_id, A.RECOVER, actor=actor, params={})
                 c.execute(
                     runs.update()
-                    .where(
-                        runs.c.id
-                        == sa.select(jobs.c.current_run_id).where(jobs.c.id == job_id).scalar_subquery()
-                    )
+                    .where(runs.c.id == run_id)
                     .values(worker=None, lease_token=None, lease_expires_at=None)
                 )
-                recovered.append((job_id, t))
+                recovered.append(Recovered(job_id, t, previous))
         return recovered
 
     def record_progress(
@@ -289,8 +315,10 @@ class Store:
         eta_seconds: float | None = None,
         active_seconds: float | None = None,
         output_path: str | None = None,
+        lease_token: str | None = None,
     ) -> None:
-        """Set (never add) a run's counters: replaying a chunk cannot count it twice."""
+        """Set (never add) a run's counters: replaying a chunk cannot count it twice.
+        With ``lease_token``, only while that lease holds the run (else LeaseLost)."""
         values: dict[str, Any] = counters.as_dict()
         extras = {
             "bytes_done": bytes_done,
@@ -301,8 +329,11 @@ class Store:
             "output_path": output_path,
         }
         values.update({k: v for k, v in extras.items() if v is not None})
+        fence = [runs.c.lease_token == lease_token] if lease_token is not None else []
         with self.engine.begin() as c:
-            c.execute(runs.update().where(runs.c.id == run_id).values(**values))
+            done = c.execute(runs.update().where(runs.c.id == run_id, *fence).values(**values))
+        if fence and done.rowcount != 1:
+            raise LeaseLost(f"run {run_id}: another worker took it over; progress not recorded")
 
     # --- journal ------------------------------------------------------------------------------
 
@@ -422,6 +453,24 @@ class Store:
 
 def _values(statuses: Iterable[Status]) -> list[str]:
     return [s.value for s in statuses]
+
+
+def _for_update(
+    c: sa.Connection, query: sa.Select[Any], *, skip_locked: bool = False, of: Any = None
+) -> sa.Select[Any]:
+    """Lock the selected rows on PostgreSQL. SQLite needs nothing: BEGIN IMMEDIATE already made
+    the whole transaction exclusive."""
+    if c.dialect.name != "postgresql":
+        return query
+    return query.with_for_update(skip_locked=skip_locked, of=of)
+
+
+def _clock(c: sa.Connection) -> Any:
+    """Now, in seconds since the epoch, for leases. On PostgreSQL the server's clock, so that
+    workers on hosts whose clocks disagree still agree on when a lease expires."""
+    if c.dialect.name == "postgresql":
+        return sa.cast(sa.func.extract("epoch", sa.func.clock_timestamp()), sa.Float)
+    return sa.literal(time.time(), sa.Float)
 
 
 def _insert_ignore(c: sa.Connection, table: sa.Table) -> Any:

@@ -1,0 +1,38 @@
+"""A fresh PostgreSQL schema per test, on the server of IMPEX_TEST_POSTGRES_URL (default: the local
+test server, which `scripts/test` starts when it is down)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from impex.store.connect import redact, sqlalchemy_url
+
+POSTGRES_URL = os.environ.get("IMPEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def fresh_schema(base_url: str = POSTGRES_URL) -> Iterator[str]:
+    """Yield a store URL whose search_path is a new, empty schema; drop the schema afterwards."""
+    name = f"impex_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(sqlalchemy_url(base_url), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"CREATE SCHEMA {name}")
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        pytest.fail(
+            f"PostgreSQL is not reachable at {redact(base_url)} ({error.orig}); scripts/test starts it"
+        )
+    separator = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{separator}options=-csearch_path%3D{name}"
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
+        admin.dispose()

@@ -1,0 +1,125 @@
+"""Many workers on one store: claims, recoveries, heartbeats and migrations that race each other.
+Each test runs on SQLite and on PostgreSQL (see conftest.py)."""
+
+import threading
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from impex.domain.counters import Counters
+from impex.domain.status import A, S
+from impex.store.store import LeaseLost, Store
+
+DEFINITION = {"kind": "import", "name": "contacts", "queue": "default"}
+
+
+def queued_jobs(store, n):
+    ids = [store.create_job(DEFINITION) for _ in range(n)]
+    for job_id in ids:
+        store.transition(job_id, A.START, actor="ana")
+    return ids
+
+
+def together(n, action):
+    """Run ``action(i)`` in n threads released at the same instant; return their results."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = action(i)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+def test_workers_claiming_at_once_each_get_a_different_job(store):
+    ids = queued_jobs(store, 24)
+
+    def claim_all(i):
+        mine = []
+        while (claim := store.claim_next(f"w{i}", ["default"], 30)) is not None:
+            mine.append(claim.job.id)
+        return mine
+
+    claimed = [job_id for mine in together(6, claim_all) for job_id in mine]
+    assert sorted(claimed) == ids
+    assert {store.status_of(i) for i in ids} == {S.RUNNING}
+
+
+def test_workers_recovering_at_once_queue_each_expired_job_exactly_once(store):
+    ids = queued_jobs(store, 10)
+    for _ in ids:
+        store.claim_next("dead", ["default"], lease_seconds=-1)
+    results = together(4, lambda i: store.recover(actor=f"worker {i}", include_shutdown=False))
+    recovered = Counter(r.job_id for batch in results for r in batch)
+    assert recovered == Counter(ids)
+    recover_lines = [
+        line for i in ids for line in store.journal_lines(i) if line.params.get("action") == "recover"
+    ]
+    assert len(recover_lines) == len(ids)
+
+
+def test_a_heartbeat_renews_an_expired_lease_before_anyone_recovers_it(store):
+    [job_id] = queued_jobs(store, 1)
+    claim = store.claim_next("w", ["default"], lease_seconds=-1)
+    assert store.heartbeat("w", [claim.run.id], lease_seconds=30) == set()
+    assert store.recover(actor="worker x", include_shutdown=False) == []
+    assert store.status_of(job_id) is S.RUNNING
+
+
+def test_a_worker_that_lost_its_lease_can_no_longer_change_the_job(store):
+    [job_id] = queued_jobs(store, 1)
+    old = store.claim_next("old", ["default"], lease_seconds=-1)
+    store.recover(actor="worker new", include_shutdown=False)
+    new = store.claim_next("new", ["default"], lease_seconds=30)
+    assert new.run.id == old.run.id and new.lease_token != old.lease_token
+    assert store.heartbeat("old", [old.run.id], 30) == {old.run.id}
+    with pytest.raises(LeaseLost):
+        store.transition(job_id, A.FINISH, actor="worker old", lease_token=old.lease_token)
+    with pytest.raises(LeaseLost):
+        store.record_progress(old.run.id, Counters(read=99), lease_token=old.lease_token)
+    assert store.status_of(job_id) is S.RUNNING
+    assert store.run(old.run.id).counters.read == 0
+    store.record_progress(new.run.id, Counters(read=5), lease_token=new.lease_token)
+    store.transition(job_id, A.FINISH, actor="worker new", lease_token=new.lease_token)
+    assert store.status_of(job_id) is S.FINISHED
+
+
+def test_jobs_a_shutdown_left_are_queued_again_by_a_live_worker(store):
+    [job_id] = queued_jobs(store, 1)
+    store.claim_next("stopping", ["default"], lease_seconds=30)
+    store.transition(job_id, A.SHUTDOWN, actor="worker stopping")
+    [recovered] = store.recover(actor="worker live", include_shutdown=True)
+    assert (recovered.job_id, recovered.transition.source) == (job_id, S.SERVER_SHUTDOWN)
+    assert store.status_of(job_id) is S.QUEUED
+
+
+def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url):
+    stores = together(5, lambda i: Store.open(store_url))
+    try:
+        assert len({s.store_id for s in stores}) == 1
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_a_claim_skips_a_job_another_transaction_has_locked_instead_of_waiting(store):
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks; BEGIN IMMEDIATE serializes whole transactions")
+    first, second = queued_jobs(store, 2)
+    with store.engine.begin() as other:
+        other.execute(sa.text("SELECT id FROM jobs WHERE id = :i FOR UPDATE"), {"i": first})
+        claim = store.claim_next("w", ["default"], 30)
+        assert claim is not None and claim.job.id == second
+    assert store.claim_next("w", ["default"], 30).job.id == first
