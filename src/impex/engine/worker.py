@@ -20,7 +20,8 @@ from impex.engine.exporter import ExportRun
 from impex.engine.importer import ImportRun
 from impex.settings import Settings
 from impex.store.records import Claim
-from impex.store.store import Store
+from impex.store.store import LeaseLost, Store
+from impex.targets.base import FencedOut
 
 
 def worker_name() -> str:
@@ -32,20 +33,24 @@ def run_claim(ex: Execution) -> Status | None:
     runner = ImportRun(ex) if ex.claim.job.kind == "import" else ExportRun(ex)
     try:
         return runner.execute()
-    except RunTakenOver:
+    except (RunTakenOver, LeaseLost, FencedOut):
         return None
     except Exception as error:  # an unexpected bug must not leave the job "running" forever
         ex.store.log(ex.job_id, ex.run_id, Level.ERROR, "run.error", {"error": repr(error)}, ex.actor)
         try:
-            return ex.store.transition(ex.job_id, A.FAIL, actor=ex.actor).target
+            return ex.store.transition(
+                ex.job_id, A.FAIL, actor=ex.actor, lease_token=ex.claim.lease_token
+            ).target
         except Exception:
             return None
 
 
-def recover(store: Store, actor: str, *, at_startup: bool) -> None:
-    for job_id, t in store.recover(actor=actor, include_shutdown=at_startup):
+def recover(store: Store, actor: str) -> None:
+    """Queue again what dead workers (no heartbeat for a lease) or shut-down ones left behind."""
+    for job_id, t, previous in store.recover(actor=actor, include_shutdown=True):
         reason = "a server shutdown" if t.source is Status.SERVER_SHUTDOWN else "its worker stopped"
-        store.log(job_id, None, Level.INFO, "worker.takeover", {"worker": actor, "reason": reason}, actor)
+        params = {"worker": actor, "reason": reason, "previous": previous or "none"}
+        store.log(job_id, None, Level.INFO, "worker.takeover", params, actor)
 
 
 @dataclass
@@ -98,7 +103,7 @@ class Worker:
 
     def serve(self, *, exit_when_idle: bool = False) -> None:
         """Claim and run jobs until shut down (or, with ``exit_when_idle``, until nothing is left)."""
-        recover(self.store, self.actor, at_startup=True)
+        recover(self.store, self.actor)
         last_beat = last_recover = time.monotonic()
         while not self.shutdown.is_set():
             self._reap()
@@ -107,7 +112,7 @@ class Worker:
                 self._heartbeat()
                 last_beat = now
             if now - last_recover >= self.settings.lease_seconds / 2:
-                recover(self.store, self.actor, at_startup=False)
+                recover(self.store, self.actor)
                 last_recover = now
             claimed = False
             if len(self._running) < self.concurrency:
@@ -123,7 +128,7 @@ class Worker:
 
     def run_one(self, job_id: int) -> Status | None:
         """Run one job in the foreground until it stops (finished, paused, canceled, shut down…)."""
-        recover(self.store, self.actor, at_startup=True)
+        recover(self.store, self.actor)
         while True:
             self._reap()
             if job_id in self.outcomes and job_id not in self._running:
@@ -137,7 +142,7 @@ class Worker:
                 elif status not in ACTIVE:
                     return status
                 else:  # still held by a process that may be dead: wait for its lease to lapse
-                    recover(self.store, self.actor, at_startup=False)
+                    recover(self.store, self.actor)
             self._heartbeat()
             if job_id in self._running:
                 self._running[job_id][0].join(timeout=min(self.settings.heartbeat_seconds, 0.5))
