@@ -1,0 +1,405 @@
+"""The PostgreSQL target (real server): rows and checkpoint in one transaction, fencing, refused rows
+isolated with the database's message, set-based updates and deletes, atomic staging, streaming."""
+
+import datetime
+import decimal
+import os
+import secrets
+from urllib.parse import quote as url_quote
+
+import numpy as np
+import polars as pl
+import psycopg
+import pytest
+
+from impex.domain.counters import Counters
+from impex.domain.definitions import ColumnType
+from impex.domain.position import Position
+from impex.targets import Connection, open_target, redact_url
+from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, TargetError
+from impex.targets.postgres import PostgresTarget, with_password
+
+SERVER = os.environ.get("IMPEX_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
+
+
+def _reachable() -> bool:
+    try:
+        psycopg.connect(SERVER, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _reachable(), reason="no PostgreSQL server at IMPEX_TEST_POSTGRES")
+
+
+@pytest.fixture
+def schema():
+    """A fresh schema for the test, dropped after it; the URL makes it the session's search_path."""
+    name = f"impex_test_{secrets.token_hex(4)}"
+    with psycopg.connect(SERVER, autocommit=True) as c:
+        c.execute(f"CREATE SCHEMA {name}")
+    sep = "&" if "?" in SERVER else "?"
+    yield name, f"{SERVER}{sep}options={url_quote(f'-csearch_path={name}')}"
+    with psycopg.connect(SERVER, autocommit=True) as c:
+        c.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@pytest.fixture
+def sql(schema):
+    """Run SQL in the test's schema (autocommit); returns the rows of a query."""
+    name, _ = schema
+    conn = psycopg.connect(SERVER, autocommit=True, options=f"-csearch_path={name}")
+
+    def run(query, params=None):
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else None
+
+    yield run
+    conn.close()
+
+
+@pytest.fixture
+def target(schema):
+    t = PostgresTarget(schema[1])
+    t.create_table("people", COLUMNS, ("id",))
+    yield t
+    t.close()
+
+
+def rows(ids, names=None, start=0):
+    names = names or [f"n{i}" for i in ids]
+    return pl.DataFrame(
+        {"id": ids, "name": names, "_row": list(range(start, start + len(ids)))},
+        schema={"id": pl.Int64, "name": pl.Utf8, "_row": pl.Int64},
+    )
+
+
+def people(sql):
+    return sql("SELECT id, name FROM people ORDER BY id")
+
+
+def finalize_at(offset):
+    def finalize(result):
+        return Checkpoint(Position(offset, offset, offset), Counters(inserted=result.inserted), {"x": 1})
+
+    return finalize
+
+
+def capture(got, offset=1):
+    def finalize(result):
+        got["r"] = result
+        return Checkpoint(Position(offset, offset, offset), Counters(inserted=result.inserted))
+
+    return finalize
+
+
+def open_run(target, token="tok", *, atomic=False, table="people"):
+    return target.open_run("s:1:1", token, table, ("id",), atomic=atomic, state={})
+
+
+def test_a_chunk_and_its_checkpoint_commit_together(target, sql):
+    run = open_run(target)
+    cp = run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(10))
+    assert cp.position == Position(10, 10, 10)
+    again = open_run(target, "tok2")
+    assert again.checkpoint.position == Position(10, 10, 10)
+    assert again.checkpoint.counters.inserted == 2 and again.checkpoint.state == {"x": 1}
+    assert people(sql) == [(1, "n1"), (2, "n2")]
+    assert sql("SELECT token, record_no FROM _impex_checkpoint") == [("tok2", 10)]
+
+
+def test_a_failure_inside_the_chunk_commits_nothing_not_even_the_checkpoint(target, sql):
+    run = open_run(target)
+
+    def exploding(result):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), exploding)
+    assert people(sql) == []
+    assert open_run(target, "t").checkpoint.position == Position()
+
+
+def test_a_worker_that_lost_the_run_cannot_commit(target, sql):
+    old = open_run(target, "old")
+    open_run(target, "new")
+    with pytest.raises(FencedOut):
+        old.commit_chunk(ChunkWrite(inserts=rows([1])), finalize_at(1))
+    assert people(sql) == []
+
+
+def test_the_table_is_created_with_postgresql_types_and_its_key(target, sql):
+    columns = [
+        ColumnDef("code", ColumnType.STRING, max_length=5),
+        ColumnDef("n", ColumnType.INTEGER),
+        ColumnDef("f", ColumnType.FLOAT),
+        ColumnDef("price", ColumnType.DECIMAL, precision=10, scale=2),
+        ColumnDef("ok", ColumnType.BOOLEAN),
+        ColumnDef("d", ColumnType.DATE),
+        ColumnDef("ts", ColumnType.TIMESTAMP, required=True),
+        ColumnDef("note", ColumnType.STRING),
+    ]
+    target.create_table("things", columns, ("code",))
+    got = sql(
+        "SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale, "
+        "is_nullable FROM information_schema.columns WHERE table_name = 'things' "
+        "AND table_schema = current_schema() ORDER BY ordinal_position"
+    )
+    assert got == [
+        ("code", "character varying", 5, None, None, "NO"),
+        ("n", "bigint", None, 64, 0, "YES"),
+        ("f", "double precision", None, 53, None, "YES"),
+        ("price", "numeric", None, 10, 2, "YES"),
+        ("ok", "boolean", None, None, None, "YES"),
+        ("d", "date", None, None, None, "YES"),
+        ("ts", "timestamp without time zone", None, None, None, "NO"),
+        ("note", "text", None, None, None, "YES"),
+    ]
+    assert target.primary_key("things") == ("code",)
+
+
+def test_every_column_type_goes_in_by_binary_copy_and_comes_back(target, sql):
+    target.create_table(
+        "things",
+        [
+            ColumnDef("id", ColumnType.INTEGER),
+            ColumnDef("price", ColumnType.DECIMAL, precision=10, scale=2),
+            ColumnDef("ok", ColumnType.BOOLEAN),
+            ColumnDef("d", ColumnType.DATE),
+            ColumnDef("ts", ColumnType.TIMESTAMP),
+            ColumnDef("f", ColumnType.FLOAT),
+        ],
+        ("id",),
+    )
+    frame = pl.DataFrame(
+        {
+            "id": [1],
+            "price": [decimal.Decimal("12.50")],
+            "ok": [True],
+            "d": [datetime.date(2024, 2, 29)],
+            "ts": [datetime.datetime(2024, 2, 29, 23, 59, 58, 123456)],
+            "f": [0.25],
+            "_row": [0],
+        },
+        schema_overrides={"price": pl.Decimal(10, 2)},
+    )
+    run = target.open_run("s:1:1", "tok", "things", ("id",), atomic=False, state={})
+    run.commit_chunk(ChunkWrite(inserts=frame), finalize_at(1))
+    assert sql("SELECT * FROM things") == [
+        (
+            1,
+            decimal.Decimal("12.50"),
+            True,
+            datetime.date(2024, 2, 29),
+            datetime.datetime(2024, 2, 29, 23, 59, 58, 123456),
+            0.25,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ddl", "bad_name", "message"),
+    [
+        (
+            "name text NOT NULL CHECK (name <> 'bad')",
+            "bad",
+            'new row for relation "people" violates check constraint "people_name_check"',
+        ),
+        ("name text NOT NULL", None, 'null value in column "name" of relation "people" violates not-null'),
+        ("name varchar(3)", "toolong", "column name: value too long for type character varying(3)"),
+        (
+            "name text UNIQUE",
+            "n1",
+            'duplicate key value violates unique constraint "people_name_key": '
+            "Key (name)=(n1) already exists.",
+        ),
+        (
+            "name text REFERENCES parents(name)",
+            "orphan",
+            'insert or update on table "people" violates foreign key constraint "people_name_fkey": '
+            'Key (name)=(orphan) is not present in table "parents".',
+        ),
+    ],
+    ids=["check", "not_null", "too_long", "unique", "foreign_key"],
+)
+def test_rows_the_database_refuses_are_isolated_with_its_message_and_the_rest_is_loaded(
+    schema, sql, ddl, bad_name, message
+):
+    sql("CREATE TABLE parents (name text PRIMARY KEY)")
+    sql("INSERT INTO parents SELECT 'n' || i FROM generate_series(1, 100) i")
+    sql(f"CREATE TABLE people (id bigint PRIMARY KEY, {ddl})")
+    t = PostgresTarget(schema[1])
+    run = open_run(t)
+    bad = {3, 17, 18, 40}
+    ids = list(range(1, 51))
+    names = [bad_name if i in bad else f"n{i}" for i in ids]
+    got = {}
+    run.commit_chunk(ChunkWrite(inserts=rows(ids, names, start=100)), capture(got))
+    t.close()
+    assert [r for r, _ in got["r"].refused] == [100 + i - 1 for i in sorted(bad)]
+    assert all(m.startswith(message) for _, m in got["r"].refused), got["r"].refused
+    assert got["r"].inserted == 46
+    assert [i for i, _ in people(sql)] == [i for i in ids if i not in bad]
+
+
+def test_a_value_out_of_range_of_an_existing_narrower_column_is_refused_and_the_rest_loaded(schema, sql):
+    sql("CREATE TABLE people (id integer PRIMARY KEY, name text)")
+    t = PostgresTarget(schema[1])
+    got = {}
+    open_run(t).commit_chunk(ChunkWrite(inserts=rows([1, 2**40, 3])), capture(got))
+    t.close()
+    assert got["r"].refused == [(1, "integer out of range")]
+    assert [i for i, _ in people(sql)] == [1, 3]
+
+
+def test_a_text_value_for_a_column_of_another_type_is_cast_by_the_database(schema, sql):
+    sql("CREATE TABLE people (id bigint PRIMARY KEY, name jsonb)")
+    t = PostgresTarget(schema[1])
+    got = {}
+    open_run(t).commit_chunk(ChunkWrite(inserts=rows([1, 2], ['{"a": 1}', "not json"])), capture(got))
+    t.close()
+    assert [r for r, _ in got["r"].refused] == [1]
+    assert "invalid input syntax for type json" in got["r"].refused[0][1]
+    assert sql("SELECT id, name FROM people") == [(1, {"a": 1})]
+
+
+def test_existing_tells_which_keys_the_table_has(target):
+    run = open_run(target)
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 3])), finalize_at(1))
+    mask = run.existing(pl.DataFrame({"id": [1, 2, 3]}))
+    assert mask.tolist() == [True, False, True]
+    assert run.existing(pl.DataFrame({"id": []}, schema={"id": pl.Int64})).tolist() == []
+
+
+def test_updates_count_changed_and_unchanged_rows(target, sql):
+    run = open_run(target)
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    got = {}
+    run.commit_chunk(ChunkWrite(updates=rows([1, 2], ["n1", "changed"])), capture(got, 2))
+    assert (got["r"].updated, got["r"].unchanged) == (1, 1)
+    assert people(sql) == [(1, "n1"), (2, "changed")]
+
+
+def test_an_update_the_database_refuses_is_isolated(schema, sql):
+    sql("CREATE TABLE people (id bigint PRIMARY KEY, name text CHECK (name <> 'bad'))")
+    sql("INSERT INTO people SELECT i, 'n' || i FROM generate_series(1, 8) i")
+    t = PostgresTarget(schema[1])
+    got = {}
+    names = ["u1", "u2", "bad", "u4", "n5", "u6", "u7", "u8"]
+    open_run(t).commit_chunk(ChunkWrite(updates=rows(list(range(1, 9)), names)), capture(got))
+    t.close()
+    assert [r for r, _ in got["r"].refused] == [2]
+    assert (got["r"].updated, got["r"].unchanged) == (6, 1)
+    assert people(sql)[2] == (3, "n3")
+
+
+def test_deletes_go_through_a_temporary_table_and_one_statement(target, sql):
+    run = open_run(target)
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2, 3])), finalize_at(1))
+    got = {}
+    run.commit_chunk(ChunkWrite(deletes=rows([1, 3]).select("id", "_row")), capture(got, 2))
+    assert got["r"].deleted == 2
+    assert people(sql) == [(2, "n2")]
+
+
+def test_inserts_updates_and_deletes_of_one_chunk_commit_together(target, sql):
+    run = open_run(target)
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    got = {}
+    write = ChunkWrite(inserts=rows([3]), updates=rows([1], ["new"]), deletes=rows([2]).select("id", "_row"))
+    run.commit_chunk(write, capture(got, 2))
+    assert (got["r"].inserted, got["r"].updated, got["r"].deleted) == (1, 1, 1)
+    assert people(sql) == [(1, "new"), (3, "n3")]
+
+
+def test_seen_hashes_survive_a_restart(target):
+    run = open_run(target)
+    run.commit_chunk(
+        ChunkWrite(inserts=rows([1]), seen_hashes=np.array([7, -9], dtype=np.int64)), finalize_at(1)
+    )
+    assert sorted(open_run(target, "tok2").seen_hashes().tolist()) == [-9, 7]
+
+
+def test_table_keys_reads_the_key_columns(target):
+    open_run(target).commit_chunk(ChunkWrite(inserts=rows([5, 6])), finalize_at(1))
+    assert sorted(open_run(target, "t2").table_keys()["id"].to_list()) == [5, 6]
+
+
+def test_atomic_mode_leaves_the_table_untouched_until_finish(target, sql):
+    run = open_run(target, atomic=True)
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    run.commit_chunk(ChunkWrite(updates=rows([2], ["last"])), finalize_at(2))
+    run.commit_chunk(ChunkWrite(updates=rows([2], ["later"], start=5)), finalize_at(3))
+    assert people(sql) == []
+    done = run.finish(
+        lambda r: Checkpoint(Position(3, 3, 3), Counters(inserted=r.inserted, updated=r.updated))
+    )
+    assert (done.counters.inserted, done.counters.updated) == (2, 1)
+    assert people(sql) == [(1, "n1"), (2, "later")]
+    assert sql("SELECT tablename FROM pg_tables WHERE tablename LIKE '\\_impex\\_s%'") == []
+
+
+def test_atomic_mode_refuses_a_value_the_table_cannot_hold_when_the_chunk_is_staged(schema, sql):
+    sql("CREATE TABLE people (id bigint PRIMARY KEY, name varchar(3), born date DEFAULT '2000-01-01')")
+    t = PostgresTarget(schema[1])
+    run = open_run(t, atomic=True)
+    got = {}
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2, 3], ["ok", "toolong", "ok"])), capture(got))
+    assert got["r"].refused == [(1, "column name: value too long for type character varying(3)")]
+    run.finish(lambda r: Checkpoint(Position(1, 1, 1), Counters(inserted=r.inserted)))
+    t.close()
+    assert sql("SELECT id, born FROM people ORDER BY id") == [
+        (1, datetime.date(2000, 1, 1)),
+        (3, datetime.date(2000, 1, 1)),
+    ]
+
+
+def test_an_atomic_apply_that_fails_writes_nothing(schema, sql):
+    sql("CREATE TABLE people (id bigint PRIMARY KEY, name text CHECK (name <> 'bad'))")
+    t = PostgresTarget(schema[1])
+    run = open_run(t, atomic=True)
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2], ["ok", "bad"])), finalize_at(1))
+    with pytest.raises(TargetError, match="the final apply failed, nothing was written"):
+        run.finish(lambda r: Checkpoint(Position(1, 1, 1)))
+    t.close()
+    assert people(sql) == []
+
+
+def test_atomic_cancel_drops_the_staged_rows(target, sql):
+    run = open_run(target, atomic=True)
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    run.abandon()
+    assert people(sql) == []
+    assert sql("SELECT tablename FROM pg_tables WHERE tablename LIKE '\\_impex\\_stage%'") == []
+
+
+def test_stream_reads_a_query_as_arrow_batches(target, sql):
+    sql("INSERT INTO people SELECT i, 'n' || i FROM generate_series(1, 5000) i")
+    batches = list(target.stream("SELECT id, name FROM people WHERE id > $1 ORDER BY id", (4990,)))
+    frame = pl.concat([pl.from_arrow(b) for b in batches])
+    assert frame["id"].to_list() == list(range(4991, 5001))
+    assert frame["name"][0] == "n4991"
+
+
+def test_a_bad_query_in_stream_is_a_target_error(target):
+    with pytest.raises(TargetError, match="nope"):
+        list(target.stream("SELECT * FROM nope"))
+
+
+def test_the_password_is_merged_at_open_and_never_shown():
+    url = "postgresql://impex@127.0.0.1:1/db?sslmode=disable"
+    assert (
+        with_password(url, "p@ss:w/rd") == "postgresql://impex:p%40ss%3Aw%2Frd@127.0.0.1:1/db?sslmode=disable"
+    )
+    assert (
+        redact_url("postgresql://impex:hunter2@h/db?password=x")
+        == "postgresql://impex:***@h/db?password=%2A%2A%2A"
+    )
+    with pytest.raises(TargetError) as error:
+        open_target(Connection(url, "hunter2-secret"))
+    assert "hunter2-secret" not in str(error.value)
+    assert "postgresql://impex@127.0.0.1:1/db" in str(error.value)
+    assert "hunter2-secret" not in repr(Connection(url, "hunter2-secret"))
+    assert "hunter2-secret" not in str(Connection(url, "hunter2-secret"))
