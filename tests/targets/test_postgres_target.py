@@ -76,6 +76,16 @@ def rows(ids, names=None, start=0):
     )
 
 
+def staged(frame, first_record=1):
+    """Rows as the engine stages them in atomic mode: with record number, line and raw bytes."""
+    n = frame.height
+    return frame.with_columns(
+        pl.Series("_rec", range(first_record, first_record + n), dtype=pl.Int64),
+        pl.Series("_line", range(first_record + 1, first_record + 1 + n), dtype=pl.Int64),
+        pl.Series("_raw", [f"raw {i}".encode() for i in range(n)], dtype=pl.Binary),
+    )
+
+
 def people(sql):
     return sql("SELECT id, name FROM people ORDER BY id")
 
@@ -329,9 +339,9 @@ def test_table_keys_reads_the_key_columns(target):
 
 def test_atomic_mode_leaves_the_table_untouched_until_finish(target, sql):
     run = open_run(target, atomic=True)
-    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
-    run.commit_chunk(ChunkWrite(updates=rows([2], ["last"])), finalize_at(2))
-    run.commit_chunk(ChunkWrite(updates=rows([2], ["later"], start=5)), finalize_at(3))
+    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2]))), finalize_at(1))
+    run.commit_chunk(ChunkWrite(updates=staged(rows([2], ["last"]), first_record=3)), finalize_at(2))
+    run.commit_chunk(ChunkWrite(updates=staged(rows([2], ["later"]), first_record=4)), finalize_at(3))
     assert people(sql) == []
     done = run.finish(
         lambda r: Checkpoint(Position(3, 3, 3), Counters(inserted=r.inserted, updated=r.updated))
@@ -346,7 +356,7 @@ def test_atomic_mode_refuses_a_value_the_table_cannot_hold_when_the_chunk_is_sta
     t = PostgresTarget(schema[1])
     run = open_run(t, atomic=True)
     got = {}
-    run.commit_chunk(ChunkWrite(inserts=rows([1, 2, 3], ["ok", "toolong", "ok"])), capture(got))
+    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "toolong", "ok"]))), capture(got))
     assert got["r"].refused == [(1, "column name: value too long for type character varying(3)")]
     run.finish(lambda r: Checkpoint(Position(1, 1, 1), Counters(inserted=r.inserted)))
     t.close()
@@ -356,20 +366,27 @@ def test_atomic_mode_refuses_a_value_the_table_cannot_hold_when_the_chunk_is_sta
     ]
 
 
-def test_an_atomic_apply_that_fails_writes_nothing(schema, sql):
+def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(schema, sql):
     sql("CREATE TABLE people (id bigint PRIMARY KEY, name text CHECK (name <> 'bad'))")
+    sql("INSERT INTO people VALUES (10, 'ten'), (11, 'eleven')")
     t = PostgresTarget(schema[1])
     run = open_run(t, atomic=True)
-    run.commit_chunk(ChunkWrite(inserts=rows([1, 2], ["ok", "bad"])), finalize_at(1))
-    with pytest.raises(TargetError, match="the final apply failed, nothing was written"):
-        run.finish(lambda r: Checkpoint(Position(1, 1, 1)))
+    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "bad", "ok"]))), finalize_at(3))
+    updates = staged(rows([10, 11], ["bad", "changed"]), first_record=4)
+    run.commit_chunk(ChunkWrite(updates=updates), finalize_at(5))
+    got = {}
+    run.finish(capture(got, 5))
     t.close()
-    assert people(sql) == []
+    r = got["r"]
+    assert (r.inserted, r.updated, r.unchanged) == (2, 1, 0)
+    message = 'new row for relation "people" violates check constraint "people_name_check"'
+    assert r.refused_records == [(2, 3, b"raw 1", message), (4, 5, b"raw 0", message)]
+    assert people(sql) == [(1, "ok"), (3, "ok"), (10, "ten"), (11, "changed")]
 
 
 def test_atomic_cancel_drops_the_staged_rows(target, sql):
     run = open_run(target, atomic=True)
-    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2]))), finalize_at(1))
     run.abandon()
     assert people(sql) == []
     assert sql("SELECT tablename FROM pg_tables WHERE tablename LIKE '\\_impex\\_stage%'") == []
@@ -394,8 +411,7 @@ def test_the_password_is_merged_at_open_and_never_shown():
         with_password(url, "p@ss:w/rd") == "postgresql://impex:p%40ss%3Aw%2Frd@127.0.0.1:1/db?sslmode=disable"
     )
     assert (
-        redact_url("postgresql://impex:hunter2@h/db?password=x")
-        == "postgresql://impex:***@h/db?password=%2A%2A%2A"
+        redact_url("postgresql://impex:hunter2@h/db?password=x") == "postgresql://impex:***@h/db?password=***"
     )
     with pytest.raises(TargetError) as error:
         open_target(Connection(url, "hunter2-secret"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from impex.targets.base import TargetError, TargetSession
 
@@ -27,17 +27,19 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "<unparsable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
+    netloc, query = parts.netloc, parts.query
+    if parts.password is not None:
         user, host = netloc.rsplit("@", 1)
-        if ":" in user:
-            netloc = f"{user.split(':', 1)[0]}:***@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
-            query = urlencode([(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    pairs = query.split("&") if query else []
+    hidden = [f"{p.split('=', 1)[0]}=***" if _is_secret(p) else p for p in pairs]
+    if netloc == parts.netloc and hidden == pairs:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(hidden), parts.fragment))
+
+
+def _is_secret(pair: str) -> bool:
+    return unquote(pair.split("=", 1)[0]).lower() in SECRET_PARAMS
 
 
 def sqlite_path(url: str) -> str:

@@ -8,9 +8,9 @@ says which columns must go through a staging table and a SQL cast instead.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import adbc_driver_manager
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -39,6 +39,7 @@ BINARY_TWIN = {
     "date": pa.date32(),
     "timestamp without time zone": pa.timestamp("us"),
 }
+BINARY_TYPES = {"bytea"}
 TEXT_TYPES = {"text", "character varying", "character"}
 INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "smallint": (-(2**15), 2**15 - 1)}
 
@@ -65,6 +66,12 @@ def fit_column(values: pa.ChunkedArray, pg: str) -> pa.ChunkedArray | None:
     t = values.type
     if pg in TEXT_TYPES:
         return values if _is_text(t) else None
+    if pg in BINARY_TYPES:
+        return (
+            values
+            if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t)
+            else None
+        )
     if pg == "numeric":
         return values if pa.types.is_decimal(t) else None
     twin = BINARY_TWIN.get(pg)
@@ -132,11 +139,7 @@ def refusal(error: adbc_driver_manager.Error) -> Refused | None:
     return Refused(message, int(match.group(1)) - 1 if match else None)
 
 
-@dataclass(frozen=True)
-class Columns:
-    """A table's columns: name → type as regtype names it (no length: casting to it cannot truncate)."""
-
-    types: dict[str, str]
-
-    def cast(self, alias: str, name: str) -> str:
-        return f"{alias}.{quote(name)}::{self.types[name]}"
+def as_frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame

@@ -34,7 +34,8 @@ from impex.targets.base import (
     Finalize,
     TargetError,
 )
-from impex.targets.pg_fit import Refused, column_sql, fit, refusal
+from impex.targets.pg_fit import Refused, as_frame, column_sql, fit, refusal
+from impex.targets.pg_stage import Staging
 from impex.targets.sql import quote, quoted_list
 
 CHECKPOINTS = "_impex_checkpoint"
@@ -73,23 +74,23 @@ class PostgresTarget:
 
     def _ensure_checkpoints(self) -> None:
         with contextlib.suppress(Refused):  # another worker created it at the same instant
-            self._execute(
+            self.execute(
                 f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (run_key text PRIMARY KEY, token text NOT NULL, "
                 "byte_offset bigint NOT NULL, record_no bigint NOT NULL, line_no bigint NOT NULL, "
                 "counters jsonb NOT NULL, state jsonb NOT NULL)"
             )
 
     def begin(self) -> None:
-        self._execute("BEGIN")
+        self.execute("BEGIN")
 
     def commit(self) -> None:
-        self._execute("COMMIT")
+        self.execute("COMMIT")
 
     def rollback(self) -> None:
         with contextlib.suppress(adbc_driver_manager.Error):  # no transaction was open
             self.cur.execute("ROLLBACK")
 
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         try:
             self.cur.execute(sql, params or None)
         except adbc_driver_manager.Error as e:
@@ -103,11 +104,11 @@ class PostgresTarget:
             return Refused(self.scrub(refused.message), refused.row)
         return TargetError(f"PostgreSQL database {self.where}: {self.scrub(e)}")
 
-    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return list(self._execute(sql, params).fetchall())
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(sql, params).fetchall())
 
-    def _arrow(self, sql: str, params: tuple[Any, ...] = ()) -> pa.Table:
-        return self._execute(sql, params).fetch_arrow_table()
+    def arrow(self, sql: str, params: tuple[Any, ...] = ()) -> pa.Table:
+        return self.execute(sql, params).fetch_arrow_table()
 
     def ingest(self, table: str, data: pa.Table, *, temporary: bool = False) -> None:
         """Binary COPY of ``data`` into ``table`` (a new temporary table when ``temporary``)."""
@@ -121,11 +122,11 @@ class PostgresTarget:
             raise self.error(e) from None
 
     def table_exists(self, table: str) -> bool:
-        return bool(self._rows("SELECT to_regclass($1) IS NOT NULL", (quote(table),))[0][0])
+        return bool(self.rows("SELECT to_regclass($1) IS NOT NULL", (quote(table),))[0][0])
 
     def column_types(self, table: str) -> dict[str, str]:
         """Column name → type without its length or precision (so a cast to it never truncates)."""
-        rows = self._rows(
+        rows = self.rows(
             "SELECT attname::text, atttypid::regtype::text FROM pg_attribute "
             "WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
             (quote(table),),
@@ -137,7 +138,7 @@ class PostgresTarget:
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         """The primary key columns, in key order (what an export orders by when told nothing)."""
-        rows = self._rows(
+        rows = self.rows(
             "SELECT a.attname::text FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n), "
             "pg_attribute a WHERE i.indrelid = to_regclass($1) AND i.indisprimary "
             "AND a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.n",
@@ -149,10 +150,10 @@ class PostgresTarget:
         parts = [column_sql(c, keys) for c in columns]
         if keys:
             parts.append(f"PRIMARY KEY ({quoted_list(keys)})")
-        self._execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
+        self.execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
 
     def is_empty(self, table: str) -> bool:
-        return not self._rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
+        return not self.rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
 
     def open_run(
         self,
@@ -215,6 +216,7 @@ class PostgresRun:
         self.seen_table = f"_impex_seen_{suffix}"
         self.stage_table = f"_impex_stage_{suffix}"
         self.types = target.column_types(table)
+        self.staging = Staging(self, self.stage_table) if atomic else None
         self.checkpoint = self._claim(state)
 
     # The new token replaces the old one in the checkpoint row: from now on only this run object commits.
@@ -222,7 +224,7 @@ class PostgresRun:
         t = self.t
         t.begin()
         try:
-            offset, record_no, line_no, counters, saved = t._rows(
+            offset, record_no, line_no, counters, saved = t.rows(
                 f"INSERT INTO {CHECKPOINTS} VALUES ($1, $2, 0, 0, 0, $3::jsonb, $4::jsonb) "
                 "ON CONFLICT (run_key) DO UPDATE SET token = EXCLUDED.token "
                 "RETURNING byte_offset, record_no, line_no, counters::text, state::text",
@@ -234,7 +236,7 @@ class PostgresRun:
                 json.loads(saved),
             )
             if not checkpoint.state.get("done"):
-                t._execute(f"CREATE TABLE IF NOT EXISTS {quote(self.seen_table)} (h bigint NOT NULL)")
+                t.execute(f"CREATE TABLE IF NOT EXISTS {quote(self.seen_table)} (h bigint NOT NULL)")
             t.commit()
         except BaseException:
             t.rollback()
@@ -243,10 +245,10 @@ class PostgresRun:
 
     def table_keys(self) -> pl.DataFrame:
         """The key columns of every row in the table, as stored."""
-        return _frame(self.t._arrow(f"SELECT {quoted_list(self.keys)} FROM {quote(self.table)}"))
+        return as_frame(self.t.arrow(f"SELECT {quoted_list(self.keys)} FROM {quote(self.table)}"))
 
     def seen_hashes(self) -> np.ndarray:
-        table = self.t._arrow(f"SELECT h FROM {quote(self.seen_table)}")
+        table = self.t.arrow(f"SELECT h FROM {quote(self.seen_table)}")
         return table.column(0).to_numpy().astype(np.int64) if table.num_rows else np.empty(0, np.int64)
 
     def existing(self, keys: pl.DataFrame) -> np.ndarray:
@@ -255,7 +257,7 @@ class PostgresRun:
         if keys.height == 0:
             return mask
         self.t.ingest("_impex_keys", keys.select(self.keys).with_row_index("_i").to_arrow(), temporary=True)
-        hits = self.t._arrow(
+        hits = self.t.arrow(
             f"SELECT s._i FROM pg_temp._impex_keys s WHERE EXISTS "
             f"(SELECT 1 FROM {quote(self.table)} t WHERE {self._join('t', 's')})"
         )
@@ -272,7 +274,7 @@ class PostgresRun:
     def _check_token(self) -> None:
         # Takes the checkpoint row's lock for the transaction: a takeover waits for this chunk.
         # (RETURNING, because the driver gives no row count for a statement with parameters.)
-        mine = self.t._rows(
+        mine = self.t.rows(
             f"UPDATE {CHECKPOINTS} SET token = token WHERE run_key = $1 AND token = $2 RETURNING 1",
             (self.run_key, self.token),
         )
@@ -285,7 +287,7 @@ class PostgresRun:
         t.begin()
         try:
             self._check_token()
-            result = self._stage(write) if self.atomic else self._apply(write)
+            result = self.staging.stage(write) if self.staging else self._apply(write)
             if write.seen_hashes is not None and len(write.seen_hashes):
                 t.ingest(self.seen_table, pa.table({"h": pa.array(write.seen_hashes, pa.int64())}))
             checkpoint = finalize(result)
@@ -299,7 +301,7 @@ class PostgresRun:
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
         p = checkpoint.position
-        self.t._execute(
+        self.t.execute(
             f"UPDATE {CHECKPOINTS} SET byte_offset = $1, record_no = $2, line_no = $3, "
             "counters = $4::jsonb, state = $5::jsonb WHERE run_key = $6 AND token = $7",
             (
@@ -316,30 +318,30 @@ class PostgresRun:
     def _apply(self, write: ChunkWrite) -> ChunkResult:
         result = ChunkResult()
         if write.inserts is not None and write.inserts.height:
-            result.inserted = self._isolating(write.inserts, self._insert, result.refused)
+            result.inserted = self.isolating(write.inserts, self.insert, result.refused)
         if write.updates is not None and write.updates.height:
             refused_before = len(result.refused)
-            result.updated = self._isolating(write.updates, self._update, result.refused)
+            result.updated = self.isolating(write.updates, self.update, result.refused)
             refused_updates = len(result.refused) - refused_before
             result.unchanged = write.updates.height - result.updated - refused_updates
         if write.deletes is not None and write.deletes.height:
             result.deleted = self._delete(write.deletes)
         return result
 
-    def _isolating(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:
+    def isolating(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:
         """Run ``op`` on the frame; rows the database refuses are isolated by halving, not row by row.
 
         When the database names the failing row (COPY does for most errors), that row is refused at
         once and the rows before it, which passed, go in whole; only the rest is halved."""
         t = self.t
-        t._execute("SAVEPOINT impex_part")
+        t.execute("SAVEPOINT impex_part")
         try:
             done = int(op(frame))
-            t._execute("RELEASE impex_part")
+            t.execute("RELEASE impex_part")
             return done
         except Refused as e:
-            t._execute("ROLLBACK TO impex_part")
-            t._execute("RELEASE impex_part")
+            t.execute("ROLLBACK TO impex_part")
+            t.execute("RELEASE impex_part")
             at = e.row if e.row is not None and 0 <= e.row < frame.height else None
             if frame.height == 1 or at is not None:
                 at = at or 0
@@ -347,13 +349,13 @@ class PostgresRun:
                 parts = [frame.slice(0, at), *_halves(frame.slice(at + 1))]
             else:
                 parts = _halves(frame)
-            return sum(self._isolating(p, op, refused) for p in parts if p.height)
+            return sum(self.isolating(p, op, refused) for p in parts if p.height)
 
-    def _insert(self, frame: pl.DataFrame) -> int:
-        self._copy_into(self.table, frame.drop("_row"), self.types)
+    def insert(self, frame: pl.DataFrame) -> int:
+        self.copy_into(self.table, frame.drop("_row"), self.types)
         return frame.height
 
-    def _copy_into(self, table: str, frame: pl.DataFrame, types: dict[str, str]) -> None:
+    def copy_into(self, table: str, frame: pl.DataFrame, types: dict[str, str]) -> None:
         """Binary COPY when every column can be sent as the table's own type, else through a
         temporary table and INSERT … SELECT with casts (the database then judges each value)."""
         data = _arrow(frame)
@@ -364,24 +366,24 @@ class PostgresRun:
         self.t.ingest("_impex_ins", data, temporary=True)
         cols = frame.columns
         casts = ", ".join(f"s.{quote(c)}::{types[c]}" for c in cols)
-        self.t._execute(
+        self.t.execute(
             f"INSERT INTO {quote(table)} ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_ins s"
         )
 
-    def _update(self, frame: pl.DataFrame) -> int:
+    def update(self, frame: pl.DataFrame) -> int:
         values = [c for c in frame.columns if c != "_row" and c not in self.keys]
         if not values:
             return 0
         self.t.ingest("_impex_upd", _arrow(frame.drop("_row")), temporary=True)
-        return self._update_from("pg_temp._impex_upd", values)
+        return self.update_from("pg_temp._impex_upd", values)
 
-    def _update_from(self, source: str, values: list[str]) -> int:
+    def update_from(self, source: str, values: list[str]) -> int:
         """One UPDATE … FROM; only rows whose values differ are written (and counted)."""
         table = quote(self.table)
         sets = ", ".join(f"{quote(c)} = {self._cast('s', c)}" for c in values)
         mine = ", ".join(f"t.{quote(c)}" for c in values)
         theirs = ", ".join(self._cast("s", c) for c in values)
-        self.t._execute(
+        self.t.execute(
             f"UPDATE {table} t SET {sets} FROM {source} s "
             f"WHERE {self._join('t', 's')} AND ROW({mine}) IS DISTINCT FROM ROW({theirs})"
         )
@@ -389,37 +391,11 @@ class PostgresRun:
 
     def _delete(self, keys: pl.DataFrame) -> int:
         self.t.ingest("_impex_del", _arrow(keys.select(self.keys)), temporary=True)
-        return self._delete_using("pg_temp._impex_del")
+        return self.delete_using("pg_temp._impex_del")
 
-    def _delete_using(self, source: str) -> int:
-        self.t._execute(f"DELETE FROM {quote(self.table)} t USING {source} s WHERE {self._join('t', 's')}")
+    def delete_using(self, source: str) -> int:
+        self.t.execute(f"DELETE FROM {quote(self.table)} t USING {source} s WHERE {self._join('t', 's')}")
         return int(self.t.cur.rowcount)
-
-    def _stage(self, write: ChunkWrite) -> ChunkResult:
-        """Atomic mode: the chunk's rows wait in a staging table with the table's column types, so a
-        value the table cannot hold is refused now, with its line, rather than failing the end."""
-        result = ChunkResult()
-        for op, frame in (("i", write.inserts), ("u", write.updates), ("d", write.deletes)):
-            if frame is None or frame.height == 0:
-                continue
-            self._ensure_stage(frame.columns)
-            # _rec orders staged rows across chunks: records before this chunk + row within it.
-            base = self.checkpoint.position.record_no
-            staged = frame.with_columns((pl.col("_row") + base).alias("_rec"), pl.lit(op).alias("_op"))
-            self._isolating(staged, self._stage_rows, result.refused)
-        return result
-
-    def _ensure_stage(self, columns: list[str]) -> None:
-        # The staged columns are the frame's: at the end only those are written, so defaults apply.
-        cols = ", ".join(f"t.{quote(c)}" for c in columns if c != "_row")
-        self.t._execute(
-            f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} AS "
-            f"SELECT NULL::text AS _op, NULL::bigint AS _rec, {cols} FROM {quote(self.table)} t WITH NO DATA"
-        )
-
-    def _stage_rows(self, frame: pl.DataFrame) -> int:
-        self._copy_into(self.stage_table, frame.drop("_row"), dict(self.types, _op="text", _rec="bigint"))
-        return frame.height
 
     def finish(self, finalize: Finalize) -> Checkpoint:
         """Mark the run done; in atomic mode apply the staged rows first, all in one transaction."""
@@ -427,9 +403,9 @@ class PostgresRun:
         t.begin()
         try:
             self._check_token()
-            result = self._apply_staged() if self.atomic else ChunkResult()
-            t._execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
-            t._execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
+            result = self.staging.apply() if self.staging else ChunkResult()
+            t.execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
+            t.execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
             checkpoint = finalize(result)
             self._write_checkpoint(checkpoint)
             t.commit()
@@ -444,34 +420,10 @@ class PostgresRun:
         self.checkpoint = checkpoint
         return checkpoint
 
-    def _apply_staged(self) -> ChunkResult:
-        result = ChunkResult()
-        if not self.t.table_exists(self.stage_table):
-            return result
-        stage = quote(self.stage_table)
-        staged = [c for c in self.t.column_types(self.stage_table) if c not in ("_op", "_rec")]
-        cols = quoted_list(staged)
-        self.t._execute(
-            f"INSERT INTO {quote(self.table)} ({cols}) "
-            f"SELECT {cols} FROM {stage} WHERE _op = 'i' ORDER BY _rec"
-        )
-        result.inserted = int(self.t.cur.rowcount)
-        if not self.keys:
-            return result
-        group = quoted_list(self.keys)
-        last = f"(SELECT DISTINCT ON ({group}) * FROM {stage} WHERE _op = 'u' ORDER BY {group}, _rec DESC)"
-        values = [c for c in staged if c not in self.keys]
-        n_updates = self.t._rows(f"SELECT count(*) FROM {last} u")[0][0]
-        if n_updates and values:
-            result.updated = self._update_from(last, values)
-        result.unchanged = int(n_updates) - result.updated
-        result.deleted = self._delete_using(f"(SELECT DISTINCT {group} FROM {stage} WHERE _op = 'd')")
-        return result
-
     def drop_run_tables(self) -> None:
         self.t.begin()
-        self.t._execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
-        self.t._execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
+        self.t.execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
+        self.t.execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
         self.t.commit()
 
     def abandon(self) -> None:
@@ -487,9 +439,3 @@ def _halves(frame: pl.DataFrame) -> list[pl.DataFrame]:
 
 def _arrow(frame: pl.DataFrame) -> pa.Table:
     return frame.to_arrow(compat_level=pl.CompatLevel.newest())
-
-
-def _frame(table: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    return frame

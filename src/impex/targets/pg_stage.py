@@ -1,0 +1,130 @@
+"""Atomic mode on PostgreSQL: chunks wait in a staging table; ``finish`` applies them all at once.
+
+The staging table has the target's own column types (but none of its constraints), so a value the
+table cannot hold at all (too long, out of range) is refused when its chunk is staged, with its line.
+The final apply is one set-based statement per operation; only when the database refuses one of
+them are the staged rows walked in record order and the refused ones isolated by halving. Staged
+rows carry their record number, line and raw bytes, so that those are still known at the end.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from impex.targets.base import ChunkResult, ChunkWrite
+from impex.targets.pg_fit import Refused, as_frame
+from impex.targets.sql import quote, quoted_list
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from impex.targets.postgres import Op, PostgresRun
+
+RECORD = {"_rec": "bigint", "_line": "bigint", "_raw": "bytea"}  # what the engine adds to staged rows
+STAGED = {"_op": "text", **RECORD}
+STAGED_BATCH = 50_000  # staged rows held in memory at once when the final apply isolates refusals
+
+
+class Staging:
+    def __init__(self, run: PostgresRun, table: str) -> None:
+        self.run = run
+        self.t = run.t
+        self.name = table
+
+    def stage(self, write: ChunkWrite) -> ChunkResult:
+        result = ChunkResult()
+        types = dict(self.run.types, **STAGED)
+        for op, frame in (("i", write.inserts), ("u", write.updates), ("d", write.deletes)):
+            if frame is None or frame.height == 0:
+                continue
+            self._ensure(frame.columns)
+            staged = frame.with_columns(pl.lit(op).alias("_op"))
+            self.run.isolating(staged, lambda f: self._copy(f, types), result.refused)
+        return result
+
+    def _copy(self, frame: pl.DataFrame, types: dict[str, str]) -> int:
+        self.run.copy_into(self.name, frame.drop("_row"), types)
+        return frame.height
+
+    def _ensure(self, columns: list[str]) -> None:
+        # The staged columns are the frame's: at the end only those are written, so defaults apply.
+        cols = ", ".join(f"t.{quote(c)}" for c in columns if c in self.run.types)
+        extra = ", ".join(f"NULL::{pg} AS {c}" for c, pg in STAGED.items())
+        self.t.execute(
+            f"CREATE TABLE IF NOT EXISTS {quote(self.name)} AS "
+            f"SELECT {extra}, {cols} FROM {quote(self.run.table)} t WITH NO DATA"
+        )
+
+    def apply(self) -> ChunkResult:
+        """Staged inserts, then the last staged update of each key, then deletes."""
+        result = ChunkResult()
+        if not self.t.table_exists(self.name):
+            return result
+        run, stage = self.run, quote(self.name)
+        staged = [c for c in self.t.column_types(self.name) if c not in STAGED]
+        cols = quoted_list(staged)
+        insert = f"INSERT INTO {quote(run.table)} ({cols}) SELECT {cols} FROM {stage} WHERE _op = 'i'"
+        insert += " ORDER BY _rec"
+        inserted = self._set_based(lambda: self.t.execute(insert).rowcount)
+        result.inserted = (
+            self._isolated("_op = 'i'", staged, run.insert, result) if inserted is None else inserted
+        )
+        if not run.keys:
+            return result
+        group = quoted_list(run.keys)
+        last = f"_op = 'u' AND _rec IN (SELECT max(_rec) FROM {stage} WHERE _op = 'u' GROUP BY {group})"
+        values = [c for c in staged if c not in run.keys]
+        n_updates = int(self.t.rows(f"SELECT count(*) FROM {stage} WHERE {last}")[0][0])
+        if n_updates and values:
+            updated = self._set_based(
+                lambda: run.update_from(f"(SELECT * FROM {stage} WHERE {last})", values)
+            )
+            if updated is None:
+                result.updated = self._isolated(last, staged, run.update, result)
+            else:
+                result.updated = updated
+                result.unchanged += n_updates - updated
+        result.deleted = run.delete_using(f"(SELECT DISTINCT {group} FROM {stage} WHERE _op = 'd')")
+        return result
+
+    def _set_based(self, statement: Callable[[], Any]) -> int | None:
+        """The statement's row count, or None (and nothing done) if the database refused a row."""
+        self.t.execute("SAVEPOINT impex_all")
+        try:
+            count = int(statement())
+        except Refused:
+            self.t.execute("ROLLBACK TO impex_all")
+            self.t.execute("RELEASE impex_all")
+            return None
+        self.t.execute("RELEASE impex_all")
+        return count
+
+    def _isolated(self, where: str, staged: list[str], op: Op, result: ChunkResult) -> int:
+        """``op`` over the staged rows matching ``where``, in record order and in batches."""
+        done, after = 0, -1
+        while True:
+            batch = as_frame(
+                self.t.arrow(
+                    f"SELECT {quoted_list(staged)}, _rec, _line, _raw FROM {quote(self.name)} "
+                    f"WHERE {where} AND _rec > $1 ORDER BY _rec LIMIT {STAGED_BATCH}",
+                    (after,),
+                )
+            )
+            if batch.height == 0:
+                return done
+            after = int(batch["_rec"][-1])
+            rows = batch.select(staged).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+            refused: list[tuple[int, str]] = []
+            changed = self.run.isolating(rows, op, refused)
+            done += changed
+            if op == self.run.update:
+                result.unchanged += batch.height - len(refused) - changed
+            for row, message in refused:
+                result.refused_records.append(
+                    (int(batch["_rec"][row]), int(batch["_line"][row]), bytes(batch["_raw"][row]), message)
+                )
+
+    def drop(self) -> None:
+        self.t.execute(f"DROP TABLE IF EXISTS {quote(self.name)}")
