@@ -1,0 +1,200 @@
+"""Import runs end to end into a real PostgreSQL, through a named connection whose password comes
+from the environment: rows, rejects (the database's own refusals too), pause and resume."""
+
+import json
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import quote as url_quote
+
+import psycopg
+import pytest
+
+from impex.domain.status import A, S
+from impex.settings import load_settings
+from support import define, make_contacts, rejects, run_job, write
+
+SERVER = os.environ.get("IMPEX_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD_VAR = "IMPEX_TEST_PG_PASSWORD"
+COLUMNS = [
+    {"name": "id", "type": "integer", "required": True},
+    {"name": "name", "required": True, "max_length": 40},
+    {"name": "email", "max_length": 60},
+    {"name": "age", "type": "integer"},
+    {"name": "joined", "type": "date"},
+]
+
+
+def _reachable() -> bool:
+    try:
+        psycopg.connect(SERVER, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _reachable(), reason="no PostgreSQL server at IMPEX_TEST_POSTGRES")
+
+
+@pytest.fixture
+def schema():
+    name = f"impex_test_{secrets.token_hex(4)}"
+    with psycopg.connect(SERVER, autocommit=True) as c:
+        c.execute(f"CREATE SCHEMA {name}")
+    yield name
+    with psycopg.connect(SERVER, autocommit=True) as c:
+        c.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@pytest.fixture
+def sql(schema):
+    conn = psycopg.connect(SERVER, autocommit=True, options=f"-csearch_path={schema}")
+
+    def run(query):
+        cur = conn.execute(query)
+        return cur.fetchall() if cur.description else None
+
+    yield run
+    conn.close()
+
+
+@pytest.fixture
+def password(monkeypatch):
+    """A password in the environment (trust auth ignores it; it must still never be shown)."""
+    value = f"pw-{secrets.token_hex(8)}"
+    monkeypatch.setenv(PASSWORD_VAR, value)
+    return value
+
+
+@pytest.fixture
+def pg_settings(data_dir: Path, tmp_path: Path, schema, password):
+    sep = "&" if "?" in SERVER else "?"
+    url = f"{SERVER}{sep}options={url_quote(f'-csearch_path={schema}')}"
+    connections = write(
+        tmp_path / "connections.yaml",
+        f"pg:\n  url: {url}\n  password_env: {PASSWORD_VAR}\n"
+        f"down:\n  url: postgresql://impex@127.0.0.1:1/nowhere\n  password_env: {PASSWORD_VAR}\n",
+    )
+    overrides = {"data_dir": str(data_dir), "progress_seconds": 0.0, "connections_file": str(connections)}
+    return load_settings(overrides, env={})
+
+
+def contacts_job(source: Path, table: str = "contacts", **fields):
+    fields.setdefault("reconciliation", {"keys": ["id"], "doubles": "reject"})
+    return define(source=str(source), target={"table": table, "connection": "pg"}, columns=COLUMNS, **fields)
+
+
+def everything_shown(store, job_id: int) -> str:
+    lines = store.journal_lines(job_id, limit=10**6)
+    runs = store.runs_of(job_id)
+    shown = [line.text + json.dumps(line.params) for line in lines]
+    shown += [str(r) for r in runs] + [str(r) for run in runs for r in store.rejects_of(run.id, limit=10**6)]
+    return "\n".join(shown)
+
+
+def test_an_import_into_postgresql_loads_the_rows_and_never_shows_the_password(
+    store, pg_settings, tmp_path, sql, password
+):
+    source = make_contacts(tmp_path / "contacts.csv", 3000)
+    status, job_id = run_job(store, pg_settings, contacts_job(source, chunk_rows=700))
+    assert status is S.FINISHED
+    run = store.runs_of(job_id)[-1]
+    c = run.counters
+    assert c.read == 3000 and c.inserted + c.rejected == 3000 and c.rejected > 0
+    assert sql("SELECT count(*), count(DISTINCT id) FROM contacts") == [(c.inserted, c.inserted)]
+    types = sql(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'contacts' "
+        "AND table_schema = current_schema() ORDER BY ordinal_position"
+    )
+    assert [t for (t,) in types] == ["bigint", "character varying", "character varying", "bigint", "date"]
+    assert password not in everything_shown(store, job_id)
+
+
+def test_rows_the_database_refuses_become_constraint_rejects_with_their_line(
+    store, pg_settings, tmp_path, sql
+):
+    sql(
+        "CREATE TABLE contacts (id bigint PRIMARY KEY, name varchar(40) NOT NULL, email varchar(60), "
+        "age bigint CHECK (age < 65), joined date)"
+    )
+    source = write(
+        tmp_path / "people.csv",
+        'id,name,email,age,joined\n1,Ann,a@x,30,2020-01-01\n2,"Bob\nBobson",b@x,66,2020-01-02\n'
+        "3,Cy,c@x,40,2020-01-03\n4,Dee,d@x,99,2020-01-04\n5,Eve,e@x,50,2020-01-05\n",
+    )
+    status, job_id = run_job(store, pg_settings, contacts_job(source))
+    assert status is S.FINISHED
+    assert sql("SELECT id FROM contacts ORDER BY id") == [(1,), (3,), (5,)]
+    assert rejects(store, job_id) == [
+        (2, 3, "constraint", b'2,"Bob\nBobson",b@x,66,2020-01-02'),
+        (4, 6, "constraint", b"4,Dee,d@x,99,2020-01-04"),
+    ]
+    message = store.rejects_of(store.runs_of(job_id)[-1].id)[0].message
+    assert message.startswith("line 3: refused by the database: new row for relation")
+    assert "contacts_age_check" in message
+    assert store.runs_of(job_id)[-1].counters.rejected == 2
+
+
+def test_pause_after_the_first_chunk_then_start_ends_as_an_uninterrupted_run(
+    store, pg_settings, tmp_path, sql
+):
+    source = make_contacts(tmp_path / "contacts.csv", 2500)
+    sql(
+        "CREATE TABLE paused (id bigint PRIMARY KEY, name varchar(40), email varchar(60), age bigint "
+        "CHECK (age < 68), joined date)"
+    )
+    sql("CREATE TABLE straight (LIKE paused INCLUDING ALL)")
+    _, straight = run_job(store, pg_settings, contacts_job(source, "straight", chunk_rows=600))
+    paused = []
+
+    def pause_once(progress):
+        if not paused:
+            paused.append(progress.counters.read)
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, pg_settings, contacts_job(source, "paused", chunk_rows=600), pause_once)
+    assert status is S.PAUSED and paused == [600]
+    assert sql("SELECT count(*) FROM paused")[0][0] < 600
+    store.transition(job_id, A.START, actor="tester")
+    status, _ = run_job(store, pg_settings, job_id)
+    assert status is S.FINISHED
+    assert sql("SELECT * FROM paused ORDER BY id") == sql("SELECT * FROM straight ORDER BY id")
+    assert rejects(store, job_id) == rejects(store, straight)
+    assert store.runs_of(job_id)[-1].counters == store.runs_of(straight)[-1].counters
+    assert any(r[2] == "constraint" for r in rejects(store, job_id))
+
+
+def test_a_second_file_updates_the_table_through_insert_or_update(store, pg_settings, tmp_path, sql):
+    first = write(tmp_path / "a.csv", "id,name,email,age,joined\n1,Ann,a@x,30,\n2,Bob,b@x,31,\n")
+    run_job(store, pg_settings, contacts_job(first))
+    second = write(
+        tmp_path / "b.csv", "id,name,email,age,joined\n2,Bob,b@x,32,\n3,Cy,c@x,40,\n1,Ann,a@x,30,\n"
+    )
+    definition = contacts_job(second, reconciliation={"keys": ["id"], "operation": "insert_or_update"})
+    status, job_id = run_job(store, pg_settings, definition)
+    assert status is S.FINISHED
+    c = store.runs_of(job_id)[-1].counters
+    assert (c.inserted, c.updated, c.unchanged) == (1, 1, 1)
+    assert sql("SELECT id, age FROM contacts ORDER BY id") == [(1, 30), (2, 32), (3, 40)]
+
+
+def test_an_atomic_import_into_postgresql(store, pg_settings, tmp_path, sql):
+    source = make_contacts(tmp_path / "contacts.csv", 1200)
+    status, job_id = run_job(store, pg_settings, contacts_job(source, commit="atomic", chunk_rows=500))
+    assert status is S.FINISHED, [line.text for line in store.journal_lines(job_id)][-3:]
+    c = store.runs_of(job_id)[-1].counters
+    assert sql("SELECT count(*) FROM contacts") == [(c.inserted,)] and c.inserted > 1000
+    assert sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE '\\_impex\\_stage%'") == [(0,)]
+
+
+def test_a_connection_that_cannot_be_opened_says_where_but_not_the_password(
+    store, pg_settings, tmp_path, password
+):
+    source = write(tmp_path / "f.csv", "id\n1\n")
+    job_id = run_job(
+        store, pg_settings, define(source=str(source), target={"table": "t", "connection": "down"})
+    )[1]
+    assert store.status_of(job_id) is S.FINISHED_WITH_ERRORS
+    error = next(line for line in store.journal_lines(job_id) if line.code == "run.error")
+    assert "postgresql://impex@127.0.0.1:1/nowhere" in error.params["error"]
+    assert password not in everything_shown(store, job_id)
