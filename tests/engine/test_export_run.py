@@ -1,0 +1,415 @@
+"""An export run end to end, against real SQLite files: in this process, and (for kill -9 and SIGTERM)
+through the real `impex worker` in subprocesses."""
+
+import gzip
+import hashlib
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import impex.engine.exporter as exporter
+from impex.domain.status import A, S
+from impex.store.store import Store
+from support import IMPEX, codes, define, run_job, submit, write
+
+
+def fill(data_dir: Path, ddl: str, rows: list[tuple[Any, ...]], table: str = "t") -> None:
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute(f"CREATE TABLE {table} {ddl}")
+        marks = ", ".join("?" * len(rows[0])) if rows else ""
+        c.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def export(out: Path, source: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    return {
+        "kind": "export",
+        "name": "test export",
+        "source": source or {"table": "t"},
+        "output": str(out),
+        **fields,
+    }
+
+
+def journal_error(store, job_id: int) -> str:
+    return next(line for line in store.journal_lines(job_id) if line.code == "run.error").params["error"]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+PEOPLE = [(1, "Ann", 30, 1.5), (2, 'Bob "B", Jr', None, -2.25), (3, "Cy", 40, None)]
+
+
+@pytest.fixture
+def people(data_dir: Path) -> Path:
+    fill(data_dir, "(id INTEGER PRIMARY KEY, name TEXT, age INTEGER, score REAL)", PEOPLE)
+    return data_dir
+
+
+def many(data_dir: Path, rows: int, table: str = "t") -> None:
+    fill(
+        data_dir,
+        "(id INTEGER PRIMARY KEY, name TEXT, email TEXT, score REAL, note TEXT)",
+        [
+            (i, f"Name {i}", f"n{i}@example.com", i / 4, None if i % 7 else f"note, {i}")
+            for i in range(1, rows + 1)
+        ],
+        table,
+    )
+
+
+def test_a_table_is_written_with_a_header_and_the_journal_tells_the_story(store, settings, people, tmp_path):
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out))
+    assert status is S.FINISHED
+    assert out.read_text() == 'id,name,age,score\n1,Ann,30,1.5\n2,"Bob ""B"", Jr",,-2.25\n3,Cy,40,\n'
+    run = store.runs_of(job_id)[-1]
+    assert (run.counters.read, run.counters.written, run.output_path) == (3, 3, str(out))
+    assert [c for c in codes(store, job_id) if c != "run.progress"][-4:] == [
+        "run.started",
+        "export.file",
+        "run.summary",
+        "job.transition",
+    ]
+    assert not list(tmp_path.glob("*.part*"))
+
+
+def test_columns_filter_order_by_and_limit_choose_the_rows(store, settings, people, tmp_path):
+    out = tmp_path / "out.csv"
+    source = {
+        "table": "t",
+        "columns": ["name", "id"],
+        "filter": "age IS NOT NULL",
+        "order_by": ["age"],
+        "limit": 1,
+    }
+    run_job(store, settings, export(out, {**source, "limit": None}))
+    assert out.read_text() == "name,id\nAnn,1\nCy,3\n"
+    run_job(store, settings, export(out, source))
+    assert out.read_text() == "name,id\nAnn,1\n"
+
+
+def test_a_query_is_exported_in_its_own_order(store, settings, people, tmp_path):
+    out = tmp_path / "out.csv"
+    query = "WITH a AS (SELECT id, upper(name) AS n FROM t) SELECT n, id * 10 AS x FROM a ORDER BY id DESC;"
+    status, _ = run_job(store, settings, export(out, {"query": query}))
+    assert status is S.FINISHED
+    assert out.read_text() == 'n,x\nCY,30\n"BOB ""B"", JR",20\nANN,10\n'
+
+
+def test_an_empty_result_still_writes_the_header(store, settings, people, tmp_path):
+    out = tmp_path / "out.csv"
+    run_job(store, settings, export(out, {"table": "t", "filter": "id > 99"}))
+    assert out.read_text() == "id,name,age,score\n"
+    run_job(store, settings, export(out, {"query": "SELECT name AS who FROM t WHERE 0"}))
+    assert out.read_text() == "who\n"
+
+
+def test_delimiter_quoting_header_line_ending_null_value_and_decimal_comma(store, settings, people, tmp_path):
+    out = tmp_path / "out.csv"
+    fmt = {
+        "delimiter": ";",
+        "header": False,
+        "line_ending": "crlf",
+        "null_value": "NULL",
+        "decimal_separator": ",",
+    }
+    run_job(store, settings, export(out, format=fmt))
+    assert out.read_bytes() == b'1;Ann;30;1,5\r\n2;"Bob ""B"", Jr";NULL;-2,25\r\n3;Cy;40;NULL\r\n'
+    run_job(
+        store, settings, export(out, {"table": "t", "columns": ["id", "name"]}, format={"quoting": "all"})
+    )
+    assert out.read_text().splitlines()[:2] == ['"id","name"', '"1","Ann"']
+    run_job(store, settings, export(out, {"table": "t", "columns": ["name"]}, format={"quoting": "none"}))
+    assert out.read_text().splitlines()[2] == 'Bob "B", Jr'
+
+
+def test_another_encoding_and_a_character_it_cannot_hold(store, settings, data_dir, tmp_path):
+    fill(data_dir, "(name TEXT)", [("Zoë",)])
+    out = tmp_path / "out.csv"
+    assert run_job(store, settings, export(out, format={"encoding": "latin-1"}))[0] is S.FINISHED
+    assert out.read_bytes() == "name\nZoë\n".encode("latin-1")
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("INSERT INTO t VALUES ('Žižek')")
+    status, job_id = run_job(store, settings, export(out, format={"encoding": "latin-1"}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert "'Ž' (U+017D) cannot be encoded" in journal_error(store, job_id)
+
+
+def test_date_and_timestamp_columns_follow_the_formats_and_other_text_stays_as_stored(
+    store, settings, data_dir, tmp_path
+):
+    fill(
+        data_dir,
+        "(d DATE, ts TIMESTAMP, t TEXT)",
+        [("2024-01-31", "2024-01-31 08:05:09", "2024-01-31"), ("not a date", "2024-02-01T10:00:00.5", None)],
+    )
+    out = tmp_path / "out.csv"
+    fmt = {"date_format": "%d/%m/%Y", "timestamp_format": "%d/%m/%Y %H:%M"}
+    run_job(store, settings, export(out, format=fmt))
+    assert out.read_text() == "d,ts,t\n31/01/2024,31/01/2024 08:05,2024-01-31\nnot a date,01/02/2024 10:00,\n"
+
+
+def test_imported_dates_and_booleans_come_out_as_stored_iso_text_and_0_1(store, settings, tmp_path):
+    """impex's SQLite target keeps a date as ISO text in a TEXT column and a boolean as 0/1 in an INTEGER
+    column; an export writes them as stored (date_format applies to columns declared DATE/TIMESTAMP)."""
+    source = write(tmp_path / "in.csv", "id,born,ok\n1,2001-02-03,true\n2,,false\n")
+    columns = [
+        {"name": "id", "type": "integer"},
+        {"name": "born", "type": "date"},
+        {"name": "ok", "type": "boolean"},
+    ]
+    assert run_job(store, settings, define(source=str(source), columns=columns))[0] is S.FINISHED
+    out = tmp_path / "out.csv"
+    run_job(store, settings, export(out, format={"date_format": "%d.%m.%Y"}))
+    assert out.read_text() == "id,born,ok\n1,2001-02-03,1\n2,,0\n"
+
+
+def test_gzip_output_reads_back_as_the_plain_file_with_one_member_per_chunk(
+    store, settings, data_dir, tmp_path
+):
+    many(data_dir, 500)
+    plain, packed = tmp_path / "out.csv", tmp_path / "out.csv.gz"
+    run_job(store, settings, export(plain, chunk_rows=100))
+    run_job(store, settings, export(packed, chunk_rows=100, format={"gzip": True}))
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+    assert packed.read_bytes().count(b"\x1f\x8b\x08") >= 5
+
+
+def test_the_file_name_template_takes_job_run_date_and_time(store, settings, people, tmp_path):
+    template = str(tmp_path / "{job}-{run}-{date}-{time}.csv")
+    _, job_id = run_job(store, settings, export(Path(template), name="daily people"))
+    store.transition(job_id, A.START, actor="tester")
+    run_job(store, settings, job_id)
+    names = sorted(p.name for p in tmp_path.glob("daily_people-*.csv"))
+    assert [n.split("-")[1] for n in names] == ["1", "2"]
+    day = date.today().strftime("%Y%m%d")
+    assert all(n.split("-")[2] == day and len(n.split("-")[3]) == len("HHMMSS.csv") for n in names)
+    assert [r.output_path for r in store.runs_of(job_id)] == [str(tmp_path / n) for n in names]
+
+
+def test_a_missing_source_table_finishes_with_errors_naming_it(store, settings, people, tmp_path):
+    status, job_id = run_job(store, settings, export(tmp_path / "out.csv", {"table": "nope"}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert "source table nope does not exist" in journal_error(store, job_id)
+    _, job_id = run_job(
+        store, settings, export(tmp_path / "out.csv", {"table": "t", "columns": ["id", "wat"]})
+    )
+    assert "source table t has no column(s) wat" in journal_error(store, job_id)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_missing_source_database_is_a_clear_error_and_is_not_created(store, settings, data_dir, tmp_path):
+    status, job_id = run_job(store, settings, export(tmp_path / "out.csv"))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert "data.db does not exist" in journal_error(store, job_id)
+    assert not (data_dir / "data.db").exists()
+
+
+def test_a_query_that_is_not_a_select_is_refused_when_the_job_is_defined():
+    with pytest.raises(ValueError, match="read-only SELECT"):
+        define(**export(Path("x.csv"), {"query": "DELETE FROM t"}))
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("WITH x AS (SELECT 1) DELETE FROM t", "must be one read-only SELECT"),
+        ("SELECT 1; DROP TABLE t", "must be one read-only SELECT"),
+        ("SELECT * FROM t WHERE id IN (SELECT 1 FROM pragma_user_version)", None),
+    ],
+)
+def test_an_export_cannot_change_its_source_database(store, settings, people, tmp_path, query, says):
+    before = digest(people / "data.db")
+    status, job_id = run_job(store, settings, export(tmp_path / "out.csv", {"query": query}))
+    if says is None:
+        assert status is S.FINISHED
+    else:
+        assert status is S.FINISHED_WITH_ERRORS and says in journal_error(store, job_id)
+    assert digest(people / "data.db") == before  # not one byte, not even impex's own bookkeeping
+
+
+def test_a_column_whose_values_change_type_between_chunks_is_exported_whole(
+    store, settings, data_dir, tmp_path
+):
+    """The driver types a query's columns from its first rows: NULLs first and text later, integers
+    then reals, must not fail the run. (An untyped column's integers that share a chunk with reals
+    are written as reals: 76.0 for 76.)"""
+    rows = [(i, None if i <= 60 else f"late {i}", i if i <= 80 else i + 0.5) for i in range(1, 101)]
+    fill(data_dir, "(id INTEGER PRIMARY KEY, note TEXT, x)", rows)
+    for source in ({"table": "t"}, {"table": "t", "order_by": ["id"]}, {"query": "SELECT * FROM t"}):
+        out = tmp_path / "out.csv"
+        status, job_id = run_job(store, settings, export(out, source, chunk_rows=25))
+        assert status is S.FINISHED, journal_error(store, job_id)
+        lines = [line.split(",") for line in out.read_text().splitlines()[1:]]
+        assert [(int(i), n or None, float(x)) for i, n, x in lines] == rows, source
+        assert lines[0] == ["1", "", "1"]
+
+
+def pause_every_chunk(store, settings, definition, out: Path) -> int:
+    """Run, pausing at each chunk boundary and starting again, until finished; returns the pauses."""
+    pauses = []
+
+    def pause(progress):
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, definition, on_progress=pause)
+    while status is S.PAUSED:
+        pauses.append(job_id)
+        assert not out.exists(), "the final name appears only when the file is complete"
+        assert len(list(out.parent.glob(out.name + ".part*"))) == 1
+        store.transition(job_id, A.START, actor="tester")
+        status, _ = run_job(store, settings, job_id, on_progress=pause)
+    assert status is S.FINISHED and len(store.runs_of(job_id)) == 1
+    assert "run.paused" in codes(store, job_id) and "run.resumed" in codes(store, job_id)
+    return len(pauses)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"table": "t"},
+        {"table": "t", "filter": "id % 3 <> 0", "limit": 450},
+        {"table": "t", "order_by": ["score"]},
+        {"query": "SELECT id, note FROM t ORDER BY id DESC"},
+    ],
+)
+@pytest.mark.parametrize("gz", [False, True])
+def test_pause_and_resume_at_every_chunk_neither_loses_nor_repeats_a_row(
+    store, settings, data_dir, tmp_path, source, gz
+):
+    many(data_dir, 1000)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    fmt = {"gzip": gz}
+    run_job(store, settings, export(reference, source, chunk_rows=97, format=fmt))
+    assert pause_every_chunk(store, settings, export(out, source, chunk_rows=97, format=fmt), out) >= 4
+    content = gzip.decompress if gz else bytes  # gzip members may be cut elsewhere after a resume
+    assert content(out.read_bytes()) == content(reference.read_bytes())
+
+
+def test_cancel_stops_at_a_chunk_boundary_and_removes_the_partial_file(store, settings, data_dir, tmp_path):
+    many(data_dir, 300)
+
+    def cancel(progress):
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.CANCEL, actor="tester")
+
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, chunk_rows=50), on_progress=cancel)
+    assert status is S.CANCELED and store.runs_of(job_id)[-1].outcome is S.CANCELED
+    assert not out.exists() and not list(tmp_path.glob("out.csv.part*"))
+
+
+def test_a_partial_file_shorter_than_its_checkpoint_makes_the_resume_start_over(
+    store, settings, data_dir, tmp_path, monkeypatch
+):
+    """What a machine crash could leave (bytes the store counted, lost from the disk)."""
+    monkeypatch.setattr(exporter, "CHECKPOINT_SECONDS", 0.0)
+    many(data_dir, 300)
+    out, reference = tmp_path / "out.csv", tmp_path / "reference.csv"
+    run_job(store, settings, export(reference, chunk_rows=50))
+
+    def pause(progress):
+        if store.status_of(progress.job_id) is S.RUNNING and progress.counters.written >= 150:
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, export(out, chunk_rows=50), on_progress=pause)
+    assert status is S.PAUSED
+    (part,) = tmp_path.glob("out.csv.part*")
+    part.write_bytes(part.read_bytes()[:100])
+    store.transition(job_id, A.START, actor="tester")
+    assert run_job(store, settings, job_id)[0] is S.FINISHED
+    assert out.read_bytes() == reference.read_bytes()
+    resumed = [line for line in store.journal_lines(job_id) if line.code == "run.resumed"]
+    assert resumed[-1].params["record_no"] == 0 and "shorter than recorded" in resumed[-1].params["reason"]
+
+
+# ---------------------------------------------------------------- the real worker, in subprocesses
+
+
+def job_state(data_dir: Path, job_id: int) -> tuple[S, int, str | None]:
+    """(status, rows written, the worker holding it)"""
+    store = Store.open(f"sqlite:///{data_dir / 'impex.db'}")
+    try:
+        job = store.job(job_id)
+        run = store.run(job.current_run_id) if job.current_run_id else None
+        return job.status, (run.counters.written if run else 0), (run.worker if run else None)
+    finally:
+        store.close()
+
+
+def worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*IMPEX, "worker", *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def test_kill_9_at_random_instants_then_resume_gives_the_uninterrupted_file(
+    store, settings, data_dir, tmp_path, impex_env
+):
+    many(data_dir, 800_000)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    source = {"table": "t", "filter": "id % 5 <> 0"}
+    run_job(store, settings, export(reference, source, chunk_rows=500, format={"gzip": True}))
+    job_id = submit(store, export(out, source, chunk_rows=500, format={"gzip": True}))
+    env = {**impex_env, "IMPEX_LEASE_SECONDS": "0.3", "IMPEX_HEARTBEAT_SECONDS": "0.05"}
+    rng = random.Random(20261124)
+    kills, written = 0, []
+    while kills < 12:
+        proc = worker(env, "--exit-when-idle")
+        deadline = time.monotonic() + 60
+        while proc.poll() is None:
+            status, _, holder = job_state(data_dir, job_id)
+            if status is S.RUNNING and holder and holder.endswith(f":{proc.pid}"):
+                break
+            assert time.monotonic() < deadline, "the worker never took the job"
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.6))  # mid-chunk, mid-write, mid-checkpoint…
+        if proc.poll() is not None:
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        written.append(job_state(data_dir, job_id)[1])
+    assert kills >= 5 and len(set(written)) >= 3, f"{kills} kills at {written} rows; make the table larger"
+    time.sleep(0.4)  # let the last lease lapse
+    subprocess.run(
+        [*IMPEX, "worker", "--exit-when-idle"], env=env, check=True, capture_output=True, timeout=120
+    )
+    assert job_state(data_dir, job_id)[0] is S.FINISHED
+    assert gzip.decompress(out.read_bytes()) == gzip.decompress(reference.read_bytes())
+    assert not list(tmp_path.glob("out.csv.part*"))
+
+
+def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes(
+    store, settings, data_dir, tmp_path, impex_env
+):
+    many(data_dir, 400_000)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    run_job(store, settings, export(reference, chunk_rows=300))
+    job_id = submit(store, export(out, chunk_rows=300))
+    proc = worker(impex_env)
+    deadline = time.monotonic() + 60
+    while job_state(data_dir, job_id)[1] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    status, written, _ = job_state(data_dir, job_id)
+    assert status is S.SERVER_SHUTDOWN and 0 < written < 400_000
+    assert not out.exists()
+    subprocess.run([*IMPEX, "worker", "--exit-when-idle"], env=impex_env, check=True, capture_output=True)
+    assert job_state(data_dir, job_id)[0] is S.FINISHED
+    assert out.read_bytes() == reference.read_bytes()
+    journal = [line.code for line in store.journal_lines(job_id, limit=10**6)]
+    assert "run.shutdown" in journal and journal.count("run.resumed") == 1
+    assert store.runs_of(job_id)[-1].counters.written == 400_000
