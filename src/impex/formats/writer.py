@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import IO, Literal, Protocol, cast
 
 import polars as pl
 
@@ -44,10 +44,24 @@ class CsvWriter:
 
     def write(self, df: pl.DataFrame) -> None:
         """Append ``df``'s rows (its column names make the header)."""
+        if self._encoding == "utf-8":  # Polars writes straight into the file: no copy of the text
+            counted = _Counting(self._file)
+            self._write_csv(df, counted)
+            written = counted.bytes
+        else:
+            out = io.BytesIO()
+            self._write_csv(df, out)
+            data = transcode(out.getvalue(), self._encoding)
+            self._file.write(data)
+            written = len(data)
+        self._header_pending = False
+        self.rows_written += df.height
+        self.bytes_written += written
+
+    def _write_csv(self, df: pl.DataFrame, out: BinaryWriter) -> None:
         fmt = self._fmt
-        out = io.BytesIO()
         df.write_csv(
-            out,
+            cast(IO[bytes], out),  # Polars only calls write()
             include_header=self._header_pending,
             separator=fmt.delimiter,
             quote_char=fmt.quote,
@@ -58,13 +72,18 @@ class CsvWriter:
             decimal_comma=fmt.decimal_separator == ",",
             null_value=fmt.null_value,
         )
-        self._header_pending = False
-        data = out.getvalue()
-        if self._encoding != "utf-8":
-            data = transcode(data, self._encoding)
-        self._file.write(data)
-        self.rows_written += df.height
-        self.bytes_written += len(data)
+
+
+class _Counting:
+    """A binary file that counts what goes through it."""
+
+    def __init__(self, file: BinaryWriter) -> None:
+        self._file = file
+        self.bytes = 0
+
+    def write(self, data: bytes, /) -> int:
+        self.bytes += len(data)
+        return self._file.write(data)
 
 
 def transcode(data: bytes, encoding: str) -> bytes:
