@@ -36,6 +36,7 @@ from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
+from impex.store.records import RunRecord
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
 from impex.targets.sql import quote, quoted_list, split_refused
@@ -99,26 +100,9 @@ class ExportRun:
         run = self.store.run(self.ex.run_id)
         final = Path(run.output_path) if run.output_path else output_path(job.output, job.name, run.run_no)
         part = final.with_name(final.name + f".part{self.ex.run_id}")
-        written, done_bytes = run.counters.written, run.bytes_done
         connection = connection_url(self.ex.settings, job.source.connection)
-        source = SqliteSource(
-            str(getattr(connection, "url", connection)), job.source
-        )  # a URL or a Connection
-        if written or done_bytes:
-            size = part.stat().st_size if part.exists() else -1
-            if size < done_bytes:  # only a machine crash loses fsynced bytes; the file starts over
-                reason = f"a stop, but {part} is {'gone' if size < 0 else 'shorter than recorded'}"
-                written, done_bytes = 0, 0
-            else:
-                reason = "a stop"
-            self.log("run.resumed", run=run.run_no, record_no=written, line_no=written, reason=reason)
-        else:
-            self.log(
-                "run.started",
-                run=run.run_no,
-                by=self.ex.actor,
-                options=job.model_dump(mode="json", exclude={"name", "kind"}, exclude_defaults=True),
-            )
+        source = SqliteSource(connection.url, job.source)
+        written, done_bytes = self._resume_point(run, part)
         final.parent.mkdir(parents=True, exist_ok=True)
         # The final name is fixed before the first byte: {date} and {time} must not move on a resume.
         self.store.record_progress(
@@ -145,6 +129,21 @@ class ExportRun:
         self.log("export.file", path=str(final), rows=self._written, bytes=final.stat().st_size)
         self.log("run.summary", **counters.as_dict(), duration=format_duration(clock.active()))
         return self.store.transition(self.ex.job_id, A.FINISH, actor=self.ex.actor).target
+
+    def _resume_point(self, run: RunRecord, part: Path) -> tuple[int, int]:
+        """(rows, bytes) already in the partial file, and the journal line that says where the run starts."""
+        written, done_bytes = run.counters.written, run.bytes_done
+        if not written and not done_bytes:
+            options = self.job.model_dump(mode="json", exclude={"name", "kind"}, exclude_defaults=True)
+            self.log("run.started", run=run.run_no, by=self.ex.actor, options=options)
+            return 0, 0
+        size = part.stat().st_size if part.exists() else -1
+        reason = "a stop"
+        if size < done_bytes:  # only a machine crash loses fsynced bytes: the file starts over
+            reason = f"a stop, but {part} is {'gone' if size < 0 else 'shorter than recorded'}"
+            written, done_bytes = 0, 0
+        self.log("run.resumed", run=run.run_no, record_no=written, line_no=written, reason=reason)
+        return written, done_bytes
 
     def _copy(self, source: SqliteSource, out: BinaryIO, written: int, clock: Clock) -> Status | None:
         fmt = self.job.format
@@ -242,7 +241,7 @@ def render_dates(
 
 
 READERS = 2  # rowid segments read at once: SQLite and the ADBC driver release the GIL
-CHUNK_BYTES = 8 * 1024 * 1024  # Arrow bytes per chunk at most, whatever the rows' width
+CHUNK_BYTES = 2 * 1024 * 1024  # Arrow bytes per chunk at most, whatever the rows' width
 FIRST_SPAN = 8192  # rows of the first segments, before the rows' width is known
 READ_BATCH_ROWS = 16_384  # rows per batch of an ordered stream
 TYPE_MISMATCH = "Type mismatch"  # the driver types columns from a query's first batch
