@@ -184,7 +184,10 @@ def test_an_atomic_import_into_postgresql(store, pg_settings, tmp_path, sql):
     assert status is S.FINISHED, [line.text for line in store.journal_lines(job_id)][-3:]
     c = store.runs_of(job_id)[-1].counters
     assert sql("SELECT count(*) FROM contacts") == [(c.inserted,)] and c.inserted > 1000
-    assert sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE '\\_impex\\_stage%'") == [(0,)]
+    stage = (
+        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename ~ '^_impex_stage'"
+    )
+    assert sql(stage) == [(0,)]
 
 
 def test_a_connection_that_cannot_be_opened_says_where_but_not_the_password(

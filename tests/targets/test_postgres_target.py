@@ -86,6 +86,14 @@ def staged(frame, first_record=1):
     )
 
 
+def run_tables(sql, prefix="_impex_s"):
+    """impex's own per-run tables left in the test's schema."""
+    return sql(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND starts_with(tablename, %s)",
+        (prefix,),
+    )
+
+
 def people(sql):
     return sql("SELECT id, name FROM people ORDER BY id")
 
@@ -348,7 +356,7 @@ def test_atomic_mode_leaves_the_table_untouched_until_finish(target, sql):
     )
     assert (done.counters.inserted, done.counters.updated) == (2, 1)
     assert people(sql) == [(1, "n1"), (2, "later")]
-    assert sql("SELECT tablename FROM pg_tables WHERE tablename LIKE '\\_impex\\_s%'") == []
+    assert run_tables(sql) == []
 
 
 def test_atomic_mode_refuses_a_value_the_table_cannot_hold_when_the_chunk_is_staged(schema, sql):
@@ -389,7 +397,7 @@ def test_atomic_cancel_drops_the_staged_rows(target, sql):
     run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2]))), finalize_at(1))
     run.abandon()
     assert people(sql) == []
-    assert sql("SELECT tablename FROM pg_tables WHERE tablename LIKE '\\_impex\\_stage%'") == []
+    assert run_tables(sql, "_impex_stage") == []
 
 
 def test_stream_reads_a_query_as_arrow_batches(target, sql):

@@ -3,10 +3,10 @@ the connections file. Passwords never live in job definitions, and never in a me
 
 The file is YAML; an entry is a URL, or a URL plus where its password comes from::
 
-    warehouse: sqlite:///srv/warehouse.db
+    warehouse: sqlite:///warehouse.db
     crm:
       url: postgresql://impex@db.example.com:5432/crm
-      password_env: CRM_PASSWORD        # or: password_file: /run/secrets/crm (relative: to this file)
+      password_env: CRM_PASSWORD   # or password_file: secrets/crm (a relative path starts at this file)
 """
 
 from __future__ import annotations
