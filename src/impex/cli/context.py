@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import typer
+from rich.markup import escape
 
+from impex.cli.render import errors
 from impex.settings import Settings, load_settings
-from impex.store.store import Store
+from impex.store.store import Store, StoreUnavailable
 
 
 @dataclass
@@ -26,7 +28,11 @@ class AppContext:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.settings.store_url)
+            try:
+                self._store = Store.open(self.settings.store_url)
+            except StoreUnavailable as error:
+                errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+                raise typer.Exit(2) from None
         return self._store
 
 

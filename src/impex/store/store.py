@@ -31,7 +31,7 @@ from impex.domain.status import (
     sources_for,
 )
 from impex.store import migrate
-from impex.store.connect import create_store_engine
+from impex.store.connect import create_store_engine, redact
 from impex.store.records import Claim, JobRecord, JournalLine, RejectRecord, RunRecord
 from impex.store.schema import COUNTER_COLUMNS, jobs, journal, meta, rejects, runs
 
@@ -44,6 +44,10 @@ class JobNotFound(LookupError):
 
 class LeaseLost(RuntimeError):
     """This worker no longer holds the job: another one took it over."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store's database cannot be reached or opened. The message names it without its password."""
 
 
 class Recovered(NamedTuple):
@@ -61,9 +65,15 @@ class Store:
 
     @classmethod
     def open(cls, url: str) -> Store:
+        """Open the store at ``url`` (``sqlite:///…`` or ``postgresql://…``), migrating it to the head."""
         engine = create_store_engine(url)
-        migrate.upgrade(engine)
-        return cls(engine)
+        try:
+            migrate.upgrade(engine)
+            return cls(engine)
+        except sa.exc.OperationalError as error:
+            engine.dispose()
+            cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise StoreUnavailable(f"cannot open the store {redact(url)}: {cause}") from None
 
     def close(self) -> None:
         self.engine.dispose()
