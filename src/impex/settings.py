@@ -36,7 +36,11 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "URL of the 'default' target connection; empty: sqlite:///DATA_DIR/data.db.",
     ),
-    Setting("connections_file", "", "YAML file naming extra target connections (name: url)."),
+    Setting(
+        "connections_file",
+        "",
+        "YAML file naming extra connections: `name: url`, or `name: {url, password_env | password_file}`.",
+    ),
     Setting("worker_concurrency", 2, "Jobs one worker process runs at once.", int),
     Setting(
         "lease_seconds",
