@@ -197,3 +197,60 @@ def test_a_store_that_cannot_be_reached_is_reported_without_its_password(impex_e
     assert done.returncode == 2
     assert "error: cannot open the store postgresql://impex:***@127.0.0.1:9/impex" in done.stderr
     assert SECRET not in done.stdout + done.stderr
+
+
+def status_after(store: Store, job_id: int, wanted: S, timeout: float) -> float:
+    """Seconds until the job reaches ``wanted``."""
+    start = time.monotonic()
+    wait_until(lambda: store.status_of(job_id) is wanted, timeout, f"job {job_id} to be {wanted.value}")
+    return time.monotonic() - start
+
+
+def holder(store: Store, job_id: int, workers: list[subprocess.Popen]) -> subprocess.Popen | None:
+    job = store.job(job_id)
+    run = store.run(job.current_run_id)
+    if job.status is not S.RUNNING or not run.worker or run.counters.read == 0:
+        return None
+    return next((w for w in workers if run.worker.endswith(f":{w.pid}")), None)
+
+
+def test_pause_cancel_and_sigterm_reach_whichever_worker_runs_the_job(tmp_path, impex_env, pg_store_url):
+    rows = "id\n" + "".join(f"{i}\n" for i in range(1, 1_000_001))
+    (tmp_path / "ids.csv").write_text(rows)
+    env = {**impex_env, "IMPEX_DATABASE_URL": pg_store_url, "IMPEX_LEASE_SECONDS": "2"}
+    store = Store.open(pg_store_url)
+    definition = {
+        "kind": "import",
+        "name": "ids",
+        "source": str(tmp_path / "ids.csv"),
+        "chunk_rows": 1000,
+        "columns": [{"name": "id", "type": "integer"}],
+        "target": {"table": "ids"},
+    }
+    job_id = submit(store, definition)
+    workers = [
+        subprocess.Popen([*IMPEX, "worker", "--concurrency", "1"], env=env, stdout=subprocess.DEVNULL)
+        for _ in range(2)
+    ]
+    try:
+        wait_until(lambda: holder(store, job_id, workers), 60, "a worker to run the job")
+        impex(env, "jobs", "pause", str(job_id))
+        assert status_after(store, job_id, S.PAUSED, 5) < 1.0
+
+        impex(env, "jobs", "start", str(job_id))
+        first = wait_until(lambda: holder(store, job_id, workers), 60, "a worker to resume the job")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+        other = wait_until(lambda: holder(store, job_id, workers), 30, "the other worker to take it")
+        assert other is not first
+        takeover = [x for x in store.journal_lines(job_id, limit=10**6) if x.code == "worker.takeover"]
+        assert [x.params["reason"] for x in takeover] == ["a server shutdown"]
+
+        impex(env, "jobs", "cancel", str(job_id))
+        assert status_after(store, job_id, S.CANCELED, 5) < 1.0
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.terminate()
+                w.wait(timeout=30)
+        store.close()
