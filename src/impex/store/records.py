@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from impex.domain.counters import Counters
 from impex.domain.journal import render
 from impex.domain.status import Status
+from impex.store.schema import COUNTER_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,42 @@ class Claim:
     job: JobRecord
     run: RunRecord
     lease_token: str
+
+
+def job_record(row: Any) -> JobRecord:
+    """A ``jobs`` row as a record."""
+    return JobRecord(
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        definition=json.loads(row.definition),
+        status=Status(row.status),
+        queue=row.queue,
+        owner=row.owner,
+        current_run_id=row.current_run_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def run_record(row: Any) -> RunRecord:
+    """A ``runs`` row as a record."""
+    return RunRecord(
+        id=row.id,
+        job_id=row.job_id,
+        run_no=row.run_no,
+        outcome=Status(row.outcome) if row.outcome else None,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        active_seconds=row.active_seconds,
+        worker=row.worker,
+        lease_token=row.lease_token,
+        lease_expires_at=row.lease_expires_at,
+        counters=Counters(**{name: getattr(row, name) for name in COUNTER_COLUMNS}),
+        bytes_total=row.bytes_total,
+        bytes_done=row.bytes_done,
+        rate=row.rate,
+        eta_seconds=row.eta_seconds,
+        output_path=row.output_path,
+    )

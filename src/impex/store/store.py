@@ -32,8 +32,16 @@ from impex.domain.status import (
 )
 from impex.store import migrate
 from impex.store.connect import create_store_engine, redact
-from impex.store.records import Claim, JobRecord, JournalLine, RejectRecord, RunRecord
-from impex.store.schema import COUNTER_COLUMNS, jobs, journal, meta, rejects, runs
+from impex.store.records import (
+    Claim,
+    JobRecord,
+    JournalLine,
+    RejectRecord,
+    RunRecord,
+    job_record,
+    run_record,
+)
+from impex.store.schema import jobs, journal, meta, rejects, runs
 
 
 class JobNotFound(LookupError):
@@ -200,7 +208,7 @@ class Store:
             row = c.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
             raise JobNotFound(job_id)
-        return _job(row)
+        return job_record(row)
 
     def list_jobs(
         self, *, status: Status | None = None, limit: int = 100, offset: int = 0
@@ -209,18 +217,18 @@ class Store:
         if status is not None:
             query = query.where(jobs.c.status == status.value)
         with self.engine.connect() as c:
-            return [_job(r) for r in c.execute(query)]
+            return [job_record(r) for r in c.execute(query)]
 
     # --- runs ---------------------------------------------------------------------------------
 
     def run(self, run_id: int) -> RunRecord:
         with self.engine.connect() as c:
-            return _run(c.execute(sa.select(runs).where(runs.c.id == run_id)).one())
+            return run_record(c.execute(sa.select(runs).where(runs.c.id == run_id)).one())
 
     def runs_of(self, job_id: int) -> list[RunRecord]:
         with self.engine.connect() as c:
             return [
-                _run(r)
+                run_record(r)
                 for r in c.execute(sa.select(runs).where(runs.c.job_id == job_id).order_by(runs.c.run_no))
             ]
 
@@ -262,8 +270,8 @@ class Store:
                 .values(worker=worker, lease_token=token, lease_expires_at=_clock(c) + lease_seconds)
             )
             self._transition(c, job_id, A.CLAIM, actor=f"worker {worker}", params={})
-            job = _job(c.execute(sa.select(jobs).where(jobs.c.id == job_id)).one())
-            run = _run(c.execute(sa.select(runs).where(runs.c.id == run_id)).one())
+            job = job_record(c.execute(sa.select(jobs).where(jobs.c.id == job_id)).one())
+            run = run_record(c.execute(sa.select(runs).where(runs.c.id == run_id)).one())
         return Claim(job=job, run=run, lease_token=token)
 
     def heartbeat(self, worker: str, run_ids: Iterable[int], lease_seconds: float) -> set[int]:
@@ -487,40 +495,3 @@ def _insert_ignore(c: sa.Connection, table: sa.Table) -> Any:
     if c.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
-
-
-def _job(row: Any) -> JobRecord:
-    return JobRecord(
-        id=row.id,
-        name=row.name,
-        kind=row.kind,
-        definition=json.loads(row.definition),
-        status=Status(row.status),
-        queue=row.queue,
-        owner=row.owner,
-        current_run_id=row.current_run_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def _run(row: Any) -> RunRecord:
-    return RunRecord(
-        id=row.id,
-        job_id=row.job_id,
-        run_no=row.run_no,
-        outcome=Status(row.outcome) if row.outcome else None,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        active_seconds=row.active_seconds,
-        worker=row.worker,
-        lease_token=row.lease_token,
-        lease_expires_at=row.lease_expires_at,
-        counters=Counters(**{name: getattr(row, name) for name in COUNTER_COLUMNS}),
-        bytes_total=row.bytes_total,
-        bytes_done=row.bytes_done,
-        rate=row.rate,
-        eta_seconds=row.eta_seconds,
-        output_path=row.output_path,
-    )
