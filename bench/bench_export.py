@@ -6,20 +6,22 @@ Run from anywhere (paths are relative to this file):
   .venv/bin/python bench/bench_export.py --before-src ../old/src   # also an older impex, same rounds
 
 The machine may be busy with other work: each round runs every tool once, in turn, and the summary
-gives each tool's best and median wall time, its peak RSS, and the ratio of impex's rows/s to the
-shell's (best against best, median against median). It prints figures; it is not a test.
+gives each tool's best and median wall time, its least CPU time (user + system), its peak RSS, and
+the ratio of impex's rows/s to the shell's (best against best, median against median). It prints
+figures; it is not a test.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,15 +29,36 @@ REPO = HERE.parent
 DEFAULT_DB = HERE / "out" / "sqlite-work" / "full" / "impex-data" / "data.db"
 
 
-def measured(cmd: list[str], env: dict[str, str], stdout: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of ``cmd``, through bench/peak_rss.py."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as result, stdout.open("wb") as out:
-        launcher = [sys.executable, "-S", str(HERE / "peak_rss.py"), result.name]
-        done = subprocess.run(launcher + cmd, env=env, stdout=out, stderr=subprocess.PIPE, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd[:3])} … exited {done.returncode}: {done.stderr.decode()[-800:]}")
-        m = json.loads(Path(result.name).read_text(encoding="utf-8"))
-    return m["wall_s"], m["peak_rss_kib"] * 1024 / 1e6
+@dataclass
+class Measure:
+    wall_s: float
+    cpu_s: float  # user + system: less sensitive than wall time to other work on the machine
+    peak_rss_mb: float
+
+
+def measured(cmd: list[str], env: dict[str, str], stdout: Path) -> Measure:
+    """Run ``cmd``; its wall time, CPU time and peak RSS (this small process forks it: see peak_rss.py)."""
+    with stdout.open("wb") as out:
+        began = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - began
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])} … exited {proc.returncode}: {err.decode()[-800:]}")
+    return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024 / 1e6)
+
+
+def figures(measures: list[Measure]) -> dict[str, float]:
+    walls = [m.wall_s for m in measures]
+    return {
+        "best": min(walls),
+        "median": statistics.median(walls),
+        "cpu": min(m.cpu_s for m in measures),
+        "rss": max(m.peak_rss_mb for m in measures),
+    }
 
 
 def main() -> int:
@@ -79,25 +102,27 @@ def main() -> int:
     if args.before_src:
         env = {**base_env, "PYTHONPATH": str(args.before_src.resolve())}
         tools["impex before"] = ([sys.executable, *impex_args], env, work / "before.json")
-    walls: dict[str, list[float]] = {name: [] for name in tools}
-    rss: dict[str, float] = dict.fromkeys(tools, 0.0)
+    runs: dict[str, list[Measure]] = {name: [] for name in tools}
     for _ in range(args.rounds):
         for name, (cmd, env, stdout) in tools.items():
             out.unlink(missing_ok=True)
-            wall, peak = measured(cmd, env, stdout)
-            walls[name].append(wall)
-            rss[name] = max(rss[name], peak)
-    shell = walls["sqlite3 shell"]
+            runs[name].append(measured(cmd, env, stdout))
     print(
         f"{rows:,} rows of {args.table}, {args.rounds} rounds, {os.cpu_count()} CPUs, "
-        f"load {os.getloadavg()[0]:.2f}"
+        f"load {os.getloadavg()[0]:.2f} after"
     )
-    for name, times in walls.items():
-        best, median = min(times), statistics.median(times)
-        line = f"{name:>14}: best {best:.2f} s, median {median:.2f} s, peak RSS {rss[name]:.0f} MB"
+    shell = figures(runs["sqlite3 shell"])
+    for name, measures in runs.items():
+        fig = figures(measures)
+        line = (
+            f"{name:>14}: wall best {fig['best']:.2f} s, median {fig['median']:.2f} s; "
+            f"CPU best {fig['cpu']:.2f} s; peak RSS {fig['rss']:.0f} MB"
+        )
         if name != "sqlite3 shell":
-            ratios = min(shell) / best, statistics.median(shell) / median
-            line += f", rows/s vs shell: best {ratios[0]:.2f}, median {ratios[1]:.2f}"
+            line += (
+                f"; rows/s vs shell: best {shell['best'] / fig['best']:.2f}, "
+                f"median {shell['median'] / fig['median']:.2f}"
+            )
         print(line)
     return 0
 

@@ -241,7 +241,7 @@ def render_dates(
 
 
 READERS = 2  # rowid segments read at once: SQLite and the ADBC driver release the GIL
-CHUNK_BYTES = 2 * 1024 * 1024  # Arrow bytes per chunk at most, whatever the rows' width
+CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, however wide the rows: bigger ones cost peak RSS, not speed
 FIRST_SPAN = 8192  # rows of the first segments, before the rows' width is known
 READ_BATCH_ROWS = 16_384  # rows per batch of an ordered stream
 TYPE_MISMATCH = "Type mismatch"  # the driver types columns from a query's first batch
