@@ -61,20 +61,8 @@ def figures(measures: list[Measure]) -> dict[str, float]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="SQLite file holding the table")
-    parser.add_argument("--table", default="contacts")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--before-src", type=Path, help="src folder of another impex to measure alongside")
-    args = parser.parse_args()
-    if not args.db.exists():
-        raise SystemExit(f"{args.db} is missing: run bench/bench_sqlite.py first, or give --db")
-    with sqlite3.connect(args.db) as conn:
-        rows = int(conn.execute(f'SELECT count(*) FROM "{args.table}"').fetchone()[0])
-    work = Path(tempfile.mkdtemp(prefix="impex-bench-export-"))
+def run_rounds(args: argparse.Namespace, work: Path) -> dict[str, list[Measure]]:
+    """Every tool once per round, in turn; the files they write stay in ``work``."""
     data_dir = work / "impex-data"
     data_dir.mkdir()
     (data_dir / "data.db").symlink_to(args.db.resolve())
@@ -107,6 +95,24 @@ def main() -> int:
         for name, (cmd, env, stdout) in tools.items():
             out.unlink(missing_ok=True)
             runs[name].append(measured(cmd, env, stdout))
+    return runs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="SQLite file holding the table")
+    parser.add_argument("--table", default="contacts")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--before-src", type=Path, help="src folder of another impex to measure alongside")
+    args = parser.parse_args()
+    if not args.db.exists():
+        raise SystemExit(f"{args.db} is missing: run bench/bench_sqlite.py first, or give --db")
+    with sqlite3.connect(args.db) as conn:
+        rows = int(conn.execute(f'SELECT count(*) FROM "{args.table}"').fetchone()[0])
+    with tempfile.TemporaryDirectory(prefix="impex-bench-export-") as tmp:
+        runs = run_rounds(args, Path(tmp))
     print(
         f"{rows:,} rows of {args.table}, {args.rounds} rounds, {os.cpu_count()} CPUs, "
         f"load {os.getloadavg()[0]:.2f} after"
