@@ -49,7 +49,7 @@ def job_state(data_dir: Path, job_id: int):
 def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_result(
     tmp_path, data_dir, impex_env, contacts_job
 ):
-    job = contacts_job(rows=100_000, chunk_rows=500)
+    job = contacts_job(rows=250_000, chunk_rows=500)
     expected = reference(tmp_path, job, impex_env)
     env = {**impex_env, "IMPEX_LEASE_SECONDS": "0.3", "IMPEX_HEARTBEAT_SECONDS": "0.05"}
     job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]

@@ -55,6 +55,7 @@ class ImportRun:
         self.ex = ex
         self.job = ImportJob.model_validate(ex.claim.job.definition)
         self.store = ex.store
+        self.token = ex.claim.lease_token  # fences every write: a run taken over cannot change a thing
         self.last_progress_log = time.monotonic()
         self.last_progress_write = 0.0
         self.committed: Checkpoint | None = None  # the last chunk's checkpoint, once one committed
@@ -81,7 +82,9 @@ class ImportRun:
         if self.committed is not None:
             self._progress(self.committed, force=True)
         self.log(code, Level.ERROR, **params)
-        return self.store.transition(self.ex.job_id, A.FAIL, actor=self.ex.actor, cause=code).target
+        return self.store.transition(
+            self.ex.job_id, A.FAIL, actor=self.ex.actor, lease_token=self.token, cause=code
+        ).target
 
     def _execute(self, session: TargetSession) -> Status:
         job = self.job
@@ -287,6 +290,7 @@ class ImportRun:
             self.store.record_progress(
                 self.ex.run_id,
                 c,
+                lease_token=self.token,
                 bytes_done=done,
                 bytes_total=total,
                 rate=rate,
@@ -321,7 +325,9 @@ class ImportRun:
         if action is A.SHUTDOWN:
             params["signal"] = self.ex.shutdown.cause
         self.log(STOP_CODES[action], **params)
-        return self.store.transition(self.ex.job_id, action, actor=self.ex.actor).target
+        return self.store.transition(
+            self.ex.job_id, action, actor=self.ex.actor, lease_token=self.token
+        ).target
 
     def _finish(self, target: RunTarget, checkpoint: Checkpoint, *, already_applied: bool = False) -> Status:
         if not already_applied:
@@ -332,12 +338,15 @@ class ImportRun:
         self.store.record_progress(
             self.ex.run_id,
             counters,
+            lease_token=self.token,
             bytes_done=checkpoint.position.offset,
             active_seconds=active,
             eta_seconds=0.0,
         )
         self.log("run.summary", **counters.as_dict(), duration=format_duration(active))
-        return self.store.transition(self.ex.job_id, A.FINISH, actor=self.ex.actor).target
+        return self.store.transition(
+            self.ex.job_id, A.FINISH, actor=self.ex.actor, lease_token=self.token
+        ).target
 
 
 def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMode) -> Checkpoint:
