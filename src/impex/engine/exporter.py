@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import json
 import os
 import time
 import urllib.parse
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar, Union
 
 import adbc_driver_manager
 import adbc_driver_sqlite.dbapi as adbc
@@ -32,8 +33,9 @@ from impex.domain.counters import Counters
 from impex.domain.definitions import ExportJob, OutputFormat, QuerySource, TableSource
 from impex.domain.journal import Level
 from impex.domain.status import A, Status
-from impex.engine.connections import connection_url
+from impex.engine.connections import Connection, connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress
+from impex.engine.export_source import PostgresExportSource, ResumeKey
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
 from impex.store.records import RunRecord
@@ -100,8 +102,14 @@ class ExportRun:
         run = self.store.run(self.ex.run_id)
         final = Path(run.output_path) if run.output_path else output_path(job.output, job.name, run.run_no)
         part = final.with_name(final.name + f".part{self.ex.run_id}")
-        connection = connection_url(self.ex.settings, job.source.connection)
-        source = SqliteSource(connection.url, job.source)
+        source = open_source(connection_url(self.ex.settings, job.source.connection), job.source)
+        try:
+            return self._export(source, run, final, part)
+        finally:
+            source.close()
+
+    def _export(self, source: Source, run: RunRecord, final: Path, part: Path) -> Status:
+        self.keys = ResumeKeys(part)
         written, done_bytes = self._resume_point(run, part)
         final.parent.mkdir(parents=True, exist_ok=True)
         # The final name is fixed before the first byte: {date} and {time} must not move on a resume.
@@ -122,6 +130,7 @@ class ExportRun:
         if stopped is not None:
             return stopped
         os.replace(part, final)
+        self.keys.remove()
         counters = Counters(read=self._written, written=self._written)
         self.store.record_progress(
             self.ex.run_id, counters, active_seconds=clock.active(), lease_token=self.ex.claim.lease_token
@@ -145,17 +154,19 @@ class ExportRun:
         self.log("run.resumed", run=run.run_no, record_no=written, line_no=written, reason=reason)
         return written, done_bytes
 
-    def _copy(self, source: SqliteSource, out: BinaryIO, written: int, clock: Clock) -> Status | None:
+    def _copy(self, source: Source, out: BinaryIO, written: int, clock: Clock) -> Status | None:
         fmt = self.job.format
         self._written = written
         gz = GzipMembers(out) if fmt.gzip else None
         writer = CsvWriter(gz or out, fmt.model_copy(update={"header": fmt.header and written == 0}))
         checkpoint = Checkpoint(out, time.monotonic())
-        for frame in source.chunks(written, self.job.chunk_rows):
-            writer.write(render_dates(frame, source.date_columns, source.timestamp_columns, fmt))
+        for frame, key in source.chunks(written, self.job.chunk_rows, self.keys.at(written)):
+            frame = render_dates(frame, source.date_columns, source.timestamp_columns, fmt)
+            writer.write(render_numeric(frame, source.numeric_columns, fmt))
             if gz is not None:
                 gz.end_chunk()
             self._written += frame.height
+            self.keys.passed(self._written, key)
             rate = clock.rate(self._written)
             if checkpoint.due():
                 self._checkpoint(checkpoint, clock)
@@ -174,6 +185,7 @@ class ExportRun:
 
     def _checkpoint(self, checkpoint: Checkpoint, clock: Clock) -> None:
         size = checkpoint.sync()
+        self.keys.save()  # before the store counts the rows: the key of every count it may hold
         counters = Counters(read=self._written, written=self._written)
         self.store.record_progress(
             self.ex.run_id,
@@ -189,6 +201,7 @@ class ExportRun:
             run = self.store.run(self.ex.run_id)
             if run.output_path:
                 Path(run.output_path + f".part{self.ex.run_id}").unlink(missing_ok=True)
+            self.keys.remove()
         params: dict[str, Any] = {"record_no": self._written, "line_no": self._written}
         if action is A.SHUTDOWN:
             params["signal"] = "a shutdown request"
@@ -240,6 +253,50 @@ def render_dates(
     return frame.with_columns(exprs) if exprs else frame
 
 
+def render_numeric(frame: pl.DataFrame, numeric: tuple[str, ...], fmt: OutputFormat) -> pl.DataFrame:
+    """Exact decimals come as text: the decimal separator is applied to that text."""
+    if fmt.decimal_separator == "." or not numeric:
+        return frame
+    return frame.with_columns(
+        pl.col(n).str.replace(".", fmt.decimal_separator, literal=True) for n in numeric
+    )
+
+
+class ResumeKeys:
+    """Where a resume by key starts: the ordering values of the last row of each recent checkpoint,
+    kept beside the partial file (the store counts rows and bytes; this says which row that was).
+    A lost or stale file only makes the resume skip rows by OFFSET instead."""
+
+    KEEP = 4  # a crash between this file and the store's write leaves the store's count in it
+
+    def __init__(self, part: Path) -> None:
+        self.path = part.with_name(part.name + ".resume")
+        self.recent: dict[int, ResumeKey] = {}
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            self.recent = {int(rows): tuple(key) for rows, key in saved}
+        self.last: tuple[int, ResumeKey] | None = None
+
+    def at(self, rows: int) -> ResumeKey | None:
+        return self.recent.get(rows) if rows else None
+
+    def passed(self, rows: int, key: ResumeKey | None) -> None:
+        self.last = (rows, key) if key is not None else None
+
+    def save(self) -> None:
+        if self.last is None:
+            return
+        rows, key = self.last
+        self.recent[rows] = key
+        self.recent = dict(sorted(self.recent.items())[-self.KEEP :])
+        temporary = self.path.with_name(self.path.name + ".new")
+        temporary.write_text(json.dumps([[r, list(k)] for r, k in self.recent.items()]), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 READERS = 2  # rowid segments read at once: SQLite and the ADBC driver release the GIL
 CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, however wide the rows: bigger ones cost peak RSS, not speed
 FIRST_SPAN = 8192  # rows of the first segments, before the rows' width is known
@@ -262,7 +319,8 @@ class SqliteSource:
         if not url.startswith("sqlite:"):
             scheme = url.split(":", 1)[0]
             raise TargetError(
-                f"exports read SQLite databases only, not {scheme!r} (connection {source.connection})"
+                f"exports read SQLite and PostgreSQL databases, not {scheme!r} "
+                f"(connection {source.connection})"
             )
         self.path = Path(sqlite_path(url))
         self.source = source
@@ -271,6 +329,7 @@ class SqliteSource:
         self.uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
         self.date_columns: tuple[str, ...] = ()
         self.timestamp_columns: tuple[str, ...] = ()
+        self.numeric_columns: tuple[str, ...] = ()  # SQLite keeps numbers as numbers
         self.rowid_order = False
         with self._cursor() as cur:
             if isinstance(source, TableSource):
@@ -338,8 +397,14 @@ class SqliteSource:
             cur.execute(f"{self.select} LIMIT 0")
             return [d[0] for d in cur.description]
 
-    def chunks(self, start: int, chunk_rows: int) -> Iterator[pl.DataFrame]:
-        """The rows from row ``start`` (counting from 0) on, in order, as frames of at most ``chunk_rows``."""
+    def chunks(
+        self, start: int, chunk_rows: int, key: ResumeKey | None = None
+    ) -> Iterator[tuple[pl.DataFrame, ResumeKey | None]]:
+        """The rows from row ``start`` (counting from 0) on, in order, as frames of at most ``chunk_rows``
+        (a SQLite file is read by rowid: a resume needs no key)."""
+        return ((frame, None) for frame in self._frames(start, chunk_rows))
+
+    def _frames(self, start: int, chunk_rows: int) -> Iterator[pl.DataFrame]:
         limit = self.source.limit if isinstance(self.source, TableSource) else None
         remaining = None if limit is None else max(0, limit - start)
         if remaining == 0:
@@ -347,6 +412,9 @@ class SqliteSource:
         if self.rowid_order:
             return self._rowid_chunks(start, chunk_rows, remaining)
         return prefetched(self._ordered_chunks(start, chunk_rows, remaining))
+
+    def close(self) -> None:
+        """Nothing stays open between reads."""
 
     def _rowid_chunks(self, start: int, chunk_rows: int, remaining: int | None) -> Iterator[pl.DataFrame]:
         spans = Spans(chunk_rows)
@@ -451,6 +519,37 @@ def _frame(batches: list[pa.RecordBatch]) -> pl.DataFrame:
     frame = pl.from_arrow(pa.Table.from_batches(batches))
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+Source = Union[SqliteSource, "PrefetchedPostgres"]
+
+
+class PrefetchedPostgres:
+    """A PostgreSQL source read one chunk ahead in another thread (the driver releases the GIL)."""
+
+    def __init__(self, source: PostgresExportSource) -> None:
+        self.source = source
+        self.date_columns = source.date_columns
+        self.timestamp_columns = source.timestamp_columns
+        self.numeric_columns = source.numeric_columns
+
+    def column_names(self) -> list[str]:
+        return self.source.column_names()
+
+    def chunks(
+        self, start: int, chunk_rows: int, key: ResumeKey | None = None
+    ) -> Iterator[tuple[pl.DataFrame, ResumeKey | None]]:
+        return prefetched(self.source.chunks(start, chunk_rows, key))
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def open_source(connection: Connection, source: TableSource | QuerySource) -> Source:
+    """The export's source for a connection: a PostgreSQL database, or a SQLite file."""
+    if connection.url.startswith(("postgresql:", "postgres:")):
+        return PrefetchedPostgres(PostgresExportSource(connection, source))
+    return SqliteSource(connection.url, source)
 
 
 def prefetched(items: Iterator[T]) -> Iterator[T]:

@@ -1,0 +1,239 @@
+"""Export runs from a real PostgreSQL, through a named connection, each test in a fresh schema:
+tables and queries, the order of the primary key, exact pause and resume, and a source no query
+can change."""
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from impex.domain.status import A, S
+from impex.settings import load_settings
+from pg_support import POSTGRES_URL, fresh_schema
+from support import codes, run_job, write
+
+
+def _reachable() -> bool:
+    try:
+        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _reachable(), reason="no PostgreSQL server at IMPEX_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def pg_url():
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def sql(pg_url):
+    conn = psycopg.connect(pg_url, autocommit=True)
+
+    def run(query: str, params: Any = None) -> list[tuple[Any, ...]] | None:
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else None
+
+    yield run
+    conn.close()
+
+
+@pytest.fixture
+def pg_settings(data_dir: Path, tmp_path: Path, pg_url):
+    connections = write(tmp_path / "connections.yaml", f"pg: {pg_url}\n")
+    overrides = {"data_dir": str(data_dir), "progress_seconds": 0.0, "connections_file": str(connections)}
+    return load_settings(overrides, env={})
+
+
+def export(out: Path, source: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    return {
+        "kind": "export",
+        "name": "pg export",
+        "source": {"connection": "pg", **(source or {"table": "t"})},
+        "output": str(out),
+        **fields,
+    }
+
+
+def journal_error(store, job_id: int) -> str:
+    return next(line for line in store.journal_lines(job_id) if line.code == "run.error").params["error"]
+
+
+def many(sql, rows: int, table: str = "t", key: bool = True) -> None:
+    primary = " PRIMARY KEY" if key else ""
+    sql(f"CREATE TABLE {table} (id bigint{primary}, name text, score numeric(12, 3), note text)")
+    # inserted in a shuffled order: the table's physical order is not the key's
+    sql(
+        f"INSERT INTO {table} SELECT i, 'Name ' || i, i / 4.0, CASE WHEN i % 7 = 0 THEN 'note, ' || i END "
+        f"FROM generate_series(1, {rows}) i ORDER BY md5(i::text)"
+    )
+
+
+def test_a_table_is_written_in_primary_key_order_with_every_type_as_text_it_reads_back_as(
+    store, pg_settings, sql, tmp_path
+):
+    sql(
+        "CREATE TABLE t (id int PRIMARY KEY, name varchar(20), price numeric(30, 10), ok boolean, "
+        "born date, seen timestamp, doc jsonb, u uuid, big bigint, r real)"
+    )
+    sql(
+        "INSERT INTO t VALUES (2, 'Bob \"B\", Jr', 12345678901234567890.0123456789, false, '1999-12-31', "
+        "'2024-01-31 08:05:09', '{\"a\": [1, 2]}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', "
+        "9007199254740993, 1.5), "
+        "(1, 'Ann', 0.1, true, NULL, NULL, NULL, NULL, NULL, NULL)"
+    )
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, pg_settings, export(out))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == (
+        "id,name,price,ok,born,seen,doc,u,big,r\n"
+        "1,Ann,0.1000000000,true,,,,,,\n"
+        '2,"Bob ""B"", Jr",12345678901234567890.0123456789,false,1999-12-31,2024-01-31 08:05:09,'
+        '"{""a"": [1, 2]}",a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,9007199254740993,1.5\n'
+    )
+    assert store.runs_of(job_id)[-1].counters.written == 2
+
+
+def test_columns_filter_order_by_limit_and_formats(store, pg_settings, sql, tmp_path):
+    many(sql, 10)
+    out = tmp_path / "out.csv"
+    source = {"table": "t", "columns": ["score", "id"], "filter": "id % 2 = 0", "order_by": ["score"]}
+    run_job(store, pg_settings, export(out, {**source, "limit": 3}))
+    assert out.read_text() == "score,id\n0.500,2\n1.000,4\n1.500,6\n"
+    fmt = {"delimiter": ";", "decimal_separator": ",", "header": False}
+    run_job(store, pg_settings, export(out, {**source, "limit": 2}, format=fmt))
+    assert out.read_text() == "0,500;2\n1,000;4\n"
+
+
+def test_a_query_is_exported_in_its_own_order_and_an_empty_one_writes_its_header(
+    store, pg_settings, sql, tmp_path
+):
+    many(sql, 5)
+    out = tmp_path / "out.csv"
+    query = "WITH a AS (SELECT id, upper(name) AS n FROM t) SELECT n, id * 10 AS x FROM a ORDER BY id DESC;"
+    status, job_id = run_job(store, pg_settings, export(out, {"query": query}))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "n,x\nNAME 5,50\nNAME 4,40\nNAME 3,30\nNAME 2,20\nNAME 1,10\n"
+    run_job(
+        store,
+        pg_settings,
+        export(out, {"query": "SELECT name AS who, now() - now() AS d FROM t WHERE false"}),
+    )
+    assert out.read_text() == "who,d\n"
+
+
+def test_a_missing_table_or_column_is_a_clear_error(store, pg_settings, sql, tmp_path):
+    many(sql, 3)
+    status, job_id = run_job(store, pg_settings, export(tmp_path / "o.csv", {"table": "nope"}))
+    assert status is S.FINISHED_WITH_ERRORS and "source table nope does not exist" in journal_error(
+        store, job_id
+    )
+    _, job_id = run_job(
+        store, pg_settings, export(tmp_path / "o.csv", {"table": "t", "columns": ["id", "wat"]})
+    )
+    assert "source table t has no column(s) wat" in journal_error(store, job_id)
+    _, job_id = run_job(store, pg_settings, export(tmp_path / "o.csv", {"query": "SELECT * FROM nope"}))
+    assert 'relation "nope" does not exist' in journal_error(store, job_id)
+    assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"query": "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x"},
+        {"query": "SELECT nextval('s')"},
+        {"query": "SELECT set_config('transaction_read_only', 'off', true), sneak()"},
+        {"query": "SELECT sneak()"},
+        {"table": "t", "filter": "sneak() > 0"},
+    ],
+)
+def test_a_query_that_tries_to_write_is_refused_and_changes_nothing(
+    store, pg_settings, sql, tmp_path, source
+):
+    many(sql, 3)
+    sql("CREATE SEQUENCE s")
+    sql("CREATE FUNCTION sneak() RETURNS int LANGUAGE sql AS 'INSERT INTO t (id) VALUES (99) RETURNING 1'")
+    status, job_id = run_job(store, pg_settings, export(tmp_path / "o.csv", source))
+    assert status is S.FINISHED_WITH_ERRORS
+    error = journal_error(store, job_id)
+    says = ("an export only reads", "read-write mode must be set", "data-modifying statement")
+    assert any(phrase in error for phrase in says), error
+    assert sql("SELECT count(*), max(id) FROM t") == [(3, 3)]
+    assert sql("SELECT last_value, is_called FROM s") == [(1, False)]
+
+
+def pause_every_chunk(store, settings, definition: dict[str, Any], out: Path, between=None) -> int:
+    """Run, pausing at each chunk boundary and starting again, until finished; returns the pauses."""
+    pauses = 0
+
+    def pause(progress):
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, definition, on_progress=pause)
+    while status is S.PAUSED:
+        pauses += 1
+        assert not out.exists()
+        if between:
+            between(pauses)
+        store.transition(job_id, A.START, actor="tester")
+        status, _ = run_job(store, settings, job_id, on_progress=pause)
+    assert status is S.FINISHED and "run.resumed" in codes(store, job_id)
+    assert not list(out.parent.glob(out.name + ".part*")), "no partial file, no resume key left behind"
+    return pauses
+
+
+@pytest.mark.parametrize(
+    ("source", "key"),
+    [
+        ({"table": "t"}, True),
+        ({"table": "t", "filter": "id % 3 <> 0", "limit": 450}, True),
+        ({"table": "t", "order_by": ["name"]}, True),
+        ({"table": "t", "order_by": ["note"]}, False),  # nullable: resumed by OFFSET
+        ({"table": "nokey"}, False),
+        ({"query": "SELECT id, note FROM t ORDER BY id DESC"}, False),
+    ],
+)
+def test_pause_and_resume_at_every_chunk_neither_loses_nor_repeats_a_row(
+    store, pg_settings, sql, tmp_path, monkeypatch, source, key
+):
+    many(sql, 1000)
+    many(sql, 1000, "nokey", key=False)
+    sql("ALTER TABLE t ALTER COLUMN name SET NOT NULL")
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    run_job(store, pg_settings, export(reference, source, chunk_rows=97))
+    statements: list[str] = []
+    from impex.engine import export_source
+
+    real = export_source.PostgresExportSource._sql
+    monkeypatch.setattr(
+        export_source.PostgresExportSource,
+        "_sql",
+        lambda s, *a: statements.append(real(s, *a)) or statements[-1],
+    )
+    assert pause_every_chunk(store, pg_settings, export(out, source, chunk_rows=97), out) >= 4
+    assert out.read_bytes() == reference.read_bytes()
+    resumed = statements[1:]
+    assert all((" OFFSET " in s) != key for s in resumed), resumed[-1]
+    assert all(" > (" in s for s in resumed) == key
+
+
+def test_a_resume_by_key_is_not_shifted_by_rows_inserted_and_deleted_before_it(
+    store, pg_settings, sql, tmp_path
+):
+    many(sql, 1000)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    run_job(store, pg_settings, export(reference, chunk_rows=100))
+    expected = reference.read_text().splitlines()
+
+    def meddle(pause_no: int) -> None:
+        sql("INSERT INTO t (id, name) VALUES (%s, 'early')", (-pause_no,))  # before the resume point
+        sql("DELETE FROM t WHERE id = %s", (pause_no,))  # already written
+
+    pause_every_chunk(store, pg_settings, export(out, chunk_rows=100), out, between=meddle)
+    assert out.read_text().splitlines() == expected
