@@ -1,0 +1,180 @@
+"""Read-only queries for the web UI and the REST API: filtered, sorted, paged job and reject lists."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+
+from impex.domain.journal import Level
+from impex.domain.status import Status
+from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord, job_record, run_record
+from impex.store.schema import jobs, journal, rejects, runs
+
+
+class JobSort(StrEnum):
+    ID = "id"
+    NAME = "name"
+    KIND = "kind"
+    STATUS = "status"
+    OWNER = "owner"
+    CREATED = "created_at"
+    UPDATED = "updated_at"
+    STARTED = "started_at"
+    ENDED = "ended_at"
+
+
+_SORT_COLUMNS: dict[JobSort, Any] = {
+    JobSort.ID: jobs.c.id,
+    JobSort.NAME: jobs.c.name,
+    JobSort.KIND: jobs.c.kind,
+    JobSort.STATUS: jobs.c.status,
+    JobSort.OWNER: jobs.c.owner,
+    JobSort.CREATED: jobs.c.created_at,
+    JobSort.UPDATED: jobs.c.updated_at,
+    JobSort.STARTED: runs.c.started_at,
+    JobSort.ENDED: runs.c.ended_at,
+}
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    statuses: tuple[Status, ...] = ()
+    kind: str | None = None
+    owner: str | None = None
+    text: str | None = None  # in the name, case-insensitive
+    sort: JobSort = JobSort.ID
+    descending: bool = True
+    limit: int = 50
+    offset: int = 0
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_jobs(engine: sa.Engine, f: JobFilter) -> Page[tuple[JobRecord, RunRecord | None]]:
+    """Jobs matching ``f``, each with its current run (None before the first start)."""
+    where: list[Any] = []
+    if f.statuses:
+        where.append(jobs.c.status.in_([s.value for s in f.statuses]))
+    if f.kind:
+        where.append(jobs.c.kind == f.kind)
+    if f.owner:
+        where.append(jobs.c.owner == f.owner)
+    if f.text:
+        where.append(sa.func.lower(jobs.c.name).like(_like(f.text.lower()), escape="\\"))
+    joined = jobs.outerjoin(runs, runs.c.id == jobs.c.current_run_id)
+    column = _SORT_COLUMNS[f.sort]
+    order = [column.desc() if f.descending else column.asc(), jobs.c.id.desc()]
+    query = sa.select(jobs).select_from(joined).where(*where).order_by(*order).limit(f.limit).offset(f.offset)
+    with engine.connect() as c:
+        total = int(c.scalar(sa.select(sa.func.count()).select_from(jobs).where(*where)) or 0)
+        found = [job_record(r) for r in c.execute(query)]
+        run_ids = [j.current_run_id for j in found if j.current_run_id is not None]
+        by_id = {r.id: run_record(r) for r in c.execute(sa.select(runs).where(runs.c.id.in_(run_ids)))}
+    return Page([(j, by_id.get(j.current_run_id or 0)) for j in found], total)
+
+
+@dataclass(frozen=True)
+class RejectFilter:
+    reason: str | None = None
+    column: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def list_rejects(engine: sa.Engine, run_id: int, f: RejectFilter) -> Page[RejectRecord]:
+    """A run's rejects in record order, optionally only one reason and/or one column."""
+    where: list[Any] = [rejects.c.run_id == run_id]
+    if f.reason:
+        where.append(rejects.c.reason == f.reason)
+    if f.column:
+        where.append(rejects.c.column_name == f.column)
+    query = sa.select(rejects).where(*where).order_by(rejects.c.record_no).limit(f.limit).offset(f.offset)
+    with engine.connect() as c:
+        total = int(c.scalar(sa.select(sa.func.count()).select_from(rejects).where(*where)) or 0)
+        items = [
+            RejectRecord(
+                run_id=r.run_id,
+                record_no=r.record_no,
+                line_no=r.line_no,
+                raw=bytes(r.raw),
+                reason=r.reason,
+                column=r.column_name,
+                value=r.value,
+                message=r.message,
+            )
+            for r in c.execute(query)
+        ]
+    return Page(items, total)
+
+
+def reject_facets(engine: sa.Engine, run_id: int) -> tuple[list[str], list[str]]:
+    """The reasons and the columns a run's rejects have, for the filter menus."""
+    with engine.connect() as c:
+        reasons = c.scalars(
+            sa.select(rejects.c.reason)
+            .where(rejects.c.run_id == run_id)
+            .distinct()
+            .order_by(rejects.c.reason)
+        )
+        reason_list = [str(r) for r in reasons]
+        columns = c.scalars(
+            sa.select(rejects.c.column_name)
+            .where(rejects.c.run_id == run_id, rejects.c.column_name.is_not(None))
+            .distinct()
+            .order_by(rejects.c.column_name)
+        )
+        return reason_list, [str(col) for col in columns]
+
+
+def journal_page(
+    engine: sa.Engine,
+    job_id: int,
+    *,
+    after_id: int = 0,
+    min_level: Level | None = None,
+    run_id: int | None = None,
+    limit: int = 200,
+    tail: bool = False,
+) -> list[JournalLine]:
+    """A job's journal lines after ``after_id`` in order; with ``tail``, the last ``limit`` of them.
+    ``min_level`` keeps that level and the more severe ones."""
+    where: list[Any] = [journal.c.job_id == job_id, journal.c.id > after_id]
+    if min_level is not None:
+        levels = list(Level)
+        where.append(journal.c.level.in_([lv.value for lv in levels[levels.index(min_level) :]]))
+    if run_id is not None:
+        where.append(journal.c.run_id == run_id)
+    order = journal.c.id.desc() if tail else journal.c.id.asc()
+    with engine.connect() as c:
+        rows = list(c.execute(sa.select(journal).where(*where).order_by(order).limit(limit)))
+    if tail:
+        rows.reverse()
+    return [
+        JournalLine(
+            id=r.id,
+            job_id=r.job_id,
+            run_id=r.run_id,
+            ts=r.ts,
+            level=r.level,
+            code=r.code,
+            params=json.loads(r.params),
+            actor=r.actor,
+        )
+        for r in rows
+    ]
