@@ -51,6 +51,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("heartbeat_seconds", 2.0, "How often a worker renews the leases of its jobs.", float),
     Setting("poll_seconds", 0.5, "How often an idle worker looks for queued jobs.", float),
     Setting("progress_seconds", 5.0, "How often a run writes a progress line to its journal.", float),
+    Setting("host", "127.0.0.1", "Address `impex serve` listens on."),
+    Setting("port", 8080, "Port `impex serve` listens on.", int),
+    Setting(
+        "file_folders",
+        "",
+        "Server folders that jobs created through the web UI or API may read and write, separated by "
+        "the OS path separator (`:`); empty: DATA_DIR/files.",
+    ),
+    Setting("upload_max_mb", 200, "Largest file the web UI or API accepts as an upload, in MiB.", int),
 )
 
 
@@ -72,6 +81,13 @@ class Settings:
     def store_url(self) -> str:
         url = self.values["database_url"]
         return url or f"sqlite:///{self.data_path / 'impex.db'}"
+
+    @property
+    def file_roots(self) -> list[Path]:
+        """The folders web and API jobs may use for their files, resolved."""
+        raw = self.values["file_folders"]
+        folders = [Path(p) for p in raw.split(os.pathsep) if p] if raw else [self.data_path / "files"]
+        return [p.resolve() for p in folders]
 
     @property
     def default_target_url(self) -> str:

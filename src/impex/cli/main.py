@@ -11,6 +11,7 @@ from impex.cli import jobs as jobs_cli
 from impex.cli.context import app_context
 from impex.cli.foreground import run_foreground, submit
 from impex.cli.render import console, emit_json, errors
+from impex.cli.serve import serve_cmd
 from impex.definitions_io import DefinitionError, load_definition
 from impex.domain.definitions import (
     ColumnSpec,
@@ -38,6 +39,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(jobs_cli.app, name="jobs")
+app.command("serve")(serve_cmd)
 
 
 @app.callback()

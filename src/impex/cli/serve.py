@@ -1,0 +1,48 @@
+"""``impex serve``: the web UI and the REST API, with embedded workers running the jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from impex.cli.context import app_context
+from impex.cli.render import console
+from impex.engine.worker import Worker
+from impex.store.users import Users
+from impex.web.app import create_app
+
+
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (env IMPEX_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env IMPEX_PORT).")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs the embedded worker runs at once (env IMPEX_WORKER_CONCURRENCY).")
+    ] = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Serve only; separate `impex worker` processes run the jobs.")
+    ] = False,
+) -> None:
+    """Serve the web UI and the REST API (OpenAPI at /api/openapi.json) and run jobs.
+
+    The first start creates the user 'admin' and prints its password once."""
+    app_ctx = app_context(ctx)
+    app_ctx.overrides.update(host=host, port=port)
+    settings = app_ctx.settings
+    store = app_ctx.store
+    password = Users(store.engine).bootstrap_admin()
+    address = f"http://{settings.host}:{settings.port}"
+    if password is not None:
+        console.print(
+            f"First start: created the user [bold]admin[/bold] with the password [bold]{password}[/bold]\n"
+            f"Log in at {address}/login — this password is shown only this once.",
+            highlight=False,
+        )
+    worker = None
+    if not no_worker:
+        worker = Worker(store, settings, concurrency=concurrency or settings.worker_concurrency)
+    console.print(f"impex serving {address} (API: {address}/api/docs)", highlight=False)
+    app = create_app(settings, store, worker=worker)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)

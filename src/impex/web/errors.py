@@ -1,0 +1,115 @@
+"""One JSON error shape for every API error: ``{"error": {"code", "message", "details"}}``.
+
+Typed exceptions of the library become status codes here; routes raise ``ApiError`` for their own
+refusals. Pages outside ``/api`` get the same information as a small HTML page."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from impex.definitions_io import DefinitionError
+from impex.domain.status import IllegalTransition
+from impex.store.store import JobNotFound
+
+log = logging.getLogger("impex.web")
+
+# The code of each status when nothing more precise is known.
+CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    500: "internal_error",
+}
+
+
+class ApiError(Exception):
+    """A refusal with its HTTP status, a stable machine-readable code and a sentence for people."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _respond(request: Request, error: ApiError, headers: dict[str, str] | None = None) -> Response:
+    if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse(
+            error_body(error.code, error.message, error.details), status_code=error.status, headers=headers
+        )
+    title = HTTPStatus(error.status).phrase
+    page = (
+        f"<!doctype html><meta charset=utf-8><title>{title}</title><link rel=stylesheet "
+        f'href="/static/app.css"><main class="error"><h1>{error.status} {title}</h1>'
+        f"<p>{_escape(error.message)}</p><p><a href='/'>impex</a></p></main>"
+    )
+    return HTMLResponse(page, status_code=error.status, headers=headers)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return _respond(request, error, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        code = CODES.get(error.status_code, "error")
+        message = str(error.detail) if error.detail else HTTPStatus(error.status_code).phrase
+        if error.status_code == 404 and error.detail == "Not Found":
+            message = f"no such page or resource: {request.url.path}"
+        return _respond(request, ApiError(error.status_code, code, message), dict(error.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        details = [
+            {"location": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]}
+            for e in error.errors()
+        ]
+        message = "; ".join(f"{d['location']}: {d['message']}" for d in details) or "invalid request"
+        return _respond(request, ApiError(422, "validation_error", message, details))
+
+    @app.exception_handler(IllegalTransition)
+    async def illegal_transition(request: Request, error: IllegalTransition) -> Response:
+        details = {
+            "job_id": error.job_id,
+            "action": error.action.value,
+            "status": error.status.value,
+        }
+        return _respond(request, ApiError(409, "illegal_transition", str(error), details))
+
+    @app.exception_handler(JobNotFound)
+    async def job_not_found(request: Request, error: JobNotFound) -> Response:
+        return _respond(request, ApiError(404, "job_not_found", str(error), {"job_id": error.job_id}))
+
+    @app.exception_handler(DefinitionError)
+    async def bad_definition(request: Request, error: DefinitionError) -> Response:
+        lines = str(error).splitlines()
+        return _respond(request, ApiError(422, "invalid_definition", "; ".join(lines), lines))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _respond(request, ApiError(500, "internal_error", "internal error; see the server log"))

@@ -1,0 +1,292 @@
+"""Server-rendered pages: login, the job list, a job's General / Journal / Rejects tabs, the
+operator's buttons, and the language switch. Each page reads through the same library calls as
+the API; the small scripts in static/ refresh parts of them while jobs run."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from impex.domain.journal import Level
+from impex.domain.roles import Role
+from impex.domain.status import Action, Status, allowed_actions
+from impex.store import queries
+from impex.web.auth import (
+    LOGIN_CSRF_COOKIE,
+    Auth,
+    check_csrf,
+    clear_session,
+    new_csrf,
+    page_auth,
+    set_session,
+)
+from impex.web.context import LANGUAGE_COOKIE, WebContext, translator, web_context
+from impex.web.errors import ApiError
+from impex.web.i18n import LANGUAGES, Translator, duration
+from impex.web.labels import LEVEL_LABELS, ROLE_LABELS, STATUS_ICONS, TAB_LABELS
+from impex.web.serialize import job_detail, job_summary, journal_dict, progress, reject_dict
+
+router = APIRouter(include_in_schema=False)
+Ctx = Annotated[WebContext, Depends(web_context)]
+Tr = Annotated[Translator, Depends(translator)]
+PAGE_SIZE = 50
+
+
+def render(
+    request: Request, name: str, t: Translator, auth: Auth | None, status_code: int = 200, **data: Any
+) -> HTMLResponse:
+    ctx = web_context(request)
+    context = {
+        "t": t,
+        "_": t.gettext,
+        "user": auth.user if auth else None,
+        "csrf": auth.csrf if auth else None,
+        "can_operate": bool(auth and auth.user.may(Role.OPERATOR)),
+        "languages": LANGUAGES,
+        "icons": STATUS_ICONS,
+        "role_labels": ROLE_LABELS,
+        "duration": duration,
+        "statuses": list(Status),
+        **data,
+    }
+    return ctx.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no //host, no scheme): the login cannot redirect elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/jobs"
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/jobs", status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request, t: Tr, next: str = "/jobs", failed: bool = False) -> Response:
+    token = new_csrf()
+    response = render(
+        request,
+        "login.html",
+        t,
+        None,
+        status_code=401 if failed else 200,
+        login_csrf=token,
+        next=_safe_next(next),
+        failed=failed,
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    ctx: Ctx,
+    name: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/jobs",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf):
+        raise ApiError(403, "csrf_failed", "the login form expired; reload it and try again")
+    user = ctx.users.authenticate(name, password)
+    if user is None:
+        return RedirectResponse(
+            f"/login?{urlencode({'next': _safe_next(next), 'failed': 1})}", status_code=303
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session(request, response, user)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    auth = page_auth(request)
+    check_csrf(request, auth, csrf)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session(response)
+    return response
+
+
+@router.get("/lang/{language}")
+def switch_language(language: str, next: str = "/jobs") -> Response:
+    """Remember the chosen language (a year) and go back where the user was."""
+    if language not in LANGUAGES:
+        raise ApiError(404, "not_found", f"no language {language!r}; available: {', '.join(LANGUAGES)}")
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def _job_filter(
+    status: str | None, kind: str | None, owner: str | None, q: str | None, sort: str, order: str, page: int
+) -> queries.JobFilter:
+    statuses = (Status(status),) if status and status in set(Status) else ()
+    sort_key = queries.JobSort(sort) if sort in set(queries.JobSort) else queries.JobSort.ID
+    return queries.JobFilter(
+        statuses=statuses,
+        kind=kind if kind in ("import", "export") else None,
+        owner=owner or None,
+        text=q or None,
+        sort=sort_key,
+        descending=order != "asc",
+        limit=PAGE_SIZE,
+        offset=max(0, page - 1) * PAGE_SIZE,
+    )
+
+
+def _list_data(ctx: WebContext, t: Translator, f: queries.JobFilter) -> dict[str, Any]:
+    page = queries.list_jobs(ctx.store.engine, f)
+    return {"jobs": [job_summary(j, r, t) for j, r in page.items], "total": page.total}
+
+
+@router.get("/jobs")
+def jobs_page(
+    request: Request,
+    ctx: Ctx,
+    t: Tr,
+    status: str | None = None,
+    kind: str | None = None,
+    owner: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: str = "id",
+    order: str = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    auth = page_auth(request)
+    f = _job_filter(status, kind, owner, q, sort, order, page)
+    filters = {"status": status or "", "kind": kind or "", "owner": owner or "", "q": q or ""}
+    data = _list_data(ctx, t, f)
+    pages = max(1, -(-data["total"] // PAGE_SIZE))
+    return render(
+        request,
+        "jobs.html",
+        t,
+        auth,
+        filters=filters,
+        sort=f.sort.value,
+        order=order,
+        page=page,
+        pages=pages,
+        query=urlencode({k: v for k, v in filters.items() if v}),
+        **data,
+    )
+
+
+@router.get("/jobs/rows")
+def jobs_rows(
+    request: Request,
+    ctx: Ctx,
+    t: Tr,
+    status: str | None = None,
+    kind: str | None = None,
+    owner: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: str = "id",
+    order: str = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """The list's rows alone, for the page's live refresh."""
+    auth = page_auth(request)
+    data = _list_data(ctx, t, _job_filter(status, kind, owner, q, sort, order, page))
+    return render(request, "_job_rows.html", t, auth, **data)
+
+
+def _job_page_data(ctx: WebContext, t: Translator, job_id: int) -> dict[str, Any]:
+    job = ctx.store.job(job_id)
+    runs = ctx.store.runs_of(job_id)
+    detail = job_detail(job, runs, t)
+    current = next((r for r in runs if r.id == job.current_run_id), None)
+    return {
+        "job": detail,
+        "run": detail["run"],
+        "progress": progress(current),
+        "actions": [a.value for a in allowed_actions(job.status)],
+    }
+
+
+@router.get("/jobs/{job_id}")
+def job_page(
+    job_id: int,
+    request: Request,
+    ctx: Ctx,
+    t: Tr,
+    tab: str = "general",
+    level: str | None = None,
+    run: Annotated[int | None, Query(ge=1)] = None,
+    reason: str | None = None,
+    column: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    auth = page_auth(request)
+    tab = tab if tab in TAB_LABELS else "general"
+    data = _job_page_data(ctx, t, job_id)
+    data.update(tab=tab, tabs=TAB_LABELS, levels=LEVEL_LABELS)
+    if tab == "journal":
+        min_level = Level(level) if level and level in set(Level) else None
+        lines = queries.journal_page(ctx.store.engine, job_id, min_level=min_level, limit=500, tail=True)
+        data.update(lines=[journal_dict(line, t) for line in lines], level=level or "")
+    elif tab == "rejects":
+        data.update(_rejects_data(ctx, job_id, run, reason, column, page))
+    return render(request, "job.html", t, auth, **data)
+
+
+def _rejects_data(
+    ctx: WebContext, job_id: int, run_no: int | None, reason: str | None, column: str | None, page: int
+) -> dict[str, Any]:
+    runs = ctx.store.runs_of(job_id)
+    chosen = next((r for r in runs if r.run_no == run_no), runs[-1] if runs else None)
+    if chosen is None:
+        return {"rejects": [], "reject_total": 0, "reasons": [], "columns": [], "reject_run": None}
+    f = queries.RejectFilter(reason or None, column or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    found = queries.list_rejects(ctx.store.engine, chosen.id, f)
+    reasons, columns = queries.reject_facets(ctx.store.engine, chosen.id)
+    return {
+        "rejects": [reject_dict(r) for r in found.items],
+        "reject_total": found.total,
+        "reasons": reasons,
+        "columns": columns,
+        "reject_run": chosen.run_no,
+        "run_numbers": [r.run_no for r in runs],
+        "reason": reason or "",
+        "column": column or "",
+        "page": page,
+        "pages": max(1, -(-found.total // PAGE_SIZE)),
+    }
+
+
+@router.get("/jobs/{job_id}/general")
+def job_general(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
+    """The General tab's body and the buttons, for the page's live refresh."""
+    auth = page_auth(request)
+    return render(request, "_general.html", t, auth, **_job_page_data(ctx, t, job_id))
+
+
+@router.get("/jobs/{job_id}/head")
+def job_head(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
+    """The job's title, status and buttons, for the page's live refresh."""
+    auth = page_auth(request)
+    return render(request, "_job_head.html", t, auth, **_job_page_data(ctx, t, job_id))
+
+
+@router.post("/jobs/{job_id}/{action}")
+def job_action(
+    job_id: int, action: str, request: Request, ctx: Ctx, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    """A Start / Pause / Cancel button. A refused one shows the 409 page naming the status."""
+    auth = page_auth(request, Role.OPERATOR)
+    check_csrf(request, auth, csrf)
+    if action not in {a.value for a in (Action.START, Action.PAUSE, Action.CANCEL)}:
+        raise ApiError(404, "not_found", f"no action {action!r}")
+    ctx.store.job(job_id)
+    ctx.store.transition(job_id, Action(action), actor=auth.user.name)
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
