@@ -3,6 +3,7 @@ starts), the choice of language per request, and localised numbers, dates and jo
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ def po_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+@functools.cache
 def load_translations(language: str) -> Translations:
     """The language's catalog, compiled from its .po file in memory (no .mo files to keep in step)."""
     with open(po_path(language), "rb") as f:

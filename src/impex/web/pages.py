@@ -4,6 +4,7 @@ the API; the small scripts in static/ refresh parts of them while jobs run."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from impex.definitions_io import DefinitionError, parse_definition
 from impex.domain.journal import Level
 from impex.domain.roles import Role
 from impex.domain.status import Action, Status, allowed_actions
@@ -205,6 +207,9 @@ def _job_page_data(ctx: WebContext, t: Translator, job_id: int) -> dict[str, Any
     job = ctx.store.job(job_id)
     runs = ctx.store.runs_of(job_id)
     detail = job_detail(job, runs, t)
+    # Every default spelled out, for the summary; one an older impex wrote is shown as it is.
+    with contextlib.suppress(DefinitionError):
+        detail["definition"] = parse_definition(job.definition).model_dump(mode="json")
     current = next((r for r in runs if r.id == job.current_run_id), None)
     return {
         "job": detail,

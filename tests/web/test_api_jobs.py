@@ -1,0 +1,228 @@
+"""The REST API for jobs, against a real SQLite store: every route, role and refused transition."""
+
+from __future__ import annotations
+
+import pytest
+
+from impex.domain.journal import Level
+from impex.domain.status import OPERATOR_ACTIONS, TRANSITIONS, A, IllegalTransition, S
+from support import write
+from web.conftest import PEOPLE, assert_error, import_definition
+
+ROUTES = [
+    ("GET", "/api/jobs"),
+    ("POST", "/api/jobs"),
+    ("GET", "/api/jobs/1"),
+    ("POST", "/api/jobs/1/start"),
+    ("POST", "/api/jobs/1/pause"),
+    ("POST", "/api/jobs/1/cancel"),
+    ("GET", "/api/jobs/1/journal"),
+    ("GET", "/api/jobs/1/journal/stream"),
+    ("GET", "/api/jobs/1/rejects"),
+    ("GET", "/api/jobs/1/rejects/download"),
+    ("GET", "/api/jobs/1/output"),
+    ("GET", "/api/me"),
+    ("POST", "/api/tokens"),
+    ("GET", "/api/users"),
+    ("POST", "/api/users"),
+]
+OPERATOR_ROUTES = [r for r in ROUTES if r[0] == "POST" and r[1].startswith("/api/jobs")]
+ADMIN_ROUTES = [("GET", "/api/users"), ("POST", "/api/users")]
+
+
+def create(client, definition=None, *, start=False) -> dict:
+    response = client.post(
+        "/api/jobs", json={"definition": definition or import_definition(), "start": start}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def people(web):
+    return write(web.files / "people.csv", PEOPLE)
+
+
+def test_the_openapi_document_lists_every_route(web):
+    paths = web.client().get("/api/openapi.json").json()["paths"]
+    for _method, path in ROUTES:
+        assert path.replace("/1", "/{job_id}") in paths
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_every_route_refuses_an_anonymous_caller_with_401(web, method, path):
+    assert_error(web.client().request(method, path), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_an_unknown_token_is_401_on_every_route(web, method, path):
+    client = web.client(Authorization="Bearer impex_not-a-token")
+    assert_error(client.request(method, path), 401, "invalid_token")
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATOR_ROUTES + ADMIN_ROUTES)
+def test_a_viewer_may_not_change_anything(api, method, path):
+    error = assert_error(api["viewer"].request(method, path, json={}), 403, "forbidden")
+    assert error["details"]["role"] == "viewer"
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
+def test_an_operator_may_not_manage_users(api, method, path):
+    assert_error(api["operator"].request(method, path, json={}), 403, "forbidden")
+
+
+def test_an_operator_creates_a_draft_and_the_journal_names_them(api, people):
+    job = create(api["operator"])
+    assert (job["status"], job["owner"], job["actions"]) == ("editing", "operator", ["start"])
+    assert job["definition"]["source"] == str(people.resolve())
+    lines = api["viewer"].get(f"/api/jobs/{job['id']}/journal").json()["items"]
+    assert [(line["code"], line["actor"]) for line in lines] == [("job.created", "operator")]
+
+
+def test_creating_with_start_queues_the_job(api, people):
+    job = create(api["operator"], start=True)
+    assert job["status"] == "queued"
+    assert job["run"]["run_no"] == 1
+
+
+def test_a_bad_definition_is_422_naming_each_bad_key(api):
+    definition = import_definition(chunk_rows=0, colour="red")
+    error = assert_error(api["operator"].post("/api/jobs", json={"definition": definition}), 422)
+    assert error["code"] == "invalid_definition"
+    assert any("chunk_rows" in line for line in error["details"])
+    assert any("colour: unknown key" in line for line in error["details"])
+
+
+def test_a_body_that_is_not_a_definition_is_422(api):
+    error = assert_error(api["operator"].post("/api/jobs", json={"start": "soon"}), 422, "validation_error")
+    assert {d["location"] for d in error["details"]} >= {"body.definition", "body.start"}
+
+
+@pytest.mark.parametrize("source", ["/etc/passwd", "../../outside.csv", "sub/../../escape.csv"])
+def test_files_outside_the_configured_folders_are_refused(api, source):
+    response = api["operator"].post("/api/jobs", json={"definition": import_definition(source)})
+    assert assert_error(response, 422, "path_not_allowed")["details"] == {"path": source}
+
+
+def test_export_files_are_confined_too(api):
+    definition = {"kind": "export", "name": "e", "source": {"table": "t"}, "output": "/tmp/x.csv"}
+    assert_error(api["operator"].post("/api/jobs", json={"definition": definition}), 422, "path_not_allowed")
+
+
+def test_only_an_admin_may_export_an_sql_query(api):
+    definition = {"kind": "export", "name": "q", "source": {"query": "select 1"}, "output": "q.csv"}
+    response = api["operator"].post("/api/jobs", json={"definition": definition})
+    assert assert_error(response, 403, "forbidden")["details"] == {"needed": "admin"}
+    assert api["admin"].post("/api/jobs", json={"definition": definition}).status_code == 201
+
+
+def test_a_bad_table_name_is_refused_before_any_sql(api):
+    definition = import_definition(target={"table": "people; drop table x"})
+    assert_error(
+        api["operator"].post("/api/jobs", json={"definition": definition}), 422, "invalid_definition"
+    )
+
+
+def test_the_list_filters_sorts_and_pages(api, people):
+    op = api["operator"]
+    a = create(op, import_definition(name="alpha contacts"))
+    b = create(op, import_definition(name="beta orders"), start=True)
+    c = create(api["admin"], import_definition(name="gamma contacts"))
+    viewer = api["viewer"]
+
+    def ids(**params) -> list[int]:
+        return [j["id"] for j in viewer.get("/api/jobs", params=params).json()["items"]]
+
+    assert ids() == [c["id"], b["id"], a["id"]]
+    assert ids(status="queued") == [b["id"]]
+    assert ids(status=["queued", "editing"], sort="id", order="asc") == [a["id"], b["id"], c["id"]]
+    assert ids(owner="admin") == [c["id"]]
+    assert ids(q="CONTACTS") == [c["id"], a["id"]]
+    assert ids(kind="export") == []
+    assert ids(sort="name", order="asc") == [a["id"], b["id"], c["id"]]
+    page = viewer.get("/api/jobs", params={"limit": 2, "offset": 2}).json()
+    assert (page["total"], [j["id"] for j in page["items"]]) == (3, [a["id"]])
+    assert_error(viewer.get("/api/jobs", params={"status": "sleeping"}), 422, "validation_error")
+    assert_error(viewer.get("/api/jobs", params={"limit": 0}), 422, "validation_error")
+
+
+def test_reading_one_job_gives_definition_status_runs_and_counters(api, people):
+    job = create(api["operator"], start=True)
+    body = api["viewer"].get(f"/api/jobs/{job['id']}").json()
+    assert body["status"] == "queued" and body["status_label"] == "Queued"
+    assert body["definition"]["name"] == "people"
+    assert [r["run_no"] for r in body["runs"]] == [1]
+    assert body["run"]["counters"]["read"] == 0
+    assert set(body["run"]["progress"]) == {"fraction", "rate", "eta_seconds", "bytes_done", "bytes_total"}
+
+
+def test_labels_follow_the_callers_language(api, people):
+    job = create(api["operator"], start=True)
+    body = api["viewer"].get(f"/api/jobs/{job['id']}", headers={"Accept-Language": "nl-BE,nl;q=0.9"}).json()
+    assert body["status_label"] == "In wachtrij"
+
+
+def test_an_unknown_job_is_404_on_every_job_route(api):
+    for method, path in ROUTES:
+        if path.startswith("/api/jobs/1"):
+            response = api["admin"].request(method, path.replace("/1", "/999", 1))
+            assert assert_error(response, 404, "job_not_found")["details"] == {"job_id": 999}
+
+
+def reach(store, job_id: int, status: S) -> None:
+    """Drive a job to ``status`` through the store, as the operator and a worker would."""
+    via_running = {S.PAUSING: A.PAUSE, S.CANCELING: A.CANCEL, S.FINISHED: A.FINISH}
+    via_running |= {S.FINISHED_WITH_ERRORS: A.FAIL, S.SERVER_SHUTDOWN: A.SHUTDOWN}
+    if status is S.EDITING:
+        return
+    store.transition(job_id, A.START, actor="t")
+    if status is S.PAUSED:
+        store.transition(job_id, A.PAUSE, actor="t")
+    elif status is S.CANCELED:
+        store.transition(job_id, A.CANCEL, actor="t")
+    elif status is not S.QUEUED:
+        store.claim_job(job_id, "w", 60)
+        if status in via_running:
+            store.transition(job_id, via_running[status], actor="t")
+    assert store.status_of(job_id) is status
+
+
+@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("action", OPERATOR_ACTIONS)
+def test_each_button_follows_the_transition_table(api, store, people, status, action):
+    job_id = create(api["operator"])["id"]
+    reach(store, job_id, status)
+    response = api["operator"].post(f"/api/jobs/{job_id}/{action.value}")
+    if (action, status) in TRANSITIONS:
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == TRANSITIONS[(action, status)].value
+        line = api["viewer"].get(f"/api/jobs/{job_id}/journal", params={"tail": True, "limit": 1}).json()
+        assert line["items"][0]["params"]["by"] == "operator"
+    else:
+        error = assert_error(response, 409, "illegal_transition")
+        assert error["message"] == str(IllegalTransition(job_id, action, status))
+        assert error["details"] == {"job_id": job_id, "action": action.value, "status": status.value}
+        assert store.status_of(job_id) is status
+
+
+def test_an_unknown_action_is_404(api, people):
+    job_id = create(api["operator"])["id"]
+    assert_error(api["operator"].post(f"/api/jobs/{job_id}/explode"), 404)
+
+
+def test_the_journal_pages_filters_by_level_and_tails(api, store, people):
+    job_id = create(api["operator"])["id"]
+    for action in ("start", "pause", "start", "cancel"):
+        api["operator"].post(f"/api/jobs/{job_id}/{action}")
+    store.log(job_id, None, Level.ERROR, "run.error", {"error": "boom"}, "worker w")
+    viewer = api["viewer"]
+    first = viewer.get(f"/api/jobs/{job_id}/journal", params={"limit": 2}).json()
+    assert [line["code"] for line in first["items"]] == ["job.created", "job.transition"]
+    rest = viewer.get(f"/api/jobs/{job_id}/journal", params={"after": first["next_after"]}).json()
+    assert len(rest["items"]) == 4
+    errors = viewer.get(f"/api/jobs/{job_id}/journal", params={"level": "error"}).json()["items"]
+    assert [(e["code"], e["text"]) for e in errors] == [("run.error", "Technical error: boom")]
+    tail = viewer.get(f"/api/jobs/{job_id}/journal", params={"tail": True, "limit": 1}).json()["items"]
+    assert tail[0]["code"] == "run.error"
+    german = viewer.get(f"/api/jobs/{job_id}/journal", headers={"Accept-Language": "de"}).json()["items"]
+    assert german[2]["text"] == "Pause durch operator: In Warteschlange → Ausgesetzt"

@@ -1,0 +1,109 @@
+"""Rejects, result files and the journal stream of jobs that really ran."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from impex.domain.status import S
+from impex.engine.worker import Worker
+from support import write
+from web.conftest import PEOPLE, assert_error, import_definition
+
+
+def run(store, settings, job_id: int) -> S | None:
+    return Worker(store, settings, concurrency=1).run_one(job_id)
+
+
+@pytest.fixture
+def finished_import(api, store, settings, web):
+    write(web.files / "people.csv", PEOPLE)
+    job = api["operator"].post("/api/jobs", json={"definition": import_definition(), "start": True}).json()
+    assert run(store, settings, job["id"]) is S.FINISHED
+    return job["id"]
+
+
+def test_a_finished_import_shows_its_counters(api, finished_import):
+    body = api["viewer"].get(f"/api/jobs/{finished_import}").json()
+    assert body["status"] == "finished"
+    assert body["run"]["counters"]["read"] == 5
+    assert body["run"]["counters"]["inserted"] == 3
+    assert body["run"]["counters"]["rejected"] == 2
+    assert body["run"]["progress"]["fraction"] == 1.0
+
+
+def test_rejects_are_paged_and_filtered(api, finished_import):
+    viewer = api["viewer"]
+    page = viewer.get(f"/api/jobs/{finished_import}/rejects").json()
+    assert page["total"] == 2 and page["run"] == 1
+    assert [(r["line_no"], r["column"], r["value"]) for r in page["items"]] == [
+        (3, "age", "x"),
+        (5, "age", "forty"),
+    ]
+    assert page["items"][0]["raw"] == "2,Bob,x"
+    assert page["reasons"] == ["type_error"] and page["columns"] == ["age"]
+    second = viewer.get(f"/api/jobs/{finished_import}/rejects", params={"limit": 1, "offset": 1}).json()
+    assert [r["record_no"] for r in second["items"]] == [4]
+    assert viewer.get(f"/api/jobs/{finished_import}/rejects", params={"column": "id"}).json()["total"] == 0
+    assert (
+        viewer.get(f"/api/jobs/{finished_import}/rejects", params={"reason": "type_error"}).json()["total"]
+        == 2
+    )
+    assert_error(viewer.get(f"/api/jobs/{finished_import}/rejects", params={"run": 7}), 404, "no_run")
+
+
+def test_rejects_download_in_the_source_format_with_a_reason_column(api, finished_import):
+    response = api["viewer"].get(f"/api/jobs/{finished_import}/rejects/download")
+    assert response.status_code == 200
+    assert 'filename="job-1-run-1-rejects.csv"' in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["id", "name", "age", "reason"]
+    assert rows[1][:3] == ["2", "Bob", "x"] and rows[1][3].startswith("type_error")
+    assert len(rows) == 3
+
+
+def test_a_job_that_never_ran_has_no_rejects_yet(api, web):
+    write(web.files / "people.csv", PEOPLE)
+    job_id = api["operator"].post("/api/jobs", json={"definition": import_definition()}).json()["id"]
+    assert_error(api["viewer"].get(f"/api/jobs/{job_id}/rejects"), 404, "no_run")
+
+
+def test_an_export_result_can_be_downloaded(api, store, settings, finished_import):
+    definition = {
+        "kind": "export",
+        "name": "out",
+        "source": {"table": "people", "order_by": ["id"]},
+        "output": "out.csv",
+    }
+    job = api["operator"].post("/api/jobs", json={"definition": definition, "start": True}).json()
+    assert_error(api["viewer"].get(f"/api/jobs/{job['id']}/output"), 404, "no_output")
+    assert run(store, settings, job["id"]) is S.FINISHED
+    response = api["viewer"].get(f"/api/jobs/{job['id']}/output")
+    assert response.status_code == 200
+    assert response.text.splitlines() == ["id,name,age", "1,Ann,30", "3,Cy,40", "5,Ed,50"]
+    assert_error(api["viewer"].get(f"/api/jobs/{job['id']}/rejects/download"), 409, "not_an_import")
+    assert_error(api["viewer"].get(f"/api/jobs/{finished_import}/output"), 409, "not_an_export")
+
+
+def events(text: str) -> list[tuple[str, str]]:
+    found = []
+    for block in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in fields:
+            found.append((fields["event"], fields.get("id", "")))
+    return found
+
+
+def test_the_journal_streams_as_server_sent_events_and_resumes_from_the_last_id(api, finished_import):
+    response = api["viewer"].get(f"/api/jobs/{finished_import}/journal/stream")
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text.startswith("retry: ")
+    seen = events(response.text)
+    lines = [i for kind, i in seen if kind == "line"]
+    assert len(lines) >= 4 and seen[-1][0] == "job"
+    again = api["viewer"].get(
+        f"/api/jobs/{finished_import}/journal/stream", headers={"Last-Event-ID": lines[-2]}
+    )
+    assert [i for kind, i in events(again.text) if kind == "line"] == [lines[-1]]

@@ -1,0 +1,126 @@
+"""Logging in, sessions, CSRF, API tokens, users and the first admin."""
+
+from __future__ import annotations
+
+import re
+
+from impex.domain.roles import Role
+from impex.store.users import Users
+from web.conftest import PASSWORD, assert_error
+
+
+def login(client, name: str, password: str = PASSWORD, next: str = "/jobs"):
+    form = client.get(f"/login?next={next}")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    return client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf": csrf, "next": next},
+        follow_redirects=False,
+    )
+
+
+def session_csrf(client) -> str:
+    page = client.get("/jobs")
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def test_a_page_without_a_session_redirects_to_the_login_form(web):
+    response = web.client().get("/jobs?status=paused", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/jobs%3Fstatus%3Dpaused"
+
+
+def test_logging_in_sets_a_session_and_goes_where_the_user_was_heading(web):
+    client = web.client()
+    response = login(client, "operator", next="/jobs?q=x")
+    assert (response.status_code, response.headers["location"]) == (303, "/jobs?q=x")
+    assert client.get("/api/me").json() == {"id": 2, "name": "operator", "role": "operator"}
+
+
+def test_a_wrong_password_or_unknown_user_is_refused_alike(web):
+    for name, password in [("operator", "wrong password"), ("nobody", PASSWORD)]:
+        client = web.client()
+        response = login(client, name, password)
+        assert "failed=1" in response.headers["location"]
+        assert_error(client.get("/api/me"), 401)
+
+
+def test_the_login_form_needs_its_csrf_token(web):
+    client = web.client()
+    client.get("/login")
+    response = client.post("/login", data={"name": "operator", "password": PASSWORD, "csrf": "forged"})
+    assert_error(response, 403, "csrf_failed")
+
+
+def test_login_never_redirects_to_another_site(web):
+    response = login(web.client(), "viewer", next="//evil.example/x")
+    assert response.headers["location"] == "/jobs"
+
+
+def test_a_session_changes_things_only_with_its_csrf_token(web, store):
+    client = web.client()
+    login(client, "operator")
+    job_id = store.create_job({"kind": "import", "name": "x", "source": "x.csv", "target": {"table": "t"}})
+    assert_error(client.post(f"/api/jobs/{job_id}/start"), 403, "csrf_failed")
+    assert_error(client.post(f"/jobs/{job_id}/start", data={"csrf": "forged"}), 403, "csrf_failed")
+    token = session_csrf(client)
+    assert client.post(f"/api/jobs/{job_id}/start", headers={"X-CSRF-Token": token}).status_code == 200
+    assert (
+        client.post(f"/jobs/{job_id}/pause", data={"csrf": token}, follow_redirects=False).status_code == 303
+    )
+    assert store.status_of(job_id).value == "paused"
+    assert [line.actor for line in store.journal_lines(job_id)][-2:] == ["operator", "operator"]
+
+
+def test_a_tampered_session_cookie_is_anonymous(web):
+    client = web.client()
+    login(client, "admin")
+    client.cookies.set("impex_session", client.cookies["impex_session"][:-2] + "xx")
+    assert_error(client.get("/api/me"), 401)
+
+
+def test_logging_out_ends_the_session(web):
+    client = web.client()
+    login(client, "viewer")
+    client.post("/logout", data={"csrf": session_csrf(client)})
+    assert_error(client.get("/api/me"), 401)
+
+
+def test_a_user_makes_an_api_token_for_scripts(api, web):
+    token = api["viewer"].post("/api/tokens", json={"label": "cron"}).json()["token"]
+    assert token.startswith("impex_")
+    assert web.client(Authorization=f"Bearer {token}").get("/api/me").json()["name"] == "viewer"
+
+
+def test_an_admin_creates_users(api, web):
+    created = api["admin"].post(
+        "/api/users", json={"name": "ops2", "password": "s3cret-enough", "role": "operator"}
+    )
+    assert created.status_code == 201 and created.json()["role"] == "operator"
+    assert [u["name"] for u in api["admin"].get("/api/users").json()["items"]] == [
+        "admin",
+        "operator",
+        "ops2",
+        "viewer",
+    ]
+    again = api["admin"].post("/api/users", json={"name": "ops2", "password": "s3cret-enough"})
+    assert "already exists" in assert_error(again, 422, "invalid_user")["message"]
+    assert web.users.authenticate("ops2", "s3cret-enough") is not None
+
+
+def test_the_first_start_creates_one_admin_with_a_random_password(store):
+    users = Users(store.engine)
+    password = users.bootstrap_admin()
+    assert password and len(password) >= 12
+    admin = users.authenticate("admin", password)
+    assert admin is not None and admin.role is Role.ADMIN
+    assert users.bootstrap_admin() is None
+
+
+def test_passwords_and_tokens_are_stored_only_as_hashes(web, store):
+    token = web.tokens["viewer"]
+    with store.engine.connect() as c:
+        dump = " ".join(
+            str(row) for t in ("users", "api_tokens") for row in c.exec_driver_sql(f"SELECT * FROM {t}")
+        )
+    assert PASSWORD not in dump and token not in dump and "$argon2id$" in dump

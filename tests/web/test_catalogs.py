@@ -1,0 +1,152 @@
+"""Every UI string and journal message is translated in every language; labels are the agreed ones."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from impex.domain.journal import MESSAGES
+from impex.domain.status import Status
+from impex.web.catalogs import read_catalog, source_strings
+from impex.web.i18n import LANGUAGES, Translator, choose_language, load_translations
+
+# The agreed status, button and tab labels (the team's STATUS-LABELS table).
+STATUS = {
+    "editing": (
+        "Editing",
+        "In Bearbeitung",
+        "Bezig met bewerken",
+        "Edição em progresso",
+        "Modifica in corso",
+        "Edición en curso",
+    ),
+    "queued": ("Queued", "In Warteschlange", "In wachtrij", "Na fila", "In coda", "En cola"),
+    "running": (
+        "Execution in progress",
+        "Ausführung in Gang",
+        "Wordt uitgevoerd",
+        "Execução em progresso",
+        "Esecuzione in corso",
+        "Ejecución en curso",
+    ),
+    "canceled": ("Canceled", "Abgebrochen", "Geannuleerd", "Cancelado", "Annullato", "Cancelado"),
+    "canceling": (
+        "Cancellation in progress",
+        "Wird abgebrochen",
+        "Annulering wordt uitgevoerd",
+        "Cancelamento em progresso",
+        "Annullamento in corso",
+        "Cancelación en curso",
+    ),
+    "pausing": (
+        "Pause in progress",
+        "Wird ausgesetzt",
+        "Wordt gepauzeerd",
+        "Pausa em progresso",
+        "Pausa in corso",
+        "Pausa en curso",
+    ),
+    "paused": ("Paused", "Ausgesetzt", "Gepauzeerd", "Em pausa", "In pausa", "En pausa"),
+    "finished": ("Finished", "Abgeschlossen", "Voltooid", "Concluído", "Completato", "Finalizado"),
+    "finished_with_errors": (
+        "Finished with errors",
+        "Abgeschlossen mit Fehlern",
+        "Voltooid met fouten",
+        "Concluído com erros",
+        "Completato con errori",
+        "Finalizado con errores",
+    ),
+    "server_shutdown": (
+        "Server shutdown in progress",
+        "Server wird heruntergefahren",
+        "Server wordt afgesloten",
+        "Desligamento do servidor em progresso",
+        "Arresto del server in corso",
+        "Apagado del servidor en curso",
+    ),
+}
+ACTIONS = {
+    "start": ("Start", "Starten", "Starten", "Iniciar", "Avvia", "Iniciar"),
+    "pause": ("Pause", "Pause", "Pauzeren", "Pausar", "Pausa", "Pausar"),
+    "cancel": ("Cancel", "Abbrechen", "Annuleren", "Cancelar", "Annulla", "Cancelar"),
+}
+TABS = {
+    "General": ("General", "Allgemein", "Algemeen", "Geral", "Generale", "General"),
+    "Journal": ("Journal", "Journal", "Logboek", "Diário", "Giornale", "Diario"),
+    "Rejects": (
+        "Rejects",
+        "Zurückweisungen",
+        "Afgewezen records",
+        "Rejeições",
+        "Record rifiutati",
+        "Rechazos",
+    ),
+    "Status": ("Status", "Status", "Status", "Status", "Stato", "Estado"),
+}
+ORDER = list(LANGUAGES)
+
+
+def translator(language: str) -> Translator:
+    return Translator(language, load_translations(language))
+
+
+@pytest.mark.parametrize("language", ORDER)
+def test_the_catalog_translates_every_string_the_ui_uses(language):
+    catalog = read_catalog(language)
+    missing = [m for m in source_strings() if not (catalog.get(m) and catalog[m].string)]
+    assert missing == [], f"{language}: untranslated (run python -m impex.web.catalogs): {missing}"
+
+
+@pytest.mark.parametrize("language", ORDER)
+def test_translations_keep_the_placeholders_of_their_source(language):
+    catalog = read_catalog(language)
+    for message in catalog:
+        if message.id and message.string:
+            assert set(re.findall(r"{\w+[^}]*}", message.string)) == set(
+                re.findall(r"{\w+[^}]*}", message.id)
+            ), message.id
+
+
+@pytest.mark.parametrize("language", ORDER)
+def test_status_button_and_tab_labels_are_the_agreed_ones(language):
+    t = translator(language)
+    i = ORDER.index(language)
+    assert {s.value: t.status(s) for s in Status} == {code: labels[i] for code, labels in STATUS.items()}
+    assert {a: t.action(a) for a in ACTIONS} == {a: labels[i] for a, labels in ACTIONS.items()}
+    assert {tab: t.gettext(tab) for tab in TABS} == {tab: labels[i] for tab, labels in TABS.items()}
+
+
+@pytest.mark.parametrize("language", ORDER)
+def test_every_journal_code_renders_in_every_language(language):
+    t = translator(language)
+    for code, template in MESSAGES.items():
+        params = {name: "7" for name in re.findall(r"{(\w+)", template)}
+        text = t.journal(code, params)
+        assert "{" not in text.replace("'{", ""), (code, text)
+        if language != "en":
+            assert text != template.format(**params) or code == "job.transition", (language, code)
+
+
+def test_a_transition_line_names_statuses_and_action_in_the_language():
+    params = {"action": "cancel", "by": "ana", "source": "running", "target": "canceling"}
+    assert (
+        translator("de").journal("job.transition", params)
+        == "Abbrechen durch ana: Ausführung in Gang → Wird abgebrochen"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cookie", "header", "expected"),
+    [
+        (None, None, "en"),
+        (None, "de-CH,de;q=0.9,en;q=0.8", "de"),
+        (None, "fr-FR,pt-BR;q=0.8,es;q=0.5", "pt"),
+        (None, "en;q=0.1,nl;q=0.9", "nl"),
+        (None, "fr, ja", "en"),
+        ("it", "de", "it"),
+        ("xx", "es", "es"),
+    ],
+)
+def test_the_language_is_the_remembered_choice_else_the_browsers(cookie, header, expected):
+    assert choose_language(cookie, header) == expected

@@ -1,0 +1,109 @@
+"""The server-rendered pages: the list, a job's tabs, the buttons per the transition table, languages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from impex.domain.status import OPERATOR_ACTIONS, S, allowed_actions
+from impex.engine.worker import Worker
+from support import write
+from web.conftest import PEOPLE, import_definition
+from web.test_api_jobs import reach
+from web.test_auth import login
+
+
+@pytest.fixture
+def browser(web):
+    """A logged-in browser session per role."""
+
+    def open_as(role: str):
+        client = web.client(Accept="text/html")
+        login(client, role)
+        return client
+
+    return open_as
+
+
+@pytest.fixture
+def job_id(web, store):
+    write(web.files / "people.csv", PEOPLE)
+    return store.create_job(import_definition(source=str(web.files / "people.csv")), owner="operator")
+
+
+def buttons(html: str) -> list[str]:
+    return re.findall(r'data-action="(\w+)"', html)
+
+
+def test_the_job_list_shows_icon_label_counters_and_refreshes_its_rows(browser, job_id):
+    page = browser("viewer").get("/jobs")
+    assert page.status_code == 200
+    assert 'data-refresh="/jobs/rows?' in page.text
+    assert 'class="status status-editing"' in page.text and "Editing" in page.text
+    rows = browser("viewer").get("/jobs/rows")
+    assert f'data-job="{job_id}"' in rows.text and "<html" not in rows.text
+
+
+def test_filters_narrow_the_list(browser, store, job_id):
+    other = store.create_job(import_definition(name="orders", source="x.csv"))
+    page = browser("viewer").get("/jobs", params={"q": "orders"}).text
+    assert f'data-job="{other}"' in page and f'data-job="{job_id}"' not in page
+    page = browser("viewer").get("/jobs", params={"status": "queued"}).text
+    assert "data-job=" not in page
+
+
+@pytest.mark.parametrize("status", list(S))
+def test_the_buttons_are_exactly_the_allowed_actions(browser, store, job_id, status):
+    reach(store, job_id, status)
+    html = browser("operator").get(f"/jobs/{job_id}").text
+    assert buttons(html) == [a.value for a in allowed_actions(status)]
+    assert buttons(browser("viewer").get(f"/jobs/{job_id}").text) == []
+
+
+def test_a_button_moves_the_job_and_names_the_user(browser, store, job_id):
+    client = browser("operator")
+    html = client.get(f"/jobs/{job_id}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+    response = client.post(f"/jobs/{job_id}/start", data={"csrf": csrf}, follow_redirects=False)
+    assert response.headers["location"] == f"/jobs/{job_id}"
+    assert store.status_of(job_id) is S.QUEUED
+    assert store.journal_lines(job_id)[-1].params["by"] == "operator"
+    refused = client.post(f"/jobs/{job_id}/start", data={"csrf": csrf}, headers={"Accept": "text/html"})
+    assert refused.status_code == 409 and "cannot start job" in refused.text
+
+
+def test_a_viewer_cannot_press_a_button(browser, store, job_id):
+    client = browser("viewer")
+    response = client.post(f"/jobs/{job_id}/start", data={"csrf": "x"})
+    assert response.status_code == 403
+    assert store.status_of(job_id) is S.EDITING
+
+
+def test_the_tabs_of_a_finished_job(browser, store, settings, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    assert Worker(store, settings, concurrency=1).run_one(job_id) is S.FINISHED
+    client = browser("viewer")
+    general = client.get(f"/jobs/{job_id}").text
+    assert 'data-counter="rejected">2<' in general and 'data-counter="inserted">3<' in general
+    journal = client.get(f"/jobs/{job_id}", params={"tab": "journal"}).text
+    assert "Job created by system" in journal and "data-stream=" in journal
+    assert "Summary: read 5" in journal
+    errors_only = client.get(f"/jobs/{job_id}", params={"tab": "journal", "level": "error"}).text
+    assert "Summary: read 5" not in errors_only
+    rejects = client.get(f"/jobs/{job_id}", params={"tab": "rejects"}).text
+    assert "2,Bob,x" in rejects and "4,Di,forty" in rejects
+    assert f"/api/jobs/{job_id}/rejects/download?run=1" in rejects
+    assert "4,Di,forty" not in client.get(f"/jobs/{job_id}", params={"tab": "rejects", "column": "id"}).text
+
+
+def test_the_language_follows_the_browser_then_the_users_choice(browser, store, settings, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    client = browser("viewer")
+    assert "Abgeschlossen" in client.get("/jobs", headers={"Accept-Language": "de-DE,de;q=0.9"}).text
+    switched = client.get("/lang/it?next=/jobs/1", follow_redirects=False)
+    assert switched.headers["location"] == "/jobs/1"
+    page = client.get(f"/jobs/{job_id}", headers={"Accept-Language": "de"}).text
+    assert "Completato" in page and 'lang="it"' in page and "Record rifiutati" in page
+    assert client.get("/lang/xx").status_code == 404
