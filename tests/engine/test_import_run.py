@@ -202,3 +202,28 @@ def test_every_journal_code_has_an_english_text_for_translation(store, settings,
     for line in store.journal_lines(job_id):
         fields = {name for _, name, _, _ in string.Formatter().parse(MESSAGES[line.code]) if name}
         assert fields <= set(line.params), (line.code, fields - set(line.params))
+
+
+def test_doubles_are_still_recognised_after_several_resumes(store, settings, data_dir, tmp_path):
+    rows = "".join(f"{i},n{i}\n" for i in range(1, 9))
+    path = write(tmp_path / "ids.csv", "id,name\n" + rows + "1,again\n")
+    definition = define(
+        source=str(path),
+        columns=[{"name": "id", "type": "integer"}, {"name": "name"}],
+        reconciliation={"keys": ["id"], "doubles": "reject"},
+        chunk_rows=2,
+    )
+    pauses = []
+
+    def pause_each_time(progress):
+        if len(pauses) < 3 and progress.counters.read not in pauses:
+            pauses.append(progress.counters.read)
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, definition, on_progress=pause_each_time)
+    while status is S.PAUSED:
+        store.transition(job_id, A.START, actor="tester")
+        status, _ = run_job(store, settings, job_id, on_progress=pause_each_time)
+    assert status is S.FINISHED and len(pauses) == 3
+    assert rejects(store, job_id) == [(9, 10, "double", b"1,again")]
+    assert store.runs_of(job_id)[-1].counters.duplicates == 0

@@ -94,11 +94,16 @@ class ImportRun:
             self.total_bytes = probe.total_bytes
         plan = build_plan(job.columns, header, n_fields)
         created = self._ensure_table(session, plan)
-        state = {"table_was_empty": session.is_empty(job.target.table)}
+        first_state = {"table_was_empty": session.is_empty(job.target.table)}  # kept only by a new run
         keys = job.reconciliation.keys
         atomic = job.commit is CommitMode.ATOMIC
         target = session.open_run(
-            self.ex.run_key, self.ex.claim.lease_token, job.target.table, keys, atomic=atomic, state=state
+            self.ex.run_key,
+            self.ex.claim.lease_token,
+            job.target.table,
+            keys,
+            atomic=atomic,
+            state=first_state,
         )
         checkpoint = target.checkpoint
         if checkpoint.state.get("done"):
@@ -126,7 +131,7 @@ class ImportRun:
                     stop = self.ex.requested_stop()
                     if stop is not None:
                         return self._stop(stop, target, checkpoint)
-                    checkpoint = self._chunk(chunk, validated, target, checkpoint, seen, state)
+                    checkpoint = self._chunk(chunk, validated, target, checkpoint, seen)
                     self._progress(checkpoint)
                     self._check_threshold(checkpoint)
         return self._finish(target, checkpoint)
@@ -193,7 +198,6 @@ class ImportRun:
         target: RunTarget,
         checkpoint: Checkpoint,
         seen: KeySet,
-        state: dict[str, Any],
     ) -> Checkpoint:
         job = self.job
         existing = None if checkpoint.state.get("table_was_empty") else target.existing
@@ -257,7 +261,8 @@ class ImportRun:
                 deleted=result.deleted,
                 rejected=len(refused),
             )
-            new_state = dict(state, refused=[_encode(r) for r in refused])
+            # The run's state as first recorded (e.g. whether the table was empty), not as it is now.
+            new_state = dict(checkpoint.state, refused=[_encode(r) for r in refused])
             return Checkpoint(chunk.end, counters, new_state)
 
         committed = target.commit_chunk(rec.write, finalize)
