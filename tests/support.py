@@ -71,7 +71,8 @@ def make_contacts(path: Path, rows: int, seed: int = 7) -> Path:
         elif roll < 0.007:
             lines.append(f"{i},,n{i}@example.com,20,2020-01-01")  # missing required
         elif roll < 0.009:
-            lines.append(f"{max(1, i - 5)},Again {i},a{i}@example.com,21,2021-02-03")  # double
+            earlier = rng.randint(1, max(1, i - 1))  # a double of a key near or far back
+            lines.append(f"{earlier},Again {i},a{i}@example.com,21,2021-02-03")
         elif roll < 0.010:
             lines.append(f'{i},"Quoted, {i}\nsecond line",q{i}@example.com,22,2019-12-31')  # multi-line
         else:
