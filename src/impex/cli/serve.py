@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from impex.cli.context import app_context
 from impex.cli.render import console
 from impex.engine.worker import Worker
 from impex.store.users import Users
-from impex.web.app import create_app
 
 
 def serve_cmd(
@@ -28,6 +26,11 @@ def serve_cmd(
     """Serve the web UI and the REST API (OpenAPI at /api/openapi.json) and run jobs.
 
     The first start creates the user 'admin' and prints its password once."""
+    # The web stack (FastAPI, uvicorn, Jinja2, Babel) loads only here: every other command starts faster.
+    import uvicorn
+
+    from impex.web.app import create_app
+
     app_ctx = app_context(ctx)
     app_ctx.overrides.update(host=host, port=port)
     settings = app_ctx.settings
