@@ -137,3 +137,9 @@ def test_unknown_job_is_an_error_not_a_traceback(cli):
 def test_every_command_has_help(command):
     result = subprocess.run([*IMPEX, *command, "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_commands_other_than_serve_do_not_load_the_web_stack():
+    probe = "import sys, impex.cli.main; print(sorted(m for m in ('fastapi', 'uvicorn', 'babel') if m in sys.modules))"
+    result = subprocess.run([IMPEX[0], "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
