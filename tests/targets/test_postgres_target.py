@@ -262,6 +262,29 @@ def test_rows_the_database_refuses_are_isolated_with_its_message_and_the_rest_is
     assert [i for i, _ in people(sql)] == [i for i in ids if i not in bad]
 
 
+def test_refused_rows_cost_about_one_statement_each_not_a_halving_from_the_top(schema, sql, monkeypatch):
+    """Dense, sparse, adjacent, first and last rows refused, plus a duplicate key: each one is found
+    by the window it falls in, and the rows after it are not sent again from the start."""
+    sql("CREATE TABLE people (id bigint PRIMARY KEY CHECK (id % 97 <> 5), name text NOT NULL)")
+    t = PostgresTarget(schema[1])
+    run = open_run(t)
+    ids = [*range(0, 20_000), 19_999]  # the last one repeats a key
+    bad = {i for i in ids[:-1] if i % 97 == 5} | {0, 1, 2, 19_998}
+    names = [None if i in {0, 1, 2, 19_998} else f"n{i}" for i in ids]
+    sent: list[int] = []
+    insert = run.insert
+    monkeypatch.setattr(run, "insert", lambda frame: sent.append(frame.height) or insert(frame))
+    got = {}
+    run.commit_chunk(ChunkWrite(inserts=rows(ids, names)), capture(got))
+    t.close()
+    refused = [r for r, _ in got["r"].refused]
+    assert refused == sorted([ids.index(i) for i in bad] + [len(ids) - 1])
+    assert got["r"].inserted == len(ids) - len(refused)
+    assert sql("SELECT count(*), min(id), max(id) FROM people") == [(got["r"].inserted, 3, 19_999)]
+    # (halving from the top took 624 statements sending 159,407 rows here)
+    assert len(sent) < 3 * len(refused) and sum(sent) < 4 * len(ids), (len(sent), sum(sent))
+
+
 def test_a_value_out_of_range_of_an_existing_narrower_column_is_refused_and_the_rest_loaded(schema, sql):
     sql("CREATE TABLE people (id integer PRIMARY KEY, name text)")
     t = PostgresTarget(schema[1])

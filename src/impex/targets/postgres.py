@@ -2,8 +2,8 @@
 
 A chunk's rows, its seen-key hashes and its checkpoint commit in one transaction of the target
 database; the checkpoint row carries the run's fencing token. Updates and deletes go through a
-temporary table and one set-based statement. Rows the database refuses are isolated by halving
-inside savepoints; a failed COPY names its row, which then needs no more halving.
+temporary table and one set-based statement. Rows the database refuses are isolated in windows
+behind one savepoint; a failed COPY names its row, and the rest of the window goes on from there.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from impex.targets.pg_stage import Staging
 from impex.targets.sql import quote, quoted_list
 
 CHECKPOINTS = "_impex_checkpoint"
+WINDOW_MIN = 16  # fewest fresh rows a window takes after a refusal
+CARRY_MAX = 512  # rows that passed before a refusal, sent with the next windows until this many
 
 
 def with_password(url: str, password: str | None) -> str:
@@ -329,10 +331,47 @@ class PostgresRun:
         return result
 
     def isolating(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:
-        """Run ``op`` on the frame; rows the database refuses are isolated by halving, not row by row.
+        """Run ``op`` on the frame; rows the database refuses are isolated, not row by row.
 
-        When the database names the failing row (COPY does for most errors), that row is refused at
-        once and the rows before it, which passed, go in whole; only the rest is halved."""
+        The frame goes in window by window behind one savepoint, the first window being the whole
+        frame. A failed COPY names its row: that row is refused, the rows before it (they passed) are
+        carried into the next window together with fresh rows after it, so the rows after a refused
+        one are never sent again from the top. Windows shrink to about the distance between refused
+        rows and double after each success. When the database names no row, the window is halved."""
+        t, done, pos, fresh = self.t, 0, 0, frame.height
+        carry = frame.clear()  # rows known to pass, not committed yet (they went in before a refusal)
+        t.execute("SAVEPOINT impex_window")
+        while pos < frame.height or carry.height:
+            # carried rows are sent again with each window: past a few windows' worth they go alone
+            taken = 0 if carry.height > CARRY_MAX else min(fresh, frame.height - pos)
+            part = pl.concat([carry, frame.slice(pos, taken)]) if carry.height else frame.slice(pos, taken)
+            try:
+                done += int(op(part))
+            except Refused as e:
+                t.execute("ROLLBACK TO impex_window")
+                at = e.row if e.row is not None and carry.height <= e.row < part.height else None
+                if at is None:  # nothing named (or a carried row, which passed before): halve
+                    done += self._halving(part, op, refused)
+                    pos, carry = pos + taken, frame.clear()
+                    self._advance()
+                    continue
+                refused.append((int(part["_row"][at]), e.message))
+                passed = at - carry.height  # fresh rows that went in before the refused one
+                pos, carry = pos + passed + 1, part.slice(0, at)
+                fresh = max(WINDOW_MIN, 2 * passed)
+                continue
+            pos, carry, fresh = pos + taken, frame.clear(), max(fresh, WINDOW_MIN) * 2
+            self._advance()
+        t.execute("RELEASE impex_window")
+        return done
+
+    def _advance(self) -> None:
+        """Move the window's savepoint past the rows that went in."""
+        self.t.execute("RELEASE impex_window")
+        self.t.execute("SAVEPOINT impex_window")
+
+    def _halving(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:
+        """``op`` on the frame, halved recursively around refusals the database does not place."""
         t = self.t
         t.execute("SAVEPOINT impex_part")
         try:
@@ -349,7 +388,7 @@ class PostgresRun:
                 parts = [frame.slice(0, at), *_halves(frame.slice(at + 1))]
             else:
                 parts = _halves(frame)
-            return sum(self.isolating(p, op, refused) for p in parts if p.height)
+            return sum(self._halving(p, op, refused) for p in parts if p.height)
 
     def insert(self, frame: pl.DataFrame) -> int:
         self.copy_into(self.table, frame.drop("_row"), self.types)
