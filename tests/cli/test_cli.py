@@ -140,6 +140,7 @@ def test_every_command_has_help(command):
 
 
 def test_commands_other_than_serve_do_not_load_the_web_stack():
-    probe = "import sys, impex.cli.main; print(sorted(m for m in ('fastapi', 'uvicorn', 'babel') if m in sys.modules))"
+    web = ("fastapi", "uvicorn", "babel")
+    probe = f"import sys, impex.cli.main; print(sorted(m for m in {web!r} if m in sys.modules))"
     result = subprocess.run([IMPEX[0], "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
