@@ -59,6 +59,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Server folders that jobs created through the web UI or API may read and write, separated by "
         "the OS path separator (`:`); empty: DATA_DIR/files.",
     ),
+    Setting(
+        "upload_max_mb",
+        512,
+        "Largest file the web UI or API accepts as an upload, in MiB; uploads are stored in "
+        "FIRST_FILE_FOLDER/uploads.",
+        int,
+    ),
 )
 
 

@@ -30,6 +30,7 @@ from impex.web.errors import ApiError
 from impex.web.i18n import Translator
 from impex.web.paths import confine_definition
 from impex.web.serialize import job_detail, job_summary, journal_dict, reject_dict
+from impex.web.uploads import stored_path
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -41,10 +42,20 @@ STREAM_MAX_SECONDS = 60.0  # the browser reconnects (Last-Event-ID) after each s
 class CreateJob(BaseModel):
     definition: dict[str, Any] = Field(description="An import or export definition, as in a job file.")
     start: bool = Field(False, description="Queue it at once; otherwise it stays in 'editing'.")
+    upload: str | None = Field(
+        None, description="The name POST /api/uploads gave a file: an import's source (replaces 'source')."
+    )
 
 
-def create_job(ctx: WebContext, user: User, data: dict[str, Any], *, start: bool) -> int:
-    """Validate, confine its paths, store it as the user's, and queue it if asked."""
+def create_job(
+    ctx: WebContext, user: User, data: dict[str, Any], *, start: bool, upload: str | None = None
+) -> int:
+    """Validate, confine its paths, store it as the user's, and queue it if asked. With ``upload``,
+    the import reads that uploaded file."""
+    if upload is not None:
+        if data.get("kind", "import") != "import":
+            raise ApiError(422, "not_an_import", "only an import reads an uploaded file", {"upload": upload})
+        data = {**data, "source": str(stored_path(ctx.settings.file_roots, upload))}
     definition = parse_definition(data)
     is_query = not isinstance(definition, ImportJob) and isinstance(definition.source, QuerySource)
     if is_query and not user.may(Role.ADMIN):
@@ -56,9 +67,9 @@ def create_job(ctx: WebContext, user: User, data: dict[str, Any], *, start: bool
     return job_id
 
 
-@router.post("", status_code=201, summary="Create a job from a definition")
+@router.post("", status_code=201, summary="Create a job from a definition (and an uploaded file)")
 def create(body: CreateJob, user: Operator, ctx: Ctx, t: Tr) -> dict[str, Any]:
-    job_id = create_job(ctx, user, body.definition, start=body.start)
+    job_id = create_job(ctx, user, body.definition, start=body.start, upload=body.upload)
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
 
 

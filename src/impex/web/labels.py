@@ -76,3 +76,46 @@ STATUS_ICONS: dict[Status, str] = {
     Status.FINISHED_WITH_ERRORS: "✖",
     Status.SERVER_SHUTDOWN: "⏻",
 }
+
+# The choices of the new-job forms, keyed by the definition's codes.
+TYPE_LABELS: dict[str, str] = {
+    "string": N_("Text"),
+    "integer": N_("Integer"),
+    "float": N_("Floating-point number"),
+    "decimal": N_("Exact decimal"),
+    "boolean": N_("Yes/no"),
+    "date": N_("Date"),
+    "timestamp": N_("Date and time"),
+}
+
+OPERATION_LABELS: dict[str, str] = {
+    "insert": N_("Insert"),
+    "update": N_("Update"),
+    "insert_or_update": N_("Insert or update"),
+    "insert_only_new": N_("Insert only new"),
+    "delete": N_("Delete"),
+}
+
+DOUBLES_LABELS: dict[str, str] = {
+    "last_wins": N_("Keep the last"),
+    "ignore": N_("Keep the first"),
+    "reject": N_("Reject"),
+}
+
+DUPLICATES_LABELS: dict[str, str] = {
+    "reject": N_("Reject"),
+    "ignore": N_("Skip"),
+    "update": N_("Update"),
+}
+
+COMMIT_LABELS: dict[str, str] = {
+    "incremental": N_("Each chunk"),
+    "atomic": N_("All or nothing"),
+}
+
+DELIMITER_LABELS: dict[str, str] = {
+    ",": N_("Comma"),
+    ";": N_("Semicolon"),
+    "\t": N_("Tab"),
+    "|": N_("Vertical bar"),
+}

@@ -33,7 +33,50 @@ function tailJournal(body) {
   });
 }
 
+// The new-import page: send the file to the API, then show its preview; refusals (413, 415) in place.
+function setupUpload(form) {
+  const problem = form.querySelector(".problem");
+  const busy = form.querySelector(".busy");
+  const show = (text) => {
+    problem.textContent = text;
+    problem.hidden = !text;
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = form.elements.file.files[0];
+    if (!file) return;
+    if (file.size > Number(form.dataset.maxBytes)) {
+      show(form.dataset.msgTooLarge);
+      return;
+    }
+    show("");
+    busy.hidden = false;
+    try {
+      const response = await fetch("/api/uploads", {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "X-CSRF-Token": form.dataset.csrf, Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const body = await response.json().catch(() => null);
+      if (response.ok && body) {
+        location.assign("/jobs/new/import?upload=" + encodeURIComponent(body.name));
+        return;
+      }
+      const error = (body && body.error) || {};
+      const lead = { 413: form.dataset.msgTooLarge, 415: form.dataset.msgNotText }[response.status];
+      show([lead || form.dataset.msgFailed, error.message].filter(Boolean).join(" — "));
+    } catch (failure) {
+      show(form.dataset.msgFailed);
+    } finally {
+      busy.hidden = true;
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const upload = document.getElementById("upload");
+  if (upload) setupUpload(upload);
   for (const element of document.querySelectorAll("[data-refresh]")) {
     setInterval(() => refresh(element), REFRESH_MS);
   }

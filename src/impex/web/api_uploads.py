@@ -1,0 +1,77 @@
+"""The REST API for uploads: a data file in, its stored name and a preview out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from impex.web.auth import Operator
+from impex.web.context import WebContext, web_context
+from impex.web.errors import ApiError
+from impex.web.uploads import accept, format_options, preview_dict, receive, upload_folder
+
+router = APIRouter(prefix="/api/uploads", tags=["uploads"])
+Ctx = Annotated[WebContext, Depends(web_context)]
+
+BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "delimiter": {"type": "string", "description": "Empty: detect it."},
+                        "encoding": {"type": "string", "description": "Empty: detect it."},
+                        "header": {"type": "boolean", "description": "When the sample cannot tell."},
+                    },
+                }
+            }
+        },
+    }
+}
+REFUSED: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Larger than upload_max_mb (code payload_too_large); nothing is stored."},
+    415: {"description": "Not multipart, or not text in a readable encoding; nothing is stored."},
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Upload a data file (multipart, field 'file'): its stored name and a preview",
+    description=(
+        "The file is streamed to the first file folder under a temporary name and renamed only when "
+        "it is complete and is text. The preview holds the detected encoding, delimiter and header, "
+        "a guessed target column and type per column, and the first 200 records. Pass the stored "
+        "name as 'upload' to POST /api/jobs to import it."
+    ),
+    responses=REFUSED,
+    openapi_extra=BODY,
+)
+async def upload(request: Request, _user: Operator, ctx: Ctx) -> dict[str, Any]:
+    limit = ctx.settings.upload_max_mb * 1024 * 1024
+    folder = upload_folder(ctx.settings.file_roots)
+    received = await receive(
+        request.headers.get("content-type"),
+        request.headers.get("content-length"),
+        request.stream(),
+        folder,
+        limit,
+    )
+    try:
+        fmt = format_options(received.fields)
+    except ApiError:
+        received.discard()
+        raise
+    stored, detected = await run_in_threadpool(accept, received, ctx.settings.file_roots, fmt)
+    return {
+        "name": stored.name,
+        "size": stored.size,
+        "original_name": stored.original_name,
+        "preview": preview_dict(detected),
+    }

@@ -1,0 +1,143 @@
+"""The new-import and new-export pages. An import starts with an upload (static/app.js sends it to
+POST /api/uploads), then shows the detected format, the first 200 records and a mapping form;
+both pages save the job as a draft (editing) or start it, through the same ``create_job`` as the API."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from impex.definitions_io import DefinitionError
+from impex.domain.roles import Role
+from impex.web.api_jobs import create_job
+from impex.web.auth import Auth, check_csrf, page_auth
+from impex.web.context import WebContext, translator, web_context
+from impex.web.errors import ApiError
+from impex.web.forms import FormProblem, export_definition, import_definition
+from impex.web.i18n import Translator
+from impex.web.labels import (
+    COMMIT_LABELS,
+    DELIMITER_LABELS,
+    DOUBLES_LABELS,
+    DUPLICATES_LABELS,
+    OPERATION_LABELS,
+    TYPE_LABELS,
+)
+from impex.web.pages import render
+from impex.web.uploads import format_options, guess_column_name, preview_dict, preview_file, stored_path
+
+router = APIRouter(include_in_schema=False)
+Ctx = Annotated[WebContext, Depends(web_context)]
+Tr = Annotated[Translator, Depends(translator)]
+CHOICES = {
+    "type_labels": TYPE_LABELS,
+    "operation_labels": OPERATION_LABELS,
+    "doubles_labels": DOUBLES_LABELS,
+    "duplicates_labels": DUPLICATES_LABELS,
+    "commit_labels": COMMIT_LABELS,
+    "delimiter_labels": DELIMITER_LABELS,
+}
+
+
+def original_name(upload: str) -> str:
+    """The file's own name inside a stored upload name (uploads/DATE-TIME-TOKEN-name)."""
+    parts = PurePosixPath(upload).name.split("-", 3)
+    return parts[3] if len(parts) == 4 else PurePosixPath(upload).name
+
+
+def _preview(ctx: WebContext, upload: str, fields: dict[str, str | None]) -> dict[str, Any]:
+    path = stored_path(ctx.settings.file_roots, upload)
+    header = fields.get("header")
+    choice = None if not header else header in ("1", "true", "yes", "on")
+    detected = preview_file(path, format_options({**fields, "header": None}), choice)
+    stem = original_name(upload).split(".")[0] or "import"
+    return {
+        "upload": upload,
+        "file_name": original_name(upload),
+        "preview": preview_dict(detected),
+        "suggested_name": stem,
+        "suggested_table": guess_column_name(stem, 1, set()),
+    }
+
+
+def _import_page(
+    request: Request, ctx: WebContext, t: Translator, auth: Auth, upload: str | None, **data: Any
+) -> Response:
+    if upload:
+        fields = {k: data.get("values", {}).get(k) or request.query_params.get(k) for k in FORMAT_FIELDS}
+        data.update(_preview(ctx, upload, fields))
+    status = 422 if data.get("problem") else 200
+    limit = ctx.settings.upload_max_mb * 1024 * 1024
+    values = data.pop("values", {})
+    return render(
+        request, "new_import.html", t, auth, status, limit_bytes=limit, values=values, **CHOICES, **data
+    )
+
+
+FORMAT_FIELDS = ("delimiter", "encoding", "header")
+
+
+@router.get("/jobs/new/import")
+def new_import(request: Request, ctx: Ctx, t: Tr, upload: str | None = None) -> Response:
+    auth = page_auth(request, Role.OPERATOR)
+    return _import_page(request, ctx, t, auth, upload)
+
+
+async def _form(request: Request, auth: Auth) -> dict[str, str]:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    check_csrf(request, auth, fields.get("csrf"))
+    return fields
+
+
+@router.post("/jobs/new/import")
+async def create_import(request: Request, ctx: Ctx, t: Tr) -> Response:
+    auth = page_auth(request, Role.OPERATOR)
+    form = await _form(request, auth)
+    upload = form.get("upload", "")
+    start = form.get("do") == "start"
+    try:
+        definition = import_definition(form, source=upload)
+        job_id = await run_in_threadpool(create_job, ctx, auth.user, definition, start=start, upload=upload)
+    except (FormProblem, DefinitionError, ApiError) as problem:
+        if isinstance(problem, ApiError) and problem.status != 422:
+            raise
+        text = problem.message if isinstance(problem, ApiError) else str(problem)
+        return await run_in_threadpool(_import_page, request, ctx, t, auth, upload, problem=text, values=form)
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+
+def _export_page(request: Request, t: Translator, auth: Auth, **data: Any) -> Response:
+    status = 422 if data.get("problem") else 200
+    values = data.pop("values", {})
+    is_admin = auth.user.may(Role.ADMIN)
+    return render(
+        request, "new_export.html", t, auth, status, values=values, is_admin=is_admin, **CHOICES, **data
+    )
+
+
+@router.get("/jobs/new/export")
+def new_export(request: Request, t: Tr) -> Response:
+    auth = page_auth(request, Role.OPERATOR)
+    return _export_page(request, t, auth)
+
+
+@router.post("/jobs/new/export")
+async def create_export(request: Request, ctx: Ctx, t: Tr) -> Response:
+    auth = page_auth(request, Role.OPERATOR)
+    form = await _form(request, auth)
+    try:
+        definition = export_definition(form)
+        job_id = await run_in_threadpool(
+            create_job, ctx, auth.user, definition, start=form.get("do") == "start"
+        )
+    except (FormProblem, DefinitionError, ApiError) as problem:
+        if isinstance(problem, ApiError) and problem.status != 422:
+            raise
+        text = problem.message if isinstance(problem, ApiError) else str(problem)
+        return _export_page(request, t, auth, problem=text, values=form)
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)

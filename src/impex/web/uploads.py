@@ -1,0 +1,305 @@
+"""Uploaded data files: streamed from a multipart body into the first file folder under a temporary
+name, checked to be delimited text, and renamed only once complete and accepted. A refused or
+broken upload leaves nothing behind. The preview is ``detect_format`` on the stored file."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import secrets
+import time
+import zlib
+from collections.abc import AsyncIterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydantic import ValidationError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from impex.domain.definitions import IDENTIFIER, CsvFormat
+from impex.formats.detect import DetectedFormat, detect_format, infer_type
+from impex.formats.errors import FormatError
+from impex.formats.sniff import resolve_encoding
+from impex.formats.source import read_head
+from impex.web.errors import ApiError
+
+UPLOAD_DIR = "uploads"
+PART_PREFIX = ".part-"
+PREVIEW_LINES = 200
+SNIFF_BYTES = 256 * 1024
+ENVELOPE_BYTES = 64 * 1024  # multipart boundaries, part headers and small fields around the file
+MAX_FIELD_BYTES = 4096
+MAX_BAD_SHARE = 0.01  # more control or undecodable characters than this in the head: not text
+CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D}
+# What reading a broken file (a cut gzip stream, a bad zip) raises besides FormatError.
+UNREADABLE = (FormatError, OSError, EOFError, zlib.error)
+STORED_NAME = re.compile(r"^uploads/[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
+
+
+def format_options(fields: Mapping[str, str | None]) -> CsvFormat:
+    """The format options sent beside the file; empty ones are detected."""
+    options: dict[str, Any] = {k: v for k, v in fields.items() if k in ("delimiter", "encoding") and v}
+    if options.get("delimiter") in ("\\t", "tab"):
+        options["delimiter"] = "\t"
+    if header := fields.get("header"):
+        options["header"] = header.lower() in ("1", "true", "yes", "on")
+    try:
+        return CsvFormat(**options)
+    except ValidationError as error:
+        message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise ApiError(422, "validation_error", message) from None
+
+
+def upload_folder(roots: list[Path]) -> Path:
+    return roots[0] / UPLOAD_DIR
+
+
+def too_large(limit: int) -> ApiError:
+    mib = limit // (1024 * 1024)
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"the file is larger than the upload limit of {mib} MiB (setting upload_max_mb)",
+        {"limit_bytes": limit},
+    )
+
+
+@dataclass
+class Received:
+    """A multipart body read to its end: the file part in ``temp`` and the small text fields."""
+
+    temp: Path | None = None
+    filename: str = ""
+    size: int = 0
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        if self.temp is not None:
+            self.temp.unlink(missing_ok=True)
+            self.temp = None
+
+
+class _Sink:
+    """Multipart callbacks: the file part goes to disk, counted against the limit as it arrives."""
+
+    def __init__(self, folder: Path, limit: int) -> None:
+        self.folder, self.limit = folder, limit
+        self.received = Received()
+        self.out: BinaryIO | None = None
+        self.headers: dict[str, str] = {}
+        self.header_field = b""
+        self.header_value = b""
+        self.part_name = ""
+        self.value = bytearray()
+
+    def callbacks(self) -> Any:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self.headers, self.part_name, self.value = {}, "", bytearray()
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_field += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        name = self.header_field.decode("latin-1").lower()
+        self.headers[name] = self.header_value.decode("utf-8", "replace")
+        self.header_field = self.header_value = b""
+
+    def _headers_finished(self) -> None:
+        _kind, params = parse_options_header(self.headers.get("content-disposition", ""))
+        self.part_name = params.get(b"name", b"").decode("utf-8", "replace")
+        if b"filename" not in params:
+            return
+        if self.received.temp is not None:
+            raise ApiError(422, "one_file_only", "send one file per upload")
+        self.received.filename = params[b"filename"].decode("utf-8", "replace")
+        self.received.temp = self.folder / f"{PART_PREFIX}{secrets.token_hex(8)}"
+        self.out = self.received.temp.open("xb")
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.out is None:
+            if len(self.value) + end - start > MAX_FIELD_BYTES:
+                raise ApiError(422, "field_too_long", f"form field {self.part_name!r} is too long")
+            self.value += data[start:end]
+            return
+        self.received.size += end - start
+        if self.received.size > self.limit:
+            raise too_large(self.limit)
+        self.out.write(data[start:end])
+
+    def _part_end(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+        elif self.part_name:
+            self.received.fields[self.part_name] = self.value.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+
+
+async def receive(
+    content_type: str | None, content_length: str | None, body: AsyncIterable[bytes], folder: Path, limit: int
+) -> Received:
+    """Read a multipart body, its file part streamed into ``folder`` under a temporary name.
+
+    ApiError 415 when it is not multipart, 413 as soon as the file passes ``limit`` bytes (or the
+    declared length shows it will). On any failure the temporary file is gone."""
+    kind, params = parse_options_header(content_type)
+    if kind != b"multipart/form-data" or not params.get(b"boundary"):
+        raise ApiError(415, "not_multipart", "send the file as multipart/form-data, in a field named 'file'")
+    if content_length and content_length.isdigit() and int(content_length) > limit + ENVELOPE_BYTES:
+        raise too_large(limit)
+    folder.mkdir(parents=True, exist_ok=True)
+    sink = _Sink(folder, limit)
+    parser = MultipartParser(params[b"boundary"], sink.callbacks())
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+        parser.finalize()
+        sink.close()
+    except BaseException:
+        sink.close()
+        sink.received.discard()
+        raise
+    return sink.received
+
+
+def check_text(path: Path, requested_encoding: str | None) -> str:
+    """The encoding of ``path``'s content (decompressed when gzip/zip), or ApiError 415 when it is
+    binary or mostly undecodable. A few bad bytes are left to the import, which rejects their records."""
+    try:
+        head, complete = read_head(path, SNIFF_BYTES)
+    except UNREADABLE as error:
+        raise ApiError(415, "not_text", f"the file cannot be read as text: {error}") from None
+    if not head:
+        raise ApiError(422, "empty_file", "the file is empty")
+    try:
+        encoding, bom = resolve_encoding(head, requested_encoding, "the file")
+    except FormatError as error:
+        raise ApiError(415, "unsupported_encoding", str(error), {"encoding": requested_encoding}) from None
+    controls = sum(head.count(bytes([c])) for c in CONTROL)
+    if b"\x00" in head or controls > MAX_BAD_SHARE * len(head):
+        raise ApiError(415, "not_text", "the file is not text (it holds binary bytes); upload a CSV file")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    text = decoder.decode(head[bom:], final=complete)
+    if text.count("\ufffd") > MAX_BAD_SHARE * max(1, len(text)):
+        raise ApiError(
+            415,
+            "undecodable",
+            f"the file cannot be decoded as {encoding}; choose its encoding",
+            {"encoding": encoding},
+        )
+    return encoding
+
+
+def safe_filename(name: str) -> str:
+    """The uploaded file's own name, reduced to a harmless one (no folders, no leading dot)."""
+    base = re.split(r"[\\/]", name)[-1]
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._")[-100:]
+    return cleaned or "upload.csv"
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    name: str  # relative to the first file folder: uploads/…
+    path: Path
+    size: int
+    original_name: str
+
+
+def accept(received: Received, roots: list[Path], fmt: CsvFormat) -> tuple[StoredUpload, DetectedFormat]:
+    """Check the received file, preview it, and only then give it its final name."""
+    if received.temp is None:
+        raise ApiError(422, "no_file", "the form holds no file; send it in a field named 'file'")
+    try:
+        encoding = check_text(received.temp, fmt.encoding)
+        detected = preview_file(received.temp, fmt.model_copy(update={"encoding": encoding}))
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        name = f"{UPLOAD_DIR}/{stamp}-{secrets.token_hex(3)}-{safe_filename(received.filename)}"
+        final = roots[0] / name
+        received.temp.rename(final)
+        received.temp = None
+    finally:
+        received.discard()
+    return StoredUpload(name, final, received.size, received.filename), detected
+
+
+def preview_file(path: Path, fmt: CsvFormat, header: bool | None = None) -> DetectedFormat:
+    """``detect_format`` on the first 200 records; ``header`` overrides the header guess."""
+    try:
+        detected = detect_format(path, fmt, PREVIEW_LINES)
+    except UNREADABLE as error:
+        raise ApiError(415, "unreadable", f"the file cannot be read as delimited text: {error}") from None
+    if header is None or header == detected.has_header:
+        return detected
+    names: list[str] | None = None
+    rows: list[list[str | None]]
+    if header:
+        first, rows = (detected.sample[0], detected.sample[1:]) if detected.sample else ([], [])
+        names = ["" if name is None else name for name in first]
+    else:
+        header_row: list[str | None] = list(detected.header or [])
+        rows = [header_row, *detected.sample][:PREVIEW_LINES]
+    width = max((len(row) for row in rows), default=len(names or []))
+    types = [infer_type([row[i] if i < len(row) else None for row in rows], fmt) for i in range(width)]
+    return replace(detected, has_header=header, header=names, sample=rows, column_types=types)
+
+
+def stored_path(roots: list[Path], name: str) -> Path:
+    """The path of an accepted upload, by the name ``accept`` gave it (ApiError 404 otherwise)."""
+    path = (roots[0] / name).resolve() if STORED_NAME.match(name) else None
+    if path is None or not path.is_relative_to(upload_folder(roots)) or not path.is_file():
+        raise ApiError(404, "upload_not_found", f"no uploaded file {name!r}", {"upload": name})
+    return path
+
+
+def guess_column_name(header: str, position: int, taken: set[str]) -> str:
+    """A valid, unused target column name from a header: lower case, other characters as _."""
+    name = re.sub(r"[^a-z0-9_]+", "_", header.strip().lower()).strip("_")[:60]
+    if not name:
+        name = f"f{position}"
+    if not IDENTIFIER.match(name):
+        name = f"c_{name}"[:60]
+    unique, n = name, 2
+    while unique in taken:
+        unique, n = f"{name}_{n}", n + 1
+    taken.add(unique)
+    return unique
+
+
+def preview_dict(detected: DetectedFormat) -> dict[str, Any]:
+    """The detected format, a guessed mapping per column and the first records, as JSON."""
+    taken: set[str] = set()
+    columns = [
+        {
+            "position": i,
+            "source": name,
+            "target": guess_column_name(name, i, taken),
+            "type": kind.value,
+        }
+        for i, (name, kind) in enumerate(zip(detected.column_names, detected.column_types, strict=False), 1)
+    ]
+    return {
+        "encoding": detected.encoding,
+        "delimiter": detected.delimiter,
+        "has_header": detected.has_header,
+        "header": detected.header,
+        "columns": columns,
+        "rows": detected.sample[:PREVIEW_LINES],
+    }

@@ -1,0 +1,215 @@
+"""The new-import and new-export pages, the form-to-definition rules, and the live rate and ETA."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from impex.definitions_io import parse_definition
+from impex.domain.counters import Counters
+from impex.domain.status import S
+from impex.store.store import JobNotFound
+from impex.web.forms import FormProblem, export_definition, import_definition
+from web import test_pages
+from web.conftest import PEOPLE
+from web.test_api_jobs import reach
+from web.test_auth import login
+
+browser = test_pages.browser  # fixtures shared with the other page tests
+job_id = test_pages.job_id
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def uploaded(api) -> str:
+    response = api["operator"].post(
+        "/api/uploads", files={"file": ("people.csv", PEOPLE.encode(), "text/csv")}
+    )
+    return response.json()["name"]
+
+
+IMPORT_FORM = {
+    "upload": "uploads/x.csv",
+    "delimiter": ",",
+    "encoding": "utf-8",
+    "header": "1",
+    "name": "people",
+    "table": "people",
+    "col-1-use": "1",
+    "col-1-source": "id",
+    "col-1-name": "id",
+    "col-1-type": "integer",
+    "col-1-required": "1",
+    "col-1-key": "1",
+    "col-2-source": "name",
+    "col-2-name": "name",
+    "col-2-type": "string",
+    "col-3-use": "1",
+    "col-3-source": "age",
+    "col-3-name": "years",
+    "col-3-type": "integer",
+    "col-3-max_length": "3",
+    "operation": "insert_or_update",
+    "doubles": "reject",
+    "duplicates": "update",
+    "commit": "atomic",
+    "max_rejects": "10",
+    "max_reject_percent": "2,5",
+    "chunk_rows": "500",
+}
+
+
+def test_the_import_form_becomes_a_definition_of_the_ticked_columns_and_keys():
+    definition = parse_definition(import_definition(IMPORT_FORM, "/files/x.csv")).model_dump(mode="json")
+    assert [(c["name"], c["source"], c["type"], c["required"]) for c in definition["columns"]] == [
+        ("id", "id", "integer", True),
+        ("years", "age", "integer", False),
+    ]
+    assert definition["columns"][1]["max_length"] == 3
+    assert definition["reconciliation"] == {
+        "keys": ["id"],
+        "operation": "insert_or_update",
+        "doubles": "reject",
+        "duplicates": "update",
+    }
+    assert definition["errors"] == {
+        "stop_at_first_error": False,
+        "max_rejects": 10,
+        "max_reject_percent": 2.5,
+    }
+    assert (definition["commit"], definition["chunk_rows"], definition["format"]["header"]) == (
+        "atomic",
+        500,
+        True,
+    )
+
+
+def test_without_a_header_columns_come_by_position_and_a_tab_stays_a_tab():
+    form = {**IMPORT_FORM, "header": "0", "delimiter": "\\t"}
+    definition = import_definition(form, "x.csv")
+    assert [c["source"] for c in definition["columns"]] == [1, 3]
+    assert definition["format"]["delimiter"] == "\t"
+
+
+def test_a_number_field_that_is_not_a_number_is_a_form_problem():
+    with pytest.raises(FormProblem, match="chunk_rows"):
+        import_definition({**IMPORT_FORM, "chunk_rows": "many"}, "x.csv")
+
+
+def test_the_export_form_becomes_a_table_or_query_definition():
+    form = {"name": "e", "table": "people", "columns": "id, name", "filter": "age > 3", "output": "e.csv"}
+    form |= {"delimiter": ";", "header": "1", "gzip": "1"}
+    definition = parse_definition(export_definition(form)).model_dump(mode="json")
+    assert definition["source"]["columns"] == ["id", "name"] and definition["source"]["filter"] == "age > 3"
+    assert definition["output"] == "e.csv.gz" and definition["format"]["gzip"] is True
+    assert definition["format"]["delimiter"] == ";" and definition["format"]["header"] is True
+    query = export_definition({"name": "q", "source_kind": "query", "query": "SELECT 1", "output": "q.csv"})
+    assert query["source"] == {"connection": "default", "query": "SELECT 1"}
+
+
+def test_the_list_offers_new_jobs_to_operators_only(browser):
+    assert 'data-new="import"' in browser("operator").get("/jobs").text
+    assert "data-new=" not in browser("viewer").get("/jobs").text
+    assert browser("viewer").get("/jobs/new/import").status_code == 403
+    assert browser("viewer").get("/jobs/new/export").status_code == 403
+
+
+def test_the_import_page_previews_the_upload_and_guesses_the_mapping(browser, uploaded):
+    html = browser("operator").get("/jobs/new/import", params={"upload": uploaded}).text
+    assert 'id="upload"' in html and 'data-max-bytes="536870912"' in html
+    assert 'name="col-1-name" value="id"' in html and 'name="col-3-name" value="age"' in html
+    assert re.search(r'name="col-1-type">.*?<option value="integer" selected', html, re.S)
+    assert re.search(r'name="col-3-type">.*?<option value="string" selected', html, re.S)  # "x", "forty"
+    assert 'name="table" required pattern="[A-Za-z_][A-Za-z0-9_]{0,62}" value="people"' in html
+    assert html.count('<tr><td class="num muted">') == 5 and "<td>forty</td>" in html
+
+
+def test_reading_again_without_a_header_shows_the_header_line_as_a_record(browser, uploaded):
+    params = {"upload": uploaded, "header": "0"}
+    html = browser("operator").get("/jobs/new/import", params=params).text
+    assert html.count('<tr><td class="num muted">') == 6 and 'name="col-1-name" value="f1"' in html
+
+
+def test_an_unknown_upload_is_404(browser):
+    assert (
+        browser("operator").get("/jobs/new/import", params={"upload": "uploads/none.csv"}).status_code == 404
+    )
+
+
+@pytest.mark.parametrize(("button", "status"), [("draft", S.EDITING), ("start", S.QUEUED)])
+def test_saving_the_import_form_makes_a_draft_or_starts_it(browser, store, web, uploaded, button, status):
+    client = browser("operator")
+    csrf = csrf_of(client.get("/jobs/new/import", params={"upload": uploaded}).text)
+    form = {**IMPORT_FORM, "upload": uploaded, "csrf": csrf, "do": button, "col-2-use": "1"}
+    response = client.post("/jobs/new/import", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    job_id = int(response.headers["location"].rsplit("/", 1)[1])
+    assert store.status_of(job_id) is status
+    job = store.job(job_id)
+    assert job.owner == "operator" and job.definition["source"] == str((web.files / uploaded).resolve())
+    assert [c["name"] for c in job.definition["columns"]] == ["id", "name", "years"]
+
+
+def test_an_invalid_import_form_is_shown_again_with_the_problem(browser, store, uploaded):
+    client = browser("operator")
+    csrf = csrf_of(client.get("/jobs/new/import", params={"upload": uploaded}).text)
+    form = {**IMPORT_FORM, "upload": uploaded, "csrf": csrf, "do": "start", "col-1-key": ""}
+    response = client.post("/jobs/new/import", data=form)
+    assert response.status_code == 422
+    assert "needs at least one key column" in response.text
+    assert 'name="col-3-name" value="years"' in response.text  # what was typed stays
+    with pytest.raises(JobNotFound):
+        store.job(1)
+    no_csrf = client.post("/jobs/new/import", data={**IMPORT_FORM, "upload": uploaded})
+    assert no_csrf.status_code == 403
+
+
+def test_the_export_page_offers_a_query_to_admins_only(web):
+    operator, admin = web.client(Accept="text/html"), web.client(Accept="text/html")
+    login(operator, "operator")
+    login(admin, "admin")
+    assert 'value="query"' not in operator.get("/jobs/new/export").text
+    assert 'value="query"' in admin.get("/jobs/new/export").text
+    csrf = csrf_of(operator.get("/jobs/new/export").text)
+    form = {"csrf": csrf, "name": "q", "source_kind": "query", "query": "SELECT 1", "output": "q.csv"}
+    assert operator.post("/jobs/new/export", data=form).status_code == 403
+
+
+def test_saving_the_export_form_starts_an_export_into_the_file_folder(web, store):
+    client = web.client(Accept="text/html")
+    login(client, "operator")
+    csrf = csrf_of(client.get("/jobs/new/export").text)
+    form = {
+        "csrf": csrf,
+        "name": "people out",
+        "source_kind": "table",
+        "table": "people",
+        "columns": "id,name",
+    }
+    form |= {"output": "{job}.csv", "delimiter": "\\t", "header": "1", "do": "start"}
+    response = client.post("/jobs/new/export", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    job = store.job(int(response.headers["location"].rsplit("/", 1)[1]))
+    assert job.status is S.QUEUED and job.definition["source"]["columns"] == ["id", "name"]
+    assert job.definition["output"] == str(web.files.resolve() / "{job}.csv")
+    assert job.definition["format"]["delimiter"] == "\t"
+    bad = client.post("/jobs/new/export", data={**form, "table": "no such"})
+    assert bad.status_code == 422 and 'class="problem"' in bad.text
+
+
+def test_the_general_tab_shows_rate_and_eta_while_running(browser, store, job_id):
+    reach(store, job_id, S.RUNNING)
+    run_id = store.job(job_id).current_run_id
+    store.record_progress(
+        run_id, Counters(read=1000), bytes_done=50, bytes_total=200, rate=12345.6, eta_seconds=75
+    )
+    html = browser("viewer").get(f"/jobs/{job_id}/general").text
+    assert 'value="0.25"' in html and "25%" in html
+    assert '<span class="rate">12,346 records/s</span>' in html
+    assert '<span class="eta">ETA 0:01:15</span>' in html
+    german = browser("viewer").get(f"/jobs/{job_id}/general", headers={"Accept-Language": "de"}).text
+    assert "12.346" in german
