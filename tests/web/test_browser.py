@@ -1,8 +1,13 @@
-"""The UI in headless Chromium (Debian's, driven by Playwright): log in, the list, a job's tabs,
-German labels, a viewer without buttons. Screenshots go to tests/artifacts/ (git-ignored)."""
+"""The UI in headless Chromium (Debian's, driven by Playwright), against `impex serve`'s app with its
+embedded worker: an operator uploads a CSV with bad rows, maps it, starts it, watches the progress
+bar move, pauses, resumes, sees it finish, downloads the rejects, cancels another job, exports the
+table and downloads the file, reads it in German; a viewer has no buttons and gets 403 from the API.
+Screenshots of the list, the upload, the preview and each tab go to tests/artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
+import csv
+import re
 import shutil
 import socket
 import threading
@@ -13,10 +18,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from impex.domain.status import A, S
 from impex.engine.worker import Worker
-from support import write
-from web.conftest import PASSWORD, PEOPLE, import_definition
+from impex.settings import Settings
+from impex.web.app import create_app
+from web.conftest import PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -28,17 +33,36 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+ROWS = 300_000
+CHUNK_ROWS = 200  # ~1,500 chunks: the run lasts several seconds, and pauses within milliseconds
+JOB_URL = re.compile(r"/jobs/(\d+)$")
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 
 
+def bad_row(i: int) -> bool:
+    return i % 1000 == 3  # 300 rows, the third among them: detection calls "age" text at first
+
+
+def make_people(path: Path) -> Path:
+    with open(path, "w") as f:
+        f.write("id,name,age,joined\n")
+        for i in range(1, ROWS + 1):
+            age = "x" if bad_row(i) else str(20 + i % 50)
+            f.write(f"{i},Name {i},{age},2024-01-{1 + i % 28:02d}\n")
+    return path
+
+
 @pytest.fixture
-def server(web) -> Iterator[str]:
+def server(web, store, settings) -> Iterator[str]:
+    """The app as `impex serve` runs it: with an embedded worker (and a journal progress line a second)."""
+    settings = Settings({**settings.values, "progress_seconds": 1.0})
+    app = create_app(settings, store, worker=Worker(store, settings, concurrency=2))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -46,7 +70,7 @@ def server(web) -> Iterator[str]:
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     instance.should_exit = True
-    thread.join(timeout=10)
+    thread.join(timeout=20)
 
 
 @pytest.fixture
@@ -55,8 +79,13 @@ def page(server):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(20_000)
         yield context.new_page()
         browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def log_in(page, base: str, name: str) -> None:
@@ -67,37 +96,125 @@ def log_in(page, base: str, name: str) -> None:
     page.wait_for_url(f"{base}/jobs")
 
 
-def test_an_operator_sees_the_list_and_tabs_and_a_viewer_no_buttons(page, server, web, store, settings):
-    write(web.files / "people.csv", PEOPLE)
-    done = store.create_job(import_definition(source=str(web.files / "people.csv")), owner="operator")
-    store.transition(done, A.START, actor="operator")
-    assert Worker(store, settings, concurrency=1).run_one(done) is S.FINISHED
-    draft = store.create_job(import_definition(name="draft", source="people.csv"), owner="operator")
+def head_says(page, text: str, timeout: float = 30_000) -> None:
+    playwright.expect(page.locator("#job-head")).to_contain_text(text, timeout=timeout)
 
+
+def upload_and_map(page, base: str, source: Path, label: str, screenshot: str | None = None) -> int:
+    """Upload ``source`` on the new-import page, adjust the mapping, start it; the new job's id."""
+    page.goto(f"{base}/jobs/new/import")
+    page.set_input_files("#upload input[type=file]", source)
+    page.click("#upload button[type=submit]")
+    page.wait_for_url(re.compile(r"/jobs/new/import\?upload="))
+    assert page.input_value("input[name=col-3-name]") == "age"
+    assert page.input_value("select[name=col-3-type]") == "string"  # line 4 has age "x"
+    page.select_option("select[name=col-3-type]", "integer")  # adjust: then "x" is a reject
+    page.fill("input[name=name]", label)
+    page.fill("input[name=table]", label.replace(" ", "_"))
+    page.fill("input[name=chunk_rows]", str(CHUNK_ROWS))
+    if screenshot:
+        shot(page, screenshot)
+    page.click("button[data-submit=start]")
+    page.wait_for_url(JOB_URL)
+    return int(JOB_URL.search(page.url).group(1))
+
+
+def progress_values(page, wanted: int = 2, timeout: float = 20.0) -> tuple[set[str], bool]:
+    """Distinct values the General tab's progress bar shows while the job runs (and whether the
+    rate was shown), until ``wanted`` values strictly between 0 and 1 were seen."""
+    seen: set[str] = set()
+    rate_shown = False
+    deadline = time.monotonic() + timeout
+    while len(seen) < wanted and time.monotonic() < deadline:
+        value = page.locator("#general progress").get_attribute("value")
+        if value is not None and 0 < float(value) < 1:
+            seen.add(value)
+            rate_shown = rate_shown or page.locator("#general .rate").count() == 1
+        time.sleep(0.1)
+    return seen, rate_shown
+
+
+def test_an_operator_imports_watches_pauses_resumes_and_a_viewer_only_reads(page, server, web, tmp_path):
+    started = time.monotonic()
+    source = make_people(tmp_path / "people.csv")
     log_in(page, server, "operator")
-    row = page.locator(f"tr[data-job='{done}']")
-    assert "Finished" in row.inner_text()
-    page.screenshot(path=ARTIFACTS / "job-list.png", full_page=True)
 
-    page.goto(f"{server}/jobs/{draft}")
-    assert page.locator("button[data-action]").all_inner_texts() == ["Start"]
+    page.goto(f"{server}/jobs/new/import")
+    shot(page, "new-import-upload")
+    job = upload_and_map(page, server, source, "people", screenshot="new-import-preview")
+
+    values, rate_shown = progress_values(page)
+    assert len(values) == 2, f"the progress bar did not move while running: {values}"
+    assert rate_shown
+    shot(page, "job-general-running")
+    page.click("button[data-action=pause]")
+    head_says(page, "Paused")
+    paused_at = float(page.locator("#general progress").get_attribute("value") or 0)
+    assert 0 < paused_at < 1
+    shot(page, "job-general-paused")
+    assert page.locator("button[data-action]").all_inner_texts() == ["Start", "Cancel"]
     page.click("button[data-action=start]")
-    page.wait_for_url(f"{server}/jobs/{draft}")
-    assert page.locator("button[data-action]").all_inner_texts() == ["Pause", "Cancel"]
+    head_says(page, "Finished")
+    playwright.expect(page.locator("#general td[data-counter=rejected]")).to_have_text("300")
+    playwright.expect(page.locator("#general td[data-counter=inserted]")).to_have_text(f"{ROWS - 300:,}")
+    shot(page, "job-general")
 
-    for tab in ("general", "journal", "rejects"):
-        page.goto(f"{server}/jobs/{done}?tab={tab}")
-        page.screenshot(path=ARTIFACTS / f"job-{tab}.png", full_page=True)
-    assert "2,Bob,x" in page.locator("table.rejects").inner_text()
+    page.click("nav.tabs a[href$='tab=journal']")
+    playwright.expect(page.locator("table.journal")).to_contain_text("Pause by operator")
+    shot(page, "job-journal")
+    page.click("nav.tabs a[href$='tab=rejects']")
+    assert "3,Name 3,x,2024-01-04" in page.locator("table.rejects").inner_text()
+    shot(page, "job-rejects")
+    with page.expect_download() as download:
+        page.click("a[download]:has-text('Download rejects')")
+    with open(download.value.path(), newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["id", "name", "age", "joined", "reason"]
+    assert len(rows) == 301 and all(bad_row(int(r[0])) and r[2] == "x" for r in rows[1:])
+    assert rows[1][4].startswith("type_error") and "age" in rows[1][4]
 
+    other = upload_and_map(page, server, source, "people again")  # into table people_again
+    page.click("button[data-action=cancel]")
+    head_says(page, "Canceled")
+    shot(page, "job-canceled")
+
+    page.goto(f"{server}/jobs/new/export")
+    page.fill("input[name=name]", "people out")
+    page.fill("input[name=table]", "people")
+    page.fill("input[name=columns]", "id, name")
+    page.fill("input[name=filter]", "id <= 1000")
+    page.fill("input[name=output]", "people-{run}.csv")
+    shot(page, "new-export")
+    page.click("button[data-submit=start]")
+    page.wait_for_url(JOB_URL)
+    head_says(page, "Finished")
+    with page.expect_download() as download:
+        page.click("#general a[download]")
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[:2] == ["id,name", "1,Name 1"] and len(lines) == 1 + 999  # row 3 was rejected
+    shot(page, "export-general")
+
+    page.goto(f"{server}/jobs")
+    assert "Canceled" in page.locator(f"tr[data-job='{other}']").inner_text()
+    shot(page, "job-list")
+    page.goto(f"{server}/jobs/{job}?tab=rejects")
     page.click("a[hreflang=de]")
-    assert "Abgeschlossen" in page.locator("#job-head").inner_text()
+    head_says(page, "Abgeschlossen")
     assert "Zurückweisungen" in page.locator("nav.tabs").inner_text()
-    page.screenshot(path=ARTIFACTS / "job-rejects-de.png", full_page=True)
+    shot(page, "job-rejects-de")
+    page.goto(f"{server}/jobs/{job}")
+    playwright.expect(page.locator("button[data-action=start]")).to_have_text("Starten")
+    shot(page, "job-general-de")
 
     page.context.clear_cookies()
     log_in(page, server, "viewer")
-    page.goto(f"{server}/jobs/{draft}")
+    assert page.locator("[data-new]").count() == 0
+    page.goto(f"{server}/jobs/{job}")
     assert page.locator("button[data-action]").count() == 0
-    response = page.request.post(f"{server}/api/jobs/{draft}/pause")
-    assert response.status == 403
+    shot(page, "viewer-job")
+    assert page.request.post(f"{server}/api/jobs/{job}/start").status == 403
+    assert page.request.post(f"{server}/api/jobs/{other}/cancel").status == 403
+    file = {"name": "people.csv", "mimeType": "text/csv", "buffer": b"id,name\n1,Ann\n"}
+    refused = page.request.post(f"{server}/api/uploads", multipart={"file": file})
+    assert refused.status == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert time.monotonic() - started < 60
