@@ -26,6 +26,7 @@ SEGMENTS = st.one_of(
             "output",
             "stream",
             "users",
+            "uploads",
             "tokens",
             "me",
             "x",
