@@ -1,58 +1,59 @@
 """The set of key hashes a run has applied so far: finds doubles across chunks.
 
-Sorted NumPy runs merged like a log-structured tree: adding a chunk costs a sort of the chunk and,
-now and then, a merge (timsort merges two sorted runs in linear time); membership is a binary
-search per level with the probes sorted first, so that searches walk the arrays in order.
-8 bytes a key. Integer keys are their own hash, so ascending ids cost almost nothing.
+Kept as sorted, disjoint intervals of int64 values, in a few levels merged like a log-structured
+tree. Integer keys are their own hash, so ascending ids (the usual bulk load) collapse into a handful
+of intervals and the set stays tiny however long the file; scattered hashes cost 16 bytes a key.
+Adding sorts the chunk and now and then merges levels; membership is one binary search per level.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
+
+I64 = npt.NDArray[np.int64]
 
 
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    values = np.sort(values, kind="stable")
-    if len(values) > 1:
-        keep = np.empty(len(values), dtype=bool)
-        keep[0] = True
-        np.not_equal(values[1:], values[:-1], out=keep[1:])
-        if not keep.all():
-            values = values[keep]
-    return values
+def _intervals(starts: I64, ends: I64) -> tuple[I64, I64]:
+    """The union of closed intervals, as sorted disjoint ones (adjacent ones joined)."""
+    order = np.argsort(starts, kind="stable")
+    s, e = starts[order], ends[order]
+    reach = np.maximum.accumulate(e)
+    begins = np.ones(len(s), dtype=bool)
+    # A new interval begins where the start lies beyond everything so far and is not adjacent to it.
+    # (The difference may wrap around at the int64 ends; it equals 1 only for true neighbours.)
+    np.greater(s[1:], reach[:-1], out=begins[1:])
+    begins[1:] &= (s[1:] - reach[:-1]) != 1
+    at = np.flatnonzero(begins)
+    return s[at], np.maximum.reduceat(e, at)
 
 
 class KeySet:
     def __init__(self, initial: np.ndarray | None = None) -> None:
-        self._levels: list[np.ndarray] = []
+        self._levels: list[tuple[I64, I64]] = []
         if initial is not None and len(initial):
             self.add(initial)
 
     def __len__(self) -> int:
-        return sum(len(level) for level in self._levels)
+        """Intervals held (not keys): what the memory use depends on."""
+        return sum(len(starts) for starts, _ in self._levels)
 
     def contains(self, hashes: np.ndarray) -> np.ndarray:
-        hashes = np.asarray(hashes, dtype=np.int64)
-        found = np.zeros(len(hashes), dtype=bool)
-        if not self._levels or not len(hashes):
-            return found
-        ascending = bool(np.all(hashes[1:] >= hashes[:-1]))
-        order = None if ascending else np.argsort(hashes, kind="stable")
-        probes = hashes if order is None else hashes[order]
-        hit = np.zeros(len(probes), dtype=bool)
-        for level in self._levels:
-            pos = np.searchsorted(level, probes)
-            np.minimum(pos, len(level) - 1, out=pos)
-            hit |= level[pos] == probes
-        if order is None:
-            return hit
-        found[order] = hit
+        values = np.asarray(hashes, dtype=np.int64)
+        found = np.zeros(len(values), dtype=bool)
+        for starts, ends in self._levels:
+            at = np.searchsorted(starts, values, side="right") - 1
+            inside = at >= 0
+            inside[inside] = values[inside] <= ends[at[inside]]
+            found |= inside
         return found
 
     def add(self, hashes: np.ndarray) -> None:
         if not len(hashes):
             return
-        run = _sorted_unique(np.asarray(hashes, dtype=np.int64))
-        while self._levels and len(self._levels[-1]) <= 2 * len(run):
-            run = _sorted_unique(np.concatenate([self._levels.pop(), run]))
-        self._levels.append(run)
+        values = np.asarray(hashes, dtype=np.int64)
+        starts, ends = _intervals(values, values)
+        while self._levels and len(self._levels[-1][0]) <= 2 * len(starts):
+            old_starts, old_ends = self._levels.pop()
+            starts, ends = _intervals(np.concatenate([old_starts, starts]), np.concatenate([old_ends, ends]))
+        self._levels.append((starts, ends))
