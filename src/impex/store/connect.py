@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+# Execution option of connections that only read (see ``read_connection``).
+READ_ONLY = "impex_read_only"
 
 
 def is_postgres(url: str) -> bool:
@@ -63,6 +65,15 @@ def _sqlite_engine(url: str) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader needs no write lock: WAL gives it a snapshot, so it neither waits for a writer
+        # nor makes one wait (the web's pages and SSE streams poll while workers write).
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def read_connection(engine: sa.Engine) -> sa.Connection:
+    """A connection for reads only. On SQLite its transactions take no write lock; writing through
+    it could fail with "database is locked", so only read."""
+    return engine.connect().execution_options(**{READ_ONLY: True})

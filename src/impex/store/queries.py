@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from impex.domain.journal import Level
 from impex.domain.status import Status
+from impex.store.connect import read_connection
 from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord, job_record, run_record
 from impex.store.schema import jobs, journal, rejects, runs
 
@@ -81,7 +82,7 @@ def list_jobs(engine: sa.Engine, f: JobFilter) -> Page[tuple[JobRecord, RunRecor
     column = _SORT_COLUMNS[f.sort]
     order = [column.desc() if f.descending else column.asc(), jobs.c.id.desc()]
     query = sa.select(jobs).select_from(joined).where(*where).order_by(*order).limit(f.limit).offset(f.offset)
-    with engine.connect() as c:
+    with read_connection(engine) as c:
         total = int(c.scalar(sa.select(sa.func.count()).select_from(jobs).where(*where)) or 0)
         found = [job_record(r) for r in c.execute(query)]
         run_ids = [j.current_run_id for j in found if j.current_run_id is not None]
@@ -95,6 +96,7 @@ class RejectFilter:
     column: str | None = None
     limit: int = 100
     offset: int = 0
+    after: int | None = None  # only records after this number (keyset paging: as quick at any depth)
 
 
 def list_rejects(engine: sa.Engine, run_id: int, f: RejectFilter) -> Page[RejectRecord]:
@@ -104,8 +106,18 @@ def list_rejects(engine: sa.Engine, run_id: int, f: RejectFilter) -> Page[Reject
         where.append(rejects.c.reason == f.reason)
     if f.column:
         where.append(rejects.c.column_name == f.column)
-    query = sa.select(rejects).where(*where).order_by(rejects.c.record_no).limit(f.limit).offset(f.offset)
-    with engine.connect() as c:
+    keys = sa.select(rejects.c.record_no).where(*where).order_by(rejects.c.record_no)
+    if f.after is not None:
+        keys = keys.where(rejects.c.record_no > f.after)
+    # Deferred join: an offset is walked in an index of (run, filter, record number) alone, and only
+    # the page's own rows are read from the table.
+    keys = keys.limit(f.limit).offset(f.offset)
+    query = (
+        sa.select(rejects)
+        .where(rejects.c.run_id == run_id, rejects.c.record_no.in_(keys))
+        .order_by(rejects.c.record_no)
+    )
+    with read_connection(engine) as c:
         total = int(c.scalar(sa.select(sa.func.count()).select_from(rejects).where(*where)) or 0)
         items = [
             RejectRecord(
@@ -125,21 +137,24 @@ def list_rejects(engine: sa.Engine, run_id: int, f: RejectFilter) -> Page[Reject
 
 def reject_facets(engine: sa.Engine, run_id: int) -> tuple[list[str], list[str]]:
     """The reasons and the columns a run's rejects have, for the filter menus."""
-    with engine.connect() as c:
-        reasons = c.scalars(
-            sa.select(rejects.c.reason)
-            .where(rejects.c.run_id == run_id)
-            .distinct()
-            .order_by(rejects.c.reason)
-        )
-        reason_list = [str(r) for r in reasons]
-        columns = c.scalars(
-            sa.select(rejects.c.column_name)
-            .where(rejects.c.run_id == run_id, rejects.c.column_name.is_not(None))
-            .distinct()
-            .order_by(rejects.c.column_name)
-        )
-        return reason_list, [str(col) for col in columns]
+    with read_connection(engine) as c:
+        return _distinct(c, run_id, rejects.c.reason), _distinct(c, run_id, rejects.c.column_name)
+
+
+def _distinct(c: sa.Connection, run_id: int, column: Any) -> list[str]:
+    """The column's distinct non-null values among a run's rejects, in order. A loose index scan:
+    each value is one seek in an index that starts (run_id, column), however many rejects share it."""
+
+    def first_above(floor: Any) -> Any:
+        query = sa.select(column).where(rejects.c.run_id == run_id, column.is_not(None))
+        if floor is not None:
+            query = query.where(column > floor)
+        return query.order_by(column).limit(1).scalar_subquery()
+
+    found = sa.select(first_above(None).label("value")).cte("found", recursive=True)
+    previous = found.alias("previous")
+    found = found.union_all(sa.select(first_above(previous.c.value)).where(previous.c.value.is_not(None)))
+    return [str(v) for v in c.scalars(sa.select(found.c.value).where(found.c.value.is_not(None)))]
 
 
 def journal_page(
@@ -161,7 +176,7 @@ def journal_page(
     if run_id is not None:
         where.append(journal.c.run_id == run_id)
     order = journal.c.id.desc() if tail else journal.c.id.asc()
-    with engine.connect() as c:
+    with read_connection(engine) as c:
         rows = list(c.execute(sa.select(journal).where(*where).order_by(order).limit(limit)))
     if tail:
         rows.reverse()
@@ -178,3 +193,21 @@ def journal_page(
         )
         for r in rows
     ]
+
+
+def last_journal_id(engine: sa.Engine, job_id: int) -> int:
+    """The id of the job's newest journal line (0 when it has none)."""
+    with read_connection(engine) as c:
+        return int(c.scalar(sa.select(sa.func.max(journal.c.id)).where(journal.c.job_id == job_id)) or 0)
+
+
+def job_state(engine: sa.Engine, job_id: int) -> tuple[JobRecord, RunRecord | None] | None:
+    """The job and its current run, read together (None when there is no such job)."""
+    with read_connection(engine) as c:
+        row = c.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
+        if row is None:
+            return None
+        job = job_record(row)
+        if job.current_run_id is None:
+            return job, None
+        return job, run_record(c.execute(sa.select(runs).where(runs.c.id == job.current_run_id)).one())

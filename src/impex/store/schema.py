@@ -89,6 +89,10 @@ rejects = sa.Table(
     sa.Column("column_name", sa.String(200), nullable=True),
     sa.Column("value", sa.Text, nullable=True),
     sa.Column("message", sa.Text, nullable=False),
+    # Migration 0003: the reject pages filter by reason and/or column and page in record order.
+    sa.Index("ix_rejects_run_reason", "run_id", "reason", "record_no"),
+    sa.Index("ix_rejects_run_column", "run_id", "column_name", "record_no"),
+    sa.Index("ix_rejects_run_reason_column", "run_id", "reason", "column_name", "record_no"),
 )
 
 # People who use the web UI and the REST API (migration 0002).
