@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from impex.domain.journal import Level
 from impex.domain.status import S
 from impex.engine.worker import Worker
 from support import write
@@ -107,3 +108,23 @@ def test_the_journal_streams_as_server_sent_events_and_resumes_from_the_last_id(
         f"/api/jobs/{finished_import}/journal/stream", headers={"Last-Event-ID": lines[-2]}
     )
     assert [i for kind, i in events(again.text) if kind == "line"] == [lines[-1]]
+
+
+def test_a_journal_stream_with_a_level_sends_only_those_lines_and_the_job(api, store, finished_import):
+    store.log(finished_import, None, Level.WARNING, "run.error", {"error": "disk almost full"})
+    response = api["viewer"].get(f"/api/jobs/{finished_import}/journal/stream", params={"level": "warning"})
+    seen = events(response.text)
+    warning = store.journal_lines(finished_import)[-1].id
+    assert [kind for kind, _ in seen] == ["line", "job"] and seen[0][1] == str(warning)
+
+
+def test_rejects_page_on_from_the_last_record_of_the_previous_page(api, finished_import):
+    viewer = api["viewer"]
+    first = viewer.get(f"/api/jobs/{finished_import}/rejects", params={"limit": 1}).json()
+    assert [r["record_no"] for r in first["items"]] == [2] and first["next_after"] == 2
+    second = viewer.get(
+        f"/api/jobs/{finished_import}/rejects", params={"limit": 1, "after": first["next_after"]}
+    ).json()
+    assert [r["record_no"] for r in second["items"]] == [4] and second["total"] == 2
+    last = viewer.get(f"/api/jobs/{finished_import}/rejects", params={"after": 4}).json()
+    assert (last["items"], last["next_after"]) == ([], None)

@@ -175,27 +175,33 @@ async def _journal_events(
     ctx: WebContext, t: Translator, request: Request, job_id: int, after: int, level: Level | None
 ) -> AsyncIterator[str]:
     """New lines as they come, and the job's summary when it changes. Ends once the job is idle
-    (or after a minute); the browser's EventSource then reconnects from the last id it saw."""
+    (or after a minute); the browser's EventSource then reconnects from the last id it saw.
+    The database is polled once per interval for all the streams of a job (``feeds``)."""
     yield "retry: 2000\n\n"
-    seen: Any = None
-    waited = 0.0
-    while waited < STREAM_MAX_SECONDS and not await request.is_disconnected():
-        lines = await run_in_threadpool(
-            queries.journal_page, ctx.store.engine, job_id, after_id=after, min_level=level, limit=500
-        )
-        for line in lines:
-            after = line.id
-            yield f"id: {line.id}\nevent: line\ndata: {json.dumps(journal_dict(line, t), default=str)}\n\n"
-        job = await run_in_threadpool(ctx.store.job, job_id)
-        run = await run_in_threadpool(ctx.store.run, job.current_run_id) if job.current_run_id else None
-        summary = job_summary(job, run, t)
-        if summary != seen:
-            seen = summary
-            yield f"id: {after}\nevent: job\ndata: {json.dumps(summary, default=str)}\n\n"
-        if job.status not in ACTIVE and not lines:
-            return
-        await asyncio.sleep(STREAM_POLL_SECONDS)
-        waited += STREAM_POLL_SECONDS
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + STREAM_MAX_SECONDS
+    async with ctx.feeds.follow(job_id) as feed:
+        version, seen, behind = 0, None, False
+        cursor = after  # every line up to it was sent, or left out by the level
+        while loop.time() < ends and not await request.is_disconnected():
+            if not behind:
+                version = await feed.next(version)
+            if feed.state is None:
+                continue
+            lines, cursor, behind = await feed.lines_since(cursor, level)
+            for line in lines:
+                yield _event("line", line.id, journal_dict(line, t))
+            job, run = feed.state
+            summary = job_summary(job, run, t)
+            if summary != seen:
+                seen = summary
+                yield _event("job", cursor, summary)
+            if job.status not in ACTIVE and not lines:
+                return
+
+
+def _event(kind: str, event_id: int, data: dict[str, Any]) -> str:
+    return f"id: {event_id}\nevent: {kind}\ndata: {json.dumps(data, default=str)}\n\n"
 
 
 def _run(ctx: WebContext, job_id: int, run_no: int | None) -> RunRecord:
@@ -221,11 +227,17 @@ def rejects(
     column: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[
+        int | None,
+        Query(
+            ge=0, description="Only records after this number: pass a page's next_after (quick at any depth)."
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     ctx.store.job(job_id)
     the_run = _run(ctx, job_id, run)
     page = queries.list_rejects(
-        ctx.store.engine, the_run.id, queries.RejectFilter(reason, column, limit, offset)
+        ctx.store.engine, the_run.id, queries.RejectFilter(reason, column, limit, offset, after)
     )
     reasons, columns = queries.reject_facets(ctx.store.engine, the_run.id)
     return {
@@ -234,6 +246,7 @@ def rejects(
         "total": page.total,
         "limit": limit,
         "offset": offset,
+        "next_after": page.items[-1].record_no if len(page.items) == limit else None,
         "reasons": reasons,
         "columns": columns,
     }

@@ -23,6 +23,7 @@ from impex.web import api_jobs, api_uploads, api_users, pages, pages_new
 from impex.web.auth import LoginRequired
 from impex.web.context import WebContext
 from impex.web.errors import install_error_handlers
+from impex.web.feeds import JournalFeeds
 from impex.web.i18n import load_all
 
 HERE = Path(__file__).parent
@@ -61,6 +62,7 @@ def create_app(settings: Settings, store: Store, *, worker: Worker | None = None
         sessions=URLSafeTimedSerializer(users.secret("session_secret"), salt="impex-session"),
         translations=load_all(),
         templates=Jinja2Templates(directory=HERE / "templates"),  # autoescapes by default
+        feeds=JournalFeeds(store.engine, api_jobs.STREAM_POLL_SECONDS),
     )
     install_error_handlers(app)
 

@@ -12,6 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 from impex.settings import Settings
 from impex.store.store import Store
 from impex.store.users import Users
+from impex.web.feeds import JournalFeeds
 from impex.web.i18n import Translator, choose_language
 
 LANGUAGE_COOKIE = "impex_lang"
@@ -25,6 +26,7 @@ class WebContext:
     sessions: URLSafeTimedSerializer
     translations: dict[str, Translations]
     templates: Jinja2Templates
+    feeds: JournalFeeds  # the journal streams' shared polls
 
 
 def web_context(request: Request) -> WebContext:
