@@ -146,7 +146,10 @@ def test_an_operator_imports_watches_pauses_resumes_and_a_viewer_only_reads(page
     values, rate_shown = progress_values(page)
     assert len(values) == 2, f"the progress bar did not move while running: {values}"
     assert rate_shown
+    playwright.expect(page.locator("#general td[data-counter=total]")).to_have_text("—")
     shot(page, "job-general-running")
+    # The buttons are laid out by their CSS rule: inside .actions in the DOM the browser built.
+    assert page.locator(".actions form button[data-action]").all_inner_texts() == ["Pause", "Cancel"]
     page.click("button[data-action=pause]")
     head_says(page, "Paused")
     paused_at = float(page.locator("#general progress").get_attribute("value") or 0)

@@ -61,6 +61,20 @@ def test_the_buttons_are_exactly_the_allowed_actions(browser, store, job_id, sta
     assert buttons(browser("viewer").get(f"/jobs/{job_id}").text) == []
 
 
+def test_the_buttons_are_not_in_a_paragraph_which_a_form_would_close(browser, job_id):
+    html = browser("operator").get(f"/jobs/{job_id}").text
+    head = html[html.index('id="job-head"') : html.index('class="tabs"')]
+    assert re.search(r'<div class="actions">\s*<form', head)
+    assert "<p" not in head
+
+
+def test_a_running_import_shows_a_dash_for_its_total_not_a_blank(browser, store, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    store.claim_next("w", ["default"], 30)
+    general = browser("viewer").get(f"/jobs/{job_id}").text
+    assert 'data-counter="total">—<' in general and 'data-counter="read">0<' in general
+
+
 def test_a_button_moves_the_job_and_names_the_user(browser, store, job_id):
     client = browser("operator")
     html = client.get(f"/jobs/{job_id}").text
@@ -86,6 +100,7 @@ def test_the_tabs_of_a_finished_job(browser, store, settings, job_id):
     client = browser("viewer")
     general = client.get(f"/jobs/{job_id}").text
     assert 'data-counter="rejected">2<' in general and 'data-counter="inserted">3<' in general
+    assert 'data-counter="total">5<' in general
     journal = client.get(f"/jobs/{job_id}", params={"tab": "journal"}).text
     assert "Job created by system" in journal and "data-stream=" in journal
     assert "Summary: read 5" in journal
