@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 
@@ -11,6 +12,7 @@ from impex.domain.counters import Counters
 from impex.domain.status import S
 from impex.store.store import JobNotFound
 from impex.web.forms import FormProblem, export_definition, import_definition
+from support import run_job, table_rows
 from web import test_pages
 from web.conftest import PEOPLE
 from web.test_api_jobs import reach
@@ -132,6 +134,65 @@ def test_reading_again_without_a_header_shows_the_header_line_as_a_record(browse
     params = {"upload": uploaded, "header": "0"}
     html = browser("operator").get("/jobs/new/import", params=params).text
     assert html.count('<tr><td class="num muted">') == 6 and 'name="col-1-name" value="f1"' in html
+
+
+ODD_HEADER = "Id,Full Name,\u00c2ge ,Notes\n1,Ann Lee,30,x\n2,Bob Ray,41,y\n"
+
+
+@pytest.fixture
+def existing_table(data_dir):
+    """The default connection's table ``folks``: the file's columns in other case and spacing, no Notes."""
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("CREATE TABLE folks (ID INTEGER PRIMARY KEY, full_name TEXT, AGE INTEGER, city TEXT)")
+
+
+def test_an_existing_table_gives_the_target_columns_guessed_by_normalised_name(
+    api, browser, store, settings, data_dir, existing_table
+):
+    upload = {"file": ("folks.csv", ODD_HEADER.encode(), "text/csv")}
+    body = api["operator"].post("/api/uploads", files=upload, data={"table": "folks"}).json()
+    preview = body["preview"]
+    assert preview["table_columns"] == ["ID", "full_name", "AGE", "city"]
+    assert [(c["source"], c["target"], c["use"]) for c in preview["columns"]] == [
+        ("Id", "ID", True),
+        ("Full Name", "full_name", True),
+        ("\u00c2ge ", "AGE", True),
+        ("Notes", "", False),  # not in the table: not imported
+    ]
+    unknown = api["operator"].post("/api/uploads", files=upload, data={"table": "nope"}).json()
+    assert unknown["preview"]["table_columns"] is None  # a new table: names from the header
+    assert [c["target"] for c in unknown["preview"]["columns"]] == ["id", "full_name", "ge", "notes"]
+
+    client = browser("operator")
+    html = client.get("/jobs/new/import", params={"upload": body["name"], "table": "folks"}).text
+    assert "data-existing-table" in html
+    chosen = dict(re.findall(r'<select name="col-(\d)-name".*?<option value="([^"]*)" selected', html, re.S))
+    assert chosen == {"1": "ID", "2": "full_name", "3": "AGE", "4": ""}
+    assert 'name="col-4-use" value="1"  aria-label' in html and 'name="col-1-use" value="1" checked' in html
+    # the user adjusts: Notes goes to city; the import fills the existing table
+    form = {"csrf": csrf_of(html), "upload": body["name"], "name": "folks", "table": "folks"}
+    form |= {"connection": "default", "header": "1", "do": "start", "duplicates": "reject"}
+    for i, (source, target) in enumerate([("Id", "ID"), ("Full Name", "full_name"), ("\u00c2ge ", "AGE")], 1):
+        form |= {f"col-{i}-use": "1", f"col-{i}-source": source, f"col-{i}-name": target}
+    form |= {"col-1-type": "integer", "col-1-key": "1", "col-3-type": "integer"}
+    form |= {"col-4-use": "1", "col-4-source": "Notes", "col-4-name": "city"}
+    response = client.post("/jobs/new/import", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    job_id = int(response.headers["location"].rsplit("/", 1)[1])
+    assert run_job(store, settings, job_id)[0] is S.FINISHED
+    assert table_rows(data_dir, "folks") == [(1, "Ann Lee", 30, "x"), (2, "Bob Ray", 41, "y")]
+
+
+def test_matching_again_keeps_the_form_but_guesses_the_columns_anew(browser, uploaded, existing_table):
+    client = browser("operator")
+    csrf = csrf_of(client.get("/jobs/new/import", params={"upload": uploaded}).text)
+    form = {**IMPORT_FORM, "upload": uploaded, "csrf": csrf, "do": "match", "table": "folks", "name": "kept"}
+    html = client.post("/jobs/new/import", data=form).text
+    assert 'value="kept"' in html and "data-existing-table" in html
+    chosen = dict(re.findall(r'<select name="col-(\d)-name".*?<option value="([^"]*)" selected', html, re.S))
+    assert chosen == {"1": "ID", "2": "", "3": "AGE"}
+    bad = client.post("/jobs/new/import", data={**form, "connection": "nowhere"}).text
+    assert "no connection named &#39;nowhere&#39;" in bad and 'name="col-1-name" value="id"' in bad
 
 
 def test_an_unknown_upload_is_404(browser):

@@ -10,7 +10,14 @@ from starlette.concurrency import run_in_threadpool
 from impex.web.auth import Operator
 from impex.web.context import WebContext, web_context
 from impex.web.errors import ApiError
-from impex.web.uploads import accept, format_options, preview_dict, receive, upload_folder
+from impex.web.uploads import (
+    accept,
+    existing_columns,
+    format_options,
+    preview_dict,
+    receive,
+    upload_folder,
+)
 
 router = APIRouter(prefix="/api/uploads", tags=["uploads"])
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -28,6 +35,13 @@ BODY = {
                         "delimiter": {"type": "string", "description": "Empty: detect it."},
                         "encoding": {"type": "string", "description": "Empty: detect it."},
                         "header": {"type": "boolean", "description": "When the sample cannot tell."},
+                        "table": {
+                            "type": "string",
+                            "description": "Target table: when it exists, each column is guessed to the "
+                            "table column of the same normalised name (case, spaces, accents), else to "
+                            "none (target '', use false).",
+                        },
+                        "connection": {"type": "string", "description": "Of the table; default: default."},
                     },
                 }
             }
@@ -68,10 +82,18 @@ async def upload(request: Request, _user: Operator, ctx: Ctx) -> dict[str, Any]:
     except ApiError:
         received.discard()
         raise
+    fields = received.fields
+    try:
+        existing = await run_in_threadpool(
+            existing_columns, ctx.settings, fields.get("connection"), fields.get("table")
+        )
+    except ApiError:
+        received.discard()
+        raise
     stored, detected = await run_in_threadpool(accept, received, ctx.settings.file_roots, fmt)
     return {
         "name": stored.name,
         "size": stored.size,
         "original_name": stored.original_name,
-        "preview": preview_dict(detected),
+        "preview": preview_dict(detected, existing),
     }

@@ -45,14 +45,15 @@ def _delimiter(raw: str) -> str:
 
 
 def import_columns(form: Mapping[str, str], has_header: bool) -> tuple[list[dict[str, Any]], list[str]]:
-    """The mapped columns (rows ``col-N-…`` with ``use`` ticked) and the key columns among them."""
+    """The mapped columns (rows ``col-N-…`` with ``use`` ticked and a target column; none chosen in an
+    existing table's list is "not imported") and the key columns among them."""
     columns: list[dict[str, Any]] = []
     keys: list[str] = []
     i = 1
     while f"col-{i}-name" in form:
         prefix = f"col-{i}-"
-        if _checked(form, prefix + "use"):
-            name = form[prefix + "name"].strip()
+        name = form[prefix + "name"].strip()
+        if _checked(form, prefix + "use") and name:
             header_name = form.get(prefix + "source", "")
             column: dict[str, Any] = {
                 "name": name,
@@ -78,6 +79,9 @@ def import_definition(form: Mapping[str, str], source: str) -> dict[str, Any]:
         errors["max_rejects"] = max_rejects
     if (max_percent := _float(form, "max_reject_percent")) is not None:
         errors["max_reject_percent"] = max_percent
+    target = {"table": form.get("table", "").strip()}
+    if connection := form.get("connection", "").strip():
+        target["connection"] = connection
     definition: dict[str, Any] = {
         "kind": "import",
         "name": form.get("name", "").strip(),
@@ -87,7 +91,7 @@ def import_definition(form: Mapping[str, str], source: str) -> dict[str, Any]:
             "encoding": form.get("encoding") or None,
             "header": has_header,
         },
-        "target": {"table": form.get("table", "").strip()},
+        "target": target,
         "columns": columns,
         "reconciliation": {
             "keys": keys,

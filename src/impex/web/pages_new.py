@@ -28,7 +28,14 @@ from impex.web.labels import (
     TYPE_LABELS,
 )
 from impex.web.pages import render
-from impex.web.uploads import format_options, guess_column_name, preview_dict, preview_file, stored_path
+from impex.web.uploads import (
+    existing_columns,
+    format_options,
+    guess_column_name,
+    preview_dict,
+    preview_file,
+    stored_path,
+)
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -55,12 +62,20 @@ def _preview(ctx: WebContext, upload: str, fields: dict[str, str | None]) -> dic
     choice = None if not header else header in ("1", "true", "yes", "on")
     detected = preview_file(path, format_options({**fields, "header": None}), choice)
     stem = original_name(upload).split(".")[0] or "import"
+    table = (fields.get("table") or "").strip() or guess_column_name(stem, 1, set())
+    connection = (fields.get("connection") or "").strip() or "default"
+    try:
+        existing, table_problem = existing_columns(ctx.settings, connection, table), None
+    except ApiError as problem:  # a connection that cannot be used: the header's names, and why
+        existing, table_problem = None, problem.message
     return {
         "upload": upload,
         "file_name": original_name(upload),
-        "preview": preview_dict(detected),
+        "preview": preview_dict(detected, existing),
         "suggested_name": stem,
-        "suggested_table": guess_column_name(stem, 1, set()),
+        "suggested_table": table,
+        "suggested_connection": connection,
+        "table_problem": table_problem,
     }
 
 
@@ -78,7 +93,7 @@ def _import_page(
     )
 
 
-FORMAT_FIELDS = ("delimiter", "encoding", "header")
+FORMAT_FIELDS = ("delimiter", "encoding", "header", "table", "connection")
 
 
 @router.get("/jobs/new/import")
@@ -100,6 +115,9 @@ async def create_import(request: Request, ctx: Ctx, t: Tr) -> Response:
     form = await _form(request, auth)
     upload = form.get("upload", "")
     start = form.get("do") == "start"
+    if form.get("do") == "match":  # the table or connection changed: guess the mapping again
+        kept = {k: v for k, v in form.items() if not k.startswith("col-")}
+        return await run_in_threadpool(_import_page, request, ctx, t, auth, upload, values=kept)
     try:
         definition = import_definition(form, source=upload)
         job_id = await run_in_threadpool(create_job, ctx, auth.user, definition, start=start, upload=upload)

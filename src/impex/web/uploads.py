@@ -18,10 +18,14 @@ from pydantic import ValidationError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from impex.domain.definitions import IDENTIFIER, CsvFormat
+from impex.engine.connections import BadConnection, UnknownConnection, connection_url
 from impex.formats.detect import DetectedFormat, detect_format, infer_type
 from impex.formats.errors import FormatError
 from impex.formats.sniff import resolve_encoding
 from impex.formats.source import read_head
+from impex.settings import Settings
+from impex.targets import TargetError, open_target
+from impex.validate.plan import sanitise_names
 from impex.web.errors import ApiError
 
 UPLOAD_DIR = "uploads"
@@ -283,23 +287,56 @@ def guess_column_name(header: str, position: int, taken: set[str]) -> str:
     return unique
 
 
-def preview_dict(detected: DetectedFormat) -> dict[str, Any]:
-    """The detected format, a guessed mapping per column and the first records, as JSON."""
-    taken: set[str] = set()
+def existing_columns(settings: Settings, connection: str | None, table: str | None) -> list[str] | None:
+    """The columns of ``table`` in the named connection when it exists there; None when it does not
+    (or no table is named). A connection that cannot be used is a 422 naming it (never a password)."""
+    if not table or not IDENTIFIER.match(table):
+        return None
+    try:
+        session = open_target(connection_url(settings, connection or "default"))
+    except (UnknownConnection, BadConnection, TargetError) as error:
+        raise ApiError(422, "bad_connection", str(error)) from None
+    try:
+        return session.table_columns(table) if session.table_exists(table) else None
+    except TargetError as error:
+        raise ApiError(422, "bad_connection", str(error)) from None
+    finally:
+        session.close()
+
+
+def match_table_columns(names: list[str], table_columns: list[str]) -> list[str]:
+    """Per file column, the existing table column of the same name once both are normalised (case,
+    spaces and punctuation as _, accents removed), each table column taken once; "" where none is."""
+    by_norm: dict[str, str] = {}
+    for column in table_columns:
+        by_norm.setdefault(sanitise_names([column])[0], column)
+    matched: list[str] = []
+    for norm in sanitise_names(names):
+        matched.append(by_norm.pop(norm, ""))
+    return matched
+
+
+def preview_dict(detected: DetectedFormat, table_columns: list[str] | None = None) -> dict[str, Any]:
+    """The detected format, a guessed mapping per column and the first records, as JSON.
+
+    ``table_columns``: the columns of the target table when it exists already. Each file column is then
+    mapped to the table column of the same normalised name, or to none ("not imported")."""
+    pairs = list(enumerate(zip(detected.column_names, detected.column_types, strict=False), 1))
+    if table_columns is None:
+        taken: set[str] = set()
+        targets = [guess_column_name(name, i, taken) for i, (name, _kind) in pairs]
+    else:
+        targets = match_table_columns([name for _i, (name, _kind) in pairs], table_columns)
     columns = [
-        {
-            "position": i,
-            "source": name,
-            "target": guess_column_name(name, i, taken),
-            "type": kind.value,
-        }
-        for i, (name, kind) in enumerate(zip(detected.column_names, detected.column_types, strict=False), 1)
+        {"position": i, "source": name, "target": target, "use": bool(target), "type": kind.value}
+        for (i, (name, kind)), target in zip(pairs, targets, strict=True)
     ]
     return {
         "encoding": detected.encoding,
         "delimiter": detected.delimiter,
         "has_header": detected.has_header,
         "header": detected.header,
+        "table_columns": table_columns,
         "columns": columns,
         "rows": detected.sample[:PREVIEW_LINES],
     }
