@@ -106,11 +106,13 @@ def upload_and_map(page, base: str, source: Path, label: str, screenshot: str | 
     page.set_input_files("#upload input[type=file]", source)
     page.click("#upload button[type=submit]")
     page.wait_for_url(re.compile(r"/jobs/new/import\?upload="))
+    page.fill("input[name=name]", label)
+    page.fill("input[name=table]", label.replace(" ", "_"))
+    with page.expect_navigation():
+        page.click("button[name=do][value=match]")  # a new table: the mapping's names come from the header
     assert page.input_value("input[name=col-3-name]") == "age"
     assert page.input_value("select[name=col-3-type]") == "string"  # line 4 has age "x"
     page.select_option("select[name=col-3-type]", "integer")  # adjust: then "x" is a reject
-    page.fill("input[name=name]", label)
-    page.fill("input[name=table]", label.replace(" ", "_"))
     page.fill("input[name=chunk_rows]", str(CHUNK_ROWS))
     if screenshot:
         shot(page, screenshot)
@@ -155,6 +157,9 @@ def test_an_operator_imports_watches_pauses_resumes_and_a_viewer_only_reads(page
     paused_at = float(page.locator("#general progress").get_attribute("value") or 0)
     assert 0 < paused_at < 1
     shot(page, "job-general-paused")
+    # The status icon is an inline SVG beside the label: no glyph that a font could lack.
+    icon = page.locator("#job-head .status svg.icon[aria-hidden=true]")
+    assert icon.count() == 1 and icon.bounding_box()["width"] > 8
     assert page.locator("button[data-action]").all_inner_texts() == ["Start", "Cancel"]
     page.click("button[data-action=start]")
     head_says(page, "Finished")

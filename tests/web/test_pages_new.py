@@ -191,6 +191,7 @@ def test_matching_again_keeps_the_form_but_guesses_the_columns_anew(browser, upl
     assert 'value="kept"' in html and "data-existing-table" in html
     chosen = dict(re.findall(r'<select name="col-(\d)-name".*?<option value="([^"]*)" selected', html, re.S))
     assert chosen == {"1": "ID", "2": "", "3": "AGE"}
+    assert re.search(r'name="col-1-type">.*?<option value="integer" selected', html, re.S)
     bad = client.post("/jobs/new/import", data={**form, "connection": "nowhere"}).text
     assert "no connection named &#39;nowhere&#39;" in bad and 'name="col-1-name" value="id"' in bad
 

@@ -3,6 +3,8 @@ see ../shared STATUS-LABELS for their translations), and the icon of each status
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
 from impex.domain.status import Action, Status
 
 
@@ -63,18 +65,28 @@ LEVEL_LABELS: dict[str, str] = {
     "error": N_("Error"),
 }
 
-# A shape per status, so that no status is told by colour alone (the label is always next to it).
-STATUS_ICONS: dict[Status, str] = {
-    Status.EDITING: "✎",
-    Status.QUEUED: "⧗",
-    Status.RUNNING: "▶",
-    Status.PAUSING: "⏸",
-    Status.PAUSED: "⏸",
-    Status.CANCELING: "⊘",
-    Status.CANCELED: "⊘",
-    Status.FINISHED: "✔",
-    Status.FINISHED_WITH_ERRORS: "✖",
-    Status.SERVER_SHUTDOWN: "⏻",
+# A shape per status, so that no status is told by colour alone (the label is always next to it). Each is
+# the inside of a 16×16 inline SVG drawn in currentColor: no glyph, so no font can be missing it.
+_STROKE = 'fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"'
+_BARS = "M4 2.5h2.5v11H4zM9.5 2.5H12v11H9.5z"
+_NO = f'<circle cx="8" cy="8" r="5.8" {_STROKE}/><path d="M4 12 12 4" {_STROKE}/>'
+STATUS_ICONS: dict[Status, Markup] = {
+    Status.EDITING: Markup(
+        '<path d="M11.3 1.6l3.1 3.1-8.6 8.6-4 .9.9-4zM9.8 3.1l3.1 3.1" fill="currentColor"/>'
+    ),
+    Status.QUEUED: Markup(
+        f'<path d="M3.5 1.5h9M3.5 14.5h9M4.5 1.5c0 4 7 4 7 13M11.5 1.5c0 4-7 4-7 13" {_STROKE}/>'
+    ),
+    Status.RUNNING: Markup('<path d="M4 2l10 6-10 6z" fill="currentColor"/>'),
+    Status.PAUSING: Markup(f'<path d="{_BARS}" fill="none" stroke="currentColor" stroke-width="1.5"/>'),
+    Status.PAUSED: Markup(f'<path d="{_BARS}" fill="currentColor"/>'),
+    Status.CANCELING: Markup(f'<g opacity=".6">{_NO}</g>'),
+    Status.CANCELED: Markup(_NO),
+    Status.FINISHED: Markup(f'<path d="M2.5 8.5l3.5 3.5 7.5-8" {_STROKE} stroke-width="2.4"/>'),
+    Status.FINISHED_WITH_ERRORS: Markup(
+        f'<path d="M3.5 3.5l9 9M12.5 3.5l-9 9" {_STROKE} stroke-width="2.4"/>'
+    ),
+    Status.SERVER_SHUTDOWN: Markup(f'<path d="M8 1.5v6M4.6 3.8a5.5 5.5 0 1 0 6.8 0" {_STROKE}/>'),
 }
 
 # The choices of the new-job forms, keyed by the definition's codes.
