@@ -10,6 +10,7 @@ import time
 
 import httpx
 
+from pg_support import fresh_schema
 from support import IMPEX, write
 from web.conftest import PEOPLE, import_definition
 
@@ -20,9 +21,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(impex_env: dict[str, str], port: int) -> subprocess.Popen[str]:
+def start(impex_env: dict[str, str], port: int, *options: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*IMPEX, "serve", "--port", str(port)],
+        [*IMPEX, "serve", "--port", str(port), *options],
         env=impex_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -84,6 +85,51 @@ def test_serve_prints_the_first_admin_once_and_runs_jobs(impex_env, data_dir):
     finally:
         second = stop(again)
     assert "password" not in second
+
+
+def test_serve_without_worker_on_postgresql_and_a_separate_worker_run_an_api_job(impex_env, data_dir):
+    (data_dir / "files").mkdir()
+    write(data_dir / "files" / "people.csv", PEOPLE)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with fresh_schema() as store_url:
+        env = {**impex_env, "IMPEX_DATABASE_URL": store_url}
+        server = start(env, port, "--no-worker")
+        worker: subprocess.Popen[str] | None = None
+        worker_output = ""
+        try:
+            wait_up(base, server)
+            session = login(base, _password_from(server))
+            token = session.post("/api/tokens", json={"label": "script"}).json()["token"]
+            api = httpx.Client(base_url=base, timeout=10, headers={"Authorization": f"Bearer {token}"})
+            created = api.post("/api/jobs", json={"definition": import_definition(), "start": True})
+            assert created.status_code == 201, created.text
+            job_id = created.json()["id"]
+            time.sleep(1.0)  # the server runs nothing itself: the job waits in the queue
+            assert api.get(f"/api/jobs/{job_id}").json()["status"] == "queued"
+            worker = subprocess.Popen(
+                [*IMPEX, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+            for _ in range(300):
+                body = api.get(f"/api/jobs/{job_id}").json()
+                if body["status"] not in ("queued", "running"):
+                    break
+                time.sleep(0.1)
+            assert body["status"] == "finished", body
+            assert body["run"]["counters"]["inserted"] == 3 and body["run"]["counters"]["rejected"] == 2
+            journal = api.get(f"/api/jobs/{job_id}/journal").json()["items"]
+            codes = [line["code"] for line in journal]
+            ran_by = f"worker {socket.gethostname()}:{worker.pid}"  # the separate process, not the server
+            assert {"run.started", "run.summary"} <= set(codes)
+            assert journal[-1]["code"] == "job.transition" and journal[-1]["actor"] == ran_by
+            assert journal[-1]["text"].endswith("Execution in progress → Finished")
+            assert all(line["actor"] in ("admin", ran_by) for line in journal)
+        finally:
+            if worker is not None:
+                worker_output = stop(worker)
+            output = stop(server)
+        assert server.returncode in (0, -signal.SIGTERM), output
+        assert worker is not None and worker.returncode in (0, -signal.SIGTERM), worker_output
 
 
 def _password_from(proc: subprocess.Popen[str]) -> str:
