@@ -25,9 +25,16 @@ ROUTES = [
     ("POST", "/api/tokens"),
     ("GET", "/api/users"),
     ("POST", "/api/users"),
+    ("GET", "/api/connections"),
+    ("POST", "/api/connections/default/check"),
 ]
 OPERATOR_ROUTES = [r for r in ROUTES if r[0] == "POST" and r[1].startswith("/api/jobs")]
-ADMIN_ROUTES = [("GET", "/api/users"), ("POST", "/api/users")]
+ADMIN_ROUTES = [
+    ("GET", "/api/users"),
+    ("POST", "/api/users"),
+    ("GET", "/api/connections"),
+    ("POST", "/api/connections/default/check"),
+]
 
 
 def create(client, definition=None, *, start=False) -> dict:
@@ -46,7 +53,7 @@ def people(web):
 def test_the_openapi_document_lists_every_route(web):
     paths = web.client().get("/api/openapi.json").json()["paths"]
     for _method, path in ROUTES:
-        assert path.replace("/1", "/{job_id}") in paths
+        assert path.replace("/1", "/{job_id}").replace("/default/", "/{name}/") in paths
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

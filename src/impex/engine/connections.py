@@ -20,7 +20,7 @@ import yaml
 from impex.settings import Settings
 from impex.targets import Connection, redact_url
 
-__all__ = ["Connection", "UnknownConnection", "connection_url", "redact_url"]
+__all__ = ["Connection", "UnknownConnection", "connection_names", "connection_url", "redact_url"]
 
 
 class UnknownConnection(LookupError):
@@ -40,6 +40,11 @@ def connection_url(settings: Settings, name: str) -> Connection:
         names = ", ".join(["default", *sorted(known)])
         raise UnknownConnection(f"no connection named {name!r} (known: {names})")
     return _resolve(name, known[name], Path(settings.connections_file).parent)
+
+
+def connection_names(settings: Settings) -> list[str]:
+    """Every connection a job may name: 'default' first, then the connections file's, sorted."""
+    return ["default", *sorted(_entries(settings.connections_file))]
 
 
 def _entries(path: str) -> dict[str, Any]:

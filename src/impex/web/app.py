@@ -19,7 +19,7 @@ from impex.engine.worker import Worker
 from impex.settings import Settings
 from impex.store.store import Store
 from impex.store.users import Users
-from impex.web import api_jobs, api_uploads, api_users, pages, pages_new
+from impex.web import api_connections, api_jobs, api_uploads, api_users, pages, pages_new
 from impex.web.auth import LoginRequired
 from impex.web.context import WebContext
 from impex.web.errors import install_error_handlers
@@ -78,6 +78,7 @@ def create_app(settings: Settings, store: Store, *, worker: Worker | None = None
     app.include_router(api_jobs.router)
     app.include_router(api_uploads.router)
     app.include_router(api_users.router)
+    app.include_router(api_connections.router)
     app.include_router(pages_new.router)  # before pages: /jobs/new/… is not a job id
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
