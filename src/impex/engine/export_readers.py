@@ -1,0 +1,296 @@
+"""Where an export's rows come from: a SQLite file opened read-only (a table in rowid order read as
+parallel rowid segments, anything else as one ordered query read a chunk ahead), or PostgreSQL
+(binary COPY TO STDOUT, read a chunk ahead). Each yields Polars frames of about a chunk's size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import urllib.parse
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar, Union
+
+import adbc_driver_manager
+import adbc_driver_sqlite.dbapi as adbc
+import polars as pl
+import pyarrow as pa
+
+from impex.domain.definitions import QuerySource, TableSource
+from impex.engine.connections import Connection
+from impex.engine.export_source import PostgresExportSource, ResumeKey
+from impex.targets import sqlite_path
+from impex.targets.base import TargetError
+from impex.targets.sql import quote, quoted_list, split_refused
+
+T = TypeVar("T")
+
+READERS = 2  # rowid segments read at once: SQLite and the ADBC driver release the GIL
+CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, however wide the rows: bigger ones cost peak RSS, not speed
+FIRST_SPAN = 8192  # rows of the first segments, before the rows' width is known
+READ_BATCH_ROWS = 16_384  # rows per batch of an ordered stream
+TYPE_MISMATCH = "Type mismatch"  # the driver types columns from a query's first batch
+# The driver's own, and Arrow's while batches are read (an I/O status becomes a plain OSError)
+DRIVER_ERRORS = (adbc_driver_manager.Error, pa.ArrowException, OSError)
+
+
+class SqliteSource:
+    """The export's source: a SQLite file opened read-only (a query cannot change it), read in order.
+
+    A table read in rowid order is cut into rowid segments read in parallel, each one query (so the
+    driver types each segment's columns from its own rows). Other sources are one ordered query read
+    one chunk ahead; when a later batch's values do not fit the types the driver took from the first
+    one (say a column NULL at first, text later), the query restarts at that row.
+    """
+
+    def __init__(self, url: str, source: TableSource | QuerySource) -> None:
+        if not url.startswith("sqlite:"):
+            scheme = url.split(":", 1)[0]
+            raise TargetError(
+                f"exports read SQLite and PostgreSQL databases, not {scheme!r} "
+                f"(connection {source.connection})"
+            )
+        self.path = Path(sqlite_path(url))
+        self.source = source
+        if not self.path.is_file():
+            raise TargetError(f"source database {self.path} does not exist")
+        self.uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
+        self.date_columns: tuple[str, ...] = ()
+        self.timestamp_columns: tuple[str, ...] = ()
+        self.numeric_columns: tuple[str, ...] = ()  # SQLite keeps numbers as numbers
+        self.rowid_order = False
+        with self._cursor() as cur:
+            if isinstance(source, TableSource):
+                self._describe_table(cur, source)
+            else:
+                self.select = f"SELECT * FROM ({source.query.strip().rstrip(';')}) AS q"
+                self.order = ""
+                self.where = ""
+
+    @contextlib.contextmanager
+    def _cursor(self, batch_rows: int | None = None) -> Iterator[Any]:
+        try:
+            conn = adbc.connect(self.uri)
+        except adbc_driver_manager.Error as error:
+            raise TargetError(self._explain(error)) from None
+        cur = conn.cursor()
+        try:
+            if batch_rows:
+                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+            yield cur
+        except DRIVER_ERRORS as error:
+            raise TargetError(self._explain(error)) from None
+        finally:
+            cur.close()
+            conn.close()
+
+    def _explain(self, error: Exception) -> str:
+        text = split_refused(str(error))
+        for noise in ("IO: ", "[SQLite] ", "Failed to step query: ", "Failed to prepare query: "):
+            text = text.replace(noise, "")
+        if "readonly database" in text:
+            return f"an export only reads, but its query tried to change the database ({text})"
+        if isinstance(self.source, QuerySource) and "syntax error" in text:
+            return f"the export query must be one read-only SELECT: {text}"
+        return f"source database {self.path.name}: {text}"
+
+    def _describe_table(self, cur: Any, source: TableSource) -> None:
+        cur.execute(
+            "SELECT type, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
+            (source.table,),
+        )
+        found = cur.fetchall()
+        if not found:
+            raise TargetError(f"source table {source.table} does not exist in {self.path.name}")
+        kind, ddl = found[0]
+        cur.execute(f"PRAGMA table_info({quote(source.table)})")
+        declared = {row[1]: str(row[2] or "").upper() for row in cur.fetchall()}
+        names = list(source.columns or declared)
+        missing = [n for n in (*names, *source.order_by) if n not in declared]
+        if missing:
+            raise TargetError(f"source table {source.table} has no column(s) {', '.join(missing)}")
+        self.date_columns = tuple(n for n in names if "DATE" in declared[n] and "TIME" not in declared[n])
+        self.timestamp_columns = tuple(n for n in names if "TIME" in declared[n])
+        has_rowid = kind == "table" and "WITHOUT ROWID" not in str(ddl).upper()
+        self.rowid_order = has_rowid and not source.order_by
+        self.table = quote(source.table)
+        self.select = f"SELECT {quoted_list(names)} FROM {self.table}"
+        self.where = f"({source.filter})" if source.filter else ""
+        # rowid last: rows that tie on the order columns keep one order, so a resume is exact
+        order = [*map(quote, source.order_by), *(["rowid"] if has_rowid else [])]
+        self.order = f" ORDER BY {', '.join(order)}" if order else ""
+
+    def column_names(self) -> list[str]:
+        with self._cursor() as cur:
+            cur.execute(f"{self.select} LIMIT 0")
+            return [d[0] for d in cur.description]
+
+    def chunks(
+        self, start: int, chunk_rows: int, key: ResumeKey | None = None
+    ) -> Iterator[tuple[pl.DataFrame, ResumeKey | None]]:
+        """The rows from row ``start`` (counting from 0) on, in order, as frames of at most ``chunk_rows``
+        (a SQLite file is read by rowid: a resume needs no key)."""
+        return ((frame, None) for frame in self._frames(start, chunk_rows))
+
+    def _frames(self, start: int, chunk_rows: int) -> Iterator[pl.DataFrame]:
+        limit = self.source.limit if isinstance(self.source, TableSource) else None
+        remaining = None if limit is None else max(0, limit - start)
+        if remaining == 0:
+            return iter(())
+        if self.rowid_order:
+            return self._rowid_chunks(start, chunk_rows, remaining)
+        return prefetched(self._ordered_chunks(start, chunk_rows, remaining))
+
+    def close(self) -> None:
+        """Nothing stays open between reads."""
+
+    def _rowid_chunks(self, start: int, chunk_rows: int, remaining: int | None) -> Iterator[pl.DataFrame]:
+        spans = Spans(chunk_rows)
+        with self._cursor() as cur, ThreadPoolExecutor(READERS, "impex-export-read") as pool:
+            segments = self._segments(cur, start, spans)
+            pending: deque[tuple[int, Future[pl.DataFrame]]] = deque()
+
+            def refill() -> None:
+                for lo, hi, rows in islice(segments, READERS - len(pending)):
+                    pending.append((rows, pool.submit(self._segment, lo, hi, rows)))
+
+            refill()
+            try:
+                while pending:
+                    rows, future = pending.popleft()
+                    refill()  # the next segments are read while this one is written
+                    frame = future.result()
+                    spans.observe(rows, frame)
+                    if remaining is not None:
+                        frame = frame.head(remaining)
+                        remaining -= frame.height
+                    if frame.height:
+                        yield frame
+                    if remaining == 0:
+                        return
+            finally:
+                for _, future in pending:
+                    future.cancel()
+
+    def _segments(self, cur: Any, start: int, spans: Spans) -> Iterator[tuple[int, int | None, int]]:
+        """Rowid ranges [lo, hi) of ``spans.rows`` table rows each, from the source's row ``start`` on."""
+        where = f" WHERE {self.where}" if self.where else ""
+        cur.execute(f"SELECT rowid FROM {self.table}{where} ORDER BY rowid LIMIT 1 OFFSET {start}")
+        found = cur.fetchall()
+        lo = found[0][0] if found else None
+        while lo is not None:
+            rows = spans.rows
+            # a walk of the rowid b-tree: no column is read
+            cur.execute(
+                f"SELECT rowid FROM {self.table} WHERE rowid >= ? ORDER BY rowid LIMIT 1 OFFSET ?", (lo, rows)
+            )
+            found = cur.fetchall()
+            hi = found[0][0] if found else None
+            yield lo, hi, rows
+            lo = hi
+
+    def _segment(self, lo: int, hi: int | None, rows: int) -> pl.DataFrame:
+        cond = [f"rowid >= {lo}", *([f"rowid < {hi}"] if hi is not None else []), *filter(None, [self.where])]
+        with self._cursor(batch_rows=rows + 1) as cur:  # one batch: one typing of the columns
+            cur.execute(f"{self.select} WHERE {' AND '.join(cond)} ORDER BY rowid")
+            frame = pl.from_arrow(cur.fetch_arrow_table())
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def _ordered_chunks(self, start: int, chunk_rows: int, remaining: int | None) -> Iterator[pl.DataFrame]:
+        where = f" WHERE {self.where}" if self.where else ""
+        position, restarted_at = start, -1
+        while True:
+            limit = -1 if remaining is None else remaining - (position - start)
+            sql = f"{self.select}{where}{self.order} LIMIT {limit} OFFSET {position}"
+            buffer: list[pa.RecordBatch] = []
+            with self._cursor(batch_rows=min(chunk_rows, READ_BATCH_ROWS)) as cur:
+                cur.execute(sql)
+                try:
+                    for batch in cur.fetch_record_batch():
+                        if buffer and batch.schema != buffer[0].schema:
+                            yield _frame(buffer)
+                            position += sum(b.num_rows for b in buffer)
+                            buffer = []
+                        buffer.append(batch)
+                        rows = sum(b.num_rows for b in buffer)
+                        if rows >= chunk_rows or sum(b.nbytes for b in buffer) >= CHUNK_BYTES:
+                            yield _frame(buffer)
+                            position += rows
+                            buffer = []
+                except DRIVER_ERRORS as error:
+                    if TYPE_MISMATCH not in str(error) or restarted_at == position:
+                        raise
+                    restarted_at = position  # typed again from the rows where the mismatch showed
+                    if buffer:
+                        yield _frame(buffer)
+                        position += sum(b.num_rows for b in buffer)
+                    continue
+            if buffer:
+                yield _frame(buffer)
+            return
+
+
+class Spans:
+    """Table rows per segment: as many as keep a chunk under CHUNK_BYTES, at most ``chunk_rows``."""
+
+    def __init__(self, chunk_rows: int) -> None:
+        self.most = chunk_rows
+        self.rows = min(chunk_rows, FIRST_SPAN)
+
+    def observe(self, rows: int, frame: pl.DataFrame) -> None:
+        size = frame.estimated_size()
+        self.rows = min(self.most, max(1, int(CHUNK_BYTES * rows // size)) if size else rows * 2)
+
+
+def _frame(batches: list[pa.RecordBatch]) -> pl.DataFrame:
+    frame = pl.from_arrow(pa.Table.from_batches(batches))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+Source = Union[SqliteSource, "PrefetchedPostgres"]
+
+
+class PrefetchedPostgres:
+    """A PostgreSQL source read one chunk ahead in another thread (the driver releases the GIL)."""
+
+    def __init__(self, source: PostgresExportSource) -> None:
+        self.source = source
+        self.date_columns = source.date_columns
+        self.timestamp_columns = source.timestamp_columns
+        self.numeric_columns = source.numeric_columns
+
+    def column_names(self) -> list[str]:
+        return self.source.column_names()
+
+    def chunks(
+        self, start: int, chunk_rows: int, key: ResumeKey | None = None
+    ) -> Iterator[tuple[pl.DataFrame, ResumeKey | None]]:
+        return prefetched(self.source.chunks(start, chunk_rows, key))
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def open_source(connection: Connection, source: TableSource | QuerySource) -> Source:
+    """The export's source for a connection: a PostgreSQL database, or a SQLite file."""
+    if connection.url.startswith(("postgresql:", "postgres:")):
+        return PrefetchedPostgres(PostgresExportSource(connection, source))
+    return SqliteSource(connection.url, source)
+
+
+def prefetched(items: Iterator[T]) -> Iterator[T]:
+    """``items`` produced one step ahead in another thread, so that reading overlaps writing."""
+    with ThreadPoolExecutor(1, "impex-export-read") as pool:
+        future = pool.submit(next, items, None)
+        try:
+            while (item := future.result()) is not None:
+                future = pool.submit(next, items, None)
+                yield item
+        finally:
+            wait([future])
+            pool.submit(items.close).result()  # type: ignore[attr-defined]
