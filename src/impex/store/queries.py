@@ -12,7 +12,15 @@ import sqlalchemy as sa
 from impex.domain.journal import Level
 from impex.domain.status import Status
 from impex.store.connect import read_connection
-from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord, job_record, run_record
+from impex.store.records import (
+    JobRecord,
+    JournalLine,
+    RejectRecord,
+    RunRecord,
+    job_record,
+    reject_record,
+    run_record,
+)
 from impex.store.schema import jobs, journal, rejects, runs
 
 
@@ -119,19 +127,7 @@ def list_rejects(engine: sa.Engine, run_id: int, f: RejectFilter) -> Page[Reject
     )
     with read_connection(engine) as c:
         total = int(c.scalar(sa.select(sa.func.count()).select_from(rejects).where(*where)) or 0)
-        items = [
-            RejectRecord(
-                run_id=r.run_id,
-                record_no=r.record_no,
-                line_no=r.line_no,
-                raw=bytes(r.raw),
-                reason=r.reason,
-                column=r.column_name,
-                value=r.value,
-                message=r.message,
-            )
-            for r in c.execute(query)
-        ]
+        items = [reject_record(r) for r in c.execute(query)]
     return Page(items, total)
 
 

@@ -123,3 +123,16 @@ def run_record(row: Any) -> RunRecord:
         eta_seconds=row.eta_seconds,
         output_path=row.output_path,
     )
+
+
+def reject_record(row: Any) -> RejectRecord:
+    return RejectRecord(
+        run_id=row.run_id,
+        record_no=row.record_no,
+        line_no=row.line_no,
+        raw=bytes(row.raw),
+        reason=row.reason,
+        column=row.column_name,
+        value=row.value,
+        message=row.message,
+    )

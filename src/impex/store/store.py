@@ -39,6 +39,7 @@ from impex.store.records import (
     RejectRecord,
     RunRecord,
     job_record,
+    reject_record,
     run_record,
 )
 from impex.store.schema import jobs, journal, meta, rejects, runs
@@ -450,19 +451,7 @@ class Store:
             .limit(limit)
         )
         with self.engine.connect() as c:
-            return [
-                RejectRecord(
-                    run_id=r.run_id,
-                    record_no=r.record_no,
-                    line_no=r.line_no,
-                    raw=bytes(r.raw),
-                    reason=r.reason,
-                    column=r.column_name,
-                    value=r.value,
-                    message=r.message,
-                )
-                for r in c.execute(query)
-            ]
+            return [reject_record(r) for r in c.execute(query)]
 
     def count_rejects(self, run_id: int) -> int:
         with self.engine.connect() as c:
