@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -18,6 +17,7 @@ from impex.store.records import (
     RejectRecord,
     RunRecord,
     job_record,
+    journal_line,
     reject_record,
     run_record,
 )
@@ -176,19 +176,7 @@ def journal_page(
         rows = list(c.execute(sa.select(journal).where(*where).order_by(order).limit(limit)))
     if tail:
         rows.reverse()
-    return [
-        JournalLine(
-            id=r.id,
-            job_id=r.job_id,
-            run_id=r.run_id,
-            ts=r.ts,
-            level=r.level,
-            code=r.code,
-            params=json.loads(r.params),
-            actor=r.actor,
-        )
-        for r in rows
-    ]
+    return [journal_line(r) for r in rows]
 
 
 def last_journal_id(engine: sa.Engine, job_id: int) -> int:

@@ -136,3 +136,16 @@ def reject_record(row: Any) -> RejectRecord:
         value=row.value,
         message=row.message,
     )
+
+
+def journal_line(row: Any) -> JournalLine:
+    return JournalLine(
+        id=row.id,
+        job_id=row.job_id,
+        run_id=row.run_id,
+        ts=row.ts,
+        level=row.level,
+        code=row.code,
+        params=json.loads(row.params),
+        actor=row.actor,
+    )

@@ -39,6 +39,7 @@ from impex.store.records import (
     RejectRecord,
     RunRecord,
     job_record,
+    journal_line,
     reject_record,
     run_record,
 )
@@ -402,19 +403,7 @@ class Store:
         if run_id is not None:
             query = query.where(journal.c.run_id == run_id)
         with self.engine.connect() as c:
-            return [
-                JournalLine(
-                    id=r.id,
-                    job_id=r.job_id,
-                    run_id=r.run_id,
-                    ts=r.ts,
-                    level=r.level,
-                    code=r.code,
-                    params=json.loads(r.params),
-                    actor=r.actor,
-                )
-                for r in c.execute(query)
-            ]
+            return [journal_line(r) for r in c.execute(query)]
 
     # --- rejects ------------------------------------------------------------------------------
 
