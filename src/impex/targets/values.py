@@ -14,21 +14,19 @@ TIMESTAMP_TEXT = "%Y-%m-%d %H:%M:%S%.f"
 
 def as_stored(frame: pl.DataFrame) -> pl.DataFrame:
     """ISO text for dates and timestamps, text for decimals, 0/1 for booleans."""
-    exprs = []
-    for name, dtype in frame.schema.items():
-        if dtype == pl.Date:
-            exprs.append(pl.col(name).dt.to_string("%Y-%m-%d"))
-        elif dtype == pl.Boolean:
-            exprs.append(pl.col(name).cast(pl.Int64))
+    exprs = [pl.col(name).cast(pl.Int64) for name, dtype in frame.schema.items() if dtype == pl.Boolean]
     return for_ingest(frame.with_columns(exprs) if exprs else frame)
 
 
 def for_ingest(frame: pl.DataFrame) -> pl.DataFrame:
     """What the SQLite driver cannot store as wanted by itself: timestamps (it would write a 'T'
-    and microseconds) and decimals. Dates (ISO text) and booleans (0/1) it converts natively."""
+    and microseconds) and decimals. Dates it would write as ISO text too, but a third as fast as
+    Polars formats them. Booleans (0/1) it converts natively."""
     exprs = []
     for name, dtype in frame.schema.items():
-        if isinstance(dtype, pl.Datetime):
+        if dtype == pl.Date:
+            exprs.append(pl.col(name).dt.to_string("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
             exprs.append(pl.col(name).dt.to_string(TIMESTAMP_TEXT))
         elif isinstance(dtype, pl.Decimal):
             exprs.append(pl.col(name).cast(pl.Utf8))
