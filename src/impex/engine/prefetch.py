@@ -1,7 +1,8 @@
-"""Produce the next items in a background thread while the caller works on the current one.
+"""Produce the next item in a background thread while the caller works on the current one.
 
 Parsing and validating chunk N+1 (Polars and NumPy release the GIL) overlaps with the database
-commit of chunk N, so the two cores both work.
+commit of chunk N, so the two cores both work. The producer starts item N+2 only once the caller
+has taken N+1: two chunks are alive at a time, not three, which keeps peak memory down.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ class _Failure:
 
 
 class Prefetch(Generic[T]):
-    def __init__(self, items: Iterable[T], depth: int = 1) -> None:
+    def __init__(self, items: Iterable[T]) -> None:
         self._items = items
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=1)
+        self._taken = threading.Semaphore(1)  # released each time the caller takes an item
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name="prefetch", daemon=True)
 
@@ -37,12 +39,19 @@ class Prefetch(Generic[T]):
                 continue
         return False
 
+    def _wait_taken(self) -> bool:
+        while not self._stop.is_set():
+            if self._taken.acquire(timeout=0.05):
+                return True
+        return False
+
     def _produce(self) -> None:
         try:
-            for item in self._items:
-                if not self._put(item):
+            items = iter(self._items)
+            while self._wait_taken():
+                item = next(items, _END)
+                if not self._put(item) or item is _END:
                     return
-            self._put(_END)
         except BaseException as error:  # handed to the consumer, raised there
             self._put(_Failure(error))
 
@@ -53,6 +62,7 @@ class Prefetch(Generic[T]):
     def _consume(self) -> Iterator[T]:
         while True:
             item = self._queue.get()
+            self._taken.release()
             if item is _END:
                 return
             if isinstance(item, _Failure):
