@@ -171,26 +171,43 @@ def _literal(col: PlannedColumn, literal: Any, fmt: CsvFormat, what: str, prepar
 def _errors(
     frame: pl.DataFrame, checked: pl.DataFrame, ok: pl.Series, plan: Plan, fmt: CsvFormat
 ) -> pl.DataFrame:
-    """One error row per bad record, for its first bad column. Runs on the bad rows only."""
+    """One error row per bad record, for its first bad column. Runs on the bad rows only, in one
+    select whatever the number of bad columns: its cost is per chunk, so it must stay small."""
     bad_rows = np.flatnonzero(~ok.to_numpy()).astype(np.int64)
-    bad = checked.filter(~ok).with_columns(pl.Series("__row", bad_rows))
+    first_bad = checked.get_column(_FIRST_BAD).gather(bad_rows)
+    present = set(first_bad.unique().to_list())
+    needed = [_FIRST_BAD, *(f"__{kind}{i}" for i in sorted(present) for kind in "sv")]
+    bad = checked.select(needed)[bad_rows]
     raw = frame[bad_rows]
-    parts = []
+    columns: list[pl.Expr] = []
+    reasons: list[pl.Expr] = []
+    values: list[pl.Expr] = []
+    messages: list[pl.Expr] = []
     for i, col in enumerate(plan.columns):
-        if col.field is None:
+        if col.field is None or i not in present:
             continue
-        mine = (bad.get_column(_FIRST_BAD) == i).to_numpy()
-        if not mine.any():
-            continue
-        rows = bad.filter(mine).with_columns(
-            raw.get_column(field_name(col.field)).filter(mine).alias("__raw")
+        mine = pl.col(_FIRST_BAD) == i
+        field = raw.get_column(field_name(col.field)).alias(f"__raw{i}")
+        bad = bad.with_columns(field)
+        reason, message = _reason_and_message(
+            col, fmt, pl.col(f"__s{i}"), pl.col(f"__v{i}"), pl.col(f"__raw{i}")
         )
-        parts.append(rows.select(_error_columns(col, fmt, pl.col(f"__s{i}"), pl.col(f"__v{i}"))))
-    return pl.concat(parts).sort("row")
+        columns.append(pl.when(mine).then(pl.lit(col.name)))
+        reasons.append(pl.when(mine).then(reason))
+        values.append(pl.when(mine).then(pl.col(f"__raw{i}")))
+        messages.append(pl.when(mine).then(message))
+    return bad.select(
+        pl.Series("row", bad_rows),
+        pl.coalesce(columns).alias("column"),
+        pl.coalesce(reasons).alias("reason"),
+        pl.coalesce(values).alias("value"),
+        pl.coalesce(messages).alias("message"),
+    )
 
 
-def _error_columns(col: PlannedColumn, fmt: CsvFormat, text: pl.Expr, value: pl.Expr) -> list[pl.Expr]:
-    raw = pl.col("__raw")
+def _reason_and_message(
+    col: PlannedColumn, fmt: CsvFormat, text: pl.Expr, value: pl.Expr, raw: pl.Expr
+) -> tuple[pl.Expr, pl.Expr]:
     missing = value.is_null() & text.is_null()
     type_error = value.is_null()
     reason = (
@@ -219,13 +236,7 @@ def _error_columns(col: PlannedColumn, fmt: CsvFormat, text: pl.Expr, value: pl.
     message = (
         pl.when(missing).then(missing_message).when(type_error).then(type_message).otherwise(long_message)
     )
-    return [
-        pl.col("__row").alias("row"),
-        pl.lit(col.name).alias("column"),
-        reason.alias("reason"),
-        raw.alias("value"),
-        message.alias("message"),
-    ]
+    return reason, message
 
 
 def _shown(text: pl.Expr) -> pl.Expr:
