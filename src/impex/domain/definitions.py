@@ -6,10 +6,19 @@ Plain pydantic models, validated on load; no I/O here (see ``impex.definitions_i
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The enums live in ``choices`` (no pydantic, for the CLI's options); they are importable from here too.
+from impex.domain.choices import (
+    ColumnType,
+    CommitMode,
+    DoublesPolicy,
+    DuplicatesPolicy,
+    Operation,
+    Transform,
+)
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -25,52 +34,6 @@ def check_identifier(value: str) -> str:
             "(letters, digits and _, starting with a letter or _, at most 63 characters)"
         )
     return value
-
-
-class ColumnType(StrEnum):
-    STRING = "string"
-    INTEGER = "integer"
-    FLOAT = "float"
-    DECIMAL = "decimal"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    TIMESTAMP = "timestamp"
-
-
-class Transform(StrEnum):
-    TRIM = "trim"
-    LOWER = "lower"
-    UPPER = "upper"
-    CAPITALIZE = "capitalize"
-
-
-class Operation(StrEnum):
-    INSERT = "insert"
-    UPDATE = "update"
-    UPSERT = "insert_or_update"
-    INSERT_NEW = "insert_only_new"
-    DELETE = "delete"
-
-
-class DoublesPolicy(StrEnum):
-    """Same key twice in the file."""
-
-    LAST_WINS = "last_wins"
-    REJECT = "reject"
-    IGNORE = "ignore"
-
-
-class DuplicatesPolicy(StrEnum):
-    """Key already in the table, for ``insert``."""
-
-    REJECT = "reject"
-    IGNORE = "ignore"
-    UPDATE = "update"
-
-
-class CommitMode(StrEnum):
-    INCREMENTAL = "incremental"
-    ATOMIC = "atomic"
 
 
 class CsvFormat(Model):
