@@ -32,6 +32,7 @@ from impex.domain.status import (
 )
 from impex.store import migrate
 from impex.store.connect import create_store_engine, redact
+from impex.store.errors import JobNotFound, LeaseLost, StoreUnavailable
 from impex.store.records import (
     Claim,
     JobRecord,
@@ -44,20 +45,6 @@ from impex.store.records import (
     run_record,
 )
 from impex.store.schema import jobs, journal, meta, rejects, runs
-
-
-class JobNotFound(LookupError):
-    def __init__(self, job_id: int) -> None:
-        super().__init__(f"no job {job_id}")
-        self.job_id = job_id
-
-
-class LeaseLost(RuntimeError):
-    """This worker no longer holds the job: another one took it over."""
-
-
-class StoreUnavailable(RuntimeError):
-    """The store's database cannot be reached or opened. The message names it without its password."""
 
 
 class Recovered(NamedTuple):
