@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from impex.cli.context import AppContext
+from impex.cli.context import AppContext, submit
 from impex.cli.render import console, emit_json, job_dict, show_job
 from impex.domain.definitions import ExportJob, ImportJob
-from impex.domain.status import A, S, Status
+from impex.domain.status import S, Status
 from impex.engine import execution
 from impex.engine.worker import Worker
 
 EXIT_CODES = {S.FINISHED: 0, S.FINISHED_WITH_ERRORS: 1}
-
-
-def submit(app: AppContext, definition: ImportJob | ExportJob, *, start: bool, actor: str = "cli") -> int:
-    store = app.store
-    job_id = store.create_job(definition.model_dump(mode="json"), owner=actor, actor=actor)
-    if start:
-        store.transition(job_id, A.START, actor=actor)
-    return job_id
 
 
 def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_json: bool) -> int:

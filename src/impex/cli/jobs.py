@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,8 +22,10 @@ from impex.cli.render import (
 )
 from impex.cli.render import show_job as render_job
 from impex.domain.status import ACTIVE, A, Action, IllegalTransition, Status
-from impex.engine.reject_export import export_rejects
-from impex.store.store import JobNotFound, Store
+from impex.store.errors import JobNotFound
+
+if TYPE_CHECKING:
+    from impex.store.store import Store
 
 app = typer.Typer(help="Follow and act on jobs.", no_args_is_help=True)
 
@@ -147,6 +149,9 @@ def rejects_cmd(
     store = _store(ctx)
     run_id = _run_id(store, job_id, run)
     if export is not None:
+        # Writing rejects back loads the file formats (polars, pyarrow): only this option needs them.
+        from impex.engine.reject_export import export_rejects
+
         count = export_rejects(store, store.job(job_id), run_id, export)
         console.print(f"{count} rejects written to {export}")
         return

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from impex.domain.status import allowed_actions
-from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord
+
+if TYPE_CHECKING:  # the records module loads SQLAlchemy, which `impex --help` need not
+    from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord
 
 console = Console()
 errors = Console(stderr=True)

@@ -8,7 +8,6 @@ import typer
 
 from impex.cli.context import app_context
 from impex.cli.render import console
-from impex.engine.worker import Worker
 
 
 def serve_cmd(
@@ -25,9 +24,11 @@ def serve_cmd(
     """Serve the web UI and the REST API (OpenAPI at /api/openapi.json) and run jobs.
 
     The first start creates the user 'admin' and prints its password once."""
-    # The web stack (FastAPI, uvicorn, Jinja2, Babel, argon2) loads only here: other commands start faster.
+    # The web stack (FastAPI, uvicorn, Jinja2, Babel, argon2) and the engine load only here: other
+    # commands start faster.
     import uvicorn
 
+    from impex.engine.worker import Worker
     from impex.store.users import Users
     from impex.web.app import create_app
 
