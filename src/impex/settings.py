@@ -51,6 +51,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("heartbeat_seconds", 2.0, "How often a worker renews the leases of its jobs.", float),
     Setting("poll_seconds", 0.5, "How often an idle worker looks for queued jobs.", float),
     Setting("progress_seconds", 5.0, "How often a run writes a progress line to its journal.", float),
+    Setting(
+        "commit_seconds",
+        1.0,
+        "How often an import commits the chunks it has written (every stop commits first); a crash "
+        "redoes at most this much work.",
+        float,
+    ),
     Setting("host", "127.0.0.1", "Address `impex serve` listens on."),
     Setting("port", 8080, "Port `impex serve` listens on.", int),
     Setting(

@@ -58,7 +58,8 @@ class ImportRun:
         self.token = ex.claim.lease_token  # fences every write: a run taken over cannot change a thing
         self.last_progress_log = time.monotonic()
         self.last_progress_write = 0.0
-        self.committed: Checkpoint | None = None  # the last chunk's checkpoint, once one committed
+        self.target: RunTarget | None = None
+        self.group_started: float | None = None  # when the chunks not committed yet began
         self.clock = Clock()  # replaced by one that knows the run's earlier active time
         self.total_bytes: int | None = None
 
@@ -79,8 +80,9 @@ class ImportRun:
                 session.close()
 
     def _fail(self, code: str, params: dict[str, Any]) -> Status:
-        if self.committed is not None:
-            self._progress(self.committed, force=True)
+        self._settle()
+        if self.target is not None:  # the counters of what the table holds
+            self._progress(self.target.checkpoint, force=True)
         self.log(code, Level.ERROR, **params)
         return self.store.transition(
             self.ex.job_id, A.FAIL, actor=self.ex.actor, lease_token=self.token, cause=code
@@ -105,10 +107,11 @@ class ImportRun:
             atomic=atomic,
             state=first_state,
         )
+        self.target = target
         checkpoint = target.checkpoint
         if checkpoint.state.get("done"):
             return self._finish(target, checkpoint, already_applied=True)
-        self._announce(checkpoint, detected)
+        self._announce(target, detected)
         if created:
             self.log("table.created", table=job.target.table, columns=", ".join(plan.names))
         seen = self._seen_keys(target, checkpoint)
@@ -130,11 +133,37 @@ class ImportRun:
                 for chunk, validated in chunks:
                     stop = self.ex.requested_stop()
                     if stop is not None:
-                        return self._stop(stop, target, checkpoint)
+                        return self._stop(stop, target, self._commit(target))
                     checkpoint = self._chunk(chunk, validated, target, checkpoint, seen)
+                    # Chunks go in as they come but commit together: a commit waits for the disk.
+                    if time.monotonic() - (self.group_started or 0.0) >= self.ex.settings.commit_seconds:
+                        checkpoint = self._commit(target)
                     self._progress(checkpoint)
                     self._check_threshold(checkpoint)
-        return self._finish(target, checkpoint)
+        return self._finish(target, self._commit(target))
+
+    def _commit(self, target: RunTarget) -> Checkpoint:
+        """Commit the chunks applied since the last commit, then store the rows the database refused
+        in them (kept in the checkpoint's state, so that a crash in between loses none)."""
+        committed = target.commit()
+        self.group_started = None
+        self._store_refused(committed)
+        return committed
+
+    def _settle(self) -> None:
+        """On a failure: commit the chunks applied so far if the transaction still can; if it was lost,
+        drop the rejects stored for its chunks, so that the reject list matches the table."""
+        target = self.target
+        if target is None or self.group_started is None:
+            return
+        if target.pending:
+            try:
+                self._commit(target)
+                return
+            except (TargetError, OSError):
+                pass
+        self.group_started = None
+        self.store.drop_rejects_after(self.ex.run_id, target.checkpoint.position.record_no)
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
         """Keys applied by this run are kept in the target for a resume, unless the table was empty
@@ -178,10 +207,11 @@ class ImportRun:
             )
         return False
 
-    def _announce(self, checkpoint: Checkpoint, detected: dict[str, Any]) -> None:
+    def _announce(self, target: RunTarget, detected: dict[str, Any]) -> None:
         run_no = self.ex.claim.run.run_no
+        checkpoint = target.checkpoint
         p = checkpoint.position
-        if p.offset or p.record_no:
+        if target.resumed:  # maybe from the start: a stop before the first commit
             # Rejects a crashed chunk stored before its target commit are redone by the replay.
             self.store.drop_rejects_after(self.ex.run_id, p.record_no)
             self._store_refused(checkpoint)
@@ -227,6 +257,7 @@ class ImportRun:
                 chunk, np.array(rows), list(reasons), list(columns), list(values), list(messages)
             )
         if rejects and job.errors.stop_at_first_error:
+            self._commit(target)  # the chunks before this one stay, as a chunk-by-chunk commit leaves them
             first = min(rejects, key=lambda r: r.record_no)
             self.store.add_rejects(self.ex.run_id, [first])
             raise ImportFailed(
@@ -261,21 +292,23 @@ class ImportRun:
                 deleted=result.deleted,
                 rejected=len(refused),
             )
+            # Refused rows of the chunks not committed yet ride along until they are.
+            earlier = checkpoint.state.get("refused", []) if self.group_started is not None else []
             # The run's state as first recorded (e.g. whether the table was empty), not as it is now.
-            new_state = dict(checkpoint.state, refused=[_encode(r) for r in refused])
+            new_state = dict(checkpoint.state, refused=[*earlier, *(_encode(r) for r in refused)])
             return Checkpoint(chunk.end, counters, new_state)
 
-        committed = target.commit_chunk(rec.write, finalize)
-        self.committed = committed
+        if self.group_started is None:
+            self.group_started = time.monotonic()
+        applied = target.apply_chunk(rec.write, finalize)
         seen.add(rec.new_keys)
-        refused = self._store_refused(committed)
-        if refused and job.errors.stop_at_first_error:
-            first = refused[0]
+        if applied.state.get("refused") and job.errors.stop_at_first_error:
+            first = self._commit(target).state["refused"][0]
             raise ImportFailed(
                 "run.first_error",
-                {"record_no": first.record_no, "line_no": first.line_no, "message": first.message},
+                {"record_no": first["record_no"], "line_no": first["line_no"], "message": first["message"]},
             )
-        return committed
+        return applied
 
     def _store_refused(self, checkpoint: Checkpoint) -> list[Reject]:
         refused = [_decode(r) for r in checkpoint.state.get("refused", [])]

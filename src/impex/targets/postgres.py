@@ -220,18 +220,21 @@ class PostgresRun:
         self.types = target.column_types(table)
         self.staging = Staging(self, self.stage_table) if atomic else None
         self.checkpoint = self._claim(state)
+        self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
+        self.pending = False  # a transaction holds applied chunks not committed yet
 
     # The new token replaces the old one in the checkpoint row: from now on only this run object commits.
     def _claim(self, state: dict[str, Any]) -> Checkpoint:
         t = self.t
         t.begin()
         try:
-            offset, record_no, line_no, counters, saved = t.rows(
+            offset, record_no, line_no, counters, saved, new = t.rows(
                 f"INSERT INTO {CHECKPOINTS} VALUES ($1, $2, 0, 0, 0, $3::jsonb, $4::jsonb) "
                 "ON CONFLICT (run_key) DO UPDATE SET token = EXCLUDED.token "
-                "RETURNING byte_offset, record_no, line_no, counters::text, state::text",
+                "RETURNING byte_offset, record_no, line_no, counters::text, state::text, xmax = 0",
                 (self.run_key, self.token, json.dumps(Counters().as_dict()), json.dumps(state)),
             )[0]
+            self.resumed = not new  # xmax = 0: the row was inserted, not updated
             checkpoint = Checkpoint(
                 Position(offset, record_no, line_no),
                 Counters.from_dict(json.loads(counters)),
@@ -283,23 +286,46 @@ class PostgresRun:
         if len(mine) != 1:
             raise FencedOut(f"run {self.run_key} was taken over by another worker")
 
-    def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
-        """Rows, seen keys and checkpoint in one transaction, or nothing."""
+    def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
+        """Rows, seen keys and checkpoint in the open transaction (begun here if none is), or
+        nothing: on an error the whole open transaction is rolled back."""
         t = self.t
-        t.begin()
         try:
-            self._check_token()
+            if not self.pending:
+                t.begin()
+                self.pending = True
+                self._check_token()  # locks the checkpoint row until the commit: no takeover between
             result = self.staging.stage(write) if self.staging else self._apply(write)
             if write.seen_hashes is not None and len(write.seen_hashes):
                 t.ingest(self.seen_table, pa.table({"h": pa.array(write.seen_hashes, pa.int64())}))
             checkpoint = finalize(result)
             self._write_checkpoint(checkpoint)
-            t.commit()
         except BaseException:
-            t.rollback()
+            self._rollback()
             raise
-        self.checkpoint = checkpoint
+        self.applied = checkpoint
         return checkpoint
+
+    def commit(self) -> Checkpoint:
+        """Commit the chunks applied since the last commit; their last checkpoint is now the run's."""
+        if self.pending:
+            try:
+                self.t.commit()
+            except BaseException:
+                self._rollback()
+                raise
+            self.pending = False
+            self.checkpoint = self.applied
+        return self.checkpoint
+
+    def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
+        """Rows, seen keys and checkpoint in one transaction, or nothing."""
+        self.apply_chunk(write, finalize)
+        return self.commit()
+
+    def _rollback(self) -> None:
+        self.pending = False
+        self.t.rollback()
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
         p = checkpoint.position
@@ -438,6 +464,7 @@ class PostgresRun:
 
     def finish(self, finalize: Finalize) -> Checkpoint:
         """Mark the run done; in atomic mode apply the staged rows first, all in one transaction."""
+        self.commit()
         t = self.t
         t.begin()
         try:
@@ -467,7 +494,7 @@ class PostgresRun:
 
     def abandon(self) -> None:
         """Canceled: staged rows are dropped (atomic mode leaves the table untouched)."""
-        self.t.rollback()
+        self._rollback()
         self.drop_run_tables()
 
 

@@ -169,6 +169,8 @@ class SqliteRun:
         self.stage_table = f"_impex_stage_{suffix}"
         self.columns = target.table_columns(table)
         self.checkpoint = self._claim(state)
+        self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
+        self.pending = False  # a transaction holds applied chunks not committed yet
 
     # The new token replaces the old one in the checkpoint row: from now on only this run object commits.
     def _claim(self, state: dict[str, Any]) -> Checkpoint:
@@ -178,6 +180,7 @@ class SqliteRun:
             f"SELECT byte_offset, record_no, line_no, counters, state FROM {CHECKPOINTS} WHERE run_key=?",
             (self.run_key,),
         )
+        self.resumed = bool(row)
         if row:
             offset, record_no, line_no, counters, saved = row[0]
             t._execute(f"UPDATE {CHECKPOINTS} SET token=? WHERE run_key=?", (self.token, self.run_key))
@@ -237,12 +240,15 @@ class SqliteRun:
         if self.t._rows("SELECT changes()")[0][0] != 1:
             raise FencedOut(f"run {self.run_key} was taken over by another worker")
 
-    def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
-        """Rows, seen keys and checkpoint in one transaction, or nothing."""
+    def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
+        """Rows, seen keys and checkpoint in the open transaction (begun here if none is), or
+        nothing: on an error the whole open transaction is rolled back."""
         t = self.t
-        t.begin()
         try:
-            self._check_token()
+            if not self.pending:
+                t.begin()
+                self.pending = True
+                self._check_token()  # the write lock is held from here to the commit
             result = self._stage(write) if self.atomic else self._apply(write)
             if write.seen_hashes is not None and len(write.seen_hashes):
                 t.cur.adbc_ingest(
@@ -250,12 +256,28 @@ class SqliteRun:
                 )
             checkpoint = finalize(result)
             self._write_checkpoint(checkpoint)
-            t.commit()
         except BaseException:
             self._rollback()
             raise
-        self.checkpoint = checkpoint
+        self.applied = checkpoint
         return checkpoint
+
+    def commit(self) -> Checkpoint:
+        """Commit the chunks applied since the last commit; their last checkpoint is now the run's."""
+        if self.pending:
+            try:
+                self.t.commit()
+            except BaseException:
+                self._rollback()
+                raise
+            self.pending = False
+            self.checkpoint = self.applied
+        return self.checkpoint
+
+    def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
+        """Rows, seen keys and checkpoint in one transaction, or nothing."""
+        self.apply_chunk(write, finalize)
+        return self.commit()
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
         p = checkpoint.position
@@ -274,6 +296,7 @@ class SqliteRun:
         )
 
     def _rollback(self) -> None:
+        self.pending = False
         self.t.rollback()
 
     def _apply(self, write: ChunkWrite) -> ChunkResult:
@@ -351,6 +374,7 @@ class SqliteRun:
 
     def finish(self, finalize: Finalize) -> Checkpoint:
         """Mark the run done; in atomic mode apply the staged rows first, all in one transaction."""
+        self.commit()
         t = self.t
         t.begin()
         try:
