@@ -26,7 +26,7 @@ from impex.engine.execution import STOP_CODES, Execution, Progress
 from impex.engine.keyset import KeySet
 from impex.engine.prefetch import Prefetch
 from impex.engine.progress import Clock, format_duration, format_eta
-from impex.engine.reconcile import key_hashes, reconcile
+from impex.engine.reconcile import Existing, Reconciled, key_hashes, reconcile
 from impex.formats.reader import DelimitedReader, RecordChunk
 from impex.targets import open_target
 from impex.targets.base import Checkpoint, ChunkResult, ColumnDef, RunTarget, TargetError, TargetSession
@@ -45,8 +45,11 @@ class ImportFailed(RuntimeError):
 
 
 @dataclass
-class ChunkOutcome:
-    counters: Counters
+class Prepared:
+    """A chunk ready to write: its reconciled rows and all its rejects."""
+
+    chunk: RecordChunk
+    rec: Reconciled
     rejects: list[Reject]
 
 
@@ -126,15 +129,14 @@ class ImportRun:
         with DelimitedReader(
             job.source, job.format, start=start, max_chunk_bytes=job.chunk_bytes, block_size=block
         ) as reader:
-            parsed = (
-                (chunk, validate(chunk.frame, plan, job.format)) for chunk in reader.chunks(job.chunk_rows)
-            )
-            with Prefetch(parsed) as chunks:
-                for chunk, validated in chunks:
+            first = checkpoint  # not the loop's variable: the producer thread reads this one
+            stages = (self._stage(chunk, plan, seen, first) for chunk in reader.chunks(job.chunk_rows))
+            with Prefetch(stages) as chunks:
+                for ready in chunks:
                     stop = self.ex.requested_stop()
                     if stop is not None:
                         return self._stop(stop, target, self._commit(target))
-                    checkpoint = self._chunk(chunk, validated, target, checkpoint, seen)
+                    checkpoint = self._chunk(ready, target, checkpoint, seen)
                     # Chunks go in as they come but commit together: a commit waits for the disk.
                     if time.monotonic() - (self.group_started or 0.0) >= self.ex.settings.commit_seconds:
                         checkpoint = self._commit(target)
@@ -221,20 +223,31 @@ class ImportRun:
         self.log("run.started", run=run_no, by=self.ex.actor, options=options)
         self.log("format.detected", **detected)
 
-    def _chunk(
+    def _stage(
+        self, chunk: RecordChunk, plan: Plan, seen: KeySet, checkpoint: Checkpoint
+    ) -> Prepared | tuple[RecordChunk, Validated]:
+        """In the producer thread: validate, and reconcile too when that needs no table lookup (the
+        table was empty when the run began), so that the target's thread does little but write."""
+        validated = validate(chunk.frame, plan, self.job.format)
+        if not checkpoint.state.get("table_was_empty"):
+            return chunk, validated
+        ready = self._prepare(chunk, validated, seen, None, checkpoint)
+        seen.add(ready.rec.new_keys)  # the next chunk's doubles; only this thread uses the set then
+        return ready
+
+    def _prepare(
         self,
         chunk: RecordChunk,
         validated: Validated,
-        target: RunTarget,
-        checkpoint: Checkpoint,
         seen: KeySet,
-    ) -> Checkpoint:
-        job = self.job
-        existing = None if checkpoint.state.get("table_was_empty") else target.existing
+        existing: Existing | None,
+        checkpoint: Checkpoint,
+    ) -> Prepared:
+        """Reconcile a chunk's valid rows, and gather all its rejects."""
         rec = reconcile(
             validated.good,
             validated.good_rows,
-            job.reconciliation,
+            self.job.reconciliation,
             seen_contains=seen.contains,
             existing=existing,
         )
@@ -256,6 +269,20 @@ class ImportRun:
             rejects += _rejects_at(
                 chunk, np.array(rows), list(reasons), list(columns), list(values), list(messages)
             )
+        return Prepared(chunk, rec, rejects)
+
+    def _chunk(
+        self,
+        ready: Prepared | tuple[RecordChunk, Validated],
+        target: RunTarget,
+        checkpoint: Checkpoint,
+        seen: KeySet,
+    ) -> Checkpoint:
+        job = self.job
+        if isinstance(ready, tuple):  # the table is asked, in this thread (its connection's)
+            ready = self._prepare(*ready, seen, target.existing, checkpoint)
+            seen.add(ready.rec.new_keys)
+        chunk, rec, rejects = ready.chunk, ready.rec, ready.rejects
         if rejects and job.errors.stop_at_first_error:
             self._commit(target)  # the chunks before this one stay, as a chunk-by-chunk commit leaves them
             first = min(rejects, key=lambda r: r.record_no)
@@ -301,7 +328,6 @@ class ImportRun:
         if self.group_started is None:
             self.group_started = time.monotonic()
         applied = target.apply_chunk(rec.write, finalize)
-        seen.add(rec.new_keys)
         if applied.state.get("refused") and job.errors.stop_at_first_error:
             first = self._commit(target).state["refused"][0]
             raise ImportFailed(
