@@ -128,8 +128,9 @@ class ImportJob(Model):
     errors: ErrorPolicy = ErrorPolicy()
     commit: CommitMode = CommitMode.INCREMENTAL
     chunk_rows: int = Field(100_000, ge=1, le=10_000_000)
-    # Memory per chunk is roughly ten times its bytes: this bound keeps a run's footprint flat.
-    chunk_bytes: int = Field(2 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
+    # Memory per chunk is roughly ten times its bytes: this bound keeps a run's footprint flat (the
+    # default keeps an import under 300 MB; bigger chunks validate a little faster).
+    chunk_bytes: int = Field(3 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
     queue: str = "default"
 
     @model_validator(mode="after")

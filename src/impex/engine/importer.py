@@ -229,6 +229,7 @@ class ImportRun:
         """In the producer thread: validate, and reconcile too when that needs no table lookup (the
         table was empty when the run began), so that the target's thread does little but write."""
         validated = validate(chunk.frame, plan, self.job.format)
+        chunk = chunk.parsed()
         if not checkpoint.state.get("table_was_empty"):
             return chunk, validated
         ready = self._prepare(chunk, validated, seen, None, checkpoint)

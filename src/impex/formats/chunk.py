@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +46,11 @@ class RecordChunk:
         """Raw bytes (without line ending) of the given frame rows, exactly as in the file."""
         index = np.asarray(rows, dtype=np.int64)
         return [self.data[s:e] for s, e in zip(self.row_starts[index], self.row_ends[index], strict=True)]
+
+    def parsed(self) -> RecordChunk:
+        """This chunk without its string frame, once validation has read it: the rest is kept for
+        the rejects, and the strings are the chunk's biggest part."""
+        return replace(self, frame=self.frame.clear())
 
     def line_nos(self, rows: npt.ArrayLike) -> I64:
         """1-based physical line where each of the given frame rows starts."""
