@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 import adbc_driver_manager
 import adbc_driver_sqlite.dbapi as adbc
@@ -21,10 +21,14 @@ import pyarrow as pa
 
 from impex.domain.definitions import QuerySource, TableSource
 from impex.engine.connections import Connection
-from impex.engine.export_source import PostgresExportSource, ResumeKey
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
 from impex.targets.sql import quote, quoted_list, split_refused
+
+if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a PostgreSQL source
+    from impex.engine.export_source import PostgresExportSource
+
+ResumeKey = tuple[str, ...]  # the ordering values of a chunk's last row, as text
 
 T = TypeVar("T")
 
@@ -279,6 +283,8 @@ class PrefetchedPostgres:
 def open_source(connection: Connection, source: TableSource | QuerySource) -> Source:
     """The export's source for a connection: a PostgreSQL database, or a SQLite file."""
     if connection.url.startswith(("postgresql:", "postgres:")):
+        from impex.engine.export_source import PostgresExportSource
+
         return PrefetchedPostgres(PostgresExportSource(connection, source))
     return SqliteSource(connection.url, source)
 

@@ -16,6 +16,7 @@ import polars as pl
 import pyarrow as pa
 
 from impex.domain.definitions import QuerySource, TableSource
+from impex.engine.export_readers import ResumeKey
 from impex.targets import Connection
 from impex.targets.base import TargetError
 from impex.targets.pg_source import PostgresReader, as_plain, literal, pg_type, plain_type
@@ -23,8 +24,6 @@ from impex.targets.sql import quote, quoted_list
 
 CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, as for SQLite: bigger ones cost peak RSS, not speed
 KEY_PREFIX = "_impex_key"
-
-ResumeKey = tuple[str, ...]
 
 
 class PostgresExportSource:

@@ -27,8 +27,7 @@ from impex.domain.journal import Level
 from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress
-from impex.engine.export_readers import Source, open_source
-from impex.engine.export_source import ResumeKey
+from impex.engine.export_readers import ResumeKey, Source, open_source
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
 from impex.store.records import RunRecord

@@ -12,16 +12,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from impex.domain.journal import Level
 from impex.domain.status import ACTIVE, A, Status
 from impex.engine.execution import Execution, Progress, RunTakenOver, Shutdown
-from impex.engine.exporter import ExportRun
-from impex.engine.importer import ImportRun
 from impex.settings import Settings
 from impex.store.records import Claim
 from impex.store.store import LeaseLost, Store
 from impex.targets.base import FencedOut
+
+if TYPE_CHECKING:
+    from impex.engine.exporter import ExportRun
+    from impex.engine.importer import ImportRun
 
 
 def worker_name() -> str:
@@ -30,7 +33,15 @@ def worker_name() -> str:
 
 def run_claim(ex: Execution) -> Status | None:
     """Run one claimed job to its next stop; None when another worker took it over."""
-    runner = ImportRun(ex) if ex.claim.job.kind == "import" else ExportRun(ex)
+    # Each kind loads its own engine (and database drivers) only when a job of it runs.
+    if ex.claim.job.kind == "import":
+        from impex.engine.importer import ImportRun
+
+        runner: ImportRun | ExportRun = ImportRun(ex)
+    else:
+        from impex.engine.exporter import ExportRun
+
+        runner = ExportRun(ex)
     try:
         return runner.execute()
     except (RunTakenOver, LeaseLost, FencedOut):

@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from charset_normalizer import from_bytes
 
 from impex.domain.definitions import CsvFormat
 from impex.formats.errors import FormatError
@@ -51,6 +50,8 @@ def _looks_utf8(sample: bytes) -> bool:
 
 def _charset_guess(sample: bytes) -> str:
     """charset-normalizer's guess; among equally good guesses, the Western European ones win."""
+    from charset_normalizer import from_bytes  # only files of no declared encoding need it
+
     matches = list(from_bytes(sample[:262_144]))
     if not matches:
         return "cp1252"
