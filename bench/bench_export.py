@@ -27,6 +27,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_DB = HERE / "out" / "sqlite-work" / "full" / "impex-data" / "data.db"
+sys.path.insert(0, str(HERE))  # for bench_sqlite, which sits next to this file
+
+from bench_sqlite import compile_impex  # noqa: E402
 
 
 @dataclass
@@ -107,6 +110,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--before-src", type=Path, help="src folder of another impex to measure alongside")
     args = parser.parse_args()
+    compile_impex()
     if not args.db.exists():
         raise SystemExit(f"{args.db} is missing: run bench/bench_sqlite.py first, or give --db")
     with sqlite3.connect(args.db) as conn:

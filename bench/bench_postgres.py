@@ -43,6 +43,7 @@ from bench_sqlite import (  # noqa: E402
     Measure,
     StepFailed,
     check_rejects,
+    compile_impex,
     fresh,
     impex_bin,
     read_rejects,
@@ -291,6 +292,7 @@ def main() -> int:
         "--quick", action="store_true", help="Smoke run: 100,000 records, workers at 200,000."
     )
     args = parser.parse_args()
+    compile_impex()
     if args.quick:
         args.rows, args.multi_rows = 100_000, 200_000
     WORK.mkdir(parents=True, exist_ok=True)

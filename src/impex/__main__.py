@@ -1,3 +1,3 @@
-from impex.cli.main import app
+from impex.cli.entry import main
 
-app(prog_name="impex")
+main()
