@@ -16,6 +16,9 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -147,7 +150,19 @@ class ExportRun:
         self._written = written
         gz = GzipMembers(out) if fmt.gzip else None
         writer = CsvWriter(gz or out, fmt.model_copy(update={"header": fmt.header and written == 0}))
-        checkpoint = Checkpoint(out, time.monotonic())
+        with Checkpoint(out, time.monotonic()) as checkpoint:
+            return self._copy_chunks(source, writer, gz, checkpoint, written, clock)
+
+    def _copy_chunks(
+        self,
+        source: Source,
+        writer: CsvWriter,
+        gz: GzipMembers | None,
+        checkpoint: Checkpoint,
+        written: int,
+        clock: Clock,
+    ) -> Status | None:
+        fmt = self.job.format
         for frame, key in source.chunks(written, self.job.chunk_rows, self.keys.at(written)):
             frame = render_dates(frame, source.date_columns, source.timestamp_columns, fmt)
             writer.write(render_numeric(frame, source.numeric_columns, fmt))
@@ -156,11 +171,21 @@ class ExportRun:
             self._written += frame.height
             self.keys.passed(self._written, key)
             rate = clock.rate(self._written)
-            if checkpoint.due():
-                self._checkpoint(checkpoint, clock)
+            if checkpoint.due():  # what the bytes hold now, recorded once they are durable
+                checkpoint.start(
+                    partial(
+                        self._record,
+                        rows=self._written,
+                        last=self.keys.last,
+                        rate=rate,
+                        active=clock.active(),
+                    )
+                )
             if self.ex.on_progress:
                 counters = Counters(read=self._written, written=self._written)
-                self.ex.on_progress(Progress(self.ex.job_id, counters, out.tell(), None, rate, None))
+                self.ex.on_progress(
+                    Progress(self.ex.job_id, counters, checkpoint.out.tell(), None, rate, None)
+                )
             stop = self.ex.requested_stop()
             if stop is not None:
                 self._checkpoint(checkpoint, clock)
@@ -173,14 +198,20 @@ class ExportRun:
 
     def _checkpoint(self, checkpoint: Checkpoint, clock: Clock) -> None:
         size = checkpoint.sync()
-        self.keys.save()  # before the store counts the rows: the key of every count it may hold
-        counters = Counters(read=self._written, written=self._written)
+        self._record(size, self._written, self.keys.last, clock.rate(self._written), clock.active())
+
+    def _record(
+        self, size: int, rows: int, last: tuple[int, ResumeKey] | None, rate: float, active: float
+    ) -> None:
+        """Once ``size`` bytes holding ``rows`` rows are durable: their resume key, then the store."""
+        self.keys.save(last)  # before the store counts the rows: the key of every count it may hold
+        counters = Counters(read=rows, written=rows)
         self.store.record_progress(
             self.ex.run_id,
             counters,
             bytes_done=size,
-            rate=clock.rate(self._written),
-            active_seconds=clock.active(),
+            rate=rate,
+            active_seconds=active,
             lease_token=self.ex.claim.lease_token,  # a worker that lost the run cannot move its checkpoint
         )
 
@@ -198,18 +229,57 @@ class ExportRun:
 
 
 class Checkpoint:
-    """When the file's bytes must be made durable before the store may count them."""
+    """When the file's bytes must be made durable before the store may count them.
+
+    On the way, the fsync and what follows it (``then``) run in a thread while the next chunks are
+    written: the disk and the CPU work at once. A stop syncs in the caller's thread, after the one
+    under way. An error of the thread is raised in the caller at the next checkpoint or at the end.
+    """
 
     def __init__(self, out: BinaryIO, now: float) -> None:
         self.out = out
         self.synced_at = now
         self.synced_bytes = out.tell()
+        self._pool = ThreadPoolExecutor(1, "impex-export-sync")
+        self._pending: Future[None] | None = None
+
+    def __enter__(self) -> Checkpoint:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown()
 
     def due(self) -> bool:
+        if self._pending is not None:
+            if not self._pending.done():
+                return False
+            self.wait()
         waited = time.monotonic() - self.synced_at
         return waited >= CHECKPOINT_SECONDS or self.out.tell() - self.synced_bytes >= CHECKPOINT_BYTES
 
+    def start(self, then: Callable[[int], None]) -> None:
+        """Flush here; fsync, then ``then(size)``, in the thread."""
+        self.out.flush()
+        size = self.out.tell()
+        self.synced_at, self.synced_bytes = time.monotonic(), size
+        fd = self.out.fileno()
+
+        def sync_then() -> None:
+            os.fsync(fd)
+            then(size)
+
+        self._pending = self._pool.submit(sync_then)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
     def sync(self) -> int:
+        self.wait()
         self.out.flush()
         os.fsync(self.out.fileno())
         self.synced_at, self.synced_bytes = time.monotonic(), self.out.tell()
@@ -271,10 +341,11 @@ class ResumeKeys:
     def passed(self, rows: int, key: ResumeKey | None) -> None:
         self.last = (rows, key) if key is not None else None
 
-    def save(self) -> None:
-        if self.last is None:
+    def save(self, last: tuple[int, ResumeKey] | None) -> None:
+        """Keep ``last`` (a ``self.last`` of the moment the bytes it covers were written)."""
+        if last is None:
             return
-        rows, key = self.last
+        rows, key = last
         self.recent[rows] = key
         self.recent = dict(sorted(self.recent.items())[-self.KEEP :])
         temporary = self.path.with_name(self.path.name + ".new")
