@@ -296,6 +296,24 @@ def test_pause_and_resume_at_every_chunk_neither_loses_nor_repeats_a_row(
     assert content(out.read_bytes()) == content(reference.read_bytes())
 
 
+def test_rowids_with_gaps_and_sparse_stretches_are_all_exported_in_order_and_resume_by_row(
+    store, settings, data_dir, tmp_path
+):
+    """Segments are cut by rowid value: dense ids, ids ten apart, a jump to 10**12, deleted rows."""
+    ids = [*range(1, 3001), *range(3010, 40000, 10), *range(10**12, 10**12 + 500)]
+    fill(data_dir, "(id INTEGER PRIMARY KEY, name TEXT)", [(i, f"n{i}") for i in ids])
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("DELETE FROM t WHERE id % 97 = 0")
+        expected = ["id,name", *(f"{i},{n}" for i, n in c.execute("SELECT id, name FROM t ORDER BY id"))]
+    out = tmp_path / "out.csv"
+    status, _ = run_job(store, settings, export(out, chunk_rows=500))
+    assert status is S.FINISHED
+    assert out.read_text().splitlines() == expected
+    paused = tmp_path / "paused.csv"
+    assert pause_every_chunk(store, settings, export(paused, chunk_rows=500), paused) >= 4
+    assert paused.read_text().splitlines() == expected
+
+
 def test_cancel_stops_at_a_chunk_boundary_and_removes_the_partial_file(store, settings, data_dir, tmp_path):
     many(data_dir, 300)
 

@@ -35,6 +35,7 @@ T = TypeVar("T")
 READERS = 2  # rowid segments read at once: SQLite and the ADBC driver release the GIL
 CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, however wide the rows: bigger ones cost peak RSS, not speed
 FIRST_SPAN = 8192  # rows of the first segments, before the rows' width is known
+MAX_SPARSENESS = 64  # rowids a segment spans per row it is meant to hold, at most
 READ_BATCH_ROWS = 16_384  # rows per batch of an ordered stream
 TYPE_MISMATCH = "Type mismatch"  # the driver types columns from a query's first batch
 # The driver's own, and Arrow's while batches are read (an I/O status becomes a plain OSError)
@@ -180,21 +181,30 @@ class SqliteSource:
                     future.cancel()
 
     def _segments(self, cur: Any, start: int, spans: Spans) -> Iterator[tuple[int, int | None, int]]:
-        """Rowid ranges [lo, hi) of ``spans.rows`` table rows each, from the source's row ``start`` on."""
+        """Rowid ranges [lo, hi) of about ``spans.rows`` table rows each, from the source's row ``start``
+        on, with the width in rowids of each. The bounds are rowid values: no walk of the b-tree (which
+        would read every page); a seek skips a gap in the rowids, and the width follows their density."""
         where = f" WHERE {self.where}" if self.where else ""
         cur.execute(f"SELECT rowid FROM {self.table}{where} ORDER BY rowid LIMIT 1 OFFSET {start}")
         found = cur.fetchall()
-        lo = found[0][0] if found else None
-        while lo is not None:
-            rows = spans.rows
-            # a walk of the rowid b-tree: no column is read
+        if not found:
+            return
+        lo = found[0][0]
+        cur.execute(f"SELECT max(rowid) FROM {self.table}")
+        top = cur.fetchall()[0][0]
+        while True:
+            width = spans.width()
+            if top - lo < width:  # the last one: to the end, rows added meanwhile included
+                yield lo, None, width
+                return
+            yield lo, lo + width, width
             cur.execute(
-                f"SELECT rowid FROM {self.table} WHERE rowid >= ? ORDER BY rowid LIMIT 1 OFFSET ?", (lo, rows)
+                f"SELECT rowid FROM {self.table} WHERE rowid >= ? ORDER BY rowid LIMIT 1", (lo + width,)
             )
             found = cur.fetchall()
-            hi = found[0][0] if found else None
-            yield lo, hi, rows
-            lo = hi
+            if not found:
+                return
+            lo = found[0][0]
 
     def _segment(self, lo: int, hi: int | None, rows: int) -> pl.DataFrame:
         cond = [f"rowid >= {lo}", *([f"rowid < {hi}"] if hi is not None else []), *filter(None, [self.where])]
@@ -239,15 +249,23 @@ class SqliteSource:
 
 
 class Spans:
-    """Table rows per segment: as many as keep a chunk under CHUNK_BYTES, at most ``chunk_rows``."""
+    """Table rows per segment: as many as keep a chunk under CHUNK_BYTES, at most ``chunk_rows``; and
+    the rowids a segment spans to hold them, from the rows per rowid seen so far."""
 
     def __init__(self, chunk_rows: int) -> None:
         self.most = chunk_rows
         self.rows = min(chunk_rows, FIRST_SPAN)
+        self.density = 1.0  # rows per rowid: 1 for the usual dense ids
 
-    def observe(self, rows: int, frame: pl.DataFrame) -> None:
-        size = frame.estimated_size()
-        self.rows = min(self.most, max(1, int(CHUNK_BYTES * rows // size)) if size else rows * 2)
+    def width(self) -> int:
+        return max(1, int(self.rows / self.density))
+
+    def observe(self, width: int, frame: pl.DataFrame) -> None:
+        if frame.height:
+            # at most MAX_SPARSENESS rowids a row: a burst of rows after a sparse stretch stays small
+            self.density = max(frame.height / width, 1 / MAX_SPARSENESS)
+            size = frame.estimated_size()
+            self.rows = min(self.most, max(1, int(CHUNK_BYTES * frame.height // size)) if size else self.rows)
 
 
 def _frame(batches: list[pa.RecordBatch]) -> pl.DataFrame:
