@@ -10,6 +10,7 @@ from impex.domain.counters import Counters
 from impex.domain.rejects import Reason, Reject
 from impex.domain.status import A, IllegalTransition, S
 from impex.store import migrate
+from impex.store.connect import create_store_engine
 from impex.store.schema import metadata
 from impex.store.store import JobNotFound, Store
 
@@ -122,10 +123,23 @@ def test_a_live_lease_is_left_alone(store):
     assert store.status_of(job_id) is S.RUNNING
 
 
-def test_migrations_produce_exactly_the_declared_schema(store):
+def test_migrations_produce_exactly_the_declared_schema(store_url):
+    engine = create_store_engine(store_url)
+    try:
+        migrate.upgrade_by_migrations(engine)
+        with engine.connect() as c:
+            assert compare_metadata(MigrationContext.configure(c), metadata) == []
+        assert migrate.current_revision(engine) == migrate.HEAD
+    finally:
+        engine.dispose()
+
+
+def test_a_new_store_is_created_with_the_declared_schema_at_the_head_revision(store):
+    """Created at once rather than migrated step by step: the same schema, and later migrations
+    start from HEAD."""
     with store.engine.connect() as c:
-        diff = compare_metadata(MigrationContext.configure(c), metadata)
-    assert diff == []
+        assert compare_metadata(MigrationContext.configure(c), metadata) == []
+    assert migrate.current_revision(store.engine) == migrate.HEAD
 
 
 def test_opening_the_store_twice_keeps_its_identity(store_url):
