@@ -63,6 +63,7 @@ class ImportRun:
         self.last_progress_write = 0.0
         self.target: RunTarget | None = None
         self.group_started: float | None = None  # when the chunks not committed yet began
+        self.unstored: list[Reject] = []  # rejects of those chunks, stored just before their commit
         self.clock = Clock()  # replaced by one that knows the run's earlier active time
         self.total_bytes: int | None = None
 
@@ -146,7 +147,12 @@ class ImportRun:
 
     def _commit(self, target: RunTarget) -> Checkpoint:
         """Commit the chunks applied since the last commit, then store the rows the database refused
-        in them (kept in the checkpoint's state, so that a crash in between loses none)."""
+        in them (kept in the checkpoint's state, so that a crash in between loses none). Their other
+        rejects go to the store first, all at once: a replay after a crash in between stores them
+        again (keyed by record), and a resume drops those past the checkpoint."""
+        if self.unstored:
+            self.store.add_rejects(self.ex.run_id, self.unstored)
+            self.unstored = []
         committed = target.commit()
         self.group_started = None
         self._store_refused(committed)
@@ -165,6 +171,7 @@ class ImportRun:
             except (TargetError, OSError):
                 pass
         self.group_started = None
+        self.unstored = []
         self.store.drop_rejects_after(self.ex.run_id, target.checkpoint.position.record_no)
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
@@ -292,7 +299,7 @@ class ImportRun:
                 "run.first_error",
                 {"record_no": first.record_no, "line_no": first.line_no, "message": first.message},
             )
-        self.store.add_rejects(self.ex.run_id, rejects)
+        self.unstored += rejects
         base = checkpoint.counters + Counters(
             read=chunk.n_records,
             rejected=len(rejects),
