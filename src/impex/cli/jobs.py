@@ -109,9 +109,11 @@ def journal_cmd(
         store.job(job_id)
     except JobNotFound as e:
         raise _fail(str(e)) from None
-    last = 0
+    from impex.store.follow import JournalFollower
+
+    follower = JournalFollower(store, job_id)
     while True:
-        lines = store.journal_lines(job_id, after_id=last)
+        lines = follower.new_lines()
         for line in lines:
             if as_json:
                 emit_json_line(
@@ -128,7 +130,6 @@ def journal_cmd(
                 )
             else:
                 console.print(journal_line(line), highlight=False, markup=False)
-            last = line.id
         if not follow or (not lines and store.status_of(job_id) not in ACTIVE):
             return
         time.sleep(0.5)
