@@ -105,10 +105,13 @@ def reconcile(
 
 
 def _gather(full: pl.DataFrame, at: np.ndarray, mask: np.ndarray) -> pl.DataFrame:
-    """The rows of ``full`` at positions ``at[mask]``, without a copy when that is all of them."""
+    """The rows of ``full`` at positions ``at[mask]`` (ascending), without a copy when that is all of
+    them. A boolean filter: several times as fast as a gather by position on wide text rows."""
     if mask.all() and len(at) == full.height:
         return full
-    return full[at[mask]]
+    keep = np.zeros(full.height, dtype=bool)
+    keep[at[mask]] = True
+    return full.filter(pl.Series(keep))
 
 
 @dataclass
