@@ -450,3 +450,34 @@ def test_the_password_is_merged_at_open_and_never_shown():
     assert "postgresql://impex@127.0.0.1:1/db" in str(error.value)
     assert "hunter2-secret" not in repr(Connection(url, "hunter2-secret"))
     assert "hunter2-secret" not in str(Connection(url, "hunter2-secret"))
+
+
+def test_workers_opening_a_new_database_at_once_all_get_the_checkpoint_table_and_the_target_table(schema):
+    """CREATE TABLE IF NOT EXISTS is not safe against a concurrent one: the DDL is serialized."""
+    import threading
+
+    _, url = schema
+    n = 6
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def open_and_create() -> None:
+        barrier.wait()
+        try:
+            target = open_target(url)
+            try:
+                target.create_table("t", [ColumnDef("id", ColumnType.INTEGER, required=True)], ("id",))
+            finally:
+                target.close()
+        except BaseException as error:
+            errors.append(error)
+
+    for _ in range(3):  # a race: a few rounds, each on fresh tables
+        threads = [threading.Thread(target=open_and_create) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with psycopg.connect(url.split("?")[0], autocommit=True, options=f"-csearch_path={schema[0]}") as c:
+            c.execute("DROP TABLE _impex_checkpoint, t")

@@ -39,6 +39,7 @@ from impex.targets.pg_stage import Staging
 from impex.targets.sql import quote, quoted_list
 
 COPY_BATCH_ROWS = 4096
+DDL_LOCK = 0x1A9E7_0002  # advisory lock key: impex's table creations take turns on a database
 CHECKPOINTS = "_impex_checkpoint"
 WINDOW_MIN = 16  # fewest fresh rows a window takes after a refusal
 CARRY_MAX = 512  # rows that passed before a refusal, sent with the next windows until this many
@@ -76,12 +77,24 @@ class PostgresTarget:
         return text
 
     def _ensure_checkpoints(self) -> None:
-        with contextlib.suppress(Refused):  # another worker created it at the same instant
-            self.execute(
-                f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (run_key text PRIMARY KEY, token text NOT NULL, "
-                "byte_offset bigint NOT NULL, record_no bigint NOT NULL, line_no bigint NOT NULL, "
-                "counters jsonb NOT NULL, state jsonb NOT NULL)"
-            )
+        self.ddl(
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (run_key text PRIMARY KEY, token text NOT NULL, "
+            "byte_offset bigint NOT NULL, record_no bigint NOT NULL, line_no bigint NOT NULL, "
+            "counters jsonb NOT NULL, state jsonb NOT NULL)"
+        )
+
+    def ddl(self, sql: str) -> None:
+        """Run a CREATE … IF NOT EXISTS that other workers may run at the same instant: PostgreSQL's
+        own check is not safe against that (one of them fails on a duplicate catalog entry), so they
+        take turns on an advisory lock held to the end of the transaction."""
+        self.begin()
+        try:
+            self.execute("SELECT pg_advisory_xact_lock($1)", (DDL_LOCK,))
+            self.execute(sql)
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
 
     def begin(self) -> None:
         self.execute("BEGIN")
@@ -156,7 +169,7 @@ class PostgresTarget:
         parts = [column_sql(c, keys) for c in columns]
         if keys:
             parts.append(f"PRIMARY KEY ({quoted_list(keys)})")
-        self.execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
+        self.ddl(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
 
     def is_empty(self, table: str) -> bool:
         return not self.rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
