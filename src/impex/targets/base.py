@@ -70,6 +70,104 @@ class ChunkResult:
 Finalize = Callable[[ChunkResult], Checkpoint]
 
 
+Op = Callable[[pl.DataFrame], int]  # writes rows, returns how many it changed
+
+
+class Transactions(Protocol):
+    def begin(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class ChunkTransactions:
+    """What every database's run target does the same way: chunks written in the open transaction
+    (begun by the first, fenced by the run's token) and committed together with the last one's
+    checkpoint. A target provides the transaction (``t``) and the database's own steps."""
+
+    t: Transactions
+    atomic: bool
+    checkpoint: Checkpoint  # the last committed one
+    applied: Checkpoint  # the last chunk's, committed or not
+    pending: bool  # a transaction holds applied chunks not committed yet
+
+    def _check_token(self) -> None:
+        raise NotImplementedError
+
+    def _stage(self, write: ChunkWrite) -> ChunkResult:
+        raise NotImplementedError
+
+    def _add_seen(self, hashes: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
+        raise NotImplementedError
+
+    def isolating(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:
+        raise NotImplementedError
+
+    def insert(self, frame: pl.DataFrame) -> int:
+        raise NotImplementedError
+
+    def update(self, frame: pl.DataFrame) -> int:
+        raise NotImplementedError
+
+    def _delete(self, keys: pl.DataFrame) -> int:
+        raise NotImplementedError
+
+    def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
+        """Rows, seen keys and checkpoint in the open transaction (begun here if none is), or
+        nothing: on an error the whole open transaction is rolled back."""
+        try:
+            if not self.pending:
+                self.t.begin()
+                self.pending = True
+                self._check_token()  # holds the checkpoint row (or the database) until the commit
+            result = self._stage(write) if self.atomic else self._apply(write)
+            if write.seen_hashes is not None and len(write.seen_hashes):
+                self._add_seen(write.seen_hashes)
+            checkpoint = finalize(result)
+            self._write_checkpoint(checkpoint)
+        except BaseException:
+            self._rollback()
+            raise
+        self.applied = checkpoint
+        return checkpoint
+
+    def commit(self) -> Checkpoint:
+        """Commit the chunks applied since the last commit; their last checkpoint is now the run's."""
+        if self.pending:
+            try:
+                self.t.commit()
+            except BaseException:
+                self._rollback()
+                raise
+            self.pending = False
+            self.checkpoint = self.applied
+        return self.checkpoint
+
+    def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
+        """Rows, seen keys and checkpoint in one transaction, or nothing."""
+        self.apply_chunk(write, finalize)
+        return self.commit()
+
+    def _rollback(self) -> None:
+        self.pending = False
+        self.t.rollback()
+
+    def _apply(self, write: ChunkWrite) -> ChunkResult:
+        result = ChunkResult()
+        if write.inserts is not None and write.inserts.height:
+            result.inserted = self.isolating(write.inserts, self.insert, result.refused)
+        if write.updates is not None and write.updates.height:
+            refused_before = len(result.refused)
+            result.updated = self.isolating(write.updates, self.update, result.refused)
+            refused_updates = len(result.refused) - refused_before
+            result.unchanged = write.updates.height - result.updated - refused_updates
+        if write.deletes is not None and write.deletes.height:
+            result.deleted = self._delete(write.deletes)
+        return result
+
+
 class RunTarget(Protocol):
     """One run's view of the target: its checkpoint, its writes, its fencing token."""
 

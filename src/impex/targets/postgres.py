@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote as url_quote
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -28,10 +28,12 @@ from impex.targets import redact_url
 from impex.targets.base import (
     Checkpoint,
     ChunkResult,
+    ChunkTransactions,
     ChunkWrite,
     ColumnDef,
     FencedOut,
     Finalize,
+    Op,
     TargetError,
 )
 from impex.targets.pg_fit import Refused, as_frame, column_sql, fit, refusal
@@ -208,11 +210,10 @@ class PostgresTarget:
             pass
 
 
-Op = Callable[[pl.DataFrame], int]
-
-
-class PostgresRun:
+class PostgresRun(ChunkTransactions):
     """A run's checkpoint, seen-key set, staging (atomic mode) and chunk commits."""
+
+    t: PostgresTarget
 
     def __init__(
         self,
@@ -303,46 +304,12 @@ class PostgresRun:
         if len(mine) != 1:
             raise FencedOut(f"run {self.run_key} was taken over by another worker")
 
-    def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
-        """Rows, seen keys and checkpoint in the open transaction (begun here if none is), or
-        nothing: on an error the whole open transaction is rolled back."""
-        t = self.t
-        try:
-            if not self.pending:
-                t.begin()
-                self.pending = True
-                self._check_token()  # locks the checkpoint row until the commit: no takeover between
-            result = self.staging.stage(write) if self.staging else self._apply(write)
-            if write.seen_hashes is not None and len(write.seen_hashes):
-                t.ingest(self.seen_table, pa.table({"h": pa.array(write.seen_hashes, pa.int64())}))
-            checkpoint = finalize(result)
-            self._write_checkpoint(checkpoint)
-        except BaseException:
-            self._rollback()
-            raise
-        self.applied = checkpoint
-        return checkpoint
+    def _stage(self, write: ChunkWrite) -> ChunkResult:
+        assert self.staging is not None
+        return self.staging.stage(write)
 
-    def commit(self) -> Checkpoint:
-        """Commit the chunks applied since the last commit; their last checkpoint is now the run's."""
-        if self.pending:
-            try:
-                self.t.commit()
-            except BaseException:
-                self._rollback()
-                raise
-            self.pending = False
-            self.checkpoint = self.applied
-        return self.checkpoint
-
-    def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
-        """Rows, seen keys and checkpoint in one transaction, or nothing."""
-        self.apply_chunk(write, finalize)
-        return self.commit()
-
-    def _rollback(self) -> None:
-        self.pending = False
-        self.t.rollback()
+    def _add_seen(self, hashes: np.ndarray) -> None:
+        self.t.ingest(self.seen_table, pa.table({"h": pa.array(hashes, pa.int64())}))
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
         p = checkpoint.position
@@ -359,19 +326,6 @@ class PostgresRun:
                 self.token,
             ),
         )
-
-    def _apply(self, write: ChunkWrite) -> ChunkResult:
-        result = ChunkResult()
-        if write.inserts is not None and write.inserts.height:
-            result.inserted = self.isolating(write.inserts, self.insert, result.refused)
-        if write.updates is not None and write.updates.height:
-            refused_before = len(result.refused)
-            result.updated = self.isolating(write.updates, self.update, result.refused)
-            refused_updates = len(result.refused) - refused_before
-            result.unchanged = write.updates.height - result.updated - refused_updates
-        if write.deletes is not None and write.deletes.height:
-            result.deleted = self._delete(write.deletes)
-        return result
 
     def isolating(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:
         """Run ``op`` on the frame; rows the database refuses are isolated, not row by row.

@@ -25,6 +25,7 @@ from impex.domain.position import Position
 from impex.targets.base import (
     Checkpoint,
     ChunkResult,
+    ChunkTransactions,
     ChunkWrite,
     ColumnDef,
     FencedOut,
@@ -144,8 +145,10 @@ class SqliteTarget:
             pass
 
 
-class SqliteRun:
+class SqliteRun(ChunkTransactions):
     """A run's checkpoint, seen-key set, staging (atomic mode) and chunk commits."""
+
+    t: SqliteTarget
 
     def __init__(
         self,
@@ -240,44 +243,8 @@ class SqliteRun:
         if self.t._rows("SELECT changes()")[0][0] != 1:
             raise FencedOut(f"run {self.run_key} was taken over by another worker")
 
-    def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
-        """Rows, seen keys and checkpoint in the open transaction (begun here if none is), or
-        nothing: on an error the whole open transaction is rolled back."""
-        t = self.t
-        try:
-            if not self.pending:
-                t.begin()
-                self.pending = True
-                self._check_token()  # the write lock is held from here to the commit
-            result = self._stage(write) if self.atomic else self._apply(write)
-            if write.seen_hashes is not None and len(write.seen_hashes):
-                t.cur.adbc_ingest(
-                    self.seen_table, pl.DataFrame({"h": write.seen_hashes}).to_arrow(), mode="append"
-                )
-            checkpoint = finalize(result)
-            self._write_checkpoint(checkpoint)
-        except BaseException:
-            self._rollback()
-            raise
-        self.applied = checkpoint
-        return checkpoint
-
-    def commit(self) -> Checkpoint:
-        """Commit the chunks applied since the last commit; their last checkpoint is now the run's."""
-        if self.pending:
-            try:
-                self.t.commit()
-            except BaseException:
-                self._rollback()
-                raise
-            self.pending = False
-            self.checkpoint = self.applied
-        return self.checkpoint
-
-    def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
-        """Rows, seen keys and checkpoint in one transaction, or nothing."""
-        self.apply_chunk(write, finalize)
-        return self.commit()
+    def _add_seen(self, hashes: np.ndarray) -> None:
+        self.t.cur.adbc_ingest(self.seen_table, pl.DataFrame({"h": hashes}).to_arrow(), mode="append")
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
         p = checkpoint.position
@@ -295,24 +262,7 @@ class SqliteRun:
             ),
         )
 
-    def _rollback(self) -> None:
-        self.pending = False
-        self.t.rollback()
-
-    def _apply(self, write: ChunkWrite) -> ChunkResult:
-        result = ChunkResult()
-        if write.inserts is not None and write.inserts.height:
-            result.inserted = self._isolating(write.inserts, self._insert, result.refused)
-        if write.updates is not None and write.updates.height:
-            refused_before = len(result.refused)
-            result.updated = self._isolating(write.updates, self._update, result.refused)
-            refused_updates = len(result.refused) - refused_before
-            result.unchanged = write.updates.height - result.updated - refused_updates
-        if write.deletes is not None and write.deletes.height:
-            result.deleted = self._delete(write.deletes)
-        return result
-
-    def _isolating(self, frame: pl.DataFrame, op: Any, refused: list[tuple[int, str]]) -> int:
+    def isolating(self, frame: pl.DataFrame, op: Any, refused: list[tuple[int, str]]) -> int:
         """Run ``op`` on the frame; rows the database refuses are isolated by halving, not row by row."""
         t = self.t
         t._execute("SAVEPOINT impex_part")
@@ -329,11 +279,11 @@ class SqliteRun:
                 refused.append((int(frame["_row"][0]), split_refused(str(e))))
                 return 0
             half = frame.height // 2
-            return self._isolating(frame.slice(0, half), op, refused) + self._isolating(
+            return self.isolating(frame.slice(0, half), op, refused) + self.isolating(
                 frame.slice(half), op, refused
             )
 
-    def _insert(self, frame: pl.DataFrame) -> int:
+    def insert(self, frame: pl.DataFrame) -> int:
         self.t.cur.adbc_ingest(self.table, arrow(frame.drop("_row")), mode="append")
         return frame.height
 
@@ -341,7 +291,7 @@ class SqliteRun:
         self.t._execute(f"DROP TABLE IF EXISTS temp.{quote(name)}")
         self.t.cur.adbc_ingest(name, arrow(frame), mode="create", temporary=True)
 
-    def _update(self, frame: pl.DataFrame) -> int:
+    def update(self, frame: pl.DataFrame) -> int:
         self._load_temp("_impex_upd", frame.drop("_row"))
         values = [c for c in frame.columns if c != "_row" and c not in self.keys]
         if not values:
@@ -415,12 +365,12 @@ class SqliteRun:
                 raise
             self.t._execute("ROLLBACK TO impex_all")
             self.t._execute("RELEASE impex_all")
-            result.inserted = self._staged_isolating("_op='i'", self._insert, result)
+            result.inserted = self._staged_isolating("_op='i'", self.insert, result)
         if not self.keys:
             return result
         group = quoted_list(self.keys)
         last = f"SELECT max(_rec) FROM {stage} WHERE _op='u' GROUP BY {group}"
-        updates = self._staged_isolating(f"_op='u' AND _rec IN ({last})", self._update, result)
+        updates = self._staged_isolating(f"_op='u' AND _rec IN ({last})", self.update, result)
         result.updated = updates
         deletes = pl.from_arrow(self._fetch(f"SELECT DISTINCT {group} FROM {stage} WHERE _op='d'"))
         if isinstance(deletes, pl.DataFrame) and deletes.height:
@@ -447,9 +397,9 @@ class SqliteRun:
             rows = (
                 batch.select(self.columns).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
             )
-            changed = self._isolating(rows, op, refused)
+            changed = self.isolating(rows, op, refused)
             done += changed
-            if op == self._update:
+            if op == self.update:
                 result.unchanged += batch.height - len(refused) - changed
             for row, message in refused:
                 result.refused_records.append(
