@@ -150,6 +150,8 @@ class ImportRun:
         in them (kept in the checkpoint's state, so that a crash in between loses none). Their other
         rejects go to the store first, all at once: a replay after a crash in between stores them
         again (keyed by record), and a resume drops those past the checkpoint."""
+        if not target.pending:  # a stop right after a commit: nothing new
+            return target.checkpoint
         if self.unstored:
             self.store.add_rejects(self.ex.run_id, self.unstored)
             self.unstored = []
@@ -160,7 +162,8 @@ class ImportRun:
 
     def _settle(self) -> None:
         """On a failure: commit the chunks applied so far if the transaction still can; if it was lost,
-        drop the rejects stored for its chunks, so that the reject list matches the table."""
+        forget the rejects kept for its chunks (none reached the store), so that the reject list
+        matches the table."""
         target = self.target
         if target is None or self.group_started is None:
             return
@@ -172,7 +175,6 @@ class ImportRun:
                 pass
         self.group_started = None
         self.unstored = []
-        self.store.drop_rejects_after(self.ex.run_id, target.checkpoint.position.record_no)
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
         """Keys applied by this run are kept in the target for a resume, unless the table was empty
