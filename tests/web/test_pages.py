@@ -53,6 +53,15 @@ def test_filters_narrow_the_list(browser, store, job_id):
     assert "data-job=" not in page
 
 
+@pytest.mark.parametrize("path", ["/jobs", "/jobs/rows"])
+def test_the_list_and_its_rows_take_the_same_bounded_query(browser, store, job_id, path):
+    other = store.create_job(import_definition(name="orders", source="x.csv"))
+    rows = browser("viewer").get(path, params={"q": "orders", "sort": "name", "order": "asc"}).text
+    assert f'data-job="{other}"' in rows and f'data-job="{job_id}"' not in rows
+    assert browser("viewer").get(path, params={"page": 0}).status_code == 422
+    assert browser("viewer").get(path, params={"q": "x" * 201}).status_code == 422
+
+
 @pytest.mark.parametrize("status", list(S))
 def test_the_buttons_are_exactly_the_allowed_actions(browser, store, job_id, status):
     reach(store, job_id, status)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -129,21 +130,43 @@ def switch_language(language: str, next: str = "/jobs") -> Response:
     return response
 
 
-def _job_filter(
-    status: str | None, kind: str | None, owner: str | None, q: str | None, sort: str, order: str, page: int
-) -> queries.JobFilter:
-    statuses = (Status(status),) if status and status in set(Status) else ()
-    sort_key = queries.JobSort(sort) if sort in set(queries.JobSort) else queries.JobSort.ID
-    return queries.JobFilter(
-        statuses=statuses,
-        kind=kind if kind in ("import", "export") else None,
-        owner=owner or None,
-        text=q or None,
-        sort=sort_key,
-        descending=order != "asc",
-        limit=PAGE_SIZE,
-        offset=max(0, page - 1) * PAGE_SIZE,
-    )
+@dataclass(frozen=True)
+class ListQuery:
+    """The job list's query string, as both the page and its live-refresh rows take it."""
+
+    status: str | None = None
+    kind: str | None = None
+    owner: str | None = None
+    q: Annotated[str | None, Query(max_length=200)] = None
+    sort: str = "id"
+    order: str = "desc"
+    page: Annotated[int, Query(ge=1)] = 1
+
+    @property
+    def filters(self) -> dict[str, str]:
+        return {
+            "status": self.status or "",
+            "kind": self.kind or "",
+            "owner": self.owner or "",
+            "q": self.q or "",
+        }
+
+    def job_filter(self) -> queries.JobFilter:
+        statuses = (Status(self.status),) if self.status and self.status in set(Status) else ()
+        sort_key = queries.JobSort(self.sort) if self.sort in set(queries.JobSort) else queries.JobSort.ID
+        return queries.JobFilter(
+            statuses=statuses,
+            kind=self.kind if self.kind in ("import", "export") else None,
+            owner=self.owner or None,
+            text=self.q or None,
+            sort=sort_key,
+            descending=self.order != "asc",
+            limit=PAGE_SIZE,
+            offset=max(0, self.page - 1) * PAGE_SIZE,
+        )
+
+
+ListParams = Annotated[ListQuery, Depends()]
 
 
 def _list_data(ctx: WebContext, t: Translator, f: queries.JobFilter) -> dict[str, Any]:
@@ -152,21 +175,9 @@ def _list_data(ctx: WebContext, t: Translator, f: queries.JobFilter) -> dict[str
 
 
 @router.get("/jobs")
-def jobs_page(
-    request: Request,
-    ctx: Ctx,
-    t: Tr,
-    status: str | None = None,
-    kind: str | None = None,
-    owner: str | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    sort: str = "id",
-    order: str = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
-) -> Response:
+def jobs_page(request: Request, ctx: Ctx, t: Tr, lq: ListParams) -> Response:
     auth = page_auth(request)
-    f = _job_filter(status, kind, owner, q, sort, order, page)
-    filters = {"status": status or "", "kind": kind or "", "owner": owner or "", "q": q or ""}
+    f = lq.job_filter()
     data = _list_data(ctx, t, f)
     pages = max(1, -(-data["total"] // PAGE_SIZE))
     return render(
@@ -174,33 +185,21 @@ def jobs_page(
         "jobs.html",
         t,
         auth,
-        filters=filters,
+        filters=lq.filters,
         sort=f.sort.value,
-        order=order,
-        page=page,
+        order=lq.order,
+        page=lq.page,
         pages=pages,
-        query=urlencode({k: v for k, v in filters.items() if v}),
+        query=urlencode({k: v for k, v in lq.filters.items() if v}),
         **data,
     )
 
 
 @router.get("/jobs/rows")
-def jobs_rows(
-    request: Request,
-    ctx: Ctx,
-    t: Tr,
-    status: str | None = None,
-    kind: str | None = None,
-    owner: str | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    sort: str = "id",
-    order: str = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
-) -> Response:
+def jobs_rows(request: Request, ctx: Ctx, t: Tr, lq: ListParams) -> Response:
     """The list's rows alone, for the page's live refresh."""
     auth = page_auth(request)
-    data = _list_data(ctx, t, _job_filter(status, kind, owner, q, sort, order, page))
-    return render(request, "_job_rows.html", t, auth, **data)
+    return render(request, "_job_rows.html", t, auth, **_list_data(ctx, t, lq.job_filter()))
 
 
 def _job_page_data(ctx: WebContext, t: Translator, job_id: int) -> dict[str, Any]:
