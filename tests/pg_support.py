@@ -19,6 +19,13 @@ POSTGRES_URL = os.environ.get("IMPEX_TEST_POSTGRES_URL", "postgresql://postgres@
 @contextmanager
 def fresh_schema(base_url: str = POSTGRES_URL) -> Iterator[str]:
     """Yield a store URL whose search_path is a new, empty schema; drop the schema afterwards."""
+    with fresh_named_schema(base_url) as (_, url):
+        yield url
+
+
+@contextmanager
+def fresh_named_schema(base_url: str = POSTGRES_URL) -> Iterator[tuple[str, str]]:
+    """Yield a new, empty schema's name and a URL whose search_path is it; drop it afterwards."""
     name = f"impex_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(sqlalchemy_url(base_url), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     try:
@@ -31,7 +38,7 @@ def fresh_schema(base_url: str = POSTGRES_URL) -> Iterator[str]:
         )
     separator = "&" if "?" in base_url else "?"
     try:
-        yield f"{base_url}{separator}options=-csearch_path%3D{name}"
+        yield name, f"{base_url}{separator}options=-csearch_path%3D{name}"
     finally:
         with admin.connect() as c:
             c.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")

@@ -10,19 +10,8 @@ import pytest
 
 from impex.domain.status import A, S
 from impex.settings import load_settings
-from pg_support import POSTGRES_URL, fresh_schema
+from pg_support import fresh_schema
 from support import codes, run_job, write
-
-
-def _reachable() -> bool:
-    try:
-        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _reachable(), reason="no PostgreSQL server at IMPEX_TEST_POSTGRES_URL")
 
 
 @pytest.fixture

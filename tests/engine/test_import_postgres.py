@@ -2,19 +2,17 @@
 from the environment: rows, rejects (the database's own refusals too), pause and resume."""
 
 import json
-import os
 import secrets
 from pathlib import Path
-from urllib.parse import quote as url_quote
 
 import psycopg
 import pytest
 
 from impex.domain.status import A, S
 from impex.settings import load_settings
+from pg_support import POSTGRES_URL, fresh_named_schema
 from support import define, make_contacts, rejects, run_job, write
 
-SERVER = os.environ.get("IMPEX_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD_VAR = "IMPEX_TEST_PG_PASSWORD"
 COLUMNS = [
     {"name": "id", "type": "integer", "required": True},
@@ -25,30 +23,20 @@ COLUMNS = [
 ]
 
 
-def _reachable() -> bool:
-    try:
-        psycopg.connect(SERVER, connect_timeout=3).close()
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _reachable(), reason="no PostgreSQL server at IMPEX_TEST_POSTGRES")
+@pytest.fixture
+def pg_schema():
+    with fresh_named_schema() as named:
+        yield named
 
 
 @pytest.fixture
-def schema():
-    name = f"impex_test_{secrets.token_hex(4)}"
-    with psycopg.connect(SERVER, autocommit=True) as c:
-        c.execute(f"CREATE SCHEMA {name}")
-    yield name
-    with psycopg.connect(SERVER, autocommit=True) as c:
-        c.execute(f"DROP SCHEMA {name} CASCADE")
+def schema(pg_schema):
+    return pg_schema[0]
 
 
 @pytest.fixture
 def sql(schema):
-    conn = psycopg.connect(SERVER, autocommit=True, options=f"-csearch_path={schema}")
+    conn = psycopg.connect(POSTGRES_URL, autocommit=True, options=f"-csearch_path={schema}")
 
     def run(query):
         cur = conn.execute(query)
@@ -67,9 +55,8 @@ def password(monkeypatch):
 
 
 @pytest.fixture
-def pg_settings(data_dir: Path, tmp_path: Path, schema, password):
-    sep = "&" if "?" in SERVER else "?"
-    url = f"{SERVER}{sep}options={url_quote(f'-csearch_path={schema}')}"
+def pg_settings(data_dir: Path, tmp_path: Path, pg_schema, password):
+    _, url = pg_schema
     connections = write(
         tmp_path / "connections.yaml",
         f"pg:\n  url: {url}\n  password_env: {PASSWORD_VAR}\n"

@@ -3,9 +3,6 @@ isolated with the database's message, set-based updates and deletes, atomic stag
 
 import datetime
 import decimal
-import os
-import secrets
-from urllib.parse import quote as url_quote
 
 import numpy as np
 import polars as pl
@@ -18,39 +15,23 @@ from impex.domain.position import Position
 from impex.targets import Connection, open_target, redact_url
 from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, TargetError
 from impex.targets.postgres import PostgresTarget, with_password
+from pg_support import POSTGRES_URL, fresh_named_schema
 
-SERVER = os.environ.get("IMPEX_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
-
-
-def _reachable() -> bool:
-    try:
-        psycopg.connect(SERVER, connect_timeout=3).close()
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _reachable(), reason="no PostgreSQL server at IMPEX_TEST_POSTGRES")
 
 
 @pytest.fixture
 def schema():
-    """A fresh schema for the test, dropped after it; the URL makes it the session's search_path."""
-    name = f"impex_test_{secrets.token_hex(4)}"
-    with psycopg.connect(SERVER, autocommit=True) as c:
-        c.execute(f"CREATE SCHEMA {name}")
-    sep = "&" if "?" in SERVER else "?"
-    yield name, f"{SERVER}{sep}options={url_quote(f'-csearch_path={name}')}"
-    with psycopg.connect(SERVER, autocommit=True) as c:
-        c.execute(f"DROP SCHEMA {name} CASCADE")
+    """A fresh schema for the test, dropped after it: its name, and a URL making it the search_path."""
+    with fresh_named_schema() as named:
+        yield named
 
 
 @pytest.fixture
 def sql(schema):
     """Run SQL in the test's schema (autocommit); returns the rows of a query."""
     name, _ = schema
-    conn = psycopg.connect(SERVER, autocommit=True, options=f"-csearch_path={name}")
+    conn = psycopg.connect(POSTGRES_URL, autocommit=True, options=f"-csearch_path={name}")
 
     def run(query, params=None):
         cur = conn.execute(query, params)
