@@ -116,18 +116,7 @@ def journal_cmd(
         lines = follower.new_lines()
         for line in lines:
             if as_json:
-                emit_json_line(
-                    {
-                        "id": line.id,
-                        "run_id": line.run_id,
-                        "ts": line.ts,
-                        "level": line.level,
-                        "code": line.code,
-                        "params": line.params,
-                        "actor": line.actor,
-                        "text": line.text,
-                    }
-                )
+                emit_json_line({**line.as_dict(), "text": line.text})
             else:
                 console.print(journal_line(line), highlight=False, markup=False)
         if not follow or (not lines and store.status_of(job_id) not in ACTIVE):

@@ -62,6 +62,18 @@ class JournalLine:
     def text(self) -> str:
         return render(self.code, self.params)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The line's own fields for JSON output (the reader knows the job); texts are added by it."""
+        return {
+            "id": self.id,
+            "run_id": self.run_id,
+            "ts": self.ts,
+            "level": self.level,
+            "code": self.code,
+            "params": self.params,
+            "actor": self.actor,
+        }
+
 
 @dataclass(frozen=True)
 class RejectRecord:

@@ -74,13 +74,7 @@ def job_detail(job: JobRecord, runs: list[RunRecord], t: Translator) -> dict[str
 
 def journal_dict(line: JournalLine, t: Translator) -> dict[str, Any]:
     return {
-        "id": line.id,
-        "run_id": line.run_id,
-        "ts": line.ts,
-        "level": line.level,
-        "code": line.code,
-        "params": line.params,
-        "actor": line.actor,
+        **line.as_dict(),
         "text": t.journal(line.code, line.params),
         "time": t.datetime(line.ts),
         "level_label": t.gettext(LEVEL_LABELS.get(line.level, line.level)),
