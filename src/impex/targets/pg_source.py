@@ -11,15 +11,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import adbc_driver_manager
-import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 
-from impex.targets import redact_url
 from impex.targets.base import TargetError
-from impex.targets.postgres import with_password
+from impex.targets.postgres import PostgresSession
 from impex.targets.sql import quote, split_refused
 
 READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -64,21 +61,16 @@ class ReadOnlyRefusal(TargetError):
     """The query tried to change the database."""
 
 
-class PostgresReader:
+class PostgresReader(PostgresSession):
     """A read-only session on a PostgreSQL database."""
 
     def __init__(self, url: str, password: str | None = None) -> None:
-        self.where = redact_url(url)
-        self._secrets = [s for s in (password, urlsplit(url).password) if s]
-        try:
-            self.conn = adbc.connect(with_password(url, password), autocommit=True)
-        except adbc_driver_manager.Error as e:
-            raise TargetError(f"cannot open PostgreSQL database {self.where}: {self._scrub(e)}") from None
-        self.cur = self.conn.cursor()
+        super().__init__(url, password)
         self._run("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         self._run("SET standard_conforming_strings = on")  # what ``literal`` relies on
 
-    def _scrub(self, error: object) -> str:
+    def scrub(self, error: object) -> str:
+        """The driver's message without its noise, password masked."""
         text = split_refused(str(error)).split("\n\nQuery was:")[0].split(". SQLSTATE:")[0]
         for noise in (
             "[libpq] ",
@@ -88,12 +80,10 @@ class PostgresReader:
         ):
             text = text.replace(noise, "")
         text = text.replace("Execution error [PGRES_FATAL_ERROR]: ", "").replace("ERROR:  ", "").strip()
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return super().scrub(text)
 
     def error(self, e: Exception) -> TargetError:
-        text = self._scrub(e)
+        text = self.scrub(e)
         if "read-only transaction" in text:
             return ReadOnlyRefusal(
                 f"an export only reads, but its query tried to change the database ({text.splitlines()[0]})"
@@ -157,11 +147,6 @@ class PostgresReader:
                     cur.execute("ROLLBACK")  # it only read: nothing to commit
         finally:
             cur.close()
-
-    def close(self) -> None:
-        with contextlib.suppress(adbc_driver_manager.Error):
-            self.cur.close()
-            self.conn.close()
 
 
 def literal(value: str) -> str:

@@ -58,7 +58,9 @@ def with_password(url: str, password: str | None) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-class PostgresTarget:
+class PostgresSession:
+    """An ADBC connection to PostgreSQL whose error messages never show the password."""
+
     def __init__(self, url: str, password: str | None = None) -> None:
         self.where = redact_url(url)
         self._secrets = [s for s in (password, urlsplit(url).password) if s]
@@ -69,7 +71,6 @@ class PostgresTarget:
         except adbc_driver_manager.Error as e:
             raise TargetError(f"cannot open PostgreSQL database {self.where}: {self.scrub(e)}") from None
         self.cur = self.conn.cursor()
-        self._ensure_checkpoints()
 
     def scrub(self, error: object) -> str:
         """The driver's message, with any password in it masked."""
@@ -77,6 +78,17 @@ class PostgresTarget:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+    def close(self) -> None:
+        with contextlib.suppress(adbc_driver_manager.Error):
+            self.cur.close()
+            self.conn.close()
+
+
+class PostgresTarget(PostgresSession):
+    def __init__(self, url: str, password: str | None = None) -> None:
+        super().__init__(url, password)
+        self._ensure_checkpoints()
 
     def _ensure_checkpoints(self) -> None:
         self.ddl(
@@ -201,13 +213,6 @@ class PostgresTarget:
             yield from reader
         finally:
             cur.close()
-
-    def close(self) -> None:
-        try:
-            self.cur.close()
-            self.conn.close()
-        except adbc_driver_manager.Error:
-            pass
 
 
 class PostgresRun(ChunkTransactions):
