@@ -93,6 +93,16 @@ class ChunkTransactions:
     def _check_token(self) -> None:
         raise NotImplementedError
 
+    def _apply_staged(self) -> ChunkResult:
+        raise NotImplementedError
+
+    def _drop_run_tables(self) -> None:
+        raise NotImplementedError
+
+    def _final_failure(self, error: BaseException) -> None:
+        """Raise the TargetError that says why the final apply failed, if ``error`` is the database's."""
+        raise NotImplementedError
+
     def _stage(self, write: ChunkWrite) -> ChunkResult:
         raise NotImplementedError
 
@@ -153,6 +163,34 @@ class ChunkTransactions:
     def _rollback(self) -> None:
         self.pending = False
         self.t.rollback()
+
+    def finish(self, finalize: Finalize) -> Checkpoint:
+        """Mark the run done; in atomic mode apply the staged rows first, all in one transaction."""
+        self.commit()
+        self.t.begin()
+        try:
+            self._check_token()
+            result = self._apply_staged() if self.atomic else ChunkResult()
+            self._drop_run_tables()
+            checkpoint = finalize(result)
+            self._write_checkpoint(checkpoint)
+            self.t.commit()
+        except BaseException as error:
+            self._rollback()
+            self._final_failure(error)
+            raise
+        self.checkpoint = checkpoint
+        return checkpoint
+
+    def drop_run_tables(self) -> None:
+        self.t.begin()
+        self._drop_run_tables()
+        self.t.commit()
+
+    def abandon(self) -> None:
+        """Canceled: staged rows are dropped (atomic mode leaves the table untouched)."""
+        self._rollback()
+        self.drop_run_tables()
 
     def _apply(self, write: ChunkWrite) -> ChunkResult:
         result = ChunkResult()

@@ -32,7 +32,6 @@ from impex.targets.base import (
     ChunkWrite,
     ColumnDef,
     FencedOut,
-    Finalize,
     Op,
     TargetError,
 )
@@ -438,40 +437,20 @@ class PostgresRun(ChunkTransactions):
         self.t.execute(f"DELETE FROM {quote(self.table)} t USING {source} s WHERE {self._join('t', 's')}")
         return int(self.t.cur.rowcount)
 
-    def finish(self, finalize: Finalize) -> Checkpoint:
-        """Mark the run done; in atomic mode apply the staged rows first, all in one transaction."""
-        self.commit()
-        t = self.t
-        t.begin()
-        try:
-            self._check_token()
-            result = self.staging.apply() if self.staging else ChunkResult()
-            t.execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
-            t.execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
-            checkpoint = finalize(result)
-            self._write_checkpoint(checkpoint)
-            t.commit()
-        except Refused as e:
-            t.rollback()
-            raise TargetError(
-                f"PostgreSQL database {t.where}: the final apply failed, nothing was written: {e.message}"
-            ) from None
-        except BaseException:
-            t.rollback()
-            raise
-        self.checkpoint = checkpoint
-        return checkpoint
+    def _apply_staged(self) -> ChunkResult:
+        assert self.staging is not None
+        return self.staging.apply()
 
-    def drop_run_tables(self) -> None:
-        self.t.begin()
+    def _drop_run_tables(self) -> None:
         self.t.execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
         self.t.execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
-        self.t.commit()
 
-    def abandon(self) -> None:
-        """Canceled: staged rows are dropped (atomic mode leaves the table untouched)."""
-        self._rollback()
-        self.drop_run_tables()
+    def _final_failure(self, error: BaseException) -> None:
+        if isinstance(error, Refused):
+            raise TargetError(
+                f"PostgreSQL database {self.t.where}: the final apply failed, nothing was written: "
+                f"{error.message}"
+            ) from None
 
 
 def _halves(frame: pl.DataFrame) -> list[pl.DataFrame]:

@@ -29,7 +29,6 @@ from impex.targets.base import (
     ChunkWrite,
     ColumnDef,
     FencedOut,
-    Finalize,
     TargetError,
 )
 from impex.targets.sql import quote, quoted_list, split_refused
@@ -322,30 +321,6 @@ class SqliteRun(ChunkTransactions):
             self.t.cur.adbc_ingest(self.stage_table, arrow(staged), mode="append")
         return ChunkResult()
 
-    def finish(self, finalize: Finalize) -> Checkpoint:
-        """Mark the run done; in atomic mode apply the staged rows first, all in one transaction."""
-        self.commit()
-        t = self.t
-        t.begin()
-        try:
-            self._check_token()
-            result = self._apply_staged() if self.atomic else ChunkResult()
-            t._execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
-            t._execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
-            checkpoint = finalize(result)
-            self._write_checkpoint(checkpoint)
-            t.commit()
-        except adbc_driver_manager.Error as e:
-            self._rollback()
-            raise TargetError(
-                f"SQLite database {t.path}: the final apply failed, nothing was written: {e}"
-            ) from e
-        except BaseException:
-            self._rollback()
-            raise
-        self.checkpoint = checkpoint
-        return checkpoint
-
     def _apply_staged(self) -> ChunkResult:
         """Staged inserts, then the last staged update per key, then deletes. Rows the database
         refuses are isolated by halving, batch by batch, and reported with their record."""
@@ -410,13 +385,12 @@ class SqliteRun(ChunkTransactions):
         self.t._execute(sql)
         return self.t.cur.fetch_arrow_table()
 
-    def drop_run_tables(self) -> None:
-        self.t.begin()
+    def _drop_run_tables(self) -> None:
         self.t._execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
         self.t._execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
-        self.t.commit()
 
-    def abandon(self) -> None:
-        """Canceled: staged rows are dropped (atomic mode leaves the table untouched)."""
-        self._rollback()
-        self.drop_run_tables()
+    def _final_failure(self, error: BaseException) -> None:
+        if isinstance(error, adbc_driver_manager.Error):
+            raise TargetError(
+                f"SQLite database {self.t.path}: the final apply failed, nothing was written: {error}"
+            ) from error
