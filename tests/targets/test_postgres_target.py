@@ -295,6 +295,60 @@ def test_existing_tells_which_keys_the_table_has(target):
     assert run.existing(pl.DataFrame({"id": []}, schema={"id": pl.Int64})).tolist() == []
 
 
+@pytest.mark.parametrize(
+    ("index", "keys", "probes"),
+    [
+        ("PRIMARY KEY (a, b)", ("b", "a"), True),
+        ("UNIQUE (b, a, c)", ("a", "b"), True),
+        ("UNIQUE (a, c)", ("a", "b"), False),
+        ("UNIQUE (c)", ("a",), False),
+        (None, ("a",), False),
+    ],
+)
+def test_chunk_lookups_probe_an_index_only_when_one_leads_with_the_keys(schema, sql, index, keys, probes):
+    extra = f", {index}" if index else ""
+    sql(f"CREATE TABLE t (a bigint NOT NULL, b bigint NOT NULL, c text{extra})")
+    t = PostgresTarget(schema[1])
+    run = t.open_run("s:1:1", "tok", "t", keys, atomic=False, state={})
+    assert run.probe is probes
+    t.close()
+
+
+def test_a_partial_or_unfinished_index_is_not_one_to_probe(schema, sql):
+    sql("CREATE TABLE t (a bigint NOT NULL, c text)")
+    sql("CREATE UNIQUE INDEX t_some ON t (a) WHERE c IS NOT NULL")
+    t = PostgresTarget(schema[1])
+    assert not t.indexed_by("t", ("a",))
+    t.close()
+
+
+def test_lookups_against_a_large_table_probe_its_key_index_and_leave_the_planner_as_it_was(target, sql):
+    sql("INSERT INTO people SELECT i, 'n' || i FROM generate_series(1, 50000) i")
+    sql(  # the driver reads results through COPY, which takes no EXPLAIN: a function runs it
+        "CREATE FUNCTION plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS "
+        "$$ DECLARE line text; BEGIN FOR line IN EXECUTE 'EXPLAIN ' || q LOOP RETURN NEXT line; "
+        "END LOOP; END $$"
+    )
+    run = open_run(target)
+    plans = []
+    real_arrow = target.arrow
+
+    def explained(query, params=()):
+        plans.append(target.rows("SELECT plan_of($1)", (query,)))
+        return real_arrow(query, params)
+
+    target.arrow = explained
+    target.begin()
+    mask = run.existing(pl.DataFrame({"id": [7, 50001, 123]}))
+    assert mask.tolist() == [True, False, True]
+    plan = " ".join(line for (line,) in plans[0])
+    assert "Index" in plan and "Hash" not in plan  # not a hash of the whole table for three keys
+    assert target.rows("SELECT current_setting('enable_hashjoin'), current_setting('jit')") == [
+        tuple(run.planner[name] for name in ("enable_hashjoin", "jit"))
+    ]
+    target.rollback()
+
+
 def test_updates_count_changed_and_unchanged_rows(target, sql):
     run = open_run(target)
     run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))

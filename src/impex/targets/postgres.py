@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 from urllib.parse import quote as url_quote
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -44,6 +44,8 @@ DDL_LOCK = 0x1A9E7_0002  # advisory lock key: impex's table creations take turns
 CHECKPOINTS = "_impex_checkpoint"
 WINDOW_MIN = 16  # fewest fresh rows a window takes after a refusal
 CARRY_MAX = 512  # rows that passed before a refusal, sent with the next windows until this many
+PROBES = ("enable_hashjoin", "enable_mergejoin", "jit")  # off: a chunk's join probes the key index
+R = TypeVar("R")
 
 
 def with_password(url: str, password: str | None) -> str:
@@ -178,6 +180,27 @@ class PostgresTarget(PostgresSession):
         )
         return tuple(r[0] for r in rows)
 
+    def indexed_by(self, table: str, keys: tuple[str, ...]) -> bool:
+        """Whether a usable index (valid, not partial) leads with exactly the key columns, in any order."""
+        rows = self.rows(
+            "SELECT array_agg(a.attname::text ORDER BY k.n) FROM pg_index i "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, n) "
+            "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+            "WHERE i.indrelid = to_regclass($1) AND i.indisvalid AND i.indpred IS NULL "
+            "GROUP BY i.indexrelid",
+            (quote(table),),
+        )
+        return any(set(columns[: len(keys)]) == set(keys) for (columns,) in rows if columns)
+
+    def settings(self, names: tuple[str, ...]) -> dict[str, str]:
+        reads = ", ".join(f"current_setting(${i + 1})" for i in range(len(names)))
+        return dict(zip(names, self.rows(f"SELECT {reads}", names)[0], strict=True))
+
+    def set_local(self, settings: dict[str, str]) -> None:
+        """Planner settings until the end of the transaction (or of the savepoint, if rolled back to)."""
+        calls = ", ".join(f"set_config(${2 * i + 1}, ${2 * i + 2}, true)" for i in range(len(settings)))
+        self.rows(f"SELECT {calls}", tuple(x for pair in settings.items() for x in pair))
+
     def create_table(self, table: str, columns: list[ColumnDef], keys: tuple[str, ...]) -> None:
         parts = [column_sql(c, keys) for c in columns]
         if keys:
@@ -240,6 +263,9 @@ class PostgresRun(ChunkTransactions):
         self.seen_table = f"_impex_seen_{suffix}"
         self.stage_table = f"_impex_stage_{suffix}"
         self.types = target.column_types(table)
+        # Without an index on the keys, hashing the table is the best plan there is.
+        self.probe = bool(keys) and target.indexed_by(table, keys)
+        self.planner = target.settings(tuple(PROBES)) if self.probe else {}
         self.staging = Staging(self, self.stage_table) if atomic else None
         self.checkpoint = self._claim(state)
         self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
@@ -284,13 +310,29 @@ class PostgresRun(ChunkTransactions):
         if keys.height == 0:
             return mask
         self.t.ingest("_impex_keys", keys.select(self.keys).with_row_index("_i").to_arrow(), temporary=True)
-        hits = self.t.arrow(
-            f"SELECT s._i FROM pg_temp._impex_keys s WHERE EXISTS "
-            f"(SELECT 1 FROM {quote(self.table)} t WHERE {self._join('t', 's')})"
+        hits = self._probing(
+            lambda: self.t.arrow(
+                f"SELECT s._i FROM pg_temp._impex_keys s WHERE EXISTS "
+                f"(SELECT 1 FROM {quote(self.table)} t WHERE {self._join('t', 's')})"
+            )
         )
         if hits.num_rows:
             mask[hits.column(0).to_numpy()] = True
         return mask
+
+    def _probing(self, statement: Callable[[], R]) -> R:
+        """Run a statement joining a chunk's rows with the table as one index probe per row, when an
+        index leads with the keys. The planner would rather hash the whole table (its cost model
+        takes the index for disk reads, and right after a bulk load the table's statistics are
+        stale): for every chunk, a cost that grows with the table instead of with the chunk.
+        (0.5 s a chunk at 1M rows, against 50 ms.) A failed statement leaves the settings to the
+        savepoint the caller rolls back to."""
+        if not self.probe:
+            return statement()
+        self.t.set_local(dict.fromkeys(PROBES, "off"))
+        result = statement()
+        self.t.set_local(self.planner)
+        return result
 
     def _join(self, mine: str, theirs: str) -> str:
         return " AND ".join(f"{mine}.{quote(k)} = {self._cast(theirs, k)}" for k in self.keys)
@@ -415,7 +457,7 @@ class PostgresRun(ChunkTransactions):
         if not values:
             return 0
         self.t.ingest("_impex_upd", _arrow(frame.drop("_row")), temporary=True)
-        return self.update_from("pg_temp._impex_upd", values)
+        return self._probing(lambda: self.update_from("pg_temp._impex_upd", values))
 
     def update_from(self, source: str, values: list[str]) -> int:
         """One UPDATE … FROM; only rows whose values differ are written (and counted)."""
@@ -431,7 +473,7 @@ class PostgresRun(ChunkTransactions):
 
     def _delete(self, keys: pl.DataFrame) -> int:
         self.t.ingest("_impex_del", _arrow(keys.select(self.keys)), temporary=True)
-        return self.delete_using("pg_temp._impex_del")
+        return self._probing(lambda: self.delete_using("pg_temp._impex_del"))
 
     def delete_using(self, source: str) -> int:
         self.t.execute(f"DELETE FROM {quote(self.table)} t USING {source} s WHERE {self._join('t', 's')}")
