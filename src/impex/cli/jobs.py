@@ -109,7 +109,7 @@ def journal_cmd(
         store.job(job_id)
     except JobNotFound as e:
         raise _fail(str(e)) from None
-    from impex.store.follow import JournalFollower
+    from impex.store.follow import PAGE_LINES, JournalFollower
 
     follower = JournalFollower(store, job_id)
     while True:
@@ -119,6 +119,8 @@ def journal_cmd(
                 emit_json_line({**line.as_dict(), "text": line.text})
             else:
                 console.print(journal_line(line), highlight=False, markup=False)
+        if len(lines) == PAGE_LINES:  # more are waiting
+            continue
         if not follow or (not lines and store.status_of(job_id) not in ACTIVE):
             return
         time.sleep(0.5)

@@ -45,6 +45,8 @@ from impex.store.records import (
 )
 from impex.store.schema import jobs, journal, meta, rejects, runs
 
+JOURNAL_ORDER_LOCK = 0x1A9E7_0003  # advisory lock key (migrations take ..._0001, table creations ..._0002)
+
 
 class Recovered(NamedTuple):
     """A job queued again (or settled) because the process that ran it is gone."""
@@ -365,6 +367,13 @@ class Store:
         params: dict[str, Any],
         actor: str,
     ) -> None:
+        if c.dialect.name == "postgresql":
+            # A sequence hands out ids at insert, not at commit: without this a line could become
+            # visible after one with a higher id, and a reader going on from the last id it saw (the
+            # CLI's --follow, the web's live journal, the API's paging) would never see it. Writers
+            # of journal lines take turns from here to their commit, so ids become visible in order.
+            # (Each transaction writes its journal lines last: none waits for a row while holding this.)
+            c.execute(sa.select(sa.func.pg_advisory_xact_lock(JOURNAL_ORDER_LOCK)))
         c.execute(
             journal.insert().values(
                 job_id=job_id,
