@@ -123,3 +123,37 @@ def test_a_claim_skips_a_job_another_transaction_has_locked_instead_of_waiting(s
         claim = store.claim_next("w", ["default"], 30)
         assert claim is not None and claim.job.id == second
     assert store.claim_next("w", ["default"], 30).job.id == first
+
+
+def test_a_journal_line_written_while_the_job_is_in_a_transition_waits_for_no_one(store):
+    """Journal writers take turns (ids visible in order) but never wait for a job row meanwhile: a
+    progress line of the job being paused, and the pause's own line, both commit."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks; BEGIN IMMEDIATE serializes whole transactions")
+    from impex.domain.journal import Level
+    from impex.store.schema import jobs
+    from impex.store.store import _for_update
+
+    job_id = store.create_job(DEFINITION)
+    errors: list[BaseException] = []
+    logged = threading.Event()
+
+    def progress_line():
+        try:
+            store.log(job_id, None, Level.INFO, "run.progress", {"read": 1})
+            logged.set()
+        except BaseException as e:  # handed to the test
+            errors.append(e)
+
+    with store.engine.connect() as c:
+        transaction = c.begin()
+        c.execute(_for_update(c, sa.select(jobs.c.status).where(jobs.c.id == job_id))).first()
+        writer = threading.Thread(target=progress_line)
+        writer.start()
+        assert logged.wait(5)  # its foreign-key check did not wait for the locked job row
+        store._journal(c, job_id, None, Level.INFO, "job.transition", {}, "ana")
+        transaction.commit()
+    writer.join(5)
+    assert errors == []
+    codes = [line.code for line in store.journal_lines(job_id)]
+    assert codes == ["job.created", "run.progress", "job.transition"]

@@ -372,7 +372,8 @@ class Store:
             # visible after one with a higher id, and a reader going on from the last id it saw (the
             # CLI's --follow, the web's live journal, the API's paging) would never see it. Writers
             # of journal lines take turns from here to their commit, so ids become visible in order.
-            # (Each transaction writes its journal lines last: none waits for a row while holding this.)
+            # Holding it, a transaction waits for no row: it writes its journal lines last, and their
+            # foreign-key checks do not wait for the row locks taken by ``_for_update``.
             c.execute(sa.select(sa.func.pg_advisory_xact_lock(JOURNAL_ORDER_LOCK)))
         c.execute(
             journal.insert().values(
@@ -450,10 +451,14 @@ def _for_update(
     c: sa.Connection, query: sa.Select[Any], *, skip_locked: bool = False, of: Any = None
 ) -> sa.Select[Any]:
     """Lock the selected rows on PostgreSQL. SQLite needs nothing: BEGIN IMMEDIATE already made
-    the whole transaction exclusive."""
+    the whole transaction exclusive.
+
+    FOR NO KEY UPDATE: the ids never change, so the foreign-key checks of journal lines written
+    meanwhile need not wait (a journal writer waiting for a job row while holding the journal's
+    turn, see ``_journal``, would deadlock with the holder of that row waiting for its turn)."""
     if c.dialect.name != "postgresql":
         return query
-    return query.with_for_update(skip_locked=skip_locked, of=of)
+    return query.with_for_update(skip_locked=skip_locked, of=of, key_share=True)
 
 
 def _clock(c: sa.Connection) -> Any:
