@@ -12,7 +12,10 @@ Steps, in one run on the same machine: (a) ``impex run`` of the dirty file (vali
 checkpoints) into PostgreSQL through a named connection (IMPEX_CONNECTIONS_FILE; the job is the
 generated one with its target connection switched); its reject list is checked against the
 generator's sidecar (every bad record, with its line number). (b) ``psql \\copy … FROM STDIN`` of
-the clean file into the same, emptied table: the practical upper bound. (c) pgloader on the dirty
+the clean file into the same, emptied table: the practical upper bound. (b') insert-or-update of
+the same file into that full table: SQL's own way (COPY into a temporary table, INSERT … ON CONFLICT
+DO UPDATE), then ``impex run`` with operation insert_or_update (no target; it shows what comparing
+with a full table costs, which a first load never pays). (c) pgloader on the dirty
 file, if it is installed (``apt-get install -y pgloader``): time and what it rejected. (d) one
 ``impex worker`` importing the --multi-rows file, then two workers importing it twice at once (two
 jobs, two tables) against a PostgreSQL store (IMPEX_DATABASE_URL): total rows/s ratio.
@@ -175,6 +178,60 @@ def copy_clean(paths: gen_contacts.Paths) -> dict[str, Any]:
     }
 
 
+def upserts(paths: gen_contacts.Paths) -> dict[str, Any]:
+    """Insert-or-update of the same file into the table as loaded by the COPY step (every key there
+    already, the values the same): SQL's own way (COPY into a temporary table, then one INSERT … ON
+    CONFLICT DO UPDATE of the rows that differ), then impex (validation, rejects, checkpoints). The
+    cost of comparing with a full table, which a first load into an empty one never pays."""
+    before = int(sql(f"SELECT count(*) FROM {TABLE}")[0][0])
+    columns = gen_contacts.HEADER.split(",")
+    values = [c for c in columns if c != "id"]
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in values)
+    mine = ", ".join(f"{TABLE}.{c}" for c in values)
+    theirs = ", ".join(f"EXCLUDED.{c}" for c in values)
+    differ = f"({mine}) IS DISTINCT FROM ({theirs})"
+    psql = shutil.which("psql")
+    if psql is None:
+        raise StepFailed("no psql on PATH")
+    commands = [
+        f"SET search_path = {SCHEMA}",
+        f"CREATE TEMPORARY TABLE incoming (LIKE {TABLE})",
+        f"\\copy incoming ({gen_contacts.HEADER}) FROM '{paths.clean}' WITH (FORMAT csv, HEADER true)",
+        f"INSERT INTO {TABLE} SELECT * FROM incoming ON CONFLICT (id) DO UPDATE SET {sets} WHERE {differ}",
+    ]
+    args = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", SERVER]
+    for command in commands:
+        args += ["-c", command]
+    anchor = run_measured(args, WORK / "logs" / "psql-upsert.err")
+    if anchor.exit_code != 0:
+        raise StepFailed(f"psql upsert exited {anchor.exit_code}:\n    {tail(anchor.log)}")
+    data_dir = fresh(WORK / "impex-upsert-data")
+    data_dir.mkdir(parents=True)
+    job = pg_job(paths, TABLE, "bench-pg-upsert")
+    definition = yaml.safe_load(job.read_text(encoding="utf-8"))
+    definition.setdefault("reconciliation", {})["operation"] = "insert_or_update"
+    job.write_text(yaml.safe_dump(definition, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    logs = WORK / "logs"
+    measure = measured(
+        [impex_bin(), "run", str(job), "--json"],
+        logs / "impex-upsert.err",
+        impex_env(data_dir),
+        stdout=logs / "impex-upsert.json",
+    )
+    if measure.exit_code not in (0, 1):
+        raise StepFailed(f"impex upsert exited {measure.exit_code}:\n    {tail(measure.log)}")
+    counters = json.loads((logs / "impex-upsert.json").read_text(encoding="utf-8"))["run"]["counters"]
+    sidecar = json.loads(paths.sidecar.read_text(encoding="utf-8"))
+    return {
+        "table_rows_before": before,
+        "sql_wall_s": round(anchor.wall_s, 2),
+        "sql_rows_per_s": round(rate(sidecar["clean_rows"], anchor.wall_s)),
+        "impex_wall_s": round(measure.wall_s, 2),
+        "impex_rows_per_s": round(rate(sidecar["rows"], measure.wall_s)),
+        "impex_counters": {k: counters[k] for k in ("read", "inserted", "updated", "unchanged", "rejected")},
+    }
+
+
 def pgloader(paths: gen_contacts.Paths, timeout_s: int) -> dict[str, Any]:
     """pgloader on the dirty file into the same table, emptied; its reject file counted."""
     binary = shutil.which("pgloader")
@@ -307,6 +364,9 @@ def main() -> int:
     paths = gen_contacts.generate(args.rows)
     impex = attempt(results, "impex_import", impex_import, paths)
     copy = attempt(results, "copy_from_stdin", copy_clean, paths)
+    upsert = attempt(results, "upsert", upserts, paths) if copy else None
+    if upsert:
+        results["impex_vs_sql_upsert"] = round(upsert["impex_rows_per_s"] / upsert["sql_rows_per_s"], 3)
     loader = attempt(results, "pgloader", pgloader, paths, args.pgloader_timeout)
     if impex and copy:
         results["impex_vs_copy"] = round(impex["rows_per_s"] / copy["rows_per_s"], 3)
@@ -350,6 +410,14 @@ def print_summary(r: dict[str, Any]) -> None:
     if "impex_vs_copy" in r:
         ok = "met" if r["impex_vs_copy"] >= COPY_RATIO_TARGET else "NOT met"
         print(f"  impex / COPY = {r['impex_vs_copy']} (target >= {COPY_RATIO_TARGET}: {ok})")
+    if "upsert" in r:
+        u = r["upsert"]
+        print(
+            f"upsert into the {u['table_rows_before']:,}-row table: SQL (COPY to a temporary table, INSERT … "
+            f"ON CONFLICT DO UPDATE) {u['sql_wall_s']:.2f} s; impex {u['impex_wall_s']:.2f} s "
+            f"({', '.join(f'{k} {v:,}' for k, v in u['impex_counters'].items())})"
+        )
+        print(f"  impex / SQL upsert = {r['impex_vs_sql_upsert']} (no target; for regressions)")
     if "pgloader" in r:
         p = r["pgloader"]
         if p.get("wall_s"):
