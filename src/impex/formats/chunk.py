@@ -71,7 +71,7 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
     """Check and parse the records ``recs`` covering all of ``data``."""
     syn = layout.syntax
     a: U8 = np.frombuffer(data, dtype=np.uint8)
-    quotes = recs.quotes[: np.searchsorted(recs.quotes, len(data))]
+    quotes = _within(recs.quotes, len(data))
     is_data = ~recs.blank
     record_nos = start.record_no + np.cumsum(is_data)
     line_nos = start.line_no + recs.first_lines + 1
@@ -80,7 +80,15 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
     for i in bad_bytes:
         if reason[i] == GOOD:
             reason[i] = BAD_ENCODING
-    counts, stray = analyse_records(a, recs.starts, recs.unterminated, quotes, syn)
+    counts, stray = analyse_records(
+        a,
+        recs.starts,
+        recs.unterminated,
+        quotes,
+        syn,
+        newlines=_within(recs.newlines, len(data)),
+        delimiters=None if recs.delimiters is None else _within(recs.delimiters, len(data)),
+    )
     if syn.escape is not None and data.find(bytes([syn.escape])) >= 0:
         outside = escaped_quotes_outside(a, recs.starts, quotes, syn)
         stray[np.searchsorted(recs.starts, outside, side="right") - 1] = True
@@ -110,6 +118,11 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
         row_ends=recs.ends[good],
         row_line_nos=line_nos[good].astype(np.int64),
     )
+
+
+def _within(positions: I64, size: int) -> I64:
+    """The positions (ascending) that fall in the first ``size`` bytes."""
+    return positions[: np.searchsorted(positions, size)]
 
 
 def _reject(

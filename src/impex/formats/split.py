@@ -54,6 +54,8 @@ class Records:
     consumed: int  # bytes up to the end of the last complete record
     lines_consumed: int
     quotes: I64  # positions of the quotes that toggle the quote state, in the whole buffer
+    newlines: I64  # positions of the line feeds, in the whole buffer
+    delimiters: I64 | None = None  # positions of the delimiters in the whole buffer, if they were needed
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -72,6 +74,8 @@ class Records:
             int(self.starts[n]),
             int(self.first_lines[n]),
             self.quotes,
+            self.newlines,
+            self.delimiters,
         )
 
 
@@ -174,13 +178,13 @@ def split_records(
     if quotes is None:
         quotes = quote_positions(a, syn)
     n_lines = len(line_ends)
+    lazy = _LazyDelimiters(a, syn.delimiter)
     if not syn.multiline or len(quotes) == 0:
         firsts = np.arange(n_lines, dtype=np.int64)
         lasts = firsts
         odd = (np.searchsorted(quotes, line_ends) - np.searchsorted(quotes, line_starts)) % 2 == 1
         unterminated = np.asarray(odd)
     else:
-        lazy = _LazyDelimiters(a, syn.delimiter)
         firsts, lasts, unterminated = _group_lines(
             line_starts, content_ends, quotes, lazy, final or force_tail, n_fields
         )
@@ -190,7 +194,9 @@ def split_records(
     blank = (ends == starts) & (firsts == lasts)
     consumed = int(nexts[-1]) if len(nexts) else 0
     lines_consumed = int(lasts[-1]) + 1 if len(lasts) else 0
-    return Records(starts, ends, nexts, firsts, unterminated, blank, consumed, lines_consumed, quotes)
+    return Records(
+        starts, ends, nexts, firsts, unterminated, blank, consumed, lines_consumed, quotes, nl, lazy.found
+    )
 
 
 class _LazyDelimiters:
@@ -199,12 +205,12 @@ class _LazyDelimiters:
     def __init__(self, a: U8, delimiter: int) -> None:
         self._a = a
         self._delimiter = delimiter
-        self._found: I64 | None = None
+        self.found: I64 | None = None
 
     def get(self) -> I64:
-        if self._found is None:
-            self._found = np.flatnonzero(self._a == self._delimiter)
-        return self._found
+        if self.found is None:
+            self.found = np.flatnonzero(self._a == self._delimiter)
+        return self.found
 
 
 def _group_lines(
@@ -279,40 +285,46 @@ def _first_wrong_multiline(
     return int(wrong[0]) if len(wrong) else None
 
 
-def analyse_records(a: U8, starts: I64, unterminated: Mask, quotes: I64, syn: Syntax) -> tuple[I64, Mask]:
-    """Field count and stray-quote flag of every record, in linear passes over the special bytes.
+def analyse_records(
+    a: U8,
+    starts: I64,
+    unterminated: Mask,
+    quotes: I64,
+    syn: Syntax,
+    *,
+    newlines: I64 | None = None,
+    delimiters: I64 | None = None,
+) -> tuple[I64, Mask]:
+    """Field count and stray-quote flag of every record, from the positions of the special bytes.
 
     The records must be contiguous and cover ``a`` (blank lines included), as a chunk's do; only an
-    ``unterminated`` record may hold an odd number of quotes. A quoted field must start at a field's
-    start and its closing quote be followed by a delimiter, a line end or a doubled quote; otherwise a
-    CSV parser would read it differently from the quote-parity count, so the record is flagged. A quote
-    pair in the middle of a field is tolerated (read literally) unless it encloses a delimiter or a
-    line break.
+    ``unterminated`` record may hold an odd number of quotes (its last quote opens a field that runs
+    to the record's end). A quoted field must start at a field's start and its closing quote be
+    followed by a delimiter, a line end or a doubled quote; otherwise a CSV parser would read it
+    differently from the quote-parity count, so the record is flagged. A quote pair in the middle of
+    a field is tolerated (read literally) unless it encloses a delimiter or a line break.
+    ``newlines`` and ``delimiters`` (positions in ``a``) are found here when not given.
     """
     n = len(starts)
-    mask = a == syn.delimiter
-    mask |= a == NL
-    mask[quotes] = True
-    events = np.flatnonzero(mask)
-    kind = a[events]
-    is_quote = kind == syn.quote
-    first_event = np.searchsorted(events, starts)
-    # quote parity before each event; an unterminated record flips it for the records after it
-    odd = np.bitwise_xor.accumulate(is_quote.view(np.uint8)) ^ is_quote.view(np.uint8)
-    if unterminated.any():
-        flips = (np.cumsum(unterminated) - unterminated) % 2
-        odd ^= np.repeat(flips, np.diff(np.r_[first_event, len(events)])).astype(np.uint8)
-    outside = np.r_[0, np.cumsum((kind == syn.delimiter) & (odd == 0), dtype=np.int64)]
-    counts = outside[np.r_[first_event[1:], len(events)]] - outside[first_event] + 1
+    if delimiters is None:
+        delimiters = np.flatnonzero(a == syn.delimiter)
+    bounds = np.r_[starts, len(a)]
+    counts = np.diff(np.searchsorted(delimiters, bounds)) + 1
     stray = np.zeros(n, dtype=bool)
     if len(quotes) == 0 or n == 0:
         return counts, stray
-    q_event = np.flatnonzero(is_quote)
-    if unterminated.any():
-        k = np.flatnonzero(odd[q_event] == 0)  # opening quotes, as indices into the quotes
-        k = k[k + 1 < len(quotes)]  # an opener without closer is an unterminated record's
-    else:
-        k = np.arange(0, len(quotes) - 1, 2)
+    # Quotes pair up within their record, 1st with 2nd, 3rd with 4th…: the delimiters between an
+    # opening quote and the next one (or the record's end, for an unterminated record's last) are text.
+    record = np.searchsorted(starts, quotes, side="right") - 1
+    first = np.searchsorted(quotes, starts)
+    opens = np.flatnonzero((np.arange(len(quotes)) - first[record]) % 2 == 0)
+    after = np.minimum(opens + 1, len(quotes) - 1)
+    paired = (opens + 1 < len(quotes)) & (record[after] == record[opens])
+    o_pos = quotes[opens]
+    ends = np.where(paired, quotes[after], bounds[record[opens] + 1])
+    inside = np.searchsorted(delimiters, ends) - np.searchsorted(delimiters, o_pos)
+    counts -= np.bincount(record[opens], weights=inside, minlength=n).astype(np.int64)
+    k = opens[paired]
     o_pos, c_pos = quotes[k], quotes[k + 1]
     before = a[np.maximum(o_pos - 1, 0)]
     at_field_start = (o_pos == 0) | (before == syn.delimiter) | (before == NL)
@@ -320,11 +332,13 @@ def analyse_records(a: U8, starts: I64, unterminated: Mask, quotes: I64, syn: Sy
     # a doubled quote continues the span before it: inherit whether that one began a field
     origin = np.maximum.accumulate(np.where(continues, 0, np.arange(len(k))))
     at_field_start = at_field_start[origin]
-    after = a[np.minimum(c_pos + 1, len(a) - 1)]
-    fine_after = (c_pos + 1 >= len(a)) | (after == syn.delimiter) | (after == syn.quote)
+    following = a[np.minimum(c_pos + 1, len(a) - 1)]
+    fine_after = (c_pos + 1 >= len(a)) | (following == syn.delimiter) | (following == syn.quote)
     after_cr = a[np.minimum(c_pos + 2, len(a) - 1)]
-    fine_after |= (after == NL) | ((after == CR) & ((c_pos + 2 >= len(a)) | (after_cr == NL)))
-    encloses = q_event[k + 1] - q_event[k] > 1  # a delimiter or line break between the quotes
+    fine_after |= (following == NL) | ((following == CR) & ((c_pos + 2 >= len(a)) | (after_cr == NL)))
+    if newlines is None:
+        newlines = np.flatnonzero(a == NL)
+    encloses = (inside[paired] > 0) | (np.searchsorted(newlines, c_pos) > np.searchsorted(newlines, o_pos))
     flagged = o_pos[(at_field_start & ~fine_after) | (~at_field_start & encloses)]
     stray[np.searchsorted(starts, flagged, side="right") - 1] = True
     return counts, stray
