@@ -104,9 +104,12 @@ def reconcile(
     return out
 
 
-def _gather(full: pl.DataFrame, at: np.ndarray, mask: np.ndarray) -> pl.DataFrame:
+def _gather(full: pl.DataFrame, at: np.ndarray, mask: np.ndarray) -> pl.DataFrame | None:
     """The rows of ``full`` at positions ``at[mask]`` (ascending), without a copy when that is all of
-    them. A boolean filter: several times as fast as a gather by position on wide text rows."""
+    them, None when none. A boolean filter: several times as fast as a gather by position on wide
+    text rows."""
+    if not mask.any():
+        return None
     if mask.all() and len(at) == full.height:
         return full
     keep = np.zeros(full.height, dtype=bool)
