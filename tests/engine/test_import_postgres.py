@@ -165,6 +165,35 @@ def test_a_second_file_updates_the_table_through_insert_or_update(store, pg_sett
     assert sql("SELECT id, age FROM contacts ORDER BY id") == [(1, 30), (2, 32), (3, 40)]
 
 
+def test_insert_or_update_into_a_full_table_keeps_the_last_double_and_rejects_what_the_table_refuses(
+    store, pg_settings, tmp_path, sql
+):
+    sql(
+        "CREATE TABLE contacts (id bigint PRIMARY KEY, name text, email text, "
+        "age bigint CHECK (age < 65), joined date)"
+    )
+    sql("INSERT INTO contacts SELECT i, 'n' || i, NULL, 20, NULL FROM generate_series(1, 4) i")
+    second = write(  # chunks of two: the double of 3 comes two chunks later; 5 is new, 2 too old
+        tmp_path / "b.csv",
+        "id,name,email,age,joined\n1,n1,,20,\n3,first,,21,\n2,old,,70,\n5,new,,30,\n3,last,,22,\n",
+    )
+    reconciliation = {"keys": ["id"], "operation": "insert_or_update", "doubles": "last_wins"}
+    status, job_id = run_job(
+        store, pg_settings, contacts_job(second, chunk_rows=2, reconciliation=reconciliation)
+    )
+    assert status is S.FINISHED
+    assert sql("SELECT id, name, age FROM contacts ORDER BY id") == [
+        (1, "n1", 20),
+        (2, "n2", 20),
+        (3, "last", 22),
+        (4, "n4", 20),
+        (5, "new", 30),
+    ]
+    c = store.runs_of(job_id)[-1].counters
+    assert (c.inserted, c.updated, c.unchanged, c.rejected, c.doubles) == (1, 2, 1, 1, 1)
+    assert [(r[0], r[1], r[2]) for r in rejects(store, job_id)] == [(3, 4, "constraint")]
+
+
 def test_an_atomic_import_into_postgresql(store, pg_settings, tmp_path, sql):
     source = make_contacts(tmp_path / "contacts.csv", 1200)
     status, job_id = run_job(store, pg_settings, contacts_job(source, commit="atomic", chunk_rows=500))

@@ -349,6 +349,38 @@ def test_lookups_against_a_large_table_probe_its_key_index_and_leave_the_planner
     target.rollback()
 
 
+def test_upserts_insert_new_keys_update_changed_rows_and_count_the_unchanged(target, sql):
+    run = open_run(target)
+    assert run.upserts_keys  # the key is the primary key
+    run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
+    got = {}
+    run.commit_chunk(ChunkWrite(upserts=rows([1, 2, 3], ["n1", "changed", "new"])), capture(got, 2))
+    assert (got["r"].inserted, got["r"].updated, got["r"].unchanged) == (1, 1, 1)
+    assert people(sql) == [(1, "n1"), (2, "changed"), (3, "new")]
+
+
+def test_an_upsert_the_database_refuses_is_isolated_and_the_rest_goes_in(schema, sql):
+    sql("CREATE TABLE people (id bigint PRIMARY KEY, name text CHECK (name <> 'bad'))")
+    sql("INSERT INTO people VALUES (1, 'n1'), (2, 'n2')")
+    t = PostgresTarget(schema[1])
+    got = {}
+    names = ["u1", "bad", "n3", "bad", "n5"]
+    open_run(t).commit_chunk(ChunkWrite(upserts=rows([1, 2, 3, 4, 5], names)), capture(got))
+    t.close()
+    assert [r for r, _ in got["r"].refused] == [1, 3]
+    assert (got["r"].inserted, got["r"].updated, got["r"].unchanged) == (2, 1, 0)
+    assert people(sql) == [(1, "u1"), (2, "n2"), (3, "n3"), (5, "n5")]
+
+
+def test_upserts_need_a_unique_index_on_exactly_the_keys(schema, sql):
+    sql("CREATE TABLE t (a bigint NOT NULL, b bigint NOT NULL, c text, UNIQUE (a, b))")
+    t = PostgresTarget(schema[1])
+    assert t.open_run("s:1:1", "tok", "t", ("b", "a"), atomic=False, state={}).upserts_keys
+    assert not t.open_run("s:1:2", "tok", "t", ("a",), atomic=False, state={}).upserts_keys
+    assert not t.open_run("s:1:3", "tok", "t", ("a", "b"), atomic=True, state={}).upserts_keys
+    t.close()
+
+
 def test_updates_count_changed_and_unchanged_rows(target, sql):
     run = open_run(target)
     run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))

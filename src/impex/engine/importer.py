@@ -260,6 +260,7 @@ class ImportRun:
             self.job.reconciliation,
             seen_contains=seen.contains,
             existing=existing,
+            upserts=self.target is not None and self.target.upserts_keys,
         )
         if self._persist_seen(checkpoint):
             rec.write.seen_hashes = rec.new_keys

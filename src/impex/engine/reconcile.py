@@ -51,11 +51,14 @@ def reconcile(
     *,
     seen_contains: Callable[[np.ndarray], np.ndarray],
     existing: Existing | None,
+    upserts: bool = False,
 ) -> Reconciled:
     """Split valid rows into inserts/updates/deletes and rejects.
 
     ``rows`` are the chunk row indices of ``good``; ``existing`` is None when the table was empty
     when the run began (then every key found is a double, which ``seen_contains`` already knows).
+    With ``upserts`` (the target inserts or updates each row in one statement) an insert-or-update
+    into a table that was not empty asks ``existing`` nothing: its rows go out as upserts.
     The decisions are made on the key columns alone; full rows are gathered once per output.
     """
     full = good.with_columns(pl.Series("_row", rows, dtype=pl.Int64))
@@ -92,6 +95,10 @@ def reconcile(
     if not survivor.all():
         frame = frame.filter(pl.Series(survivor))
     earlier = earlier_chunk[survivor]
+    if upserts and existing is not None and rules.operation is Operation.UPSERT:
+        out.write.upserts = _gather(full, frame["_at"].to_numpy(), np.ones(frame.height, dtype=bool))
+        out.new_keys = hashes[survivor][~earlier]  # inserted or updated here, all the same
+        return out
     # A key applied by an earlier chunk of this run is in the table now: last-wins makes it an update.
     found = np.zeros(frame.height, dtype=bool) if existing is None else existing(frame.select(list(keys)))
     pre_existing = found & ~earlier

@@ -52,6 +52,8 @@ class ChunkWrite:
     inserts: pl.DataFrame | None = None
     updates: pl.DataFrame | None = None
     deletes: pl.DataFrame | None = None  # key columns
+    # Rows to insert, or to update where the key is there: the target tells which (``upserts_keys``).
+    upserts: pl.DataFrame | None = None
     seen_hashes: np.ndarray | None = None  # key hashes this chunk adds to the run's seen set
 
 
@@ -71,6 +73,14 @@ Finalize = Callable[[ChunkResult], Checkpoint]
 
 
 Op = Callable[[pl.DataFrame], int]  # writes rows, returns how many it changed
+
+
+@dataclass
+class Upserted:
+    """What upserts did, added up over the parts of a chunk that went in."""
+
+    inserted: int = 0
+    updated: int = 0
 
 
 class Transactions(Protocol):
@@ -122,6 +132,9 @@ class ChunkTransactions:
         raise NotImplementedError
 
     def _delete(self, keys: pl.DataFrame) -> int:
+        raise NotImplementedError
+
+    def upsert(self, frame: pl.DataFrame, tally: Upserted) -> int:
         raise NotImplementedError
 
     def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
@@ -201,6 +214,13 @@ class ChunkTransactions:
             result.updated = self.isolating(write.updates, self.update, result.refused)
             refused_updates = len(result.refused) - refused_before
             result.unchanged = write.updates.height - result.updated - refused_updates
+        if write.upserts is not None and write.upserts.height:
+            refused_before, tally = len(result.refused), Upserted()
+            self.isolating(write.upserts, lambda f: self.upsert(f, tally), result.refused)
+            result.inserted += tally.inserted
+            result.updated += tally.updated
+            refused = len(result.refused) - refused_before
+            result.unchanged += write.upserts.height - tally.inserted - tally.updated - refused
         if write.deletes is not None and write.deletes.height:
             result.deleted = self._delete(write.deletes)
         return result
@@ -212,6 +232,8 @@ class RunTarget(Protocol):
     checkpoint: Checkpoint  # the last committed one
     pending: bool  # chunks were applied in a transaction not committed yet
     resumed: bool  # the run had opened this target before (its checkpoint row was there)
+    # Takes ChunkWrite.upserts: one statement inserts or updates each row, no lookup of the keys first.
+    upserts_keys: bool
 
     def seen_hashes(self) -> np.ndarray: ...
     def table_keys(self) -> pl.DataFrame: ...

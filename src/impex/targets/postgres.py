@@ -34,6 +34,7 @@ from impex.targets.base import (
     FencedOut,
     Op,
     TargetError,
+    Upserted,
 )
 from impex.targets.pg_fit import Refused, as_frame, column_sql, fit, refusal
 from impex.targets.pg_stage import Staging
@@ -139,7 +140,11 @@ class PostgresTarget(PostgresSession):
         return list(self.execute(sql, params).fetchall())
 
     def arrow(self, sql: str, params: tuple[Any, ...] = ()) -> pa.Table:
-        return self.execute(sql, params).fetch_arrow_table()
+        cur = self.execute(sql, params)
+        try:  # the driver runs a statement with RETURNING as the result is read
+            return cur.fetch_arrow_table()
+        except adbc_driver_manager.Error as e:
+            raise self.error(e) from None
 
     def ingest(self, table: str, data: pa.Table, *, temporary: bool = False) -> None:
         """Binary COPY of ``data`` into ``table`` (a new temporary table when ``temporary``)."""
@@ -191,6 +196,18 @@ class PostgresTarget(PostgresSession):
             (quote(table),),
         )
         return any(set(columns[: len(keys)]) == set(keys) for (columns,) in rows if columns)
+
+    def unique_on(self, table: str, keys: tuple[str, ...]) -> bool:
+        """Whether a usable unique index has exactly the key columns (what ON CONFLICT needs)."""
+        rows = self.rows(
+            "SELECT array_agg(a.attname::text) FROM pg_index i "
+            "CROSS JOIN LATERAL unnest(i.indkey) k(attnum) "
+            "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+            "WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indisvalid AND i.indpred IS NULL "
+            "GROUP BY i.indexrelid",
+            (quote(table),),
+        )
+        return any(columns is not None and sorted(columns) == sorted(keys) for (columns,) in rows)
 
     def settings(self, names: tuple[str, ...]) -> dict[str, str]:
         reads = ", ".join(f"current_setting(${i + 1})" for i in range(len(names)))
@@ -266,6 +283,7 @@ class PostgresRun(ChunkTransactions):
         # Without an index on the keys, hashing the table is the best plan there is.
         self.probe = bool(keys) and target.indexed_by(table, keys)
         self.planner = target.settings(tuple(PROBES)) if self.probe else {}
+        self.upserts_keys = not atomic and bool(keys) and target.unique_on(table, keys)
         self.staging = Staging(self, self.stage_table) if atomic else None
         self.checkpoint = self._claim(state)
         self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
@@ -451,6 +469,31 @@ class PostgresRun(ChunkTransactions):
         self.t.execute(
             f"INSERT INTO {quote(table)} ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_ins s"
         )
+
+    def upsert(self, frame: pl.DataFrame, tally: Upserted) -> int:
+        """One INSERT … ON CONFLICT DO UPDATE: rows whose key is new go in, the others are updated
+        where a value differs (xmax = 0 tells a row inserted from one updated)."""
+        self.t.ingest("_impex_ups", _arrow(frame.drop("_row")), temporary=True)
+        cols = [c for c in frame.columns if c != "_row"]
+        values = [c for c in cols if c not in self.keys]
+        casts = ", ".join(self._cast("s", c) for c in cols)
+        table = quote(self.table)
+        sql = (
+            f"INSERT INTO {table} AS t ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_ups s "
+            f"ON CONFLICT ({quoted_list(self.keys)}) "
+        )
+        if values:
+            sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in values)
+            mine = ", ".join(f"t.{quote(c)}" for c in values)
+            theirs = ", ".join(f"EXCLUDED.{quote(c)}" for c in values)
+            sql += f"DO UPDATE SET {sets} WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs}) "
+        else:
+            sql += "DO NOTHING "
+        done = self.t.arrow(sql + "RETURNING xmax = 0")  # each row probes the unique index anyway
+        inserted = int(np.count_nonzero(done.column(0).to_numpy(zero_copy_only=False)))
+        tally.inserted += inserted
+        tally.updated += done.num_rows - inserted
+        return done.num_rows
 
     def update(self, frame: pl.DataFrame) -> int:
         values = [c for c in frame.columns if c != "_row" and c not in self.keys]

@@ -170,6 +170,7 @@ class SqliteRun(ChunkTransactions):
         self.seen_table = f"_impex_seen_{suffix}"
         self.stage_table = f"_impex_stage_{suffix}"
         self.columns = target.table_columns(table)
+        self.upserts_keys = False  # SQLite's key lookups are cheap: inserts and updates stay apart
         self.checkpoint = self._claim(state)
         self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
         self.pending = False  # a transaction holds applied chunks not committed yet
