@@ -237,7 +237,7 @@ class ImportRun:
     ) -> Prepared | tuple[RecordChunk, Validated]:
         """In the producer thread: validate, and reconcile too when that needs no table lookup (the
         table was empty when the run began), so that the target's thread does little but write."""
-        validated = validate(chunk.frame, plan, self.job.format)
+        validated = validate(chunk.frame, plan, self.job.format, plain=chunk.plain)
         chunk = chunk.parsed()
         if not checkpoint.state.get("table_was_empty"):
             return chunk, validated

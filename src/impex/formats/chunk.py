@@ -11,9 +11,19 @@ import polars as pl
 
 from impex.domain.position import Position
 from impex.domain.rejects import Reason, Reject
+from impex.formats.edges import may_need_trim
 from impex.formats.encoding import find_undecodable, is_utf8, to_utf8
 from impex.formats.frame import escaped_quotes_outside, good_body, parse_frame
-from impex.formats.split import I64, U8, Records, Syntax, analyse_records, field_counts, quote_positions
+from impex.formats.split import (
+    I64,
+    U8,
+    Records,
+    Syntax,
+    analyse_records,
+    field_counts,
+    pair_quotes,
+    quote_positions,
+)
 
 GOOD, UNTERMINATED, BAD_ENCODING, WRONG_COUNT, STRAY_QUOTE = range(5)
 
@@ -36,6 +46,8 @@ class RecordChunk:
     row_starts: I64 = field(repr=False)  # per frame row, offsets into ``data``
     row_ends: I64 = field(repr=False)
     row_line_nos: I64 = field(repr=False)
+    # No field starts or ends with whitespace, none is an empty quoted field: trimming changes nothing.
+    plain: bool = False
 
     @property
     def n_records(self) -> int:
@@ -80,6 +92,10 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
     for i in bad_bytes:
         if reason[i] == GOOD:
             reason[i] = BAD_ENCODING
+    delimiters = (
+        np.flatnonzero(a == syn.delimiter) if recs.delimiters is None else _within(recs.delimiters, len(data))
+    )
+    pairs = pair_quotes(recs.starts, quotes, len(data))
     counts, stray = analyse_records(
         a,
         recs.starts,
@@ -87,7 +103,13 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
         quotes,
         syn,
         newlines=_within(recs.newlines, len(data)),
-        delimiters=None if recs.delimiters is None else _within(recs.delimiters, len(data)),
+        delimiters=delimiters,
+        pairs=pairs,
+    )
+    plain = (
+        syn.escape is None
+        and (is_utf8(layout.encoding) or data.isascii())
+        and not may_need_trim(data, a, recs.starts, recs.ends, quotes, delimiters, pairs)
     )
     if syn.escape is not None and data.find(bytes([syn.escape])) >= 0:
         outside = escaped_quotes_outside(a, recs.starts, quotes, syn)
@@ -117,6 +139,7 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
         row_starts=recs.starts[good],
         row_ends=recs.ends[good],
         row_line_nos=line_nos[good].astype(np.int64),
+        plain=plain,
     )
 
 

@@ -285,6 +285,30 @@ def _first_wrong_multiline(
     return int(wrong[0]) if len(wrong) else None
 
 
+@dataclass
+class QuotePairs:
+    """Quotes paired within their record, 1st with 2nd, 3rd with 4th…: per opening quote, its index
+    in the quotes, its record, whether a closing quote follows in the record, and where its span ends
+    (the closing quote, or the record's end for an unterminated record's last quote)."""
+
+    opens: I64
+    record: I64
+    paired: Mask
+    ends: I64
+
+
+def pair_quotes(starts: I64, quotes: I64, size: int) -> QuotePairs:
+    """Pair the quotes of contiguous records starting at ``starts`` and covering ``size`` bytes."""
+    record = np.searchsorted(starts, quotes, side="right") - 1
+    first = np.searchsorted(quotes, starts)
+    opens = np.flatnonzero((np.arange(len(quotes)) - first[record]) % 2 == 0)
+    after = np.minimum(opens + 1, len(quotes) - 1)
+    paired = (opens + 1 < len(quotes)) & (record[after] == record[opens])
+    owner = record[opens]
+    record_ends = np.r_[starts[1:], size][owner]
+    return QuotePairs(opens, owner, paired, np.where(paired, quotes[after], record_ends))
+
+
 def analyse_records(
     a: U8,
     starts: I64,
@@ -294,6 +318,7 @@ def analyse_records(
     *,
     newlines: I64 | None = None,
     delimiters: I64 | None = None,
+    pairs: QuotePairs | None = None,
 ) -> tuple[I64, Mask]:
     """Field count and stray-quote flag of every record, from the positions of the special bytes.
 
@@ -303,7 +328,8 @@ def analyse_records(
     followed by a delimiter, a line end or a doubled quote; otherwise a CSV parser would read it
     differently from the quote-parity count, so the record is flagged. A quote pair in the middle of
     a field is tolerated (read literally) unless it encloses a delimiter or a line break.
-    ``newlines`` and ``delimiters`` (positions in ``a``) are found here when not given.
+    ``newlines`` and ``delimiters`` (positions in ``a``) and the quotes' ``pairs`` are found here
+    when not given.
     """
     n = len(starts)
     if delimiters is None:
@@ -313,17 +339,12 @@ def analyse_records(
     stray = np.zeros(n, dtype=bool)
     if len(quotes) == 0 or n == 0:
         return counts, stray
-    # Quotes pair up within their record, 1st with 2nd, 3rd with 4th…: the delimiters between an
-    # opening quote and the next one (or the record's end, for an unterminated record's last) are text.
-    record = np.searchsorted(starts, quotes, side="right") - 1
-    first = np.searchsorted(quotes, starts)
-    opens = np.flatnonzero((np.arange(len(quotes)) - first[record]) % 2 == 0)
-    after = np.minimum(opens + 1, len(quotes) - 1)
-    paired = (opens + 1 < len(quotes)) & (record[after] == record[opens])
+    # The delimiters in a quoted span are text.
+    spans = pairs or pair_quotes(starts, quotes, len(a))
+    opens, paired, record = spans.opens, spans.paired, spans.record
     o_pos = quotes[opens]
-    ends = np.where(paired, quotes[after], bounds[record[opens] + 1])
-    inside = np.searchsorted(delimiters, ends) - np.searchsorted(delimiters, o_pos)
-    counts -= np.bincount(record[opens], weights=inside, minlength=n).astype(np.int64)
+    inside = np.searchsorted(delimiters, spans.ends) - np.searchsorted(delimiters, o_pos)
+    counts -= np.bincount(record, weights=inside, minlength=n).astype(np.int64)
     k = opens[paired]
     o_pos, c_pos = quotes[k], quotes[k + 1]
     before = a[np.maximum(o_pos - 1, 0)]

@@ -24,16 +24,18 @@ _INTEGER_SHAPE = r"^[+-]?\d+$"
 Step = Callable[[pl.Expr], pl.Expr]
 
 
-def prepare_steps(spec: ColumnSpec, fmt: CsvFormat) -> list[Step]:
+def prepare_steps(spec: ColumnSpec, fmt: CsvFormat, *, plain: bool = False) -> list[Step]:
     """The steps that make a field's text ready for the cast: trim, null markers, transforms, remap.
 
     Each step reads the previous step's output. The validator materialises every step as a column,
     because a step may read its input twice and Polars would otherwise evaluate that input twice.
+    ``plain``: no field starts or ends with whitespace or is empty text (empty unquoted fields are
+    already null), so trimming and the empty-text null marker would change nothing.
     """
     steps: list[Step] = []
-    if fmt.trim or Transform.TRIM in spec.transforms:
+    if (fmt.trim or Transform.TRIM in spec.transforms) and not plain:
         steps.append(lambda text: text.str.strip_chars())
-    if fmt.null_values:
+    if fmt.null_values and not (plain and fmt.null_values == ("",)):
         steps.append(lambda text: _null_markers(text, fmt.null_values))
     for transform in spec.transforms:
         if transform is not Transform.TRIM:  # done before the null markers are looked at

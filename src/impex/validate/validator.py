@@ -51,12 +51,12 @@ def field_name(index: int) -> str:
     return f"f{index + 1}"
 
 
-def validate(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> Validated:
+def validate(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, *, plain: bool = False) -> Validated:
     """Prepare, check and cast every planned column of ``frame`` (all-text columns ``f1..fN``).
 
     A record with several bad columns gets one error, for the first bad column in plan order.
     Raises :class:`PlanError` when a field is missing from ``frame`` or a constant/default does not fit
-    its column: those are definition errors, not data errors.
+    its column: those are definition errors, not data errors. ``plain``: see ``prepare_steps``.
     """
     absent = [field_name(c.field) for c in plan.columns if c.field is not None]
     absent = [name for name in absent if name not in frame.columns]
@@ -65,7 +65,7 @@ def validate(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> Validated:
     not_text = [name for name, dtype in frame.schema.items() if dtype != pl.String]
     if not_text:  # e.g. a column of nulls only, built without a schema
         frame = frame.with_columns(pl.col(not_text).cast(pl.String))
-    checked = _check(frame, plan, fmt)
+    checked = _check(frame, plan, fmt, plain)
     ok = checked.get_column(_FIRST_BAD).is_null()
     typed = checked.select(pl.col(f"__v{i}").alias(c.name) for i, c in enumerate(plan.columns))
     if ok.all():
@@ -74,7 +74,7 @@ def validate(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> Validated:
     return Validated(typed.filter(ok), good_rows, _errors(frame, checked, ok, plan, fmt))
 
 
-def _check(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> pl.DataFrame:
+def _check(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, plain: bool = False) -> pl.DataFrame:
     """Every column's prepared text ``__s{i}`` and typed value ``__v{i}``, and per row the index of
     its first bad column (null for a good row).
 
@@ -88,7 +88,7 @@ def _check(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat) -> pl.DataFrame:
         if col.field is None:
             values.append(pl.lit(_constant(col, fmt), dtype=col.dtype).alias(value))
             continue
-        steps = prepare_steps(col.spec, fmt) or [lambda field: field]
+        steps = prepare_steps(col.spec, fmt, plain=plain) or [lambda field: field]
         for k, step in enumerate(steps):
             if k == len(stages):
                 stages.append([])
