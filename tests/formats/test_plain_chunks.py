@@ -31,7 +31,9 @@ def chunks_of(data: bytes):
         path.write_bytes(data)
         with DelimitedReader(path, FMT) as reader:
             n_fields = reader.n_fields
-            plan = build_plan([ColumnSpec(name=f"c{i}", source=i + 1) for i in range(n_fields)], None, n_fields)
+            plan = build_plan(
+                [ColumnSpec(name=f"c{i}", source=i + 1) for i in range(n_fields)], None, n_fields
+            )
             yield from ((chunk, plan) for chunk in reader.chunks(4))
 
 

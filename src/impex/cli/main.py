@@ -197,8 +197,13 @@ def worker_cmd(
         bool, typer.Option("--exit-when-idle", help="Stop when no job is left.")
     ] = False,
 ) -> None:
-    """Run queued jobs until stopped; SIGTERM/SIGINT stop each job at a chunk boundary (server_shutdown)."""
+    """Run queued jobs until stopped; SIGTERM/SIGINT stop each job at a chunk boundary (server_shutdown).
+    While the store cannot be reached, the worker says so and keeps trying."""
+    import logging
+
     from impex.engine.worker import Worker
+
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", level=logging.WARNING)
 
     app_ctx = app_context(ctx)
     settings = app_ctx.settings

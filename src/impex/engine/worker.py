@@ -4,6 +4,8 @@ them at a chunk boundary with ``server_shutdown`` on SIGTERM/SIGINT (they resume
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import socket
@@ -13,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
 
 from impex.domain.journal import Level
 from impex.domain.status import ACTIVE, A, Status
@@ -25,6 +29,38 @@ from impex.targets.base import FencedOut
 if TYPE_CHECKING:
     from impex.engine.exporter import ExportRun
     from impex.engine.importer import ImportRun
+
+
+log = logging.getLogger("impex.worker")
+# The store's database is down or unreachable (or, for SQLite, locked past its busy timeout).
+STORE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
+STORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between attempts, the last one repeated
+
+
+class StoreOutage:
+    """The waits of a worker that cannot reach its store, and what it says about them (once when the
+    outage begins, once when it ends)."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def wait(self, error: BaseException) -> float:
+        if self.attempts == 0:
+            log.warning("the store cannot be reached (%s); trying again until it can", _first_line(error))
+        wait = STORE_RETRY_SECONDS[min(self.attempts, len(STORE_RETRY_SECONDS) - 1)]
+        self.attempts += 1
+        return wait
+
+    def over(self) -> None:
+        if self.attempts:
+            log.warning("the store can be reached again")
+        self.attempts = 0
+
+
+def _first_line(error: BaseException) -> str:
+    """The database's own message, its first line (a store error's full text also holds the SQL)."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def worker_name() -> str:
@@ -46,9 +82,16 @@ def run_claim(ex: Execution) -> Status | None:
         return runner.execute()
     except (RunTakenOver, LeaseLost, FencedOut):
         return None
+    except STORE_DOWN as error:
+        # Nothing can be recorded: the run stops here as a crash would stop it. Its lease runs out,
+        # and the worker that reaches the store first takes it over from its last checkpoint.
+        log.warning(
+            "job %s: the store cannot be reached (%s); the run stops here", ex.job_id, _first_line(error)
+        )
+        return None
     except Exception as error:  # an unexpected bug must not leave the job "running" forever
-        ex.store.log(ex.job_id, ex.run_id, Level.ERROR, "run.error", {"error": repr(error)}, ex.actor)
         try:
+            ex.store.log(ex.job_id, ex.run_id, Level.ERROR, "run.error", {"error": repr(error)}, ex.actor)
             return ex.store.transition(
                 ex.job_id, A.FAIL, actor=ex.actor, lease_token=ex.claim.lease_token
             ).target
@@ -113,26 +156,33 @@ class Worker:
             runs[run_id].lease_lost.set()
 
     def serve(self, *, exit_when_idle: bool = False) -> None:
-        """Claim and run jobs until shut down (or, with ``exit_when_idle``, until nothing is left)."""
-        recover(self.store, self.actor)
-        last_beat = last_recover = time.monotonic()
+        """Claim and run jobs until shut down (or, with ``exit_when_idle``, until nothing is left).
+        While the store cannot be reached, the worker waits for it, trying again and again."""
+        last_beat = last_recover = -float("inf")
+        outage = StoreOutage()
         while not self.shutdown.is_set():
-            self._reap()
-            now = time.monotonic()
-            if now - last_beat >= self.settings.heartbeat_seconds:
-                self._heartbeat()
-                last_beat = now
-            if now - last_recover >= self.settings.lease_seconds / 2:
-                recover(self.store, self.actor)
-                last_recover = now
-            claimed = False
-            if len(self._running) < self.concurrency:
-                claim = self.store.claim_next(self.name, self.queues, self.settings.lease_seconds)
-                if claim is not None:
-                    self.start(claim)
-                    claimed = True
-            if exit_when_idle and not claimed and not self._running and not self.store.has_work(self.queues):
-                break
+            try:
+                self._reap()
+                now = time.monotonic()
+                if now - last_beat >= self.settings.heartbeat_seconds:
+                    self._heartbeat()
+                    last_beat = now
+                if now - last_recover >= self.settings.lease_seconds / 2:
+                    recover(self.store, self.actor)
+                    last_recover = now
+                claimed = False
+                if len(self._running) < self.concurrency:
+                    claim = self.store.claim_next(self.name, self.queues, self.settings.lease_seconds)
+                    if claim is not None:
+                        self.start(claim)
+                        claimed = True
+                idle = not claimed and not self._running
+                if exit_when_idle and idle and not self.store.has_work(self.queues):
+                    break
+                outage.over()
+            except STORE_DOWN as error:
+                self.shutdown.wait(outage.wait(error))
+                continue
             if not claimed:
                 self.shutdown.wait(self.settings.poll_seconds)
         self.drain()
@@ -163,9 +213,10 @@ class Worker:
                     return self.store.status_of(job_id)
 
     def drain(self) -> None:
-        """Wait for every run to reach its stop, renewing leases meanwhile."""
+        """Wait for every run to reach its stop, renewing leases meanwhile (when the store answers)."""
         while self._running:
-            self._heartbeat()
+            with contextlib.suppress(*STORE_DOWN):
+                self._heartbeat()
             for thread, _ex in list(self._running.values()):
                 thread.join(timeout=self.settings.heartbeat_seconds)
             self._reap()
