@@ -157,3 +157,22 @@ def test_a_journal_line_written_while_the_job_is_in_a_transition_waits_for_no_on
     assert errors == []
     codes = [line.code for line in store.journal_lines(job_id)]
     assert codes == ["job.created", "run.progress", "job.transition"]
+
+
+def test_a_new_sqlite_store_opens_once_another_process_lets_go_of_the_file(tmp_path):
+    """Switching a file to WAL needs it to itself, and SQLite does not wait for that by itself."""
+    import sqlite3
+
+    path = tmp_path / "impex.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE other (a)")
+    threading.Timer(0.3, lambda: holder.execute("COMMIT")).start()
+    store = Store.open(f"sqlite:///{path}")
+    try:
+        assert store.engine.dialect.name == "sqlite"
+        with store.engine.connect() as c:
+            assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        store.close()
+        holder.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from sqlalchemy import event
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 # Execution option of connections that only read (see ``read_connection``).
 READ_ONLY = "impex_read_only"
+WAL_SWITCH_SECONDS = 60.0  # as long as a SQLite connection waits for a lock
 
 
 def is_postgres(url: str) -> bool:
@@ -58,7 +61,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -71,6 +74,19 @@ def _sqlite_engine(url: str) -> sa.Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL, once. The switch needs the file to itself and, unlike other waits for
+    a lock, SQLite does not wait for it: processes opening a new store at once retry here."""
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def read_connection(engine: sa.Engine) -> sa.Connection:
