@@ -185,29 +185,29 @@ class PostgresTarget(PostgresSession):
         )
         return tuple(r[0] for r in rows)
 
-    def indexed_by(self, table: str, keys: tuple[str, ...]) -> bool:
-        """Whether a usable index (valid, not partial) leads with exactly the key columns, in any order."""
+    def _indexes(self, table: str) -> list[tuple[list[str], bool]]:
+        """The usable (valid, not partial) indexes of the table: their columns in order (None for an
+        expression), and whether they are unique."""
         rows = self.rows(
-            "SELECT array_agg(a.attname::text ORDER BY k.n) FROM pg_index i "
+            "SELECT array_agg(a.attname::text ORDER BY k.n), i.indisunique FROM pg_index i "
             "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, n) "
             "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
             "WHERE i.indrelid = to_regclass($1) AND i.indisvalid AND i.indpred IS NULL "
-            "GROUP BY i.indexrelid",
+            "GROUP BY i.indexrelid, i.indisunique",
             (quote(table),),
         )
-        return any(set(columns[: len(keys)]) == set(keys) for (columns,) in rows if columns)
+        return [(list(columns), bool(unique)) for columns, unique in rows if columns]
+
+    def indexed_by(self, table: str, keys: tuple[str, ...]) -> bool:
+        """Whether a usable index leads with exactly the key columns, in any order."""
+        return any(set(columns[: len(keys)]) == set(keys) for columns, _ in self._indexes(table))
 
     def unique_on(self, table: str, keys: tuple[str, ...]) -> bool:
         """Whether a usable unique index has exactly the key columns (what ON CONFLICT needs)."""
-        rows = self.rows(
-            "SELECT array_agg(a.attname::text) FROM pg_index i "
-            "CROSS JOIN LATERAL unnest(i.indkey) k(attnum) "
-            "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-            "WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indisvalid AND i.indpred IS NULL "
-            "GROUP BY i.indexrelid",
-            (quote(table),),
+        return any(
+            unique and len(columns) == len(keys) and set(columns) == set(keys)
+            for columns, unique in self._indexes(table)
         )
-        return any(columns is not None and sorted(columns) == sorted(keys) for (columns,) in rows)
 
     def settings(self, names: tuple[str, ...]) -> dict[str, str]:
         reads = ", ".join(f"current_setting(${i + 1})" for i in range(len(names)))
