@@ -122,20 +122,22 @@ def measured(cmd: list[str], log: Path, env: dict[str, str], **kw: Any) -> Measu
 # ---------------------------------------------------------------- (a) (b) (c)
 
 
-def impex_import(paths: gen_contacts.Paths) -> dict[str, Any]:
-    reset_schema(SCHEMA)
-    data_dir = fresh(WORK / "impex-data")
+def impex_run(job: Path, name: str) -> tuple[Measure, Path, dict[str, Any]]:
+    """``impex run JOB`` with a fresh data folder (its store): the measure, the folder, the run's JSON."""
+    data_dir = fresh(WORK / f"{name}-data")
     data_dir.mkdir(parents=True)
-    job = pg_job(paths, TABLE, "bench-pg")
-    logs = WORK / "logs"
+    out = WORK / "logs" / f"{name}.json"
     measure = measured(
-        [impex_bin(), "run", str(job), "--json"],
-        logs / "impex-run.err",
-        impex_env(data_dir),
-        stdout=logs / "impex-run.json",
+        [impex_bin(), "run", str(job), "--json"], out.with_suffix(".err"), impex_env(data_dir), stdout=out
     )
     if measure.exit_code not in (0, 1):
-        raise StepFailed(f"impex run exited {measure.exit_code}:\n    {tail(measure.log)}")
+        raise StepFailed(f"{name} exited {measure.exit_code}:\n    {tail(measure.log)}")
+    return measure, data_dir, json.loads(out.read_text(encoding="utf-8"))
+
+
+def impex_import(paths: gen_contacts.Paths) -> dict[str, Any]:
+    reset_schema(SCHEMA)
+    measure, data_dir, _ = impex_run(pg_job(paths, TABLE, "bench-pg"), "impex-run")
     sidecar = json.loads(paths.sidecar.read_text(encoding="utf-8"))
     check = check_rejects(sidecar, read_rejects(data_dir / "impex.db"))
     rows = int(sql(f"SELECT count(*) FROM {TABLE}")[0][0])
@@ -205,22 +207,12 @@ def upserts(paths: gen_contacts.Paths) -> dict[str, Any]:
     anchor = run_measured(args, WORK / "logs" / "psql-upsert.err")
     if anchor.exit_code != 0:
         raise StepFailed(f"psql upsert exited {anchor.exit_code}:\n    {tail(anchor.log)}")
-    data_dir = fresh(WORK / "impex-upsert-data")
-    data_dir.mkdir(parents=True)
     job = pg_job(paths, TABLE, "bench-pg-upsert")
     definition = yaml.safe_load(job.read_text(encoding="utf-8"))
     definition.setdefault("reconciliation", {})["operation"] = "insert_or_update"
     job.write_text(yaml.safe_dump(definition, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    logs = WORK / "logs"
-    measure = measured(
-        [impex_bin(), "run", str(job), "--json"],
-        logs / "impex-upsert.err",
-        impex_env(data_dir),
-        stdout=logs / "impex-upsert.json",
-    )
-    if measure.exit_code not in (0, 1):
-        raise StepFailed(f"impex upsert exited {measure.exit_code}:\n    {tail(measure.log)}")
-    counters = json.loads((logs / "impex-upsert.json").read_text(encoding="utf-8"))["run"]["counters"]
+    measure, _, shown = impex_run(job, "impex-upsert")
+    counters = shown["run"]["counters"]
     sidecar = json.loads(paths.sidecar.read_text(encoding="utf-8"))
     return {
         "table_rows_before": before,

@@ -16,7 +16,7 @@ import yaml
 from impex.domain.status import S
 from impex.store.store import Store
 from pg_support import fresh_schema
-from support import IMPEX, JOB, make_contacts, submit
+from support import IMPEX, JOB, make_contacts, submit, wait_until
 
 JOBS = 20
 ROWS = 25_000
@@ -90,14 +90,6 @@ def running_mid_job(store: Store, workers: list[subprocess.Popen]) -> tuple[subp
                 if run.worker.endswith(f":{w.pid}"):
                     return w, job.id
     return None
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-    return result
 
 
 @pytest.mark.slow

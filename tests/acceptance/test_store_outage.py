@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from impex.domain.status import S
 from impex.store.store import Store
 from pg_support import fresh_schema
-from support import IMPEX, JOB, make_contacts
+from support import IMPEX, JOB, make_contacts, wait_until
 
 ROWS = 150_000
 
@@ -84,14 +84,6 @@ class Proxy:
             for s in (source, sink):
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return result
 
 
 def table(db: Path):
