@@ -1,7 +1,8 @@
-"""A worker outlives an outage of its PostgreSQL store. A TCP proxy stands between them; cutting it
-drops every connection and refuses new ones, as a restarting or unreachable server would. The worker
-keeps trying and says so; its running job stops as a crash would stop it; once the store is back the
-job is taken over from its checkpoint and ends exactly as an uninterrupted run ends."""
+"""A worker, or a job run in the foreground, outlives an outage of its PostgreSQL store. A TCP proxy
+stands between them; cutting it drops every connection and refuses new ones, as a restarting or
+unreachable server would. The process keeps trying and says so; its running job stops as a crash
+would stop it; once the store is back the job is taken over from its checkpoint and ends exactly as
+an uninterrupted run ends."""
 
 from __future__ import annotations
 
@@ -92,7 +93,9 @@ def table(db: Path):
 
 
 @pytest.mark.slow
-def test_a_worker_waits_out_a_store_outage_and_its_job_ends_as_if_nothing_happened(tmp_path, impex_env):
+@pytest.mark.parametrize("runner", ["worker", "run"])
+def test_a_store_outage_is_waited_out_and_the_job_ends_as_if_nothing_happened(tmp_path, impex_env, runner):
+    """``impex worker`` (the job submitted first) or ``impex run`` in the foreground."""
     source = make_contacts(tmp_path / "contacts.csv", ROWS)
     job = tmp_path / "contacts.yaml"
     job.write_text(JOB.format(source=source, chunk_rows=500))
@@ -109,13 +112,15 @@ def test_a_worker_waits_out_a_store_outage_and_its_job_ends_as_if_nothing_happen
         proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
         through_proxy = url.set(port=proxy.port).render_as_string(hide_password=False)
         env = {**impex_env, "IMPEX_DATABASE_URL": through_proxy, "IMPEX_LEASE_SECONDS": "2"}
-        subprocess.run([*IMPEX, "submit", str(job)], env=env, check=True, capture_output=True, timeout=60)
+        if runner == "worker":
+            subprocess.run([*IMPEX, "submit", str(job)], env=env, check=True, capture_output=True, timeout=60)
+        command = [*IMPEX, "worker"] if runner == "worker" else [*IMPEX, "run", str(job), "--json"]
         store = Store.open(store_url)  # the test's own view, not through the proxy
-        log = tmp_path / "worker.log"
+        log = tmp_path / "stderr.log"
         with log.open("w") as err:
-            worker = subprocess.Popen([*IMPEX, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=err)
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
         try:
-            [job_id] = [j.id for j in store.list_jobs()]
+            [job_id] = wait_until(lambda: [j.id for j in store.list_jobs()], 60, "the job")
 
             def mid_run() -> bool:
                 j = store.job(job_id)
@@ -124,24 +129,26 @@ def test_a_worker_waits_out_a_store_outage_and_its_job_ends_as_if_nothing_happen
             wait_until(mid_run, 60, "the job to be part-way")
             proxy.cut()
             time.sleep(3)  # longer than the lease
-            assert worker.poll() is None
+            assert process.poll() is None
             proxy.restore()
             wait_until(lambda: store.status_of(job_id) is S.FINISHED, 90, "the job to finish")
-            assert worker.poll() is None  # it waited the outage out
-            said = wait_until(
-                lambda: "can be reached again" in log.read_text() and log.read_text(), 10, "log"
-            )
+            if runner == "worker":
+                assert process.poll() is None  # it waited the outage out, and goes on
+            else:
+                assert process.wait(timeout=30) == 0  # it waited the outage out, and the job finished
+            back = "the store can be reached again"
+            said = wait_until(lambda: back in log.read_text() and log.read_text(), 10, "the all-clear")
             assert f"job {job_id}: the store cannot be reached" in said  # the run stopped…
-            assert "the store cannot be reached" in said.split("\n")[1]  # …and the worker waited
+            assert "impex.worker: the store cannot be reached" in said  # …and the process waited
             assert table(impex_env_data(impex_env) / "data.db") == table(reference / "data.db")
-            runs = store.runs_of(job_id)
-            c = runs[-1].counters
+            c = store.runs_of(job_id)[-1].counters
             assert (c.read, c.inserted, c.rejected, c.doubles) == (ROWS, *reference_counts(reference))
             takeovers = [x for x in store.journal_lines(job_id, limit=10**6) if x.code == "worker.takeover"]
             assert [x.params["reason"] for x in takeovers] == ["its worker stopped"]
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
             store.close()
             proxy.cut()
 

@@ -57,7 +57,11 @@ def _load(job_file: Path) -> ImportJob | ExportJob:
 
 def _run(ctx: typer.Context, definition: ImportJob | ExportJob, *, as_json: bool) -> typer.Exit:
     """Run the job in this process; the exit carries its outcome's code."""
+    import logging
+
     from impex.cli.foreground import run_foreground
+
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", level=logging.WARNING)
 
     return typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json))
 

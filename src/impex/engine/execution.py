@@ -42,6 +42,7 @@ class Execution:
     shutdown: Shutdown = field(default_factory=Shutdown)
     lease_lost: threading.Event = field(default_factory=threading.Event)
     on_progress: Callable[[Progress], None] | None = None
+    store_lost: bool = False  # the run stopped because the store could not be reached
 
     @property
     def job_id(self) -> int:

@@ -88,6 +88,7 @@ def run_claim(ex: Execution) -> Status | None:
         log.warning(
             "job %s: the store cannot be reached (%s); the run stops here", ex.job_id, _first_line(error)
         )
+        ex.store_lost = True
         return None
     except Exception as error:  # an unexpected bug must not leave the job "running" forever
         try:
@@ -136,7 +137,9 @@ class Worker:
         )
 
         def target() -> None:
-            self.outcomes[claim.job.id] = run_claim(ex)
+            outcome = run_claim(ex)
+            if not ex.store_lost:  # else the job is not over: it resumes once the store is back
+                self.outcomes[claim.job.id] = outcome
 
         thread = threading.Thread(target=target, name=f"job-{claim.job.id}", daemon=True)
         self._running[claim.job.id] = (thread, ex)
@@ -188,29 +191,46 @@ class Worker:
         self.drain()
 
     def run_one(self, job_id: int) -> Status | None:
-        """Run one job in the foreground until it stops (finished, paused, canceled, shut down…)."""
-        recover(self.store, self.actor)
+        """Run one job in the foreground until it stops (finished, paused, canceled, shut down…).
+        While the store cannot be reached, wait for it as ``serve`` does; the job then resumes."""
+        outage = StoreOutage()
+        recovered = False
         while True:
-            self._reap()
-            if job_id in self.outcomes and job_id not in self._running:
-                return self.outcomes[job_id]
-            if job_id not in self._running:
-                status = self.store.status_of(job_id)
-                if status is Status.QUEUED:
-                    claim = self.store.claim_job(job_id, self.name, self.settings.lease_seconds)
-                    if claim is not None:
-                        self.start(claim)
-                elif status not in ACTIVE:
-                    return status
-                else:  # still held by a process that may be dead: wait for its lease to lapse
+            try:
+                if not recovered:
                     recover(self.store, self.actor)
-            self._heartbeat()
-            if job_id in self._running:
-                self._running[job_id][0].join(timeout=min(self.settings.heartbeat_seconds, 0.5))
-            else:
-                self.shutdown.wait(self.settings.poll_seconds)
-                if self.shutdown.is_set():
-                    return self.store.status_of(job_id)
+                    recovered = True
+                stopped, status = self._step_one(job_id)
+                outage.over()
+            except STORE_DOWN as error:
+                self.shutdown.wait(outage.wait(error))
+                continue
+            if stopped:
+                return status
+
+    def _step_one(self, job_id: int) -> tuple[bool, Status | None]:
+        """One look at the job run in the foreground: (whether it has stopped, its status)."""
+        self._reap()
+        if job_id in self.outcomes and job_id not in self._running:
+            return True, self.outcomes[job_id]
+        if job_id not in self._running:
+            status = self.store.status_of(job_id)
+            if status is Status.QUEUED:
+                claim = self.store.claim_job(job_id, self.name, self.settings.lease_seconds)
+                if claim is not None:
+                    self.start(claim)
+            elif status not in ACTIVE:
+                return True, status
+            else:  # still held by a process that may be dead (or by this one, cut off from the store)
+                recover(self.store, self.actor)
+        self._heartbeat()
+        if job_id in self._running:
+            self._running[job_id][0].join(timeout=min(self.settings.heartbeat_seconds, 0.5))
+        else:
+            self.shutdown.wait(self.settings.poll_seconds)
+            if self.shutdown.is_set():
+                return True, self.store.status_of(job_id)
+        return False, None
 
     def drain(self) -> None:
         """Wait for every run to reach its stop, renewing leases meanwhile (when the store answers)."""
