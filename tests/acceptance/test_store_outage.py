@@ -165,3 +165,28 @@ def reference_counts(reference: Path) -> tuple[int, int, int]:
         return c.inserted, c.rejected, c.doubles
     finally:
         store.close()
+
+
+def test_a_shutdown_while_the_store_is_away_ends_the_foreground_wait(settings):
+    """``impex run`` waits out an outage, but a SIGTERM meanwhile ends it at once (nothing more can
+    be done or recorded) instead of trying the store again and again."""
+    from impex.domain.status import A
+    from impex.engine.worker import Worker
+
+    with fresh_schema() as store_url:
+        url = sa.make_url(store_url)
+        proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
+        store = Store.open(url.set(port=proxy.port).render_as_string(hide_password=False))
+        try:
+            job_id = store.create_job({"kind": "import", "name": "contacts", "queue": "default"})
+            store.transition(job_id, A.START, actor="ana")
+            proxy.cut()
+            worker = Worker(store, settings)
+            worker.shutdown.request("SIGTERM")
+            began = time.monotonic()
+            with pytest.raises(sa.exc.OperationalError):
+                worker.run_one(job_id)
+            assert time.monotonic() - began < 5
+        finally:
+            store.close()
+            proxy.cut()

@@ -203,7 +203,8 @@ class Worker:
                 stopped, status = self._step_one(job_id)
                 outage.over()
             except STORE_DOWN as error:
-                self.shutdown.wait(outage.wait(error))
+                if self.shutdown.wait(outage.wait(error)):
+                    raise  # stopped while the store is away: nothing more can be done or recorded
                 continue
             if stopped:
                 return status
