@@ -55,13 +55,18 @@ def _load(job_file: Path) -> ImportJob | ExportJob:
         raise _fail(str(e)) from None
 
 
-def _run(ctx: typer.Context, definition: ImportJob | ExportJob, *, as_json: bool) -> typer.Exit:
-    """Run the job in this process; the exit carries its outcome's code."""
+def _warnings_to_stderr() -> None:
+    """A process that runs jobs says on stderr, with the time, what it waits out (an unreachable store)."""
     import logging
 
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", level=logging.WARNING)
+
+
+def _run(ctx: typer.Context, definition: ImportJob | ExportJob, *, as_json: bool) -> typer.Exit:
+    """Run the job in this process; the exit carries its outcome's code."""
     from impex.cli.foreground import run_foreground
 
-    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", level=logging.WARNING)
+    _warnings_to_stderr()
 
     return typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json))
 
@@ -203,11 +208,9 @@ def worker_cmd(
 ) -> None:
     """Run queued jobs until stopped; SIGTERM/SIGINT stop each job at a chunk boundary (server_shutdown).
     While the store cannot be reached, the worker says so and keeps trying."""
-    import logging
-
     from impex.engine.worker import Worker
 
-    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", level=logging.WARNING)
+    _warnings_to_stderr()
 
     app_ctx = app_context(ctx)
     settings = app_ctx.settings

@@ -22,6 +22,7 @@ from impex.domain.journal import Level
 from impex.domain.status import ACTIVE, A, Status
 from impex.engine.execution import Execution, Progress, RunTakenOver, Shutdown
 from impex.settings import Settings
+from impex.store.errors import database_message
 from impex.store.records import Claim
 from impex.store.store import LeaseLost, Store
 from impex.targets.base import FencedOut
@@ -46,7 +47,8 @@ class StoreOutage:
 
     def wait(self, error: BaseException) -> float:
         if self.attempts == 0:
-            log.warning("the store cannot be reached (%s); trying again until it can", _first_line(error))
+            cause = database_message(error)
+            log.warning("the store cannot be reached (%s); trying again until it can", cause)
         wait = STORE_RETRY_SECONDS[min(self.attempts, len(STORE_RETRY_SECONDS) - 1)]
         self.attempts += 1
         return wait
@@ -55,12 +57,6 @@ class StoreOutage:
         if self.attempts:
             log.warning("the store can be reached again")
         self.attempts = 0
-
-
-def _first_line(error: BaseException) -> str:
-    """The database's own message, its first line (a store error's full text also holds the SQL)."""
-    text = str(getattr(error, "orig", None) or error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def worker_name() -> str:
@@ -86,7 +82,7 @@ def run_claim(ex: Execution) -> Status | None:
         # Nothing can be recorded: the run stops here as a crash would stop it. Its lease runs out,
         # and the worker that reaches the store first takes it over from its last checkpoint.
         log.warning(
-            "job %s: the store cannot be reached (%s); the run stops here", ex.job_id, _first_line(error)
+            "job %s: the store cannot be reached (%s); the run stops here", ex.job_id, database_message(error)
         )
         ex.store_lost = True
         return None

@@ -15,3 +15,9 @@ class LeaseLost(RuntimeError):
 
 class StoreUnavailable(RuntimeError):
     """The store's database cannot be reached or opened. The message names it without its password."""
+
+
+def database_message(error: BaseException) -> str:
+    """The first line of the database's own message in a store error (its full text holds the SQL too)."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

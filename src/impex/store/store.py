@@ -31,7 +31,7 @@ from impex.domain.status import (
 )
 from impex.store import migrate
 from impex.store.connect import create_store_engine, redact
-from impex.store.errors import JobNotFound, LeaseLost, StoreUnavailable
+from impex.store.errors import JobNotFound, LeaseLost, StoreUnavailable, database_message
 from impex.store.records import (
     Claim,
     JobRecord,
@@ -70,7 +70,7 @@ class Store:
             return cls(engine)
         except sa.exc.OperationalError as error:
             engine.dispose()
-            cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            cause = database_message(error)
             raise StoreUnavailable(f"cannot open the store {redact(url)}: {cause}") from None
 
     def close(self) -> None:
