@@ -6,6 +6,8 @@ exactly like the same keys parsed from the file.
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,17 +38,27 @@ def for_ingest(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _iso_text(values: pl.Series, *, whole_seconds: bool) -> pl.Series:
     """``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM:SS[.fff…]`` text. Arrow's cast writes it five times as fast
-    as a format string does, but always with every fractional digit: it is used when the values are
-    all whole seconds (the usual file) and within years 1-9999, where both write the same text."""
-    usual = bool(values.dt.year().is_between(1, 9999).all())  # nulls aside
-    if whole_seconds:
-        usual = usual and not (values.dt.nanosecond() != 0).any()
+    as a format string does: it is used within years 1-9999 and, for timestamps, when every value is a
+    whole second (the usual file), cast to seconds first so that no fraction is written. There both
+    write the same text."""
+    physical = values.to_physical()  # days, or time units, since 1970-01-01
+    per_second = _PER_SECOND[values.dtype.time_unit] if whole_seconds else 0  # type: ignore[attr-defined]
+    per_day = per_second * 86_400 if whole_seconds else 1
+    low, high = physical.min(), physical.max()
+    usual = low is None or _FIRST_DAY * per_day <= low <= high < _AFTER_LAST_DAY * per_day  # type: ignore[operator]
+    if whole_seconds and usual:
+        usual = not (physical % per_second != 0).any()
     if not usual:
         return values.dt.to_string(TIMESTAMP_TEXT if whole_seconds else "%Y-%m-%d")
-    text = pc.cast(values.to_arrow(), pa.string())
+    data = values.to_arrow()
     if whole_seconds:
-        text = pc.utf8_slice_codeunits(text, 0, len("YYYY-MM-DD HH:MM:SS"))
-    return pl.Series(values.name, text, dtype=pl.String)
+        data = data.cast(pa.timestamp("s"))
+    return pl.Series(values.name, pc.cast(data, pa.string()), dtype=pl.String)
+
+
+_PER_SECOND = {"ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+_FIRST_DAY = (date(1, 1, 1) - date(1970, 1, 1)).days
+_AFTER_LAST_DAY = (date(9999, 12, 31) - date(1970, 1, 1)).days + 1
 
 
 def arrow(frame: pl.DataFrame) -> pa.Table:

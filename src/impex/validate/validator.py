@@ -115,8 +115,8 @@ def _may_be_iso(frame: pl.DataFrame, field: str, fmt: CsvFormat) -> bool:
     fractions). Most files use none: then the much faster exact parse is enough."""
     if fmt.timestamp_format != DEFAULT_TIMESTAMP_FORMAT:
         return False
-    values = frame.get_column(field)
-    return bool(values.str.contains("T", literal=True).any() or values.str.contains(".", literal=True).any())
+    text = frame.get_column(field).str.join("").item()  # one search in one string: a third of the time
+    return "T" in text or "." in text
 
 
 def _value(text: pl.Expr, number: pl.Expr, col: PlannedColumn, fmt: CsvFormat, iso: bool = True) -> pl.Expr:
