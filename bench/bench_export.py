@@ -42,6 +42,7 @@ class Measure:
 def measured(cmd: list[str], env: dict[str, str], stdout: Path) -> Measure:
     """Run ``cmd``; its wall time, CPU time and peak RSS (this small process forks it: see peak_rss.py)."""
     with stdout.open("wb") as out:
+        os.sync()  # each run pays for its own writes, not for the previous one's still being flushed
         began = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE)
         assert proc.stderr is not None

@@ -109,6 +109,7 @@ def run_measured(cmd: list[str], log: Path, *, stdout: Path | None = None) -> Me
     result = log.with_suffix(".measure.json")
     fresh(result)
     launcher = [sys.executable, "-S", str(HERE / "peak_rss.py"), str(result)]
+    os.sync()  # each step pays for its own writes, not for the previous step's still being flushed
     with log.open("wb") as err, (stdout or log.with_suffix(".out")).open("wb") as out:
         # its own session, so a timeout can stop the command with the launcher
         proc = subprocess.Popen(launcher + cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
