@@ -27,6 +27,7 @@ from impex.engine.keyset import KeySet
 from impex.engine.prefetch import Prefetch
 from impex.engine.progress import Clock, format_duration, format_eta
 from impex.engine.reconcile import Existing, Reconciled, key_hashes, reconcile
+from impex.engine.reject_writer import RejectWriter
 from impex.formats.reader import DelimitedReader, RecordChunk
 from impex.targets import open_target
 from impex.targets.base import Checkpoint, ChunkResult, ColumnDef, RunTarget, TargetError, TargetSession
@@ -63,7 +64,7 @@ class ImportRun:
         self.last_progress_write = 0.0
         self.target: RunTarget | None = None
         self.group_started: float | None = None  # when the chunks not committed yet began
-        self.unstored: list[Reject] = []  # rejects of those chunks, stored just before their commit
+        self.rejects: RejectWriter  # stores each chunk's rejects while its rows go in
         self.clock = Clock()  # replaced by one that knows the run's earlier active time
         self.total_bytes: int | None = None
 
@@ -72,16 +73,17 @@ class ImportRun:
 
     def execute(self) -> Status:
         session: TargetSession | None = None
-        try:
-            session = open_target(connection_url(self.ex.settings, self.job.target.connection))
-            return self._execute(session)
-        except ImportFailed as failure:
-            return self._fail(failure.code, failure.params)
-        except (OSError, ValueError, TargetError, LookupError) as error:
-            return self._fail("run.error", {"error": f"{type(error).__name__}: {error}"})
-        finally:
-            if session is not None:
-                session.close()
+        with RejectWriter(self.store, self.ex.run_id) as self.rejects:
+            try:
+                session = open_target(connection_url(self.ex.settings, self.job.target.connection))
+                return self._execute(session)
+            except ImportFailed as failure:
+                return self._fail(failure.code, failure.params)
+            except (OSError, ValueError, TargetError, LookupError) as error:
+                return self._fail("run.error", {"error": f"{type(error).__name__}: {error}"})
+            finally:
+                if session is not None:
+                    session.close()
 
     def _fail(self, code: str, params: dict[str, Any]) -> Status:
         self._settle()
@@ -148,13 +150,11 @@ class ImportRun:
     def _commit(self, target: RunTarget) -> Checkpoint:
         """Commit the chunks applied since the last commit, then store the rows the database refused
         in them (kept in the checkpoint's state, so that a crash in between loses none). Their other
-        rejects go to the store first, all at once: a replay after a crash in between stores them
-        again (keyed by record), and a resume drops those past the checkpoint."""
+        rejects are all in the store first: a replay after a crash in between stores them again (keyed
+        by record), and a resume drops those past the checkpoint."""
         if not target.pending:  # a stop right after a commit: nothing new
             return target.checkpoint
-        if self.unstored:
-            self.store.add_rejects(self.ex.run_id, self.unstored)
-            self.unstored = []
+        self.rejects.flush()
         committed = target.commit()
         self.group_started = None
         self._store_refused(committed)
@@ -162,8 +162,7 @@ class ImportRun:
 
     def _settle(self) -> None:
         """On a failure: commit the chunks applied so far if the transaction still can; if it was lost,
-        forget the rejects kept for its chunks (none reached the store), so that the reject list
-        matches the table."""
+        drop the rejects of its chunks, so that the reject list matches the table."""
         target = self.target
         if target is None or self.group_started is None:
             return
@@ -174,7 +173,8 @@ class ImportRun:
             except (TargetError, OSError):
                 pass
         self.group_started = None
-        self.unstored = []
+        self.rejects.forget()
+        self.store.drop_rejects_after(self.ex.run_id, target.checkpoint.position.record_no)
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
         """Keys applied by this run are kept in the target for a resume, unless the table was empty
@@ -302,7 +302,7 @@ class ImportRun:
                 "run.first_error",
                 {"record_no": first.record_no, "line_no": first.line_no, "message": first.message},
             )
-        self.unstored += rejects
+        self.rejects.add(rejects)
         base = checkpoint.counters + Counters(
             read=chunk.n_records,
             rejected=len(rejects),
