@@ -183,12 +183,12 @@ def _errors(
     reasons: list[pl.Expr] = []
     values: list[pl.Expr] = []
     messages: list[pl.Expr] = []
+    fields: list[pl.Series] = []
     for i, col in enumerate(plan.columns):
         if col.field is None or i not in present:
             continue
         mine = pl.col(_FIRST_BAD) == i
-        field = raw.get_column(field_name(col.field)).alias(f"__raw{i}")
-        bad = bad.with_columns(field)
+        fields.append(raw.get_column(field_name(col.field)).alias(f"__raw{i}"))
         reason, message = _reason_and_message(
             col, fmt, pl.col(f"__s{i}"), pl.col(f"__v{i}"), pl.col(f"__raw{i}")
         )
@@ -196,7 +196,7 @@ def _errors(
         reasons.append(pl.when(mine).then(reason))
         values.append(pl.when(mine).then(pl.col(f"__raw{i}")))
         messages.append(pl.when(mine).then(message))
-    return bad.select(
+    return bad.with_columns(fields).select(
         pl.Series("row", bad_rows),
         pl.coalesce(columns).alias("column"),
         pl.coalesce(reasons).alias("reason"),
