@@ -197,6 +197,25 @@ class TestResult:
         assert error["value"] == "  x "
         assert error["message"] == "column id: 'x' is not an integer"
 
+    def test_two_columns_reading_one_field_each_report_their_own_error(self):
+        columns = [
+            ColumnSpec(name="code", source=1, max_length=2),
+            ColumnSpec(name="number", source=1, type="integer"),
+        ]
+        plan = build_plan(columns, None, 1)
+        result = validate(pl.DataFrame({"f1": ["abc", "7x", "12"]}), plan, CsvFormat())
+        assert [(e["row"], e["column"], e["value"], e["message"]) for e in result.errors.to_dicts()] == [
+            (0, "code", "abc", "column code: 'abc' is 3 characters, at most 2 allowed"),
+            (1, "number", "7x", "column number: '7x' is not an integer"),
+        ]
+
+    def test_long_values_are_cut_in_messages_and_kept_whole_as_the_value(self):
+        plan = build_plan([ColumnSpec(name="n", source=1, type="integer")], None, 1)
+        value = "9" * 30 + "x" * 20
+        [error] = validate(pl.DataFrame({"f1": [value]}), plan, CsvFormat()).errors.to_dicts()
+        assert error["value"] == value
+        assert error["message"] == f"column n: '{value[:40]}…' is not an integer"
+
     def test_an_empty_frame_gives_empty_typed_results(self):
         result = _people({"f1": [], "f2": [], "f3": []})
         assert result.good.schema == pl.Schema({"id": pl.Int64, "name": pl.String, "born": pl.Date})

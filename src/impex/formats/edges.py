@@ -18,6 +18,8 @@ from impex.formats.split import I64, U8, QuotePairs, pair_quotes
 ASCII_SPACES = np.array([0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20], dtype=np.uint8)
 WIDE = ["\x85", "\xa0", "\u1680", *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f"]
 WIDE_SPACES = [c.encode() for c in [*WIDE, "\u3000"]]
+# The same as text (Python's str.strip() would also take \x1c-\x1f).
+STRIPPED = "".join(map(chr, ASCII_SPACES.tolist())) + "".join(WIDE) + "\u3000"
 
 
 def _byte_table(values: object) -> npt.NDArray[np.bool_]:

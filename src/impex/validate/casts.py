@@ -6,6 +6,7 @@ from a genuine null by comparing with the prepared text. Nothing here loops over
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 
@@ -157,31 +158,40 @@ def _timestamp(text: pl.Expr, fmt: CsvFormat, dtype: pl.DataType, iso: bool = Tr
     return text.str.strptime(dtype, fmt.timestamp_format, strict=False, exact=True, cache=False)
 
 
-def type_error_text(col: PlannedColumn, fmt: CsvFormat, text: pl.Expr) -> pl.Expr:
+def type_error_text(col: PlannedColumn, fmt: CsvFormat, text: str) -> str:
     """What a value failing the cast is not, e.g. ``is not an integer``, for the reject message."""
     match col.type:
         case ColumnType.INTEGER:
-            digits_only = _without_thousands(text, fmt).str.contains(_INTEGER_SHAPE)
-            return (
-                pl.when(digits_only)
-                .then(pl.lit("is out of the 64-bit integer range"))
-                .otherwise(pl.lit("is not an integer"))
-            )
+            if _integer_shaped(text, fmt):
+                return "is out of the 64-bit integer range"
+            return "is not an integer"
         case ColumnType.FLOAT:
-            return pl.lit(f"is not a number (decimal separator {fmt.decimal_separator!r})")
+            return f"is not a number (decimal separator {fmt.decimal_separator!r})"
         case ColumnType.DECIMAL:
             assert isinstance(col.dtype, pl.Decimal)
             p, s = col.dtype.precision, col.dtype.scale
-            return pl.lit(
+            return (
                 f"is not a decimal number with at most {p} digits, {s} of them after the "
                 f"decimal separator {fmt.decimal_separator!r}"
             )
         case ColumnType.BOOLEAN:
             true, false = "/".join(fmt.true_values), "/".join(fmt.false_values)
-            return pl.lit(f"is not a boolean (expected {true} or {false})")
+            return f"is not a boolean (expected {true} or {false})"
         case ColumnType.DATE:
-            return pl.lit(f"is not a date in format {fmt.date_format}")
+            return f"is not a date in format {fmt.date_format}"
         case ColumnType.TIMESTAMP:
             iso = " or ISO 8601" if fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT else ""
-            return pl.lit(f"is not a timestamp in format {fmt.timestamp_format}{iso}")
-    return pl.lit("is not valid")  # pragma: no cover
+            return f"is not a timestamp in format {fmt.timestamp_format}{iso}"
+    return "is not valid"  # pragma: no cover
+
+
+def _integer_shaped(text: str, fmt: CsvFormat) -> bool:
+    """What :func:`_without_thousands` and the integer shape say of one value: digits only, once any
+    thousands separators (placed right) are gone."""
+    sep = fmt.thousands_separator
+    if sep is not None:
+        grouped = rf"[+-]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{re.escape(fmt.decimal_separator)}\d*)?"
+        if sep in text and not re.fullmatch(grouped, text):  # as in _without_thousands
+            return False
+        text = text.replace(sep, "")
+    return re.fullmatch(_INTEGER_SHAPE[1:-1], text) is not None

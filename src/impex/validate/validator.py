@@ -10,6 +10,7 @@ import polars as pl
 
 from impex.domain.definitions import ColumnType, CsvFormat
 from impex.domain.rejects import Reason
+from impex.formats.edges import STRIPPED
 from impex.validate.casts import (
     DEFAULT_TIMESTAMP_FORMAT,
     cast,
@@ -171,77 +172,52 @@ def _literal(col: PlannedColumn, literal: Any, fmt: CsvFormat, what: str, prepar
 def _errors(
     frame: pl.DataFrame, checked: pl.DataFrame, ok: pl.Series, plan: Plan, fmt: CsvFormat
 ) -> pl.DataFrame:
-    """One error row per bad record, for its first bad column. Runs on the bad rows only, in one
-    select whatever the number of bad columns: its cost is per chunk, so it must stay small."""
+    """One error row per bad record, for its first bad column. A few hundred rows a chunk at most:
+    plain Python writes their messages in half the time Polars takes to run the expressions."""
     bad_rows = np.flatnonzero(~ok.to_numpy()).astype(np.int64)
-    first_bad = checked.get_column(_FIRST_BAD).gather(bad_rows)
-    present = set(first_bad.unique().to_list())
-    needed = [_FIRST_BAD, *(f"__{kind}{i}" for i in sorted(present) for kind in "sv")]
-    bad = checked.select(needed)[bad_rows]
-    raw = frame[bad_rows]
-    columns: list[pl.Expr] = []
-    reasons: list[pl.Expr] = []
-    values: list[pl.Expr] = []
-    messages: list[pl.Expr] = []
-    fields: list[pl.Series] = []
-    for i, col in enumerate(plan.columns):
-        if col.field is None or i not in present:
-            continue
-        mine = pl.col(_FIRST_BAD) == i
-        fields.append(raw.get_column(field_name(col.field)).alias(f"__raw{i}"))
-        reason, message = _reason_and_message(
-            col, fmt, pl.col(f"__s{i}"), pl.col(f"__v{i}"), pl.col(f"__raw{i}")
+    first_bad = checked.get_column(_FIRST_BAD).to_numpy()[bad_rows].astype(np.int64).tolist()
+    present = sorted(set(first_bad))
+    fields = {i: field_name(f) for i in present if (f := plan.columns[i].field) is not None}
+    assert len(fields) == len(present)  # only fields are checked
+    bad = checked.select(
+        *(pl.col(f"__s{i}") for i in present),
+        *(pl.col(f"__v{i}").is_null().alias(f"__f{i}") for i in present),
+    )[bad_rows]
+    raw = frame.select(list(dict.fromkeys(fields.values())))[bad_rows]  # two columns may read one field
+    texts = {i: bad.get_column(f"__s{i}").to_list() for i in present}
+    failed = {i: bad.get_column(f"__f{i}").to_list() for i in present}
+    raws = {i: raw.get_column(name).to_list() for i, name in fields.items()}
+    rows = [
+        (
+            plan.columns[i].name,
+            raws[i][k],
+            *_reason_and_message(plan.columns[i], fmt, texts[i][k], failed[i][k], raws[i][k]),
         )
-        columns.append(pl.when(mine).then(pl.lit(col.name)))
-        reasons.append(pl.when(mine).then(reason))
-        values.append(pl.when(mine).then(pl.col(f"__raw{i}")))
-        messages.append(pl.when(mine).then(message))
-    return bad.with_columns(fields).select(
-        pl.Series("row", bad_rows),
-        pl.coalesce(columns).alias("column"),
-        pl.coalesce(reasons).alias("reason"),
-        pl.coalesce(values).alias("value"),
-        pl.coalesce(messages).alias("message"),
+        for k, i in enumerate(first_bad)
+    ]
+    columns, values, reasons, messages = zip(*rows, strict=True) if rows else ((), (), (), ())
+    return pl.DataFrame(
+        {"row": bad_rows, "column": columns, "reason": reasons, "value": values, "message": messages},
+        schema=ERROR_SCHEMA,
     )
 
 
 def _reason_and_message(
-    col: PlannedColumn, fmt: CsvFormat, text: pl.Expr, value: pl.Expr, raw: pl.Expr
-) -> tuple[pl.Expr, pl.Expr]:
-    missing = value.is_null() & text.is_null()
-    type_error = value.is_null()
-    reason = (
-        pl.when(missing)
-        .then(pl.lit(Reason.MISSING_REQUIRED.value))
-        .when(type_error)
-        .then(pl.lit(Reason.TYPE_ERROR.value))
-        .otherwise(pl.lit(Reason.TOO_LONG.value))
-    )
+    col: PlannedColumn, fmt: CsvFormat, text: str | None, failed: bool, raw: str | None
+) -> tuple[str, str]:
+    """Why a column's value is bad, and the message saying so. ``text`` is the field after trimming,
+    null markers and transforms; ``failed``: no typed value came out of it; ``raw`` the field as read."""
     prefix = f"column {col.name}: "
-    was_empty = raw.is_null() | (raw.str.strip_chars() == "")
-    missing_message = (
-        pl.when(was_empty)
-        .then(pl.lit(prefix + "a value is required (the field was empty)"))
-        .otherwise(pl.concat_str(pl.lit(prefix + "a value is required (the field was '"), raw, pl.lit("')")))
-    )
-    shown = _shown(text)
-    type_message = pl.concat_str(pl.lit(prefix + "'"), shown, pl.lit("' "), type_error_text(col, fmt, text))
-    long_message = pl.concat_str(
-        pl.lit(prefix + "'"),
-        shown,
-        pl.lit("' is "),
-        text.str.len_chars().cast(pl.String),
-        pl.lit(f" characters, at most {col.spec.max_length} allowed"),
-    )
-    message = (
-        pl.when(missing).then(missing_message).when(type_error).then(type_message).otherwise(long_message)
-    )
-    return reason, message
-
-
-def _shown(text: pl.Expr) -> pl.Expr:
-    cut = pl.concat_str(text.str.slice(0, _SHOWN_CHARACTERS), pl.lit("…"))
-    return pl.when(text.str.len_chars() > _SHOWN_CHARACTERS).then(cut).otherwise(text)
+    if failed and text is None:
+        if raw is None or raw.strip(STRIPPED) == "":
+            return Reason.MISSING_REQUIRED.value, prefix + "a value is required (the field was empty)"
+        return Reason.MISSING_REQUIRED.value, f"{prefix}a value is required (the field was '{raw}')"
+    assert text is not None
+    shown = text[:_SHOWN_CHARACTERS] + "…" if len(text) > _SHOWN_CHARACTERS else text
+    if failed:
+        return Reason.TYPE_ERROR.value, f"{prefix}'{shown}' {type_error_text(col, fmt, text)}"
+    limit = col.spec.max_length
+    return Reason.TOO_LONG.value, f"{prefix}'{shown}' is {len(text)} characters, at most {limit} allowed"
 
 
 def _no_errors() -> pl.DataFrame:
