@@ -125,6 +125,22 @@ def test_a_claim_skips_a_job_another_transaction_has_locked_instead_of_waiting(s
     assert store.claim_next("w", ["default"], 30).job.id == first
 
 
+def test_reading_a_job_waits_for_no_writer(store):
+    """A running job reads its status at every chunk; a CLI or another worker may be writing then.
+    Reads take no write lock (SQLite: a plain BEGIN on WAL's snapshot), so they never queue."""
+    job_id = store.create_job(DEFINITION)
+    read: list = []
+    reader = threading.Thread(
+        target=lambda: read.append((store.status_of(job_id), store.job(job_id).name, store.runs_of(job_id)))
+    )
+    with store.engine.begin() as writer:  # holds the write lock (SQLite) or the job row (PostgreSQL)
+        writer.execute(sa.text("UPDATE jobs SET name = 'renamed' WHERE id = :i"), {"i": job_id})
+        reader.start()
+        reader.join(5)
+        assert read == [(S.EDITING, "contacts", [])]  # what was committed, without waiting
+    reader.join()
+
+
 def test_a_journal_line_written_while_the_job_is_in_a_transition_waits_for_no_one(store):
     """Journal writers take turns (ids visible in order) but never wait for a job row meanwhile: a
     progress line of the job being paused, and the pause's own line, both commit."""

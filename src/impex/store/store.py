@@ -30,7 +30,7 @@ from impex.domain.status import (
     sources_for,
 )
 from impex.store import migrate
-from impex.store.connect import create_store_engine, redact
+from impex.store.connect import create_store_engine, read_connection, redact
 from impex.store.errors import JobNotFound, LeaseLost, StoreUnavailable, database_message
 from impex.store.records import (
     Claim,
@@ -187,14 +187,14 @@ class Store:
             c.execute(runs.update().where(runs.c.id == run_id).values(**values))
 
     def status_of(self, job_id: int) -> Status:
-        with self.engine.connect() as c:
+        with read_connection(self.engine) as c:
             value = c.scalar(sa.select(jobs.c.status).where(jobs.c.id == job_id))
         if value is None:
             raise JobNotFound(job_id)
         return Status(value)
 
     def job(self, job_id: int) -> JobRecord:
-        with self.engine.connect() as c:
+        with read_connection(self.engine) as c:
             row = c.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
             raise JobNotFound(job_id)
@@ -206,17 +206,17 @@ class Store:
         query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit).offset(offset)
         if status is not None:
             query = query.where(jobs.c.status == status.value)
-        with self.engine.connect() as c:
+        with read_connection(self.engine) as c:
             return [job_record(r) for r in c.execute(query)]
 
     # --- runs ---------------------------------------------------------------------------------
 
     def run(self, run_id: int) -> RunRecord:
-        with self.engine.connect() as c:
+        with read_connection(self.engine) as c:
             return run_record(c.execute(sa.select(runs).where(runs.c.id == run_id)).one())
 
     def runs_of(self, job_id: int) -> list[RunRecord]:
-        with self.engine.connect() as c:
+        with read_connection(self.engine) as c:
             return [
                 run_record(r)
                 for r in c.execute(sa.select(runs).where(runs.c.job_id == job_id).order_by(runs.c.run_no))
@@ -243,7 +243,7 @@ class Store:
         query = (
             sa.select(jobs.c.id).where(jobs.c.status.in_(waiting), jobs.c.queue.in_(list(queues))).limit(1)
         )
-        with self.engine.connect() as c:
+        with read_connection(self.engine) as c:
             return c.scalar(query) is not None
 
     def _claim(self, query: sa.Select[Any], worker: str, lease_seconds: float) -> Claim | None:
@@ -398,7 +398,7 @@ class Store:
         )
         if run_id is not None:
             query = query.where(journal.c.run_id == run_id)
-        with self.engine.connect() as c:
+        with read_connection(self.engine) as c:
             return [journal_line(r) for r in c.execute(query)]
 
     # --- rejects ------------------------------------------------------------------------------
@@ -435,11 +435,11 @@ class Store:
             .order_by(rejects.c.record_no)
             .limit(limit)
         )
-        with self.engine.connect() as c:
+        with read_connection(self.engine) as c:
             return [reject_record(r) for r in c.execute(query)]
 
     def count_rejects(self, run_id: int) -> int:
-        with self.engine.connect() as c:
+        with read_connection(self.engine) as c:
             return int(c.scalar(sa.select(sa.func.count()).where(rejects.c.run_id == run_id)) or 0)
 
 
