@@ -155,7 +155,7 @@ def test_three_workers_share_twenty_jobs_and_one_killed_mid_job_is_taken_over_ex
         ]
         assert cut in {job_id for job_id, _ in takeovers}, "the journal records the takeover"
         for _job, line in takeovers:  # the job cut in the middle, and maybe one the victim had just begun
-            assert line.params["reason"] == "its worker stopped"
+            assert line.params["reason"] == "its lease ran out"
             assert line.params["previous"].endswith(victim_name)
             assert not line.actor.endswith(victim_name)
         after = store.journal_lines(cut, after_id=dict(takeovers)[cut].id, limit=10**6)

@@ -144,7 +144,7 @@ def test_a_store_outage_is_waited_out_and_the_job_ends_as_if_nothing_happened(tm
             c = store.runs_of(job_id)[-1].counters
             assert (c.read, c.inserted, c.rejected, c.doubles) == (ROWS, *reference_counts(reference))
             takeovers = [x for x in store.journal_lines(job_id, limit=10**6) if x.code == "worker.takeover"]
-            assert [x.params["reason"] for x in takeovers] == ["its worker stopped"]
+            assert [x.params["reason"] for x in takeovers] == ["its lease ran out"]
         finally:
             if process.poll() is None:
                 process.terminate()

@@ -35,7 +35,7 @@ MESSAGES: dict[str, str] = {
     "format.detected": "Detected format: delimiter {delimiter!r}, encoding {encoding}, header {header}",
     "table.created": "Table {table} created with columns {columns}",
     "export.file": "File written: {path} ({rows} rows, {bytes} bytes)",
-    "worker.takeover": "Taken over by worker {worker} after the previous one stopped",
+    "worker.takeover": "Taken over by worker {worker}; the job's previous worker no longer held it",
 }
 
 

@@ -99,7 +99,7 @@ def run_claim(ex: Execution) -> Status | None:
 def recover(store: Store, actor: str) -> None:
     """Queue again what dead workers (no heartbeat for a lease) or shut-down ones left behind."""
     for job_id, t, previous in store.recover(actor=actor, include_shutdown=True):
-        reason = "a server shutdown" if t.source is Status.SERVER_SHUTDOWN else "its worker stopped"
+        reason = "a server shutdown" if t.source is Status.SERVER_SHUTDOWN else "its lease ran out"
         params = {"worker": actor, "reason": reason, "previous": previous or "none"}
         store.log(job_id, None, Level.INFO, "worker.takeover", params, actor)
 
