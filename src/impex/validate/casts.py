@@ -114,14 +114,19 @@ def _without_thousands(text: pl.Expr, fmt: CsvFormat) -> pl.Expr:
     sep = fmt.thousands_separator
     if sep is None:
         return text
-    grouped = rf"^[+-]?\d{{1,3}}(?:{_char(sep)}\d{{3}})+(?:{_char(fmt.decimal_separator)}\d*)?$"
-    misplaced = text.str.contains(sep, literal=True) & ~text.str.contains(grouped)
+    misplaced = text.str.contains(sep, literal=True) & ~text.str.contains(_grouped(sep, fmt))
     return pl.when(~misplaced).then(text.str.replace_all(sep, "", literal=True))
 
 
+def _grouped(sep: str, fmt: CsvFormat) -> str:
+    """A number whose integer part is grouped by three with ``sep``: one pattern for Polars' regex
+    engine and Python's (both read ``\\d`` as any Unicode digit)."""
+    return rf"^[+-]?\d{{1,3}}(?:{_char(sep)}\d{{3}})+(?:{_char(fmt.decimal_separator)}\d*)?$"
+
+
 def _char(character: str) -> str:
-    """A regex matching exactly ``character`` (hex escape: safe for any ASCII byte)."""
-    return rf"\x{{{ord(character):02x}}}"
+    """A regex matching exactly ``character``, in a hex escape both regex engines read."""
+    return rf"\U{ord(character):08x}"
 
 
 def _number_text(text: pl.Expr, fmt: CsvFormat) -> pl.Expr:
@@ -190,8 +195,7 @@ def _integer_shaped(text: str, fmt: CsvFormat) -> bool:
     thousands separators (placed right) are gone."""
     sep = fmt.thousands_separator
     if sep is not None:
-        grouped = rf"[+-]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{re.escape(fmt.decimal_separator)}\d*)?"
-        if sep in text and not re.fullmatch(grouped, text):  # as in _without_thousands
+        if sep in text and not re.fullmatch(_grouped(sep, fmt), text):
             return False
         text = text.replace(sep, "")
-    return re.fullmatch(_INTEGER_SHAPE[1:-1], text) is not None
+    return re.fullmatch(_INTEGER_SHAPE, text) is not None
