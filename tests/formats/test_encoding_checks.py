@@ -31,15 +31,15 @@ def one_by_one(parts: list[bytes], encoding: str) -> list[tuple[int, int]]:
     return found
 
 
+def lines(*parts: bytes) -> tuple[bytes, np.ndarray]:
+    return b"".join(parts), np.cumsum([len(p) for p in parts]).astype(np.int64)
+
+
 @given(records)
 def test_each_bad_record_is_found_at_its_first_bad_byte(parts):
     parts = [p + b"\n" for p in parts]
-    nexts = np.cumsum([len(p) for p in parts]).astype(np.int64)
-    assert find_undecodable(b"".join(parts), "utf-8", nexts) == one_by_one(parts, "utf-8")
-
-
-def lines(*parts: bytes) -> tuple[bytes, np.ndarray]:
-    return b"".join(parts), np.cumsum([len(p) for p in parts]).astype(np.int64)
+    data, nexts = lines(*parts)
+    assert find_undecodable(data, "utf-8", nexts) == one_by_one(parts, "utf-8")
 
 
 def test_valid_text_has_no_bad_record_and_a_cut_sequence_is_found():
