@@ -266,6 +266,30 @@ def test_refused_rows_cost_about_one_statement_each_not_a_halving_from_the_top(s
     assert len(sent) < 3 * len(refused) and sum(sent) < 4 * len(ids), (len(sent), sum(sent))
 
 
+def test_inserts_prepared_by_the_reading_thread_go_in_and_refused_ones_are_isolated(schema, sql):
+    sql("CREATE TABLE people (id bigint PRIMARY KEY, name text NOT NULL CHECK (name <> 'bad'))")
+    t = PostgresTarget(schema[1])
+    run = open_run(t)
+    ids = list(range(1, 51))
+    prepared = run.prepare_inserts(rows(ids, ["bad" if i in {3, 17, 18, 40} else f"n{i}" for i in ids], 100))
+    assert prepared.columns == ["_row", "_copy"]  # encoded: the writing thread only sends it
+    got = {}
+    run.commit_chunk(ChunkWrite(inserts=prepared), capture(got))
+    t.close()
+    assert [r for r, _ in got["r"].refused] == [102, 116, 117, 139]
+    assert got["r"].inserted == 46
+    assert people(sql)[:3] == [(1, "n1"), (2, "n2"), (4, "n4")]
+
+
+def test_inserts_are_left_as_they_are_when_staged_or_without_a_binary_form(schema, sql):
+    sql("CREATE TABLE people (id bigint PRIMARY KEY, name jsonb)")
+    t = PostgresTarget(schema[1])
+    frame = rows([1, 2], ['{"a": 1}', "[]"])
+    assert open_run(t).prepare_inserts(frame).equals(frame)  # text for jsonb: the database casts
+    assert open_run(t, atomic=True).prepare_inserts(frame).equals(frame)
+    t.close()
+
+
 def test_a_value_out_of_range_of_an_existing_narrower_column_is_refused_and_the_rest_loaded(schema, sql):
     sql("CREATE TABLE people (id integer PRIMARY KEY, name text)")
     t = PostgresTarget(schema[1])

@@ -21,6 +21,19 @@ class Connection:
         return redact_url(self.url)
 
 
+class Secrets:
+    """A connection's passwords, masked in any message of its driver that might quote them."""
+
+    def __init__(self, url: str, password: str | None) -> None:
+        self._values = [s for s in (password, urlsplit(url).password) if s]
+
+    def masked(self, error: object) -> str:
+        text = str(error).strip()
+        for secret in self._values:
+            text = text.replace(secret, "***")
+        return text
+
+
 def redact_url(url: str) -> str:
     """The URL with any password (in the user part or the query) replaced by ``***``."""
     try:

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import adbc_driver_manager
+import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 
+from impex.targets import Secrets, redact_url
 from impex.targets.base import TargetError
-from impex.targets.postgres import PostgresSession
+from impex.targets.postgres import with_password
 from impex.targets.sql import quote, split_refused
 
 READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -55,6 +57,29 @@ class SourceColumn:
     name: str
     pg_type: str  # as regtype names it, without length or precision
     not_null: bool
+
+
+class PostgresSession:
+    """An ADBC connection to PostgreSQL whose error messages never show the password."""
+
+    def __init__(self, url: str, password: str | None = None) -> None:
+        self.where = redact_url(url)
+        self.secrets = Secrets(url, password)
+        try:
+            # Autocommit at the driver level: each read begins its own read-only transaction.
+            self.conn = adbc.connect(with_password(url, password), autocommit=True)
+        except adbc_driver_manager.Error as e:
+            raise TargetError(f"cannot open PostgreSQL database {self.where}: {self.scrub(e)}") from None
+        self.cur = self.conn.cursor()
+
+    def scrub(self, error: object) -> str:
+        """The driver's message, with any password in it masked."""
+        return self.secrets.masked(error)
+
+    def close(self) -> None:
+        with contextlib.suppress(adbc_driver_manager.Error):
+            self.cur.close()
+            self.conn.close()
 
 
 class ReadOnlyRefusal(TargetError):

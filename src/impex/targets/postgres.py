@@ -1,4 +1,5 @@
-"""PostgreSQL as a target, through ADBC: binary COPY from Arrow, no Python tuples in the hot path.
+"""PostgreSQL as a target, through psycopg: binary COPY of rows encoded column by column, no Python
+tuples in the hot path.
 
 A chunk's rows, its seen-key hashes and its checkpoint commit in one transaction of the target
 database; the checkpoint row carries the run's fencing token. Updates and deletes go through a
@@ -16,15 +17,14 @@ from typing import Any, TypeVar
 from urllib.parse import quote as url_quote
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import adbc_driver_manager
-import adbc_driver_postgresql.dbapi as adbc
 import numpy as np
 import polars as pl
+import psycopg
 import pyarrow as pa
 
 from impex.domain.counters import Counters
 from impex.domain.position import Position
-from impex.targets import redact_url
+from impex.targets import Secrets, redact_url
 from impex.targets.base import (
     Checkpoint,
     ChunkResult,
@@ -36,11 +36,13 @@ from impex.targets.base import (
     TargetError,
     Upserted,
 )
-from impex.targets.pg_fit import Refused, as_frame, column_sql, fit, refusal
+from impex.targets.pg_copy import HEADER, TRAILER, copy_data, encode_rows
+from impex.targets.pg_fit import Refused, as_arrow, as_frame, column_sql, refusal, temporary_columns
 from impex.targets.pg_stage import Staging
 from impex.targets.sql import quote, quoted_list
 
-COPY_BATCH_ROWS = 4096
+ENCODED = "_copy"  # a prepared insert's row, in binary COPY form
+STREAM_ROWS = 10_000  # rows of a streamed query read at once
 DDL_LOCK = 0x1A9E7_0002  # advisory lock key: impex's table creations take turns on a database
 CHECKPOINTS = "_impex_checkpoint"
 WINDOW_MIN = 16  # fewest fresh rows a window takes after a refusal
@@ -60,37 +62,34 @@ def with_password(url: str, password: str | None) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-class PostgresSession:
-    """An ADBC connection to PostgreSQL whose error messages never show the password."""
+class PostgresTarget:
+    """A psycopg connection to the target database whose error messages never show the password.
+
+    Rows go in by binary COPY of data encoded column by column (``pg_copy``); statements take
+    ``$1``-style parameters."""
 
     def __init__(self, url: str, password: str | None = None) -> None:
         self.where = redact_url(url)
-        self._secrets = [s for s in (password, urlsplit(url).password) if s]
+        self.secrets = Secrets(url, password)
         try:
             # Autocommit at the driver level: we issue BEGIN ourselves, so that a failed COPY can be
             # rolled back to its savepoint without the driver opening a transaction of its own.
-            self.conn = adbc.connect(with_password(url, password), autocommit=True)
-        except adbc_driver_manager.Error as e:
+            self.conn = psycopg.connect(
+                with_password(url, password), autocommit=True, cursor_factory=psycopg.RawCursor
+            )
+        except psycopg.Error as e:
             raise TargetError(f"cannot open PostgreSQL database {self.where}: {self.scrub(e)}") from None
         self.cur = self.conn.cursor()
+        self._ensure_checkpoints()
 
     def scrub(self, error: object) -> str:
         """The driver's message, with any password in it masked."""
-        text = str(error)
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return self.secrets.masked(error)
 
     def close(self) -> None:
-        with contextlib.suppress(adbc_driver_manager.Error):
+        with contextlib.suppress(psycopg.Error):
             self.cur.close()
             self.conn.close()
-
-
-class PostgresTarget(PostgresSession):
-    def __init__(self, url: str, password: str | None = None) -> None:
-        super().__init__(url, password)
-        self._ensure_checkpoints()
 
     def _ensure_checkpoints(self) -> None:
         self.ddl(
@@ -119,17 +118,17 @@ class PostgresTarget(PostgresSession):
         self.execute("COMMIT")
 
     def rollback(self) -> None:
-        with contextlib.suppress(adbc_driver_manager.Error):  # no transaction was open
+        with contextlib.suppress(psycopg.Error):  # no transaction was open, or the link is gone
             self.cur.execute("ROLLBACK")
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> psycopg.Cursor[Any]:
         try:
             self.cur.execute(sql, params or None)
-        except adbc_driver_manager.Error as e:
+        except psycopg.Error as e:
             raise self.error(e) from None
         return self.cur
 
-    def error(self, e: adbc_driver_manager.Error) -> TargetError:
+    def error(self, e: psycopg.Error) -> TargetError:
         """Refused for rows the database will not take, TargetError for anything else."""
         refused = refusal(e)
         if refused is not None:
@@ -140,24 +139,29 @@ class PostgresTarget(PostgresSession):
         return list(self.execute(sql, params).fetchall())
 
     def arrow(self, sql: str, params: tuple[Any, ...] = ()) -> pa.Table:
+        """A query's result as an Arrow table (a chunk's worth of rows: it is read whole)."""
         cur = self.execute(sql, params)
-        try:  # the driver runs a statement with RETURNING as the result is read
-            return cur.fetch_arrow_table()
-        except adbc_driver_manager.Error as e:
-            raise self.error(e) from None
+        return as_arrow(cur.description or [], cur.fetchall())
 
-    def ingest(self, table: str, data: pa.Table, *, temporary: bool = False) -> None:
-        """Binary COPY of ``data`` into ``table`` (a new temporary table when ``temporary``)."""
-        # The driver encodes and sends batch by batch: with small batches the server works on one
-        # while the next is encoded, instead of waiting for the whole table (a quarter faster).
-        data = pa.Table.from_batches(data.to_batches(max_chunksize=COPY_BATCH_ROWS), data.schema)
+    def load_temporary(self, name: str, frame: pl.DataFrame) -> None:
+        """``frame`` in a new temporary table ``name`` of its own columns (the statements that read
+        it cast to the target's types)."""
+        frame, types = temporary_columns(frame)
+        columns = ", ".join(f"{quote(c)} {types[c]}" for c in frame.columns)
+        self.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(name)}")
+        self.execute(f"CREATE TEMPORARY TABLE {quote(name)} ({columns})")
+        rows = encode_rows(frame, types)
+        assert rows is not None, types  # temporary_columns picks types with a binary form
+        self.copy(f"pg_temp.{quote(name)}", frame.columns, rows)
+
+    def copy(self, table: str, columns: list[str], rows: pa.LargeBinaryArray) -> None:
+        """Binary COPY of rows encoded by ``pg_copy`` into the columns of ``table`` (quoted)."""
         try:
-            if temporary:
-                self.cur.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(table)}")
-                self.cur.adbc_ingest(table, data, mode="create", temporary=True)
-            else:
-                self.cur.adbc_ingest(table, data, mode="append")
-        except adbc_driver_manager.Error as e:
+            with self.cur.copy(f"COPY {table} ({quoted_list(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(HEADER)
+                copy.write(copy_data(rows))
+                copy.write(TRAILER)
+        except psycopg.Error as e:
             raise self.error(e) from None
 
     def table_exists(self, table: str) -> bool:
@@ -240,18 +244,15 @@ class PostgresTarget(PostgresSession):
         return PostgresRun(self, run_key, token, table, keys, atomic=atomic, state=state)
 
     def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatch]:
-        """Rows of a query as Arrow batches. The driver reads them with COPY (…) TO STDOUT in binary,
-        batch by batch, so memory does not grow with the result. Parameters are $1, $2…"""
-        cur = self.conn.cursor()
+        """Rows of a query as Arrow batches, read through a server-side cursor in its own
+        transaction, so memory does not grow with the result. Parameters are $1, $2…"""
         try:
-            try:
+            with self.conn.transaction(), psycopg.RawServerCursor(self.conn, "impex_stream") as cur:
                 cur.execute(sql, params or None)
-                reader = cur.fetch_record_batch()
-            except adbc_driver_manager.Error as e:
-                raise self.error(e) from None
-            yield from reader
-        finally:
-            cur.close()
+                while batch := cur.fetchmany(STREAM_ROWS):
+                    yield from as_arrow(cur.description or [], batch).to_batches()
+        except psycopg.Error as e:
+            raise self.error(e) from None
 
 
 class PostgresRun(ChunkTransactions):
@@ -285,6 +286,7 @@ class PostgresRun(ChunkTransactions):
         self.planner = target.settings(tuple(PROBES)) if self.probe else {}
         self.upserts_keys = not atomic and bool(keys) and target.unique_on(table, keys)
         self.staging = Staging(self, self.stage_table) if atomic else None
+        self.encoded_columns: list[str] = []
         self.checkpoint = self._claim(state)
         self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
         self.pending = False  # a transaction holds applied chunks not committed yet
@@ -327,7 +329,7 @@ class PostgresRun(ChunkTransactions):
         mask = np.zeros(keys.height, dtype=bool)
         if keys.height == 0:
             return mask
-        self.t.ingest("_impex_keys", keys.select(self.keys).with_row_index("_i").to_arrow(), temporary=True)
+        self.t.load_temporary("_impex_keys", keys.select(self.keys).with_row_index("_i"))
         hits = self._probing(
             lambda: self.t.arrow(
                 f"SELECT s._i FROM pg_temp._impex_keys s WHERE EXISTS "
@@ -373,7 +375,9 @@ class PostgresRun(ChunkTransactions):
         return self.staging.stage(write)
 
     def _add_seen(self, hashes: np.ndarray) -> None:
-        self.t.ingest(self.seen_table, pa.table({"h": pa.array(hashes, pa.int64())}))
+        rows = encode_rows(pl.DataFrame({"h": hashes}, schema={"h": pl.Int64}), {"h": "bigint"})
+        assert rows is not None
+        self.t.copy(quote(self.seen_table), ["h"], rows)
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
         p = checkpoint.position
@@ -451,19 +455,35 @@ class PostgresRun(ChunkTransactions):
                 parts = _halves(frame)
             return sum(self._halving(p, op, refused) for p in parts if p.height)
 
+    def prepare_inserts(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The rows encoded for binary COPY, one value of ``ENCODED`` each (beside ``_row``): the
+        reading thread encodes while the database takes the previous chunk. Staged rows (atomic
+        mode) and rows without an exact binary form stay as they are."""
+        if self.atomic:
+            return frame
+        columns = [c for c in frame.columns if c != "_row"]
+        rows = encode_rows(frame.select(columns), self.types)
+        if rows is None:
+            return frame
+        self.encoded_columns = columns  # the same for every chunk of the run
+        return frame.select("_row").with_columns(pl.Series(ENCODED, rows, dtype=pl.Binary))
+
     def insert(self, frame: pl.DataFrame) -> int:
-        self.copy_into(self.table, frame.drop("_row"), self.types)
+        if ENCODED in frame.columns:
+            rows = frame.get_column(ENCODED).to_arrow(compat_level=pl.CompatLevel.oldest())
+            self.t.copy(quote(self.table), self.encoded_columns, rows)
+        else:
+            self.copy_into(self.table, frame.drop("_row"), self.types)
         return frame.height
 
     def copy_into(self, table: str, frame: pl.DataFrame, types: dict[str, str]) -> None:
         """Binary COPY when every column can be sent as the table's own type, else through a
         temporary table and INSERT … SELECT with casts (the database then judges each value)."""
-        data = _arrow(frame)
-        fitted = fit(data, types)
-        if fitted is not None:
-            self.t.ingest(table, fitted)
+        rows = encode_rows(frame, types)
+        if rows is not None:
+            self.t.copy(quote(table), frame.columns, rows)
             return
-        self.t.ingest("_impex_ins", data, temporary=True)
+        self.t.load_temporary("_impex_ins", frame)
         cols = frame.columns
         casts = ", ".join(f"s.{quote(c)}::{types[c]}" for c in cols)
         self.t.execute(
@@ -473,7 +493,7 @@ class PostgresRun(ChunkTransactions):
     def upsert(self, frame: pl.DataFrame, tally: Upserted) -> int:
         """One INSERT … ON CONFLICT DO UPDATE: rows whose key is new go in, the others are updated
         where a value differs (xmax = 0 tells a row inserted from one updated)."""
-        self.t.ingest("_impex_ups", _arrow(frame.drop("_row")), temporary=True)
+        self.t.load_temporary("_impex_ups", frame.drop("_row"))
         cols = [c for c in frame.columns if c != "_row"]
         values = [c for c in cols if c not in self.keys]
         casts = ", ".join(self._cast("s", c) for c in cols)
@@ -499,7 +519,7 @@ class PostgresRun(ChunkTransactions):
         values = [c for c in frame.columns if c != "_row" and c not in self.keys]
         if not values:
             return 0
-        self.t.ingest("_impex_upd", _arrow(frame.drop("_row")), temporary=True)
+        self.t.load_temporary("_impex_upd", frame.drop("_row"))
         return self._probing(lambda: self.update_from("pg_temp._impex_upd", values))
 
     def update_from(self, source: str, values: list[str]) -> int:
@@ -515,7 +535,7 @@ class PostgresRun(ChunkTransactions):
         return int(self.t.cur.rowcount)
 
     def _delete(self, keys: pl.DataFrame) -> int:
-        self.t.ingest("_impex_del", _arrow(keys.select(self.keys)), temporary=True)
+        self.t.load_temporary("_impex_del", keys.select(self.keys))
         return self._probing(lambda: self.delete_using("pg_temp._impex_del"))
 
     def delete_using(self, source: str) -> int:
@@ -541,7 +561,3 @@ class PostgresRun(ChunkTransactions):
 def _halves(frame: pl.DataFrame) -> list[pl.DataFrame]:
     half = frame.height // 2
     return [frame.slice(0, half), frame.slice(half)] if half else [frame]
-
-
-def _arrow(frame: pl.DataFrame) -> pa.Table:
-    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
