@@ -271,7 +271,8 @@ def test_inserts_prepared_by_the_reading_thread_go_in_and_refused_ones_are_isola
     t = PostgresTarget(schema[1])
     run = open_run(t)
     ids = list(range(1, 51))
-    prepared = run.prepare_inserts(rows(ids, ["bad" if i in {3, 17, 18, 40} else f"n{i}" for i in ids], 100))
+    names = ["bad" if i in {3, 17, 18, 40} else f"n{i}" for i in ids]
+    prepared = run.prepare(ChunkWrite(inserts=rows(ids, names, 100))).inserts
     assert prepared.columns == ["_row", "_copy"]  # encoded: the writing thread only sends it
     got = {}
     run.commit_chunk(ChunkWrite(inserts=prepared), capture(got))
@@ -285,8 +286,8 @@ def test_inserts_are_left_as_they_are_when_staged_or_without_a_binary_form(schem
     sql("CREATE TABLE people (id bigint PRIMARY KEY, name jsonb)")
     t = PostgresTarget(schema[1])
     frame = rows([1, 2], ['{"a": 1}', "[]"])
-    assert open_run(t).prepare_inserts(frame).equals(frame)  # text for jsonb: the database casts
-    assert open_run(t, atomic=True).prepare_inserts(frame).equals(frame)
+    assert open_run(t).prepare(ChunkWrite(inserts=frame)).inserts.equals(frame)  # jsonb: SQL casts
+    assert open_run(t, atomic=True).prepare(ChunkWrite(inserts=frame)).inserts.equals(frame)
     t.close()
 
 
@@ -373,23 +374,27 @@ def test_lookups_against_a_large_table_probe_its_key_index_and_leave_the_planner
     target.rollback()
 
 
-def test_upserts_insert_new_keys_update_changed_rows_and_count_the_unchanged(target, sql):
+@pytest.mark.parametrize("prepared", [False, True], ids=["as_given", "prepared_by_the_reading_thread"])
+def test_upserts_insert_new_keys_update_changed_rows_and_count_the_unchanged(target, sql, prepared):
     run = open_run(target)
     assert run.upserts_keys  # the key is the primary key
     run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
     got = {}
-    run.commit_chunk(ChunkWrite(upserts=rows([1, 2, 3], ["n1", "changed", "new"])), capture(got, 2))
+    write = ChunkWrite(upserts=rows([1, 2, 3], ["n1", "changed", "new"]))
+    run.commit_chunk(run.prepare(write) if prepared else write, capture(got, 2))
     assert (got["r"].inserted, got["r"].updated, got["r"].unchanged) == (1, 1, 1)
     assert people(sql) == [(1, "n1"), (2, "changed"), (3, "new")]
 
 
-def test_an_upsert_the_database_refuses_is_isolated_and_the_rest_goes_in(schema, sql):
+@pytest.mark.parametrize("prepared", [False, True], ids=["as_given", "prepared_by_the_reading_thread"])
+def test_an_upsert_the_database_refuses_is_isolated_and_the_rest_goes_in(schema, sql, prepared):
     sql("CREATE TABLE people (id bigint PRIMARY KEY, name text CHECK (name <> 'bad'))")
     sql("INSERT INTO people VALUES (1, 'n1'), (2, 'n2')")
     t = PostgresTarget(schema[1])
     got = {}
-    names = ["u1", "bad", "n3", "bad", "n5"]
-    open_run(t).commit_chunk(ChunkWrite(upserts=rows([1, 2, 3, 4, 5], names)), capture(got))
+    run = open_run(t)
+    write = ChunkWrite(upserts=rows([1, 2, 3, 4, 5], ["u1", "bad", "n3", "bad", "n5"]))
+    run.commit_chunk(run.prepare(write) if prepared else write, capture(got))
     t.close()
     assert [r for r, _ in got["r"].refused] == [1, 3]
     assert (got["r"].inserted, got["r"].updated, got["r"].unchanged) == (2, 1, 0)

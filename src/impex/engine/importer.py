@@ -264,8 +264,8 @@ class ImportRun:
         )
         if self._persist_seen(checkpoint):
             rec.write.seen_hashes = rec.new_keys
-        if self.target is not None and rec.write.inserts is not None:
-            rec.write.inserts = self.target.prepare_inserts(rec.write.inserts)
+        if self.target is not None:
+            rec.write = self.target.prepare(rec.write)
         rejects = list(chunk.rejects)
         errors = validated.errors
         if errors.height:

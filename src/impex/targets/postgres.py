@@ -147,12 +147,16 @@ class PostgresTarget:
         """``frame`` in a new temporary table ``name`` of its own columns (the statements that read
         it cast to the target's types)."""
         frame, types = temporary_columns(frame)
-        columns = ", ".join(f"{quote(c)} {types[c]}" for c in frame.columns)
-        self.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(name)}")
-        self.execute(f"CREATE TEMPORARY TABLE {quote(name)} ({columns})")
         rows = encode_rows(frame, types)
         assert rows is not None, types  # temporary_columns picks types with a binary form
-        self.copy(f"pg_temp.{quote(name)}", frame.columns, rows)
+        self.load_encoded(name, types, rows)
+
+    def load_encoded(self, name: str, types: dict[str, str], rows: pa.LargeBinaryArray) -> None:
+        """Rows encoded for columns of ``types`` in a new temporary table ``name``."""
+        columns = ", ".join(f"{quote(c)} {pg}" for c, pg in types.items())
+        self.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(name)}")
+        self.execute(f"CREATE TEMPORARY TABLE {quote(name)} ({columns})")
+        self.copy(f"pg_temp.{quote(name)}", list(types), rows)
 
     def copy(self, table: str, columns: list[str], rows: pa.LargeBinaryArray) -> None:
         """Binary COPY of rows encoded by ``pg_copy`` into the columns of ``table`` (quoted)."""
@@ -286,7 +290,8 @@ class PostgresRun(ChunkTransactions):
         self.planner = target.settings(tuple(PROBES)) if self.probe else {}
         self.upserts_keys = not atomic and bool(keys) and target.unique_on(table, keys)
         self.staging = Staging(self, self.stage_table) if atomic else None
-        self.encoded_columns: list[str] = []
+        self.insert_columns: list[str] = []  # of prepared inserts
+        self.upsert_types: dict[str, str] = {}  # of prepared upserts' temporary table
         self.checkpoint = self._claim(state)
         self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
         self.pending = False  # a transaction holds applied chunks not committed yet
@@ -455,23 +460,25 @@ class PostgresRun(ChunkTransactions):
                 parts = _halves(frame)
             return sum(self._halving(p, op, refused) for p in parts if p.height)
 
-    def prepare_inserts(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The rows encoded for binary COPY, one value of ``ENCODED`` each (beside ``_row``): the
-        reading thread encodes while the database takes the previous chunk. Staged rows (atomic
-        mode) and rows without an exact binary form stay as they are."""
+    def prepare(self, write: ChunkWrite) -> ChunkWrite:
+        """Inserts encoded for binary COPY into the table, upserts for their temporary table, one
+        ``ENCODED`` value per row beside ``_row``: the reading thread encodes while the database
+        takes the previous chunk. Staged rows (atomic mode) and rows without an exact binary form
+        stay as they are."""
         if self.atomic:
-            return frame
-        columns = [c for c in frame.columns if c != "_row"]
-        rows = encode_rows(frame.select(columns), self.types)
-        if rows is None:
-            return frame
-        self.encoded_columns = columns  # the same for every chunk of the run
-        return frame.select("_row").with_columns(pl.Series(ENCODED, rows, dtype=pl.Binary))
+            return write
+        if write.inserts is not None:
+            columns = [c for c in write.inserts.columns if c != "_row"]
+            write.inserts = _encoded(write.inserts, encode_rows(write.inserts.select(columns), self.types))
+            self.insert_columns = columns  # the same for every chunk of the run
+        if write.upserts is not None:
+            values, self.upsert_types = temporary_columns(write.upserts.drop("_row"))
+            write.upserts = _encoded(write.upserts, encode_rows(values, self.upsert_types))
+        return write
 
     def insert(self, frame: pl.DataFrame) -> int:
         if ENCODED in frame.columns:
-            rows = frame.get_column(ENCODED).to_arrow(compat_level=pl.CompatLevel.oldest())
-            self.t.copy(quote(self.table), self.encoded_columns, rows)
+            self.t.copy(quote(self.table), self.insert_columns, _rows(frame))
         else:
             self.copy_into(self.table, frame.drop("_row"), self.types)
         return frame.height
@@ -493,8 +500,12 @@ class PostgresRun(ChunkTransactions):
     def upsert(self, frame: pl.DataFrame, tally: Upserted) -> int:
         """One INSERT … ON CONFLICT DO UPDATE: rows whose key is new go in, the others are updated
         where a value differs (xmax = 0 tells a row inserted from one updated)."""
-        self.t.load_temporary("_impex_ups", frame.drop("_row"))
-        cols = [c for c in frame.columns if c != "_row"]
+        if ENCODED in frame.columns:
+            self.t.load_encoded("_impex_ups", self.upsert_types, _rows(frame))
+            cols = list(self.upsert_types)
+        else:
+            self.t.load_temporary("_impex_ups", frame.drop("_row"))
+            cols = [c for c in frame.columns if c != "_row"]
         values = [c for c in cols if c not in self.keys]
         casts = ", ".join(self._cast("s", c) for c in cols)
         table = quote(self.table)
@@ -509,11 +520,13 @@ class PostgresRun(ChunkTransactions):
             sql += f"DO UPDATE SET {sets} WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs}) "
         else:
             sql += "DO NOTHING "
-        done = self.t.arrow(sql + "RETURNING xmax = 0")  # each row probes the unique index anyway
-        inserted = int(np.count_nonzero(done.column(0).to_numpy(zero_copy_only=False)))
+        # xmax = 0: the row was inserted, not updated; counted by the server, not sent back row by row
+        counted = f"WITH done AS ({sql}RETURNING xmax = 0 AS new) "
+        counted += "SELECT count(*) FILTER (WHERE new), count(*) FROM done"
+        inserted, changed = self.t.rows(counted)[0]
         tally.inserted += inserted
-        tally.updated += done.num_rows - inserted
-        return done.num_rows
+        tally.updated += changed - inserted
+        return int(changed)
 
     def update(self, frame: pl.DataFrame) -> int:
         values = [c for c in frame.columns if c != "_row" and c not in self.keys]
@@ -556,6 +569,19 @@ class PostgresRun(ChunkTransactions):
                 f"PostgreSQL database {self.t.where}: the final apply failed, nothing was written: "
                 f"{error.message}"
             ) from None
+
+
+def _encoded(frame: pl.DataFrame, rows: pa.LargeBinaryArray | None) -> pl.DataFrame:
+    """``_row`` and the rows encoded, or the frame as it is if they could not be."""
+    if rows is None:
+        return frame
+    return frame.select("_row").with_columns(pl.Series(ENCODED, rows, dtype=pl.Binary))
+
+
+def _rows(frame: pl.DataFrame) -> pa.LargeBinaryArray:
+    rows = frame.get_column(ENCODED).to_arrow(compat_level=pl.CompatLevel.oldest())
+    assert isinstance(rows, pa.LargeBinaryArray)
+    return rows
 
 
 def _halves(frame: pl.DataFrame) -> list[pl.DataFrame]:
