@@ -291,6 +291,22 @@ def test_inserts_are_left_as_they_are_when_staged_or_without_a_binary_form(schem
     t.close()
 
 
+def test_a_chunk_laid_out_unlike_the_first_one_is_not_encoded_and_still_goes_in(target, sql):
+    """The writing thread reads the encoded layout from the run: it is the first chunk's, for good."""
+    run = open_run(target)
+    first = run.prepare(ChunkWrite(inserts=rows([1]), upserts=rows([2])))
+    assert first.inserts.columns == first.upserts.columns == ["_row", "_copy"]
+    other = rows([3, 4]).with_columns(pl.col("id").cast(pl.Float64))  # a double for the bigint key
+    second = run.prepare(ChunkWrite(inserts=rows([5]).select("name", "id", "_row"), upserts=other))
+    assert second.inserts.columns == ["name", "id", "_row"]
+    assert second.upserts.columns == ["id", "name", "_row"]
+    run.commit_chunk(first, finalize_at(1))
+    got = {}
+    run.commit_chunk(second, capture(got, 2))
+    assert (got["r"].inserted, got["r"].refused) == (3, [])
+    assert people(sql) == [(1, "n1"), (2, "n2"), (3, "n3"), (4, "n4"), (5, "n5")]
+
+
 def test_a_value_out_of_range_of_an_existing_narrower_column_is_refused_and_the_rest_loaded(schema, sql):
     sql("CREATE TABLE people (id integer PRIMARY KEY, name text)")
     t = PostgresTarget(schema[1])

@@ -4,13 +4,14 @@ Each row is a 16-bit field count, then per field a 32-bit length (-1: NULL) and 
 column type's binary form, all big-endian. A column is encoded as length-and-value pieces (one per
 row, or a length piece then the text for text columns); one Arrow join puts the pieces of each row
 together, so the joined values, end to end, are the COPY data. Only the exact pairs of a frame type
-and a column type are encoded here; for any other pair (a numeric column, an integer that may not fit)
-``encode_rows`` says None and the caller lets the database cast.
+and a column type are encoded here; for any other pair (text for a jsonb column, an integer that may
+not fit, a decimal past 18 digits) ``encode_rows`` says None and the caller lets the database cast.
 """
 
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -50,6 +51,36 @@ def encode_rows(frame: pl.DataFrame, types: dict[str, str]) -> pa.LargeBinaryArr
         *pieces, pa.scalar(b"", pa.large_binary()), null_handling="replace", null_replacement=""
     )
     return joined
+
+
+def temporary_columns(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The frame and the types of a temporary table holding it: its own type where binary COPY has
+    one (``pg_copy``), else its text (a decimal, say), which the reading statement casts."""
+    types: dict[str, str] = {}
+    as_text = []
+    for name, dtype in frame.schema.items():
+        pg = _TEMPORARY_TYPES.get(dtype.base_type())
+        if dtype.is_integer() and dtype != pl.UInt64:
+            pg = "bigint"
+        if isinstance(dtype, pl.Datetime) and (dtype.time_zone is not None or dtype.time_unit == "ns"):
+            pg = None
+        if pg is None:
+            as_text.append(pl.col(name).cast(pl.String))
+            pg = "text"
+        types[name] = pg
+    return (frame.with_columns(as_text) if as_text else frame), types
+
+
+_TEMPORARY_TYPES: dict[Any, str] = {
+    pl.Float32: "real",
+    pl.Float64: "double precision",
+    pl.Boolean: "boolean",
+    pl.Date: "date",
+    pl.Datetime: "timestamp without time zone",
+    pl.String: "text",
+    pl.Binary: "bytea",
+    pl.Null: "text",
+}
 
 
 def copy_data(rows: pa.LargeBinaryArray) -> memoryview:

@@ -76,7 +76,7 @@ def as_frame(table: pa.Table) -> pl.DataFrame:
     return frame
 
 
-# Result columns by type OID: the Arrow type, and how a value of it is kept.
+# The Arrow type of a result column, by the column's type OID.
 _RESULT_TYPES: dict[int, pa.DataType] = {
     20: pa.int64(),
     23: pa.int32(),
@@ -105,33 +105,3 @@ def as_arrow(description: Sequence[psycopg.Column], rows: list[tuple[Any, ...]])
         else:
             arrays.append(pa.array(values, kind))
     return pa.table(arrays, names=names)
-
-
-def temporary_columns(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
-    """The frame and the types of a temporary table holding it: its own type where binary COPY has
-    one (``pg_copy``), else its text (a decimal, say), which the reading statement casts."""
-    types: dict[str, str] = {}
-    as_text = []
-    for name, dtype in frame.schema.items():
-        pg = _TEMPORARY_TYPES.get(dtype.base_type())
-        if dtype.is_integer() and dtype != pl.UInt64:
-            pg = "bigint"
-        if isinstance(dtype, pl.Datetime) and (dtype.time_zone is not None or dtype.time_unit == "ns"):
-            pg = None
-        if pg is None:
-            as_text.append(pl.col(name).cast(pl.String))
-            pg = "text"
-        types[name] = pg
-    return (frame.with_columns(as_text) if as_text else frame), types
-
-
-_TEMPORARY_TYPES: dict[Any, str] = {
-    pl.Float32: "real",
-    pl.Float64: "double precision",
-    pl.Boolean: "boolean",
-    pl.Date: "date",
-    pl.Datetime: "timestamp without time zone",
-    pl.String: "text",
-    pl.Binary: "bytea",
-    pl.Null: "text",
-}

@@ -36,8 +36,8 @@ from impex.targets.base import (
     TargetError,
     Upserted,
 )
-from impex.targets.pg_copy import HEADER, TRAILER, copy_data, encode_rows
-from impex.targets.pg_fit import Refused, as_arrow, as_frame, column_sql, refusal, temporary_columns
+from impex.targets.pg_copy import HEADER, TRAILER, copy_data, encode_rows, temporary_columns
+from impex.targets.pg_fit import Refused, as_arrow, as_frame, column_sql, refusal
 from impex.targets.pg_stage import Staging
 from impex.targets.sql import quote, quoted_list
 
@@ -290,8 +290,8 @@ class PostgresRun(ChunkTransactions):
         self.planner = target.settings(tuple(PROBES)) if self.probe else {}
         self.upserts_keys = not atomic and bool(keys) and target.unique_on(table, keys)
         self.staging = Staging(self, self.stage_table) if atomic else None
-        self.insert_columns: list[str] = []  # of prepared inserts
-        self.upsert_types: dict[str, str] = {}  # of prepared upserts' temporary table
+        self.insert_columns: list[str] = []  # of prepared inserts, set once (see ``prepare``)
+        self.upsert_types: dict[str, str] = {}  # of prepared upserts' temporary table, set once
         self.checkpoint = self._claim(state)
         self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
         self.pending = False  # a transaction holds applied chunks not committed yet
@@ -464,16 +464,25 @@ class PostgresRun(ChunkTransactions):
         """Inserts encoded for binary COPY into the table, upserts for their temporary table, one
         ``ENCODED`` value per row beside ``_row``: the reading thread encodes while the database
         takes the previous chunk. Staged rows (atomic mode) and rows without an exact binary form
-        stay as they are."""
+        stay as they are.
+
+        The writing thread reads the columns (and the temporary table's types) from this run, set by
+        the first chunk: they stay set, and a chunk whose frame would differ is not encoded, so a
+        chunk still being written never sees another chunk's layout."""
         if self.atomic:
             return write
         if write.inserts is not None:
             columns = [c for c in write.inserts.columns if c != "_row"]
-            write.inserts = _encoded(write.inserts, encode_rows(write.inserts.select(columns), self.types))
-            self.insert_columns = columns  # the same for every chunk of the run
+            self.insert_columns = self.insert_columns or columns
+            if columns == self.insert_columns:
+                write.inserts = _encoded(
+                    write.inserts, encode_rows(write.inserts.select(columns), self.types)
+                )
         if write.upserts is not None:
-            values, self.upsert_types = temporary_columns(write.upserts.drop("_row"))
-            write.upserts = _encoded(write.upserts, encode_rows(values, self.upsert_types))
+            values, types = temporary_columns(write.upserts.drop("_row"))
+            self.upsert_types = self.upsert_types or types
+            if types == self.upsert_types:
+                write.upserts = _encoded(write.upserts, encode_rows(values, types))
         return write
 
     def insert(self, frame: pl.DataFrame) -> int:
