@@ -11,7 +11,7 @@ not fit, a decimal past 18 digits) ``encode_rows`` says None and the caller lets
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import polars as pl
@@ -37,20 +37,43 @@ _WIDTH = {
 }
 
 
+# A column's part of each row: an (n, width) array when it has the same width on every row, else
+# Arrow binary values.
+Piece: TypeAlias = np.ndarray | pa.Array
+
+
 def encode_rows(frame: pl.DataFrame, types: dict[str, str]) -> pa.LargeBinaryArray | None:
     """One binary COPY tuple per row of ``frame`` for columns of PostgreSQL ``types`` (as regtype
     names them), or None when a column is not of a pair encoded here."""
     n = frame.height
-    pieces = [_fixed_pieces(np.tile(np.frombuffer(struct.pack(">h", frame.width), np.uint8), n), 2, n)]
+    pieces: list[Piece] = [np.tile(np.frombuffer(struct.pack(">h", frame.width), np.uint8), (n, 1))]
     for name in frame.columns:
         column = _pieces(frame.get_column(name), types[name])
         if column is None:
             return None
         pieces += column
     joined = pc.binary_join_element_wise(
-        *pieces, pa.scalar(b"", pa.large_binary()), null_handling="replace", null_replacement=""
+        *_merged(pieces, n), pa.scalar(b"", pa.large_binary()), null_handling="replace", null_replacement=""
     )
     return joined
+
+
+def _merged(pieces: list[Piece], n: int) -> list[pa.Array]:
+    """The pieces as Arrow arrays, neighbours of fixed width side by side in one: the join's cost
+    grows with the count of its inputs."""
+    out: list[pa.Array] = []
+    fixed: list[np.ndarray] = []
+    for piece in [*pieces, None]:
+        if isinstance(piece, np.ndarray):
+            fixed.append(piece)
+            continue
+        if fixed:
+            block = fixed[0] if len(fixed) == 1 else np.hstack(fixed)
+            out.append(_fixed_pieces(block, block.shape[1], n))
+            fixed = []
+        if piece is not None:
+            out.append(piece)
+    return out
 
 
 def temporary_columns(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
@@ -89,11 +112,11 @@ def copy_data(rows: pa.LargeBinaryArray) -> memoryview:
     return memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
 
 
-def _pieces(values: pl.Series, pg: str) -> list[pa.Array] | None:
+def _pieces(values: pl.Series, pg: str) -> list[Piece] | None:
     dtype = values.dtype
     valid = None if values.null_count() == 0 else values.is_not_null().to_numpy()
     if dtype == pl.Null:
-        return [_fixed_pieces(np.tile(np.frombuffer(NULL, np.uint8), len(values)), 4, len(values))]
+        return [np.tile(np.frombuffer(NULL, np.uint8), (len(values), 1))]
     if (pg in _TEXT and dtype == pl.String) or (pg == "bytea" and dtype == pl.Binary):
         return _text_pieces(values, valid)
     if pg == "numeric" and isinstance(dtype, pl.Decimal):
@@ -165,14 +188,14 @@ def _fixed_pieces(data: np.ndarray, width: int, n: int) -> pa.Array:
     )
 
 
-def _field_pieces(raw: np.ndarray, width: int, valid: np.ndarray | None) -> pa.Array:
+def _field_pieces(raw: np.ndarray, width: int, valid: np.ndarray | None) -> Piece:
     """Length and value of each field; a null is its length (-1) alone."""
     n = len(raw)
     out = np.empty((n, 4 + width), np.uint8)
     out[:, :4] = np.frombuffer(struct.pack(">i", width), np.uint8)
     out[:, 4:] = np.ascontiguousarray(raw).view(np.uint8).reshape(n, width)
     if valid is None:
-        return _fixed_pieces(out, 4 + width, n)
+        return out
     out[~valid, :4] = np.frombuffer(NULL, np.uint8)
     sizes = np.where(valid, 4 + width, 4)
     offsets = np.zeros(n + 1, np.int64)
@@ -183,7 +206,7 @@ def _field_pieces(raw: np.ndarray, width: int, valid: np.ndarray | None) -> pa.A
     return pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), data])
 
 
-def _text_pieces(values: pl.Series, valid: np.ndarray | None) -> list[pa.Array]:
+def _text_pieces(values: pl.Series, valid: np.ndarray | None) -> list[Piece]:
     """The length of each value, then its bytes (a null: length -1 and no bytes)."""
     data = values.to_arrow(compat_level=pl.CompatLevel.oldest())
     data = data.view(pa.large_binary()) if not pa.types.is_large_binary(data.type) else data
@@ -191,4 +214,4 @@ def _text_pieces(values: pl.Series, valid: np.ndarray | None) -> list[pa.Array]:
     lengths = np.diff(offsets).astype(">i4")
     if valid is not None:
         lengths[~valid] = -1
-    return [_fixed_pieces(lengths.view(np.uint8), 4, len(data)), data]
+    return [lengths.view(np.uint8).reshape(len(data), 4), data]
