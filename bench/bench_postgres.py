@@ -15,7 +15,8 @@ generator's sidecar (every bad record, with its line number). (b) ``psql \\copy 
 the clean file into the same, emptied table: the practical upper bound. (b') insert-or-update of
 the same file into that full table: SQL's own way (COPY into a temporary table, INSERT … ON CONFLICT
 DO UPDATE), then ``impex run`` with operation insert_or_update (no target; it shows what comparing
-with a full table costs, which a first load never pays). (c) pgloader on the dirty
+with a full table costs, which a first load never pays). (b'') what a resume pays once: the seen
+keys rebuilt from that full table, against psql reading the same keys (no target). (c) pgloader on the dirty
 file, if it is installed (``apt-get install -y pgloader``): time and what it rejected. (d) one
 ``impex worker`` importing the --multi-rows file, then two workers importing it twice at once (two
 jobs, two tables) against a PostgreSQL store (IMPEX_DATABASE_URL): total rows/s ratio.
@@ -177,6 +178,43 @@ def copy_clean(paths: gen_contacts.Paths) -> dict[str, Any]:
         "wall_s": round(measure.wall_s, 2),
         "rows_per_s": round(rate(sidecar["clean_rows"], measure.wall_s)),
         "table_rows": rows,
+    }
+
+
+def resume_keys(paths: gen_contacts.Paths) -> dict[str, Any]:
+    """What a resume pays once before its first chunk when the table itself holds the keys applied
+    so far: impex reads the table's keys and rebuilds its set of seen keys (in this process, through
+    impex's own target code), against psql writing the same keys to /dev/null. Best of 3 each."""
+    from impex.engine.keyset import KeySet
+    from impex.engine.reconcile import key_hashes
+    from impex.targets.postgres import PostgresTarget
+
+    rows = int(sql(f"SELECT count(*) FROM {TABLE}")[0][0])
+    psql = shutil.which("psql")
+    if psql is None:
+        raise StepFailed("no psql on PATH")
+    command = f"\\copy (SELECT id FROM {SCHEMA}.{TABLE}) TO '/dev/null'"
+    anchor = min(
+        run_measured([psql, "-X", "-q", SERVER, "-c", command], WORK / "logs" / "psql-keys.err").wall_s
+        for _ in range(3)
+    )
+    target = PostgresTarget(in_schema(SCHEMA))
+    try:
+        run = target.open_run("bench-resume", "bench", TABLE, ("id",), atomic=False, state={})
+        spent = []
+        for _ in range(3):
+            began = time.perf_counter()
+            seen = KeySet(key_hashes(run.table_keys(), ("id",)))
+            spent.append(time.perf_counter() - began)
+        target.execute("DELETE FROM _impex_checkpoint WHERE run_key = 'bench-resume'")
+        target.execute(f"DROP TABLE IF EXISTS {run.seen_table}")
+    finally:
+        target.close()
+    return {
+        "table_rows": rows,
+        "impex_s": round(min(spent), 3),
+        "psql_s": round(anchor, 3),
+        "intervals": len(seen),
     }
 
 
@@ -376,6 +414,8 @@ def main() -> int:
     paths = gen_contacts.generate(args.rows)
     impex = attempt(results, "impex_import", impex_import, paths)
     copy = attempt(results, "copy_from_stdin", copy_clean, paths)
+    if copy:
+        attempt(results, "resume_keys", resume_keys, paths)
     upsert = attempt(results, "upsert", upserts, paths) if copy else None
     if upsert:
         results["impex_vs_sql_upsert"] = round(upsert["impex_rows_per_s"] / upsert["sql_rows_per_s"], 3)
@@ -424,6 +464,12 @@ def print_summary(r: dict[str, Any]) -> None:
     if "impex_vs_copy" in r:
         ok = "met" if r["impex_vs_copy"] >= COPY_RATIO_TARGET else "NOT met"
         print(f"  impex / COPY = {r['impex_vs_copy']} (target >= {COPY_RATIO_TARGET}: {ok})")
+    if "resume_keys" in r:
+        k = r["resume_keys"]
+        print(
+            f"resume, seen keys rebuilt from the {k['table_rows']:,}-row table: impex {k['impex_s']:.2f} s; "
+            f"psql writing the same keys to /dev/null {k['psql_s']:.2f} s (no target; for regressions)"
+        )
     if "upsert" in r:
         u = r["upsert"]
         print(

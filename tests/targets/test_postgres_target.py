@@ -12,9 +12,10 @@ import pytest
 from impex.domain.counters import Counters
 from impex.domain.definitions import ColumnType
 from impex.domain.position import Position
-from impex.targets import Connection, open_target, redact_url
+from impex.engine.reconcile import key_hashes
+from impex.targets import Connection, open_target, redact_url, with_password
 from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, TargetError
-from impex.targets.postgres import PostgresTarget, with_password
+from impex.targets.postgres import PostgresTarget
 from pg_support import POSTGRES_URL, fresh_named_schema
 
 COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
@@ -479,6 +480,39 @@ def test_seen_hashes_survive_a_restart(target):
 def test_table_keys_reads_the_key_columns(target):
     open_run(target).commit_chunk(ChunkWrite(inserts=rows([5, 6])), finalize_at(1))
     assert sorted(open_run(target, "t2").table_keys()["id"].to_list()) == [5, 6]
+
+
+def test_table_keys_read_back_hash_as_the_parsed_keys_do(target, sql):
+    sql(
+        "CREATE TABLE priced (code varchar(8), amount numeric(10, 2), day date, at timestamp, "
+        "PRIMARY KEY (code, amount, day, at))"
+    )
+    sql(
+        "INSERT INTO priced VALUES ('a', 12.50, '2024-02-29', '2024-01-01 10:00:00'), "
+        "('b', -0.05, '1999-12-31', '2024-01-01 10:00:00.25')"
+    )
+    parsed = pl.DataFrame(
+        {
+            "code": ["b", "a"],
+            "amount": [decimal.Decimal("-0.05"), decimal.Decimal("12.50")],
+            "day": [datetime.date(1999, 12, 31), datetime.date(2024, 2, 29)],
+            "at": [datetime.datetime(2024, 1, 1, 10, 0, 0, 250000), datetime.datetime(2024, 1, 1, 10)],
+        },
+        schema={"code": pl.String, "amount": pl.Decimal(10, 2), "day": pl.Date, "at": pl.Datetime("us")},
+    )
+    keys = ("code", "amount", "day", "at")
+    run = target.open_run("r-priced", "tok", "priced", keys, atomic=False, state={})
+    assert sorted(key_hashes(run.table_keys(), keys)) == sorted(key_hashes(parsed, keys))
+
+
+def test_a_failed_bulk_read_names_the_database_but_not_the_password(schema):
+    t = PostgresTarget(schema[1], password="hunter2-secret")
+    try:
+        with pytest.raises(TargetError, match="no_such_table") as failed:
+            t.read_committed("SELECT * FROM no_such_table")
+        assert "hunter2-secret" not in str(failed.value)
+    finally:
+        t.close()
 
 
 def test_atomic_mode_leaves_the_table_untouched_until_finish(target, sql):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote as url_quote
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from impex.targets.base import TargetError, TargetSession
@@ -49,6 +50,17 @@ def redact_url(url: str) -> str:
     if netloc == parts.netloc and hidden == pairs:
         return url
     return urlunsplit((parts.scheme, netloc, parts.path, "&".join(hidden), parts.fragment))
+
+
+def with_password(url: str, password: str | None) -> str:
+    """The URL with ``password`` in its user part (for the driver only; never shown)."""
+    if password is None:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    user = url_quote(unquote(parts.username or ""), safe="")
+    netloc = f"{user}:{url_quote(password, safe='')}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _is_secret(pair: str) -> bool:

@@ -16,9 +16,8 @@ import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 
-from impex.targets import Secrets, redact_url
+from impex.targets import Secrets, redact_url, with_password
 from impex.targets.base import TargetError
-from impex.targets.postgres import with_password
 from impex.targets.sql import quote, split_refused
 
 READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -75,6 +74,22 @@ class PostgresSession:
     def scrub(self, error: object) -> str:
         """The driver's message, with any password in it masked."""
         return self.secrets.masked(error)
+
+    def arrow(self, sql: str) -> pa.Table:
+        """A query's whole result, read by the driver straight into Arrow; opaque columns (numeric)
+        as their text, as ``as_plain`` gives them."""
+        try:
+            self.cur.execute(sql)
+            table = self.cur.fetch_arrow_table()
+        except adbc_driver_manager.Error as e:
+            raise TargetError(f"PostgreSQL database {self.where}: {self.scrub(e)}") from None
+        columns = [
+            pa.chunked_array([c.storage for c in column.chunks], column.type.storage_type)
+            if isinstance(column.type, pa.ExtensionType)
+            else column
+            for column in table.columns
+        ]
+        return pa.table(columns, names=table.column_names)
 
     def close(self) -> None:
         with contextlib.suppress(adbc_driver_manager.Error):

@@ -14,8 +14,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
-from urllib.parse import quote as url_quote
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import numpy as np
 import polars as pl
@@ -24,7 +22,7 @@ import pyarrow as pa
 
 from impex.domain.counters import Counters
 from impex.domain.position import Position
-from impex.targets import Secrets, redact_url
+from impex.targets import Connection, Secrets, redact_url, with_password
 from impex.targets.base import (
     Checkpoint,
     ChunkResult,
@@ -51,17 +49,6 @@ PROBES = ("enable_hashjoin", "enable_mergejoin", "jit")  # off: a chunk's join p
 R = TypeVar("R")
 
 
-def with_password(url: str, password: str | None) -> str:
-    """The URL with ``password`` in its user part (for the driver only; never shown)."""
-    if password is None:
-        return url
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    user = url_quote(unquote(parts.username or ""), safe="")
-    netloc = f"{user}:{url_quote(password, safe='')}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 class PostgresTarget:
     """A psycopg connection to the target database whose error messages never show the password.
 
@@ -71,6 +58,7 @@ class PostgresTarget:
     def __init__(self, url: str, password: str | None = None) -> None:
         self.where = redact_url(url)
         self.secrets = Secrets(url, password)
+        self.login = Connection(url, password)
         try:
             # Autocommit at the driver level: we issue BEGIN ourselves, so that a failed COPY can be
             # rolled back to its savepoint without the driver opening a transaction of its own.
@@ -142,6 +130,18 @@ class PostgresTarget:
         """A query's result as an Arrow table (a chunk's worth of rows: it is read whole)."""
         cur = self.execute(sql, params)
         return as_arrow(cur.description or [], cur.fetchall())
+
+    def read_committed(self, sql: str) -> pa.Table:
+        """A big result as committed (this connection's own open transaction is not seen), read by
+        the ADBC driver straight into Arrow over a connection of its own: a million keys in about a
+        fifth of the time psycopg's rows take."""
+        from impex.targets.pg_source import PostgresSession  # its driver loads only when needed
+
+        session = PostgresSession(self.login.url, self.login.password)
+        try:
+            return session.arrow(sql)
+        finally:
+            session.close()
 
     def load_temporary(self, name: str, frame: pl.DataFrame) -> None:
         """``frame`` in a new temporary table ``name`` of its own columns (the statements that read
@@ -323,10 +323,10 @@ class PostgresRun(ChunkTransactions):
 
     def table_keys(self) -> pl.DataFrame:
         """The key columns of every row in the table, as stored."""
-        return as_frame(self.t.arrow(f"SELECT {quoted_list(self.keys)} FROM {quote(self.table)}"))
+        return as_frame(self.t.read_committed(f"SELECT {quoted_list(self.keys)} FROM {quote(self.table)}"))
 
     def seen_hashes(self) -> np.ndarray:
-        table = self.t.arrow(f"SELECT h FROM {quote(self.seen_table)}")
+        table = self.t.read_committed(f"SELECT h FROM {quote(self.seen_table)}")
         return table.column(0).to_numpy().astype(np.int64) if table.num_rows else np.empty(0, np.int64)
 
     def existing(self, keys: pl.DataFrame) -> np.ndarray:
