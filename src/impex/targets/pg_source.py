@@ -85,7 +85,7 @@ class PostgresSession:
             raise TargetError(f"PostgreSQL database {self.where}: {self.scrub(e)}") from None
         columns = [
             pa.chunked_array([c.storage for c in column.chunks], column.type.storage_type)
-            if isinstance(column.type, pa.ExtensionType)
+            if isinstance(column.type, pa.BaseExtensionType)
             else column
             for column in table.columns
         ]
