@@ -3,6 +3,7 @@ isolated with the database's message, set-based updates and deletes, atomic stag
 
 import datetime
 import decimal
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import polars as pl
@@ -503,6 +504,25 @@ def test_table_keys_read_back_hash_as_the_parsed_keys_do(target, sql):
     keys = ("code", "amount", "day", "at")
     run = target.open_run("r-priced", "tok", "priced", keys, atomic=False, state={})
     assert sorted(key_hashes(run.table_keys(), keys)) == sorted(key_hashes(parsed, keys))
+
+
+def test_a_resume_reads_its_keys_even_when_no_second_connection_is_allowed(schema, sql):
+    name, url = schema
+    role = f"{name}_one"
+    sql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")
+    try:
+        sql(f"GRANT ALL ON SCHEMA {name} TO {role}")
+        parts = urlsplit(url)
+        t = PostgresTarget(urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.rsplit('@', 1)[-1]}")))
+        try:
+            t.create_table("people", COLUMNS, ("id",))
+            open_run(t).commit_chunk(ChunkWrite(inserts=rows([5, 6])), finalize_at(1))
+            assert sorted(open_run(t, "t2").table_keys()["id"].to_list()) == [5, 6]
+        finally:
+            t.close()
+    finally:
+        sql(f"DROP OWNED BY {role} CASCADE")
+        sql(f"DROP ROLE {role}")
 
 
 def test_a_failed_bulk_read_names_the_database_but_not_the_password(schema):
