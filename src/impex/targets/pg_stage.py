@@ -20,7 +20,8 @@ from impex.targets.sql import quote, quoted_list
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from impex.targets.postgres import Op, PostgresRun
+    from impex.targets.base import Op
+    from impex.targets.pg_run import PostgresRun
 
 RECORD = {"_rec": "bigint", "_line": "bigint", "_raw": "bytea"}  # what the engine adds to staged rows
 STAGED = {"_op": "text", **RECORD}
