@@ -7,7 +7,6 @@ counters to the store (set, never added). A resume starts at the checkpoint the 
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from impex.domain.journal import Level
 from impex.domain.position import Position
 from impex.domain.rejects import Reason, Reject
 from impex.domain.status import A, Status
+from impex.engine.chunk_rejects import as_json, from_json, refused_rejects, rejects_at
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress
 from impex.engine.keyset import KeySet
@@ -269,7 +269,7 @@ class ImportRun:
         rejects = list(chunk.rejects)
         errors = validated.errors
         if errors.height:
-            rejects += _rejects_at(
+            rejects += rejects_at(
                 chunk,
                 errors["row"].to_numpy(),
                 [Reason(r) for r in errors["reason"].to_list()],
@@ -279,7 +279,7 @@ class ImportRun:
             )
         if rec.rejects:
             rows, reasons, columns, values, messages = zip(*rec.rejects, strict=True)
-            rejects += _rejects_at(
+            rejects += rejects_at(
                 chunk, np.array(rows), list(reasons), list(columns), list(values), list(messages)
             )
         return Prepared(chunk, rec, rejects)
@@ -324,7 +324,7 @@ class ImportRun:
             )
 
         def finalize(result: ChunkResult) -> Checkpoint:
-            refused = _refused_rejects(chunk, result.refused)
+            refused = refused_rejects(chunk, result.refused)
             counters = base + Counters(
                 inserted=result.inserted,
                 updated=result.updated,
@@ -335,7 +335,7 @@ class ImportRun:
             # Refused rows of the chunks not committed yet ride along until they are.
             earlier = checkpoint.state.get("refused", []) if self.group_started is not None else []
             # The run's state as first recorded (e.g. whether the table was empty), not as it is now.
-            new_state = dict(checkpoint.state, refused=[*earlier, *(_encode(r) for r in refused)])
+            new_state = dict(checkpoint.state, refused=[*earlier, *(as_json(r) for r in refused)])
             return Checkpoint(chunk.end, counters, new_state)
 
         if self.group_started is None:
@@ -350,7 +350,7 @@ class ImportRun:
         return applied
 
     def _store_refused(self, checkpoint: Checkpoint) -> list[Reject]:
-        refused = [_decode(r) for r in checkpoint.state.get("refused", [])]
+        refused = [from_json(r) for r in checkpoint.state.get("refused", [])]
         self.store.add_rejects(self.ex.run_id, refused)
         return refused
 
@@ -443,7 +443,7 @@ def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMod
             rejected=c.rejected + len(refused),
         )
     return Checkpoint(
-        checkpoint.position, c, dict(checkpoint.state, done=True, refused=[_encode(r) for r in refused])
+        checkpoint.position, c, dict(checkpoint.state, done=True, refused=[as_json(r) for r in refused])
     )
 
 
@@ -456,70 +456,6 @@ def _with_records(chunk: RecordChunk, frame: pl.DataFrame | None) -> pl.DataFram
         pl.Series("_rec", chunk.record_nos[rows], dtype=pl.Int64),
         pl.Series("_line", chunk.line_nos(rows), dtype=pl.Int64),
         pl.Series("_raw", chunk.raw(rows), dtype=pl.Binary),
-    )
-
-
-def _rejects_at(
-    chunk: RecordChunk,
-    rows: np.ndarray,
-    reasons: list[Reason],
-    columns: list[str | None],
-    values: list[str | None],
-    messages: list[str],
-) -> list[Reject]:
-    raws = chunk.raw(rows)
-    lines = chunk.line_nos(rows).tolist()
-    records = chunk.record_nos[rows].tolist()
-    return [
-        Reject(
-            int(records[i]),
-            int(lines[i]),
-            raws[i],
-            reasons[i],
-            columns[i],
-            values[i],
-            f"line {lines[i]}: {messages[i]}",
-        )
-        for i in range(len(raws))
-    ]
-
-
-def _refused_rejects(chunk: RecordChunk, refused: list[tuple[int, str]]) -> list[Reject]:
-    if not refused:
-        return []
-    rows = np.array([r for r, _ in refused], dtype=np.int64)
-    messages = [f"refused by the database: {m}" for _, m in refused]
-    return _rejects_at(
-        chunk,
-        rows,
-        [Reason.CONSTRAINT] * len(refused),
-        [None] * len(refused),
-        [None] * len(refused),
-        messages,
-    )
-
-
-def _encode(r: Reject) -> dict[str, Any]:
-    return {
-        "record_no": r.record_no,
-        "line_no": r.line_no,
-        "raw": base64.b64encode(r.raw).decode(),
-        "reason": r.reason.value,
-        "column": r.column,
-        "value": r.value,
-        "message": r.message,
-    }
-
-
-def _decode(d: dict[str, Any]) -> Reject:
-    return Reject(
-        d["record_no"],
-        d["line_no"],
-        base64.b64decode(d["raw"]),
-        Reason(d["reason"]),
-        d["column"],
-        d["value"],
-        d["message"],
     )
 
 

@@ -1,0 +1,80 @@
+"""A chunk's rejects as records: from frame rows to :class:`Reject` (record number, physical line,
+raw bytes), and to and from the JSON a checkpoint keeps them in."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import numpy as np
+
+from impex.domain.rejects import Reason, Reject
+from impex.formats.reader import RecordChunk
+
+
+def rejects_at(
+    chunk: RecordChunk,
+    rows: np.ndarray,
+    reasons: list[Reason],
+    columns: list[str | None],
+    values: list[str | None],
+    messages: list[str],
+) -> list[Reject]:
+    """The rejects of a chunk's frame ``rows``, each with its record number, the line where it
+    starts and its raw bytes; ``messages`` get the line in front."""
+    raws = chunk.raw(rows)
+    lines = chunk.line_nos(rows).tolist()
+    records = chunk.record_nos[rows].tolist()
+    return [
+        Reject(
+            int(records[i]),
+            int(lines[i]),
+            raws[i],
+            reasons[i],
+            columns[i],
+            values[i],
+            f"line {lines[i]}: {messages[i]}",
+        )
+        for i in range(len(raws))
+    ]
+
+
+def refused_rejects(chunk: RecordChunk, refused: list[tuple[int, str]]) -> list[Reject]:
+    """The rows the database refused (frame row, its message) as ``constraint`` rejects."""
+    if not refused:
+        return []
+    rows = np.array([r for r, _ in refused], dtype=np.int64)
+    messages = [f"refused by the database: {m}" for _, m in refused]
+    return rejects_at(
+        chunk,
+        rows,
+        [Reason.CONSTRAINT] * len(refused),
+        [None] * len(refused),
+        [None] * len(refused),
+        messages,
+    )
+
+
+def as_json(r: Reject) -> dict[str, Any]:
+    """A reject as JSON, to be kept in a checkpoint's state until the store has it."""
+    return {
+        "record_no": r.record_no,
+        "line_no": r.line_no,
+        "raw": base64.b64encode(r.raw).decode(),
+        "reason": r.reason.value,
+        "column": r.column,
+        "value": r.value,
+        "message": r.message,
+    }
+
+
+def from_json(d: dict[str, Any]) -> Reject:
+    return Reject(
+        d["record_no"],
+        d["line_no"],
+        base64.b64decode(d["raw"]),
+        Reason(d["reason"]),
+        d["column"],
+        d["value"],
+        d["message"],
+    )
