@@ -112,8 +112,9 @@ def run_measured(cmd: list[str], log: Path, *, stdout: Path | None = None) -> Me
     os.sync()  # each step pays for its own writes, not for the previous step's still being flushed
     with log.open("wb") as err, (stdout or log.with_suffix(".out")).open("wb") as out:
         # its own session, so a timeout can stop the command with the launcher
-        proc = subprocess.Popen(launcher + cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            launcher + cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             proc.wait(timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -156,8 +157,10 @@ def impex_import(paths: gen_contacts.Paths, name: str) -> ImpexImport:
     cmd = [impex_bin(), "--data-dir", str(data_dir), "run", str(paths.job), "--json"]
     measure = run_measured(cmd, logs / "impex-run.err", stdout=logs / "impex-run.json")
     if measure.exit_code not in (0, 1):  # 1: finished with rejects, expected here
-        raise StepFailed(f"impex run exited {measure.exit_code}; last lines of {measure.log}:\n    "
-                         f"{tail(measure.log)}\n    {tail(str((logs / 'impex-run.json').relative_to(REPO)))}")
+        raise StepFailed(
+            f"impex run exited {measure.exit_code}; last lines of {measure.log}:\n    "
+            f"{tail(measure.log)}\n    {tail(str((logs / 'impex-run.json').relative_to(REPO)))}"
+        )
     sidecar = json.loads(paths.sidecar.read_text(encoding="utf-8"))
     table_rows = count_rows(data_dir / "data.db")
     rejects = check_rejects(sidecar, read_rejects(data_dir / "impex.db"))
@@ -223,8 +226,15 @@ def table_ddl(impex_data_dir: Path | None, job: Path) -> tuple[str, str]:
 def fallback_ddl(job: Path) -> str:
     """Same rule as impex's SQLite target: a single integer key is the rowid; required -> NOT NULL."""
     definition = yaml.safe_load(job.read_text(encoding="utf-8"))
-    types = {"string": "TEXT", "integer": "INTEGER", "float": "REAL", "decimal": "TEXT",
-             "boolean": "INTEGER", "date": "TEXT", "timestamp": "TEXT"}
+    types = {
+        "string": "TEXT",
+        "integer": "INTEGER",
+        "float": "REAL",
+        "decimal": "TEXT",
+        "boolean": "INTEGER",
+        "date": "TEXT",
+        "timestamp": "TEXT",
+    }
     keys = definition["reconciliation"]["keys"]
     parts = []
     for col in definition["columns"]:
@@ -242,7 +252,8 @@ def compare_with_anchor(impex_db: Path, anchor_db: Path, job: Path) -> int:
     '' is NULL and true/false are 1/0 (the shell keeps every field as it is in the file)."""
     columns = yaml.safe_load(job.read_text(encoding="utf-8"))["columns"]
     anchor_side = ", ".join(
-        f"CASE {c['name']} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END" if c.get("type") == "boolean"
+        f"CASE {c['name']} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"
+        if c.get("type") == "boolean"
         else f"nullif({c['name']}, '')"
         for c in columns
     )
@@ -346,9 +357,11 @@ def run(rows: int, rss_rows: int, name: str) -> Results:
     if shell is not None:
         measure, table_rows = shell
         res.figures["shell_import"] = {
-            "records": sidecar["clean_rows"], "wall_s": round(measure.wall_s, 2),
+            "records": sidecar["clean_rows"],
+            "wall_s": round(measure.wall_s, 2),
             "rows_per_s": round(rate(sidecar["clean_rows"], measure.wall_s)),
-            "peak_rss_mb": round(measure.peak_rss_mb, 1), "table_rows": table_rows,
+            "peak_rss_mb": round(measure.peak_rss_mb, 1),
+            "table_rows": table_rows,
         }
         if imp is not None:
             differ = compare_with_anchor(imp.data_dir / "data.db", WORK / name / "anchor.db", paths.job)
@@ -371,8 +384,12 @@ def run(rows: int, rss_rows: int, name: str) -> Results:
 
 
 def export_figures(measure: Measure, rows: int) -> dict[str, Any]:
-    return {"rows": rows, "wall_s": round(measure.wall_s, 2), "rows_per_s": round(rate(rows, measure.wall_s)),
-            "peak_rss_mb": round(measure.peak_rss_mb, 1)}
+    return {
+        "rows": rows,
+        "wall_s": round(measure.wall_s, 2),
+        "rows_per_s": round(rate(rows, measure.wall_s)),
+        "peak_rss_mb": round(measure.peak_rss_mb, 1),
+    }
 
 
 def verdict(f: dict[str, Any]) -> dict[str, Any]:
@@ -380,8 +397,11 @@ def verdict(f: dict[str, Any]) -> dict[str, Any]:
     imp, shell = f.get("impex_import"), f.get("shell_import")
     if imp and shell:
         ratio = imp["rows_per_s"] / shell["rows_per_s"]
-        out["import_ratio"] = {"value": round(ratio, 2), "target": f">= {IMPORT_RATIO_TARGET}",
-                               "ok": ratio >= IMPORT_RATIO_TARGET}
+        out["import_ratio"] = {
+            "value": round(ratio, 2),
+            "target": f">= {IMPORT_RATIO_TARGET}",
+            "ok": ratio >= IMPORT_RATIO_TARGET,
+        }
     for key, label in (("impex_import", "import_rss_mb"), ("impex_import_rss", "import_rss_big_mb")):
         if f.get(key):
             rss = f[key]["peak_rss_mb"]
@@ -397,8 +417,11 @@ def verdict(f: dict[str, Any]) -> dict[str, Any]:
     ie, se = f.get("impex_export"), f.get("shell_export")
     if ie and se:
         ratio = ie["rows_per_s"] / se["rows_per_s"]
-        out["export_ratio"] = {"value": round(ratio, 2), "target": f">= {EXPORT_RATIO_TARGET}",
-                               "ok": ratio >= EXPORT_RATIO_TARGET}
+        out["export_ratio"] = {
+            "value": round(ratio, 2),
+            "target": f">= {EXPORT_RATIO_TARGET}",
+            "ok": ratio >= EXPORT_RATIO_TARGET,
+        }
     return out
 
 
@@ -410,16 +433,20 @@ def print_summary(res: Results) -> None:
     print(f"\n== impex vs sqlite3 shell, {res.rows:,} records (RSS repeat at {res.rss_rows:,}) ==")
     print(f"table DDL ({f['ddl']['origin']}):\n  {f['ddl']['sql']}")
     print(f"\n{'step':<34}{'records':>11}{'wall s':>9}{'rows/s':>12}{'peak RSS MB':>13}")
-    for key, label in (("impex_startup", "startup impex --help"),
-                       ("shell_import", "import  sqlite3 .import (clean)"),
-                       ("impex_import", "import  impex run (dirty)"),
-                       ("impex_import_rss", "import  impex run (dirty, big)"),
-                       ("shell_export", "export  sqlite3 -csv"),
-                       ("impex_export", "export  impex export")):
+    for key, label in (
+        ("impex_startup", "startup impex --help"),
+        ("shell_import", "import  sqlite3 .import (clean)"),
+        ("impex_import", "import  impex run (dirty)"),
+        ("impex_import_rss", "import  impex run (dirty, big)"),
+        ("shell_export", "export  sqlite3 -csv"),
+        ("impex_export", "export  impex export"),
+    ):
         row = f.get(key)
         if row:
             n = row.get("records", row.get("rows"))
-            print(f"{label:<34}{n:>11,}{row['wall_s']:>9.2f}{row['rows_per_s']:>12,}{row['peak_rss_mb']:>13.1f}")
+            print(
+                f"{label:<34}{n:>11,}{row['wall_s']:>9.2f}{row['rows_per_s']:>12,}{row['peak_rss_mb']:>13.1f}"
+            )
         else:
             print(f"{label:<34}{'—':>11}   (not measured)")
     print(f"\n{'check':<40}{'value':>10}  {'target':<10}ok")
@@ -428,9 +455,11 @@ def print_summary(res: Results) -> None:
     for key in ("impex_import", "impex_import_rss"):
         rej = f.get(key, {}).get("rejects")
         if rej:
-            print(f"{key} rejects: {rej['found']:,} found / {rej['expected']:,} planted; "
-                  f"missing {rej['missing']}, wrong line {rej['wrong_line']}, "
-                  f"wrong reason {rej['wrong_reason'] or 0}, unexpected {rej['unexpected']}")
+            print(
+                f"{key} rejects: {rej['found']:,} found / {rej['expected']:,} planted; "
+                f"missing {rej['missing']}, wrong line {rej['wrong_line']}, "
+                f"wrong reason {rej['wrong_reason'] or 0}, unexpected {rej['unexpected']}"
+            )
             for example in rej["examples"]:
                 print(f"    {example}")
     for step, why in res.failures.items():
@@ -454,9 +483,16 @@ def main() -> int:
     print_summary(res)
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / ("sqlite-results-quick.json" if args.quick else "sqlite-results.json")
-    report = {"rows": rows, "rss_rows": rss_rows, "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "sqlite3": sqlite3_shell("--version").split()[0], "cpus": os.cpu_count(),
-              "load_avg_before": load, **res.figures, "failures": res.failures}
+    report = {
+        "rows": rows,
+        "rss_rows": rss_rows,
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "sqlite3": sqlite3_shell("--version").split()[0],
+        "cpus": os.cpu_count(),
+        "load_avg_before": load,
+        **res.figures,
+        "failures": res.failures,
+    }
     target.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"\nwritten: {target.relative_to(REPO)}")
     return 1 if res.failures else 0

@@ -46,31 +46,138 @@ BAD_KINDS: dict[str, str] = {
 KIND_NAMES = list(BAD_KINDS)
 
 FIRST_NAMES = [
-    "Emma", "Liam", "Olivia", "Noah", "Ava", "Lucas", "Mia", "Hugo", "Léa", "Chloé", "Jules", "Zoé",
-    "Mateo", "Sofia", "Lukas", "Jana", "Finn", "Marta", "Pedro", "Inês", "Giulia", "Marco", "Anna",
-    "Jonas", "Sara", "Omar", "Aisha", "Yuki", "Kenji", "Priya", "Arjun", "Nora", "Elias", "Maja",
-    "Björn", "Ingrid", "Tomás", "Lucía", "Camille", "Théo", "Wei", "Mei", "David", "Rachel", "Ian",
-    "Charlotte", "Alexander", "Isabella", "Sebastian", "Valentina", "Maximilian", "Francesca",
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Ava",
+    "Lucas",
+    "Mia",
+    "Hugo",
+    "Léa",
+    "Chloé",
+    "Jules",
+    "Zoé",
+    "Mateo",
+    "Sofia",
+    "Lukas",
+    "Jana",
+    "Finn",
+    "Marta",
+    "Pedro",
+    "Inês",
+    "Giulia",
+    "Marco",
+    "Anna",
+    "Jonas",
+    "Sara",
+    "Omar",
+    "Aisha",
+    "Yuki",
+    "Kenji",
+    "Priya",
+    "Arjun",
+    "Nora",
+    "Elias",
+    "Maja",
+    "Björn",
+    "Ingrid",
+    "Tomás",
+    "Lucía",
+    "Camille",
+    "Théo",
+    "Wei",
+    "Mei",
+    "David",
+    "Rachel",
+    "Ian",
+    "Charlotte",
+    "Alexander",
+    "Isabella",
+    "Sebastian",
+    "Valentina",
+    "Maximilian",
+    "Francesca",
 ]
 LAST_NAMES = [
-    "Smith", "Johnson", "Martin", "Bernard", "Dubois", "Müller", "Schmidt", "Rossi", "Russo", "García",
-    "Fernández", "Silva", "Santos", "Kowalski", "Nowak", "Jensen", "Nielsen", "Andersson", "Berg",
-    "O'Brien", "Murphy", "Tanaka", "Sato", "Kim", "Lee", "Nguyen", "Patel", "Singh", "Cohen", "Levi",
-    "van Dijk", "de Vries", "Janssens", "Peeters", "Novák", "Horvat", "Popescu", "Ionescu", "Brown",
-    "Richardson", "Montgomery", "Wojciechowski", "Castellanos", "Lindqvist", "Papadopoulos",
+    "Smith",
+    "Johnson",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Müller",
+    "Schmidt",
+    "Rossi",
+    "Russo",
+    "García",
+    "Fernández",
+    "Silva",
+    "Santos",
+    "Kowalski",
+    "Nowak",
+    "Jensen",
+    "Nielsen",
+    "Andersson",
+    "Berg",
+    "O'Brien",
+    "Murphy",
+    "Tanaka",
+    "Sato",
+    "Kim",
+    "Lee",
+    "Nguyen",
+    "Patel",
+    "Singh",
+    "Cohen",
+    "Levi",
+    "van Dijk",
+    "de Vries",
+    "Janssens",
+    "Peeters",
+    "Novák",
+    "Horvat",
+    "Popescu",
+    "Ionescu",
+    "Brown",
+    "Richardson",
+    "Montgomery",
+    "Wojciechowski",
+    "Castellanos",
+    "Lindqvist",
+    "Papadopoulos",
 ]
 CITIES = [  # (city, country, phone prefix)
-    ("Paris", "FR", "+33"), ("Lyon", "FR", "+33"), ("Berlin", "DE", "+49"), ("München", "DE", "+49"),
-    ("Madrid", "ES", "+34"), ("Sevilla", "ES", "+34"), ("Roma", "IT", "+39"), ("Milano", "IT", "+39"),
-    ("Lisboa", "PT", "+351"), ("Amsterdam", "NL", "+31"), ("Brussels", "BE", "+32"),
-    ("Warszawa", "PL", "+48"), ("København", "DK", "+45"), ("Stockholm", "SE", "+46"),
-    ("Dublin", "IE", "+353"), ("London", "GB", "+44"), ("New York", "US", "+1"), ("Austin", "US", "+1"),
-    ("Toronto", "CA", "+1"), ("Tokyo", "JP", "+81"), ("Seoul", "KR", "+82"), ("Mumbai", "IN", "+91"),
-    ("Rio de Janeiro", "BR", "+55"), ("Ciudad de México", "MX", "+52"), ("Saint-Étienne", "FR", "+33"),
+    ("Paris", "FR", "+33"),
+    ("Lyon", "FR", "+33"),
+    ("Berlin", "DE", "+49"),
+    ("München", "DE", "+49"),
+    ("Madrid", "ES", "+34"),
+    ("Sevilla", "ES", "+34"),
+    ("Roma", "IT", "+39"),
+    ("Milano", "IT", "+39"),
+    ("Lisboa", "PT", "+351"),
+    ("Amsterdam", "NL", "+31"),
+    ("Brussels", "BE", "+32"),
+    ("Warszawa", "PL", "+48"),
+    ("København", "DK", "+45"),
+    ("Stockholm", "SE", "+46"),
+    ("Dublin", "IE", "+353"),
+    ("London", "GB", "+44"),
+    ("New York", "US", "+1"),
+    ("Austin", "US", "+1"),
+    ("Toronto", "CA", "+1"),
+    ("Tokyo", "JP", "+81"),
+    ("Seoul", "KR", "+82"),
+    ("Mumbai", "IN", "+91"),
+    ("Rio de Janeiro", "BR", "+55"),
+    ("Ciudad de México", "MX", "+52"),
+    ("Saint-Étienne", "FR", "+33"),
 ]
 DOMAINS = ["example.com", "example.org", "mail.example.net", "post.example.eu", "customers.example.io"]
 NOTES = [  # plain text; quoted for CSV below
-    "", "", "",
+    "",
+    "",
+    "",
     "VIP customer since the first campaign",
     "prefers email over phone calls",
     "met at the 2023 trade fair in the north hall",
@@ -94,8 +201,12 @@ class Paths:
 
 def paths_for(rows: int, folder: Path = DATA) -> Paths:
     stem = f"contacts-{rows}"
-    return Paths(folder / f"{stem}.csv", folder / f"{stem}-clean.csv", folder / f"{stem}.json",
-                 folder / f"{stem}-import.yaml")
+    return Paths(
+        folder / f"{stem}.csv",
+        folder / f"{stem}-clean.csv",
+        folder / f"{stem}.json",
+        folder / f"{stem}-import.yaml",
+    )
 
 
 def csv_field(text: str) -> str:
@@ -166,20 +277,40 @@ def good_fields(start: int, n: int, rng: np.random.Generator) -> dict[str, pl.Se
     di = rng.integers(0, len(DOMAIN), n)
     ni = rng.integers(0, len(NOTE), n)
     num = pl.Series(rng.integers(1, 1000, n)).cast(pl.String)
-    phone = pl.DataFrame({
-        "p": PREFIX.gather(ci), "a": pl.Series(rng.integers(100, 1000, n)).cast(pl.String),
-        "b": pl.Series(rng.integers(100_000, 1_000_000, n)).cast(pl.String),
-    }).select(pl.concat_str("p", "a", "b", separator=" ")).to_series()
+    phone = (
+        pl.DataFrame(
+            {
+                "p": PREFIX.gather(ci),
+                "a": pl.Series(rng.integers(100, 1000, n)).cast(pl.String),
+                "b": pl.Series(rng.integers(100_000, 1_000_000, n)).cast(pl.String),
+            }
+        )
+        .select(pl.concat_str("p", "a", "b", separator=" "))
+        .to_series()
+    )
     phone = _strings(np.where(rng.random(n) < 0.08, "", phone.to_numpy()))
-    email = pl.DataFrame({
-        "f": FIRST_ASCII.gather(fi), "l": LAST_ASCII.gather(li), "n": num, "d": DOMAIN.gather(di),
-    }).select(pl.concat_str("f", pl.lit("."), "l", "n", pl.lit("@"), "d")).to_series()
+    email = (
+        pl.DataFrame(
+            {
+                "f": FIRST_ASCII.gather(fi),
+                "l": LAST_ASCII.gather(li),
+                "n": num,
+                "d": DOMAIN.gather(di),
+            }
+        )
+        .select(pl.concat_str("f", pl.lit("."), "l", "n", pl.lit("@"), "d"))
+        .to_series()
+    )
     birth = pl.Series(rng.integers(-10_957, 13_149, n), dtype=pl.Int32).cast(pl.Date)  # 1940..2005
     signup = pl.Series(rng.integers(1_420_070_400, 1_735_689_600, n) * 1_000_000).cast(pl.Datetime("us"))
     cents = rng.integers(0, 10_001, n)
-    score = pl.DataFrame({"i": cents // 100, "f": cents % 100}).select(
-        pl.concat_str(pl.col("i").cast(pl.String), pl.lit("."), pl.col("f").cast(pl.String).str.zfill(2))
-    ).to_series()
+    score = (
+        pl.DataFrame({"i": cents // 100, "f": cents % 100})
+        .select(
+            pl.concat_str(pl.col("i").cast(pl.String), pl.lit("."), pl.col("f").cast(pl.String).str.zfill(2))
+        )
+        .to_series()
+    )
     return {
         "id": pl.Series(np.arange(start + 1, start + n + 1)).cast(pl.String),
         "first_name": FIRST.gather(fi),
@@ -288,8 +419,10 @@ def generate(rows: int, folder: Path = DATA, *, force: bool = False, quiet: bool
     _write_job(paths)
     if not quiet:
         size = paths.dirty.stat().st_size
-        print(f"generated {rows:,} records ({size / 1e6:,.0f} MB, {size / rows:.0f} bytes/record, "
-              f"{len(plan.bad_at):,} bad) in {time.perf_counter() - began:.1f} s -> {paths.dirty.name}")
+        print(
+            f"generated {rows:,} records ({size / 1e6:,.0f} MB, {size / rows:.0f} bytes/record, "
+            f"{len(plan.bad_at):,} bad) in {time.perf_counter() - began:.1f} s -> {paths.dirty.name}"
+        )
     return paths
 
 
@@ -340,8 +473,10 @@ def main() -> None:
     parser.add_argument("--force", action="store_true", help="Regenerate even if the files are there.")
     args = parser.parse_args()
     paths = generate(args.rows, force=args.force)
-    print(f"files in {paths.dirty.parent}: {paths.dirty.name}, {paths.clean.name}, "
-          f"{paths.sidecar.name}, {paths.job.name}")
+    print(
+        f"files in {paths.dirty.parent}: {paths.dirty.name}, {paths.clean.name}, "
+        f"{paths.sidecar.name}, {paths.job.name}"
+    )
 
 
 if __name__ == "__main__":
