@@ -151,6 +151,40 @@ def test_pause_after_the_first_chunk_then_start_ends_as_an_uninterrupted_run(
     assert any(r[2] == "constraint" for r in rejects(store, job_id))
 
 
+def test_an_insert_or_update_into_a_full_table_paused_then_started_ends_as_an_uninterrupted_run(
+    store, pg_settings, tmp_path, sql
+):
+    source = make_contacts(tmp_path / "contacts.csv", 2500)  # doubles near and far back
+    for table in ("paused", "straight"):
+        sql(
+            f"CREATE TABLE {table} (id bigint PRIMARY KEY, name varchar(40), email varchar(60), "
+            "age bigint CHECK (age < 68), joined date)"
+        )
+        sql(f"INSERT INTO {table} SELECT i, 'old', NULL, 1, NULL FROM generate_series(1, 3000, 3) i")
+    upsert = {"keys": ["id"], "operation": "insert_or_update", "doubles": "reject"}
+    _, straight = run_job(
+        store, pg_settings, contacts_job(source, "straight", chunk_rows=600, reconciliation=upsert)
+    )
+    paused = []
+
+    def pause_once(progress):
+        if not paused:
+            paused.append(progress.counters.read)
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    definition = contacts_job(source, "paused", chunk_rows=600, reconciliation=upsert)
+    status, job_id = run_job(store, pg_settings, definition, pause_once)
+    assert status is S.PAUSED and paused == [600]
+    store.transition(job_id, A.START, actor="tester")
+    status, _ = run_job(store, pg_settings, job_id)
+    assert status is S.FINISHED
+    assert sql("SELECT * FROM paused ORDER BY id") == sql("SELECT * FROM straight ORDER BY id")
+    assert rejects(store, job_id) == rejects(store, straight)
+    assert store.runs_of(job_id)[-1].counters == store.runs_of(straight)[-1].counters
+    c = store.runs_of(straight)[-1].counters
+    assert c.inserted and c.updated and c.doubles
+
+
 def test_a_second_file_updates_the_table_through_insert_or_update(store, pg_settings, tmp_path, sql):
     first = write(tmp_path / "a.csv", "id,name,email,age,joined\n1,Ann,a@x,30,\n2,Bob,b@x,31,\n")
     run_job(store, pg_settings, contacts_job(first))

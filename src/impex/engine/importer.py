@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from impex.domain.counters import Counters
-from impex.domain.definitions import CommitMode, ImportJob
+from impex.domain.definitions import CommitMode, ImportJob, Operation
 from impex.domain.journal import Level
 from impex.domain.position import Position
 from impex.domain.rejects import Reason, Reject
@@ -235,15 +235,26 @@ class ImportRun:
     def _stage(
         self, chunk: RecordChunk, plan: Plan, seen: KeySet, checkpoint: Checkpoint
     ) -> Prepared | tuple[RecordChunk, Validated]:
-        """In the producer thread: validate, and reconcile too when that needs no table lookup (the
-        table was empty when the run began), so that the target's thread does little but write."""
+        """In the producer thread: validate, and reconcile too when that needs no table lookup, so
+        that the target's thread does little but write. No lookup is needed when the table was empty
+        when the run began, nor when every row goes out as an upsert (the target tells apart the
+        inserted rows from the updated ones)."""
         validated = validate(chunk.frame, plan, self.job.format, plain=chunk.plain)
         chunk = chunk.parsed()
-        if not checkpoint.state.get("table_was_empty"):
+        if checkpoint.state.get("table_was_empty"):
+            existing: Existing | None = None
+        elif self._upserts_only():
+            existing = _never_asked
+        else:
             return chunk, validated
-        ready = self._prepare(chunk, validated, seen, None, checkpoint)
+        ready = self._prepare(chunk, validated, seen, existing, checkpoint)
         seen.add(ready.rec.new_keys)  # the next chunk's doubles; only this thread uses the set then
         return ready
+
+    def _upserts_only(self) -> bool:
+        rules = self.job.reconciliation
+        upserts = self.target is not None and self.target.upserts_keys
+        return upserts and bool(rules.keys) and rules.operation is Operation.UPSERT
 
     def _prepare(
         self,
@@ -445,6 +456,10 @@ def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMod
     return Checkpoint(
         checkpoint.position, c, dict(checkpoint.state, done=True, refused=[as_json(r) for r in refused])
     )
+
+
+def _never_asked(keys: pl.DataFrame) -> np.ndarray:
+    raise AssertionError("rows that go out as upserts are never looked up in the table")
 
 
 def _with_records(chunk: RecordChunk, frame: pl.DataFrame | None) -> pl.DataFrame | None:
