@@ -478,6 +478,21 @@ def test_seen_hashes_survive_a_restart(target):
     assert sorted(open_run(target, "tok2").seen_hashes().tolist()) == [-9, 7]
 
 
+def test_a_key_lookup_has_its_own_connection_and_sees_only_committed_rows(target):
+    run = open_run(target)
+    run.commit_chunk(ChunkWrite(inserts=rows([1])), finalize_at(1))
+    run.apply_chunk(ChunkWrite(inserts=rows([2])), finalize_at(2))  # not committed yet
+    lookup = run.key_lookup()
+    try:
+        asked = pl.DataFrame({"id": [2, 1, 3]})
+        assert lookup.existing(asked).tolist() == [False, True, False]
+        assert run.existing(asked).tolist() == [True, True, False]  # the run's own connection
+        run.commit()
+        assert lookup.existing(asked).tolist() == [True, True, False]
+    finally:
+        lookup.close()
+
+
 def test_table_keys_reads_the_key_columns(target):
     open_run(target).commit_chunk(ChunkWrite(inserts=rows([5, 6])), finalize_at(1))
     assert sorted(open_run(target, "t2").table_keys()["id"].to_list()) == [5, 6]

@@ -7,7 +7,9 @@ counters to the store (set, never added). A resume starts at the checkpoint the 
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +32,15 @@ from impex.engine.reconcile import Existing, Reconciled, key_hashes, reconcile
 from impex.engine.reject_writer import RejectWriter
 from impex.formats.reader import DelimitedReader, RecordChunk
 from impex.targets import open_target
-from impex.targets.base import Checkpoint, ChunkResult, ColumnDef, RunTarget, TargetError, TargetSession
+from impex.targets.base import (
+    Checkpoint,
+    ChunkResult,
+    ColumnDef,
+    KeyLookup,
+    RunTarget,
+    TargetError,
+    TargetSession,
+)
 from impex.validate import Plan, Validated, build_plan, target_schema, validate
 
 PROGRESS_WRITE_SECONDS = 0.25
@@ -63,6 +73,7 @@ class ImportRun:
         self.last_progress_log = time.monotonic()
         self.last_progress_write = 0.0
         self.target: RunTarget | None = None
+        self.lookup: KeyLookup | None = None  # the reading thread's, when it reconciles (see _lookup)
         self.group_started: float | None = None  # when the chunks not committed yet began
         self.rejects: RejectWriter  # stores each chunk's rejects while its rows go in
         self.clock = Clock()  # replaced by one that knows the run's earlier active time
@@ -129,9 +140,12 @@ class ImportRun:
         )
         start = checkpoint.position if checkpoint.position.offset else None
         block = max(64 * 1024, job.chunk_bytes // 4)
-        with DelimitedReader(
-            job.source, job.format, start=start, max_chunk_bytes=job.chunk_bytes, block_size=block
-        ) as reader:
+        with (
+            self._lookup(target, checkpoint),
+            DelimitedReader(
+                job.source, job.format, start=start, max_chunk_bytes=job.chunk_bytes, block_size=block
+            ) as reader,
+        ):
             first = checkpoint  # not the loop's variable: the producer thread reads this one
             stages = (self._stage(chunk, plan, seen, first) for chunk in reader.chunks(job.chunk_rows))
             with Prefetch(stages) as chunks:
@@ -245,11 +259,26 @@ class ImportRun:
             existing: Existing | None = None
         elif self._upserts_only():
             existing = _never_asked
+        elif self.lookup is not None:
+            existing = self.lookup.existing
         else:
             return chunk, validated
         ready = self._prepare(chunk, validated, seen, existing, checkpoint)
         seen.add(ready.rec.new_keys)  # the next chunk's doubles; only this thread uses the set then
         return ready
+
+    @contextlib.contextmanager
+    def _lookup(self, target: RunTarget, checkpoint: Checkpoint) -> Iterator[None]:
+        """While the chunks go through: the reading thread's own way to ask the table, if reconciling
+        needs it and the target has one; else the target's thread asks."""
+        needed = not checkpoint.state.get("table_was_empty") and not self._upserts_only()
+        self.lookup = target.key_lookup() if needed and self.job.reconciliation.keys else None
+        try:
+            yield
+        finally:
+            if self.lookup is not None:
+                self.lookup.close()
+            self.lookup = None
 
     def _upserts_only(self) -> bool:
         rules = self.job.reconciliation

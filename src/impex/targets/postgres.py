@@ -106,6 +106,10 @@ class PostgresTarget:
         cur = self.execute(sql, params)
         return as_arrow(cur.description or [], cur.fetchall())
 
+    def another(self) -> PostgresTarget:
+        """A connection of its own to the same database."""
+        return PostgresTarget(self.login.url, self.login.password)
+
     def read_committed(self, sql: str) -> pa.Table:
         """A big result as committed (this connection's own open transaction is not seen), read by
         the ADBC driver straight into Arrow over a connection of its own: a million keys in about a

@@ -236,6 +236,11 @@ class SqliteRun(ChunkTransactions):
             mask[hits.column(0).to_numpy()] = True
         return mask
 
+    def key_lookup(self) -> None:
+        """None: outside WAL mode (the file keeps its own), a second connection reading while the
+        run's transaction writes would wait for it, and its commit for the reader."""
+        return None
+
     def _check_token(self) -> None:
         self.t._execute(
             f"UPDATE {CHECKPOINTS} SET token=token WHERE run_key=? AND token=?", (self.run_key, self.token)
