@@ -17,8 +17,9 @@ the clean file into the same, emptied table: the practical upper bound. (b') ins
 the same file into that full table: SQL's own way (COPY into a temporary table, INSERT … ON CONFLICT
 DO UPDATE), then ``impex run`` with operation insert_or_update (no target; it shows what comparing
 with a full table costs, which a first load never pays). (b'') what a resume pays once: the seen
-keys rebuilt from that full table, against psql reading the same keys (no target). (c) pgloader on the dirty
-file, if it is installed (``apt-get install -y pgloader``): time and what it rejected. (d) one
+keys rebuilt from that full table, against psql reading the same keys (no target). (b3) the dirty
+file into the table holding only its first 1,000 ids: every key looked up (no target). (c) pgloader
+on the dirty file, if it is installed (``apt-get install -y pgloader``): time and what it rejected. (d) one
 ``impex worker`` importing the --multi-rows file, then two workers importing it twice at once (two
 jobs, two tables) against a PostgreSQL store (IMPEX_DATABASE_URL): total rows/s ratio.
 
@@ -217,6 +218,22 @@ def resume_keys(paths: gen_contacts.Paths) -> dict[str, Any]:
         "impex_s": round(min(spent), 3),
         "psql_s": round(anchor, 3),
         "intervals": len(seen),
+    }
+
+
+def not_empty(paths: gen_contacts.Paths) -> dict[str, Any]:
+    """The dirty file again, into the table holding only its first 1,000 ids: every key is looked
+    up in the table (those 1,000 come back as duplicates, rejected), which a load into an empty
+    table never needs."""
+    sql(f"DELETE FROM {TABLE} WHERE id > 1000")
+    sql(f"VACUUM {TABLE}")
+    measure, _, out = impex_run(pg_job(paths, TABLE, "bench-pg"), "impex-not-empty")
+    counters = out["run"]["counters"]
+    sidecar = json.loads(paths.sidecar.read_text(encoding="utf-8"))
+    return {
+        "wall_s": round(measure.wall_s, 2),
+        "rows_per_s": round(rate(sidecar["rows"], measure.wall_s)),
+        "counters": {k: counters[k] for k in ("read", "inserted", "duplicates", "rejected")},
     }
 
 
@@ -439,6 +456,8 @@ def main() -> int:
     upsert = attempt(results, "upsert", upserts, paths) if copy else None
     if upsert:
         results["impex_vs_sql_upsert"] = round(upsert["impex_rows_per_s"] / upsert["sql_rows_per_s"], 3)
+    if copy:
+        attempt(results, "not_empty", not_empty, paths)
     loader = attempt(results, "pgloader", pgloader, paths, args.pgloader_timeout)
     if impex and loader and loader.get("rows_per_s"):
         results["impex_vs_pgloader"] = round(impex["rows_per_s"] / loader["rows_per_s"], 2)
@@ -498,6 +517,13 @@ def print_summary(r: dict[str, Any]) -> None:
             f"({', '.join(f'{k} {v:,}' for k, v in u['impex_counters'].items())})"
         )
         print(f"  impex / SQL upsert = {r['impex_vs_sql_upsert']} (no target; for regressions)")
+    if "not_empty" in r and "impex_import" in r:
+        n, i = r["not_empty"], r["impex_import"]
+        counted = ", ".join(f"{k} {v:,}" for k, v in n["counters"].items())
+        print(
+            f"impex into the table holding 1,000 of the ids (every key looked up) {n['wall_s']:.2f} s, "
+            f"into the empty table {i['wall_s']:.2f} s ({counted}; no target)"
+        )
     if "pgloader" in r:
         p = r["pgloader"]
         if p.get("wall_s"):
