@@ -38,8 +38,8 @@ def test_after_flush_every_reject_added_is_stored(store, run_id):
 
 def test_a_failure_to_store_is_raised_by_the_next_flush_and_only_once(store, run_id):
     with RejectWriter(store, run_id) as writer:
-        writer.add([Reject(1, 2, "not bytes", Reason.TYPE_ERROR, None, None, "m")])  # type: ignore[arg-type]
-        with pytest.raises(sa.exc.StatementError):
+        writer.add([Reject(1, 2, b"raw", Reason.TYPE_ERROR, None, None, None)])  # type: ignore[arg-type]
+        with pytest.raises(sa.exc.IntegrityError):  # the message is NOT NULL
             writer.flush()
         writer.add(rejects(10, 2))
         writer.flush()
