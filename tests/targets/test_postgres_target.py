@@ -521,7 +521,7 @@ def test_table_keys_read_back_hash_as_the_parsed_keys_do(target, sql):
     assert sorted(key_hashes(run.table_keys(), keys)) == sorted(key_hashes(parsed, keys))
 
 
-def test_a_resume_reads_its_keys_even_when_no_second_connection_is_allowed(schema, sql):
+def test_without_a_second_connection_the_keys_are_still_read_and_asked(schema, sql):
     name, url = schema
     role = f"{name}_one"
     sql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")
@@ -532,7 +532,10 @@ def test_a_resume_reads_its_keys_even_when_no_second_connection_is_allowed(schem
         try:
             t.create_table("people", COLUMNS, ("id",))
             open_run(t).commit_chunk(ChunkWrite(inserts=rows([5, 6])), finalize_at(1))
-            assert sorted(open_run(t, "t2").table_keys()["id"].to_list()) == [5, 6]
+            again = open_run(t, "t2")
+            assert sorted(again.table_keys()["id"].to_list()) == [5, 6]
+            assert again.key_lookup() is None  # the run's thread asks the table, on its connection
+            assert again.existing(pl.DataFrame({"id": [6, 7]})).tolist() == [True, False]
         finally:
             t.close()
     finally:

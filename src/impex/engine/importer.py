@@ -249,10 +249,11 @@ class ImportRun:
     def _stage(
         self, chunk: RecordChunk, plan: Plan, seen: KeySet, checkpoint: Checkpoint
     ) -> Prepared | tuple[RecordChunk, Validated]:
-        """In the producer thread: validate, and reconcile too when that needs no table lookup, so
-        that the target's thread does little but write. No lookup is needed when the table was empty
-        when the run began, nor when every row goes out as an upsert (the target tells apart the
-        inserted rows from the updated ones)."""
+        """In the producer thread: validate, and reconcile too unless that must ask the table on the
+        target's own connection, so that the target's thread does little but write. The table need
+        not be asked when it was empty when the run began, nor when every row goes out as an upsert
+        (the target tells the inserted rows from the updated ones); else the target may give this
+        thread a connection of its own to ask it (``_lookup``)."""
         validated = validate(chunk.frame, plan, self.job.format, plain=chunk.plain)
         chunk = chunk.parsed()
         if checkpoint.state.get("table_was_empty"):

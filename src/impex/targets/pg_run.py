@@ -137,8 +137,12 @@ class PostgresRun(ChunkTransactions):
             mask[hits.column(0).to_numpy()] = True
         return mask
 
-    def key_lookup(self) -> PostgresKeyLookup:
-        return PostgresKeyLookup(self)
+    def key_lookup(self) -> PostgresKeyLookup | None:
+        """None when no second connection can be had (the role's connection limit, say)."""
+        try:
+            return PostgresKeyLookup(self)
+        except TargetError:
+            return None
 
     def _probing(self, statement: Callable[[], R], t: PostgresTarget | None = None) -> R:
         """Run a statement joining a chunk's rows with the table as one index probe per row, when an
