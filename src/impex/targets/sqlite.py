@@ -237,8 +237,9 @@ class SqliteRun(ChunkTransactions):
         return mask
 
     def key_lookup(self) -> None:
-        """None: outside WAL mode (the file keeps its own), a second connection reading while the
-        run's transaction writes would wait for it, and its commit for the reader."""
+        """None: outside WAL mode (the file keeps its own), a run's transaction that outgrows the
+        page cache locks readers out until it commits, and it would be waiting for the very chunk
+        such a reader is reconciling."""
         return None
 
     def _check_token(self) -> None:
