@@ -198,12 +198,10 @@ class ImportRun:
 
     def _seen_keys(self, target: RunTarget, checkpoint: Checkpoint) -> KeySet:
         keys = self.job.reconciliation.keys
-        if not keys:
-            return KeySet()
+        if not keys or not checkpoint.position.offset:
+            return KeySet()  # no chunk committed yet: none applied (they commit with the position)
         if self._persist_seen(checkpoint):
             return KeySet(target.seen_hashes())
-        if not checkpoint.position.offset:
-            return KeySet()
         return KeySet(key_hashes(target.table_keys(), keys))
 
     def _ensure_table(self, session: TargetSession, plan: Plan) -> bool:
