@@ -284,13 +284,19 @@ def test_inserts_prepared_by_the_reading_thread_go_in_and_refused_ones_are_isola
     assert people(sql)[:3] == [(1, "n1"), (2, "n2"), (4, "n4")]
 
 
-def test_inserts_are_left_as_they_are_when_staged_or_without_a_binary_form(schema, sql):
+def test_rows_without_a_binary_form_are_left_as_they_are_staged_or_not(schema, sql):
     sql("CREATE TABLE people (id bigint PRIMARY KEY, name jsonb)")
     t = PostgresTarget(schema[1])
     frame = rows([1, 2], ['{"a": 1}', "[]"])
     assert open_run(t).prepare(ChunkWrite(inserts=frame)).inserts.equals(frame)  # jsonb: SQL casts
-    assert open_run(t, atomic=True).prepare(ChunkWrite(inserts=frame)).inserts.equals(frame)
+    assert open_run(t, atomic=True).prepare(ChunkWrite(inserts=staged(frame))).inserts.equals(staged(frame))
     t.close()
+
+
+def test_staged_rows_are_encoded_by_the_reading_thread_with_their_operation(target):
+    write = ChunkWrite(inserts=staged(rows([1, 2])), deletes=staged(rows([3])).select("id", "_row", "_rec"))
+    prepared = open_run(target, atomic=True).prepare(write)
+    assert prepared.inserts.columns == prepared.deletes.columns == ["_row", "_copy"]
 
 
 def test_a_chunk_laid_out_unlike_the_first_one_is_not_encoded_and_still_goes_in(target, sql):
@@ -553,11 +559,13 @@ def test_a_failed_bulk_read_names_the_database_but_not_the_password(schema):
         t.close()
 
 
-def test_atomic_mode_leaves_the_table_untouched_until_finish(target, sql):
+@pytest.mark.parametrize("prepared", [False, True], ids=["as_given", "prepared_by_the_reading_thread"])
+def test_atomic_mode_leaves_the_table_untouched_until_finish(target, sql, prepared):
     run = open_run(target, atomic=True)
-    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2]))), finalize_at(1))
-    run.commit_chunk(ChunkWrite(updates=staged(rows([2], ["last"]), first_record=3)), finalize_at(2))
-    run.commit_chunk(ChunkWrite(updates=staged(rows([2], ["later"]), first_record=4)), finalize_at(3))
+    ready = run.prepare if prepared else (lambda write: write)
+    run.commit_chunk(ready(ChunkWrite(inserts=staged(rows([1, 2])))), finalize_at(1))
+    run.commit_chunk(ready(ChunkWrite(updates=staged(rows([2], ["last"]), first_record=3))), finalize_at(2))
+    run.commit_chunk(ready(ChunkWrite(updates=staged(rows([2], ["later"]), first_record=4))), finalize_at(3))
     assert people(sql) == []
     done = run.finish(
         lambda r: Checkpoint(Position(3, 3, 3), Counters(inserted=r.inserted, updated=r.updated))
@@ -567,12 +575,14 @@ def test_atomic_mode_leaves_the_table_untouched_until_finish(target, sql):
     assert run_tables(sql) == []
 
 
-def test_atomic_mode_refuses_a_value_the_table_cannot_hold_when_the_chunk_is_staged(schema, sql):
+@pytest.mark.parametrize("prepared", [False, True], ids=["as_given", "prepared_by_the_reading_thread"])
+def test_atomic_mode_refuses_a_value_the_table_cannot_hold_when_the_chunk_is_staged(schema, sql, prepared):
     sql("CREATE TABLE people (id bigint PRIMARY KEY, name varchar(3), born date DEFAULT '2000-01-01')")
     t = PostgresTarget(schema[1])
     run = open_run(t, atomic=True)
     got = {}
-    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "toolong", "ok"]))), capture(got))
+    write = ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "toolong", "ok"])))
+    run.commit_chunk(run.prepare(write) if prepared else write, capture(got))
     assert got["r"].refused == [(1, "column name: value too long for type character varying(3)")]
     run.finish(lambda r: Checkpoint(Position(1, 1, 1), Counters(inserted=r.inserted)))
     t.close()
@@ -582,14 +592,16 @@ def test_atomic_mode_refuses_a_value_the_table_cannot_hold_when_the_chunk_is_sta
     ]
 
 
-def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(schema, sql):
+@pytest.mark.parametrize("prepared", [False, True], ids=["as_given", "prepared_by_the_reading_thread"])
+def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(schema, sql, prepared):
     sql("CREATE TABLE people (id bigint PRIMARY KEY, name text CHECK (name <> 'bad'))")
     sql("INSERT INTO people VALUES (10, 'ten'), (11, 'eleven')")
     t = PostgresTarget(schema[1])
     run = open_run(t, atomic=True)
-    run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "bad", "ok"]))), finalize_at(3))
+    ready = run.prepare if prepared else (lambda write: write)
+    run.commit_chunk(ready(ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "bad", "ok"])))), finalize_at(3))
     updates = staged(rows([10, 11], ["bad", "changed"]), first_record=4)
-    run.commit_chunk(ChunkWrite(updates=updates), finalize_at(5))
+    run.commit_chunk(ready(ChunkWrite(updates=updates)), finalize_at(5))
     got = {}
     run.finish(capture(got, 5))
     t.close()

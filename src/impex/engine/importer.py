@@ -303,6 +303,11 @@ class ImportRun:
         )
         if self._persist_seen(checkpoint):
             rec.write.seen_hashes = rec.new_keys
+        if self.job.commit is CommitMode.ATOMIC:  # staged with what a refusal at the end will report
+            w = rec.write
+            w.inserts, w.updates, w.deletes = (
+                _with_records(chunk, f) for f in (w.inserts, w.updates, w.deletes)
+            )
         if self.target is not None:
             rec.write = self.target.prepare(rec.write)
         rejects = list(chunk.rejects)
@@ -353,9 +358,6 @@ class ImportRun:
         )
         if job.commit is CommitMode.ATOMIC:  # staged now, applied at the end: count what is planned
             w = rec.write
-            w.inserts, w.updates, w.deletes = (
-                _with_records(chunk, f) for f in (w.inserts, w.updates, w.deletes)
-            )
             base = base + Counters(
                 inserted=w.inserts.height if w.inserts is not None else 0,
                 updated=w.updates.height if w.updates is not None else 0,

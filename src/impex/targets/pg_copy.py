@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # signature, flags, no header extension
 TRAILER = struct.pack(">h", -1)
 NULL = struct.pack(">i", -1)
+ENCODED = "_copy"  # a frame's column of rows encoded ahead, beside their ``_row``
 _EPOCH_DAYS = 10_957  # 2000-01-01, PostgreSQL's epoch, in days since 1970-01-01
 _EPOCH_US = _EPOCH_DAYS * 86_400_000_000
 _TEXT = {"text", "character varying", "character"}
@@ -215,3 +216,16 @@ def _text_pieces(values: pl.Series, valid: np.ndarray | None) -> list[Piece]:
     if valid is not None:
         lengths[~valid] = -1
     return [lengths.view(np.uint8).reshape(len(data), 4), data]
+
+
+def as_encoded(frame: pl.DataFrame, rows: pa.LargeBinaryArray | None) -> pl.DataFrame:
+    """``_row`` and the rows encoded, or the frame as it is if they could not be."""
+    if rows is None:
+        return frame
+    return frame.select("_row").with_columns(pl.Series(ENCODED, rows, dtype=pl.Binary))
+
+
+def encoded_rows(frame: pl.DataFrame) -> pa.LargeBinaryArray:
+    rows = frame.get_column(ENCODED).to_arrow(compat_level=pl.CompatLevel.oldest())
+    assert isinstance(rows, pa.LargeBinaryArray)
+    return rows

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from impex.domain.counters import Counters
 from impex.domain.position import Position
@@ -30,7 +29,7 @@ from impex.targets.base import (
     TargetError,
     Upserted,
 )
-from impex.targets.pg_copy import encode_rows, temporary_columns
+from impex.targets.pg_copy import ENCODED, as_encoded, encode_rows, encoded_rows, temporary_columns
 from impex.targets.pg_fit import Refused, as_frame
 from impex.targets.pg_stage import Staging
 from impex.targets.sql import quote, quoted_list
@@ -38,7 +37,6 @@ from impex.targets.sql import quote, quoted_list
 if TYPE_CHECKING:
     from impex.targets.postgres import PostgresTarget
 
-ENCODED = "_copy"  # a prepared insert's row, in binary COPY form
 CHECKPOINTS = "_impex_checkpoint"
 WINDOW_MIN = 16  # fewest fresh rows a window takes after a refusal
 CARRY_MAX = 512  # rows that passed before a refusal, sent with the next windows until this many
@@ -262,32 +260,32 @@ class PostgresRun(ChunkTransactions):
 
     def prepare(self, write: ChunkWrite) -> ChunkWrite:
         """Inserts encoded for binary COPY into the table, upserts for their temporary table, one
-        ``ENCODED`` value per row beside ``_row``: the reading thread encodes while the database
-        takes the previous chunk. Staged rows (atomic mode) and rows without an exact binary form
-        stay as they are.
+        ``ENCODED`` value per row beside ``_row``, and staged rows (atomic mode) for the staging
+        table: the reading thread encodes while the database takes the previous chunk. Rows without
+        an exact binary form stay as they are.
 
         The writing thread reads the columns (and the temporary table's types) from this run, set by
         the first chunk: they stay set, and a chunk whose frame would differ is not encoded, so a
         chunk still being written never sees another chunk's layout."""
         if self.atomic:
-            return write
+            return self.staging.prepare(write) if self.staging is not None else write
         if write.inserts is not None:
             columns = [c for c in write.inserts.columns if c != "_row"]
             self.insert_columns = self.insert_columns or columns
             if columns == self.insert_columns:
-                write.inserts = _encoded(
+                write.inserts = as_encoded(
                     write.inserts, encode_rows(write.inserts.select(columns), self.types)
                 )
         if write.upserts is not None:
             values, types = temporary_columns(write.upserts.drop("_row"))
             self.upsert_types = self.upsert_types or types
             if types == self.upsert_types:
-                write.upserts = _encoded(write.upserts, encode_rows(values, types))
+                write.upserts = as_encoded(write.upserts, encode_rows(values, types))
         return write
 
     def insert(self, frame: pl.DataFrame) -> int:
         if ENCODED in frame.columns:
-            self.t.copy(quote(self.table), self.insert_columns, _rows(frame))
+            self.t.copy(quote(self.table), self.insert_columns, encoded_rows(frame))
         else:
             self.copy_into(self.table, frame.drop("_row"), self.types)
         return frame.height
@@ -310,7 +308,7 @@ class PostgresRun(ChunkTransactions):
         """One INSERT … ON CONFLICT DO UPDATE: rows whose key is new go in, the others are updated
         where a value differs (xmax = 0 tells a row inserted from one updated)."""
         if ENCODED in frame.columns:
-            self.t.load_encoded("_impex_ups", self.upsert_types, _rows(frame))
+            self.t.load_encoded("_impex_ups", self.upsert_types, encoded_rows(frame))
             cols = list(self.upsert_types)
         else:
             self.t.load_temporary("_impex_ups", frame.drop("_row"))
@@ -398,19 +396,6 @@ class PostgresKeyLookup:
 
     def close(self) -> None:
         self.t.close()
-
-
-def _encoded(frame: pl.DataFrame, rows: pa.LargeBinaryArray | None) -> pl.DataFrame:
-    """``_row`` and the rows encoded, or the frame as it is if they could not be."""
-    if rows is None:
-        return frame
-    return frame.select("_row").with_columns(pl.Series(ENCODED, rows, dtype=pl.Binary))
-
-
-def _rows(frame: pl.DataFrame) -> pa.LargeBinaryArray:
-    rows = frame.get_column(ENCODED).to_arrow(compat_level=pl.CompatLevel.oldest())
-    assert isinstance(rows, pa.LargeBinaryArray)
-    return rows
 
 
 def _halves(frame: pl.DataFrame) -> list[pl.DataFrame]:

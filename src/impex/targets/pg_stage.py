@@ -9,11 +9,13 @@ rows carry their record number, line and raw bytes, so that those are still know
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from impex.targets.base import ChunkResult, ChunkWrite
+from impex.targets.pg_copy import ENCODED, as_encoded, encode_rows, encoded_rows
 from impex.targets.pg_fit import Refused, as_frame
 from impex.targets.sql import quote, quoted_list
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from impex.targets.pg_run import PostgresRun
 
 RECORD = {"_rec": "bigint", "_line": "bigint", "_raw": "bytea"}  # what the engine adds to staged rows
+OPERATIONS = (("i", "inserts"), ("u", "updates"), ("d", "deletes"))  # staged as, from ChunkWrite's
 STAGED = {"_op": "text", **RECORD}
 STAGED_BATCH = 50_000  # staged rows held in memory at once when the final apply isolates refusals
 
@@ -33,12 +36,36 @@ class Staging:
         self.run = run
         self.t = run.t
         self.name = table
+        # Per operation, the columns of its encoded rows: set by the first chunk, for good (the
+        # reading thread encodes while the writing thread sends the chunk before).
+        self.columns: dict[str, list[str]] = {}
+
+    def prepare(self, write: ChunkWrite) -> ChunkWrite:
+        """The rows to stage encoded for binary COPY into the staging table, ``_op`` included."""
+        types = dict(self.run.types, **STAGED)
+        for op, name in OPERATIONS:
+            frame = getattr(write, name)
+            if frame is None or frame.height == 0:
+                continue
+            staged = frame.with_columns(pl.lit(op).alias("_op"))
+            columns = [c for c in staged.columns if c != "_row"]
+            if self.columns.setdefault(op, columns) != columns:
+                continue
+            rows = encode_rows(staged.select(columns), types)
+            if rows is not None:  # else the rows stay as they are, for the database to cast
+                setattr(write, name, as_encoded(staged, rows))
+        return write
 
     def stage(self, write: ChunkWrite) -> ChunkResult:
         result = ChunkResult()
         types = dict(self.run.types, **STAGED)
-        for op, frame in (("i", write.inserts), ("u", write.updates), ("d", write.deletes)):
+        for op, name in OPERATIONS:
+            frame = getattr(write, name)
             if frame is None or frame.height == 0:
+                continue
+            if ENCODED in frame.columns:
+                self._ensure(self.columns[op])
+                self.run.isolating(frame, partial(self._copy_encoded, self.columns[op]), result.refused)
                 continue
             self._ensure(frame.columns)
             staged = frame.with_columns(pl.lit(op).alias("_op"))
@@ -47,6 +74,10 @@ class Staging:
 
     def _copy(self, frame: pl.DataFrame, types: dict[str, str]) -> int:
         self.run.copy_into(self.name, frame.drop("_row"), types)
+        return frame.height
+
+    def _copy_encoded(self, columns: list[str], frame: pl.DataFrame) -> int:
+        self.t.copy(quote(self.name), columns, encoded_rows(frame))
         return frame.height
 
     def _ensure(self, columns: list[str]) -> None:
