@@ -71,6 +71,26 @@ def contacts_job(source: Path, table: str = "contacts", **fields):
     return define(source=str(source), target={"table": table, "connection": "pg"}, columns=COLUMNS, **fields)
 
 
+def paused_after_its_first_chunk(store, settings, definition) -> int:
+    """Run the job, pausing it as its first chunk's progress comes: the job's id."""
+    paused = []
+
+    def pause_once(progress):
+        if not paused:
+            paused.append(progress.counters.read)
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, definition, pause_once)
+    assert status is S.PAUSED and paused == [definition["chunk_rows"]]
+    return job_id
+
+
+def started_again(store, settings, job_id: int) -> None:
+    store.transition(job_id, A.START, actor="tester")
+    status, _ = run_job(store, settings, job_id)
+    assert status is S.FINISHED
+
+
 def everything_shown(store, job_id: int) -> str:
     lines = store.journal_lines(job_id, limit=10**6)
     runs = store.runs_of(job_id)
@@ -132,19 +152,9 @@ def test_pause_after_the_first_chunk_then_start_ends_as_an_uninterrupted_run(
     )
     sql("CREATE TABLE straight (LIKE paused INCLUDING ALL)")
     _, straight = run_job(store, pg_settings, contacts_job(source, "straight", chunk_rows=600))
-    paused = []
-
-    def pause_once(progress):
-        if not paused:
-            paused.append(progress.counters.read)
-            store.transition(progress.job_id, A.PAUSE, actor="tester")
-
-    status, job_id = run_job(store, pg_settings, contacts_job(source, "paused", chunk_rows=600), pause_once)
-    assert status is S.PAUSED and paused == [600]
+    job_id = paused_after_its_first_chunk(store, pg_settings, contacts_job(source, "paused", chunk_rows=600))
     assert sql("SELECT count(*) FROM paused")[0][0] < 600
-    store.transition(job_id, A.START, actor="tester")
-    status, _ = run_job(store, pg_settings, job_id)
-    assert status is S.FINISHED
+    started_again(store, pg_settings, job_id)
     assert sql("SELECT * FROM paused ORDER BY id") == sql("SELECT * FROM straight ORDER BY id")
     assert rejects(store, job_id) == rejects(store, straight)
     assert store.runs_of(job_id)[-1].counters == store.runs_of(straight)[-1].counters
@@ -173,19 +183,9 @@ def test_a_load_into_a_full_table_paused_then_started_ends_as_an_uninterrupted_r
     _, straight = run_job(
         store, pg_settings, contacts_job(source, "straight", chunk_rows=600, reconciliation=reconciliation)
     )
-    paused = []
-
-    def pause_once(progress):
-        if not paused:
-            paused.append(progress.counters.read)
-            store.transition(progress.job_id, A.PAUSE, actor="tester")
-
     definition = contacts_job(source, "paused", chunk_rows=600, reconciliation=reconciliation)
-    status, job_id = run_job(store, pg_settings, definition, pause_once)
-    assert status is S.PAUSED and paused == [600]
-    store.transition(job_id, A.START, actor="tester")
-    status, _ = run_job(store, pg_settings, job_id)
-    assert status is S.FINISHED
+    job_id = paused_after_its_first_chunk(store, pg_settings, definition)
+    started_again(store, pg_settings, job_id)
     assert sql("SELECT * FROM paused ORDER BY id") == sql("SELECT * FROM straight ORDER BY id")
     assert rejects(store, job_id) == rejects(store, straight)
     assert store.runs_of(job_id)[-1].counters == store.runs_of(straight)[-1].counters
