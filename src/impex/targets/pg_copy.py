@@ -226,6 +226,7 @@ def as_encoded(frame: pl.DataFrame, rows: pa.LargeBinaryArray | None) -> pl.Data
 
 
 def encoded_rows(frame: pl.DataFrame) -> pa.LargeBinaryArray:
+    """The rows ``as_encoded`` put in ``frame`` (or in a slice of it), ready for ``copy_data``."""
     rows = frame.get_column(ENCODED).to_arrow(compat_level=pl.CompatLevel.oldest())
     assert isinstance(rows, pa.LargeBinaryArray)
     return rows
