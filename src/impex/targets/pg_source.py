@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as adbc
@@ -20,6 +21,7 @@ from impex.targets import Secrets, redact_url, with_password
 from impex.targets.base import TargetError
 from impex.targets.sql import quote, split_refused
 
+A = TypeVar("A", pa.Array, pa.ChunkedArray)
 READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 BATCH_BYTES = 4 * 1024 * 1024  # the driver's batch size hint: a batch is about this big
 # Arrow types a CSV writer takes as they come; any other column is read as the server's text.
@@ -77,19 +79,13 @@ class PostgresSession:
 
     def arrow(self, sql: str) -> pa.Table:
         """A query's whole result, read by the driver straight into Arrow; opaque columns (numeric)
-        as their text, as ``as_plain`` gives them."""
+        as their text, as in ``as_plain``."""
         try:
             self.cur.execute(sql)
             table = self.cur.fetch_arrow_table()
         except adbc_driver_manager.Error as e:
             raise TargetError(f"PostgreSQL database {self.where}: {self.scrub(e)}") from None
-        columns = [
-            pa.chunked_array([c.storage for c in column.chunks], column.type.storage_type)
-            if isinstance(column.type, pa.BaseExtensionType)
-            else column
-            for column in table.columns
-        ]
-        return pa.table(columns, names=table.column_names)
+        return pa.table([_storage(c) for c in table.columns], names=table.column_names)
 
     def close(self) -> None:
         with contextlib.suppress(adbc_driver_manager.Error):
@@ -207,5 +203,11 @@ def plain_type(field: pa.Field) -> bool:
 
 def as_plain(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Opaque columns (numeric) as their text storage."""
-    columns = [c.storage if isinstance(c, pa.ExtensionArray) else c for c in batch.columns]
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+    return pa.RecordBatch.from_arrays([_storage(c) for c in batch.columns], names=batch.schema.names)
+
+
+def _storage(column: A) -> A:
+    """An extension column (the driver's opaque numeric) as its storage, any other as it is."""
+    if isinstance(column.type, pa.BaseExtensionType):
+        return column.cast(column.type.storage_type)
+    return column
