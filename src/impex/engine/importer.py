@@ -73,7 +73,9 @@ class ImportRun:
         self.last_progress_log = time.monotonic()
         self.last_progress_write = 0.0
         self.target: RunTarget | None = None
-        self.lookup: KeyLookup | None = None  # the reading thread's, when it reconciles (see _lookup)
+        # How the reading thread reconciles, decided once per run (see _reconciling).
+        self.reconciles_here = False
+        self.existing_here: Existing | None = None
         self.group_started: float | None = None  # when the chunks not committed yet began
         self.rejects: RejectWriter  # stores each chunk's rejects while its rows go in
         self.clock = Clock()  # replaced by one that knows the run's earlier active time
@@ -141,7 +143,7 @@ class ImportRun:
         start = checkpoint.position if checkpoint.position.offset else None
         block = max(64 * 1024, job.chunk_bytes // 4)
         with (
-            self._lookup(target, checkpoint),
+            self._reconciling(target, checkpoint),
             DelimitedReader(
                 job.source, job.format, start=start, max_chunk_bytes=job.chunk_bytes, block_size=block
             ) as reader,
@@ -248,36 +250,37 @@ class ImportRun:
         self, chunk: RecordChunk, plan: Plan, seen: KeySet, checkpoint: Checkpoint
     ) -> Prepared | tuple[RecordChunk, Validated]:
         """In the producer thread: validate, and reconcile too unless that must ask the table on the
-        target's own connection, so that the target's thread does little but write. The table need
-        not be asked when it was empty when the run began, nor when every row goes out as an upsert
-        (the target tells the inserted rows from the updated ones); else the target may give this
-        thread a connection of its own to ask it (``_lookup``)."""
+        target's own connection (see ``_reconciling``), so that the target's thread does little but
+        write."""
         validated = validate(chunk.frame, plan, self.job.format, plain=chunk.plain)
         chunk = chunk.parsed()
-        if checkpoint.state.get("table_was_empty"):
-            existing: Existing | None = None
-        elif self._upserts_only():
-            existing = _never_asked
-        elif self.lookup is not None:
-            existing = self.lookup.existing
-        else:
+        if not self.reconciles_here:
             return chunk, validated
-        ready = self._prepare(chunk, validated, seen, existing, checkpoint)
+        ready = self._prepare(chunk, validated, seen, self.existing_here, checkpoint)
         seen.add(ready.rec.new_keys)  # the next chunk's doubles; only this thread uses the set then
         return ready
 
     @contextlib.contextmanager
-    def _lookup(self, target: RunTarget, checkpoint: Checkpoint) -> Iterator[None]:
-        """While the chunks go through: the reading thread's own way to ask the table, if reconciling
-        needs it and the target has one; else the target's thread asks."""
-        needed = not checkpoint.state.get("table_was_empty") and not self._upserts_only()
-        self.lookup = target.key_lookup() if needed and self.job.reconciliation.keys else None
+    def _reconciling(self, target: RunTarget, checkpoint: Checkpoint) -> Iterator[None]:
+        """While the chunks go through: whether the reading thread reconciles, and how it asks the
+        table. It need not ask when the table was empty when the run began, nor when every row goes
+        out as an upsert (the target tells the inserted rows from the updated ones); else it asks
+        over a connection of its own if the target gives one, and if not, the target's thread
+        reconciles."""
+        lookup: KeyLookup | None = None
+        if checkpoint.state.get("table_was_empty") or not self.job.reconciliation.keys:
+            self.reconciles_here, self.existing_here = True, None
+        elif self._upserts_only():
+            self.reconciles_here, self.existing_here = True, _never_asked
+        else:
+            lookup = target.key_lookup()
+            self.reconciles_here = lookup is not None
+            self.existing_here = lookup.existing if lookup is not None else None
         try:
             yield
         finally:
-            if self.lookup is not None:
-                self.lookup.close()
-            self.lookup = None
+            if lookup is not None:
+                lookup.close()
 
     def _upserts_only(self) -> bool:
         rules = self.job.reconciliation
