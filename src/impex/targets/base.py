@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -99,6 +100,17 @@ class ChunkTransactions:
     checkpoint: Checkpoint  # the last committed one
     applied: Checkpoint  # the last chunk's, committed or not
     pending: bool  # a transaction holds applied chunks not committed yet
+
+    def __init__(self, run_key: str, token: str, table: str, keys: tuple[str, ...], *, atomic: bool) -> None:
+        self.run_key = run_key
+        self.token = token
+        self.table = table
+        self.keys = keys
+        self.atomic = atomic
+        # The run's own tables in the target, named after the run.
+        suffix = hashlib.sha1(run_key.encode()).hexdigest()[:12]
+        self.seen_table = f"_impex_seen_{suffix}"
+        self.stage_table = f"_impex_stage_{suffix}"
 
     def _check_token(self) -> None:
         raise NotImplementedError

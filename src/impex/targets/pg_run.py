@@ -9,7 +9,6 @@ behind one savepoint; a failed COPY names its row, and the rest of the window go
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -60,15 +59,8 @@ class PostgresRun(ChunkTransactions):
         atomic: bool,
         state: dict[str, Any],
     ) -> None:
+        super().__init__(run_key, token, table, keys, atomic=atomic)
         self.t = target
-        self.run_key = run_key
-        self.token = token
-        self.table = table
-        self.keys = keys
-        self.atomic = atomic
-        suffix = hashlib.sha1(run_key.encode()).hexdigest()[:12]
-        self.seen_table = f"_impex_seen_{suffix}"
-        self.stage_table = f"_impex_stage_{suffix}"
         self.types = target.column_types(table)
         # Without an index on the keys, hashing the table is the best plan there is.
         self.probe = bool(keys) and target.indexed_by(table, keys)

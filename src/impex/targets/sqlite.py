@@ -7,7 +7,6 @@ the checkpoint row carries the run's fencing token, so a worker that lost the ru
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -160,15 +159,8 @@ class SqliteRun(ChunkTransactions):
         atomic: bool,
         state: dict[str, Any],
     ) -> None:
+        super().__init__(run_key, token, table, keys, atomic=atomic)
         self.t = target
-        self.run_key = run_key
-        self.token = token
-        self.table = table
-        self.keys = keys
-        self.atomic = atomic
-        suffix = hashlib.sha1(run_key.encode()).hexdigest()[:12]
-        self.seen_table = f"_impex_seen_{suffix}"
-        self.stage_table = f"_impex_stage_{suffix}"
         self.columns = target.table_columns(table)
         self.upserts_keys = False  # SQLite's key lookups are cheap: inserts and updates stay apart
         self.checkpoint = self._claim(state)
