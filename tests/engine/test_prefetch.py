@@ -29,7 +29,8 @@ def test_the_next_item_is_produced_while_the_caller_works() -> None:
         assert produced.wait(5), "item 2 was not produced while the caller held item 1"
 
 
-def test_at_most_one_item_is_produced_ahead_of_the_one_the_caller_holds() -> None:
+@pytest.mark.parametrize("ahead", [1, 2])
+def test_at_most_ahead_items_are_produced_beyond_the_one_the_caller_holds(ahead: int) -> None:
     started: list[int] = []
 
     def items() -> Iterator[int]:
@@ -37,16 +38,17 @@ def test_at_most_one_item_is_produced_ahead_of_the_one_the_caller_holds() -> Non
             started.append(i)
             yield i
 
-    with Prefetch(items()) as it:
+    with Prefetch(items(), ahead=ahead) as it:
         assert next(it) == 0
         time.sleep(0.3)  # the producer has all the time it wants
-        assert started == [0, 1]  # item 1 is ready; item 2 waits until the caller takes item 1
+        # items 1..ahead are ready; the next one waits until the caller takes item 1
+        assert started == list(range(ahead + 1))
         assert next(it) == 1
         deadline = time.monotonic() + 5
-        while len(started) < 3 and time.monotonic() < deadline:
+        while len(started) < ahead + 2 and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(0.2)
-        assert started == [0, 1, 2]
+        assert started == list(range(ahead + 2))
 
 
 def test_an_error_of_the_producer_is_raised_in_the_caller() -> None:

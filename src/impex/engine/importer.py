@@ -150,7 +150,7 @@ class ImportRun:
         ):
             first = checkpoint  # not the loop's variable: the producer thread reads this one
             stages = (self._stage(chunk, plan, seen, first) for chunk in reader.chunks(job.chunk_rows))
-            with Prefetch(stages) as chunks:
+            with Prefetch(stages, ahead=2) as chunks:
                 for ready in chunks:
                     stop = self.ex.requested_stop()
                     if stop is not None:

@@ -1,8 +1,9 @@
 """Produce the next item in a background thread while the caller works on the current one.
 
 Parsing and validating chunk N+1 (Polars and NumPy release the GIL) overlaps with the database
-commit of chunk N, so the two cores both work. The producer starts item N+2 only once the caller
-has taken N+1: two chunks are alive at a time, not three, which keeps peak memory down.
+commit of chunk N, so the two cores both work. The producer runs at most ``ahead`` items ahead of the
+one the caller holds, which bounds peak memory. One item ahead leaves a core idle whenever one
+chunk takes longer than the other side's: two absorb that, at the cost of one more chunk alive.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ class _Failure:
 
 
 class Prefetch(Generic[T]):
-    def __init__(self, items: Iterable[T]) -> None:
+    def __init__(self, items: Iterable[T], *, ahead: int = 1) -> None:
         self._items = items
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=1)
-        self._taken = threading.Semaphore(1)  # released each time the caller takes an item
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=ahead)
+        self._taken = threading.Semaphore(ahead)  # released each time the caller takes an item
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name="prefetch", daemon=True)
 
