@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -111,6 +112,32 @@ class ChunkTransactions:
         suffix = hashlib.sha1(run_key.encode()).hexdigest()[:12]
         self.seen_table = f"_impex_seen_{suffix}"
         self.stage_table = f"_impex_stage_{suffix}"
+
+    # The checkpoint row as every database stores it: counters and state as JSON text.
+    def _new_checkpoint_row(self, state: dict[str, Any]) -> tuple[str, str, str, str]:
+        """run_key, token, counters, state of a run that has written nothing yet."""
+        return self.run_key, self.token, json.dumps(Counters().as_dict()), json.dumps(state)
+
+    @staticmethod
+    def _stored_checkpoint(
+        offset: int, record_no: int, line_no: int, counters: str, state: str
+    ) -> Checkpoint:
+        return Checkpoint(
+            Position(offset, record_no, line_no), Counters.from_dict(json.loads(counters)), json.loads(state)
+        )
+
+    def _checkpoint_update(self, checkpoint: Checkpoint) -> tuple[Any, ...]:
+        """byte_offset, record_no, line_no, counters, state, then the row's run_key and token."""
+        p = checkpoint.position
+        return (
+            p.offset,
+            p.record_no,
+            p.line_no,
+            json.dumps(checkpoint.counters.as_dict()),
+            json.dumps(checkpoint.state),
+            self.run_key,
+            self.token,
+        )
 
     def _check_token(self) -> None:
         raise NotImplementedError

@@ -9,15 +9,12 @@ behind one savepoint; a failed COPY names its row, and the rest of the window go
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import polars as pl
 
-from impex.domain.counters import Counters
-from impex.domain.position import Position
 from impex.targets.base import (
     Checkpoint,
     ChunkResult,
@@ -82,14 +79,10 @@ class PostgresRun(ChunkTransactions):
                 f"INSERT INTO {CHECKPOINTS} VALUES ($1, $2, 0, 0, 0, $3::jsonb, $4::jsonb) "
                 "ON CONFLICT (run_key) DO UPDATE SET token = EXCLUDED.token "
                 "RETURNING byte_offset, record_no, line_no, counters::text, state::text, xmax = 0",
-                (self.run_key, self.token, json.dumps(Counters().as_dict()), json.dumps(state)),
+                self._new_checkpoint_row(state),
             )[0]
             self.resumed = not new  # xmax = 0: the row was inserted, not updated
-            checkpoint = Checkpoint(
-                Position(offset, record_no, line_no),
-                Counters.from_dict(json.loads(counters)),
-                json.loads(saved),
-            )
+            checkpoint = self._stored_checkpoint(offset, record_no, line_no, counters, saved)
             if not checkpoint.state.get("done"):
                 t.execute(f"CREATE TABLE IF NOT EXISTS {quote(self.seen_table)} (h bigint NOT NULL)")
             t.commit()
@@ -175,19 +168,10 @@ class PostgresRun(ChunkTransactions):
         self.t.copy(quote(self.seen_table), ["h"], rows)
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
-        p = checkpoint.position
         self.t.execute(
             f"UPDATE {CHECKPOINTS} SET byte_offset = $1, record_no = $2, line_no = $3, "
             "counters = $4::jsonb, state = $5::jsonb WHERE run_key = $6 AND token = $7",
-            (
-                p.offset,
-                p.record_no,
-                p.line_no,
-                json.dumps(checkpoint.counters.as_dict()),
-                json.dumps(checkpoint.state),
-                self.run_key,
-                self.token,
-            ),
+            self._checkpoint_update(checkpoint),
         )
 
     def isolating(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:

@@ -7,7 +7,6 @@ the checkpoint row carries the run's fencing token, so a worker that lost the ru
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from impex.domain.counters import Counters
 from impex.domain.definitions import ColumnType
-from impex.domain.position import Position
 from impex.targets.base import (
     Checkpoint,
     ChunkResult,
@@ -179,16 +176,12 @@ class SqliteRun(ChunkTransactions):
         if row:
             offset, record_no, line_no, counters, saved = row[0]
             t._execute(f"UPDATE {CHECKPOINTS} SET token=? WHERE run_key=?", (self.token, self.run_key))
-            checkpoint = Checkpoint(
-                Position(offset, record_no, line_no),
-                Counters.from_dict(json.loads(counters)),
-                json.loads(saved),
-            )
+            checkpoint = self._stored_checkpoint(offset, record_no, line_no, counters, saved)
         else:
             checkpoint = Checkpoint(state=state)
             t._execute(
                 f"INSERT INTO {CHECKPOINTS} VALUES (?, ?, 0, 0, 0, ?, ?)",
-                (self.run_key, self.token, json.dumps(Counters().as_dict()), json.dumps(state)),
+                self._new_checkpoint_row(state),
             )
         if checkpoint.state.get("done"):
             t.commit()
@@ -245,19 +238,10 @@ class SqliteRun(ChunkTransactions):
         self.t.cur.adbc_ingest(self.seen_table, pl.DataFrame({"h": hashes}).to_arrow(), mode="append")
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
-        p = checkpoint.position
         self.t._execute(
             f"UPDATE {CHECKPOINTS} SET byte_offset=?, record_no=?, line_no=?, counters=?, state=? "
             "WHERE run_key=? AND token=?",
-            (
-                p.offset,
-                p.record_no,
-                p.line_no,
-                json.dumps(checkpoint.counters.as_dict()),
-                json.dumps(checkpoint.state),
-                self.run_key,
-                self.token,
-            ),
+            self._checkpoint_update(checkpoint),
         )
 
     def isolating(self, frame: pl.DataFrame, op: Any, refused: list[tuple[int, str]]) -> int:
