@@ -252,6 +252,16 @@ def test_chunks_hold_at_most_max_records_and_end_on_record_boundaries(tmp_path: 
     assert [c.end.line_no for c in got.chunks] == [15, 29, 43, 51]
 
 
+def test_each_column_of_a_chunk_comes_in_one_piece(tmp_path: Path) -> None:
+    """The parser's threads split a big chunk's columns into pieces, which every later expression
+    would pay for; the chunk hands them over whole."""
+    rows = b"".join(b"%d,name %d,%d.5\n" % (i, i, i) for i in range(200_000))
+    got = read_all(write(tmp_path, b"a,b,c\n" + rows), CSV, max_records=200_000)
+    frame = got.chunks[0].frame
+    assert frame.height == 200_000
+    assert frame.n_chunks("all") == [1, 1, 1]
+
+
 def test_small_blocks_and_byte_cap_give_the_same_records(tmp_path: Path) -> None:
     rows = b"".join(b'%d,"text %d, with\nbreak",end\n' % (i, i) for i in range(3000))
     path = write(tmp_path, b"a,b,c\n" + rows)
