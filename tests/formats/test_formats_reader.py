@@ -253,7 +253,7 @@ def test_chunks_hold_at_most_max_records_and_end_on_record_boundaries(tmp_path: 
 
 
 def test_each_column_of_a_chunk_comes_in_one_piece(tmp_path: Path) -> None:
-    """The parser's threads split a big chunk's columns into pieces, which every later expression
+    """The parser splits a big chunk's columns into pieces, which every later expression
     would pay for; the chunk hands them over whole."""
     rows = b"".join(b"%d,name %d,%d.5\n" % (i, i, i) for i in range(200_000))
     got = read_all(write(tmp_path, b"a,b,c\n" + rows), CSV, max_records=200_000)
