@@ -9,7 +9,10 @@ Steps: generate the data (bench/gen_contacts.py, skipped when present); import t
 ``impex run`` (full validation and rejects; wall time and the process's own peak RSS from wait4);
 import the clean file into the same typed table with ``sqlite3 .import`` (the anchor, DDL read back
 from impex's database); check the table and the reject list against the generator's sidecar; repeat
-the impex import at --rss-rows; export the table with both tools. Prints a summary and writes it to
+the impex import at --rss-rows; export the table with both tools. Two more figures bound the import
+ratio from above: impex's fixed cost (the same job on a one-record file) and SQLite's insert work
+alone for the anchor's rows (bench/sqlite_insert_floor.py); however fast impex read and validated,
+it could not beat the shell by more than ``import_ratio_ceiling``. Prints a summary and writes it to
 bench/out/sqlite-results.json (sqlite-results-quick.json for --quick).
 
 This prints figures; it is not a test. Exit code 0 when every step ran, 1 when one failed.
@@ -282,6 +285,36 @@ def impex_startup(name: str) -> Measure:
     return measure
 
 
+def impex_fixed_cost(paths: gen_contacts.Paths, name: str) -> Measure:
+    """``impex run`` of the same job on a one-record copy of the file, into a new data folder: what
+    an import costs whatever its size (interpreter, imports, store, run bookkeeping)."""
+    folder = WORK / name / "one-record"
+    data_dir = fresh(folder / "impex-data")
+    data_dir.mkdir(parents=True)
+    with paths.dirty.open("rb") as source:
+        head = source.readline() + source.readline()
+    (folder / "one-record.csv").write_bytes(head)
+    job = yaml.safe_load(paths.job.read_text(encoding="utf-8"))
+    job["source"] = str(folder / "one-record.csv")
+    (folder / "job.yaml").write_text(yaml.safe_dump(job), encoding="utf-8")
+    cmd = [impex_bin(), "--data-dir", str(data_dir), "run", str(folder / "job.yaml"), "--json"]
+    measure = run_measured(cmd, WORK / name / "logs" / "impex-one-record.err")
+    if measure.exit_code != 0:
+        raise StepFailed(f"impex run of one record exited {measure.exit_code}:\n    {tail(measure.log)}")
+    return measure
+
+
+def insert_floor(anchor: Path, name: str) -> dict[str, Any]:
+    """SQLite's insert work alone for the anchor's rows (bench/sqlite_insert_floor.py)."""
+    target = WORK / name / "insert-floor.db"
+    cmd = [sys.executable, str(HERE / "sqlite_insert_floor.py"), str(anchor), TABLE, str(target), "20833"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=TIMEOUT_S)
+    fresh(target)
+    if done.returncode != 0:
+        raise StepFailed(f"sqlite_insert_floor.py exited {done.returncode}: {done.stderr.strip()[-500:]}")
+    return dict(json.loads(done.stdout))
+
+
 # ---------------------------------------------------------------- export
 
 
@@ -366,6 +399,13 @@ def run(rows: int, rss_rows: int, name: str) -> Results:
         if imp is not None:
             differ = compare_with_anchor(imp.data_dir / "data.db", WORK / name / "anchor.db", paths.job)
             res.figures["impex_import"]["rows_differing_from_anchor"] = differ
+    fixed = res.attempt("impex run, one record (fixed cost)", impex_fixed_cost, paths, name)
+    if fixed is not None:
+        res.figures["impex_fixed_cost"] = export_figures(fixed, 1)
+    if shell is not None:
+        floor = res.attempt("SQLite insert alone (floor)", insert_floor, WORK / name / "anchor.db", name)
+        if floor is not None:
+            res.figures["insert_floor"] = floor
     if rss_rows:
         big = res.attempt(f"generate {rss_rows:,}", gen_contacts.generate, rss_rows)
         big_run = res.attempt(f"impex import {rss_rows:,}", impex_import, big, f"{name}-rss") if big else None
@@ -414,6 +454,13 @@ def verdict(f: dict[str, Any]) -> dict[str, Any]:
     if imp and "rows_differing_from_anchor" in imp:
         differ = imp["rows_differing_from_anchor"]
         out["impex_rows_differing_from_anchor"] = {"value": differ, "target": "0", "ok": differ == 0}
+    fixed, floor = f.get("impex_fixed_cost"), f.get("insert_floor")
+    if fixed and floor and shell:
+        # an import can be no faster than its fixed cost plus SQLite's inserts, however fast it reads
+        best = fixed["wall_s"] + floor["ingest_s"]
+        records = imp["records"] if imp else floor["rows"]
+        ceiling = rate(records, best) / shell["rows_per_s"]
+        out["import_ratio_ceiling"] = {"value": round(ceiling, 2), "ok": True}
     ie, se = f.get("impex_export"), f.get("shell_export")
     if ie and se:
         ratio = ie["rows_per_s"] / se["rows_per_s"]
@@ -435,6 +482,7 @@ def print_summary(res: Results) -> None:
     print(f"\n{'step':<34}{'records':>11}{'wall s':>9}{'rows/s':>12}{'peak RSS MB':>13}")
     for key, label in (
         ("impex_startup", "startup impex --help"),
+        ("impex_fixed_cost", "import  impex run (one record)"),
         ("shell_import", "import  sqlite3 .import (clean)"),
         ("impex_import", "import  impex run (dirty)"),
         ("impex_import_rss", "import  impex run (dirty, big)"),
@@ -449,6 +497,9 @@ def print_summary(res: Results) -> None:
             )
         else:
             print(f"{label:<34}{'—':>11}   (not measured)")
+    floor = f.get("insert_floor")
+    if floor:
+        print(f"{'import  SQLite inserts alone':<34}{floor['rows']:>11,}{floor['ingest_s']:>9.2f}")
     print(f"\n{'check':<40}{'value':>10}  {'target':<10}ok")
     for name, v in f["verdict"].items():
         print(f"{name:<40}{v['value']!s:>10}  {v.get('target', ''):<10}{'yes' if v['ok'] else 'NO'}")
