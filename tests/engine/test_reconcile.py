@@ -1,7 +1,11 @@
 """Reconciliation: doubles (same key earlier in the file) and duplicates (key already in the table)."""
 
+import itertools
+
 import numpy as np
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from impex.domain.definitions import DoublesPolicy, DuplicatesPolicy, Operation, Reconciliation
 from impex.domain.rejects import Reason
@@ -116,3 +120,61 @@ def test_composite_keys():
 def test_rejected_duplicates_do_not_count_as_seen_so_a_later_copy_is_a_duplicate_again():
     out = run([2], Reconciliation(keys=("id",)), in_table=[2])
     assert len(out.new_keys) == 0
+
+
+# Where the chunks of a file begin is an accident of buffering (a resume starts a chunk at its
+# checkpoint): what happens to each record must not depend on it.
+
+RULES = st.builds(
+    Reconciliation,
+    keys=st.just(("id",)),
+    operation=st.sampled_from(list(Operation)),
+    doubles=st.sampled_from(list(DoublesPolicy)),
+    duplicates=st.sampled_from(list(DuplicatesPolicy)),
+)
+
+
+def reconcile_in_chunks(ids, rules, in_table, cuts):
+    """Reconcile ``ids`` chunk by chunk against a table holding ``in_table`` (id -> name), applying
+    each chunk's writes before the next: the table at the end, the rejects and the counters."""
+    table = dict(in_table)
+    seen = KeySet()
+    rejects, counts = [], {"doubles": 0, "duplicates": 0, "unchanged": 0}
+    bounds = [0, *sorted(set(cuts)), len(ids)]
+    for lo, hi in itertools.pairwise(bounds):
+        if lo == hi:
+            continue
+        good = frame(ids[lo:hi], [f"n{i}" for i in range(lo, hi)])
+        out = reconcile(
+            good,
+            np.arange(lo, hi, dtype=np.int64),
+            rules,
+            seen_contains=seen.contains,
+            existing=lambda keys, table=table: keys["id"].is_in(list(table)).to_numpy(),
+        )
+        seen.add(out.new_keys)
+        w = out.write
+        for part in (w.inserts, w.updates, w.upserts):
+            if part is not None:
+                table.update(zip(part["id"].to_list(), part["name"].to_list(), strict=True))
+        if w.deletes is not None:
+            for key in w.deletes["id"].to_list():
+                table.pop(key, None)
+        rejects += [(row, reason) for row, reason, *_ in out.rejects]
+        for name in counts:
+            counts[name] += getattr(out, name)
+    return table, sorted(rejects), counts
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    ids=st.lists(st.integers(0, 3), min_size=1, max_size=12),
+    in_table=st.sets(st.integers(0, 3)),
+    rules=RULES,
+    cuts=st.lists(st.integers(0, 12), max_size=3),
+)
+def test_what_happens_to_each_record_does_not_depend_on_where_chunks_begin(ids, in_table, rules, cuts):
+    table = {key: f"t{key}" for key in in_table}
+    whole = reconcile_in_chunks(ids, rules, table, [])
+    chunked = reconcile_in_chunks(ids, rules, table, [c for c in cuts if c < len(ids)])
+    assert chunked == whole

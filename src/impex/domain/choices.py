@@ -35,7 +35,7 @@ class Operation(StrEnum):
 
 
 class DoublesPolicy(StrEnum):
-    """Same key twice in the file."""
+    """Same key twice in the file: a record whose key an earlier record of the file applied."""
 
     LAST_WINS = "last_wins"
     REJECT = "reject"

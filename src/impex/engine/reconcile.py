@@ -1,7 +1,9 @@
 """Reconciliation of a chunk's valid rows with the file so far and with the table.
 
-Doubles: the same key earlier in the file. Duplicates: the key already in the table before the run.
-Pure logic over Polars frames; the table is asked through the ``existing`` callable.
+Doubles: the same key earlier in the file, in a record that changed the table (or would have: one
+earlier in the same chunk). Duplicates: the key already in the table before the run. So each record
+is judged the same wherever the chunks of the file begin. Pure logic over Polars frames; the table
+is asked through the ``existing`` callable.
 """
 
 from __future__ import annotations
@@ -80,9 +82,22 @@ def reconcile(
     hashes = key_hashes(frame, keys)
     frame = frame.with_columns(pl.Series("_h", hashes))
     earlier_chunk = seen_contains(hashes)
+    upserting = upserts and existing is not None and rules.operation is Operation.UPSERT
+    if existing is not None and not upserting:
+        found = existing(frame.select(list(keys)))
+    else:
+        found = np.zeros(frame.height, dtype=bool)
+    # A record is a double of an earlier one that was applied (or would be, chunk boundaries aside);
+    # the copies of a key no record applies (say, in the table already, and duplicates rejected) are
+    # each judged on their own, as they would be in chunks of one record.
+    applies = _applies(rules, found & ~earlier_chunk) | earlier_chunk
     keep_last = rules.doubles is DoublesPolicy.LAST_WINS and rules.operation is not Operation.DELETE
     distinct = pl.col("_h").is_last_distinct() if keep_last else pl.col("_h").is_first_distinct()
-    in_chunk = frame.select(distinct).to_series().to_numpy()
+    if applies.all():
+        in_chunk = frame.select(distinct).to_series().to_numpy()
+    else:
+        in_chunk = np.ones(frame.height, dtype=bool)
+        in_chunk[applies] = frame.filter(pl.Series(applies)).select(distinct).to_series().to_numpy()
     survivor = in_chunk if keep_last else in_chunk & ~earlier_chunk
     double = ~survivor | earlier_chunk
     out.doubles = int(double.sum())
@@ -95,13 +110,12 @@ def reconcile(
     if not survivor.all():
         frame = frame.filter(pl.Series(survivor))
     earlier = earlier_chunk[survivor]
-    if upserts and existing is not None and rules.operation is Operation.UPSERT:
+    if upserting:
         out.write.upserts = _gather(full, frame["_at"].to_numpy(), np.ones(frame.height, dtype=bool))
         out.new_keys = hashes[survivor][~earlier]  # inserted or updated here, all the same
         return out
     # A key applied by an earlier chunk of this run is in the table now: last-wins makes it an update.
-    found = np.zeros(frame.height, dtype=bool) if existing is None else existing(frame.select(list(keys)))
-    pre_existing = found & ~earlier
+    pre_existing = found[survivor] & ~earlier
     masks = _classify(out, frame, earlier, pre_existing, rules, key_desc)
     at = frame["_at"].to_numpy()
     out.write.inserts = _gather(full, at, masks.insert)
@@ -109,6 +123,20 @@ def reconcile(
     out.write.deletes = _gather(full.select([*keys, "_row"]), at, masks.delete)
     out.new_keys = hashes[survivor][masks.insert | masks.delete | (masks.update & ~earlier)]
     return out
+
+
+def _applies(rules: Reconciliation, pre_existing: np.ndarray) -> np.ndarray:
+    """Whether a record with a key not applied by this run yet would change the table: by the
+    operation, and whether the key was in the table before the run."""
+    match rules.operation:
+        case Operation.UPSERT:
+            return np.ones(len(pre_existing), dtype=bool)
+        case Operation.INSERT if rules.duplicates is DuplicatesPolicy.UPDATE:
+            return np.ones(len(pre_existing), dtype=bool)
+        case Operation.INSERT | Operation.INSERT_NEW:
+            return ~pre_existing
+        case _:  # update, delete
+            return pre_existing.copy()
 
 
 def _gather(full: pl.DataFrame, at: np.ndarray, mask: np.ndarray) -> pl.DataFrame | None:
