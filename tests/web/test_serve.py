@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 
-import httpx
+import httpx2 as httpx
 
 from pg_support import fresh_schema
 from support import IMPEX, write
