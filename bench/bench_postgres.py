@@ -190,6 +190,7 @@ def resume_keys(paths: gen_contacts.Paths) -> dict[str, Any]:
     impex's own target code), against psql writing the same keys to /dev/null. Best of 3 each."""
     from impex.engine.keyset import KeySet
     from impex.engine.reconcile import key_hashes
+    from impex.targets.base import RunSpec
     from impex.targets.postgres import PostgresTarget
 
     rows = int(sql(f"SELECT count(*) FROM {TABLE}")[0][0])
@@ -203,7 +204,7 @@ def resume_keys(paths: gen_contacts.Paths) -> dict[str, Any]:
     )
     target = PostgresTarget(in_schema(SCHEMA))
     try:
-        run = target.open_run("bench-resume", "bench", TABLE, ("id",), atomic=False, state={})
+        run = target.open_run(RunSpec("bench-resume", "bench", TABLE, ("id",)), {})
         spent = []
         for _ in range(3):
             began = time.perf_counter()

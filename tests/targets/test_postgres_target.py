@@ -15,7 +15,7 @@ from impex.domain.definitions import ColumnType
 from impex.domain.position import Position
 from impex.engine.reconcile import key_hashes
 from impex.targets import Connection, open_target, redact_url, with_password
-from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, TargetError
+from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, RunSpec, TargetError
 from impex.targets.postgres import PostgresTarget
 from pg_support import POSTGRES_URL, fresh_named_schema
 
@@ -97,7 +97,7 @@ def capture(got, offset=1):
 
 
 def open_run(target, token="tok", *, atomic=False, table="people"):
-    return target.open_run("s:1:1", token, table, ("id",), atomic=atomic, state={})
+    return target.open_run(RunSpec("s:1:1", token, table, ("id",), atomic=atomic), {})
 
 
 def test_a_chunk_and_its_checkpoint_commit_together(target, sql):
@@ -186,7 +186,7 @@ def test_every_column_type_goes_in_by_binary_copy_and_comes_back(target, sql):
         },
         schema_overrides={"price": pl.Decimal(10, 2)},
     )
-    run = target.open_run("s:1:1", "tok", "things", ("id",), atomic=False, state={})
+    run = target.open_run(RunSpec("s:1:1", "tok", "things", ("id",)), {})
     run.commit_chunk(ChunkWrite(inserts=frame), finalize_at(1))
     assert sql("SELECT * FROM things") == [
         (
@@ -358,7 +358,7 @@ def test_chunk_lookups_probe_an_index_only_when_one_leads_with_the_keys(schema, 
     extra = f", {index}" if index else ""
     sql(f"CREATE TABLE t (a bigint NOT NULL, b bigint NOT NULL, c text{extra})")
     t = PostgresTarget(schema[1])
-    run = t.open_run("s:1:1", "tok", "t", keys, atomic=False, state={})
+    run = t.open_run(RunSpec("s:1:1", "tok", "t", keys), {})
     assert run.probe is probes
     t.close()
 
@@ -429,9 +429,9 @@ def test_upserts_need_a_unique_index_on_exactly_the_keys(schema, sql):
     sql("CREATE TABLE t (a bigint NOT NULL, b bigint NOT NULL, c text, UNIQUE (a, b))")
     sql("CREATE UNIQUE INDEX t_expression ON t (a, lower(c))")  # an expression: never the keys
     t = PostgresTarget(schema[1])
-    assert t.open_run("s:1:1", "tok", "t", ("b", "a"), atomic=False, state={}).upserts_keys
-    assert not t.open_run("s:1:2", "tok", "t", ("a",), atomic=False, state={}).upserts_keys
-    assert not t.open_run("s:1:3", "tok", "t", ("a", "b"), atomic=True, state={}).upserts_keys
+    assert t.open_run(RunSpec("s:1:1", "tok", "t", ("b", "a")), {}).upserts_keys
+    assert not t.open_run(RunSpec("s:1:2", "tok", "t", ("a",)), {}).upserts_keys
+    assert not t.open_run(RunSpec("s:1:3", "tok", "t", ("a", "b"), atomic=True), {}).upserts_keys
     t.close()
 
 
@@ -523,7 +523,7 @@ def test_table_keys_read_back_hash_as_the_parsed_keys_do(target, sql):
         schema={"code": pl.String, "amount": pl.Decimal(10, 2), "day": pl.Date, "at": pl.Datetime("us")},
     )
     keys = ("code", "amount", "day", "at")
-    run = target.open_run("r-priced", "tok", "priced", keys, atomic=False, state={})
+    run = target.open_run(RunSpec("r-priced", "tok", "priced", keys), {})
     assert sorted(key_hashes(run.table_keys(), keys)) == sorted(key_hashes(parsed, keys))
 
 

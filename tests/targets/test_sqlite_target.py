@@ -9,7 +9,7 @@ import pytest
 from impex.domain.counters import Counters
 from impex.domain.definitions import ColumnType
 from impex.domain.position import Position
-from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut
+from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, RunSpec
 from impex.targets.sqlite import SqliteTarget
 
 COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
@@ -46,6 +46,10 @@ def table(tmp_path):
         return c.execute("SELECT id, name FROM people ORDER BY id").fetchall()
 
 
+def people_run(token="tok", *, atomic=False):
+    return RunSpec("s:1:1", token, "people", ("id",), atomic=atomic)
+
+
 def finalize_at(offset):
     def finalize(result):
         return Checkpoint(Position(offset, offset, offset), Counters(inserted=result.inserted), {"x": 1})
@@ -54,17 +58,17 @@ def finalize_at(offset):
 
 
 def test_a_chunk_and_its_checkpoint_commit_together(target, tmp_path):
-    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run = target.open_run(people_run(), {})
     cp = run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(10))
     assert cp.position == Position(10, 10, 10)
-    again = target.open_run("s:1:1", "tok2", "people", ("id",), atomic=False, state={})
+    again = target.open_run(people_run("tok2"), {})
     assert again.checkpoint.position == Position(10, 10, 10)
     assert again.checkpoint.counters.inserted == 2
     assert table(tmp_path) == [(1, "n1"), (2, "n2")]
 
 
 def test_a_failure_inside_the_chunk_commits_nothing_not_even_the_checkpoint(target, tmp_path):
-    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run = target.open_run(people_run(), {})
 
     def exploding(result):
         raise OSError("disk full")
@@ -72,15 +76,12 @@ def test_a_failure_inside_the_chunk_commits_nothing_not_even_the_checkpoint(targ
     with pytest.raises(OSError):
         run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), exploding)
     assert table(tmp_path) == []
-    assert (
-        target.open_run("s:1:1", "t", "people", ("id",), atomic=False, state={}).checkpoint.position
-        == Position()
-    )
+    assert target.open_run(people_run("t"), {}).checkpoint.position == Position()
 
 
 def test_a_worker_that_lost_the_run_cannot_commit(target, tmp_path):
-    old = target.open_run("s:1:1", "old", "people", ("id",), atomic=False, state={})
-    target.open_run("s:1:1", "new", "people", ("id",), atomic=False, state={})
+    old = target.open_run(people_run("old"), {})
+    target.open_run(people_run("new"), {})
     with pytest.raises(FencedOut):
         old.commit_chunk(ChunkWrite(inserts=rows([1])), finalize_at(1))
     assert table(tmp_path) == []
@@ -90,7 +91,7 @@ def test_rows_the_database_refuses_are_isolated_and_the_rest_is_loaded(tmp_path)
     t = SqliteTarget(tmp_path / "data.db")
     t._execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 3))")
     t.conn.commit()
-    run = t.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run = t.open_run(people_run(), {})
     names = ["ok", "toolong", "ok", "ok", "bad!", "ok", "ok"]
     got = {}
 
@@ -109,7 +110,7 @@ def test_refused_rows_carry_the_database_message(tmp_path):
     t = SqliteTarget(tmp_path / "data.db")
     t._execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 3))")
     t.conn.commit()
-    run = t.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run = t.open_run(people_run(), {})
     seen = {}
 
     def finalize(result):
@@ -122,14 +123,14 @@ def test_refused_rows_carry_the_database_message(tmp_path):
 
 
 def test_existing_tells_which_keys_the_table_has(target):
-    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run = target.open_run(people_run(), {})
     run.commit_chunk(ChunkWrite(inserts=rows([1, 3])), finalize_at(1))
     mask = run.existing(pl.DataFrame({"id": [1, 2, 3]}))
     assert mask.tolist() == [True, False, True]
 
 
 def test_updates_count_changed_and_unchanged_rows(target):
-    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run = target.open_run(people_run(), {})
     run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(1))
     got = {}
 
@@ -142,16 +143,16 @@ def test_updates_count_changed_and_unchanged_rows(target):
 
 
 def test_seen_hashes_survive_a_restart(target):
-    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=False, state={})
+    run = target.open_run(people_run(), {})
     run.commit_chunk(
         ChunkWrite(inserts=rows([1]), seen_hashes=np.array([7, 9], dtype=np.int64)), finalize_at(1)
     )
-    again = target.open_run("s:1:1", "tok2", "people", ("id",), atomic=False, state={})
+    again = target.open_run(people_run("tok2"), {})
     assert sorted(again.seen_hashes().tolist()) == [7, 9]
 
 
 def test_atomic_mode_leaves_the_table_untouched_until_finish(target, tmp_path):
-    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=True, state={})
+    run = target.open_run(people_run(atomic=True), {})
     run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2]))), finalize_at(1))
     run.commit_chunk(ChunkWrite(updates=staged(rows([2], ["last"]), first_record=3)), finalize_at(2))
     assert table(tmp_path) == []
@@ -160,7 +161,7 @@ def test_atomic_mode_leaves_the_table_untouched_until_finish(target, tmp_path):
 
 
 def test_atomic_cancel_drops_the_staged_rows(target, tmp_path):
-    run = target.open_run("s:1:1", "tok", "people", ("id",), atomic=True, state={})
+    run = target.open_run(people_run(atomic=True), {})
     run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2]))), finalize_at(1))
     run.abandon()
     assert table(tmp_path) == []
@@ -172,7 +173,7 @@ def test_atomic_cancel_drops_the_staged_rows(target, tmp_path):
 def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(tmp_path):
     t = SqliteTarget(tmp_path / "data.db")
     t._execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 3))")
-    run = t.open_run("s:1:1", "tok", "people", ("id",), atomic=True, state={})
+    run = t.open_run(people_run(atomic=True), {})
     run.commit_chunk(ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "toolong", "ok"]))), finalize_at(3))
     got = {}
 

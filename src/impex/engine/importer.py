@@ -37,6 +37,7 @@ from impex.targets.base import (
     ChunkResult,
     ColumnDef,
     KeyLookup,
+    RunSpec,
     RunTarget,
     TargetError,
     TargetSession,
@@ -118,14 +119,8 @@ class ImportRun:
         first_state = {"table_was_empty": session.is_empty(job.target.table)}  # kept only by a new run
         keys = job.reconciliation.keys
         atomic = job.commit is CommitMode.ATOMIC
-        target = session.open_run(
-            self.ex.run_key,
-            self.ex.claim.lease_token,
-            job.target.table,
-            keys,
-            atomic=atomic,
-            state=first_state,
-        )
+        spec = RunSpec(self.ex.run_key, self.ex.claim.lease_token, job.target.table, keys, atomic)
+        target = session.open_run(spec, first_state)
         self.target = target
         checkpoint = target.checkpoint
         if checkpoint.state.get("done"):

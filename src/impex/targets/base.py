@@ -85,6 +85,19 @@ class Upserted:
     updated: int = 0
 
 
+@dataclass(frozen=True)
+class RunSpec:
+    """Which run writes where: its key (which names its checkpoint row and its own tables), the
+    fencing token it commits with, the table and its key columns, and whether its rows are staged
+    and applied in one transaction at the end (atomic)."""
+
+    run_key: str
+    token: str
+    table: str
+    keys: tuple[str, ...] = ()
+    atomic: bool = False
+
+
 class Transactions(Protocol):
     def begin(self) -> None: ...
     def commit(self) -> None: ...
@@ -102,14 +115,14 @@ class ChunkTransactions:
     applied: Checkpoint  # the last chunk's, committed or not
     pending: bool  # a transaction holds applied chunks not committed yet
 
-    def __init__(self, run_key: str, token: str, table: str, keys: tuple[str, ...], *, atomic: bool) -> None:
-        self.run_key = run_key
-        self.token = token
-        self.table = table
-        self.keys = keys
-        self.atomic = atomic
+    def __init__(self, spec: RunSpec) -> None:
+        self.run_key = spec.run_key
+        self.token = spec.token
+        self.table = spec.table
+        self.keys = spec.keys
+        self.atomic = spec.atomic
         # The run's own tables in the target, named after the run.
-        suffix = hashlib.sha1(run_key.encode()).hexdigest()[:12]
+        suffix = hashlib.sha1(spec.run_key.encode()).hexdigest()[:12]
         self.seen_table = f"_impex_seen_{suffix}"
         self.stage_table = f"_impex_stage_{suffix}"
 
@@ -306,15 +319,6 @@ class TargetSession(Protocol):
     def table_columns(self, table: str) -> list[str]: ...
     def create_table(self, table: str, columns: list[ColumnDef], keys: tuple[str, ...]) -> None: ...
     def is_empty(self, table: str) -> bool: ...
-    def open_run(
-        self,
-        run_key: str,
-        token: str,
-        table: str,
-        keys: tuple[str, ...],
-        *,
-        atomic: bool,
-        state: dict[str, Any],
-    ) -> RunTarget: ...
+    def open_run(self, spec: RunSpec, state: dict[str, Any]) -> RunTarget: ...
     def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatch]: ...
     def close(self) -> None: ...

@@ -22,6 +22,7 @@ from impex.targets.base import (
     ChunkWrite,
     FencedOut,
     Op,
+    RunSpec,
     TargetError,
     Upserted,
 )
@@ -45,25 +46,16 @@ class PostgresRun(ChunkTransactions):
 
     t: PostgresTarget
 
-    def __init__(
-        self,
-        target: PostgresTarget,
-        run_key: str,
-        token: str,
-        table: str,
-        keys: tuple[str, ...],
-        *,
-        atomic: bool,
-        state: dict[str, Any],
-    ) -> None:
-        super().__init__(run_key, token, table, keys, atomic=atomic)
+    def __init__(self, target: PostgresTarget, spec: RunSpec, state: dict[str, Any]) -> None:
+        super().__init__(spec)
         self.t = target
+        table, keys = spec.table, spec.keys
         self.types = target.column_types(table)
         # Without an index on the keys, hashing the table is the best plan there is.
         self.probe = bool(keys) and target.indexed_by(table, keys)
         self.planner = target.settings(tuple(PROBES)) if self.probe else {}
-        self.upserts_keys = not atomic and bool(keys) and target.unique_on(table, keys)
-        self.staging = Staging(self, self.stage_table) if atomic else None
+        self.upserts_keys = not spec.atomic and bool(keys) and target.unique_on(table, keys)
+        self.staging = Staging(self, self.stage_table) if spec.atomic else None
         self.insert_columns: list[str] = []  # of prepared inserts, set once (see ``prepare``)
         self.upsert_types: dict[str, str] = {}  # of prepared upserts' temporary table, set once
         self.checkpoint = self._claim(state)

@@ -14,7 +14,7 @@ import psycopg
 import pyarrow as pa
 
 from impex.targets import Connection, Secrets, redact_url, with_password
-from impex.targets.base import ColumnDef, TargetError
+from impex.targets.base import ColumnDef, RunSpec, TargetError
 from impex.targets.pg_copy import HEADER, TRAILER, copy_data, encode_rows, temporary_columns
 from impex.targets.pg_fit import Refused, as_arrow, column_sql, refusal
 from impex.targets.pg_run import CHECKPOINTS, PostgresRun
@@ -218,17 +218,9 @@ class PostgresTarget:
     def is_empty(self, table: str) -> bool:
         return not self.rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
 
-    def open_run(
-        self,
-        run_key: str,
-        token: str,
-        table: str,
-        keys: tuple[str, ...],
-        *,
-        atomic: bool,
-        state: dict[str, Any],
-    ) -> PostgresRun:
-        return PostgresRun(self, run_key, token, table, keys, atomic=atomic, state=state)
+    def open_run(self, spec: RunSpec, state: dict[str, Any]) -> PostgresRun:
+        """The run's target; a new run's checkpoint starts with ``state``."""
+        return PostgresRun(self, spec, state)
 
     def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatch]:
         """Rows of a query as Arrow batches, read through a server-side cursor in its own

@@ -25,6 +25,7 @@ from impex.targets.base import (
     ChunkWrite,
     ColumnDef,
     FencedOut,
+    RunSpec,
     TargetError,
 )
 from impex.targets.sql import quote, quoted_list, split_refused
@@ -128,17 +129,9 @@ class SqliteTarget:
     def is_empty(self, table: str) -> bool:
         return not self._rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
 
-    def open_run(
-        self,
-        run_key: str,
-        token: str,
-        table: str,
-        keys: tuple[str, ...],
-        *,
-        atomic: bool,
-        state: dict[str, Any],
-    ) -> SqliteRun:
-        return SqliteRun(self, run_key, token, table, keys, atomic=atomic, state=state)
+    def open_run(self, spec: RunSpec, state: dict[str, Any]) -> SqliteRun:
+        """The run's target; a new run's checkpoint starts with ``state``."""
+        return SqliteRun(self, spec, state)
 
     def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatch]:
         """Rows of a query as Arrow batches, read without loading them all."""
@@ -158,20 +151,10 @@ class SqliteRun(ChunkTransactions):
 
     t: SqliteTarget
 
-    def __init__(
-        self,
-        target: SqliteTarget,
-        run_key: str,
-        token: str,
-        table: str,
-        keys: tuple[str, ...],
-        *,
-        atomic: bool,
-        state: dict[str, Any],
-    ) -> None:
-        super().__init__(run_key, token, table, keys, atomic=atomic)
+    def __init__(self, target: SqliteTarget, spec: RunSpec, state: dict[str, Any]) -> None:
+        super().__init__(spec)
         self.t = target
-        self.columns = target.table_columns(table)
+        self.columns = target.table_columns(spec.table)
         self.upserts_keys = False  # SQLite's key lookups are cheap: inserts and updates stay apart
         self.checkpoint = self._claim(state)
         self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
