@@ -141,3 +141,15 @@ def test_every_status_icon_is_an_svg_shape_that_needs_no_font(browser, job_id):
     assert all(icon.startswith("<") and icon.isascii() for icon in STATUS_ICONS.values())  # no glyph
     html = browser("viewer").get("/jobs").text
     assert re.search(r'<svg class="icon" viewBox="0 0 16 16"[^>]*aria-hidden="true"[^>]*><path', html)
+
+
+def test_the_rejects_tab_names_each_reason_in_the_users_language(browser, store, settings, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    client = browser("viewer")
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    page = client.get(f"/jobs/{job_id}", params={"tab": "rejects"}, headers=german).text
+    assert "<td>Falscher Typ</td>" in page and "type_error<" not in page
+    assert '<option value="type_error" >Falscher Typ</option>' in page  # the filter sends the code
+    only = {"tab": "rejects", "reason": "type_error"}
+    assert "2,Bob,x" in client.get(f"/jobs/{job_id}", params=only, headers=german).text

@@ -19,8 +19,9 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 from impex.domain.journal import MESSAGES
+from impex.domain.rejects import Reason
 from impex.domain.status import Action, Status
-from impex.web.labels import JOURNAL_ACTION_LABELS, STATUS_LABELS
+from impex.web.labels import JOURNAL_ACTION_LABELS, REASON_LABELS, STATUS_LABELS
 
 LANGUAGES: dict[str, str] = {
     "en": "English",
@@ -98,6 +99,11 @@ class Translator:
 
     def action(self, action: Action | str) -> str:
         return self.gettext(JOURNAL_ACTION_LABELS[Action(action)])
+
+    def reason(self, reason: str) -> str:
+        """A reject's reason code in this language (the code itself if it is not one of ours)."""
+        known = reason in set(Reason)
+        return self.gettext(REASON_LABELS[Reason(reason)]) if known else reason
 
     def number(self, value: float | int | None) -> str:
         return "" if value is None else format_decimal(value, locale=self.language)

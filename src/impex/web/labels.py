@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
+from impex.domain.rejects import Reason
 from impex.domain.status import Action, Status
 
 
@@ -56,6 +57,21 @@ ROLE_LABELS: dict[str, str] = {
     "viewer": N_("Viewer"),
     "operator": N_("Operator"),
     "admin": N_("Administrator"),
+}
+
+# Why a record was rejected, as the Rejects tab names it; the reject's message says the details.
+REASON_LABELS: dict[Reason, str] = {
+    Reason.TYPE_ERROR: N_("Wrong type"),
+    Reason.MISSING_REQUIRED: N_("Value required"),
+    Reason.TOO_LONG: N_("Too long"),
+    Reason.WRONG_FIELD_COUNT: N_("Wrong number of fields"),
+    Reason.BAD_ENCODING: N_("Bad encoding"),
+    Reason.UNTERMINATED_QUOTE: N_("Unterminated quote"),
+    Reason.DUPLICATE_KEY: N_("Key already in the table"),
+    Reason.DOUBLE: N_("Key earlier in the file"),
+    Reason.KEY_NOT_FOUND: N_("Key not in the table"),
+    Reason.MISSING_KEY: N_("Key missing"),
+    Reason.CONSTRAINT: N_("Refused by the database"),
 }
 
 LEVEL_LABELS: dict[str, str] = {
