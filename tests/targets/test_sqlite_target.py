@@ -186,3 +186,14 @@ def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(tmp_pa
     assert got["r"].inserted == 2
     assert got["r"].refused_records == [(2, 3, b"raw 1", "CHECK constraint failed: length(name) <= 3")]
     assert [i for i, _ in table(tmp_path)] == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("values", "stored"),
+    [
+        ((7, 2.5, "é", b"\x00\xff", -(2**63)), (7, 2.5, "é", b"\x00\xff", -(2**63))),  # typed columns
+        ((None, True, "x"), (None, 1, "x")),  # a type without its column: the driver infers them all
+    ],
+)
+def test_statement_parameters_keep_their_values_whatever_their_type(target, values, stored):
+    assert target._rows("SELECT " + ", ".join("?" * len(values)), values) == [stored]

@@ -58,7 +58,10 @@ def _bound(params: tuple[Any, ...]) -> pa.RecordBatch | tuple[Any, ...]:
     types = [_PARAMETER_TYPES.get(type(value)) for value in params]
     if None in types:
         return params
-    arrays = [pa.array([value], kind) for value, kind in zip(params, types, strict=True)]
+    try:
+        arrays = [pa.array([value], kind) for value, kind in zip(params, types, strict=True)]
+    except OverflowError:  # an integer past 64 bits: the driver says what it makes of it
+        return params
     return pa.RecordBatch.from_arrays(arrays, names=[str(i) for i in range(len(params))])
 
 
