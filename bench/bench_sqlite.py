@@ -47,6 +47,7 @@ IMPORT_RATIO_TARGET = 1.2
 EXPORT_RATIO_TARGET = 1.0
 RSS_TARGET_MB = 300.0
 TABLE = "contacts"
+IMPORT_CHUNK_ROWS = 20_833  # rows of an import's chunk of this file at the default chunk_bytes (3 MB)
 
 
 class StepFailed(RuntimeError):
@@ -307,7 +308,8 @@ def impex_fixed_cost(paths: gen_contacts.Paths, name: str) -> Measure:
 def insert_floor(anchor: Path, name: str) -> dict[str, Any]:
     """SQLite's insert work alone for the anchor's rows (bench/sqlite_insert_floor.py)."""
     target = WORK / name / "insert-floor.db"
-    cmd = [sys.executable, str(HERE / "sqlite_insert_floor.py"), str(anchor), TABLE, str(target), "20833"]
+    script = str(HERE / "sqlite_insert_floor.py")
+    cmd = [sys.executable, script, str(anchor), TABLE, str(target), str(IMPORT_CHUNK_ROWS)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=TIMEOUT_S)
     fresh(target)
     if done.returncode != 0:
