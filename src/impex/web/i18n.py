@@ -102,8 +102,10 @@ class Translator:
 
     def reason(self, reason: str) -> str:
         """A reject's reason code in this language (the code itself if it is not one of ours)."""
-        known = reason in set(Reason)
-        return self.gettext(REASON_LABELS[Reason(reason)]) if known else reason
+        try:
+            return self.gettext(REASON_LABELS[Reason(reason)])
+        except ValueError:
+            return reason
 
     def number(self, value: float | int | None) -> str:
         return "" if value is None else format_decimal(value, locale=self.language)
