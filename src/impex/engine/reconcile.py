@@ -136,7 +136,7 @@ def _applies(rules: Reconciliation, pre_existing: np.ndarray) -> np.ndarray:
         case Operation.INSERT | Operation.INSERT_NEW:
             return ~pre_existing
         case _:  # update, delete
-            return pre_existing.copy()
+            return pre_existing
 
 
 def _gather(full: pl.DataFrame, at: np.ndarray, mask: np.ndarray) -> pl.DataFrame | None:
