@@ -4,6 +4,7 @@ Run from anywhere (paths are relative to this file):
   .venv/bin/python bench/bench_sqlite.py              # 1,000,000 records, RSS repeat at 5,000,000
   .venv/bin/python bench/bench_sqlite.py --quick      # 100,000 records smoke run
   .venv/bin/python bench/bench_sqlite.py --rows 2000000 --rss-rows 0   # 0: no RSS repeat
+  .venv/bin/python bench/bench_sqlite.py --rounds 5   # ratios as medians of 5 back-to-back pairs
 
 Steps: generate the data (bench/gen_contacts.py, skipped when present); import the dirty file with
 ``impex run`` (full validation and rejects; wall time and the process's own peak RSS from wait4);
@@ -12,8 +13,11 @@ from impex's database); check the table and the reject list against the generato
 the impex import at --rss-rows; export the table with both tools. Two more figures bound the import
 ratio from above: impex's fixed cost (the same job on a one-record file) and SQLite's insert work
 alone for the anchor's rows (bench/sqlite_insert_floor.py); however fast impex read and validated,
-it could not beat the shell by more than ``import_ratio_ceiling``. Prints a summary and writes it to
-bench/out/sqlite-results.json (sqlite-results-quick.json for --quick).
+it could not beat the shell by more than ``import_ratio_ceiling``. With ``--rounds N`` the import
+pair (impex, then the shell) and the export pair run N times back to back and each ratio is the
+median of the N pairs' ratios: from one run to the next the shell's own time varies by a fifth here.
+Prints a summary and writes it to bench/out/sqlite-results.json (sqlite-results-quick.json for
+--quick).
 
 This prints figures; it is not a test. Exit code 0 when every step ran, 1 when one failed.
 """
@@ -26,6 +30,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -376,7 +381,7 @@ def import_figures(run: ImpexImport) -> dict[str, Any]:
     }
 
 
-def run(rows: int, rss_rows: int, name: str) -> Results:
+def run(rows: int, rss_rows: int, name: str, rounds: int) -> Results:
     res = Results(rows, rss_rows)
     paths = res.attempt("generate", gen_contacts.generate, rows)
     sidecar = json.loads(paths.sidecar.read_text(encoding="utf-8"))
@@ -421,8 +426,49 @@ def run(rows: int, rss_rows: int, name: str) -> Results:
     impex_out = res.attempt("impex export", impex_export, imp.data_dir, name) if imp else None
     if impex_out is not None:
         res.figures["impex_export"] = export_figures(impex_out, table_rows)
+    if imp is not None and shell is not None:
+        res.figures["rounds"] = more_rounds(res, paths, ddl, name, rounds)
     res.figures["verdict"] = verdict(res.figures)
     return res
+
+
+def more_rounds(res: Results, paths: gen_contacts.Paths, ddl: str, name: str, rounds: int) -> dict[str, Any]:
+    """Rounds 2..N of the import pair and the export pair, each pair back to back; round 1's are the
+    figures above. Every impex import is checked as the first one was."""
+    f = res.figures
+    imports = [(f["impex_import"]["wall_s"], f["shell_import"]["wall_s"])]
+    exports = [(f["impex_export"]["wall_s"], f["shell_export"]["wall_s"])] if "impex_export" in f else []
+    for k in range(2, rounds + 1):
+        imp = res.attempt(f"round {k}: impex import", impex_import, paths, name)
+        shell = res.attempt(f"round {k}: sqlite3 shell import", shell_import, paths, ddl, name)
+        if imp is None or shell is None:
+            continue
+        if not (imp.rejects.complete and imp.table_rows == imp.clean_rows):
+            res.failures[f"round {k}: impex import"] = "rejects or table differ from round 1's"
+        imports.append((imp.measure.wall_s, shell[0].wall_s))
+        if exports:
+            impex_out = res.attempt(f"round {k}: impex export", impex_export, imp.data_dir, name)
+            shell_out = res.attempt(
+                f"round {k}: sqlite3 shell export", shell_export, imp.data_dir / "data.db", name
+            )
+            if impex_out is not None and shell_out is not None:
+                exports.append((impex_out.wall_s, shell_out.wall_s))
+
+    def pairs(walls: list[tuple[float, float]], records: int, anchor_records: int) -> dict[str, Any]:
+        # each pair's ratio of rows/s: impex's records over its time against the anchor's
+        ratios = [rate(records, mine) / rate(anchor_records, theirs) for mine, theirs in walls]
+        return {
+            "impex_s": [round(m, 2) for m, _ in walls],
+            "anchor_s": [round(t, 2) for _, t in walls],
+            "ratios": [round(r, 3) for r in ratios],
+            "median_ratio": round(statistics.median(ratios), 3),
+        }
+
+    out = {"import": pairs(imports, f["impex_import"]["records"], f["shell_import"]["records"])}
+    if exports:
+        rows = f["impex_export"]["rows"]
+        out["export"] = pairs(exports, rows, rows)
+    return out
 
 
 def export_figures(measure: Measure, rows: int) -> dict[str, Any]:
@@ -437,8 +483,13 @@ def export_figures(measure: Measure, rows: int) -> dict[str, Any]:
 def verdict(f: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     imp, shell = f.get("impex_import"), f.get("shell_import")
+    rounds = f.get("rounds", {})
     if imp and shell:
-        ratio = imp["rows_per_s"] / shell["rows_per_s"]
+        ratio = (
+            rounds["import"]["median_ratio"]
+            if "import" in rounds
+            else imp["rows_per_s"] / shell["rows_per_s"]
+        )
         out["import_ratio"] = {
             "value": round(ratio, 2),
             "target": f">= {IMPORT_RATIO_TARGET}",
@@ -465,7 +516,9 @@ def verdict(f: dict[str, Any]) -> dict[str, Any]:
         out["import_ratio_ceiling"] = {"value": round(ceiling, 2), "ok": True}
     ie, se = f.get("impex_export"), f.get("shell_export")
     if ie and se:
-        ratio = ie["rows_per_s"] / se["rows_per_s"]
+        ratio = (
+            rounds["export"]["median_ratio"] if "export" in rounds else ie["rows_per_s"] / se["rows_per_s"]
+        )
         out["export_ratio"] = {
             "value": round(ratio, 2),
             "target": f">= {EXPORT_RATIO_TARGET}",
@@ -502,6 +555,10 @@ def print_summary(res: Results) -> None:
     floor = f.get("insert_floor")
     if floor:
         print(f"{'import  SQLite inserts alone':<34}{floor['rows']:>11,}{floor['ingest_s']:>9.2f}")
+    for kind, r in f.get("rounds", {}).items():
+        if len(r["ratios"]) > 1:
+            walls = ", ".join(f"{m:.2f}/{t:.2f}" for m, t in zip(r["impex_s"], r["anchor_s"], strict=True))
+            print(f"{kind} rounds, impex/shell s: {walls}; ratios {r['ratios']}, median {r['median_ratio']}")
     print(f"\n{'check':<40}{'value':>10}  {'target':<10}ok")
     for name, v in f["verdict"].items():
         print(f"{name:<40}{v['value']!s:>10}  {v.get('target', ''):<10}{'yes' if v['ok'] else 'NO'}")
@@ -524,6 +581,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rss-rows", type=int, default=5_000_000, help="Records, RSS repeat (0: none).")
     parser.add_argument("--quick", action="store_true", help="Smoke run: 100,000 records, RSS at 200,000.")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="Import and export pairs; each ratio is their median."
+    )
     args = parser.parse_args()
     compile_impex()
     if shutil.which("sqlite3") is None:
@@ -532,7 +592,7 @@ def main() -> int:
     rows, rss_rows = (100_000, 200_000) if args.quick else (args.rows, args.rss_rows)
     load = [round(x, 2) for x in os.getloadavg()]
     print(f"{os.cpu_count()} CPUs, load average {load[0]} (other work on the machine skews the timings)")
-    res = run(rows, rss_rows, "quick" if args.quick else "full")
+    res = run(rows, rss_rows, "quick" if args.quick else "full", max(1, args.rounds))
     print_summary(res)
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / ("sqlite-results-quick.json" if args.quick else "sqlite-results.json")
