@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import os
@@ -52,10 +53,13 @@ def _zip_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
 
 
 def open_source(path: str | Path) -> Source:
-    """Open ``path`` for reading its uncompressed bytes. Missing file: FileNotFoundError naming it."""
+    """Open ``path`` for reading its uncompressed bytes. Missing file: FileNotFoundError naming it;
+    a folder: IsADirectoryError."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "the source is a folder, not a data file", str(path))
     if not path.is_file():
-        raise FileNotFoundError(2, f"source file not found: {path}", str(path))
+        raise FileNotFoundError(errno.ENOENT, "source file not found", str(path))
     with path.open("rb") as probe:
         magic = probe.read(4)
     if magic.startswith(GZIP_MAGIC):
