@@ -103,6 +103,21 @@ def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
     assert "delimiter ';'" in result.stdout and "id (integer)" in result.stdout
 
 
+def test_quick_import_of_a_binary_file_is_refused_and_creates_nothing(cli, data_dir, tmp_path):
+    picture = tmp_path / "photo.csv"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    result = cli("import", str(picture), "--table", "photo")
+    assert result.exit_code == 2
+    assert "photo.csv: not a text file: byte 0x00 at line 3, column 1 (offset 8)" in result.stderr
+    assert not (data_dir / "data.db").exists()
+
+
+def test_quick_import_of_a_folder_says_it_is_a_folder(cli, tmp_path):
+    result = cli("import", str(tmp_path), "--table", "t")
+    assert result.exit_code == 2
+    assert "the source is a folder, not a data file" in result.stderr and str(tmp_path) in result.stderr
+
+
 def test_quick_export_writes_the_file(cli, job_file, tmp_path):
     cli("run", str(job_file))
     out = tmp_path / "people-out.csv"

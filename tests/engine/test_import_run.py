@@ -1,5 +1,6 @@
 """An import run end to end, in this process, against real SQLite files."""
 
+import sqlite3
 import string
 from pathlib import Path
 
@@ -60,6 +61,19 @@ def test_a_missing_file_ends_finished_with_errors_and_says_why(store, settings, 
     assert status is S.FINISHED_WITH_ERRORS
     error = next(line for line in store.journal_lines(job_id) if line.code == "run.error")
     assert "nope.csv" in error.params["error"]
+
+
+def test_a_binary_file_ends_finished_with_errors_naming_it_and_creates_no_table(
+    store, settings, data_dir, tmp_path
+):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))  # an old Excel file's start
+    status, job_id = run_job(store, settings, define(source=str(sheet)))
+    assert status is S.FINISHED_WITH_ERRORS
+    error = next(line for line in store.journal_lines(job_id) if line.code == "run.error")
+    assert "sheet.csv: not a text file: byte 0x00 at line 1, column 9" in error.params["error"]
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall() == []
 
 
 def test_an_existing_table_without_the_declared_columns_is_a_clear_error(store, settings, data_dir, people):

@@ -13,7 +13,7 @@ from formats_support import read_all, write
 
 from impex.domain.definitions import CsvFormat
 from impex.domain.rejects import Reason
-from impex.formats import DelimitedReader, FormatError
+from impex.formats import DelimitedReader, FormatError, NotText
 
 CSV = CsvFormat(delimiter=",", encoding="utf-8")
 
@@ -317,6 +317,32 @@ def test_a_zip_with_several_data_files_is_refused(tmp_path: Path) -> None:
 def test_a_missing_file_raises_file_not_found_with_its_path(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nowhere\.csv"):
         DelimitedReader(tmp_path / "nowhere.csv", CSV)
+
+
+def test_a_binary_file_is_refused_naming_its_first_binary_byte(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name\n1,Ann\n\x7fELF\x02\x01\x01\x00\x00" + bytes(range(256)))
+    with pytest.raises(
+        NotText, match=r"data\.csv: not a text file: byte 0x00 at line 3, column 8 \(offset 21\)"
+    ):
+        DelimitedReader(path, CsvFormat())
+
+
+def test_a_gzip_file_holding_binary_bytes_is_refused_too(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(gzip.compress(b"a,b\n" + b"\x01\x02\x03" * 100))
+    with pytest.raises(NotText, match=r"byte 0x01 at line 2, column 1"):
+        DelimitedReader(path, CSV)
+
+
+def test_a_few_control_bytes_in_text_are_data_not_a_binary_file(tmp_path: Path) -> None:
+    """Below one byte in a hundred they are taken as part of the values (an import keeps them)."""
+    path = write(tmp_path, b"a,b\n" + b"1,text\n" * 30 + b"2,x\x1by\n")
+    assert read_all(path, CSV).chunks[0].frame.rows()[-1] == ("2", "x\x1by")
+
+
+def test_a_folder_is_refused_as_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError, match="the source is a folder, not a data file"):
+        DelimitedReader(tmp_path, CSV)
 
 
 def test_total_bytes_of_a_plain_file_is_its_size(tmp_path: Path) -> None:

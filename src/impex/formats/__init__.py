@@ -2,7 +2,7 @@
 
 from impex.formats.chunk import RecordChunk
 from impex.formats.detect import DetectedFormat, detect_format
-from impex.formats.errors import FormatError, InternalParseError
+from impex.formats.errors import FormatError, InternalParseError, NotText
 from impex.formats.reader import DelimitedReader
 from impex.formats.writer import CsvWriter, write_raw_records
 
@@ -12,6 +12,7 @@ __all__ = [
     "DetectedFormat",
     "FormatError",
     "InternalParseError",
+    "NotText",
     "RecordChunk",
     "detect_format",
     "write_raw_records",

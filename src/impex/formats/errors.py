@@ -9,3 +9,8 @@ class FormatError(ValueError):
 
 class InternalParseError(FormatError):
     """The splitter and the columnar parser disagree: a bug in impex, never the file's fault."""
+
+
+class NotText(FormatError):
+    """The file holds binary bytes: no text encoding reads it (a spreadsheet, an image, UTF-16 without
+    a byte order mark...)."""

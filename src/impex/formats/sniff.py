@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from impex.domain.definitions import CsvFormat
-from impex.formats.errors import FormatError
+from impex.formats.errors import FormatError, NotText
 from impex.formats.split import Syntax, field_counts, quote_positions, split_records
 
 UTF8_BOM = codecs.BOM_UTF8
@@ -17,6 +17,11 @@ WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, code
 DELIMITERS = (",", ";", "\t", "|")
 WESTERN = ("cp1252", "iso8859-1", "iso8859-15")
 STRUCTURE = "\n\r,;|\t\"'\\"
+# Bytes no text file holds, except a few by accident: tab, line feed, vertical tab, form feed and
+# carriage return are text; NUL never is.
+CONTROL = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D}))
+NOT_CONTROL = bytes(sorted(set(range(256)) - set(CONTROL)))
+MAX_CONTROL_SHARE = 0.01
 
 
 def ascii_compatible(encoding: str) -> bool:
@@ -61,14 +66,36 @@ def _charset_guess(sample: bytes) -> str:
     return preferred[0] if preferred else canonical(best.encoding)
 
 
+def binary_byte(sample: bytes) -> int | None:
+    """Offset of the first byte showing that ``sample`` is not text: a NUL, or the first control
+    byte when they are more than 1 % of it. None for text."""
+    nul = sample.find(b"\x00")
+    if nul >= 0:
+        return nul
+    controls = len(sample.translate(None, NOT_CONTROL))
+    if controls <= MAX_CONTROL_SHARE * len(sample):
+        return None
+    return min(at for c in CONTROL if (at := sample.find(c)) >= 0)
+
+
 def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> tuple[str, int]:
     """(encoding, length of a BOM to skip) for a file starting with ``sample``.
 
     UTF-8 with a BOM is reported as ``utf-8-sig``. Encodings that are not ASCII-compatible
-    (UTF-16/32...) cannot be split byte-wise and raise FormatError naming the file.
+    (UTF-16/32...) cannot be split byte-wise and raise FormatError naming the file; binary content
+    raises NotText, naming the file and the first binary byte.
     """
     if sample.startswith(WIDE_BOMS) and not sample.startswith(UTF8_BOM):
         raise FormatError(f"{path}: UTF-16/UTF-32 files are not supported; convert the file to UTF-8")
+    at = binary_byte(sample)
+    if at is not None:
+        line = sample.count(b"\n", 0, at) + 1
+        column = at - sample.rfind(b"\n", 0, at)
+        raise NotText(
+            f"{path}: not a text file: byte 0x{sample[at]:02x} at line {line}, column {column} "
+            f"(offset {at}); impex reads delimited text (CSV) in an ASCII-compatible encoding, plain or "
+            "in a .gz or .zip file"
+        )
     bom = len(UTF8_BOM) if sample.startswith(UTF8_BOM) else 0
     if requested is not None:
         name = canonical(requested)

@@ -20,7 +20,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from impex.domain.definitions import IDENTIFIER, CsvFormat
 from impex.engine.connections import BadConnection, UnknownConnection, connection_url
 from impex.formats.detect import DetectedFormat, detect_format, infer_type
-from impex.formats.errors import FormatError
+from impex.formats.errors import FormatError, NotText
 from impex.formats.sniff import resolve_encoding
 from impex.formats.source import read_head
 from impex.settings import Settings
@@ -34,8 +34,7 @@ PREVIEW_LINES = 200
 SNIFF_BYTES = 256 * 1024
 ENVELOPE_BYTES = 64 * 1024  # multipart boundaries, part headers and small fields around the file
 MAX_FIELD_BYTES = 4096
-MAX_BAD_SHARE = 0.01  # more control or undecodable characters than this in the head: not text
-CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D}
+MAX_BAD_SHARE = 0.01  # more undecodable characters than this in the head: not in that encoding
 # What reading a broken file (a cut gzip stream, a bad zip) raises besides FormatError.
 UNREADABLE = (FormatError, OSError, EOFError, zlib.error)
 STORED_NAME = re.compile(r"^uploads/[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
@@ -195,11 +194,10 @@ def check_text(path: Path, requested_encoding: str | None) -> str:
         raise ApiError(422, "empty_file", "the file is empty")
     try:
         encoding, bom = resolve_encoding(head, requested_encoding, "the file")
+    except NotText as error:
+        raise ApiError(415, "not_text", f"{error}; upload a CSV file") from None
     except FormatError as error:
         raise ApiError(415, "unsupported_encoding", str(error), {"encoding": requested_encoding}) from None
-    controls = sum(head.count(bytes([c])) for c in CONTROL)
-    if b"\x00" in head or controls > MAX_BAD_SHARE * len(head):
-        raise ApiError(415, "not_text", "the file is not text (it holds binary bytes); upload a CSV file")
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     text = decoder.decode(head[bom:], final=complete)
     if text.count("\ufffd") > MAX_BAD_SHARE * max(1, len(text)):
