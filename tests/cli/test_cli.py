@@ -112,6 +112,31 @@ def test_quick_import_of_a_binary_file_is_refused_and_creates_nothing(cli, data_
     assert not (data_dir / "data.db").exists()
 
 
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--table", 'a"b; drop'], "--table: 'a\"b; drop' is not a valid table or column name"),
+        (["--table", "t", "--delimiter", ";;"], "--delimiter: expected a single ASCII character, got ';;'"),
+        (
+            ["--table", "t", "--chunk-rows", "0"],
+            "--chunk-rows: Input should be greater than or equal to 1 (got 0)",
+        ),
+    ],
+    ids=["table", "delimiter", "chunk-rows"],
+)
+def test_quick_import_names_the_option_it_refuses(cli, tmp_path, options, said):
+    data = write(tmp_path / "ok.csv", "id,name\n1,Ann\n")
+    result = cli("import", str(data), *options)
+    assert result.exit_code == 2
+    assert f"error: {said}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_quick_export_names_the_option_it_refuses(cli, tmp_path):
+    result = cli("export", "--table", "t", "--limit", "-1", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2
+    assert "error: --limit: Input should be greater than or equal to 0 (got -1)" in result.stderr
+
+
 def test_quick_import_of_a_folder_says_it_is_a_folder(cli, tmp_path):
     result = cli("import", str(tmp_path), "--table", "t")
     assert result.exit_code == 2

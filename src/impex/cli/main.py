@@ -46,6 +46,26 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _bad_options(error: ValueError) -> typer.Exit:
+    """The quick forms' options that the definition refused, named as the user typed them."""
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return _fail(str(error))
+    lines = []
+    for item in error.errors():
+        name = str(item["loc"][-1]) if item["loc"] else ""
+        option = OPTION_OF.get(name, f"--{name.replace('_', '-')}")
+        message = item["msg"].removeprefix("Value error, ")
+        shown = repr(item.get("input"))
+        lines.append(f"{option}: {message}" + ("" if shown in message else f" (got {shown})"))
+    return _fail("\n".join(lines))
+
+
+# A definition key set from an option of another name.
+OPTION_OF = {"keys": "--key", "columns": "--column", "filter": "--where", "source": "DATA_FILE"}
+
+
 def _load(job_file: Path) -> ImportJob | ExportJob:
     from impex.definitions_io import DefinitionError, load_definition
 
@@ -117,7 +137,10 @@ def import_cmd(
     from impex.domain.definitions import ColumnSpec, CsvFormat, ImportJob, Reconciliation, Target
     from impex.formats.detect import detect_format
 
-    fmt = CsvFormat(delimiter=delimiter, encoding=encoding, header=not no_header)
+    try:
+        fmt = CsvFormat(delimiter=delimiter, encoding=encoding, header=not no_header)
+    except ValueError as e:
+        raise _bad_options(e) from None
     try:
         detected = detect_format(data_file, fmt)
     except (OSError, ValueError) as e:
@@ -147,7 +170,7 @@ def import_cmd(
             chunk_rows=chunk_rows,
         )
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise _bad_options(e) from None
     raise _run(ctx, definition, as_json=as_json)
 
 
@@ -191,7 +214,7 @@ def export_cmd(
             format=OutputFormat(delimiter=delimiter, gzip=gzip),
         )
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise _bad_options(e) from None
     raise _run(ctx, definition, as_json=as_json)
 
 
