@@ -137,6 +137,16 @@ def test_quick_export_names_the_option_it_refuses(cli, tmp_path):
     assert "error: --limit: Input should be greater than or equal to 0 (got -1)" in result.stderr
 
 
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"\xef\xbb\xbf"], ids=["empty", "blank-lines", "bom-only"])
+def test_quick_import_of_an_empty_file_says_so_and_creates_no_job(cli, data_dir, tmp_path, content):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(content)
+    result = cli("import", str(empty), "--table", "t")
+    assert result.exit_code == 2
+    assert "empty.csv: the file is empty (no header line and no record): nothing to import" in result.stderr
+    assert cli("jobs", "list", "--json").stdout.strip() == "[]"
+
+
 def test_quick_import_of_a_folder_says_it_is_a_folder(cli, tmp_path):
     result = cli("import", str(tmp_path), "--table", "t")
     assert result.exit_code == 2

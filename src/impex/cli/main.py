@@ -146,6 +146,8 @@ def import_cmd(
     except (OSError, ValueError) as e:
         raise _fail(str(e)) from None
     names = detected.column_names
+    if not names:
+        raise _fail(f"{data_file}: the file is empty (no header line and no record): nothing to import")
     types = [ColumnType.STRING] * len(names) if all_text else list(detected.column_types)
     if not as_json:
         console.print(
