@@ -1,6 +1,7 @@
 """The `impex` command as a user types it."""
 
 import json
+import sqlite3
 import subprocess
 
 import pytest
@@ -110,6 +111,15 @@ def test_quick_import_of_a_binary_file_is_refused_and_creates_nothing(cli, data_
     assert result.exit_code == 2
     assert "photo.csv: not a text file: byte 0x00 at line 3, column 1 (offset 8)" in result.stderr
     assert not (data_dir / "data.db").exists()
+
+
+def test_quick_import_turns_any_header_into_column_names(cli, data_dir, tmp_path):
+    data = write(tmp_path / "odd.csv", "id,id,,Prénom Nom\n1,2,3,Ann\n")
+    result = cli("import", str(data), "--table", "odd")
+    assert result.exit_code == 0
+    assert "id (integer), id_2 (integer), c3 (integer), prenom_nom (string)" in " ".join(result.stdout.split())
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT id, id_2, c3, prenom_nom FROM odd").fetchall() == [(1, 2, 3, "Ann")]
 
 
 @pytest.mark.parametrize(

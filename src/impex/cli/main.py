@@ -145,7 +145,9 @@ def import_cmd(
         detected = detect_format(data_file, fmt)
     except (OSError, ValueError) as e:
         raise _fail(str(e)) from None
-    names = detected.column_names
+    from impex.validate.plan import sanitise_names
+
+    names = sanitise_names(detected.column_names)  # "Prénom", "" and a repeated name are columns too
     if not names:
         raise _fail(f"{data_file}: the file is empty (no header line and no record): nothing to import")
     types = [ColumnType.STRING] * len(names) if all_text else list(detected.column_types)
