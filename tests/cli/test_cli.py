@@ -93,8 +93,32 @@ def test_rejects_export_is_the_source_format_with_a_reason_column(cli, job_file,
     out = tmp_path / "fix.csv"
     assert cli("jobs", "rejects", "1", "--export", str(out)).exit_code == 0
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("id,name,age,")
+    assert lines[0] == '"id","name","age","reason"'
     assert lines[1].startswith("2,Bob,x,") and "type_error" in lines[1]
+
+
+def test_rejects_export_keeps_the_source_encoding_delimiter_and_quote(cli, tmp_path):
+    (tmp_path / "people.csv").write_bytes("id;Prénom\n1;José\nzwei;'Zoë; die Ältere'\n".encode("cp1252"))
+    job = write(
+        tmp_path / "job.yaml",
+        "kind: import\nname: p\nsource: people.csv\ntarget: {table: p}\n"
+        "format: {delimiter: ';', quote: \"'\", encoding: cp1252}\n"
+        "columns: [{name: id, type: integer}, {name: prenom, source: 2}]\n",
+    )
+    cli("run", str(job))
+    out = tmp_path / "fix.csv"
+    assert cli("jobs", "rejects", "1", "--export", str(out)).exit_code == 0
+    text = out.read_bytes().decode("cp1252").splitlines()
+    assert text[0] == "'id';'Prénom';'reason'"
+    assert text[1].startswith("zwei;'Zoë; die Ältere';'type_error: line 3")
+
+
+def test_rejects_export_to_an_unwritable_place_says_so_and_leaves_nothing(cli, job_file, tmp_path):
+    cli("run", str(job_file))
+    result = cli("jobs", "rejects", "1", "--export", str(tmp_path / "missing" / "fix.csv"))
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr and "missing/fix.csv" in result.stderr
+    assert not (tmp_path / "missing").exists()
 
 
 def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
@@ -117,7 +141,9 @@ def test_quick_import_turns_any_header_into_column_names(cli, data_dir, tmp_path
     data = write(tmp_path / "odd.csv", "id,id,,Prénom Nom\n1,2,3,Ann\n")
     result = cli("import", str(data), "--table", "odd")
     assert result.exit_code == 0
-    assert "id (integer), id_2 (integer), c3 (integer), prenom_nom (string)" in " ".join(result.stdout.split())
+    assert "id (integer), id_2 (integer), c3 (integer), prenom_nom (string)" in " ".join(
+        result.stdout.split()
+    )
     with sqlite3.connect(data_dir / "data.db") as db:
         assert db.execute("SELECT id, id_2, c3, prenom_nom FROM odd").fetchall() == [(1, 2, 3, "Ann")]
 

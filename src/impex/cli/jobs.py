@@ -144,7 +144,10 @@ def rejects_cmd(
         # Writing rejects back loads the file formats (polars, pyarrow): only this option needs them.
         from impex.engine.reject_export import export_rejects
 
-        count = export_rejects(store, store.job(job_id), run_id, export)
+        try:
+            count = export_rejects(store, store.job(job_id), run_id, export)
+        except OSError as e:
+            raise _fail(f"cannot write {export}: {e.strerror or e}") from None
         console.print(f"{count} rejects written to {export}")
         return
     rows = store.rejects_of(run_id, limit=limit)

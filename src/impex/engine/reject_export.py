@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from impex.domain.definitions import ImportJob
@@ -10,26 +11,35 @@ from impex.formats.writer import write_raw_records
 from impex.store.records import JobRecord
 from impex.store.store import Store
 
+BATCH = 10_000
+
 
 def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int:
+    """Write the run's rejects to ``path``: each raw record as it was in the source, then its reason,
+    in the source's delimiter, quote and encoding, under its header if it had one. The file appears
+    under its name only once complete."""
     definition = ImportJob.model_validate(job.definition)
-    delimiter = definition.format.delimiter
+    fmt = definition.format
+    delimiter, encoding = fmt.delimiter, fmt.encoding
     header: list[str] | None = None
     try:
-        with DelimitedReader(definition.source, definition.format) as reader:
-            delimiter, header = reader.delimiter, reader.header
-    except OSError:
-        pass  # the source is gone: write the raw records anyway
-    delimiter = delimiter or ","
-    count = 0
-    after = 0
-    with open(path, "wb") as out:
-        if header is not None:
-            write_raw_records(out, [delimiter.join(header).encode("utf-8")], ["reason"], delimiter=delimiter)
-        while batch := store.rejects_of(run_id, after_record=after, limit=10_000):
-            write_raw_records(
-                out, [r.raw for r in batch], [f"{r.reason}: {r.message}" for r in batch], delimiter=delimiter
-            )
-            count += len(batch)
-            after = batch[-1].record_no
+        with DelimitedReader(definition.source, fmt) as reader:
+            delimiter, encoding, header = reader.delimiter, reader.encoding, reader.header
+    except (OSError, ValueError):
+        pass  # the source is gone or changed: the raw records are all that is needed
+    options = {"delimiter": delimiter or ",", "quote": fmt.quote, "encoding": encoding or "utf-8"}
+    count = after = 0
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        with open(partial, "wb") as out:
+            if header:
+                write_raw_records(out, [], [], header=header, **options)
+            while batch := store.rejects_of(run_id, after_record=after, limit=BATCH):
+                reasons = [f"{r.reason}: {r.message}" for r in batch]
+                write_raw_records(out, [r.raw for r in batch], reasons, **options)
+                count += len(batch)
+                after = batch[-1].record_no
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return count
