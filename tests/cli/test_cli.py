@@ -167,6 +167,15 @@ def test_quick_import_names_the_option_it_refuses(cli, tmp_path, options, said):
     assert f"error: {said}" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_quick_import_reads_a_record_longer_than_the_default_chunk_when_told(cli, data_dir, tmp_path):
+    data = write(tmp_path / "long.csv", "id,name\n1," + "x" * 4_000_000 + "\n")
+    result = cli("import", str(data), "--table", "t", "--json")
+    assert result.exit_code == 1  # finished_with_errors: line 2 is longer than a 3 MB chunk
+    assert cli("import", str(data), "--table", "t", "--chunk-bytes", "8000000", "--json").exit_code == 0
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT id, length(name) FROM t").fetchall() == [(1, 4_000_000)]
+
+
 def test_quick_export_names_the_option_it_refuses(cli, tmp_path):
     result = cli("export", "--table", "t", "--limit", "-1", str(tmp_path / "out.csv"))
     assert result.exit_code == 2

@@ -364,3 +364,19 @@ def test_a_bad_byte_on_the_second_line_of_a_record_names_that_line(tmp_path: Pat
     got = read_all(write(tmp_path, b'a,b\n1,"x\ny\xff"\n'), CSV)
     [reject] = got.rejects
     assert (reject.line_no, reject.message) == (2, "line 3: invalid UTF-8 byte 0xff at column 2")
+
+
+def test_a_line_longer_than_a_chunk_may_be_names_its_line_and_the_setting_to_raise(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name\n1,a\n2," + b"x" * 300_000 + b"\n3,c\n")
+    with (
+        DelimitedReader(path, CSV, max_chunk_bytes=128 * 1024, block_size=64 * 1024) as reader,
+        pytest.raises(FormatError, match=r"line 3 is longer than 131,072 bytes, .* raise chunk_bytes"),
+    ):
+        list(reader.chunks(10))
+
+
+def test_a_long_line_within_the_chunk_size_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name\n1,a\n2," + b"x" * 300_000 + b"\n3,c\n")
+    with DelimitedReader(path, CSV, max_chunk_bytes=512 * 1024, block_size=64 * 1024) as reader:
+        rows = [row for chunk in reader.chunks(10) for row in chunk.frame.rows()]
+    assert [(i, len(v)) for i, v in rows] == [("1", 1), ("2", 300_000), ("3", 1)]

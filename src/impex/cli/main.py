@@ -54,16 +54,27 @@ def _bad_options(error: ValueError) -> typer.Exit:
         return _fail(str(error))
     lines = []
     for item in error.errors():
-        name = str(item["loc"][-1]) if item["loc"] else ""
-        option = OPTION_OF.get(name, f"--{name.replace('_', '-')}")
         message = item["msg"].removeprefix("Value error, ")
+        if not item["loc"]:  # a rule across options: its message names the definition's key
+            key, _, said = message.partition(": ")
+            lines.append(f"{OPTION_OF.get(key, key)}: {said}" if said else message)
+            continue
+        name = str(item["loc"][-1])
+        option = OPTION_OF.get(name, f"--{name.replace('_', '-')}")
         shown = repr(item.get("input"))
-        lines.append(f"{option}: {message}" + ("" if shown in message else f" (got {shown})"))
+        named = message.startswith(shown) or f"got {shown}" in message
+        lines.append(f"{option}: {message}" + ("" if named else f" (got {shown})"))
     return _fail("\n".join(lines))
 
 
 # A definition key set from an option of another name.
-OPTION_OF = {"keys": "--key", "columns": "--column", "filter": "--where", "source": "DATA_FILE"}
+OPTION_OF = {
+    "keys": "--key",
+    "reconciliation.keys": "--key",
+    "columns": "--column",
+    "filter": "--where",
+    "source": "DATA_FILE",
+}
 
 
 def _load(job_file: Path) -> ImportJob | ExportJob:
@@ -131,6 +142,9 @@ def import_cmd(
     atomic: Annotated[bool, typer.Option("--atomic", help="All or nothing (default: incremental).")] = False,
     all_text: Annotated[bool, typer.Option("--all-text", help="Keep every column as text.")] = False,
     chunk_rows: Annotated[int, typer.Option(help="Records per chunk.")] = 100_000,
+    chunk_bytes: Annotated[
+        int, typer.Option(help="Bytes per chunk, at most; the longest record must fit.")
+    ] = 3 * 1024 * 1024,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Quick import: detect the format, show it, and run the import in the foreground."""
@@ -158,6 +172,11 @@ def import_cmd(
             + ", ".join(f"{n} ({t.value})" for n, t in zip(names, types, strict=True))
         )
     keys = tuple(key or ())
+    unknown = [k for k in keys if k not in names]
+    if unknown:
+        raise _fail(
+            f"--key: {', '.join(unknown)} not among the columns of {data_file.name} ({', '.join(names)})"
+        )
     columns = tuple(
         ColumnSpec(name=n, source=i + 1, type=t, required=n in keys)
         for i, (n, t) in enumerate(zip(names, types, strict=True))
@@ -172,6 +191,7 @@ def import_cmd(
             reconciliation=Reconciliation(keys=keys, operation=operation),
             commit=CommitMode.ATOMIC if atomic else CommitMode.INCREMENTAL,
             chunk_rows=chunk_rows,
+            chunk_bytes=chunk_bytes,
         )
     except ValueError as e:
         raise _bad_options(e) from None

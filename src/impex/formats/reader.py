@@ -28,6 +28,10 @@ MAX_CHUNK_BYTES = 32 * MiB
 PROBE_SIZE = 1 * MiB
 
 
+def _size(n: int) -> str:
+    return f"{n / MiB:g} MB ({n:,} bytes)" if n >= MiB else f"{n:,} bytes"
+
+
 class DelimitedReader:
     """Reads a delimited file (plain, .gz or .zip) as chunks of records.
 
@@ -165,7 +169,10 @@ class DelimitedReader:
             if at_cap:
                 if force:
                     line = self._position.line_no + 1
-                    raise FormatError(f"{self.path}: line {line} is longer than {self.max_chunk_bytes} bytes")
+                    raise FormatError(
+                        f"{self.path}: line {line} is longer than {_size(self.max_chunk_bytes)}, the most "
+                        "a chunk holds (the job's chunk_bytes): raise chunk_bytes to read it"
+                    )
                 force = True
                 continue
             self._fill(self._target(recs, len(data), max_records))
