@@ -380,3 +380,27 @@ def test_a_long_line_within_the_chunk_size_is_read(tmp_path: Path) -> None:
     with DelimitedReader(path, CSV, max_chunk_bytes=512 * 1024, block_size=64 * 1024) as reader:
         rows = [row for chunk in reader.chunks(10) for row in chunk.frame.rows()]
     assert [(i, len(v)) for i, v in rows] == [("1", 1), ("2", 300_000), ("3", 1)]
+
+
+def test_a_gzip_file_cut_short_is_an_error_naming_it_after_the_records_before_the_cut(tmp_path: Path) -> None:
+    whole = gzip.compress(b"a,b\n" + b"".join(b"%d,x\n" % i for i in range(500_000)))
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    read = []
+    with (
+        DelimitedReader(path, CSV, max_chunk_bytes=64 * 1024, block_size=64 * 1024) as reader,
+        pytest.raises(FormatError, match=r"cut\.csv\.gz: the gzip data is cut short or damaged"),
+    ):
+        for chunk in reader.chunks(1000):
+            read.append(chunk.frame.height)
+    assert sum(read) > 100_000  # the records before the cut were read
+
+
+def test_a_damaged_zip_archive_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "data.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.csv", "a,b\n" + "1,2\n" * 1000)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:60] + whole[200:])
+    with pytest.raises(FormatError, match=r"data\.zip: not a readable zip archive"):
+        DelimitedReader(path, CSV)

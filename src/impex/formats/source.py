@@ -7,6 +7,7 @@ import gzip
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -63,18 +64,46 @@ def open_source(path: str | Path) -> Source:
     with path.open("rb") as probe:
         magic = probe.read(4)
     if magic.startswith(GZIP_MAGIC):
-        return Source(gzip.open(path, "rb"), "gzip", None)
+        return Source(_Checked(gzip.open(path, "rb"), path, "gzip"), "gzip", None)
     if magic == ZIP_MAGIC:
-        archive = zipfile.ZipFile(path)
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            raise FormatError(f"{path}: not a readable zip archive ({error})") from None
         try:
             info = _zip_member(archive, path)
             stream = archive.open(info)
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            archive.close()
+            raise FormatError(f"{path}: not a readable zip archive ({error})") from None
         except BaseException:
             archive.close()
             raise
         # ZipExtFile does not close the archive it came from when opened from a ZipFile object.
-        return Source(_ZipStream(stream, archive), "zip", info.file_size)
+        return Source(_Checked(_ZipStream(stream, archive), path, "zip"), "zip", info.file_size)
     return Source(path.open("rb"), "plain", os.path.getsize(path))
+
+
+class _Checked:
+    """A decompressing stream whose damage (a cut-off or corrupt file) is a FormatError naming the file."""
+
+    def __init__(self, stream: ByteStream, path: Path, kind: str) -> None:
+        self._stream = stream
+        self._path = path
+        self._kind = kind
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data = self._stream.read(size)
+        except (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile) as error:
+            raise FormatError(
+                f"{self._path}: the {self._kind} data is cut short or damaged ({error}); "
+                "the file is incomplete"
+            ) from None
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 class _ZipStream:
