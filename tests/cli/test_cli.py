@@ -176,10 +176,22 @@ def test_quick_import_reads_a_record_longer_than_the_default_chunk_when_told(cli
         assert db.execute("SELECT id, length(name) FROM t").fetchall() == [(1, 4_000_000)]
 
 
+def test_quick_export_fills_a_file_name_template_with_a_short_job_name(cli, job_file, tmp_path):
+    cli("run", str(job_file))
+    assert cli("export", "--table", "people", str(tmp_path / "out-{job}-{run}.csv")).exit_code == 0
+    assert [p.name for p in tmp_path.glob("out-*")] == ["out-export_people-1.csv"]
+
+
 def test_quick_export_names_the_option_it_refuses(cli, tmp_path):
     result = cli("export", "--table", "t", "--limit", "-1", str(tmp_path / "out.csv"))
     assert result.exit_code == 2
     assert "error: --limit: Input should be greater than or equal to 0 (got -1)" in result.stderr
+    result = cli("export", "--table", "t", "--column", "id; DROP", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        "'id; DROP' is not a valid table or column name (letters, digits and _, "
+        "starting with a letter or _, at most 63 characters)"
+    )
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n", b"\xef\xbb\xbf"], ids=["empty", "blank-lines", "bom-only"])

@@ -62,7 +62,7 @@ def _bad_options(error: ValueError) -> typer.Exit:
         name = str(item["loc"][-1])
         option = OPTION_OF.get(name, f"--{name.replace('_', '-')}")
         shown = repr(item.get("input"))
-        named = message.startswith(shown) or f"got {shown}" in message
+        named = message.startswith((shown, "'", '"')) or f"got {shown}" in message
         lines.append(f"{option}: {message}" + ("" if named else f" (got {shown})"))
     return _fail("\n".join(lines))
 
@@ -232,7 +232,8 @@ def export_cmd(
             else QuerySource(connection=connection, query=query or "")
         )
         definition = ExportJob(
-            name=f"export {table or 'query'} to {out_file.name}",
+            # a name template ({job}…) would name the file after itself
+            name=f"export {table or 'query'}" + ("" if "{" in out_file.name else f" to {out_file.name}"),
             source=source,
             output=str(out_file.resolve()),
             format=OutputFormat(delimiter=delimiter, gzip=gzip),
