@@ -1,7 +1,14 @@
 """Every setting is documented in the README, with its environment variable and default."""
 
+import os
+import re
+import subprocess
+
+import pytest
+
 from conftest import ROOT
 from impex.settings import SETTINGS, load_settings
+from support import IMPEX
 
 
 def test_every_setting_has_a_row_in_the_readme():
@@ -25,3 +32,38 @@ def test_a_bad_value_names_the_setting_and_its_variable():
         assert "lease_seconds (IMPEX_LEASE_SECONDS): 'soon' is not a valid float" in str(e)
     else:
         raise AssertionError("expected a ValueError")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        (
+            "IMPEX_WORKER_CONCURRENCY",
+            "0",
+            "worker_concurrency (IMPEX_WORKER_CONCURRENCY): '0' is less than 1",
+        ),
+        ("IMPEX_LEASE_SECONDS", "-5", "lease_seconds (IMPEX_LEASE_SECONDS): '-5' is less than 0.1"),
+        ("IMPEX_COMMIT_SECONDS", "-0.5", "commit_seconds (IMPEX_COMMIT_SECONDS): '-0.5' is less than 0"),
+        ("IMPEX_UPLOAD_MAX_MB", "0", "upload_max_mb (IMPEX_UPLOAD_MAX_MB): '0' is less than 1"),
+    ],
+)
+def test_a_value_below_what_makes_sense_is_refused_naming_the_least(variable, value, said):
+    with pytest.raises(ValueError, match=re.escape(said)):
+        load_settings(env={variable: value})
+
+
+def test_the_least_value_itself_is_taken():
+    assert (
+        load_settings(env={"IMPEX_COMMIT_SECONDS": "0", "IMPEX_WORKER_CONCURRENCY": "1"}).commit_seconds == 0
+    )
+
+
+def test_a_bad_setting_is_an_error_message_from_the_command_not_a_traceback(tmp_path):
+    env = {**os.environ, "IMPEX_WORKER_CONCURRENCY": "abc", "IMPEX_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([*IMPEX, "jobs", "list"], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 2
+    assert (
+        "error: setting worker_concurrency (IMPEX_WORKER_CONCURRENCY): 'abc' is not a valid int"
+        in done.stderr
+    )
+    assert "Traceback" not in done.stderr

@@ -18,6 +18,7 @@ class Setting:
     default: Any
     help: str
     kind: type = str
+    least: float | None = None  # the smallest value that makes sense
 
     @property
     def env(self) -> str:
@@ -41,25 +42,27 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "YAML file naming extra connections: `name: url`, or `name: {url, password_env | password_file}`.",
     ),
-    Setting("worker_concurrency", 2, "Jobs one worker process runs at once.", int),
+    Setting("worker_concurrency", 2, "Jobs one worker process runs at once.", int, 1),
     Setting(
         "lease_seconds",
         30.0,
         "A running job whose worker sent no heartbeat for this long is taken over.",
         float,
+        0.1,
     ),
-    Setting("heartbeat_seconds", 2.0, "How often a worker renews the leases of its jobs.", float),
-    Setting("poll_seconds", 0.5, "How often an idle worker looks for queued jobs.", float),
-    Setting("progress_seconds", 5.0, "How often a run writes a progress line to its journal.", float),
+    Setting("heartbeat_seconds", 2.0, "How often a worker renews the leases of its jobs.", float, 0.01),
+    Setting("poll_seconds", 0.5, "How often an idle worker looks for queued jobs.", float, 0.01),
+    Setting("progress_seconds", 5.0, "How often a run writes a progress line to its journal.", float, 0.0),
     Setting(
         "commit_seconds",
         1.0,
         "How often an import commits the chunks it has written (every stop commits first); a crash "
         "redoes at most this much work.",
         float,
+        0.0,
     ),
     Setting("host", "127.0.0.1", "Address `impex serve` listens on."),
-    Setting("port", 8080, "Port `impex serve` listens on.", int),
+    Setting("port", 8080, "Port `impex serve` listens on.", int, 0),
     Setting(
         "file_folders",
         "",
@@ -72,6 +75,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest file the web UI or API accepts as an upload, in MiB; uploads are stored in "
         "FIRST_FILE_FOLDER/uploads.",
         int,
+        1,
     ),
 )
 
@@ -126,4 +130,6 @@ def load_settings(
             raise ValueError(
                 f"setting {s.name} ({s.env}): {raw!r} is not a valid {s.kind.__name__}"
             ) from None
+        if s.least is not None and values[s.name] < s.least:
+            raise ValueError(f"setting {s.name} ({s.env}): {raw!r} is less than {s.least:g}, its least value")
     return Settings(values)

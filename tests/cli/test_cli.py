@@ -272,3 +272,9 @@ def test_help_and_the_job_list_start_without_the_data_stack(command, not_loaded,
         [IMPEX[0], "-c", probe], capture_output=True, text=True, timeout=60, env=impex_env, check=True
     )
     assert result.stderr.strip() == "[]"
+
+
+def test_a_worker_asked_for_no_jobs_at_once_refuses(cli):
+    result = cli("worker", "--concurrency", "0", "--exit-when-idle")
+    assert result.exit_code == 2
+    assert "worker_concurrency (IMPEX_WORKER_CONCURRENCY): 0 is less than 1" in result.stderr

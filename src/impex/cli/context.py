@@ -31,7 +31,11 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.overrides)
+            try:
+                self._settings = load_settings(self.overrides)
+            except ValueError as error:
+                errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+                raise typer.Exit(2) from None
         return self._settings
 
     @property

@@ -261,12 +261,14 @@ def worker_cmd(
     _warnings_to_stderr()
 
     app_ctx = app_context(ctx)
+    if concurrency is not None:  # checked as the setting it stands for
+        app_ctx.overrides["worker_concurrency"] = concurrency
     settings = app_ctx.settings
     worker = Worker(
         app_ctx.store,
         settings,
         queues=tuple(queue or ("default",)),
-        concurrency=concurrency or settings.worker_concurrency,
+        concurrency=settings.worker_concurrency,
     )
     worker.install_signal_handlers()
     console.print(f"worker {worker.name}: queues {', '.join(worker.queues)}, {worker.concurrency} at once")
