@@ -366,6 +366,18 @@ def test_rows_the_database_refuses_are_rejected_and_the_rest_of_the_chunk_loads(
     assert (counters.read, counters.inserted, counters.rejected) == (6, 4, 2)
 
 
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_a_constraint_reject_names_the_column_the_database_names(store, settings, data_dir, tmp_path, commit):
+    sql(data_dir, "CREATE TABLE t (id INTEGER, age INTEGER, name TEXT NOT NULL)")
+    columns = [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer"}, {"name": "name"}]
+    content = "id,age,name\n1,30,Ann\n2,40,\n"
+    status, job_id = load(store, settings, tmp_path, content, columns, commit=commit)
+    assert status is S.FINISHED
+    assert reject_details(store, job_id) == [
+        (2, "constraint", "name", None, "line 3: refused by the database: NOT NULL constraint failed: t.name")
+    ]
+
+
 CHECKED = "CREATE TABLE t (id INTEGER PRIMARY KEY, age INTEGER CHECK (age >= 0), name TEXT)"
 AGES = [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer"}, {"name": "name"}]
 

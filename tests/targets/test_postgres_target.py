@@ -15,7 +15,16 @@ from impex.domain.definitions import ColumnType
 from impex.domain.position import Position
 from impex.engine.reconcile import key_hashes
 from impex.targets import Connection, open_target, redact_url, with_password
-from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, RunSpec, TargetError
+from impex.targets.base import (
+    Checkpoint,
+    ChunkWrite,
+    ColumnDef,
+    FencedOut,
+    Refusal,
+    RefusedRecord,
+    RunSpec,
+    TargetError,
+)
 from impex.targets.postgres import PostgresTarget
 from pg_support import POSTGRES_URL, fresh_named_schema
 
@@ -201,32 +210,40 @@ def test_every_column_type_goes_in_by_binary_copy_and_comes_back(target, sql):
 
 
 @pytest.mark.parametrize(
-    ("ddl", "bad_name", "message"),
+    ("ddl", "bad_name", "message", "column"),
     [
         (
             "name text NOT NULL CHECK (name <> 'bad')",
             "bad",
             'new row for relation "people" violates check constraint "people_name_check"',
+            None,  # a check names an expression, not a column
         ),
-        ("name text NOT NULL", None, 'null value in column "name" of relation "people" violates not-null'),
-        ("name varchar(3)", "toolong", "column name: value too long for type character varying(3)"),
+        (
+            "name text NOT NULL",
+            None,
+            'null value in column "name" of relation "people" violates not-null',
+            "name",
+        ),
+        ("name varchar(3)", "toolong", "column name: value too long for type character varying(3)", "name"),
         (
             "name text UNIQUE",
             "n1",
             'duplicate key value violates unique constraint "people_name_key": '
             "Key (name)=(n1) already exists.",
+            "name",
         ),
         (
             "name text REFERENCES parents(name)",
             "orphan",
             'insert or update on table "people" violates foreign key constraint "people_name_fkey": '
             'Key (name)=(orphan) is not present in table "parents".',
+            "name",
         ),
     ],
     ids=["check", "not_null", "too_long", "unique", "foreign_key"],
 )
 def test_rows_the_database_refuses_are_isolated_with_its_message_and_the_rest_is_loaded(
-    schema, sql, ddl, bad_name, message
+    schema, sql, ddl, bad_name, message, column
 ):
     sql("CREATE TABLE parents (name text PRIMARY KEY)")
     sql("INSERT INTO parents SELECT 'n' || i FROM generate_series(1, 100) i")
@@ -239,8 +256,9 @@ def test_rows_the_database_refuses_are_isolated_with_its_message_and_the_rest_is
     got = {}
     run.commit_chunk(ChunkWrite(inserts=rows(ids, names, start=100)), capture(got))
     t.close()
-    assert [r for r, _ in got["r"].refused] == [100 + i - 1 for i in sorted(bad)]
-    assert all(m.startswith(message) for _, m in got["r"].refused), got["r"].refused
+    assert [r.row for r in got["r"].refused] == [100 + i - 1 for i in sorted(bad)]
+    assert all(r.message.startswith(message) for r in got["r"].refused), got["r"].refused
+    assert {r.column for r in got["r"].refused} == {column}
     assert got["r"].inserted == 46
     assert [i for i, _ in people(sql)] == [i for i in ids if i not in bad]
 
@@ -260,7 +278,7 @@ def test_refused_rows_cost_about_one_statement_each_not_a_halving_from_the_top(s
     got = {}
     run.commit_chunk(ChunkWrite(inserts=rows(ids, names)), capture(got))
     t.close()
-    refused = [r for r, _ in got["r"].refused]
+    refused = [r.row for r in got["r"].refused]
     assert refused == sorted([ids.index(i) for i in bad] + [len(ids) - 1])
     assert got["r"].inserted == len(ids) - len(refused)
     assert sql("SELECT count(*), min(id), max(id) FROM people") == [(got["r"].inserted, 3, 19_999)]
@@ -279,7 +297,7 @@ def test_inserts_prepared_by_the_reading_thread_go_in_and_refused_ones_are_isola
     got = {}
     run.commit_chunk(ChunkWrite(inserts=prepared), capture(got))
     t.close()
-    assert [r for r, _ in got["r"].refused] == [102, 116, 117, 139]
+    assert [r.row for r in got["r"].refused] == [102, 116, 117, 139]
     assert got["r"].inserted == 46
     assert people(sql)[:3] == [(1, "n1"), (2, "n2"), (4, "n4")]
 
@@ -321,7 +339,7 @@ def test_a_value_out_of_range_of_an_existing_narrower_column_is_refused_and_the_
     got = {}
     open_run(t).commit_chunk(ChunkWrite(inserts=rows([1, 2**40, 3])), capture(got))
     t.close()
-    assert got["r"].refused == [(1, "integer out of range")]
+    assert got["r"].refused == [Refusal(1, "integer out of range")]
     assert [i for i, _ in people(sql)] == [1, 3]
 
 
@@ -331,8 +349,8 @@ def test_a_text_value_for_a_column_of_another_type_is_cast_by_the_database(schem
     got = {}
     open_run(t).commit_chunk(ChunkWrite(inserts=rows([1, 2], ['{"a": 1}', "not json"])), capture(got))
     t.close()
-    assert [r for r, _ in got["r"].refused] == [1]
-    assert "invalid input syntax for type json" in got["r"].refused[0][1]
+    assert [r.row for r in got["r"].refused] == [1]
+    assert "invalid input syntax for type json" in got["r"].refused[0].message
     assert sql("SELECT id, name FROM people") == [(1, {"a": 1})]
 
 
@@ -420,7 +438,7 @@ def test_an_upsert_the_database_refuses_is_isolated_and_the_rest_goes_in(schema,
     write = ChunkWrite(upserts=rows([1, 2, 3, 4, 5], ["u1", "bad", "n3", "bad", "n5"]))
     run.commit_chunk(run.prepare(write) if prepared else write, capture(got))
     t.close()
-    assert [r for r, _ in got["r"].refused] == [1, 3]
+    assert [r.row for r in got["r"].refused] == [1, 3]
     assert (got["r"].inserted, got["r"].updated, got["r"].unchanged) == (2, 1, 0)
     assert people(sql) == [(1, "u1"), (2, "n2"), (3, "n3"), (5, "n5")]
 
@@ -452,7 +470,7 @@ def test_an_update_the_database_refuses_is_isolated(schema, sql):
     names = ["u1", "u2", "bad", "u4", "n5", "u6", "u7", "u8"]
     open_run(t).commit_chunk(ChunkWrite(updates=rows(list(range(1, 9)), names)), capture(got))
     t.close()
-    assert [r for r, _ in got["r"].refused] == [2]
+    assert [r.row for r in got["r"].refused] == [2]
     assert (got["r"].updated, got["r"].unchanged) == (6, 1)
     assert people(sql)[2] == (3, "n3")
 
@@ -583,7 +601,9 @@ def test_atomic_mode_refuses_a_value_the_table_cannot_hold_when_the_chunk_is_sta
     got = {}
     write = ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "toolong", "ok"])))
     run.commit_chunk(run.prepare(write) if prepared else write, capture(got))
-    assert got["r"].refused == [(1, "column name: value too long for type character varying(3)")]
+    assert got["r"].refused == [
+        Refusal(1, "column name: value too long for type character varying(3)", "name")
+    ]
     run.finish(lambda r: Checkpoint(Position(1, 1, 1), Counters(inserted=r.inserted)))
     t.close()
     assert sql("SELECT id, born FROM people ORDER BY id") == [
@@ -608,7 +628,10 @@ def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(schema
     r = got["r"]
     assert (r.inserted, r.updated, r.unchanged) == (2, 1, 0)
     message = 'new row for relation "people" violates check constraint "people_name_check"'
-    assert r.refused_records == [(2, 3, b"raw 1", message), (4, 5, b"raw 0", message)]
+    assert r.refused_records == [
+        RefusedRecord(2, 3, b"raw 1", message),
+        RefusedRecord(4, 5, b"raw 0", message),
+    ]
     assert people(sql) == [(1, "ok"), (3, "ok"), (10, "ten"), (11, "changed")]
 
 

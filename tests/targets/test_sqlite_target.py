@@ -9,7 +9,7 @@ import pytest
 from impex.domain.counters import Counters
 from impex.domain.definitions import ColumnType
 from impex.domain.position import Position
-from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, RunSpec
+from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, Refusal, RefusedRecord, RunSpec
 from impex.targets.sqlite import SqliteTarget
 
 COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
@@ -101,7 +101,7 @@ def test_rows_the_database_refuses_are_isolated_and_the_rest_is_loaded(tmp_path)
 
     run.commit_chunk(ChunkWrite(inserts=rows(list(range(1, 8)), names)), finalize)
     t.close()
-    assert [r for r, _ in got["r"].refused] == [1, 4]
+    assert [r.row for r in got["r"].refused] == [1, 4]
     assert got["r"].inserted == 5
     assert [i for i, _ in table(tmp_path)] == [1, 3, 4, 6, 7]
 
@@ -119,7 +119,29 @@ def test_refused_rows_carry_the_database_message(tmp_path):
 
     run.commit_chunk(ChunkWrite(inserts=rows([1, 2], ["ok", "toolong"], start=40)), finalize)
     t.close()
-    assert seen["refused"] == [(41, "CHECK constraint failed: length(name) <= 3")]
+    assert seen["refused"] == [Refusal(41, "CHECK constraint failed: length(name) <= 3")]
+
+
+def test_a_refusal_names_the_one_column_the_database_names(tmp_path):
+    t = SqliteTarget(tmp_path / "data.db")
+    t._execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE)")
+    t.conn.commit()
+    run = t.open_run(people_run(), {})
+    seen = {}
+
+    def finalize(result):
+        seen["refused"] = result.refused
+        return Checkpoint(Position(1, 1, 1), Counters(inserted=result.inserted))
+
+    frame = pl.DataFrame(
+        {"id": [1, 2, 3], "name": ["a", None, "c"], "email": ["x@y", "z@y", "x@y"], "_row": [0, 1, 2]}
+    )
+    run.commit_chunk(ChunkWrite(inserts=frame), finalize)
+    t.close()
+    assert seen["refused"] == [
+        Refusal(1, "NOT NULL constraint failed: people.name", "name"),
+        Refusal(2, "UNIQUE constraint failed: people.email", "email"),
+    ]
 
 
 def test_existing_tells_which_keys_the_table_has(target):
@@ -184,7 +206,9 @@ def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(tmp_pa
     run.finish(finalize)
     t.close()
     assert got["r"].inserted == 2
-    assert got["r"].refused_records == [(2, 3, b"raw 1", "CHECK constraint failed: length(name) <= 3")]
+    assert got["r"].refused_records == [
+        RefusedRecord(2, 3, b"raw 1", "CHECK constraint failed: length(name) <= 3")
+    ]
     assert [i for i, _ in table(tmp_path)] == [1, 3]
 
 

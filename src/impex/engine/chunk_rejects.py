@@ -10,6 +10,7 @@ import numpy as np
 
 from impex.domain.rejects import Reason, Reject
 from impex.formats.reader import RecordChunk
+from impex.targets.base import Refusal
 
 
 def rejects_at(
@@ -39,17 +40,17 @@ def rejects_at(
     ]
 
 
-def refused_rejects(chunk: RecordChunk, refused: list[tuple[int, str]]) -> list[Reject]:
-    """The rows the database refused (frame row, its message) as ``constraint`` rejects."""
+def refused_rejects(chunk: RecordChunk, refused: list[Refusal]) -> list[Reject]:
+    """The rows the database refused as ``constraint`` rejects, with the column it names."""
     if not refused:
         return []
-    rows = np.array([r for r, _ in refused], dtype=np.int64)
-    messages = [f"refused by the database: {m}" for _, m in refused]
+    rows = np.array([r.row for r in refused], dtype=np.int64)
+    messages = [f"refused by the database: {r.message}" for r in refused]
     return rejects_at(
         chunk,
         rows,
         [Reason.CONSTRAINT] * len(refused),
-        [None] * len(refused),
+        [r.column for r in refused],
         [None] * len(refused),
         messages,
     )

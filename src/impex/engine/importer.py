@@ -469,9 +469,15 @@ def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMod
     c = checkpoint.counters
     refused = [
         Reject(
-            rec, line, raw, Reason.CONSTRAINT, None, None, f"line {line}: refused by the database: {message}"
+            r.record_no,
+            r.line_no,
+            r.raw,
+            Reason.CONSTRAINT,
+            r.column,
+            None,
+            f"line {r.line_no}: refused by the database: {r.message}",
         )
-        for rec, line, raw, message in result.refused_records
+        for r in result.refused_records
     ]
     if mode is CommitMode.ATOMIC:  # replace the planned figures with what the apply did
         c = c.with_(

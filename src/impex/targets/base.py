@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import polars as pl
@@ -59,15 +59,34 @@ class ChunkWrite:
     seen_hashes: np.ndarray | None = None  # key hashes this chunk adds to the run's seen set
 
 
+class Refusal(NamedTuple):
+    """A row the database refused: its index in the frame (``_row``), the database's words, and the
+    column they name, when they name one."""
+
+    row: int
+    message: str
+    column: str | None = None
+
+
+class RefusedRecord(NamedTuple):
+    """A staged row refused by atomic mode's final apply, with the record it came from."""
+
+    record_no: int
+    line_no: int
+    raw: bytes
+    message: str
+    column: str | None = None
+
+
 @dataclass
 class ChunkResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
-    refused: list[tuple[int, str]] = field(default_factory=list)  # (_row, database message)
+    refused: list[Refusal] = field(default_factory=list)
     # Atomic mode's final apply: the staged rows carry their record (_rec, _line, _raw).
-    refused_records: list[tuple[int, int, bytes, str]] = field(default_factory=list)
+    refused_records: list[RefusedRecord] = field(default_factory=list)
 
 
 # Given what the database did with a chunk, the checkpoint to commit with it (same transaction).
@@ -179,7 +198,7 @@ class ChunkTransactions:
         so the reading thread runs it and the writing thread only writes."""
         return write
 
-    def isolating(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:
+    def isolating(self, frame: pl.DataFrame, op: Op, refused: list[Refusal]) -> int:
         raise NotImplementedError
 
     def insert(self, frame: pl.DataFrame) -> int:

@@ -43,10 +43,11 @@ class Refused(TargetError):
 
     ``row`` is the index of the offending row in a COPY when the database tells it."""
 
-    def __init__(self, message: str, row: int | None) -> None:
+    def __init__(self, message: str, row: int | None, column: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.row = row
+        self.column = column
 
 
 COPY_LINE = re.compile(r"^COPY .*, line (\d+)(?:, column (.+?))?(?:[:\n]|$)")
@@ -65,9 +66,19 @@ def refusal(error: psycopg.Error) -> Refused | None:
     if detail and not detail.startswith("Failing row contains"):
         message = f"{message}: {detail}"
     match = COPY_LINE.match(diag.context or "")
+    column = diag.column_name or (match.group(2) if match else None) or _key_column(detail)
     if match and match.group(2):
         message = f"column {match.group(2)}: {message}"
-    return Refused(message, int(match.group(1)) - 1 if match else None)
+    return Refused(message, int(match.group(1)) - 1 if match else None, column)
+
+
+KEY_DETAIL = re.compile(r"^Key \((\w+)\)=")
+
+
+def _key_column(detail: str) -> str | None:
+    """The column of a one-column key a unique or foreign key violation names: ``Key (email)=(…)``."""
+    match = KEY_DETAIL.match(detail)
+    return match.group(1) if match else None
 
 
 def as_frame(table: pa.Table) -> pl.DataFrame:

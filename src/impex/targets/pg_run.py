@@ -22,6 +22,7 @@ from impex.targets.base import (
     ChunkWrite,
     FencedOut,
     Op,
+    Refusal,
     RunSpec,
     TargetError,
     Upserted,
@@ -166,7 +167,7 @@ class PostgresRun(ChunkTransactions):
             self._checkpoint_update(checkpoint),
         )
 
-    def isolating(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:
+    def isolating(self, frame: pl.DataFrame, op: Op, refused: list[Refusal]) -> int:
         """Run ``op`` on the frame; rows the database refuses are isolated, not row by row.
 
         The frame goes in window by window behind one savepoint, the first window being the whole
@@ -191,7 +192,7 @@ class PostgresRun(ChunkTransactions):
                     pos, carry = pos + taken, frame.clear()
                     self._advance()
                     continue
-                refused.append((int(part["_row"][at]), e.message))
+                refused.append(Refusal(int(part["_row"][at]), e.message, e.column))
                 passed = at - carry.height  # fresh rows that went in before the refused one
                 pos, carry = pos + passed + 1, part.slice(0, at)
                 fresh = max(WINDOW_MIN, 2 * passed)
@@ -206,7 +207,7 @@ class PostgresRun(ChunkTransactions):
         self.t.execute("RELEASE impex_window")
         self.t.execute("SAVEPOINT impex_window")
 
-    def _halving(self, frame: pl.DataFrame, op: Op, refused: list[tuple[int, str]]) -> int:
+    def _halving(self, frame: pl.DataFrame, op: Op, refused: list[Refusal]) -> int:
         """``op`` on the frame, halved recursively around refusals the database does not place."""
         t = self.t
         t.execute("SAVEPOINT impex_part")
@@ -220,7 +221,7 @@ class PostgresRun(ChunkTransactions):
             at = e.row if e.row is not None and 0 <= e.row < frame.height else None
             if frame.height == 1 or at is not None:
                 at = at or 0
-                refused.append((int(frame["_row"][at]), e.message))
+                refused.append(Refusal(int(frame["_row"][at]), e.message, e.column))
                 parts = [frame.slice(0, at), *_halves(frame.slice(at + 1))]
             else:
                 parts = _halves(frame)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from impex.targets.base import ChunkResult, ChunkWrite
+from impex.targets.base import ChunkResult, ChunkWrite, Refusal, RefusedRecord
 from impex.targets.pg_copy import ENCODED, as_encoded, encode_rows, encoded_rows
 from impex.targets.pg_fit import Refused, as_frame
 from impex.targets.sql import quote, quoted_list
@@ -148,15 +148,21 @@ class Staging:
                 return done
             after = int(batch["_rec"][-1])
             rows = batch.select(staged).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
-            refused: list[tuple[int, str]] = []
+            refused: list[Refusal] = []
             changed = self.run.isolating(rows, op, refused)
             done += changed
             if op == self.run.update:
                 result.unchanged += batch.height - len(refused) - changed
-            for row, message in refused:
-                result.refused_records.append(
-                    (int(batch["_rec"][row]), int(batch["_line"][row]), bytes(batch["_raw"][row]), message)
+            result.refused_records += [
+                RefusedRecord(
+                    int(batch["_rec"][r.row]),
+                    int(batch["_line"][r.row]),
+                    bytes(batch["_raw"][r.row]),
+                    r.message,
+                    r.column,
                 )
+                for r in refused
+            ]
 
     def drop(self) -> None:
         self.t.execute(f"DROP TABLE IF EXISTS {quote(self.name)}")

@@ -95,7 +95,7 @@ class PostgresTarget:
         """Refused for rows the database will not take, TargetError for anything else."""
         refused = refusal(e)
         if refused is not None:
-            return Refused(self.scrub(refused.message), refused.row)
+            return Refused(self.scrub(refused.message), refused.row, refused.column)
         return TargetError(f"PostgreSQL database {self.where}: {self.scrub(e)}")
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

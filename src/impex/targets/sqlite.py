@@ -25,10 +25,12 @@ from impex.targets.base import (
     ChunkWrite,
     ColumnDef,
     FencedOut,
+    Refusal,
+    RefusedRecord,
     RunSpec,
     TargetError,
 )
-from impex.targets.sql import quote, quoted_list, split_refused
+from impex.targets.sql import quote, quoted_list, refused_column, split_refused
 from impex.targets.values import arrow, as_stored
 
 SQLITE_TYPES = {
@@ -243,7 +245,7 @@ class SqliteRun(ChunkTransactions):
             self._checkpoint_update(checkpoint),
         )
 
-    def isolating(self, frame: pl.DataFrame, op: Any, refused: list[tuple[int, str]]) -> int:
+    def isolating(self, frame: pl.DataFrame, op: Any, refused: list[Refusal]) -> int:
         """Run ``op`` on the frame; rows the database refuses are isolated by halving, not row by row."""
         t = self.t
         t._execute("SAVEPOINT impex_part")
@@ -257,7 +259,8 @@ class SqliteRun(ChunkTransactions):
             t._execute("ROLLBACK TO impex_part")
             t._execute("RELEASE impex_part")
             if frame.height == 1:
-                refused.append((int(frame["_row"][0]), split_refused(str(e))))
+                message = split_refused(str(e))
+                refused.append(Refusal(int(frame["_row"][0]), message, refused_column(message)))
                 return 0
             half = frame.height // 2
             return self.isolating(frame.slice(0, half), op, refused) + self.isolating(
@@ -350,7 +353,7 @@ class SqliteRun(ChunkTransactions):
             if batch.height == 0:
                 return done
             after = int(batch["_rec"][-1])
-            refused: list[tuple[int, str]] = []
+            refused: list[Refusal] = []
             rows = (
                 batch.select(self.columns).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
             )
@@ -358,10 +361,16 @@ class SqliteRun(ChunkTransactions):
             done += changed
             if op == self.update:
                 result.unchanged += batch.height - len(refused) - changed
-            for row, message in refused:
-                result.refused_records.append(
-                    (int(batch["_rec"][row]), int(batch["_line"][row]), bytes(batch["_raw"][row]), message)
+            result.refused_records += [
+                RefusedRecord(
+                    int(batch["_rec"][r.row]),
+                    int(batch["_line"][r.row]),
+                    bytes(batch["_raw"][r.row]),
+                    r.message,
+                    r.column,
                 )
+                for r in refused
+            ]
 
     def _fetch(self, sql: str) -> Any:
         self.t._execute(sql)
