@@ -106,9 +106,10 @@ def test_rows_the_database_refuses_are_isolated_and_the_rest_is_loaded(tmp_path)
     assert [i for i, _ in table(tmp_path)] == [1, 3, 4, 6, 7]
 
 
-def test_refused_rows_carry_the_database_message(tmp_path):
+def refusals(tmp_path, ddl, frame):
+    """What the database refused of ``frame`` inserted into the table ``ddl`` creates."""
     t = SqliteTarget(tmp_path / "data.db")
-    t._execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 3))")
+    t._execute(ddl)
     t.conn.commit()
     run = t.open_run(people_run(), {})
     seen = {}
@@ -117,28 +118,23 @@ def test_refused_rows_carry_the_database_message(tmp_path):
         seen["refused"] = result.refused
         return Checkpoint(Position(1, 1, 1), Counters(inserted=result.inserted))
 
-    run.commit_chunk(ChunkWrite(inserts=rows([1, 2], ["ok", "toolong"], start=40)), finalize)
+    run.commit_chunk(ChunkWrite(inserts=frame), finalize)
     t.close()
-    assert seen["refused"] == [Refusal(41, "CHECK constraint failed: length(name) <= 3")]
+    return seen["refused"]
+
+
+def test_refused_rows_carry_the_database_message(tmp_path):
+    ddl = "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 3))"
+    refused = refusals(tmp_path, ddl, rows([1, 2], ["ok", "toolong"], start=40))
+    assert refused == [Refusal(41, "CHECK constraint failed: length(name) <= 3")]
 
 
 def test_a_refusal_names_the_one_column_the_database_names(tmp_path):
-    t = SqliteTarget(tmp_path / "data.db")
-    t._execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE)")
-    t.conn.commit()
-    run = t.open_run(people_run(), {})
-    seen = {}
-
-    def finalize(result):
-        seen["refused"] = result.refused
-        return Checkpoint(Position(1, 1, 1), Counters(inserted=result.inserted))
-
+    ddl = "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE)"
     frame = pl.DataFrame(
         {"id": [1, 2, 3], "name": ["a", None, "c"], "email": ["x@y", "z@y", "x@y"], "_row": [0, 1, 2]}
     )
-    run.commit_chunk(ChunkWrite(inserts=frame), finalize)
-    t.close()
-    assert seen["refused"] == [
+    assert refusals(tmp_path, ddl, frame) == [
         Refusal(1, "NOT NULL constraint failed: people.name", "name"),
         Refusal(2, "UNIQUE constraint failed: people.email", "email"),
     ]

@@ -77,6 +77,20 @@ class RefusedRecord(NamedTuple):
     message: str
     column: str | None = None
 
+    @staticmethod
+    def of_staged(batch: pl.DataFrame, refused: list[Refusal]) -> list[RefusedRecord]:
+        """The refusals of rows of a batch of staged rows (``_rec``, ``_line``, ``_raw``)."""
+        return [
+            RefusedRecord(
+                int(batch["_rec"][r.row]),
+                int(batch["_line"][r.row]),
+                bytes(batch["_raw"][r.row]),
+                r.message,
+                r.column,
+            )
+            for r in refused
+        ]
+
 
 @dataclass
 class ChunkResult:

@@ -153,16 +153,7 @@ class Staging:
             done += changed
             if op == self.run.update:
                 result.unchanged += batch.height - len(refused) - changed
-            result.refused_records += [
-                RefusedRecord(
-                    int(batch["_rec"][r.row]),
-                    int(batch["_line"][r.row]),
-                    bytes(batch["_raw"][r.row]),
-                    r.message,
-                    r.column,
-                )
-                for r in refused
-            ]
+            result.refused_records += RefusedRecord.of_staged(batch, refused)
 
     def drop(self) -> None:
         self.t.execute(f"DROP TABLE IF EXISTS {quote(self.name)}")

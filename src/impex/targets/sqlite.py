@@ -361,16 +361,7 @@ class SqliteRun(ChunkTransactions):
             done += changed
             if op == self.update:
                 result.unchanged += batch.height - len(refused) - changed
-            result.refused_records += [
-                RefusedRecord(
-                    int(batch["_rec"][r.row]),
-                    int(batch["_line"][r.row]),
-                    bytes(batch["_raw"][r.row]),
-                    r.message,
-                    r.column,
-                )
-                for r in refused
-            ]
+            result.refused_records += RefusedRecord.of_staged(batch, refused)
 
     def _fetch(self, sql: str) -> Any:
         self.t._execute(sql)
