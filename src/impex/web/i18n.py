@@ -36,6 +36,10 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 
 
+STATUS_VALUES = frozenset(s.value for s in Status)
+ACTION_VALUES = frozenset(a.value for a in JOURNAL_ACTION_LABELS)
+
+
 def po_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
@@ -126,9 +130,9 @@ class Translator:
         shown = dict(params)
         if code == "job.transition":
             for key in ("source", "target"):
-                if shown.get(key) in set(Status):
+                if shown.get(key) in STATUS_VALUES:
                     shown[key] = self.status(shown[key])
-            if shown.get("action") in {a.value for a in JOURNAL_ACTION_LABELS}:
+            if shown.get("action") in ACTION_VALUES:
                 shown["action"] = self.action(shown["action"])
         try:
             return self.gettext(template).format(**shown)

@@ -29,7 +29,7 @@ from impex.web.auth import (
 )
 from impex.web.context import LANGUAGE_COOKIE, WebContext, translator, web_context
 from impex.web.errors import ApiError
-from impex.web.i18n import LANGUAGES, Translator, duration
+from impex.web.i18n import LANGUAGES, STATUS_VALUES, Translator, duration
 from impex.web.labels import LEVEL_LABELS, ROLE_LABELS, STATUS_ICONS, TAB_LABELS
 from impex.web.serialize import job_detail, job_summary, journal_dict, progress, reject_dict
 
@@ -37,6 +37,9 @@ router = APIRouter(include_in_schema=False)
 Ctx = Annotated[WebContext, Depends(web_context)]
 Tr = Annotated[Translator, Depends(translator)]
 PAGE_SIZE = 50
+
+
+SORT_VALUES = frozenset(k.value for k in queries.JobSort)
 
 
 def render(
@@ -152,8 +155,8 @@ class ListQuery:
         }
 
     def job_filter(self) -> queries.JobFilter:
-        statuses = (Status(self.status),) if self.status and self.status in set(Status) else ()
-        sort_key = queries.JobSort(self.sort) if self.sort in set(queries.JobSort) else queries.JobSort.ID
+        statuses = (Status(self.status),) if self.status in STATUS_VALUES else ()
+        sort_key = queries.JobSort(self.sort) if self.sort in SORT_VALUES else queries.JobSort.ID
         return queries.JobFilter(
             statuses=statuses,
             kind=self.kind if self.kind in ("import", "export") else None,
