@@ -204,6 +204,12 @@ def test_quick_import_of_an_empty_file_says_so_and_creates_no_job(cli, data_dir,
     assert cli("jobs", "list", "--json").stdout.strip() == "[]"
 
 
+def test_an_error_shows_a_name_in_brackets_as_it_is(cli, tmp_path):
+    result = cli("import", str(tmp_path / "[red]data[/red].csv"), "--table", "t")
+    assert result.exit_code == 2
+    assert "[red]data[/red].csv" in result.stderr
+
+
 def test_quick_import_of_a_folder_says_it_is_a_folder(cli, tmp_path):
     result = cli("import", str(tmp_path), "--table", "t")
     assert result.exit_code == 2

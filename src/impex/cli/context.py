@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.markup import escape
 
-from impex.cli.render import errors
+from impex.cli.render import fail
 from impex.domain.status import A
 from impex.settings import Settings, load_settings
 from impex.store.errors import StoreUnavailable
@@ -34,8 +33,7 @@ class AppContext:
             try:
                 self._settings = load_settings(self.overrides)
             except ValueError as error:
-                errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
-                raise typer.Exit(2) from None
+                raise fail(str(error)) from None
         return self._settings
 
     @property
@@ -46,8 +44,7 @@ class AppContext:
             try:
                 self._store = Store.open(self.settings.store_url)
             except StoreUnavailable as error:
-                errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
-                raise typer.Exit(2) from None
+                raise fail(str(error)) from None
         return self._store
 
 

@@ -13,7 +13,7 @@ from impex.cli.render import (
     console,
     emit_json,
     emit_json_line,
-    errors,
+    fail,
     job_dict,
     jobs_table,
     journal_line,
@@ -34,24 +34,19 @@ def _store(ctx: typer.Context) -> Store:
     return app_context(ctx).store
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
 def _run_id(store: Store, job_id: int, run_no: int | None) -> int:
     try:
         runs = store.runs_of(job_id) if store.job(job_id) else []
     except JobNotFound as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     if not runs:
-        raise _fail(f"job {job_id} has not run yet")
+        raise fail(f"job {job_id} has not run yet")
     if run_no is None:
         return runs[-1].id
     for run in runs:
         if run.run_no == run_no:
             return run.id
-    raise _fail(f"job {job_id} has no run {run_no} (runs: {', '.join(str(r.run_no) for r in runs)})")
+    raise fail(f"job {job_id} has no run {run_no} (runs: {', '.join(str(r.run_no) for r in runs)})")
 
 
 @app.command("list")
@@ -83,7 +78,7 @@ def show_cmd(
     try:
         job = store.job(job_id)
     except JobNotFound as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     runs = store.runs_of(job_id)
     if as_json:
         data = job_dict(job, runs[-1] if runs else None)
@@ -108,7 +103,7 @@ def journal_cmd(
     try:
         store.job(job_id)
     except JobNotFound as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     from impex.store.follow import PAGE_LINES, JournalFollower
 
     follower = JournalFollower(store, job_id)
@@ -147,7 +142,7 @@ def rejects_cmd(
         try:
             count = export_rejects(store, store.job(job_id), run_id, export)
         except OSError as e:
-            raise _fail(f"cannot write {export}: {e.strerror or e}") from None
+            raise fail(f"cannot write {export}: {e.strerror or e}") from None
         console.print(f"{count} rejects written to {export}")
         return
     rows = store.rejects_of(run_id, limit=limit)
@@ -175,9 +170,9 @@ def _act(ctx: typer.Context, job_id: int, action: Action) -> None:
     try:
         t = store.transition(job_id, action, actor="cli")
     except JobNotFound as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     except IllegalTransition as e:
-        raise _fail(str(e), code=1) from None
+        raise fail(str(e), code=1) from None
     console.print(f"job {job_id}: {t.source.value} → {t.target.value}")
 
 

@@ -13,7 +13,7 @@ import typer
 
 from impex.cli import jobs as jobs_cli
 from impex.cli.context import app_context, submit
-from impex.cli.render import console, emit_json, errors
+from impex.cli.render import console, emit_json, fail
 from impex.cli.serve import serve_cmd
 from impex.domain.choices import ColumnType, CommitMode, Operation
 from impex.settings import SETTINGS
@@ -41,9 +41,14 @@ def main(
     app_context(ctx).overrides.update(data_dir=data_dir, database_url=database_url)
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
+# A definition key set from an option of another name.
+OPTION_OF = {
+    "keys": "--key",
+    "reconciliation.keys": "--key",
+    "columns": "--column",
+    "filter": "--where",
+    "source": "DATA_FILE",
+}
 
 
 def _bad_options(error: ValueError) -> typer.Exit:
@@ -51,7 +56,7 @@ def _bad_options(error: ValueError) -> typer.Exit:
     from pydantic import ValidationError
 
     if not isinstance(error, ValidationError):
-        return _fail(str(error))
+        return fail(str(error))
     lines = []
     for item in error.errors():
         message = item["msg"].removeprefix("Value error, ")
@@ -64,17 +69,7 @@ def _bad_options(error: ValueError) -> typer.Exit:
         shown = repr(item.get("input"))
         named = message.startswith((shown, "'", '"')) or f"got {shown}" in message
         lines.append(f"{option}: {message}" + ("" if named else f" (got {shown})"))
-    return _fail("\n".join(lines))
-
-
-# A definition key set from an option of another name.
-OPTION_OF = {
-    "keys": "--key",
-    "reconciliation.keys": "--key",
-    "columns": "--column",
-    "filter": "--where",
-    "source": "DATA_FILE",
-}
+    return fail("\n".join(lines))
 
 
 def _load(job_file: Path) -> ImportJob | ExportJob:
@@ -83,7 +78,7 @@ def _load(job_file: Path) -> ImportJob | ExportJob:
     try:
         return load_definition(job_file)
     except DefinitionError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
 
 
 def _warnings_to_stderr() -> None:
@@ -158,12 +153,12 @@ def import_cmd(
     try:
         detected = detect_format(data_file, fmt)
     except (OSError, ValueError) as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     from impex.validate.plan import sanitise_names
 
     names = sanitise_names(detected.column_names)  # "Prénom", "" and a repeated name are columns too
     if not names:
-        raise _fail(f"{data_file}: the file is empty (no header line and no record): nothing to import")
+        raise fail(f"{data_file}: the file is empty (no header line and no record): nothing to import")
     types = [ColumnType.STRING] * len(names) if all_text else list(detected.column_types)
     if not as_json:
         console.print(
@@ -174,7 +169,7 @@ def import_cmd(
     keys = tuple(key or ())
     unknown = [k for k in keys if k not in names]
     if unknown:
-        raise _fail(
+        raise fail(
             f"--key: {', '.join(unknown)} not among the columns of {data_file.name} ({', '.join(names)})"
         )
     columns = tuple(
@@ -217,7 +212,7 @@ def export_cmd(
     from impex.domain.definitions import ExportJob, OutputFormat, QuerySource, TableSource
 
     if (table is None) == (query is None):
-        raise _fail("give exactly one of --table or --query")
+        raise fail("give exactly one of --table or --query")
     try:
         source: TableSource | QuerySource = (
             TableSource(

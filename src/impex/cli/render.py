@@ -6,7 +6,9 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from impex.domain.status import allowed_actions
@@ -16,6 +18,13 @@ if TYPE_CHECKING:  # the records module loads SQLAlchemy, which `impex --help` n
 
 console = Console()
 errors = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Say what went wrong on stderr (as text: a file named ``[x].csv`` is not markup) and give the
+    exit to raise."""
+    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
 
 
 def stamp(ts: float | None) -> str:
