@@ -207,6 +207,15 @@ def test_a_missing_source_table_finishes_with_errors_naming_it(store, settings, 
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_an_output_folder_that_is_a_file_is_a_clear_error(store, settings, people, tmp_path):
+    (tmp_path / "reports").write_text("not a folder")
+    status, job_id = run_job(store, settings, export(tmp_path / "reports" / "out.csv"))
+    assert status is S.FINISHED_WITH_ERRORS
+    said = journal_error(store, job_id)
+    assert f"cannot write the export file {tmp_path / 'reports' / 'out.csv'}: " in said
+    assert f"{tmp_path / 'reports'} is a file, not a folder" in said
+
+
 def test_a_missing_source_database_is_a_clear_error_and_is_not_created(store, settings, data_dir, tmp_path):
     status, job_id = run_job(store, settings, export(tmp_path / "out.csv"))
     assert status is S.FINISHED_WITH_ERRORS

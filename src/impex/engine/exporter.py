@@ -11,6 +11,7 @@ its own gzip member, so the file truncated at a chunk boundary stays a valid str
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import json
@@ -102,7 +103,15 @@ class ExportRun:
     def _export(self, source: Source, run: RunRecord, final: Path, part: Path) -> Status:
         self.keys = ResumeKeys(part)
         written, done_bytes = self._resume_point(run, part)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.parent.exists() and not final.parent.is_dir():
+            raise NotADirectoryError(
+                errno.ENOTDIR, f"cannot write the export file {final}: {final.parent} is a file, not a folder"
+            )
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            part.touch()
+        except OSError as error:  # a file system that takes no file there, a file higher up…
+            raise OSError(error.errno, f"cannot write the export file {final}: {error.strerror}") from None
         # The final name is fixed before the first byte: {date} and {time} must not move on a resume.
         self.store.record_progress(
             self.ex.run_id,
