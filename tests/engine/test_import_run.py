@@ -60,7 +60,7 @@ def test_a_missing_file_ends_finished_with_errors_and_says_why(store, settings, 
     status, job_id = run_job(store, settings, define(source=str(tmp_path / "nope.csv")))
     assert status is S.FINISHED_WITH_ERRORS
     error = next(line for line in store.journal_lines(job_id) if line.code == "run.error")
-    assert "nope.csv" in error.params["error"]
+    assert error.params["error"] == f"source file not found: {tmp_path / 'nope.csv'}"
 
 
 def test_a_binary_file_ends_finished_with_errors_naming_it_and_creates_no_table(

@@ -72,6 +72,16 @@ class Execution:
         return None
 
 
+def technical_error(error: BaseException) -> str:
+    """A run's technical error as its journal says it: the system's words and the file for an OS
+    error, impex's own message for its own errors, else the exception's type and message."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    if type(error).__module__.startswith("impex."):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
 class RunTakenOver(RuntimeError):
     """The job is no longer this process's to run (lease lost or recovered elsewhere)."""
 

@@ -30,7 +30,7 @@ from impex.domain.definitions import ExportJob, OutputFormat
 from impex.domain.journal import Level
 from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
-from impex.engine.execution import STOP_CODES, Execution, Progress
+from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
 from impex.engine.export_readers import ResumeKey, Source, open_source
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
@@ -84,7 +84,7 @@ class ExportRun:
         try:
             return self._execute()
         except (OSError, ValueError, TargetError, LookupError, pl.exceptions.PolarsError) as error:
-            self.log("run.error", Level.ERROR, error=f"{type(error).__name__}: {error}")
+            self.log("run.error", Level.ERROR, error=technical_error(error))
             return self.store.transition(
                 self.ex.job_id, A.FAIL, actor=self.ex.actor, cause="run.error"
             ).target

@@ -24,7 +24,7 @@ from impex.domain.rejects import Reason, Reject
 from impex.domain.status import A, Status
 from impex.engine.chunk_rejects import as_json, from_json, refused_rejects, rejects_at
 from impex.engine.connections import connection_url
-from impex.engine.execution import STOP_CODES, Execution, Progress
+from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
 from impex.engine.keyset import KeySet
 from impex.engine.prefetch import Prefetch
 from impex.engine.progress import Clock, format_duration, format_eta
@@ -94,7 +94,7 @@ class ImportRun:
             except ImportFailed as failure:
                 return self._fail(failure.code, failure.params)
             except (OSError, ValueError, TargetError, LookupError) as error:
-                return self._fail("run.error", {"error": f"{type(error).__name__}: {error}"})
+                return self._fail("run.error", {"error": technical_error(error)})
             finally:
                 if session is not None:
                     session.close()
