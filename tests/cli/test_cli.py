@@ -47,10 +47,28 @@ def test_run_exits_0_when_finished_and_prints_the_counters(cli, job_file):
     assert data["run"]["counters"]["inserted"] == 2 and data["run"]["counters"]["rejected"] == 1
 
 
-def test_run_exits_1_when_finished_with_errors(cli, tmp_path):
+def test_run_exits_1_when_finished_with_errors_and_says_why(cli, tmp_path):
     write(tmp_path / "people.csv", PEOPLE)
     job = write(tmp_path / "job.yaml", JOB.format(extra="errors: {max_rejects: 0}"))
-    assert cli("run", str(job)).exit_code == 1
+    result = cli("run", str(job))
+    assert result.exit_code == 1
+    assert "why: " in result.stdout and "1 rejected" in " ".join(result.stdout.split())
+    assert " ".join(cli("jobs", "show", "1").stdout.split()).count("why: ") == 1
+
+
+def test_a_run_that_could_not_start_says_why_in_text_and_json(cli, tmp_path):
+    job = write(tmp_path / "job.yaml", JOB.format(extra="").replace("people.csv", "gone.csv"))
+    result = cli("run", str(job))
+    assert result.exit_code == 1
+    assert f"why: Technical error: source file not found: {tmp_path / 'gone.csv'}" in result.stdout
+    data = json.loads(cli("run", str(job), "--json").stdout)
+    assert data["status"] == "finished_with_errors"
+    assert data["why"] == [f"Technical error: source file not found: {tmp_path / 'gone.csv'}"]
+
+
+def test_a_run_that_finished_says_no_why(cli, job_file):
+    result = cli("run", str(job_file), "--json")
+    assert "why" not in json.loads(result.stdout)
 
 
 def test_a_bad_definition_names_the_file_the_key_and_what_is_expected(cli, tmp_path):

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from impex.cli.render import fail
-from impex.domain.status import A
+from impex.domain.status import A, S
 from impex.settings import Settings, load_settings
 from impex.store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from impex.domain.definitions import ExportJob, ImportJob
+    from impex.store.records import RunRecord
     from impex.store.store import Store
 
 
@@ -63,3 +64,12 @@ def submit(app: AppContext, definition: ImportJob | ExportJob, *, start: bool, a
     if start:
         store.transition(job_id, A.START, actor=actor)
     return job_id
+
+
+def why_failed(store: Store, job_id: int, runs: list[RunRecord]) -> dict[int, list[str]]:
+    """Per run that ended with errors, the journal's words for why (technical error, threshold…)."""
+    return {
+        run.id: [line.text for line in store.run_errors(job_id, run.id)]
+        for run in runs
+        if run.outcome is S.FINISHED_WITH_ERRORS
+    }

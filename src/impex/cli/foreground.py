@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from impex.cli.context import AppContext, submit
+from impex.cli.context import AppContext, submit, why_failed
 from impex.cli.render import console, emit_json, job_dict, show_job
 from impex.domain.definitions import ExportJob, ImportJob
 from impex.domain.status import S, Status
@@ -45,10 +45,14 @@ def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_jso
     final = status or app.store.status_of(job_id)
     job = app.store.job(job_id)
     runs = app.store.runs_of(job_id)
+    why = why_failed(app.store, job_id, runs[-1:])
     if as_json:
-        emit_json(job_dict(job, runs[-1] if runs else None))
+        data = job_dict(job, runs[-1] if runs else None)
+        if why:
+            data["why"] = next(iter(why.values()))
+        emit_json(data)
     else:
-        show_job(job, runs[-1:])
+        show_job(job, runs[-1:], why)
         if runs and runs[-1].counters.rejected:
             console.print(f"rejects: impex jobs rejects {job_id}")
     return exit_code(final)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from impex.cli.context import app_context
+from impex.cli.context import app_context, why_failed
 from impex.cli.render import (
     console,
     emit_json,
@@ -86,7 +86,7 @@ def show_cmd(
         data["runs"] = [run_dict(r) for r in runs]
         emit_json(data)
     else:
-        render_job(job, runs)
+        render_job(job, runs, why_failed(store, job_id, runs))
 
 
 @app.command("journal")

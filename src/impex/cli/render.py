@@ -91,7 +91,8 @@ def jobs_table(rows: list[tuple[JobRecord, RunRecord | None]]) -> Table:
     return table
 
 
-def show_job(job: JobRecord, runs: list[RunRecord]) -> None:
+def show_job(job: JobRecord, runs: list[RunRecord], why: dict[int, list[str]] | None = None) -> None:
+    """The job and its runs; ``why`` gives, per run id, what ended it with errors."""
     console.print(
         f"[bold]Job {job.id}[/bold] {job.name} ({job.kind})  status: [bold]{job.status.value}[/bold]"
     )
@@ -105,6 +106,8 @@ def show_job(job: JobRecord, runs: list[RunRecord]) -> None:
             f"written {c.written}; {run.active_seconds:.1f}s"
             + (f"; file {run.output_path}" if run.output_path else "")
         )
+        for cause in (why or {}).get(run.id, []):
+            console.print(f"    [red]why:[/red] {escape(cause)}", highlight=False, soft_wrap=True)
 
 
 def journal_line(line: JournalLine) -> str:

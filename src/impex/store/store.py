@@ -401,6 +401,21 @@ class Store:
         with read_connection(self.engine) as c:
             return [journal_line(r) for r in c.execute(query)]
 
+    def run_errors(self, job_id: int, run_id: int) -> list[JournalLine]:
+        """Why a run ended with errors: its error lines, status changes left out."""
+        query = (
+            sa.select(journal)
+            .where(
+                journal.c.job_id == job_id,
+                journal.c.run_id == run_id,
+                journal.c.level == Level.ERROR.value,
+                journal.c.code != "job.transition",
+            )
+            .order_by(journal.c.id)
+        )
+        with read_connection(self.engine) as c:
+            return [journal_line(r) for r in c.execute(query)]
+
     # --- rejects ------------------------------------------------------------------------------
 
     def add_rejects(self, run_id: int, items: Sequence[Reject]) -> None:
