@@ -153,3 +153,22 @@ def test_the_rejects_tab_names_each_reason_in_the_users_language(browser, store,
     assert '<option value="type_error" >Falscher Typ</option>' in page  # the filter sends the code
     only = {"tab": "rejects", "reason": "type_error"}
     assert "2,Bob,x" in client.get(f"/jobs/{job_id}", params=only, headers=german).text
+
+
+def test_the_general_tab_says_why_a_run_ended_with_errors_in_the_users_language(
+    browser, store, settings, web
+):
+    gone = web.files / "gone.csv"
+    job_id = store.create_job(import_definition(source=str(gone)), owner="operator")
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    general = browser("viewer").get(f"/jobs/{job_id}/general", headers=german).text
+    assert "<dt>Ursache</dt>" in general
+    assert f"Technischer Fehler: source file not found: {gone}" in general
+
+
+def test_the_general_tab_of_a_finished_run_shows_no_cause(browser, store, settings, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    assert "Cause" not in browser("viewer").get(f"/jobs/{job_id}").text
