@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from impex.cli.render import fail
-from impex.domain.status import A, S
+from impex.domain.status import A
 from impex.settings import Settings, load_settings
 from impex.store.errors import StoreUnavailable
 
@@ -66,10 +66,6 @@ def submit(app: AppContext, definition: ImportJob | ExportJob, *, start: bool, a
     return job_id
 
 
-def why_failed(store: Store, job_id: int, runs: list[RunRecord]) -> dict[int, list[str]]:
+def why_failed(store: Store, runs: list[RunRecord]) -> dict[int, list[str]]:
     """Per run that ended with errors, the journal's words for why (technical error, threshold…)."""
-    return {
-        run.id: [line.text for line in store.run_errors(job_id, run.id)]
-        for run in runs
-        if run.outcome is S.FINISHED_WITH_ERRORS
-    }
+    return {run.id: [line.text for line in lines] for run in runs if (lines := store.why_failed(run))}

@@ -45,11 +45,11 @@ def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_jso
     final = status or app.store.status_of(job_id)
     job = app.store.job(job_id)
     runs = app.store.runs_of(job_id)
-    why = why_failed(app.store, job_id, runs[-1:])
+    why = why_failed(app.store, runs[-1:])
     if as_json:
         data = job_dict(job, runs[-1] if runs else None)
         if why:
-            data["why"] = next(iter(why.values()))
+            data["why"] = why[runs[-1].id]
         emit_json(data)
     else:
         show_job(job, runs[-1:], why)

@@ -86,7 +86,7 @@ def show_cmd(
         data["runs"] = [run_dict(r) for r in runs]
         emit_json(data)
     else:
-        render_job(job, runs, why_failed(store, job_id, runs))
+        render_job(job, runs, why_failed(store, runs))
 
 
 @app.command("journal")

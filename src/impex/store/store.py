@@ -29,7 +29,7 @@ from impex.domain.status import (
     next_status,
     sources_for,
 )
-from impex.store import migrate
+from impex.store import migrate, queries
 from impex.store.connect import create_store_engine, read_connection, redact
 from impex.store.errors import JobNotFound, LeaseLost, StoreUnavailable, database_message
 from impex.store.records import (
@@ -46,6 +46,7 @@ from impex.store.records import (
 from impex.store.schema import jobs, journal, meta, rejects, runs
 
 JOURNAL_ORDER_LOCK = 0x1A9E7_0003  # advisory lock key (migrations take ..._0001, table creations ..._0002)
+WHY_LINES = 20  # the last error lines of a run that say why it ended with errors
 
 
 class Recovered(NamedTuple):
@@ -401,20 +402,15 @@ class Store:
         with read_connection(self.engine) as c:
             return [journal_line(r) for r in c.execute(query)]
 
-    def run_errors(self, job_id: int, run_id: int) -> list[JournalLine]:
-        """Why a run ended with errors: its error lines, status changes left out."""
-        query = (
-            sa.select(journal)
-            .where(
-                journal.c.job_id == job_id,
-                journal.c.run_id == run_id,
-                journal.c.level == Level.ERROR.value,
-                journal.c.code != "job.transition",
-            )
-            .order_by(journal.c.id)
+    def why_failed(self, run: RunRecord) -> list[JournalLine]:
+        """Why a run ended with errors: its journal's error lines, status changes left out. None for
+        a run that did not end so."""
+        if run.outcome is not S.FINISHED_WITH_ERRORS:
+            return []
+        lines = queries.journal_page(
+            self.engine, run.job_id, run_id=run.id, min_level=Level.ERROR, limit=WHY_LINES, tail=True
         )
-        with read_connection(self.engine) as c:
-            return [journal_line(r) for r in c.execute(query)]
+        return [line for line in lines if line.code != "job.transition"]
 
     # --- rejects ------------------------------------------------------------------------------
 

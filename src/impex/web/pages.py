@@ -214,9 +214,7 @@ def _job_page_data(ctx: WebContext, t: Translator, job_id: int) -> dict[str, Any
         detail["definition"] = parse_definition(job.definition).model_dump(mode="json")
     current = next((r for r in runs if r.id == job.current_run_id), None)
     latest = runs[-1] if runs else None
-    why: list[str] = []
-    if latest is not None and latest.outcome is Status.FINISHED_WITH_ERRORS:
-        why = [t.journal(line.code, line.params) for line in ctx.store.run_errors(job_id, latest.id)]
+    why = [t.journal(line.code, line.params) for line in ctx.store.why_failed(latest)] if latest else []
     return {
         "job": detail,
         "run": detail["run"],
