@@ -8,7 +8,6 @@ import codecs
 import re
 import secrets
 import time
-import zlib
 from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,8 +34,8 @@ SNIFF_BYTES = 256 * 1024
 ENVELOPE_BYTES = 64 * 1024  # multipart boundaries, part headers and small fields around the file
 MAX_FIELD_BYTES = 4096
 MAX_BAD_SHARE = 0.01  # more undecodable characters than this in the head: not in that encoding
-# What reading a broken file (a cut gzip stream, a bad zip) raises besides FormatError.
-UNREADABLE = (FormatError, OSError, EOFError, zlib.error)
+# What reading a file can raise: FormatError also for a cut gzip stream or a bad zip (formats.source).
+UNREADABLE = (FormatError, OSError)
 STORED_NAME = re.compile(r"^uploads/[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
 
 
