@@ -1,6 +1,9 @@
 """The SQLite target: rows and checkpoint in one transaction, fencing, refused rows isolated."""
 
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -12,6 +15,7 @@ from impex.domain.position import Position
 from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, Refusal, RefusedRecord, RunSpec
 from impex.targets.sqlite import SqliteTarget
 
+REPO = Path(__file__).resolve().parents[2]
 COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
 
 
@@ -217,3 +221,50 @@ def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(tmp_pa
 )
 def test_statement_parameters_keep_their_values_whatever_their_type(target, values, stored):
     assert target._rows("SELECT " + ", ".join("?" * len(values)), values) == [stored]
+
+
+def test_a_run_leaves_no_journal_beside_the_database_once_closed(tmp_path):
+    t = SqliteTarget(tmp_path / "data.db")
+    t.create_table("people", COLUMNS, ("id",))
+    t.open_run(people_run(), {}).commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(10))
+    assert (tmp_path / "data.db-journal").exists()  # kept between commits, emptied
+    assert (tmp_path / "data.db-journal").stat().st_size == 0
+    t.close()
+    assert not (tmp_path / "data.db-journal").exists()
+    assert table(tmp_path) == [(1, "n1"), (2, "n2")]
+
+
+def test_a_wal_database_stays_wal(tmp_path):
+    with sqlite3.connect(tmp_path / "data.db") as c:
+        c.execute("PRAGMA journal_mode=WAL")
+    t = SqliteTarget(tmp_path / "data.db")
+    t.create_table("people", COLUMNS, ("id",))
+    t.open_run(people_run(), {}).commit_chunk(ChunkWrite(inserts=rows([1])), finalize_at(10))
+    t.close()
+    with sqlite3.connect(tmp_path / "data.db") as c:
+        assert c.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert table(tmp_path) == [(1, "n1")]
+
+
+def test_a_chunk_killed_before_its_commit_is_rolled_back_by_the_kept_journal(tmp_path):
+    """The emptied journal between commits is not a hot one, and a chunk's journal is: the next
+    opener rolls it back."""
+    script = (
+        "import os, sys\n"
+        "from impex.targets.base import ChunkWrite\n"
+        "from impex.targets.sqlite import SqliteTarget\n"
+        "from tests.targets.test_sqlite_target import COLUMNS, finalize_at, people_run, rows\n"
+        "t = SqliteTarget(sys.argv[1])\n"
+        "t.create_table('people', COLUMNS, ('id',))\n"
+        "run = t.open_run(people_run(), {})\n"
+        "run.commit_chunk(ChunkWrite(inserts=rows([1, 2])), finalize_at(10))\n"
+        "run.apply_chunk(ChunkWrite(inserts=rows(list(range(3, 5000)))), finalize_at(20))\n"
+        "os._exit(9)  # no commit, no close: as a kill -9 leaves it\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "data.db")], cwd=REPO, check=False)
+    assert done.returncode == 9
+    assert (tmp_path / "data.db-journal").stat().st_size > 0  # hot: the chunk's pages are in it
+    again = SqliteTarget(tmp_path / "data.db")
+    assert again.open_run(people_run("tok2"), {}).checkpoint.position == Position(10, 10, 10)
+    again.close()
+    assert table(tmp_path) == [(1, "n1"), (2, "n2")]
