@@ -140,7 +140,12 @@ def test_three_workers_share_twenty_jobs_and_one_killed_mid_job_is_taken_over_ex
             w.wait(timeout=60)
         assert [w.returncode for w in survivors] == [0, 0]
 
-        assert {i: store.status_of(i) for i in job_ids} == dict.fromkeys(job_ids, S.FINISHED)
+        unfinished = {
+            i: (store.status_of(i), [line.params for line in store.why_failed(store.runs_of(i)[-1]) or []])
+            for i in job_ids
+            if store.status_of(i) is not S.FINISHED
+        }
+        assert not unfinished, f"jobs that did not finish, and why: {unfinished}"
         for n, job_id in enumerate(job_ids):
             name = store.job(job_id).definition["target"]["table"]
             assert table(data_dir / "data.db", name) == expected_table, f"job {n}: table {name}"

@@ -1,35 +1,65 @@
-import os
+import subprocess
 import sys
 
 import pytest
 
-from impex.targets.writeback import Writeback
+from impex.targets.sqlite import SqliteTarget
+from impex.targets.writeback import Writeback, descriptors_of
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync_file_range is Linux's")
 
+TRY_TO_WRITE = (
+    "import sqlite3, sys\n"
+    "c = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\n"
+    "try:\n"
+    "    c.execute('BEGIN IMMEDIATE')\n"
+    "except sqlite3.OperationalError as e:\n"
+    "    print(e)\n"
+    "else:\n"
+    "    print('written')\n"
+)
 
-def open_descriptors():
-    return len(os.listdir("/proc/self/fd"))
+
+def another_process_writes(path) -> str:
+    done = subprocess.run([sys.executable, "-c", TRY_TO_WRITE, str(path)], capture_output=True, text=True)
+    return done.stdout.strip()
 
 
 @linux_only
-def test_a_writeback_holds_one_descriptor_of_the_file_until_closed(tmp_path):
-    path = tmp_path / "data.db"
-    path.write_bytes(b"x" * 1_000_000)
-    before = open_descriptors()
-    writeback = Writeback(path)
-    assert writeback.active
-    assert open_descriptors() == before + 1
-    writeback.start()
-    writeback.start()
-    writeback.close()
-    writeback.close()
-    assert open_descriptors() == before
-    assert path.read_bytes() == b"x" * 1_000_000
+def test_the_writeback_goes_through_a_descriptor_the_connection_opened(tmp_path):
+    target = SqliteTarget(tmp_path / "data.db")
+    try:
+        assert target.writeback.active
+        assert target.writeback._fd in descriptors_of(tmp_path / "data.db")
+        target.writeback.start()
+    finally:
+        target.close()
+    assert not target.writeback.active
 
 
-def test_a_file_that_cannot_be_opened_gives_a_writeback_that_does_nothing(tmp_path):
-    writeback = Writeback(tmp_path / "missing.db")
-    assert not writeback.active
-    writeback.start()
-    writeback.close()
+@linux_only
+def test_closing_a_connection_keeps_the_locks_of_another_one_in_the_same_process(tmp_path):
+    """Closing any descriptor of a file drops all of the process's POSIX locks on it: the writeback
+    must not close one of its own while another connection of this process holds the write lock."""
+    holder = SqliteTarget(tmp_path / "data.db")
+    holder.begin()
+    other = SqliteTarget(tmp_path / "data.db")
+    other.writeback.start()
+    other.close()
+    try:
+        assert another_process_writes(tmp_path / "data.db") == "database is locked"
+    finally:
+        holder.rollback()
+        holder.close()
+    assert another_process_writes(tmp_path / "data.db") == "written"
+
+
+def test_a_connection_whose_descriptor_cannot_be_told_apart_asks_for_nothing(tmp_path):
+    target = SqliteTarget(tmp_path / "data.db")
+    try:
+        every = descriptors_of(tmp_path / "data.db")
+        writeback = Writeback(tmp_path / "data.db", before=every)
+        assert not writeback.active
+        writeback.start()
+    finally:
+        target.close()

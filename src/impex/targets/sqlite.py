@@ -33,7 +33,7 @@ from impex.targets.base import (
 )
 from impex.targets.sql import quote, quoted_list, refused_column, split_refused
 from impex.targets.values import arrow, as_stored
-from impex.targets.writeback import Writeback
+from impex.targets.writeback import Writeback, descriptors_of
 
 SQLITE_TYPES = {
     ColumnType.STRING: "TEXT",
@@ -73,24 +73,19 @@ class SqliteTarget:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        before = descriptors_of(self.path)
         try:
             # Autocommit at the driver level: we issue BEGIN IMMEDIATE ourselves, so that two writers
             # queue on the lock instead of deadlocking on an upgrade.
             self.conn = adbc.connect(str(self.path), autocommit=True)
+            self.writeback = Writeback(self.path, before)
         except adbc_driver_manager.Error as e:
             raise TargetError(f"cannot open SQLite database {self.path}: {e}") from e
         self.cur = self.conn.cursor()
         self._execute("PRAGMA busy_timeout=30000")
         # Kill -9 safe in any journal mode (the journal rolls an unfinished chunk back); we keep the
-        # file's own kind of journal: WAL's checkpoints cost more than they save on bulk loads.
+        # file's own mode: WAL's checkpoints cost more than they save on bulk loads.
         self._execute("PRAGMA synchronous=NORMAL")
-        # A rollback journal is emptied after each commit instead of deleted, and deleted when the
-        # connection closes: creating and deleting it at every commit costs the file system a commit
-        # of its own each time. The mode is this connection's; the file does not keep it.
-        self._journal_kept = self._rows("PRAGMA journal_mode")[0][0] == "delete"
-        if self._journal_kept:
-            self._execute("PRAGMA journal_mode=TRUNCATE")
-        self._writeback: Writeback | None = None
         self._execute(
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (run_key TEXT PRIMARY KEY, token TEXT NOT NULL, "
             "byte_offset INTEGER NOT NULL, record_no INTEGER NOT NULL, line_no INTEGER NOT NULL, "
@@ -152,18 +147,8 @@ class SqliteTarget:
         self._execute(sql, params)
         yield from self.cur.fetch_record_batch()
 
-    def start_writeback(self) -> None:
-        """Have the disk start on the pages written so far (see ``writeback``)."""
-        if self._writeback is None:
-            self._writeback = Writeback(self.path)
-        self._writeback.start()
-
     def close(self) -> None:
-        if self._writeback is not None:
-            self._writeback.close()
-        if self._journal_kept:
-            with contextlib.suppress(TargetError):  # another connection is writing: it stays
-                self._execute("PRAGMA journal_mode=DELETE")
+        self.writeback.stop()
         try:
             self.cur.close()
             self.conn.close()
@@ -293,7 +278,7 @@ class SqliteRun(ChunkTransactions):
 
     def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
         checkpoint = super().apply_chunk(write, finalize)
-        self.t.start_writeback()  # the commit to come then finds less to write
+        self.t.writeback.start()  # the commit to come then finds less to write
         return checkpoint
 
     def _load_temp(self, name: str, frame: pl.DataFrame) -> None:

@@ -1,11 +1,15 @@
-"""Start writing a file's new pages to disk while the load goes on, without waiting for them.
+"""Start writing a database file's new pages to disk while the load goes on, without waiting.
 
 A commit waits until every page written since the last one is on disk. Left alone, the kernel keeps
 those pages in memory until then, and the commit pays for writing all of them at once while the
 reading thread, a few chunks ahead, has nothing left to do. Asking for the write-out after each chunk
 (Linux's ``sync_file_range``, as PostgreSQL's ``backend_flush_after`` does) lets the disk work
-alongside, so the commit finds little left. Durability is unchanged: the commit still syncs. Where
-the call does not exist (not Linux), this does nothing.
+alongside, so the commit finds little left. Durability is unchanged: the commit still syncs.
+
+The request goes through SQLite's own descriptor of the file, found when the connection opens it.
+A descriptor of our own would not do: closing any descriptor of a file drops every POSIX lock the
+process holds on it, those of the other connections of this process included, and SQLite's locks are
+POSIX locks. Where the call or the descriptor cannot be had (not Linux, say), this does nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 SYNC_FILE_RANGE_WRITE = 2  # start write-out of dirty pages not already under write-out; do not wait
+_FDS = Path("/proc/self/fd")
 
 
 def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
@@ -31,16 +36,33 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
 _CALL = _sync_file_range()
 
 
-class Writeback:
-    """Write-out requests for one file (any descriptor of a file reaches its pages)."""
+def descriptors_of(path: Path) -> set[int]:
+    """This process's open descriptors of ``path`` (none where that cannot be known)."""
+    if _CALL is None:
+        return set()
+    target = os.path.realpath(path)
+    try:
+        names = os.listdir(_FDS)
+    except OSError:
+        return set()
+    found = set()
+    for name in names:
+        try:
+            if os.readlink(_FDS / name) == target:
+                found.add(int(name))
+        except OSError:  # closed meanwhile
+            continue
+    return found
 
-    def __init__(self, path: Path) -> None:
-        self._fd: int | None = None
-        if _CALL is not None:
-            try:
-                self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:  # nothing to gain is no reason to fail a load
-                self._fd = None
+
+class Writeback:
+    """Write-out requests for a database file, through a descriptor its connection opened."""
+
+    def __init__(self, path: Path, before: set[int]) -> None:
+        """``before``: the file's descriptors before the connection opened it (``descriptors_of``)."""
+        opened = descriptors_of(path) - before
+        self._fd = max(opened) if opened else None
+        self._inode = _inode(os.stat(path)) if self._fd is not None else None
 
     @property
     def active(self) -> bool:
@@ -48,10 +70,19 @@ class Writeback:
 
     def start(self) -> None:
         """Ask the kernel to start writing the file's dirty pages; returns at once."""
-        if self._fd is not None and _CALL is not None:
+        if self._fd is None or _CALL is None:
+            return
+        try:
+            still_ours = _inode(os.fstat(self._fd)) == self._inode
+        except OSError:
+            still_ours = False
+        if still_ours:
             _CALL(self._fd, 0, 0, SYNC_FILE_RANGE_WRITE)
 
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+    def stop(self) -> None:
+        """Before the connection closes its descriptor: no request goes through it any more."""
+        self._fd = None
+
+
+def _inode(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
