@@ -79,6 +79,23 @@ def test_invalid_utf8_rejects_only_its_record_and_keeps_its_bytes(store, setting
     assert (reject.column, reject.message) == ("name", "line 3: invalid UTF-8 byte 0xff at column 4")
 
 
+def test_a_nul_byte_past_the_sniffed_start_rejects_only_its_record(store, settings, data_dir, tmp_path):
+    """A file whose first megabyte holds a NUL is refused whole (not text); one further on is a bad
+    record: no database keeps it the same way (PostgreSQL refuses it, SQLite stores a string that
+    most tools cut there)."""
+    good = b"".join(b"%d,name %d\n" % (i, i) for i in range(1, 100_001))
+    content = b"id,name\n" + good + b"100001,Bo\x00b\n100002,Eve\n"
+    assert len(content) - content.index(b"\x00") < len(content) - 1_000_000
+    status, job_id = load(store, settings, tmp_path, content)
+    assert status is S.FINISHED
+    assert counters(store, job_id) == (100_002, 100_001, 1)
+    assert rejects(store, job_id) == [(100_001, 100_002, "bad_encoding", b"100001,Bo\x00b")]
+    reject = store.rejects_of(store.runs_of(job_id)[-1].id)[0]
+    assert (reject.column, reject.value) == ("name", "Bo\\x00b")
+    assert reject.message == "line 100002: a NUL byte (0x00) at column 10: not text"
+    assert table_rows(data_dir)[-1] == (100_002, "Eve")
+
+
 def test_ragged_rows_are_rejected_as_wrong_field_count(store, settings, data_dir, tmp_path):
     content = "id,name\n1,Ann\n2\n3,Cy,extra\n4,Dee,,\n5,Eve\n"
     status, job_id = load(store, settings, tmp_path, content)

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from impex.formats.encoding import find_undecodable
+from impex.formats.encoding import find_not_text, find_undecodable
 
 # UTF-8 text with now and then a byte or sequence no UTF-8 text holds (lone continuation bytes,
 # truncated sequences, overlong forms, surrogates).
@@ -47,3 +47,24 @@ def test_valid_text_has_no_bad_record_and_a_cut_sequence_is_found():
     assert find_undecodable(data, "utf-8", nexts) == []
     data, nexts = lines(b"id,name\n", "1,Zo\u00eb\n".encode(), b"2,\xf0\x9f\n", b"3,x\n")
     assert find_undecodable(data, "utf-8", nexts) == [(2, data.index(b"\xf0"))]
+
+
+def first_not_text(parts: list[bytes], encoding: str) -> list[tuple[int, int]]:
+    undecodable = dict(one_by_one(parts, encoding))
+    found, start = [], 0
+    for i, part in enumerate(parts):
+        nul = part.find(b"\x00")
+        offsets = [o for o in (undecodable.get(i), start + nul if nul >= 0 else None) if o is not None]
+        if offsets:
+            found.append((i, min(offsets)))
+        start += len(part)
+    return found
+
+
+@given(
+    st.lists(st.lists(st.one_of(pieces, st.just(b"\x00")), max_size=5).map(b"".join), min_size=1, max_size=12)
+)
+def test_a_nul_is_not_text_either_and_the_first_bad_byte_of_a_record_is_the_one_named(parts):
+    parts = [p + b"\n" for p in parts]
+    data, nexts = lines(*parts)
+    assert find_not_text(data, "utf-8", nexts) == first_not_text(parts, "utf-8")

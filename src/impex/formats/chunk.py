@@ -12,7 +12,7 @@ import polars as pl
 from impex.domain.position import Position
 from impex.domain.rejects import Reason, Reject
 from impex.formats.edges import may_need_trim
-from impex.formats.encoding import find_undecodable, is_utf8, to_utf8
+from impex.formats.encoding import find_not_text, is_utf8, to_utf8
 from impex.formats.frame import escaped_quotes_outside, good_body, parse_frame
 from impex.formats.split import (
     I64,
@@ -88,7 +88,7 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
     record_nos = start.record_no + np.cumsum(is_data)
     line_nos = start.line_no + recs.first_lines + 1
     reason = np.where(recs.unterminated, UNTERMINATED, GOOD)
-    bad_bytes = {i: off for i, off in find_undecodable(data, layout.encoding, recs.nexts) if is_data[i]}
+    bad_bytes = {i: off for i, off in find_not_text(data, layout.encoding, recs.nexts) if is_data[i]}
     for i in bad_bytes:
         if reason[i] == GOOD:
             reason[i] = BAD_ENCODING
@@ -180,14 +180,20 @@ def _reject(
         column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
         label = "UTF-8" if is_utf8(layout.encoding) else layout.encoding
         index, f_start, f_end = field_at(raw, offset, syn)
+        what = (
+            f"a NUL byte (0x00) at column {column}: not text"
+            if raw[offset] == 0
+            else f"invalid {label} byte 0x{raw[offset]:02x} at column {column}"
+        )
         return Reject(
             record_no,
             line_no,
             raw,
             Reason.BAD_ENCODING,
             _name(index, layout.header),
-            raw[f_start:f_end].decode(layout.encoding, errors="backslashreplace"),
-            f"line {line}: invalid {label} byte 0x{raw[offset]:02x} at column {column}",
+            # shown as the file's bytes are: a NUL as \x00, which a PostgreSQL store could not keep
+            raw[f_start:f_end].decode(layout.encoding, errors="backslashreplace").replace("\x00", "\\x00"),
+            f"line {line}: {what}",
         )
     if reason == WRONG_COUNT:
         a: U8 = np.frombuffer(raw, dtype=np.uint8)

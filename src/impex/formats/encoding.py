@@ -15,11 +15,26 @@ def is_utf8(encoding: str) -> bool:
     return encoding in ("utf-8", "utf-8-sig")
 
 
+def find_not_text(data: bytes, encoding: str, nexts: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
+    """(record index, byte offset) of the first byte of each bad record that is not text: a byte its
+    encoding cannot decode, or a NUL (which no encoding read here uses for text), in record order.
+
+    Records are contiguous: record ``i`` spans ``[nexts[i-1], nexts[i])``.
+    """
+    found = dict(find_undecodable(data, encoding, nexts))
+    if data.find(b"\x00") >= 0:
+        nuls = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+        records, first = np.unique(np.searchsorted(nexts, nuls, side="right"), return_index=True)
+        for record, offset in zip(records.tolist(), nuls[first].tolist(), strict=True):
+            found[record] = min(offset, found.get(record, offset))
+    return sorted(found.items())
+
+
 def find_undecodable(data: bytes, encoding: str, nexts: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
     """(record index, byte offset) of the first undecodable byte of each bad record.
 
-    Records are contiguous: record ``i`` spans ``[nexts[i-1], nexts[i])``. The whole buffer is decoded
-    once; only when that fails is it decoded again record by record from each error on.
+    The whole buffer is decoded once; only when that fails is it decoded again record by record from
+    each error on.
     """
     if encoding in ALWAYS_DECODABLE or (is_utf8(encoding) and (data.isascii() or _valid_utf8(data))):
         return []
