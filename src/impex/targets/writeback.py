@@ -61,8 +61,14 @@ class Writeback:
     def __init__(self, path: Path, before: set[int]) -> None:
         """``before``: the file's descriptors before the connection opened it (``descriptors_of``)."""
         opened = descriptors_of(path) - before
-        self._fd = max(opened) if opened else None
-        self._inode = _inode(os.stat(path)) if self._fd is not None else None
+        self._fd: int | None = None
+        self._inode = (0, 0)
+        if opened:
+            try:
+                self._inode = _inode(os.stat(path))
+            except OSError:  # gone meanwhile: nothing to write out
+                return
+            self._fd = max(opened)
 
     @property
     def active(self) -> bool:
