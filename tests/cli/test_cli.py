@@ -1,7 +1,9 @@
 """The `impex` command as a user types it."""
 
 import json
+import os
 import sqlite3
+import stat
 import subprocess
 
 import pytest
@@ -137,6 +139,16 @@ def test_rejects_export_to_an_unwritable_place_says_so_and_leaves_nothing(cli, j
     assert result.exit_code == 2
     assert "cannot write" in result.stderr and "missing/fix.csv" in result.stderr
     assert not (tmp_path / "missing").exists()
+
+
+def test_rejects_export_to_a_named_pipe_is_refused_and_leaves_the_pipe(cli, job_file, tmp_path):
+    cli("run", str(job_file))
+    pipe = tmp_path / "fix.csv"
+    os.mkfifo(pipe)
+    result = cli("jobs", "rejects", "1", "--export", str(pipe))
+    assert result.exit_code == 2
+    assert f"cannot write the rejects file {pipe}: it is a named pipe (FIFO), not a file" in result.stderr
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
 
 
 def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):

@@ -3,6 +3,7 @@ through the real `impex worker` in subprocesses."""
 
 import gzip
 import hashlib
+import os
 import random
 import signal
 import sqlite3
@@ -214,6 +215,31 @@ def test_an_output_folder_that_is_a_file_is_a_clear_error(store, settings, peopl
     said = journal_error(store, job_id)
     assert f"cannot write the export file {tmp_path / 'reports' / 'out.csv'}: " in said
     assert f"{tmp_path / 'reports'} is a file, not a folder" in said
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (lambda p: p.mkdir(), "a folder"),
+        (lambda p: os.mkfifo(p), "a named pipe (FIFO)"),
+        (lambda p: p.symlink_to("/dev/null"), "a device"),
+    ],
+    ids=["folder", "fifo", "link to a device"],
+)
+def test_a_path_that_is_not_a_file_is_refused_and_left_as_it_was(
+    store, settings, people, tmp_path, make, kind
+):
+    """The file is written under a temporary name, then renamed over the path: over a pipe or a
+    device that would put a plain file in its place."""
+    out = tmp_path / "out"
+    make(out)
+    before = os.lstat(out)
+    status, job_id = run_job(store, settings, export(out))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert f"cannot write the export file {out}: it is {kind}, not a file" in journal_error(store, job_id)
+    after = os.lstat(out)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == ["out"]
 
 
 def test_a_missing_source_database_is_a_clear_error_and_is_not_created(store, settings, data_dir, tmp_path):

@@ -32,6 +32,7 @@ from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
 from impex.engine.export_readers import ResumeKey, Source, open_source
+from impex.engine.final_file import check_replaceable
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
 from impex.store.records import RunRecord
@@ -103,6 +104,7 @@ class ExportRun:
     def _export(self, source: Source, run: RunRecord, final: Path, part: Path) -> Status:
         self.keys = ResumeKeys(part)
         written, done_bytes = self._resume_point(run, part)
+        check_replaceable(final, "the export file")
         if final.parent.exists() and not final.parent.is_dir():
             raise NotADirectoryError(
                 errno.ENOTDIR, f"cannot write the export file {final}: {final.parent} is a file, not a folder"
