@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,9 @@ def _resolve_paths(definition: ImportJob | ExportJob, base: Path) -> ImportJob |
     if isinstance(definition, ImportJob):
         source = Path(definition.source)
         if not source.is_absolute():
-            return definition.model_copy(update={"source": str((base / source).resolve())})
+            return definition.model_copy(update={"source": os.path.abspath(base / source)})
         return definition
     output = Path(definition.output)
     if not output.is_absolute():
-        return definition.model_copy(update={"output": str((base / output).resolve())})
+        return definition.model_copy(update={"output": os.path.abspath(base / output)})
     return definition

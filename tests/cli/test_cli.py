@@ -151,6 +151,16 @@ def test_rejects_export_to_a_named_pipe_is_refused_and_leaves_the_pipe(cli, job_
     assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
 
 
+def test_quick_import_from_a_named_pipe_says_to_save_the_data_first(cli, tmp_path):
+    pipe = tmp_path / "feed.csv"
+    os.mkfifo(pipe)  # nobody writes to it: opening it to read would wait for ever
+    result = cli("import", str(pipe), "--table", "t")
+    assert result.exit_code == 2
+    assert "the source is a named pipe (FIFO), not a file" in result.stderr
+    assert "save the data to a file first" in result.stderr and str(pipe) in result.stderr
+    assert "Errno" not in result.stderr
+
+
 def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
     data = write(tmp_path / "semi.csv", "id;name\n1;Ann\n2;Bob\n")
     result = cli("import", str(data), "--table", "semi", "--key", "id")

@@ -138,9 +138,12 @@ def rejects_cmd(
     if export is not None:
         # Writing rejects back loads the file formats (polars, pyarrow): only this option needs them.
         from impex.engine.reject_export import export_rejects
+        from impex.formats.errors import NotAFile
 
         try:
             count = export_rejects(store, store.job(job_id), run_id, export)
+        except NotAFile as e:
+            raise fail(str(e.strerror)) from None
         except OSError as e:
             raise fail(f"cannot write {export}: {e.strerror or e}") from None
         console.print(f"{count} rejects written to {export}")

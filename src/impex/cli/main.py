@@ -6,6 +6,7 @@ commands that use them, not here: ``impex --help`` and ``impex jobs …`` start 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -153,7 +154,9 @@ def import_cmd(
     try:
         detected = detect_format(data_file, fmt)
     except (OSError, ValueError) as e:
-        raise fail(str(e)) from None
+        from impex.engine.execution import technical_error
+
+        raise fail(technical_error(e)) from None
     from impex.validate.plan import sanitise_names
 
     names = sanitise_names(detected.column_names)  # "Prénom", "" and a repeated name are columns too
@@ -179,7 +182,7 @@ def import_cmd(
     try:
         definition = ImportJob(
             name=f"import {data_file.name} into {table}",
-            source=str(data_file.resolve()),
+            source=os.path.abspath(data_file),  # a link stays a link
             format=fmt.model_copy(update={"delimiter": detected.delimiter, "encoding": detected.encoding}),
             target=Target(connection=connection, table=table),
             columns=columns,
@@ -230,7 +233,7 @@ def export_cmd(
             # a name template ({job}…) would name the file after itself
             name=f"export {table or 'query'}" + ("" if "{" in out_file.name else f" to {out_file.name}"),
             source=source,
-            output=str(out_file.resolve()),
+            output=os.path.abspath(out_file),
             format=OutputFormat(delimiter=delimiter, gzip=gzip),
         )
     except ValueError as e:

@@ -9,30 +9,20 @@ import errno
 import stat
 from pathlib import Path
 
+from impex.formats.errors import NotAFile
+
 
 def check_replaceable(path: Path, what: str) -> None:
-    """OSError naming ``what`` (``the export file``) and ``path`` unless ``path`` is a file (through
+    """NotAFile naming ``what`` (``the export file``) and ``path`` unless ``path`` is a file (through
     links) or nothing yet."""
     try:
         mode = path.stat().st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there yet, or no folder: said later
         return
-    except NotADirectoryError:
-        return  # a file where a folder should be: the caller says so
     if stat.S_ISREG(mode):
         return
-    raise OSError(
+    raise NotAFile(
         errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL,
-        f"cannot write {what} {path}: it is {_kind(mode)}, not a file; {what} is written under a "
-        "temporary name, then renamed over that path once complete",
+        f"cannot write {what} {path}: it is {NotAFile.kind(mode)}, not a file; {what} is written "
+        "under a temporary name, then renamed over that path once complete",
     )
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a device"

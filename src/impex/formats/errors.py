@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 
 class FormatError(ValueError):
     """The file as a whole cannot be read with the given format (unsupported encoding, bad archive...)."""
@@ -14,3 +16,19 @@ class InternalParseError(FormatError):
 class NotText(FormatError):
     """The file holds binary bytes: no text encoding reads it (a spreadsheet, an image, UTF-16 without
     a byte order mark...)."""
+
+
+class NotAFile(OSError):
+    """Something other than a file where impex reads or writes one: a folder, a named pipe, a device.
+    Its ``strerror`` is the whole message."""
+
+    @staticmethod
+    def kind(mode: int) -> str:
+        """What a path of this ``st_mode`` is, in words."""
+        if stat.S_ISDIR(mode):
+            return "a folder"
+        if stat.S_ISFIFO(mode):
+            return "a named pipe (FIFO)"
+        if stat.S_ISSOCK(mode):
+            return "a socket"
+        return "a device"

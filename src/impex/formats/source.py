@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from impex.formats.errors import FormatError
+from impex.formats.errors import FormatError, NotAFile
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -55,10 +55,18 @@ def _zip_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
 
 def open_source(path: str | Path) -> Source:
     """Open ``path`` for reading its uncompressed bytes. Missing file: FileNotFoundError naming it;
-    a folder: IsADirectoryError."""
+    a folder: IsADirectoryError; a pipe or a device: NotAFile."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "the source is a folder, not a data file", str(path))
+    if path.exists() and not path.is_file():
+        raise NotAFile(
+            errno.EINVAL,
+            f"the source is {NotAFile.kind(path.stat().st_mode)}, not a file: impex reads its source "
+            "twice over (to detect the format, then again from any point to resume); save the data "
+            "to a file first",
+            str(path),
+        )
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, "source file not found", str(path))
     with path.open("rb") as probe:
