@@ -396,3 +396,13 @@ def test_trim_on_strips_fields_and_trim_off_keeps_them(store, settings, data_dir
     _, job_id = load(store, settings, tmp_path, content, format={"trim": False}, target={"table": "u"})
     assert table_rows(data_dir, "u") == [(2, "  Bob")]
     assert rejects(store, job_id) == [(1, 2, "type_error", b" 1 ,  Ann ")]
+
+
+def test_a_view_as_the_target_is_refused_before_a_row_is_read(store, settings, data_dir, tmp_path):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("CREATE VIEW people AS SELECT 1 AS id, 'x' AS name")
+    status, job_id = load(store, settings, tmp_path, "id,name\n1,Ann\n", target={"table": "people"})
+    assert status is S.FINISHED_WITH_ERRORS
+    errors = [line.params["error"] for line in store.journal_lines(job_id) if line.code == "run.error"]
+    assert errors == ["people is a view, not a table: impex loads tables"]

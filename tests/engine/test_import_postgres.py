@@ -259,3 +259,17 @@ def test_a_connection_that_cannot_be_opened_says_where_but_not_the_password(
     error = next(line for line in store.journal_lines(job_id) if line.code == "run.error")
     assert "postgresql://impex@127.0.0.1:1/nowhere" in error.params["error"]
     assert password not in everything_shown(store, job_id)
+
+
+@pytest.mark.parametrize("kind", ["VIEW", "MATERIALIZED VIEW"])
+def test_a_view_as_the_target_is_refused_before_a_row_is_read(store, pg_settings, tmp_path, sql, kind):
+    sql(
+        f"CREATE {kind} contacts AS SELECT 1 AS id, 'x'::text AS name, 'e'::text AS email, 2 AS age, "
+        "now()::date AS joined"
+    )
+    source = write(tmp_path / "a.csv", "id,name,email,age,joined\n1,Ann,a@x,30,\n")
+    status, job_id = run_job(store, pg_settings, contacts_job(source))
+    assert status is S.FINISHED_WITH_ERRORS
+    errors = [line.params["error"] for line in store.journal_lines(job_id) if line.code == "run.error"]
+    assert errors == ["contacts is a view, not a table: impex loads tables"]
+    assert store.runs_of(job_id)[-1].counters.read == 0

@@ -208,6 +208,8 @@ class ImportRun:
             ColumnDef(c.name, c.type, c.required, c.max_length, c.precision, c.scale)
             for c in target_schema(plan)
         ]
+        if session.is_view(table):
+            raise ImportFailed("run.error", {"error": f"{table} is a view, not a table: impex loads tables"})
         if not session.table_exists(table):
             if not self.job.target.create:
                 raise ImportFailed(

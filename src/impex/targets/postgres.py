@@ -154,6 +154,11 @@ class PostgresTarget:
     def table_exists(self, table: str) -> bool:
         return bool(self.rows("SELECT to_regclass($1) IS NOT NULL", (quote(table),))[0][0])
 
+    def is_view(self, table: str) -> bool:
+        """A view or a materialized view: COPY cannot load either."""
+        found = self.rows("SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", (quote(table),))
+        return bool(found) and found[0][0] in ("v", "m")
+
     def column_types(self, table: str) -> dict[str, str]:
         """Column name → type without its length or precision (so a cast to it never truncates)."""
         rows = self.rows(

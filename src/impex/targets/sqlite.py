@@ -117,6 +117,9 @@ class SqliteTarget:
     def table_exists(self, table: str) -> bool:
         return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)))
 
+    def is_view(self, table: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type='view' AND name=?", (table,)))
+
     def table_columns(self, table: str) -> list[str]:
         return [r[1] for r in self._rows(f"PRAGMA table_info({quote(table)})")]
 
