@@ -12,7 +12,16 @@ import pytest
 from impex.domain.counters import Counters
 from impex.domain.definitions import ColumnType
 from impex.domain.position import Position
-from impex.targets.base import Checkpoint, ChunkWrite, ColumnDef, FencedOut, Refusal, RefusedRecord, RunSpec
+from impex.targets.base import (
+    Checkpoint,
+    ChunkWrite,
+    ColumnDef,
+    FencedOut,
+    Refusal,
+    RefusedRecord,
+    RunSpec,
+    TargetError,
+)
 from impex.targets.sqlite import SqliteTarget
 
 REPO = Path(__file__).resolve().parents[2]
@@ -255,3 +264,14 @@ def test_a_chunk_killed_before_its_commit_is_rolled_back_by_the_next_opener(tmp_
     assert again.open_run(people_run("tok2"), {}).checkpoint.position == Position(10, 10, 10)
     again.close()
     assert table(tmp_path) == [(1, "n1"), (2, "n2")]
+
+
+def test_a_driver_error_gives_the_database_words_without_the_statement(tmp_path):
+    t = SqliteTarget(tmp_path / "data.db")
+    wide = [ColumnDef(f"c{i}", ColumnType.INTEGER, False) for i in range(2500)]
+    try:
+        with pytest.raises(TargetError) as raised:
+            t.create_table("wide", wide, ())
+    finally:
+        t.close()
+    assert str(raised.value) == f"SQLite database {tmp_path / 'data.db'}: too many columns on wide"

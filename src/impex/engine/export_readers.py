@@ -23,7 +23,7 @@ from impex.domain.definitions import QuerySource, TableSource
 from impex.engine.connections import Connection
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
-from impex.targets.sql import quote, quoted_list, split_refused
+from impex.targets.sql import driver_words, quote, quoted_list
 
 if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a PostgreSQL source
     from impex.engine.export_source import PostgresExportSource
@@ -93,7 +93,7 @@ class SqliteSource:
             conn.close()
 
     def _explain(self, error: Exception) -> str:
-        text = split_refused(str(error))
+        text = driver_words(str(error))
         for noise in ("IO: ", "[SQLite] ", "Failed to step query: ", "Failed to prepare query: "):
             text = text.replace(noise, "")
         if "readonly database" in text:

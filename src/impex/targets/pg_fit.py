@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from impex.domain.definitions import ColumnType
 from impex.targets.base import ColumnDef, TargetError
-from impex.targets.sql import quote, split_refused
+from impex.targets.sql import driver_words, quote
 
 PG_TYPES = {
     ColumnType.STRING: "text",
@@ -61,7 +61,7 @@ def refusal(error: psycopg.Error) -> Refused | None:
     if not (state.startswith("23") or state.startswith("22")) or state == "22P03":
         return None
     diag = error.diag
-    message = diag.message_primary or split_refused(str(error))
+    message = diag.message_primary or driver_words(str(error))
     detail = diag.message_detail or ""
     if detail and not detail.startswith("Failing row contains"):
         message = f"{message}: {detail}"

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from impex.targets import Secrets, redact_url, with_password
 from impex.targets.base import TargetError
-from impex.targets.sql import quote, split_refused
+from impex.targets.sql import driver_words, quote
 
 A = TypeVar("A", pa.Array, pa.ChunkedArray)
 READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -107,7 +107,7 @@ class PostgresReader(PostgresSession):
 
     def scrub(self, error: object) -> str:
         """The driver's message without its noise, password masked."""
-        text = split_refused(str(error)).split("\n\nQuery was:")[0].split(". SQLSTATE:")[0]
+        text = driver_words(str(error)).split("\n\nQuery was:")[0].split(". SQLSTATE:")[0]
         for noise in (
             "[libpq] ",
             "Failed to execute query: ",

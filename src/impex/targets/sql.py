@@ -25,8 +25,11 @@ def refused_column(message: str) -> str | None:
     return match.group(1) if match else None
 
 
-def split_refused(message: str) -> str:
-    """The database's own words, without the driver's prefix and the statement it echoes."""
-    text = message.split("\nquery was:")[0]
+def driver_words(message: str) -> str:
+    """The database's own words, without the driver's prefixes and the statement it echoes (a
+    statement can be as long as its table is wide)."""
+    text = re.split(r"\n(?:query was|query):", message)[0]
     text = re.sub(r"^[A-Z_]+: ", "", text.strip())  # the driver's status code: INTERNAL, INTEGRITY…
-    return text.replace("failed to execute: ", "").strip()
+    text = re.sub(r"^\[SQLite\] ", "", text)
+    text = re.sub(r"^[Ff]ailed to (?:execute|prepare|step)(?: query)?: ", "", text)
+    return text.strip()

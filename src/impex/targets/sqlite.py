@@ -31,7 +31,7 @@ from impex.targets.base import (
     RunSpec,
     TargetError,
 )
-from impex.targets.sql import quote, quoted_list, refused_column, split_refused
+from impex.targets.sql import driver_words, quote, quoted_list, refused_column
 from impex.targets.values import arrow, as_stored
 from impex.targets.writeback import Writeback, descriptors_of
 
@@ -108,7 +108,7 @@ class SqliteTarget:
         except adbc_driver_manager.Error as e:
             if _is_constraint(e):
                 raise
-            raise TargetError(f"SQLite database {self.path}: {e}") from e
+            raise TargetError(f"SQLite database {self.path}: {driver_words(str(e))}") from e
         return self.cur
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -263,11 +263,11 @@ class SqliteRun(ChunkTransactions):
             return done
         except adbc_driver_manager.Error as e:
             if not _is_constraint(e):
-                raise TargetError(f"SQLite database {t.path}: {e}") from e
+                raise TargetError(f"SQLite database {t.path}: {driver_words(str(e))}") from e
             t._execute("ROLLBACK TO impex_part")
             t._execute("RELEASE impex_part")
             if frame.height == 1:
-                message = split_refused(str(e))
+                message = driver_words(str(e))
                 refused.append(Refusal(int(frame["_row"][0]), message, refused_column(message)))
                 return 0
             half = frame.height // 2
@@ -387,5 +387,6 @@ class SqliteRun(ChunkTransactions):
     def _final_failure(self, error: BaseException) -> None:
         if isinstance(error, adbc_driver_manager.Error):
             raise TargetError(
-                f"SQLite database {self.t.path}: the final apply failed, nothing was written: {error}"
+                f"SQLite database {self.t.path}: the final apply failed, nothing was written: "
+                f"{driver_words(str(error))}"
             ) from error
