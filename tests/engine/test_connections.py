@@ -76,3 +76,16 @@ def test_an_unknown_name_lists_the_known_ones(tmp_path):
 )
 def test_redact_url_hides_passwords(url, shown):
     assert redact_url(url) == shown
+
+
+def test_a_connection_to_the_store_file_itself_is_refused(tmp_path):
+    """Python's sqlite3 (the store) and the ADBC driver's SQLite (the data) each drop the other's
+    locks on a file they share in one process: the data needs a file of its own."""
+    store = tmp_path / "impex.db"
+    settings = settings_with(tmp_path, f"same: sqlite:///{store}\nother: sqlite:///{tmp_path / 'x.db'}\n")
+    with pytest.raises(BadConnection) as refused:
+        connection_url(settings, "same")
+    assert str(refused.value) == (
+        f"connection 'same' is impex's own store ({store}): give the data a database file of its own"
+    )
+    assert connection_url(settings, "other").url == f"sqlite:///{tmp_path / 'x.db'}"

@@ -34,12 +34,29 @@ class BadConnection(ValueError):
 def connection_url(settings: Settings, name: str) -> Connection:
     """The connection named ``name``, its password read now (from the environment or a file)."""
     if name == "default":
-        return Connection(settings.default_target_url)
-    known = _entries(settings.connections_file)
-    if name not in known:
-        names = ", ".join(["default", *sorted(known)])
-        raise UnknownConnection(f"no connection named {name!r} (known: {names})")
-    return _resolve(name, known[name], Path(settings.connections_file).parent)
+        connection = Connection(settings.default_target_url)
+    else:
+        known = _entries(settings.connections_file)
+        if name not in known:
+            names = ", ".join(["default", *sorted(known)])
+            raise UnknownConnection(f"no connection named {name!r} (known: {names})")
+        connection = _resolve(name, known[name], Path(settings.connections_file).parent)
+    _not_the_store(settings, name, connection)
+    return connection
+
+
+def _not_the_store(settings: Settings, name: str, connection: Connection) -> None:
+    """The store is read through Python's sqlite3, the data through the ADBC driver's own SQLite: two
+    libraries that each drop the other's locks on a file they share in one process (closing any
+    descriptor of a file drops all the process's POSIX locks on it)."""
+    prefix = "sqlite:///"
+    if not (connection.url.startswith(prefix) and settings.store_url.startswith(prefix)):
+        return
+    store = settings.store_url[len(prefix) :]
+    if os.path.realpath(connection.url[len(prefix) :]) == os.path.realpath(store):
+        raise BadConnection(
+            f"connection {name!r} is impex's own store ({store}): give the data a database file of its own"
+        )
 
 
 def connection_names(settings: Settings) -> list[str]:
