@@ -151,6 +151,16 @@ def test_rejects_export_to_a_named_pipe_is_refused_and_leaves_the_pipe(cli, job_
     assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
 
 
+def test_rejects_export_through_a_link_writes_the_file_and_keeps_the_link(cli, job_file, tmp_path):
+    cli("run", str(job_file))
+    (tmp_path / "fixes").mkdir()
+    link = tmp_path / "fix.csv"
+    link.symlink_to(tmp_path / "fixes" / "people.csv")  # nothing there yet
+    assert cli("jobs", "rejects", "1", "--export", str(link)).exit_code == 0
+    assert link.is_symlink()
+    assert (tmp_path / "fixes" / "people.csv").read_text().startswith('"id","name","age","reason"')
+
+
 def test_quick_import_from_a_named_pipe_says_to_save_the_data_first(cli, tmp_path):
     pipe = tmp_path / "feed.csv"
     os.mkfifo(pipe)  # nobody writes to it: opening it to read would wait for ever

@@ -242,6 +242,17 @@ def test_a_path_that_is_not_a_file_is_refused_and_left_as_it_was(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == ["out"]
 
 
+def test_a_link_to_a_file_stays_a_link_and_its_file_is_written(store, settings, people, tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "people.csv").write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(tmp_path / "real" / "people.csv")
+    status, _ = run_job(store, settings, export(link))
+    assert status is S.FINISHED
+    assert link.is_symlink()
+    assert (tmp_path / "real" / "people.csv").read_text().startswith("id,")
+
+
 def test_a_missing_source_database_is_a_clear_error_and_is_not_created(store, settings, data_dir, tmp_path):
     status, job_id = run_job(store, settings, export(tmp_path / "out.csv"))
     assert status is S.FINISHED_WITH_ERRORS

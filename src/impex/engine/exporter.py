@@ -32,7 +32,7 @@ from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
 from impex.engine.export_readers import ResumeKey, Source, open_source
-from impex.engine.final_file import check_replaceable
+from impex.engine.final_file import check_replaceable, through_link
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
 from impex.store.records import RunRecord
@@ -93,7 +93,10 @@ class ExportRun:
     def _execute(self) -> Status:
         job = self.job
         run = self.store.run(self.ex.run_id)
-        final = Path(run.output_path) if run.output_path else output_path(job.output, job.name, run.run_no)
+        if run.output_path:
+            final = Path(run.output_path)
+        else:
+            final = through_link(output_path(job.output, job.name, run.run_no))
         part = final.with_name(final.name + f".part{self.ex.run_id}")
         source = open_source(connection_url(self.ex.settings, job.source.connection), job.source)
         try:

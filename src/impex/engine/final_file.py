@@ -6,6 +6,7 @@ the whole file is written."""
 from __future__ import annotations
 
 import errno
+import os
 import stat
 from pathlib import Path
 
@@ -26,3 +27,12 @@ def check_replaceable(path: Path, what: str) -> None:
         f"cannot write {what} {path}: it is {NotAFile.kind(mode)}, not a file; {what} is written "
         "under a temporary name, then renamed over that path once complete",
     )
+
+
+def through_link(path: Path) -> Path:
+    """Where to write for ``path``: the file a link points to (or would, once written), so that the
+    link stays a link (the rename would otherwise put the file in the link's place); ``path`` itself
+    otherwise, a link to anything but a file included, for ``check_replaceable`` to refuse."""
+    if path.is_symlink() and (path.is_file() or not path.exists()):
+        return Path(os.path.realpath(path))
+    return path

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from impex.domain.definitions import ImportJob
-from impex.engine.final_file import check_replaceable
+from impex.engine.final_file import check_replaceable, through_link
 from impex.formats.reader import DelimitedReader
 from impex.formats.writer import write_raw_records
 from impex.store.records import JobRecord
@@ -19,6 +19,7 @@ def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int
     """Write the run's rejects to ``path``: each raw record as it was in the source, then its reason,
     in the source's delimiter, quote and encoding, under its header if it had one. The file appears
     under its name only once complete."""
+    path = through_link(path)
     check_replaceable(path, "the rejects file")
     definition = ImportJob.model_validate(job.definition)
     fmt = definition.format
