@@ -94,8 +94,6 @@ class SqliteSource:
 
     def _explain(self, error: Exception) -> str:
         text = driver_words(str(error))
-        for noise in ("IO: ", "[SQLite] ", "Failed to step query: ", "Failed to prepare query: "):
-            text = text.replace(noise, "")
         if "readonly database" in text:
             return f"an export only reads, but its query tried to change the database ({text})"
         if isinstance(self.source, QuerySource) and "syntax error" in text:

@@ -6,6 +6,7 @@ import errno
 import gzip
 import io
 import os
+import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from impex.formats.errors import FormatError, NotAFile
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 SKIP_BLOCK = 4 * 1024 * 1024
+# What Path.is_file takes for "no file": missing, a file where a folder should be, a link loop.
+_NOTHING_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 
 class ByteStream(Protocol):
@@ -57,18 +60,21 @@ def open_source(path: str | Path) -> Source:
     """Open ``path`` for reading its uncompressed bytes. Missing file: FileNotFoundError naming it;
     a folder: IsADirectoryError; a pipe or a device: NotAFile."""
     path = Path(path)
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        if error.errno not in _NOTHING_THERE:
+            raise
+        raise FileNotFoundError(errno.ENOENT, "source file not found", str(path)) from None
+    if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, "the source is a folder, not a data file", str(path))
-    if path.exists() and not path.is_file():
+    if not stat.S_ISREG(mode):
         raise NotAFile(
             errno.EINVAL,
-            f"the source is {NotAFile.kind(path.stat().st_mode)}, not a file: impex reads its source "
-            "twice over (to detect the format, then again from any point to resume); save the data "
-            "to a file first",
+            f"the source is {NotAFile.kind(mode)}, not a file: impex reads its source twice over (to "
+            "detect the format, then again from any point to resume); save the data to a file first",
             str(path),
         )
-    if not path.is_file():
-        raise FileNotFoundError(errno.ENOENT, "source file not found", str(path))
     with path.open("rb") as probe:
         magic = probe.read(4)
     if magic.startswith(GZIP_MAGIC):

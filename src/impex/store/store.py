@@ -403,7 +403,7 @@ class Store:
             return [journal_line(r) for r in c.execute(query)]
 
     def why_failed(self, run: RunRecord) -> list[JournalLine]:
-        """Why a run ended with errors: its journal's error lines, status changes left out. None for
+        """Why a run ended with errors: its journal's error lines, status changes left out; none for
         a run that did not end so."""
         if run.outcome is not S.FINISHED_WITH_ERRORS:
             return []
