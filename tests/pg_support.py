@@ -11,7 +11,8 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from impex.store.connect import redact, sqlalchemy_url
+from impex.store.connect import sqlalchemy_url
+from impex.urls import redact_url
 
 POSTGRES_URL = os.environ.get("IMPEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -34,7 +35,7 @@ def fresh_named_schema(base_url: str = POSTGRES_URL) -> Iterator[tuple[str, str]
     except sa.exc.OperationalError as error:
         admin.dispose()
         pytest.fail(
-            f"PostgreSQL is not reachable at {redact(base_url)} ({error.orig}); scripts/test starts it"
+            f"PostgreSQL is not reachable at {redact_url(base_url)} ({error.orig}); scripts/test starts it"
         )
     separator = "&" if "?" in base_url else "?"
     try:

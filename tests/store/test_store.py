@@ -11,6 +11,7 @@ from impex.domain.rejects import Reason, Reject
 from impex.domain.status import A, IllegalTransition, S
 from impex.store import migrate
 from impex.store.connect import create_store_engine
+from impex.store.errors import StoreUnavailable
 from impex.store.schema import metadata
 from impex.store.store import JobNotFound, Store
 
@@ -157,3 +158,19 @@ def test_the_known_head_is_the_newest_migration(store):
         head = ScriptDirectory.from_config(migrate.alembic_config(c)).get_current_head()
     assert head == migrate.HEAD
     assert migrate.current_revision(store.engine) == migrate.HEAD
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://impex:S3cret@127.0.0.1:9/impex",
+        "postgresql://impex@127.0.0.1:9/impex?sslmode=disable&password=S3cret",
+    ],
+)
+def test_a_store_that_cannot_be_opened_is_named_without_its_password(url):
+    with pytest.raises(StoreUnavailable) as refused:
+        Store.open(url)
+    message = str(refused.value)
+    assert message.startswith("cannot open the store postgresql://impex")
+    assert "***" in message
+    assert "S3cret" not in message

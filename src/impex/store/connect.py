@@ -20,14 +20,6 @@ def is_postgres(url: str) -> bool:
     return url.split(":", 1)[0].split("+", 1)[0] in POSTGRES_SCHEMES
 
 
-def redact(url: str) -> str:
-    """The URL with its password masked, fit for a log line or an error message."""
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparsable database URL>"
-
-
 def sqlalchemy_url(url: str) -> sa.URL:
     """``postgresql://…`` (what libpq and users write) means psycopg 3, the driver impex ships with."""
     parsed = sa.make_url(url)

@@ -30,7 +30,7 @@ from impex.domain.status import (
     sources_for,
 )
 from impex.store import migrate, queries
-from impex.store.connect import create_store_engine, read_connection, redact
+from impex.store.connect import create_store_engine, read_connection
 from impex.store.errors import JobNotFound, LeaseLost, StoreUnavailable, database_message
 from impex.store.records import (
     Claim,
@@ -44,6 +44,7 @@ from impex.store.records import (
     run_record,
 )
 from impex.store.schema import jobs, journal, meta, rejects, runs
+from impex.urls import masked, passwords_in, redact_url
 
 JOURNAL_ORDER_LOCK = 0x1A9E7_0003  # advisory lock key (migrations take ..._0001, table creations ..._0002)
 WHY_LINES = 20  # the last error lines of a run that say why it ended with errors
@@ -71,8 +72,8 @@ class Store:
             return cls(engine)
         except sa.exc.OperationalError as error:
             engine.dispose()
-            cause = database_message(error)
-            raise StoreUnavailable(f"cannot open the store {redact(url)}: {cause}") from None
+            cause = masked(database_message(error), passwords_in(url))
+            raise StoreUnavailable(f"cannot open the store {redact_url(url)}: {cause}") from None
 
     def close(self) -> None:
         self.engine.dispose()

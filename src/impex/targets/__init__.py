@@ -7,9 +7,9 @@ from urllib.parse import quote as url_quote
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from impex.targets.base import TargetError, TargetSession
+from impex.urls import masked, passwords_in, redact_url
 
-SECRET_PARAMS = {"password", "sslpassword"}
-
+__all__ = ["Connection", "Secrets", "open_target", "redact_url", "sqlite_path", "with_password"]
 
 @dataclass(frozen=True)
 class Connection:
@@ -26,30 +26,10 @@ class Secrets:
     """A connection's passwords, masked in any message of its driver that might quote them."""
 
     def __init__(self, url: str, password: str | None) -> None:
-        self._values = [s for s in (password, urlsplit(url).password) if s]
+        self._values = ([password] if password else []) + passwords_in(url)
 
     def masked(self, error: object) -> str:
-        text = str(error).strip()
-        for secret in self._values:
-            text = text.replace(secret, "***")
-        return text
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password (in the user part or the query) replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    netloc, query = parts.netloc, parts.query
-    if parts.password is not None:
-        user, host = netloc.rsplit("@", 1)
-        netloc = f"{user.split(':', 1)[0]}:***@{host}"
-    pairs = query.split("&") if query else []
-    hidden = [f"{p.split('=', 1)[0]}=***" if _is_secret(p) else p for p in pairs]
-    if netloc == parts.netloc and hidden == pairs:
-        return url
-    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(hidden), parts.fragment))
+        return masked(str(error).strip(), self._values)
 
 
 def with_password(url: str, password: str | None) -> str:
@@ -61,10 +41,6 @@ def with_password(url: str, password: str | None) -> str:
     user = url_quote(unquote(parts.username or ""), safe="")
     netloc = f"{user}:{url_quote(password, safe='')}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _is_secret(pair: str) -> bool:
-    return unquote(pair.split("=", 1)[0]).lower() in SECRET_PARAMS
 
 
 def sqlite_path(url: str) -> str:
