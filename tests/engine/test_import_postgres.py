@@ -273,3 +273,44 @@ def test_a_view_as_the_target_is_refused_before_a_row_is_read(store, pg_settings
     errors = [line.params["error"] for line in store.journal_lines(job_id) if line.code == "run.error"]
     assert errors == ["contacts is a view, not a table: impex loads tables"]
     assert store.runs_of(job_id)[-1].counters.read == 0
+
+
+def test_a_delete_the_database_refuses_rejects_those_rows_and_deletes_the_others(
+    store, pg_settings, tmp_path, sql
+):
+    sql("CREATE TABLE parent (id bigint PRIMARY KEY)")
+    sql("INSERT INTO parent SELECT generate_series(1, 5)")
+    sql("CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent)")
+    sql("INSERT INTO child VALUES (10, 1), (20, 2)")
+    source = write(tmp_path / "gone.csv", "id\n4\n1\n5\n9\n2\n")
+    definition = define(
+        source=str(source),
+        target={"table": "parent", "connection": "pg"},
+        columns=[{"name": "id", "type": "integer"}],
+        reconciliation={"keys": ["id"], "operation": "delete"},
+    )
+    status, job_id = run_job(store, pg_settings, definition)
+    assert status is S.FINISHED
+    assert sql("SELECT id FROM parent ORDER BY id") == [(1,), (2,), (3,)]
+    assert [(r[0], r[1], r[2]) for r in rejects(store, job_id)] == [
+        (2, 3, "constraint"),
+        (4, 5, "key_not_found"),
+        (5, 6, "constraint"),
+    ]
+    message = store.rejects_of(store.runs_of(job_id)[-1].id)[0].message
+    assert message.startswith("line 3: refused by the database: update or delete on table")
+    assert "child_parent_id_fkey" in message
+    c = store.runs_of(job_id)[-1].counters
+    assert (c.deleted, c.rejected) == (2, 3)
+
+
+def test_a_failed_run_leaves_no_table_of_its_own_behind(store, pg_settings, tmp_path, sql):
+    sql("CREATE TABLE contacts (id bigint PRIMARY KEY, name text, email text, age bigint, joined date)")
+    sql("INSERT INTO contacts VALUES (100, 'old', NULL, 1, NULL)")  # not empty: the run keeps its keys
+    source = write(tmp_path / "bad.csv", "id,name,email,age,joined\n1,a,,1,\n2,b,,x,\n")
+    for commit in ("incremental", "atomic"):
+        definition = contacts_job(source, commit=commit, errors={"max_rejects": 0})
+        status, _ = run_job(store, pg_settings, definition)
+        assert status is S.FINISHED_WITH_ERRORS
+        names = sql("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+        assert names == [("_impex_checkpoint",), ("contacts",)]

@@ -103,6 +103,9 @@ class ImportRun:
         self._settle()
         if self.target is not None:  # the counters of what the table holds
             self._progress(self.target.checkpoint, force=True)
+            # The run is over (Start begins a new one): its seen keys and staged rows are of no more use.
+            with contextlib.suppress(TargetError, OSError):
+                self.target.drop_run_tables()
         self.log(code, Level.ERROR, **params)
         return self.store.transition(
             self.ex.job_id, A.FAIL, actor=self.ex.actor, lease_token=self.token, cause=code

@@ -11,6 +11,7 @@ from impex.urls import masked, passwords_in, redact_url
 
 __all__ = ["Connection", "Secrets", "open_target", "redact_url", "sqlite_path", "with_password"]
 
+
 @dataclass(frozen=True)
 class Connection:
     """A target URL plus its password, kept apart so that the URL can be shown and the password never is."""

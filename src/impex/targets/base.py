@@ -312,7 +312,7 @@ class ChunkTransactions:
             refused = len(result.refused) - refused_before
             result.unchanged += write.upserts.height - tally.inserted - tally.updated - refused
         if write.deletes is not None and write.deletes.height:
-            result.deleted = self._delete(write.deletes)
+            result.deleted = self.isolating(write.deletes, self._delete, result.refused)
         return result
 
 
@@ -345,6 +345,7 @@ class RunTarget(Protocol):
     def commit_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint: ...
     def finish(self, finalize: Finalize) -> Checkpoint: ...
     def abandon(self) -> None: ...
+    def drop_run_tables(self) -> None: ...
 
 
 class TargetSession(Protocol):
