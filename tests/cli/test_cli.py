@@ -178,6 +178,24 @@ def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
     assert "delimiter ';'" in result.stdout and "id (integer)" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("content", "options", "rows"),
+    [
+        ("1,10.5\n2,20.5\n3,30.5\n", [], [(1, 10.5), (2, 20.5), (3, 30.5)]),  # detected: no header
+        ("a,b\n1,2\n3,4\n", ["--no-header"], [("a", "b"), ("1", "2"), ("3", "4")]),
+        ("1,2\n3,4\n", ["--header"], [(3, 4)]),
+    ],
+)
+def test_quick_import_reads_the_first_line_as_the_header_it_detected_or_was_told(
+    cli, data_dir, tmp_path, content, options, rows
+):
+    data = write(tmp_path / "data.csv", content)
+    result = cli("import", str(data), "--table", "t", *options)
+    assert result.exit_code == 0
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT * FROM t").fetchall() == rows
+
+
 def test_quick_import_of_a_binary_file_is_refused_and_creates_nothing(cli, data_dir, tmp_path):
     picture = tmp_path / "photo.csv"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)

@@ -132,7 +132,12 @@ def import_cmd(
     connection: Annotated[str, typer.Option(help="Named target connection.")] = "default",
     delimiter: Annotated[str | None, typer.Option(help="Field delimiter (detected if omitted).")] = None,
     encoding: Annotated[str | None, typer.Option(help="Encoding (detected if omitted).")] = None,
-    no_header: Annotated[bool, typer.Option("--no-header", help="The first line is data.")] = False,
+    header: Annotated[
+        bool | None,
+        typer.Option(
+            "--header/--no-header", help="Whether the first line names the columns (detected if omitted)."
+        ),
+    ] = None,
     key: Annotated[list[str] | None, typer.Option(help="Key column (repeat for a composite key).")] = None,
     operation: Annotated[Operation, typer.Option(help="What to do with each record.")] = Operation.INSERT,
     atomic: Annotated[bool, typer.Option("--atomic", help="All or nothing (default: incremental).")] = False,
@@ -148,11 +153,11 @@ def import_cmd(
     from impex.formats.detect import detect_format
 
     try:
-        fmt = CsvFormat(delimiter=delimiter, encoding=encoding, header=not no_header)
+        fmt = CsvFormat(delimiter=delimiter, encoding=encoding)
     except ValueError as e:
         raise _bad_options(e) from None
     try:
-        detected = detect_format(data_file, fmt)
+        detected = detect_format(data_file, fmt, header=header)
     except (OSError, ValueError) as e:
         from impex.engine.execution import technical_error
 
@@ -183,7 +188,13 @@ def import_cmd(
         definition = ImportJob(
             name=f"import {data_file.name} into {table}",
             source=os.path.abspath(data_file),  # a link stays a link
-            format=fmt.model_copy(update={"delimiter": detected.delimiter, "encoding": detected.encoding}),
+            format=fmt.model_copy(
+                update={
+                    "delimiter": detected.delimiter,
+                    "encoding": detected.encoding,
+                    "header": detected.has_header,
+                }
+            ),
             target=Target(connection=connection, table=table),
             columns=columns,
             reconciliation=Reconciliation(keys=keys, operation=operation),

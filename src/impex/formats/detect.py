@@ -46,8 +46,11 @@ class DetectedFormat:
         return [f"f{i}" for i in range(1, width + 1)]
 
 
-def detect_format(path: str | Path, fmt: CsvFormat, sample_lines: int = 200) -> DetectedFormat:
-    """Detect the format of ``path``; values given in ``fmt`` (delimiter, encoding) are kept."""
+def detect_format(
+    path: str | Path, fmt: CsvFormat, sample_lines: int = 200, *, header: bool | None = None
+) -> DetectedFormat:
+    """Detect the format of ``path``; values given in ``fmt`` (delimiter, encoding) are kept, and so
+    is ``header`` when given (None: guessed from the sample, ``fmt.header`` when it cannot tell)."""
     head, complete = read_head(path, HEAD_BYTES)
     encoding, bom = resolve_encoding(head, fmt.encoding, path)
     delimiter = fmt.delimiter or guess_delimiter(head[bom:], fmt, complete)
@@ -56,12 +59,13 @@ def detect_format(path: str | Path, fmt: CsvFormat, sample_lines: int = 200) -> 
         chunk = next(reader.chunks(sample_lines + 1), None)
         rows: list[list[str | None]] = [list(row) for row in chunk.frame.rows()] if chunk else []
     header_guess = looks_like_header(rows, fmt)
-    has_header = fmt.header if header_guess is None else header_guess
-    header = ["" if name is None else name for name in rows[0]] if has_header and rows else None
+    guessed = fmt.header if header_guess is None else header_guess
+    has_header = guessed if header is None else header
+    names = ["" if name is None else name for name in rows[0]] if has_header and rows else None
     sample = rows[1:] if has_header else rows[:sample_lines]
     width = len(rows[0]) if rows else 0
     types = [infer_type([row[i] for row in sample], fmt) for i in range(width)]
-    return DetectedFormat(encoding, delimiter, has_header, header_guess, header, sample, types)
+    return DetectedFormat(encoding, delimiter, has_header, header_guess, names, sample, types)
 
 
 def looks_like_header(rows: Sequence[Sequence[str | None]], fmt: CsvFormat) -> bool | None:

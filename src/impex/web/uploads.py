@@ -9,7 +9,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,7 +18,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from impex.domain.definitions import IDENTIFIER, CsvFormat
 from impex.engine.connections import BadConnection, UnknownConnection, connection_url
-from impex.formats.detect import DetectedFormat, detect_format, infer_type
+from impex.formats.detect import DetectedFormat, detect_format
 from impex.formats.errors import FormatError, NotText
 from impex.formats.sniff import resolve_encoding
 from impex.formats.source import read_head
@@ -244,22 +244,9 @@ def accept(received: Received, roots: list[Path], fmt: CsvFormat) -> tuple[Store
 def preview_file(path: Path, fmt: CsvFormat, header: bool | None = None) -> DetectedFormat:
     """``detect_format`` on the first 200 records; ``header`` overrides the header guess."""
     try:
-        detected = detect_format(path, fmt, PREVIEW_LINES)
+        return detect_format(path, fmt, PREVIEW_LINES, header=header)
     except UNREADABLE as error:
         raise ApiError(415, "unreadable", f"the file cannot be read as delimited text: {error}") from None
-    if header is None or header == detected.has_header:
-        return detected
-    names: list[str] | None = None
-    rows: list[list[str | None]]
-    if header:
-        first, rows = (detected.sample[0], detected.sample[1:]) if detected.sample else ([], [])
-        names = ["" if name is None else name for name in first]
-    else:
-        header_row: list[str | None] = list(detected.header or [])
-        rows = [header_row, *detected.sample][:PREVIEW_LINES]
-    width = max((len(row) for row in rows), default=len(names or []))
-    types = [infer_type([row[i] if i < len(row) else None for row in rows], fmt) for i in range(width)]
-    return replace(detected, has_header=header, header=names, sample=rows, column_types=types)
 
 
 def stored_path(roots: list[Path], name: str) -> Path:
