@@ -9,6 +9,7 @@ from formats_support import write
 
 from impex.domain.definitions import ColumnType, CsvFormat
 from impex.formats import DelimitedReader, detect_format
+from impex.formats.errors import FormatError
 
 T = ColumnType
 TYPED = (
@@ -72,6 +73,45 @@ def test_bom_and_latin1_are_detected(tmp_path: Path) -> None:
     text = "nom,ville\n" + "".join("Hélène,Besançon\n" for _ in range(20))
     latin = detect_format(write(tmp_path, text.encode("cp1252"), "latin.csv"), CsvFormat())
     assert latin.encoding == "cp1252" and latin.sample[0] == ["Hélène", "Besançon"]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("id,nom\n1,Hélène\n2,Noël\n3,Coeur\n", "latin-1"),  # a few names: once taken for Big5
+        ("id,name\n1,Müller\n2,Café\n", "latin-1"),  # once cp775
+        ("id,nombre\n1,“Año” – 5 €\n2,¿Qué?\n", "cp1252"),
+    ],
+)
+def test_a_small_western_file_is_read_as_cp1252(tmp_path: Path, text: str, encoding: str) -> None:
+    detected = detect_format(write(tmp_path, text.encode(encoding)), CsvFormat())
+    assert detected.encoding == "cp1252"
+    assert [row[1] for row in detected.sample] == [line.split(",")[1] for line in text.splitlines()[1:]]
+
+
+@pytest.mark.parametrize(
+    ("words", "encoding"),
+    [(["Привет", "Москва", "улица"], "cp1251"), (["Łódź", "Kraków", "Białystok", "Gdańsk"], "cp1250")],
+)
+def test_other_scripts_are_detected_from_enough_text_and_never_taken_for_cp1252(
+    tmp_path: Path, words: list[str], encoding: str
+) -> None:
+    text = "id,name\n" + "".join(
+        f"{i},{words[i % len(words)]} {words[(i + 1) % len(words)]}\n" for i in range(40)
+    )
+    detected = detect_format(write(tmp_path, text.encode(encoding)), CsvFormat())
+    assert detected.encoding == encoding
+    assert detected.sample[0] == ["0", f"{words[0]} {words[1]}"]
+
+
+def test_too_little_text_to_tell_its_encoding_asks_for_it(tmp_path: Path) -> None:
+    path = write(tmp_path, "id,name\n1,Привет\n".encode("cp1251"))
+    with pytest.raises(FormatError) as refused:
+        detect_format(path, CsvFormat())
+    assert str(refused.value) == (
+        f"{path}: cannot tell the encoding from the text (byte 0xcf at line 2, column 3 is not UTF-8): "
+        "give the encoding, e.g. cp1252, cp1250 or cp1251"
+    )
 
 
 def test_an_empty_file_is_detected_without_error(tmp_path: Path) -> None:

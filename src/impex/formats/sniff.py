@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +24,8 @@ STRUCTURE = "\n\r,;|\t\"'\\"
 CONTROL = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D}))
 NOT_CONTROL = bytes(sorted(set(range(256)) - set(CONTROL)))
 MAX_CONTROL_SHARE = 0.01
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_WESTERN_SIGNS = "€£¥§©®°±²³¹¼½¾¿¡«»‘’‚“”„–—…•†‡‰‹›™·\xa0"
 
 
 def ascii_compatible(encoding: str) -> bool:
@@ -53,17 +57,50 @@ def _looks_utf8(sample: bytes) -> bool:
     return valid > invalid
 
 
-def _charset_guess(sample: bytes) -> str:
-    """charset-normalizer's guess; among equally good guesses, the Western European ones win."""
+def reads_as_western(sample: bytes) -> bool:
+    """Whether ``sample`` read as cp1252 is Western European text: accented letters inside words, and
+    symbols (€, £, ², “…”) beside them at most on one side. Other scripts read as cp1252 show as runs
+    of accented letters (Cyrillic: ``Ïðèâåò``) or as symbols inside words (Polish ``Bia³ystok``,
+    ``£ódŸ``), or hold bytes cp1252 leaves undefined."""
+    try:
+        text = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    for run in _NON_ASCII.finditer(text):
+        chars = run.group()
+        if len(chars) >= 3 or not all(c.isalpha() or c in _WESTERN_SIGNS for c in chars):
+            return False
+        before = text[run.start() - 1] if run.start() else " "
+        after = text[run.end()] if run.end() < len(text) else " "
+        for i, c in enumerate(chars):
+            if c.isalpha():
+                continue
+            left = chars[i - 1] if i else before
+            right = chars[i + 1] if i + 1 < len(chars) else after
+            if right.isalpha() and (left.isalpha() or unicodedata.category(c) in ("Sc", "No")):
+                return False
+    return True
+
+
+def _charset_guess(sample: bytes, path: str | Path) -> str:
+    """cp1252 for Western European text (charset-normalizer takes a few accented names for Chinese or
+    Baltic code pages), else charset-normalizer's best other guess when it recognised a language in
+    it. Else FormatError: asking beats guessing."""
+    if reads_as_western(sample[:262_144]):
+        return "cp1252"
     from charset_normalizer import from_bytes  # only files of no declared encoding need it
 
-    matches = list(from_bytes(sample[:262_144]))
-    if not matches:
-        return "cp1252"
-    best = matches[0]
-    tied = [canonical(m.encoding) for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-    preferred = [name for name in WESTERN if name in tied]
-    return preferred[0] if preferred else canonical(best.encoding)
+    matches = [m for m in from_bytes(sample[:262_144]) if canonical(m.encoding) not in WESTERN]
+    best = matches[0] if matches else None
+    if best is None or not best.coherence:
+        at = next(i for i, byte in enumerate(sample) if byte > 0x7F)
+        line = sample.count(b"\n", 0, at) + 1
+        column = at - sample.rfind(b"\n", 0, at)
+        raise FormatError(
+            f"{path}: cannot tell the encoding from the text (byte 0x{sample[at]:02x} at line {line}, "
+            f"column {column} is not UTF-8): give the encoding, e.g. cp1252, cp1250 or cp1251"
+        )
+    return canonical(best.encoding)
 
 
 def binary_byte(sample: bytes) -> int | None:
@@ -108,7 +145,7 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
         return "utf-8-sig", bom
     if sample.isascii() or _looks_utf8(sample):
         return "utf-8", 0
-    name = _charset_guess(sample)
+    name = _charset_guess(sample, path)
     if name in ("ascii", "utf-8"):
         return "utf-8", 0
     if not ascii_compatible(name):
