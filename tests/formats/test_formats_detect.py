@@ -125,3 +125,12 @@ def test_a_reader_can_reuse_the_detection(tmp_path: Path) -> None:
     with DelimitedReader(path, CsvFormat(), detected=detected) as reader:
         assert (reader.delimiter, reader.encoding) == (";", "utf-8")
         assert next(reader.chunks(10)).frame.height == 3
+
+
+@pytest.mark.parametrize("encoding", ["shift_jis", "big5", "gbk", "hz"])
+def test_an_encoding_whose_characters_may_hold_a_delimiter_byte_is_refused(
+    tmp_path: Path, encoding: str
+) -> None:
+    path = write(tmp_path, "id|name\n1|ポスト表示\n".encode("shift_jis"))  # ポ ends in 0x7c, 表 in 0x5c
+    with pytest.raises(FormatError, match=rf"encoding {encoding} is not supported \(not ASCII-compatible"):
+        detect_format(path, CsvFormat(encoding=encoding))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -28,12 +29,26 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _WESTERN_SIGNS = "€£¥§©®°±²³¹¼½¾¿¡«»‘’‚“”„–—…•†‡‰‹›™·\xa0"
 
 
+@functools.cache
 def ascii_compatible(encoding: str) -> bool:
-    """Whether the structural characters are single ASCII bytes in ``encoding``."""
+    """Whether the structural characters are single ASCII bytes in ``encoding``, and such a byte is
+    never the second byte of another character (as ``|`` and ``\\`` are in Shift_JIS, Big5, GBK)."""
+    structure = STRUCTURE.encode("ascii")
     try:
-        return STRUCTURE.encode(encoding) == STRUCTURE.encode("ascii")
+        if STRUCTURE.encode(encoding) != structure:
+            return False
+        if any(byte < 0x80 for byte in "é中Ж".encode(encoding, errors="ignore")):
+            return False  # 7-bit encodings (HZ, ISO-2022): any ASCII byte may be part of a character
     except (LookupError, UnicodeError):
         return False
+    for lead in range(0x80, 0x100):
+        for byte in structure:
+            try:
+                if len(bytes((lead, byte)).decode(encoding)) == 1:
+                    return False
+            except UnicodeDecodeError:
+                continue
+    return True
 
 
 def canonical(encoding: str) -> str:
@@ -139,7 +154,10 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
         if name in ("utf-8", "utf-8-sig"):
             return ("utf-8-sig" if bom else "utf-8"), bom
         if not ascii_compatible(name):
-            raise FormatError(f"{path}: encoding {requested} is not supported (not ASCII-compatible)")
+            raise FormatError(
+                f"{path}: encoding {requested} is not supported (not ASCII-compatible: a delimiter, quote "
+                "or line-end byte can be part of a character in it); convert the file to UTF-8"
+            )
         return name, 0
     if bom:
         return "utf-8-sig", bom
