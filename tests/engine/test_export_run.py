@@ -300,6 +300,21 @@ def test_a_column_whose_values_change_type_between_chunks_is_exported_whole(
         assert lines[0] == ["1", "", "1"]
 
 
+def test_real_values_among_text_in_a_column_are_written_exactly(store, settings, data_dir, tmp_path):
+    """The driver writes a REAL as 7 digits (1.234568e+05) in a column it typed as text because
+    the column mixes types; such columns are read as SQLite's exact text instead."""
+    reals = [123456.789, 0.1, 0.30000000000000004, 1234567890123.0, 98765.4321, -2.5e-7]
+    rows = [(i, reals[i % len(reals)] if i % 40 else "n/a", i) for i in range(1, 121)]
+    fill(data_dir, "(id INTEGER PRIMARY KEY, price REAL, n)", rows)
+    for source in ({"table": "t"}, {"table": "t", "order_by": ["id"]}, {"query": "SELECT * FROM t"}):
+        out = tmp_path / "out.csv"
+        status, job_id = run_job(store, settings, export(out, source, chunk_rows=25))
+        assert status is S.FINISHED, journal_error(store, job_id)
+        prices = [line.split(",")[1] for line in out.read_text().splitlines()[1:]]
+        assert [p if p == "n/a" else float(p) for p in prices] == [r[1] for r in rows], source
+        assert "123456.789" in prices and "0.30000000000000004" in prices
+
+
 def pause_every_chunk(store, settings, definition, out: Path) -> int:
     """Run, pausing at each chunk boundary and starting again, until finished; returns the pauses."""
     pauses = []

@@ -23,7 +23,7 @@ from impex.domain.definitions import QuerySource, TableSource
 from impex.engine.connections import Connection
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
-from impex.targets.sql import driver_words, quote, quoted_list
+from impex.targets.sql import driver_words, quote
 
 if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a PostgreSQL source
     from impex.engine.export_source import PostgresExportSource
@@ -40,6 +40,8 @@ READ_BATCH_ROWS = 16_384  # rows per batch of an ordered stream
 TYPE_MISMATCH = "Type mismatch"  # the driver types columns from a query's first batch
 # The driver's own, and Arrow's while batches are read (an I/O status becomes a plain OSError)
 DRIVER_ERRORS = (adbc_driver_manager.Error, pa.ArrowException, OSError)
+# How the driver writes a REAL in a column it typed as text (values of mixed types): 7 digits, lost.
+DRIVER_REAL_TEXT = r"^-?\d\.\d{6}e[+-]\d{2,3}$"
 
 
 class SqliteSource:
@@ -67,13 +69,35 @@ class SqliteSource:
         self.timestamp_columns: tuple[str, ...] = ()
         self.numeric_columns: tuple[str, ...] = ()  # SQLite keeps numbers as numbers
         self.rowid_order = False
+        # Columns holding REAL values among text: read as SQLite's exact text of each value.
+        self.as_text: set[str] = set()
+        self.text_affinity: set[str] = set()  # columns SQLite turns every number into text for
         with self._cursor() as cur:
             if isinstance(source, TableSource):
                 self._describe_table(cur, source)
             else:
-                self.select = f"SELECT * FROM ({source.query.strip().rstrip(';')}) AS q"
+                self.names: list[str] = []  # known once needed (see _select)
+                self.source_sql = f"({source.query.strip().rstrip(';')}) AS q"
                 self.order = ""
                 self.where = ""
+
+    def _select(self, exact: frozenset[str]) -> str:
+        """The columns, those in ``exact`` as exact text (a copy of ``as_text``: other threads add to it)."""
+        if not self.names and not exact:
+            return f"SELECT * FROM {self.source_sql}"
+        names = self.names or self.column_names()
+        columns = ", ".join(_exact_text(n) if n in exact else quote(n) for n in names)
+        return f"SELECT {columns} FROM {self.source_sql}"
+
+    def _lost_reals(self, frame: pl.DataFrame, exact: frozenset[str]) -> set[str]:
+        """Text columns that hold REAL values the driver wrote in its lossy form (not read as ``exact``)."""
+        return {
+            name
+            for name, dtype in frame.schema.items()
+            if dtype == pl.String
+            and name not in exact | self.text_affinity
+            and bool(frame.get_column(name).str.contains(DRIVER_REAL_TEXT).any())
+        }
 
     @contextlib.contextmanager
     def _cursor(self, batch_rows: int | None = None) -> Iterator[Any]:
@@ -115,20 +139,26 @@ class SqliteSource:
         missing = [n for n in (*names, *source.order_by) if n not in declared]
         if missing:
             raise TargetError(f"source table {source.table} has no column(s) {', '.join(missing)}")
+        self.text_affinity = {
+            n for n, kind in declared.items() if any(t in kind for t in ("CHAR", "CLOB", "TEXT"))
+        }
         self.date_columns = tuple(n for n in names if "DATE" in declared[n] and "TIME" not in declared[n])
         self.timestamp_columns = tuple(n for n in names if "TIME" in declared[n])
         has_rowid = kind == "table" and "WITHOUT ROWID" not in str(ddl).upper()
         self.rowid_order = has_rowid and not source.order_by
         self.table = quote(source.table)
-        self.select = f"SELECT {quoted_list(names)} FROM {self.table}"
+        self.names = names
+        self.source_sql = self.table
         self.where = f"({source.filter})" if source.filter else ""
         # rowid last: rows that tie on the order columns keep one order, so a resume is exact
         order = [*map(quote, source.order_by), *(["rowid"] if has_rowid else [])]
         self.order = f" ORDER BY {', '.join(order)}" if order else ""
 
     def column_names(self) -> list[str]:
+        if self.names:
+            return self.names
         with self._cursor() as cur:
-            cur.execute(f"{self.select} LIMIT 0")
+            cur.execute(f"SELECT * FROM {self.source_sql} LIMIT 0")
             return [d[0] for d in cur.description]
 
     def chunks(
@@ -206,23 +236,34 @@ class SqliteSource:
 
     def _segment(self, lo: int, hi: int | None, rows: int) -> pl.DataFrame:
         cond = [f"rowid >= {lo}", *([f"rowid < {hi}"] if hi is not None else []), *filter(None, [self.where])]
-        with self._cursor(batch_rows=rows + 1) as cur:  # one batch: one typing of the columns
-            cur.execute(f"{self.select} WHERE {' AND '.join(cond)} ORDER BY rowid")
-            frame = pl.from_arrow(cur.fetch_arrow_table())
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+        while True:
+            exact = frozenset(self.as_text)
+            with self._cursor(batch_rows=rows + 1) as cur:  # one batch: one typing of the columns
+                cur.execute(f"{self._select(exact)} WHERE {' AND '.join(cond)} ORDER BY rowid")
+                frame = pl.from_arrow(cur.fetch_arrow_table())
+            assert isinstance(frame, pl.DataFrame)
+            lost = self._lost_reals(frame, exact)
+            if not lost:
+                return frame
+            self.as_text |= lost
 
     def _ordered_chunks(self, start: int, chunk_rows: int, remaining: int | None) -> Iterator[pl.DataFrame]:
         where = f" WHERE {self.where}" if self.where else ""
         position, restarted_at = start, -1
         while True:
             limit = -1 if remaining is None else remaining - (position - start)
-            sql = f"{self.select}{where}{self.order} LIMIT {limit} OFFSET {position}"
+            exact = frozenset(self.as_text)
+            sql = f"{self._select(exact)}{where}{self.order} LIMIT {limit} OFFSET {position}"
             buffer: list[pa.RecordBatch] = []
+            lost: set[str] = set()
             with self._cursor(batch_rows=min(chunk_rows, READ_BATCH_ROWS)) as cur:
                 cur.execute(sql)
                 try:
                     for batch in cur.fetch_record_batch():
+                        lost = self._lost_reals(_frame([batch]), exact)
+                        if lost:  # read again from this batch on, those columns exactly
+                            self.as_text |= lost
+                            break
                         if buffer and batch.schema != buffer[0].schema:
                             yield _frame(buffer)
                             position += sum(b.num_rows for b in buffer)
@@ -243,7 +284,19 @@ class SqliteSource:
                     continue
             if buffer:
                 yield _frame(buffer)
-            return
+                position += sum(b.num_rows for b in buffer)
+            if not lost:
+                return
+
+
+def _exact_text(name: str) -> str:
+    """A column as text, its REAL values written exactly: SQLite's own 15 digits when they read back
+    as the same number, else 17."""
+    c = quote(name)
+    return (
+        f"CASE WHEN typeof({c}) <> 'real' THEN {c} WHEN CAST(CAST({c} AS TEXT) AS REAL) = {c} "
+        f"THEN CAST({c} AS TEXT) ELSE printf('%!.17g', {c}) END AS {c}"
+    )
 
 
 class Spans:
