@@ -140,9 +140,26 @@ def test_another_encoding_and_a_character_it_cannot_hold(store, settings, data_d
     assert out.read_bytes() == "name\nZoë\n".encode("latin-1")
     with sqlite3.connect(data_dir / "data.db") as c:
         c.execute("INSERT INTO t VALUES ('Žižek')")
-    status, job_id = run_job(store, settings, export(out, format={"encoding": "latin-1"}))
+    status, job_id = run_job(store, settings, export(out, format={"encoding": "latin-1"}, chunk_rows=1))
     assert status is S.FINISHED_WITH_ERRORS
-    assert "'Ž' (U+017D) cannot be encoded" in journal_error(store, job_id)
+    assert (
+        journal_error(store, job_id)
+        == "row 2, column name: 'Žižek' holds 'Ž' (U+017D), which iso8859-1 cannot encode"
+    )
+    assert out.read_bytes() == "name\nZoë\n".encode("latin-1")  # the earlier run's file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data", "out.csv"]  # no partial file left
+
+
+@pytest.mark.parametrize("value", ["a,b", 'say "hi"', "two\nlines", "cr\rhere"])
+def test_quoting_none_refuses_a_value_that_would_not_read_back(store, settings, data_dir, tmp_path, value):
+    fill(data_dir, "(id INTEGER, name TEXT)", [(1, "plain"), (2, value)])
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, format={"quoting": "none"}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id).startswith(
+        f"row 2, column name: {value!r} holds the delimiter, the quote"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
 
 
 def test_date_and_timestamp_columns_follow_the_formats_and_other_text_stays_as_stored(

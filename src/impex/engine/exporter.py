@@ -77,6 +77,7 @@ class ExportRun:
         self.job = ExportJob.model_validate(ex.claim.job.definition)
         self.store = ex.store
         self._written = 0
+        self.part: Path | None = None  # the file being written, under a name of this run
 
     def log(self, code: str, level: Level = Level.INFO, /, **params: Any) -> None:
         self.store.log(self.ex.job_id, self.ex.run_id, level, code, params, self.ex.actor)
@@ -85,6 +86,10 @@ class ExportRun:
         try:
             return self._execute()
         except (OSError, ValueError, TargetError, LookupError, pl.exceptions.PolarsError) as error:
+            if self.part is not None:  # the run is over (Start begins another): nothing half-written stays
+                with contextlib.suppress(OSError):
+                    self.part.unlink(missing_ok=True)
+                    ResumeKeys(self.part).remove()
             self.log("run.error", Level.ERROR, error=technical_error(error))
             return self.store.transition(
                 self.ex.job_id, A.FAIL, actor=self.ex.actor, cause="run.error"
@@ -97,7 +102,7 @@ class ExportRun:
             final = Path(run.output_path)
         else:
             final = through_link(output_path(job.output, job.name, run.run_no))
-        part = final.with_name(final.name + f".part{self.ex.run_id}")
+        part = self.part = final.with_name(final.name + f".part{self.ex.run_id}")
         source = open_source(connection_url(self.ex.settings, job.source.connection), job.source)
         try:
             return self._export(source, run, final, part)
@@ -163,7 +168,9 @@ class ExportRun:
         fmt = self.job.format
         self._written = written
         gz = GzipMembers(out) if fmt.gzip else None
-        writer = CsvWriter(gz or out, fmt.model_copy(update={"header": fmt.header and written == 0}))
+        writer = CsvWriter(
+            gz or out, fmt.model_copy(update={"header": fmt.header and written == 0}), rows_before=written
+        )
         with Checkpoint(out, time.monotonic()) as checkpoint:
             return self._copy_chunks(source, writer, gz, checkpoint, written, clock)
 

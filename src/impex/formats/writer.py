@@ -32,18 +32,28 @@ class CsvWriter:
     ``fmt.encoding`` is not UTF-8 (a character it cannot encode raises FormatError).
     """
 
-    def __init__(self, binary_file: BinaryWriter, fmt: OutputFormat) -> None:
+    def __init__(self, binary_file: BinaryWriter, fmt: OutputFormat, *, rows_before: int = 0) -> None:
         if fmt.decimal_separator not in (".", ","):
             raise FormatError(f"decimal separator {fmt.decimal_separator!r} is not supported (use . or ,)")
+        if fmt.quoting == "none" and fmt.decimal_separator == fmt.delimiter:
+            raise FormatError(
+                f"decimal separator {fmt.decimal_separator!r} is the delimiter: with quoting 'none' every "
+                "number with a fraction would read back as two fields"
+            )
         self._file = binary_file
         self._fmt = fmt
         self._encoding = canonical(fmt.encoding)
         self._header_pending = fmt.header
+        self.rows_before = (
+            rows_before  # rows of the file written before (a resumed export): errors count them
+        )
         self.rows_written = 0
         self.bytes_written = 0
 
     def write(self, df: pl.DataFrame) -> None:
         """Append ``df``'s rows (its column names make the header)."""
+        if self._fmt.quoting == "none":
+            self._refuse_unquotable(df)
         if self._encoding == "utf-8":  # Polars writes straight into the file: no copy of the text
             counted = _Counting(self._file)
             self._write_csv(df, counted)
@@ -51,12 +61,52 @@ class CsvWriter:
         else:
             out = io.BytesIO()
             self._write_csv(df, out)
-            data = transcode(out.getvalue(), self._encoding)
+            try:
+                data = transcode(out.getvalue(), self._encoding)
+            except FormatError:
+                self._refuse_unencodable(df)
+                raise
             self._file.write(data)
             written = len(data)
         self._header_pending = False
         self.rows_written += df.height
         self.bytes_written += written
+
+    def _refuse_unquotable(self, df: pl.DataFrame) -> None:
+        """Without quoting, a value holding the delimiter, the quote or a line break would read back
+        as other fields or records: FormatError naming its row, column and value."""
+        fmt = self._fmt
+        specials = [fmt.delimiter, fmt.quote, "\n", "\r"]
+        for name, dtype in df.schema.items():
+            if dtype != pl.String:
+                continue
+            hits = df.get_column(name).str.contains_any(specials).arg_true()
+            if len(hits):
+                row = int(hits[0])
+                raise FormatError(
+                    f"row {self._row_no(row)}, column {name}: {df[row, name]!r} holds the "
+                    "delimiter, the quote or a line break, which quoting 'none' would write as they are "
+                    "(the file would not read back): use quoting 'minimal'"
+                )
+
+    def _row_no(self, index: int) -> int:
+        """The row number in the file (from 1, header aside) of row ``index`` of the batch being written."""
+        return self.rows_before + self.rows_written + index + 1
+
+    def _refuse_unencodable(self, df: pl.DataFrame) -> None:
+        """FormatError naming the first row, column and value holding a character the encoding lacks."""
+        for row, values in enumerate(df.iter_rows()):
+            for name, value in zip(df.columns, values, strict=True):
+                if not isinstance(value, str):
+                    continue
+                try:
+                    value.encode(self._encoding)
+                except UnicodeEncodeError as error:
+                    bad = value[error.start]
+                    raise FormatError(
+                        f"row {self._row_no(row)}, column {name}: {value!r} holds {bad!r} "
+                        f"(U+{ord(bad):04X}), which {self._encoding} cannot encode"
+                    ) from None
 
     def _write_csv(self, df: pl.DataFrame, out: BinaryWriter) -> None:
         fmt = self._fmt
