@@ -67,7 +67,9 @@ def test_quoting_all_and_none_and_another_quote_character() -> None:
 def test_non_utf8_output_is_transcoded_and_unencodable_text_is_a_clear_error() -> None:
     frame = pl.DataFrame({"name": ["Zoë"]})
     assert written(OutputFormat(encoding="latin-1", header=False), frame) == "Zoë\n".encode("latin-1")
-    with pytest.raises(FormatError, match=r"'Ž' \(U\+017D\) cannot be encoded in iso8859-1"):
+    with pytest.raises(
+        FormatError, match=r"row 1, column name: 'Žižek' holds 'Ž' \(U\+017D\), which iso8859-1 cannot encode"
+    ):
         written(OutputFormat(encoding="latin-1"), pl.DataFrame({"name": ["Žižek"]}))
 
 
