@@ -208,6 +208,16 @@ def test_utf16_is_refused_with_a_clear_error_naming_the_file(tmp_path: Path) -> 
         DelimitedReader(write(tmp_path, b"a,b\n", "b.csv"), CsvFormat(encoding="utf-16-le"))
 
 
+def test_lines_ending_in_cr_alone_are_refused_naming_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id;name\r1;a\r2;b\r")
+    with pytest.raises(FormatError) as refused:
+        DelimitedReader(path, CsvFormat())
+    assert str(refused.value) == (
+        f"{path}: its lines end in a carriage return alone (CR, as on classic Mac OS: the first at "
+        "offset 7), not in LF or CRLF: convert the file, e.g. with tr '\\r' '\\n'"
+    )
+
+
 def test_unterminated_quote_in_the_middle_rejects_only_its_first_line(tmp_path: Path) -> None:
     data = b'id,text,n\n1,ok,a\n2,"broken,b\n3,"fine",c\n4,x,d\n'
     got = read_all(write(tmp_path, data), CSV)

@@ -148,6 +148,12 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
             f"(offset {at}); impex reads delimited text (CSV) in an ASCII-compatible encoding, plain or "
             "in a .gz or .zip file"
         )
+    if b"\n" not in sample and b"\r" in sample.rstrip(b"\r"):
+        at = sample.find(b"\r")
+        raise FormatError(
+            f"{path}: its lines end in a carriage return alone (CR, as on classic Mac OS: the first at "
+            f"offset {at}), not in LF or CRLF: convert the file, e.g. with tr '\\r' '\\n'"
+        )
     bom = len(UTF8_BOM) if sample.startswith(UTF8_BOM) else 0
     if requested is not None:
         name = canonical(requested)
