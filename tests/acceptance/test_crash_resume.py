@@ -1,6 +1,7 @@
 """Exactly-once resume: kill -9 at random instants, SIGTERM, and the table and reject list end exactly
 as an uninterrupted run's. These drive the real `impex` command in subprocesses."""
 
+import contextlib
 import json
 import random
 import signal
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 from impex.domain.status import S
+from impex.store.errors import JobNotFound
 from impex.store.store import Store
 from support import IMPEX
 
@@ -113,3 +115,37 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes_at_the
     assert shutdown["params"]["signal"] == "SIGTERM"
     takeover = codes.index("worker.takeover")
     assert codes[takeover + 1 :].count("run.resumed") == 1
+
+
+def interrupted_run(env, job: Path, data_dir: Path, job_id: int) -> None:
+    """``impex run JOB`` stopped by Ctrl-C once its job ``job_id`` has records in."""
+    run = subprocess.Popen(
+        [*IMPEX, "run", str(job), "--json"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(JobNotFound):
+            if (data_dir / "impex.db").exists() and job_state(data_dir, job_id)[1] > 0:
+                break
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.01)
+    run.send_signal(signal.SIGINT)
+    assert run.wait(timeout=30) == 3
+    status, read, _ = job_state(data_dir, job_id)
+    assert status is S.SERVER_SHUTDOWN and read > 0
+
+
+def test_ctrl_c_then_the_same_impex_run_goes_on_with_the_stopped_job_and_leaves_others_alone(
+    tmp_path, data_dir, impex_env, contacts_job
+):
+    job = contacts_job(rows=40_000, chunk_rows=500)
+    other = tmp_path / "others.yaml"
+    other.write_text(job.read_text().replace("{table: contacts}", "{table: others}"))
+    expected = reference(tmp_path, job, impex_env)
+    interrupted_run(impex_env, job, data_dir, 1)
+    interrupted_run(impex_env, other, data_dir, 2)
+    again = impex(impex_env, "run", str(job), "--json")
+    assert json.loads(again.stdout)["id"] == 1  # not a new job importing the file a second time
+    assert job_state(data_dir, 1)[0] is S.FINISHED
+    assert outcome(data_dir)[0] == expected[0]
+    assert job_state(data_dir, 2)[0] is S.SERVER_SHUTDOWN  # left for a worker, or its own impex run

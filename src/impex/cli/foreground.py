@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from impex.cli.context import AppContext, submit, why_failed
 from impex.cli.render import console, emit_json, job_dict, show_job
 from impex.domain.definitions import ExportJob, ImportJob
-from impex.domain.status import S, Status
+from impex.domain.status import A, S, Status
 from impex.engine import execution
 from impex.engine.worker import Worker
 
@@ -15,13 +16,22 @@ EXIT_CODES = {S.FINISHED: 0, S.FINISHED_WITH_ERRORS: 1}
 
 
 def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_json: bool) -> int:
-    job_id = submit(app, definition, start=True)
+    """Run the definition to its end here. A job of exactly this definition that did not end (a stop
+    by Ctrl-C, a shutdown, a pause, a crash) goes on from its checkpoint rather than start over."""
+    job_id = app.store.unfinished_job(definition.model_dump(mode="json"))
+    resumed = app.store.status_of(job_id) if job_id is not None else None
+    if job_id is None:
+        job_id = submit(app, definition, start=True)
+    elif resumed in (S.PAUSED, S.SERVER_SHUTDOWN):
+        app.store.transition(job_id, A.START, actor="cli")
     worker = Worker(app.store, app.settings, concurrency=1)
     worker.install_signal_handlers()
     if as_json:
         status = worker.run_one(job_id)
     else:
-        console.print(f"job {job_id}: {definition.name}")
+        was = resumed.value.replace("_", " ") if resumed else ""
+        going_on = f" (it was {was}: it goes on from its checkpoint)" if resumed else ""
+        console.print(f"job {job_id}: {escape(definition.name)}{going_on}")
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

@@ -96,9 +96,10 @@ def run_claim(ex: Execution) -> Status | None:
             return None
 
 
-def recover(store: Store, actor: str) -> None:
-    """Queue again what dead workers (no heartbeat for a lease) or shut-down ones left behind."""
-    for job_id, t, previous in store.recover(actor=actor, include_shutdown=True):
+def recover(store: Store, actor: str, only: int | None = None) -> None:
+    """Queue again what dead workers (no heartbeat for a lease) or shut-down ones left behind (or
+    only job ``only`` of it: a process running one job in the foreground leaves the rest to workers)."""
+    for job_id, t, previous in store.recover(actor=actor, include_shutdown=True, only=only):
         reason = "a server shutdown" if t.source is Status.SERVER_SHUTDOWN else "its lease ran out"
         params = {"worker": actor, "reason": reason, "previous": previous or "none"}
         store.log(job_id, None, Level.INFO, "worker.takeover", params, actor)
@@ -194,7 +195,7 @@ class Worker:
         while True:
             try:
                 if not recovered:
-                    recover(self.store, self.actor)
+                    recover(self.store, self.actor, only=job_id)
                     recovered = True
                 stopped, status = self._step_one(job_id)
                 outage.over()
@@ -219,7 +220,7 @@ class Worker:
             elif status not in ACTIVE:
                 return True, status
             else:  # still held by a process that may be dead (or by this one, cut off from the store)
-                recover(self.store, self.actor)
+                recover(self.store, self.actor, only=job_id)
         self._heartbeat()
         if job_id in self._running:
             self._running[job_id][0].join(timeout=min(self.settings.heartbeat_seconds, 0.5))

@@ -202,6 +202,23 @@ class Store:
             raise JobNotFound(job_id)
         return job_record(row)
 
+    def unfinished_job(self, definition: dict[str, Any]) -> int | None:
+        """The newest job of exactly this definition that a run can still go on with (paused, shut
+        down, queued, or running, maybe in a process that died), if any."""
+        resumable = [S.PAUSED, S.SERVER_SHUTDOWN, S.QUEUED, S.RUNNING]
+        query = (
+            sa.select(jobs.c.id, jobs.c.definition)
+            .where(
+                jobs.c.name == definition["name"],
+                jobs.c.status.in_([s.value for s in resumable]),
+                jobs.c.current_run_id.is_not(None),
+            )
+            .order_by(jobs.c.id.desc())
+        )
+        with read_connection(self.engine) as c:
+            rows = c.execute(query).all()
+        return next((int(job_id) for job_id, saved in rows if json.loads(saved) == definition), None)
+
     def list_jobs(
         self, *, status: Status | None = None, limit: int = 100, offset: int = 0
     ) -> list[JobRecord]:
@@ -280,9 +297,9 @@ class Store:
             )
             return ids - set(renewed)
 
-    def recover(self, *, actor: str, include_shutdown: bool) -> list[Recovered]:
+    def recover(self, *, actor: str, include_shutdown: bool, only: int | None = None) -> list[Recovered]:
         """Queue again the jobs whose worker stopped heartbeating (and the jobs a server shutdown
-        left behind). Returns what was recovered.
+        left behind), or just job ``only``. Returns what was recovered.
 
         The job and run rows are locked (PostgreSQL: FOR UPDATE … SKIP LOCKED) and the lease is
         checked against the database's clock, so two workers never recover the same job, and a
@@ -296,6 +313,8 @@ class Store:
             )
             if include_shutdown:
                 stale = sa.or_(stale, jobs.c.status == S.SERVER_SHUTDOWN.value)
+            if only is not None:
+                stale = sa.and_(stale, jobs.c.id == only)
             query = (
                 sa.select(jobs.c.id, runs.c.id.label("run_id"), runs.c.worker)
                 .join(runs, runs.c.id == jobs.c.current_run_id)
