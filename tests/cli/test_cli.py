@@ -85,6 +85,23 @@ def test_a_bad_definition_names_the_file_the_key_and_what_is_expected(cli, tmp_p
     assert "bad.yaml: reconciliaton: unknown key (check its spelling)" in result.stderr
 
 
+def test_names_and_records_holding_brackets_are_shown_as_they_are(cli, tmp_path):
+    """Rich reads [red] or [/] as markup: user data must never be taken for it."""
+    write(tmp_path / "people.csv", "id,name,age\n1,Ann,30\n2,see [/] or [red]this[/red],x\n")
+    job = write(
+        tmp_path / "job.yaml", JOB.format(extra="").replace("name: people", 'name: "nightly [/] load"')
+    )
+    result = cli("run", str(job))
+    assert result.exit_code == 0
+    assert "job 1: nightly [/] load" in result.stdout
+    for command in (("jobs", "list"), ("jobs", "show", "1")):
+        shown = cli(*command)
+        assert shown.exit_code == 0 and "nightly [/] load" in shown.stdout
+    rejects = cli("jobs", "rejects", "1")
+    assert rejects.exit_code == 0
+    assert "[red]this[/red]" in "".join(rejects.stdout.split())
+
+
 def test_submit_then_list_show_and_journal(cli, job_file):
     job_id = json.loads(cli("submit", str(job_file), "--json").stdout)["id"]
     listed = json.loads(cli("jobs", "list", "--json").stdout)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from impex.cli.context import app_context, why_failed
 from impex.cli.render import (
@@ -146,7 +147,7 @@ def rejects_cmd(
             raise fail(str(e.strerror)) from None
         except OSError as e:
             raise fail(f"cannot write {export}: {e.strerror or e}") from None
-        console.print(f"{count} rejects written to {export}")
+        console.print(f"{count} rejects written to {escape(str(export))}")
         return
     rows = store.rejects_of(run_id, limit=limit)
     if as_json:

@@ -14,7 +14,7 @@ import typer
 
 from impex.cli import jobs as jobs_cli
 from impex.cli.context import app_context, submit
-from impex.cli.render import console, emit_json, fail
+from impex.cli.render import console, emit_json, escape, fail
 from impex.cli.serve import serve_cmd
 from impex.domain.choices import ColumnType, CommitMode, Operation
 from impex.settings import SETTINGS
@@ -172,7 +172,7 @@ def import_cmd(
         console.print(
             f"detected: delimiter {detected.delimiter!r}, encoding {detected.encoding}, "
             f"header {'yes' if detected.has_header else 'no'}, {len(names)} columns: "
-            + ", ".join(f"{n} ({t.value})" for n, t in zip(names, types, strict=True))
+            + escape(", ".join(f"{n} ({t.value})" for n, t in zip(names, types, strict=True)))
         )
     keys = tuple(key or ())
     unknown = [k for k in keys if k not in names]
@@ -280,6 +280,8 @@ def worker_cmd(
         concurrency=settings.worker_concurrency,
     )
     worker.install_signal_handlers()
-    console.print(f"worker {worker.name}: queues {', '.join(worker.queues)}, {worker.concurrency} at once")
+    console.print(
+        f"worker {worker.name}: queues {escape(', '.join(worker.queues))}, {worker.concurrency} at once"
+    )
     worker.serve(exit_when_idle=exit_when_idle)
     console.print(f"worker {worker.name}: stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -13,11 +14,14 @@ from rich.table import Table
 
 from impex.domain.status import allowed_actions
 
+PIPED_WIDTH = 10_000
+
 if TYPE_CHECKING:  # the records module loads SQLAlchemy, which `impex --help` need not
     from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord
 
-console = Console()
-errors = Console(stderr=True)
+# Into a pipe or a file, lines are not cut at 80 columns: a script greps whole lines.
+console = Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
+errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=PIPED_WIDTH)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -80,7 +84,7 @@ def jobs_table(rows: list[tuple[JobRecord, RunRecord | None]]) -> Table:
         c = run.counters if run else None
         table.add_row(
             str(job.id),
-            job.name,
+            escape(job.name),
             job.kind,
             job.status.value,
             str(c.read) if c else "",
@@ -94,7 +98,7 @@ def jobs_table(rows: list[tuple[JobRecord, RunRecord | None]]) -> Table:
 def show_job(job: JobRecord, runs: list[RunRecord], why: dict[int, list[str]] | None = None) -> None:
     """The job and its runs; ``why`` gives, per run id, what ended it with errors."""
     console.print(
-        f"[bold]Job {job.id}[/bold] {job.name} ({job.kind})  status: [bold]{job.status.value}[/bold]"
+        f"[bold]Job {job.id}[/bold] {escape(job.name)} ({job.kind})  status: [bold]{job.status.value}[/bold]"
     )
     console.print(f"actions allowed: {', '.join(a.value for a in allowed_actions(job.status)) or 'none'}")
     for run in runs:
@@ -104,7 +108,7 @@ def show_job(job: JobRecord, runs: list[RunRecord], why: dict[int, list[str]] | 
             f"read {c.read}, inserted {c.inserted}, updated {c.updated}, unchanged {c.unchanged}, "
             f"deleted {c.deleted}, rejected {c.rejected}, doubles {c.doubles}, duplicates {c.duplicates}, "
             f"written {c.written}; {run.active_seconds:.1f}s"
-            + (f"; file {run.output_path}" if run.output_path else "")
+            + (f"; file {escape(run.output_path)}" if run.output_path else "")
         )
         for cause in (why or {}).get(run.id, []):
             console.print(f"    [red]why:[/red] {escape(cause)}", highlight=False, soft_wrap=True)
@@ -117,7 +121,6 @@ def journal_line(line: JournalLine) -> str:
 def rejects_table(rows: list[RejectRecord]) -> Table:
     table = Table("Record", "Line", "Reason", "Column", "Value", "Message", "Raw record")
     for r in rows:
-        table.add_row(
-            str(r.record_no), str(r.line_no), r.reason, r.column or "", r.value or "", r.message, r.raw_text
-        )
+        shown = (r.column or "", r.value or "", r.message, r.raw_text)
+        table.add_row(str(r.record_no), str(r.line_no), r.reason, *map(escape, shown))
     return table
