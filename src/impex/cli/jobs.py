@@ -170,9 +170,11 @@ def rejects_cmd(
 
 
 def _act(ctx: typer.Context, job_id: int, action: Action) -> None:
-    store = _store(ctx)
+    from impex.engine.actions import operate  # a cancel may clean up in the target
+
+    app = app_context(ctx)
     try:
-        t = store.transition(job_id, action, actor="cli")
+        t = operate(app.store, app.settings, job_id, action, actor="cli")
     except JobNotFound as e:
         raise fail(str(e)) from None
     except IllegalTransition as e:

@@ -35,6 +35,7 @@ MESSAGES: dict[str, str] = {
     "format.detected": "Detected format: delimiter {delimiter!r}, encoding {encoding}, header {header}",
     "table.created": "Table {table} created with columns {columns}",
     "export.file": "File written: {path} ({rows} rows, {bytes} bytes)",
+    "run.leftovers": "What the canceled run left could not all be removed: {error}",
     "worker.takeover": "Taken over by worker {worker}; the job's previous worker no longer held it",
 }
 

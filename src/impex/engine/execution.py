@@ -33,6 +33,11 @@ class Progress:
     eta_seconds: float | None
 
 
+def run_key(store: Store, job_id: int, run_no: int) -> str:
+    """What names a run in its target: its checkpoint row and its own tables."""
+    return f"{store.store_id}:{job_id}:{run_no}"
+
+
 @dataclass
 class Execution:
     store: Store
@@ -54,7 +59,7 @@ class Execution:
 
     @property
     def run_key(self) -> str:
-        return f"{self.store.store_id}:{self.claim.job.id}:{self.claim.run.run_no}"
+        return run_key(self.store, self.claim.job.id, self.claim.run.run_no)
 
     def requested_stop(self) -> Action | None:
         """At a chunk boundary: was the run told to pause, cancel or shut down?"""

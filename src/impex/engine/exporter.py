@@ -71,6 +71,11 @@ class GzipMembers:
         self.pending = io.BytesIO()
 
 
+def partial_file(final: Path, run_id: int) -> Path:
+    """Where run ``run_id`` writes the export until it is complete (then renamed ``final``)."""
+    return final.with_name(f"{final.name}.part{run_id}")
+
+
 class ExportRun:
     def __init__(self, ex: Execution) -> None:
         self.ex = ex
@@ -102,7 +107,7 @@ class ExportRun:
             final = Path(run.output_path)
         else:
             final = through_link(output_path(job.output, job.name, run.run_no))
-        part = self.part = final.with_name(final.name + f".part{self.ex.run_id}")
+        part = self.part = partial_file(final, self.ex.run_id)
         source = open_source(connection_url(self.ex.settings, job.source.connection), job.source)
         try:
             return self._export(source, run, final, part)
@@ -240,7 +245,7 @@ class ExportRun:
         if action is A.CHUNK_BOUNDARY_CANCEL:
             run = self.store.run(self.ex.run_id)
             if run.output_path:
-                Path(run.output_path + f".part{self.ex.run_id}").unlink(missing_ok=True)
+                partial_file(Path(run.output_path), self.ex.run_id).unlink(missing_ok=True)
             self.keys.remove()
         params: dict[str, Any] = {"record_no": self._written, "line_no": self._written}
         if action is A.SHUTDOWN:

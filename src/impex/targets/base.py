@@ -137,6 +137,12 @@ class Transactions(Protocol):
     def rollback(self) -> None: ...
 
 
+def run_tables(run_key: str) -> tuple[str, str]:
+    """The names of a run's own tables in the target: its seen keys, its staged rows (atomic mode)."""
+    suffix = hashlib.sha1(run_key.encode()).hexdigest()[:12]
+    return f"_impex_seen_{suffix}", f"_impex_stage_{suffix}"
+
+
 class ChunkTransactions:
     """What every database's run target does the same way: chunks written in the open transaction
     (begun by the first, fenced by the run's token) and committed together with the last one's
@@ -154,10 +160,7 @@ class ChunkTransactions:
         self.table = spec.table
         self.keys = spec.keys
         self.atomic = spec.atomic
-        # The run's own tables in the target, named after the run.
-        suffix = hashlib.sha1(spec.run_key.encode()).hexdigest()[:12]
-        self.seen_table = f"_impex_seen_{suffix}"
-        self.stage_table = f"_impex_stage_{suffix}"
+        self.seen_table, self.stage_table = run_tables(spec.run_key)
 
     # The checkpoint row as every database stores it: counters and state as JSON text.
     def _new_checkpoint_row(self, state: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -355,5 +358,6 @@ class TargetSession(Protocol):
     def create_table(self, table: str, columns: list[ColumnDef], keys: tuple[str, ...]) -> None: ...
     def is_empty(self, table: str) -> bool: ...
     def open_run(self, spec: RunSpec, state: dict[str, Any]) -> RunTarget: ...
+    def drop_run_tables(self, run_key: str) -> None: ...
     def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatch]: ...
     def close(self) -> None: ...

@@ -14,7 +14,7 @@ import psycopg
 import pyarrow as pa
 
 from impex.targets import Connection, Secrets, redact_url, with_password
-from impex.targets.base import ColumnDef, RunSpec, TargetError
+from impex.targets.base import ColumnDef, RunSpec, TargetError, run_tables
 from impex.targets.pg_copy import HEADER, TRAILER, copy_data, encode_rows, temporary_columns
 from impex.targets.pg_fit import Refused, as_arrow, column_sql, refusal
 from impex.targets.pg_run import CHECKPOINTS, PostgresRun
@@ -48,6 +48,11 @@ class PostgresTarget:
     def scrub(self, error: object) -> str:
         """The driver's message, with any password in it masked."""
         return self.secrets.masked(error)
+
+    def drop_run_tables(self, run_key: str) -> None:
+        """A run that will never go on (canceled while no worker held it): its own tables go."""
+        for table in run_tables(run_key):
+            self.execute(f"DROP TABLE IF EXISTS {quote(table)}")
 
     def close(self) -> None:
         with contextlib.suppress(psycopg.Error):

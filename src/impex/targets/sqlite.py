@@ -30,6 +30,7 @@ from impex.targets.base import (
     RefusedRecord,
     RunSpec,
     TargetError,
+    run_tables,
 )
 from impex.targets.sql import driver_words, quote, quoted_list, refused_column
 from impex.targets.values import arrow, as_stored
@@ -144,6 +145,11 @@ class SqliteTarget:
     def open_run(self, spec: RunSpec, state: dict[str, Any]) -> SqliteRun:
         """The run's target; a new run's checkpoint starts with ``state``."""
         return SqliteRun(self, spec, state)
+
+    def drop_run_tables(self, run_key: str) -> None:
+        """A run that will never go on (canceled while no worker held it): its own tables go."""
+        for table in run_tables(run_key):
+            self._execute(f"DROP TABLE IF EXISTS {quote(table)}")
 
     def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatch]:
         """Rows of a query as Arrow batches, read without loading them all."""

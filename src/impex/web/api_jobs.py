@@ -20,6 +20,7 @@ from impex.domain.definitions import ImportJob, QuerySource
 from impex.domain.journal import Level
 from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Status
+from impex.engine.actions import operate
 from impex.engine.reject_export import export_rejects
 from impex.store import queries
 from impex.store.records import RunRecord
@@ -100,12 +101,11 @@ def read(job_id: int, _user: Viewer, ctx: Ctx, t: Tr) -> dict[str, Any]:
 
 def act(ctx: WebContext, job_id: int, action: Action, user: User) -> None:
     ctx.store.job(job_id)  # 404 before 409
-    ctx.store.transition(job_id, action, actor=user.name)
+    operate(ctx.store, ctx.settings, job_id, action, actor=user.name)
 
 
 def _act(ctx: WebContext, job_id: int, action: Action, user: User, t: Translator) -> dict[str, Any]:
-    ctx.store.job(job_id)  # 404 before 409
-    ctx.store.transition(job_id, action, actor=user.name)
+    act(ctx, job_id, action, user)
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
 
 

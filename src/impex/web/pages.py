@@ -18,6 +18,7 @@ from impex.domain.journal import Level
 from impex.domain.roles import Role
 from impex.domain.status import Action, Status, allowed_actions
 from impex.store import queries
+from impex.web.api_jobs import act
 from impex.web.auth import (
     LOGIN_CSRF_COOKIE,
     Auth,
@@ -297,6 +298,5 @@ def job_action(
     check_csrf(request, auth, csrf)
     if action not in {a.value for a in (Action.START, Action.PAUSE, Action.CANCEL)}:
         raise ApiError(404, "not_found", f"no action {action!r}")
-    ctx.store.job(job_id)
-    ctx.store.transition(job_id, Action(action), actor=auth.user.name)
+    act(ctx, job_id, Action(action), auth.user)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)

@@ -1,0 +1,72 @@
+"""A run canceled while no worker holds it (paused, shut down) leaves nothing behind: no tables of
+its own in the target, no partial export file."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from impex.domain.status import A, S
+from impex.engine.actions import operate
+from support import define, make_contacts, run_job
+
+COLUMNS = [
+    {"name": "id", "type": "integer", "required": True},
+    {"name": "name", "required": True},
+    {"name": "email"},
+    {"name": "age", "type": "integer"},
+    {"name": "joined", "type": "date"},
+]
+
+
+def paused_after_its_first_chunk(store, settings, definition) -> int:
+    def pause_once(progress):
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, definition, pause_once)
+    assert status is S.PAUSED
+    return job_id
+
+
+def tables(data_dir: Path) -> list[str]:
+    with sqlite3.connect(data_dir / "data.db") as c:
+        return [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1")]
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_an_import_canceled_while_paused_drops_its_own_tables(store, settings, data_dir, tmp_path, commit):
+    source = make_contacts(tmp_path / "contacts.csv", 3000)
+    definition = define(
+        source=str(source),
+        columns=COLUMNS,
+        chunk_rows=500,
+        commit=commit,
+        reconciliation={"keys": ["id"], "doubles": "reject"},
+    )
+    job_id = paused_after_its_first_chunk(store, settings, definition)
+    assert any(name.startswith("_impex_s") for name in tables(data_dir))
+    t = operate(store, settings, job_id, A.CANCEL, actor="tester")
+    assert t.target is S.CANCELED
+    assert tables(data_dir) == ["_impex_checkpoint", "t"]
+    with sqlite3.connect(data_dir / "data.db") as c:
+        count = c.execute("SELECT count(*) FROM t").fetchone()[0]
+    assert (count == 0) if commit == "atomic" else (count > 0)
+
+
+def test_an_export_canceled_while_paused_removes_its_partial_file(store, settings, data_dir, tmp_path):
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+        c.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 2001)])
+    out = tmp_path / "out" / "t.csv"
+    definition = {
+        "kind": "export",
+        "name": "t",
+        "source": {"table": "t"},
+        "output": str(out),
+        "chunk_rows": 200,
+    }
+    job_id = paused_after_its_first_chunk(store, settings, definition)
+    assert [p.name for p in out.parent.iterdir()] != []
+    operate(store, settings, job_id, A.CANCEL, actor="tester")
+    assert list(out.parent.iterdir()) == []
