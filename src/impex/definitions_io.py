@@ -46,7 +46,8 @@ def _describe(error: ValidationError, origin: str) -> str:
         elif item["type"] == "missing":
             message = "required key is missing"
         shown = repr(item.get("input"))
-        if item["type"] != "missing" and shown not in message:
+        # a check of the whole definition names its keys and values itself: the whole input is noise
+        if item["type"] != "missing" and shown not in message and location:
             message = f"{message} (got {shown})"
         lines.append(f"{origin}: {key}: {message}")
     return "\n".join(lines)
@@ -58,6 +59,17 @@ def load_definition(path: str | Path) -> ImportJob | ExportJob:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DefinitionError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DefinitionError(f"{path}: a folder, not a job definition file") from None
+    except UnicodeDecodeError as e:
+        line = e.object[: e.start].count(b"\n") + 1
+        raise DefinitionError(
+            f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at line {line}): save it as UTF-8"
+        ) from None
+    except OSError as e:
+        raise DefinitionError(f"{path}: cannot be read: {e.strerror or e}") from None
+    if not text.strip():
+        raise DefinitionError(f"{path}: the file is empty: expected a job definition (kind, name, source, …)")
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:

@@ -85,6 +85,35 @@ def test_a_bad_definition_names_the_file_the_key_and_what_is_expected(cli, tmp_p
     assert "bad.yaml: reconciliaton: unknown key (check its spelling)" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (
+            "kind: import\nname: x\nsource: a.csv\ntarget: {table: t}\n"
+            "columns: [{name: id}]\nreconciliation: {keys: [idd]}\n",
+            "job.yaml: (top level): reconciliation.keys: idd not among the declared columns",
+        ),
+        ("", "job.yaml: the file is empty: expected a job definition (kind, name, source, …)"),
+        (
+            "name: Ren\xe9e\n".encode("latin-1"),
+            "job.yaml: not UTF-8 text (byte 0xe9 at line 1): save it as UTF-8",
+        ),
+        (None, "job.yaml: a folder, not a job definition file"),
+    ],
+)
+def test_a_job_file_that_cannot_be_used_says_why_in_one_line(cli, tmp_path, content, said):
+    job = tmp_path / "job.yaml"
+    if content is None:
+        job.mkdir()
+    elif isinstance(content, bytes):
+        job.write_bytes(content)
+    else:
+        job.write_text(content)
+    result = cli("run", str(job))
+    assert result.exit_code == 2
+    assert " ".join(result.stderr.split()) == f"error: {tmp_path}/{said}"
+
+
 def test_names_and_records_holding_brackets_are_shown_as_they_are(cli, tmp_path):
     """Rich reads [red] or [/] as markup: user data must never be taken for it."""
     write(tmp_path / "people.csv", "id,name,age\n1,Ann,30\n2,see [/] or [red]this[/red],x\n")

@@ -516,6 +516,8 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes(
     subprocess.run([*IMPEX, "worker", "--exit-when-idle"], env=impex_env, check=True, capture_output=True)
     assert job_state(data_dir, job_id)[0] is S.FINISHED
     assert out.read_bytes() == reference.read_bytes()
-    journal = [line.code for line in store.journal_lines(job_id, limit=10**6)]
+    lines = store.journal_lines(job_id, limit=10**6)
+    journal = [line.code for line in lines]
     assert "run.shutdown" in journal and journal.count("run.resumed") == 1
+    assert next(line for line in lines if line.code == "run.shutdown").params["signal"] == "SIGTERM"
     assert store.runs_of(job_id)[-1].counters.written == 400_000

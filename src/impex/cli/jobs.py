@@ -109,6 +109,9 @@ def journal_cmd(
 
     follower = JournalFollower(store, job_id)
     while True:
+        # The status before the lines: a job seen stopped has all its lines committed already (its
+        # last one with the status), so the read below gets them.
+        stopped = follow and store.status_of(job_id) not in ACTIVE
         lines = follower.new_lines()
         for line in lines:
             if as_json:
@@ -117,7 +120,7 @@ def journal_cmd(
                 console.print(journal_line(line), highlight=False, markup=False)
         if len(lines) == PAGE_LINES:  # more are waiting
             continue
-        if not follow or (not lines and store.status_of(job_id) not in ACTIVE):
+        if not follow or (stopped and not lines):
             return
         time.sleep(0.5)
 

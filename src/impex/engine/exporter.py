@@ -249,7 +249,7 @@ class ExportRun:
             self.keys.remove()
         params: dict[str, Any] = {"record_no": self._written, "line_no": self._written}
         if action is A.SHUTDOWN:
-            params["signal"] = "a shutdown request"
+            params["signal"] = self.ex.shutdown.cause
         self.log(STOP_CODES[action], **params)
         return self.store.transition(self.ex.job_id, action, actor=self.ex.actor).target
 
