@@ -3,7 +3,7 @@ and the shape of the result: one error per bad record, good rows and their indic
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import polars as pl
@@ -74,6 +74,11 @@ class TestRemap:
 
     def test_remapped_text_is_then_cast(self, run_one):
         assert good(run_one(["yes", "no"], type="integer", remap={"yes": "1", "no": "0"})) == [1, 0]
+
+    def test_a_value_remapped_to_an_iso_timestamp_is_one_whatever_its_chunk_holds(self, run_one):
+        epoch = {"epoch": "1970-01-01T00:00:00"}
+        expected = [datetime(2024, 1, 1, 10), datetime(1970, 1, 1)]
+        assert good(run_one(["2024-01-01 10:00:00", "epoch"], type="timestamp", remap=epoch)) == expected
 
 
 class TestDefault:
