@@ -229,14 +229,16 @@ def test_a_value_not_of_its_type_is_a_type_error(store, settings, data_dir, tmp_
     assert reject_details(store, job_id) == [(2, "type_error", "v", value, f"line 3: column v: {message}")]
 
 
-def test_nan_is_a_type_error_not_a_silent_null(store, settings, data_dir, tmp_path):
+def test_nan_and_an_overflow_are_type_errors_not_silent_values(store, settings, data_dir, tmp_path):
     columns = [{"name": "id", "type": "integer"}, {"name": "v", "type": "float", "required": True}]
-    status, job_id = load(store, settings, tmp_path, "id,v\n1,NaN\n2,inf\n3,nan\n4,-1E-3\n", columns)
+    data = "id,v\n1,NaN\n2,inf\n3,nan\n4,-1E-3\n5,1e400\n6,-Infinity\n"
+    status, job_id = load(store, settings, tmp_path, data, columns)
     assert status is S.FINISHED
-    assert table_rows(data_dir) == [(2, float("inf")), (4, -0.001)]
+    assert table_rows(data_dir) == [(2, float("inf")), (4, -0.001), (6, float("-inf"))]
     assert reject_details(store, job_id) == [
         (1, "type_error", "v", "NaN", "line 2: column v: 'NaN' is not a number (decimal separator '.')"),
         (3, "type_error", "v", "nan", "line 4: column v: 'nan' is not a number (decimal separator '.')"),
+        (5, "type_error", "v", "1e400", "line 6: column v: '1e400' is out of the 64-bit float range"),
     ]
 
 

@@ -6,6 +6,7 @@ from a genuine null by comparing with the prepared text. Nothing here loops over
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from functools import partial
@@ -96,7 +97,9 @@ def cast(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat, *, iso: bool = True)
         case ColumnType.FLOAT:
             # 'NaN' would reach most databases as NULL (SQLite) or as a value no comparison matches.
             number = text.cast(pl.Float64, strict=False)
-            return pl.when(~number.is_nan()).then(number)
+            # 'inf' is a value; 1e400 is not: it overflows to one.
+            spelled = text.str.contains("(?i)inf")
+            return pl.when(~number.is_nan() & (number.is_finite() | spelled)).then(number)
         case ColumnType.DECIMAL:
             return _decimal(text, col.dtype)
         case ColumnType.BOOLEAN:
@@ -171,6 +174,8 @@ def type_error_text(col: PlannedColumn, fmt: CsvFormat, text: str) -> str:
                 return "is out of the 64-bit integer range"
             return "is not an integer"
         case ColumnType.FLOAT:
+            if _overflows(text, fmt):
+                return "is out of the 64-bit float range"
             return f"is not a number (decimal separator {fmt.decimal_separator!r})"
         case ColumnType.DECIMAL:
             assert isinstance(col.dtype, pl.Decimal)
@@ -199,3 +204,13 @@ def _integer_shaped(text: str, fmt: CsvFormat) -> bool:
             return False
         text = text.replace(sep, "")
     return re.fullmatch(_INTEGER_SHAPE, text) is not None
+
+
+def _overflows(text: str, fmt: CsvFormat) -> bool:
+    """Whether ``text`` is a finite-looking number beyond the 64-bit float range (1e400)."""
+    plain = text.replace(fmt.thousands_separator, "") if fmt.thousands_separator else text
+    try:
+        value = float(plain.replace(fmt.decimal_separator, "."))
+    except ValueError:
+        return False
+    return math.isinf(value) and "inf" not in plain.lower()
