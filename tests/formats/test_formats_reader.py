@@ -253,6 +253,28 @@ def test_a_quote_inside_an_unquoted_field_is_literal(tmp_path: Path) -> None:
     assert got.rows == [('5"5 pipe"', "1")]
 
 
+def test_a_well_quoted_record_over_several_lines_with_a_field_too_many_is_rejected_whole(
+    tmp_path: Path,
+) -> None:
+    data = b'id,name,note\n1,a,"first line\n2,b,c\nend of note",EXTRA\n3,d,e\n'
+    got = read_all(write(tmp_path, data), CSV)
+    assert got.rows == [("3", "d", "e")]  # not the quoted note's "2,b,c" as a row of its own
+    assert [(r.reason, r.record_no, r.line_no, r.raw) for r in got.rejects] == [
+        (Reason.WRONG_FIELD_COUNT, 1, 2, b'1,a,"first line\n2,b,c\nend of note",EXTRA')
+    ]
+
+
+def test_lone_quotes_inside_fields_never_join_records(tmp_path: Path) -> None:
+    data = b'id,desc,qty\n1,5" pipe,2\n2,3" pipe,4\n3,x,5\n4,1/2" nut,6\n'
+    got = read_all(write(tmp_path, data), CSV)
+    assert got.rows == [("3", "x", "5")] and got.record_nos == [3] and got.line_nos == [4]
+    assert [(r.record_no, r.line_no, r.raw) for r in got.rejects] == [
+        (1, 2, b'1,5" pipe,2'),
+        (2, 3, b'2,3" pipe,4'),
+        (4, 5, b'4,1/2" nut,6'),
+    ]
+
+
 def test_chunks_hold_at_most_max_records_and_end_on_record_boundaries(tmp_path: Path) -> None:
     lines = b"".join(b'%d,"x\ny"\n' % i for i in range(25))
     got = read_all(write(tmp_path, b"a,b\n" + lines), CSV, max_records=7)

@@ -66,8 +66,7 @@ def test_counts_and_stray_quotes_match_a_byte_by_byte_reading(pieces, multiline,
         extra = {}
         if given_positions:
             extra["newlines"] = recs.newlines[recs.newlines < len(a)]
-            if recs.delimiters is not None:
-                extra["delimiters"] = recs.delimiters[recs.delimiters < len(a)]
+            extra["delimiters"] = np.flatnonzero(a == syn.delimiter)
         counts, stray = analyse_records(a, recs.starts, recs.unterminated, quotes, syn, **extra)
         assert counts.tolist() == expected_counts
         assert stray[terminated].tolist() == np.array(expected_stray)[terminated].tolist()

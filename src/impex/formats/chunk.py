@@ -92,9 +92,7 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
     for i in bad_bytes:
         if reason[i] == GOOD:
             reason[i] = BAD_ENCODING
-    delimiters = (
-        np.flatnonzero(a == syn.delimiter) if recs.delimiters is None else _within(recs.delimiters, len(data))
-    )
+    delimiters = np.flatnonzero(a == syn.delimiter)
     pairs = pair_quotes(recs.starts, quotes, len(data))
     counts, stray = analyse_records(
         a,

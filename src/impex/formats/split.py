@@ -55,7 +55,6 @@ class Records:
     lines_consumed: int
     quotes: I64  # positions of the quotes that toggle the quote state, in the whole buffer
     newlines: I64  # positions of the line feeds, in the whole buffer
-    delimiters: I64 | None = None  # positions of the delimiters in the whole buffer, if they were needed
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -75,7 +74,6 @@ class Records:
             int(self.first_lines[n]),
             self.quotes,
             self.newlines,
-            self.delimiters,
         )
 
 
@@ -178,7 +176,6 @@ def split_records(
     if quotes is None:
         quotes = quote_positions(a, syn)
     n_lines = len(line_ends)
-    lazy = _LazyDelimiters(a, syn.delimiter)
     if not syn.multiline or len(quotes) == 0:
         firsts = np.arange(n_lines, dtype=np.int64)
         lasts = firsts
@@ -186,7 +183,7 @@ def split_records(
         unterminated = np.asarray(odd)
     else:
         firsts, lasts, unterminated = _group_lines(
-            line_starts, content_ends, quotes, lazy, final or force_tail, n_fields
+            line_starts, content_ends, quotes, final or force_tail, n_fields, _QuoteCheck(a, syn)
         )
     starts = line_starts[firsts]
     ends = content_ends[lasts]
@@ -194,32 +191,38 @@ def split_records(
     blank = (ends == starts) & (firsts == lasts)
     consumed = int(nexts[-1]) if len(nexts) else 0
     lines_consumed = int(lasts[-1]) + 1 if len(lasts) else 0
-    return Records(
-        starts, ends, nexts, firsts, unterminated, blank, consumed, lines_consumed, quotes, nl, lazy.found
-    )
+    return Records(starts, ends, nexts, firsts, unterminated, blank, consumed, lines_consumed, quotes, nl)
 
 
-class _LazyDelimiters:
-    """Delimiter positions, found only if a multi-line record needs its fields counted."""
+@dataclass(frozen=True)
+class _QuoteCheck:
+    """Whether the quoted spans of records are well formed: each opens at a field's start (or right
+    after the span before it: a doubled quote) and closes before a delimiter, a line end or a quote."""
 
-    def __init__(self, a: U8, delimiter: int) -> None:
-        self._a = a
-        self._delimiter = delimiter
-        self.found: I64 | None = None
+    a: U8
+    syn: Syntax
 
-    def get(self) -> I64:
-        if self.found is None:
-            self.found = np.flatnonzero(self._a == self._delimiter)
-        return self.found
+    def well_formed(self, starts: I64, ends: I64, quotes: I64) -> Mask:
+        spans = quoted_spans(starts, ends, quotes)
+        a, n = self.a, len(self.a)
+        before = a[np.maximum(spans.opens - 1, 0)]
+        opens_ok = (spans.opens == starts[spans.record]) | np.isin(
+            before, (self.syn.delimiter, NL, self.syn.quote)
+        )
+        after = a[np.minimum(spans.closes + 1, n - 1)]
+        at_end = spans.closes + 1 >= ends[spans.record]
+        closes_ok = spans.closed & (at_end | np.isin(after, (self.syn.delimiter, self.syn.quote, NL, CR)))
+        bad = np.bincount(spans.record, weights=~(opens_ok & closes_ok), minlength=len(starts))
+        return np.asarray(bad == 0)
 
 
 def _group_lines(
     line_starts: I64,
     content_ends: I64,
     quotes: I64,
-    delims: _LazyDelimiters,
     close_tail: bool,
     n_fields: int | None,
+    check: _QuoteCheck,
 ) -> tuple[I64, I64, Mask]:
     """Group physical lines into records by quote parity (see ``split_records``)."""
     n_lines = len(line_starts)
@@ -240,9 +243,7 @@ def _group_lines(
         base = cumulative[i0 - 1] if i0 else 0
         end_lines = np.flatnonzero((cumulative[i0:hi] - base) % 2 == 0) + i0
         rec_first = np.r_[i0, end_lines[:-1] + 1].astype(np.int64) if len(end_lines) else end_lines
-        bad = _first_wrong_multiline(
-            rec_first, end_lines, line_starts, content_ends, quotes, delims, n_fields
-        )
+        bad = _first_wrong_multiline(rec_first, end_lines, line_starts, content_ends, quotes, n_fields, check)
         if bad is not None:
             accept(rec_first[:bad], end_lines[:bad])
             line = int(rec_first[bad])
@@ -271,17 +272,20 @@ def _first_wrong_multiline(
     line_starts: I64,
     content_ends: I64,
     quotes: I64,
-    delims: _LazyDelimiters,
     n_fields: int | None,
+    check: _QuoteCheck,
 ) -> int | None:
-    """Index of the first multi-line record whose field count is not ``n_fields``."""
+    """Index of the first multi-line record that is more likely a quote left open on its first line:
+    its quotes are not those of well-formed quoted fields (a lone quote inside a field, as in
+    ``5" pipe``, would join the lines up to the next one). One with well-formed quotes stays whole,
+    even with too many or too few fields: then it is rejected whole as such."""
     if n_fields is None:
         return None
     multi = np.flatnonzero(rec_last > rec_first)
     if len(multi) == 0:
         return None
-    counts = field_counts(line_starts[rec_first[multi]], content_ends[rec_last[multi]], quotes, delims.get())
-    wrong = multi[counts != n_fields]
+    starts, ends = line_starts[rec_first[multi]], content_ends[rec_last[multi]]
+    wrong = multi[~check.well_formed(starts, ends, quotes)]
     return int(wrong[0]) if len(wrong) else None
 
 
