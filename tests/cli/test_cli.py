@@ -179,6 +179,28 @@ def test_rejects_export_keeps_the_source_encoding_delimiter_and_quote(cli, tmp_p
     assert text[1].startswith("zwei;'Zoë; die Ältere';'type_error: line 3")
 
 
+@pytest.mark.parametrize("header", [True, False])
+def test_rejects_exported_fixed_and_imported_again_with_the_same_definition_all_go_in(cli, tmp_path, header):
+    """skip_lines skips the export's first lines as it skipped the source's."""
+    rows = "1,a,5\n2,b,x\n3,c,7\n4,d,y\n"
+    write(tmp_path / "data.csv", "EXPORT 2024-01-01\n" + ("id,name,qty\n" if header else "") + rows)
+    definition = (
+        "kind: import\nname: q\nsource: data.csv\ntarget: {table: q}\n"
+        f"format: {{skip_lines: 1, header: {str(header).lower()}}}\n"
+        "columns: [{name: id, type: integer, source: 1}, {name: name, source: 2},"
+        " {name: qty, type: integer, source: 3}]\n"
+    )
+    job = write(tmp_path / "job.yaml", definition)
+    cli("run", str(job))
+    assert cli("jobs", "rejects", "1", "--export", str(tmp_path / "fix.csv")).exit_code == 0
+    fixed = (tmp_path / "fix.csv").read_text().replace("2,b,x", "2,b,6").replace("4,d,y", "4,d,8")
+    (tmp_path / "data.csv").write_text(fixed)
+    again = cli("run", str(job))
+    assert again.exit_code == 0, again.stdout
+    with sqlite3.connect(tmp_path / "impex-data" / "data.db") as db:
+        assert db.execute("SELECT id, qty FROM q ORDER BY id").fetchall() == [(1, 5), (2, 6), (3, 7), (4, 8)]
+
+
 def test_rejects_export_to_an_unwritable_place_says_so_and_leaves_nothing(cli, job_file, tmp_path):
     cli("run", str(job_file))
     result = cli("jobs", "rejects", "1", "--export", str(tmp_path / "missing" / "fix.csv"))

@@ -25,9 +25,13 @@ def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int
     fmt = definition.format
     delimiter, encoding = fmt.delimiter, fmt.encoding
     header: list[str] | None = None
+    # The lines skip_lines skips go first, so that the same definition reads the file: the source's
+    # own, or (the source gone) as many placeholders.
+    preamble = b"(a line the job's skip_lines skips)\n" * fmt.skip_lines
     try:
         with DelimitedReader(definition.source, fmt) as reader:
             delimiter, encoding, header = reader.delimiter, reader.encoding, reader.header
+            preamble = reader.preamble
     except (OSError, ValueError):
         pass  # the source is gone or changed: the raw records are all that is needed
     options = {"delimiter": delimiter or ",", "quote": fmt.quote, "encoding": encoding or "utf-8"}
@@ -35,6 +39,7 @@ def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int
     partial = path.with_name(f".{path.name}.part")
     try:
         with open(partial, "wb") as out:
+            out.write(preamble)
             if header:
                 write_raw_records(out, [], [], header=header, **options)
             while batch := store.rejects_of(run_id, after_record=after, limit=BATCH):

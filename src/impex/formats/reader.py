@@ -70,6 +70,7 @@ class DelimitedReader:
         self._syntax = Syntax.of(fmt, self.delimiter)
         self.header: list[str] | None = None
         self.n_fields = 0
+        self.preamble = b""
         data_start = self._probe(head, complete, bom)
         self._position = start if start is not None and start.offset > 0 else data_start
         source = open_source(self.path)
@@ -113,6 +114,7 @@ class DelimitedReader:
                 pos = len(head)
                 break
             pos, line = newline + 1, line + 1
+        self.preamble = head[bom:pos]  # the lines skip_lines skips, as they are in the file
         a = np.frombuffer(head, dtype=np.uint8)[pos:]
         recs = split_records(a, self._syntax, final=complete)
         first = np.flatnonzero(~recs.blank)
