@@ -216,7 +216,8 @@ NOT_DECIMAL_4_2 = "is not a decimal number with at most 4 digits, 2 of them afte
         (
             {"type": "timestamp"},
             "2024-01-01 25:00:00",
-            "'2024-01-01 25:00:00' is not a timestamp in format %Y-%m-%d %H:%M:%S or ISO 8601",
+            "'2024-01-01 25:00:00' is not a timestamp in format %Y-%m-%d %H:%M:%S"
+            " or ISO 8601 without a time zone",
         ),
     ],
 )

@@ -15,7 +15,7 @@ T = ColumnType
 TYPED = (
     "id;name;born;score;active;seen\n"
     "1;Ann;2000-01-02;1.5;yes;2024-01-01 10:00:00\n"
-    "2;Bob;1999-12-31;2;no;2024-01-01T10:00:00Z\n"
+    "2;Bob;1999-12-31;2;no;2024-01-01T10:00:00.25\n"
     "3;;;;;\n"
 )
 
@@ -29,6 +29,24 @@ def test_detects_delimiter_header_names_sample_and_types(tmp_path: Path) -> None
     assert detected.sample[0] == ["1", "Ann", "2000-01-02", "1.5", "yes", "2024-01-01 10:00:00"]
     assert len(detected.sample) == 3
     assert detected.column_types == [T.INTEGER, T.STRING, T.DATE, T.FLOAT, T.BOOLEAN, T.TIMESTAMP]
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (["01234", "00501", "10115"], T.STRING),  # zip codes: an integer would drop the zeros
+        (["0", "-7", "+12", "123456789012345678"], T.INTEGER),
+        (["12345678901234567890", "1"], T.STRING),  # past 64 bits
+        (["2024-01-01T10:00:00Z", "2024-01-01 10:00:00"], T.STRING),  # a time zone the import refuses
+        (["2024-01-01 10:00", "2024-01-02 11:00"], T.STRING),  # no seconds: the import refuses them
+        (["2024-01-01T10:00:00.123456789", "2024-01-01 10:00:00"], T.TIMESTAMP),
+    ],
+)
+def test_a_column_is_given_a_type_only_if_the_import_takes_every_value_as_it_is(
+    tmp_path: Path, values: list[str], kind: ColumnType
+) -> None:
+    text = "c\n" + "".join(f"{v}\n" for v in values)
+    assert detect_format(write(tmp_path, text.encode()), CsvFormat()).column_types == [kind]
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])

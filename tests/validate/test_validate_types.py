@@ -176,7 +176,8 @@ class TestTimestamp:
     def test_impossible_time_is_a_type_error(self, run_one):
         error = only_error(run_one(["2023-02-28 25:00:00"], type="timestamp"))
         assert error["message"] == (
-            "column c: '2023-02-28 25:00:00' is not a timestamp in format %Y-%m-%d %H:%M:%S or ISO 8601"
+            "column c: '2023-02-28 25:00:00' is not a timestamp in format %Y-%m-%d %H:%M:%S"
+            " or ISO 8601 without a time zone"
         )
 
     def test_custom_format_takes_no_iso_form(self, run_one):

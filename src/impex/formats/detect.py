@@ -14,9 +14,12 @@ from impex.formats.sniff import guess_delimiter, resolve_encoding
 from impex.formats.source import read_head
 
 HEAD_BYTES = 1024 * 1024
-INTEGER = re.compile(r"^[+-]?\d+$")
+# No leading zero (a zip code or an account number is text: 01234 would lose its 0), at most 18 digits.
+INTEGER = re.compile(r"^[+-]?(0|[1-9]\d{0,17})$")
+CODE_LIKE = re.compile(r"^[+-]?(0\d|\d{19})")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$")
+# What the import's default timestamp format takes: seconds, a fraction, no time zone.
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?$")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ def looks_like_header(rows: Sequence[Sequence[str | None]], fmt: CsvFormat) -> b
 def _is_float(value: str, fmt: CsvFormat) -> bool:
     text = value.replace(fmt.thousands_separator, "") if fmt.thousands_separator else value
     text = text.replace(fmt.decimal_separator, ".")
+    if CODE_LIKE.match(text):
+        return False  # a code (01234) or a number a float would round (20 digits): text
     if text.strip().lower() in ("nan", "inf", "-inf", "infinity"):
         return False
     try:
@@ -112,7 +117,7 @@ def _is_timestamp(value: str) -> bool:
     if not TIMESTAMP.match(value):
         return False
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        datetime.fromisoformat(value[:26])  # Python reads at most 6 fraction digits
     except ValueError:
         return False
     return True

@@ -190,7 +190,9 @@ def type_error_text(col: PlannedColumn, fmt: CsvFormat, text: str) -> str:
         case ColumnType.DATE:
             return f"is not a date in format {fmt.date_format}"
         case ColumnType.TIMESTAMP:
-            iso = " or ISO 8601" if fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT else ""
+            iso = (
+                " or ISO 8601 without a time zone" if fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT else ""
+            )
             return f"is not a timestamp in format {fmt.timestamp_format}{iso}"
     return "is not valid"  # pragma: no cover
 
