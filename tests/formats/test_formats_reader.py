@@ -275,6 +275,13 @@ def test_lone_quotes_inside_fields_never_join_records(tmp_path: Path) -> None:
     ]
 
 
+def test_without_a_header_the_usual_field_count_is_expected_not_the_first_records(tmp_path: Path) -> None:
+    got = read_all(write(tmp_path, b"1,a\n2,b,x\n3,c,y\n4,d,z\n"), CsvFormat(delimiter=",", header=False))
+    assert got.n_fields == 3
+    assert got.rows == [("2", "b", "x"), ("3", "c", "y"), ("4", "d", "z")]
+    assert [(r.reason, r.line_no) for r in got.rejects] == [(Reason.WRONG_FIELD_COUNT, 1)]
+
+
 def test_chunks_hold_at_most_max_records_and_end_on_record_boundaries(tmp_path: Path) -> None:
     lines = b"".join(b'%d,"x\ny"\n' % i for i in range(25))
     got = read_all(write(tmp_path, b"a,b\n" + lines), CSV, max_records=7)

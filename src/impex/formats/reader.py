@@ -32,6 +32,9 @@ def _size(n: int) -> str:
     return f"{n / MiB:g} MB ({n:,} bytes)" if n >= MiB else f"{n:,} bytes"
 
 
+FIELD_COUNT_SAMPLE = 200  # records whose usual field count a file without a header is read with
+
+
 class DelimitedReader:
     """Reads a delimited file (plain, .gz or .zip) as chunks of records.
 
@@ -126,9 +129,17 @@ class DelimitedReader:
         k = int(first[0])
         quotes = quote_positions(a, self._syntax)
         delims = np.flatnonzero(a == self._syntax.delimiter)
-        self.n_fields = int(field_counts(recs.starts[k : k + 1], recs.ends[k : k + 1], quotes, delims)[0])
         if not self.fmt.header:
+            # No header to count: the field count most of the first records have (the first record
+            # alone could be the odd one out, and every good record would be rejected for it).
+            sample = first[~recs.unterminated[first]][:FIELD_COUNT_SAMPLE]
+            counts = field_counts(recs.starts[sample], recs.ends[sample], quotes, delims)
+            values, seen = np.unique(counts, return_counts=True)
+            tied = values[seen == seen.max()] if len(values) else values
+            # among counts as common, the one that comes first
+            self.n_fields = int(min(tied, key=lambda v: int(np.argmax(counts == v)))) if len(tied) else 0
             return Position(pos, 0, line)
+        self.n_fields = int(field_counts(recs.starts[k : k + 1], recs.ends[k : k + 1], quotes, delims)[0])
         self.header = self._parse_header(a[recs.starts[k] : recs.ends[k]].tobytes())
         lines = int(recs.first_lines[k + 1]) if k + 1 < len(recs) else recs.lines_consumed
         return Position(pos + int(recs.nexts[k]), 0, line + lines)
