@@ -49,6 +49,11 @@ def test_a_column_is_given_a_type_only_if_the_import_takes_every_value_as_it_is(
     assert detect_format(write(tmp_path, text.encode()), CsvFormat()).column_types == [kind]
 
 
+def test_semicolons_win_over_decimal_commas_that_split_as_evenly(tmp_path: Path) -> None:
+    text = "1;2,5;3,5\n2;4,0;1,25\n3;7,1;0,5\n"
+    assert detect_format(write(tmp_path, text.encode()), CsvFormat(header=False)).delimiter == ";"
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_the_delimiter_with_the_most_consistent_field_count_wins(tmp_path: Path, delimiter: str) -> None:
     rows = [["a", "b;c", "d"], ["1", "x|y", "2,5"], ["3", "z", "4"]]

@@ -13,7 +13,7 @@ import numpy as np
 
 from impex.domain.definitions import CsvFormat
 from impex.formats.errors import FormatError, NotText
-from impex.formats.split import Syntax, field_counts, quote_positions, split_records
+from impex.formats.split import I64, Syntax, field_counts, quote_positions, split_records
 
 UTF8_BOM = codecs.BOM_UTF8
 WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -25,6 +25,7 @@ STRUCTURE = "\n\r,;|\t\"'\\"
 CONTROL = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D}))
 NOT_CONTROL = bytes(sorted(set(range(256)) - set(CONTROL)))
 MAX_CONTROL_SHARE = 0.01
+NUMBER = re.compile(rb"^\s*[+-]?\d+([.,]\d+)?\s*$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _WESTERN_SIGNS = "€£¥§©®°±²³¹¼½¾¿¡«»‘’‚“”„–—…•†‡‰‹›™·\xa0"
 
@@ -180,9 +181,8 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
 def guess_delimiter(sample: bytes, fmt: CsvFormat, final: bool, max_records: int = 200) -> str:
     """The candidate delimiter giving the most consistent field count (more than one field) in the sample."""
     a = np.frombuffer(sample, dtype=np.uint8)
-    best: tuple[float, int, int] = (-1.0, 0, 0)
-    choice = ","
-    for rank, candidate in enumerate(DELIMITERS):
+    scored: dict[str, tuple[tuple[float, int], Syntax, I64, I64]] = {}
+    for candidate in DELIMITERS:
         syn = Syntax.of(fmt, candidate)
         records = split_records(a, syn, final=final)
         keep = ~records.blank & ~records.unterminated
@@ -193,9 +193,23 @@ def guess_delimiter(sample: bytes, fmt: CsvFormat, final: bool, max_records: int
         delims = np.flatnonzero(a == syn.delimiter)
         counts = field_counts(starts, ends, quotes, delims)
         mode, freq = Counter(counts.tolist()).most_common(1)[0]
-        if mode < 2:
-            continue
-        score = (freq / len(counts), mode, -rank)
-        if score > best:
-            best, choice = score, candidate
-    return choice
+        if mode >= 2:
+            scored[candidate] = ((freq / len(counts), mode), syn, starts, ends)
+    if not scored:
+        return ","
+    best = max(score for score, *_ in scored.values())
+    tied = [c for c, (score, *_) in scored.items() if score == best]  # in DELIMITERS order
+    if len(tied) == 1:
+        return tied[0]
+    # '1;2,5;3,5' splits as evenly on ',' as on ';': the split whose fields read as numbers wins.
+    typed = {c: _typed_share(sample, *scored[c][1:]) for c in tied}
+    return max(tied, key=lambda c: typed[c])
+
+
+def _typed_share(sample: bytes, syn: Syntax, starts: I64, ends: I64) -> float:
+    from impex.formats.chunk import split_fields  # (it imports this module)
+
+    fields = [
+        f for s, e in zip(starts.tolist(), ends.tolist(), strict=True) for f in split_fields(sample[s:e], syn)
+    ]
+    return sum(bool(NUMBER.match(f)) for f in fields) / max(len(fields), 1)
