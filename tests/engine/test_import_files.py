@@ -79,10 +79,20 @@ def test_invalid_utf8_rejects_only_its_record_and_keeps_its_bytes(store, setting
     assert (reject.column, reject.message) == ("name", "line 3: invalid UTF-8 byte 0xff at column 4")
 
 
+@pytest.mark.parametrize("at_start", [True, False])
+def test_a_stray_nul_byte_rejects_only_its_record_wherever_it_is(
+    store, settings, data_dir, tmp_path, at_start
+):
+    content = b"id,name\n1,Bo\x00b\n2,Eve\n" if at_start else b"id,name\n2,Eve\n1,Bo\x00b\n"
+    status, job_id = load(store, settings, tmp_path, content)
+    assert status is S.FINISHED
+    assert [r[2] for r in rejects(store, job_id)] == ["bad_encoding"]
+    assert table_rows(data_dir) == [(2, "Eve")]
+
+
 def test_a_nul_byte_past_the_sniffed_start_rejects_only_its_record(store, settings, data_dir, tmp_path):
-    """A file whose first megabyte holds a NUL is refused whole (not text); one further on is a bad
-    record: no database keeps it the same way (PostgreSQL refuses it, SQLite stores a string that
-    most tools cut there)."""
+    """A NUL is no text: no database keeps it the same way (PostgreSQL refuses it, SQLite stores a
+    string that most tools cut there). Past the sniffed start, it is found chunk by chunk."""
     good = b"".join(b"%d,name %d\n" % (i, i) for i in range(1, 100_001))
     content = b"id,name\n" + good + b"100001,Bo\x00b\n100002,Eve\n"
     assert len(content) - content.index(b"\x00") < len(content) - 1_000_000

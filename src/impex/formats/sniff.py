@@ -25,6 +25,7 @@ STRUCTURE = "\n\r,;|\t\"'\\"
 CONTROL = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D}))
 NOT_CONTROL = bytes(sorted(set(range(256)) - set(CONTROL)))
 MAX_CONTROL_SHARE = 0.01
+MAX_STRAY_CONTROLS = 3
 NUMBER = re.compile(rb"^\s*[+-]?\d+([.,]\d+)?\s*$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _WESTERN_SIGNS = "€£¥§©®°±²³¹¼½¾¿¡«»‘’‚“”„–—…•†‡‰‹›™·\xa0"
@@ -120,15 +121,14 @@ def _charset_guess(sample: bytes, path: str | Path) -> str:
 
 
 def binary_byte(sample: bytes) -> int | None:
-    """Offset of the first byte showing that ``sample`` is not text: a NUL, or the first control
-    byte when they are more than 1 % of it. None for text."""
-    nul = sample.find(b"\x00")
-    if nul >= 0:
-        return nul
+    """Offset of the first byte showing that ``sample`` is not text (its first NUL, else its first
+    control byte) when control bytes, NUL included, are more than 1 % of it and more than a few;
+    None for text. A text file with a stray NUL is read: the record holding it is rejected."""
     controls = len(sample.translate(None, NOT_CONTROL))
-    if controls <= MAX_CONTROL_SHARE * len(sample):
+    if controls <= max(MAX_CONTROL_SHARE * len(sample), MAX_STRAY_CONTROLS):
         return None
-    return min(at for c in CONTROL if (at := sample.find(c)) >= 0)
+    nul = sample.find(b"\x00")
+    return nul if nul >= 0 else min(at for c in CONTROL if (at := sample.find(c)) >= 0)
 
 
 def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> tuple[str, int]:
