@@ -74,13 +74,21 @@ def test_a_table_is_written_with_a_header_and_the_journal_tells_the_story(store,
     assert out.read_text() == 'id,name,age,score\n1,Ann,30,1.5\n2,"Bob ""B"", Jr",,-2.25\n3,Cy,40,\n'
     run = store.runs_of(job_id)[-1]
     assert (run.counters.read, run.counters.written, run.output_path) == (3, 3, str(out))
-    assert [c for c in codes(store, job_id) if c != "run.progress"][-4:] == [
+    assert [c for c in codes(store, job_id) if c != "export.progress"][-4:] == [
         "run.started",
         "export.file",
         "run.summary",
         "job.transition",
     ]
     assert not list(tmp_path.glob("*.part*"))
+
+
+def test_a_long_export_logs_its_progress(store, settings, data_dir, tmp_path):
+    many(data_dir, 1000)
+    _, job_id = run_job(store, settings, export(tmp_path / "out.csv", chunk_rows=100))
+    progress = [line for line in store.journal_lines(job_id) if line.code == "export.progress"]
+    assert progress and progress[-1].params["rows"] == 1000  # progress_seconds is 0 in tests
+    assert progress[-1].text.startswith("1000 rows written, ")
 
 
 def test_columns_filter_order_by_and_limit_choose_the_rows(store, settings, people, tmp_path):

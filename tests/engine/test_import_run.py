@@ -1,5 +1,6 @@
 """An import run end to end, in this process, against real SQLite files."""
 
+import gzip
 import sqlite3
 import string
 from pathlib import Path
@@ -207,6 +208,15 @@ def test_progress_lines_carry_records_rate_share_of_the_file_and_eta(store, sett
     assert [p.params["read"] for p in progress] == [2, 4, 5]
     assert progress[-1].params["percent"] == 100.0
     assert set(progress[0].params) == {"read", "rate", "percent", "eta"}
+
+
+def test_a_compressed_source_logs_progress_without_a_share_of_the_file(store, settings, tmp_path):
+    source = tmp_path / "people.csv.gz"
+    source.write_bytes(gzip.compress(PEOPLE.encode()))
+    _, job_id = run_job(store, settings, define(source=str(source), columns=COLUMNS, chunk_rows=2))
+    progress = [line for line in store.journal_lines(job_id) if line.code.startswith("run.progress")]
+    assert {p.code for p in progress} == {"run.progress_unsized"}
+    assert progress[-1].text.endswith("records/s") and "None" not in progress[-1].text
 
 
 def test_every_journal_code_has_an_english_text_for_translation(store, settings, people):

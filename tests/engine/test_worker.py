@@ -73,6 +73,10 @@ def test_jobs_left_by_a_shutdown_resume_when_a_worker_starts(store, settings, da
     assert [r[0] for r in table_rows(data_dir)] == list(range(1, 101))
     takeover = next(line for line in store.journal_lines(job_id) if line.code == "worker.takeover")
     assert takeover.params["reason"] == "a server shutdown"
+    assert (
+        takeover.text.startswith("Taken over by worker ")
+        and " after a server shutdown (its previous" in takeover.text
+    )
 
 
 def test_pause_reaches_a_running_job_within_a_second(store, settings, tmp_path):

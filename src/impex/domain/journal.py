@@ -20,6 +20,8 @@ MESSAGES: dict[str, str] = {
     "run.started": "Run {run} started by {by} with options: {options}",
     "run.resumed": "Run {run} resumed from record {record_no} (line {line_no}) after {reason}",
     "run.progress": "{read} records read, {rate} records/s, {percent}% of the file, ETA {eta}",
+    "run.progress_unsized": "{read} records read, {rate} records/s",
+    "export.progress": "{rows} rows written, {rate} rows/s",
     "run.summary": (
         "Summary: read {read}, inserted {inserted}, updated {updated}, unchanged {unchanged}, "
         "deleted {deleted}, rejected {rejected}, doubles {doubles}, duplicates {duplicates}, "
@@ -36,7 +38,7 @@ MESSAGES: dict[str, str] = {
     "table.created": "Table {table} created with columns {columns}",
     "export.file": "File written: {path} ({rows} rows, {bytes} bytes)",
     "run.leftovers": "What the canceled run left could not all be removed: {error}",
-    "worker.takeover": "Taken over by worker {worker}; the job's previous worker no longer held it",
+    "worker.takeover": "Taken over by {worker} after {reason} (its previous worker: {previous})",
 }
 
 

@@ -82,6 +82,7 @@ class ExportRun:
         self.job = ExportJob.model_validate(ex.claim.job.definition)
         self.store = ex.store
         self._written = 0
+        self.last_progress_log = time.monotonic()
         self.part: Path | None = None  # the file being written, under a name of this run
 
     def log(self, code: str, level: Level = Level.INFO, /, **params: Any) -> None:
@@ -207,6 +208,10 @@ class ExportRun:
                         active=clock.active(),
                     )
                 )
+            now = time.monotonic()
+            if now - self.last_progress_log >= self.ex.settings.progress_seconds:
+                self.last_progress_log = now
+                self.log("export.progress", rows=self._written, rate=round(rate))
             if self.ex.on_progress:
                 counters = Counters(read=self._written, written=self._written)
                 self.ex.on_progress(

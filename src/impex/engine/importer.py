@@ -422,8 +422,11 @@ class ImportRun:
             self.ex.on_progress(Progress(self.ex.job_id, c, done, total, rate, eta))
         if now - self.last_progress_log >= self.ex.settings.progress_seconds:
             self.last_progress_log = now
-            percent = round(100 * done / total, 1) if total else None
-            self.log("run.progress", read=c.read, rate=round(rate), percent=percent, eta=format_eta(eta))
+            if total:  # a compressed source's size is not known: no share of it, no ETA
+                percent = round(100 * done / total, 1)
+                self.log("run.progress", read=c.read, rate=round(rate), percent=percent, eta=format_eta(eta))
+            else:
+                self.log("run.progress_unsized", read=c.read, rate=round(rate))
 
     def _check_threshold(self, checkpoint: Checkpoint) -> None:
         c = checkpoint.counters
