@@ -112,7 +112,8 @@ def test_a_database_error_loses_the_chunks_not_committed_and_their_rejects_with_
     assert rejects(store, job_id) == []
     run = store.runs_of(job_id)[-1]
     assert (run.counters.read, run.counters.inserted, run.counters.rejected) == (0, 0, 0)
-    assert "malformed JSON" in store.journal_lines(job_id, limit=10**6)[-2].text
+    error = next(line for line in store.journal_lines(job_id, limit=10**6) if line.code == "run.error")
+    assert "malformed JSON" in error.text
 
 
 def test_a_threshold_stop_commits_the_chunks_written_before_it(store, settings, data_dir, people):

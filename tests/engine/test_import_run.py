@@ -89,7 +89,9 @@ def test_more_rejects_than_allowed_stops_with_errors(store, settings, people):
     definition = define(source=str(people), columns=COLUMNS, errors={"max_rejects": 1}, chunk_rows=2)
     status, job_id = run_job(store, settings, definition)
     assert status is S.FINISHED_WITH_ERRORS
-    assert "run.threshold" in codes(store, job_id)
+    assert codes(store, job_id)[-3:] == ["run.threshold", "run.summary", "job.transition"]
+    summary = next(line for line in store.journal_lines(job_id) if line.code == "run.summary")
+    assert summary.params["rejected"] == 2
 
 
 def test_a_reject_percentage_threshold(store, settings, people):

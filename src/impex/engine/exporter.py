@@ -97,6 +97,8 @@ class ExportRun:
                     self.part.unlink(missing_ok=True)
                     ResumeKeys(self.part).remove()
             self.log("run.error", Level.ERROR, error=technical_error(error))
+            counters = Counters(read=self._written, written=self._written)
+            self.log("run.summary", **counters.as_dict(), duration="—")
             return self.store.transition(
                 self.ex.job_id, A.FAIL, actor=self.ex.actor, cause="run.error"
             ).target

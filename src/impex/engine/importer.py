@@ -107,6 +107,8 @@ class ImportRun:
             with contextlib.suppress(TargetError, OSError):
                 self.target.drop_run_tables()
         self.log(code, Level.ERROR, **params)
+        counters = self.target.checkpoint.counters if self.target is not None else Counters()
+        self.log("run.summary", **counters.as_dict(), duration=format_duration(self.clock.active()))
         return self.store.transition(
             self.ex.job_id, A.FAIL, actor=self.ex.actor, lease_token=self.token, cause=code
         ).target
