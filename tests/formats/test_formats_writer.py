@@ -115,3 +115,9 @@ def test_raw_records_are_written_back_as_they_were_with_a_quoted_reason(tmp_path
     got = read_all(path, CsvFormat(delimiter=",", encoding="latin-1"))
     assert got.header == ["a", "b", "c", "reason"]
     assert got.rows == [("Ren\xe9", "x", "y", "bad")]
+
+
+def test_a_missing_float_stays_empty_when_the_decimal_comma_is_also_the_delimiter() -> None:
+    out = io.BytesIO()
+    CsvWriter(out, OutputFormat(decimal_separator=",")).write(pl.DataFrame({"id": [1, 2], "f": [1.5, None]}))
+    assert out.getvalue() == b'id,f\n1,"1,5"\n2,\n'  # not "" (an empty text to most readers)

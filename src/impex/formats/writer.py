@@ -110,6 +110,10 @@ class CsvWriter:
 
     def _write_csv(self, df: pl.DataFrame, out: BinaryWriter) -> None:
         fmt = self._fmt
+        if fmt.decimal_separator == fmt.delimiter == ",":
+            # Polars quotes every float then, a missing one too: "" would read back as an empty text
+            floats = [n for n, t in df.schema.items() if t.is_float()]
+            df = df.with_columns(pl.col(floats).cast(pl.String).str.replace(".", ",", literal=True))
         df.write_csv(
             cast(IO[bytes], out),  # Polars only calls write()
             include_header=self._header_pending,
