@@ -431,6 +431,7 @@ def test_a_source_not_in_the_header_ends_the_run_naming_the_column_and_the_heade
     assert status is S.FINISHED_WITH_ERRORS
     errors = [line for line in store.journal_lines(job_id) if line.code == "run.error"]
     assert [e.params["error"] for e in errors] == [
-        "column mail: source 'email' is not in the header (available: 'id', 'name', 'e_mail')"
+        f"{tmp_path / 'in.csv'}: column mail: source 'email' is not in the header "
+        "(available: 'id', 'name', 'e_mail')"
     ]
     assert store.runs_of(job_id)[-1].counters.read == 0

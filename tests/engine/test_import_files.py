@@ -194,7 +194,10 @@ def test_an_empty_file_ends_with_errors_saying_it_is_empty(
     status, job_id = load(store, settings, tmp_path, content, **fields)
     assert status is S.FINISHED_WITH_ERRORS
     errors = [line.params["error"] for line in store.journal_lines(job_id) if line.code == "run.error"]
-    assert errors == ["the file is empty: it has no header line and no record to map the columns to"]
+    assert [e.split(": ", 1)[1] for e in errors] == [
+        "the file is empty: it has no header line and no record to map the columns to"
+    ]
+    assert errors[0].startswith(str(tmp_path))  # which file
     assert counters(store, job_id) == (0, 0, 0)
     assert rejects(store, job_id) == []
     assert table_names(data_dir) == []

@@ -43,6 +43,7 @@ from impex.targets.base import (
     TargetSession,
 )
 from impex.validate import Plan, Validated, build_plan, target_schema, validate
+from impex.validate.plan import PlanError
 
 PROGRESS_WRITE_SECONDS = 0.25
 
@@ -119,7 +120,10 @@ class ImportRun:
             header, n_fields = probe.header, probe.n_fields
             detected = {"delimiter": probe.delimiter, "encoding": probe.encoding, "header": job.format.header}
             self.total_bytes = probe.total_bytes
-        plan = build_plan(job.columns, header, n_fields)
+        try:
+            plan = build_plan(job.columns, header, n_fields)
+        except PlanError as error:  # said of the file: which one
+            raise PlanError(f"{job.source}: {error}") from None
         created = self._ensure_table(session, plan)
         first_state = {"table_was_empty": session.is_empty(job.target.table)}  # kept only by a new run
         keys = job.reconciliation.keys
