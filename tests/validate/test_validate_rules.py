@@ -72,6 +72,9 @@ class TestRemap:
         result = run_one([" M ", "f", "x"], transforms=["lower"], remap={"m": "male", "f": "female"})
         assert good(result) == ["male", "female", "x"]
 
+    def test_a_value_remapped_to_a_null_marker_is_missing(self, run_one):
+        assert good(run_one(["n/a", "4"], type="integer", remap={"n/a": ""})) == [None, 4]
+
     def test_remapped_text_is_then_cast(self, run_one):
         assert good(run_one(["yes", "no"], type="integer", remap={"yes": "1", "no": "0"})) == [1, 0]
 

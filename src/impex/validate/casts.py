@@ -44,6 +44,8 @@ def prepare_steps(spec: ColumnSpec, fmt: CsvFormat, *, plain: bool = False) -> l
             steps.append(partial(_transform, transform=transform))
     if spec.remap:
         steps.append(lambda text: text.replace(spec.remap))
+        if any(value in fmt.null_values for value in spec.remap.values()):  # 'n/a' → '': a null marker
+            steps.append(lambda text: _null_markers(text, fmt.null_values))
     return steps
 
 
