@@ -282,12 +282,6 @@ def test_without_a_header_the_usual_field_count_is_expected_not_the_first_record
     assert [(r.reason, r.line_no) for r in got.rejects] == [(Reason.WRONG_FIELD_COUNT, 1)]
 
 
-def test_header_names_are_trimmed_as_the_values_are(tmp_path: Path) -> None:
-    assert read_all(write(tmp_path, b"ID , Name \n1,a\n"), CSV).header == ["ID", "Name"]
-    untrimmed = CsvFormat(delimiter=",", trim=False)
-    assert read_all(write(tmp_path, b"ID , Name \n1,a\n"), untrimmed).header == ["ID ", " Name "]
-
-
 def test_chunks_hold_at_most_max_records_and_end_on_record_boundaries(tmp_path: Path) -> None:
     lines = b"".join(b'%d,"x\ny"\n' % i for i in range(25))
     got = read_all(write(tmp_path, b"a,b\n" + lines), CSV, max_records=7)

@@ -28,6 +28,14 @@ class TestSource:
         plan = build_plan([ColumnSpec(name="id"), ColumnSpec(name="name")], HEADER, 3)
         assert fields(plan) == [("id", 0), ("name", 1)]
 
+    def test_by_header_name_regardless_of_spaces_around_it(self):
+        plan = build_plan(
+            [ColumnSpec(name="n", source="Name"), ColumnSpec(name="a", source="Age ")],
+            ["ID ", " Name ", "Age"],
+            3,
+        )
+        assert fields(plan) == [("n", 1), ("a", 2)]
+
     def test_an_exact_match_wins_over_a_case_insensitive_one(self):
         plan = build_plan([ColumnSpec(name="x", source="name")], ["NAME", "name"], 2)
         assert fields(plan) == [("x", 1)]

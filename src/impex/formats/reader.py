@@ -145,8 +145,7 @@ class DelimitedReader:
         return Position(pos + int(recs.nexts[k]), 0, line + lines)
 
     def _parse_header(self, raw: bytes) -> list[str]:
-        names = [name.decode(self.encoding, errors="replace") for name in split_fields(raw, self._syntax)]
-        return [name.strip() for name in names] if self.fmt.trim else names
+        return [name.decode(self.encoding, errors="replace") for name in split_fields(raw, self._syntax)]
 
     def chunks(self, max_records: int) -> Iterator[RecordChunk]:
         """Chunks of at most ``max_records`` records (and about ``max_chunk_bytes``) up to the end."""

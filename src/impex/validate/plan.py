@@ -184,7 +184,8 @@ def _resolve_field(spec: ColumnSpec, header: Sequence[str] | None, n_fields: int
         )
     if source in header:
         return list(header).index(source)
-    folded = [i for i, h in enumerate(header) if h.casefold() == source.casefold()]
+    # then regardless of case and of spaces around the name (" Name " in the header, "Name" here)
+    folded = [i for i, h in enumerate(header) if h.strip().casefold() == source.strip().casefold()]
     if len(folded) == 1:
         return folded[0]
     if len(folded) > 1:
