@@ -420,3 +420,11 @@ def test_a_worker_asked_for_no_jobs_at_once_refuses(cli):
     result = cli("worker", "--concurrency", "0", "--exit-when-idle")
     assert result.exit_code == 2
     assert "worker_concurrency (IMPEX_WORKER_CONCURRENCY): 0 is less than 1" in result.stderr
+
+
+def test_rejected_records_of_a_latin1_file_are_shown_in_its_encoding(cli, tmp_path):
+    (tmp_path / "people.csv").write_bytes("id,name,age\n1,Zoë,30\n2,Renée,x\n".encode("latin-1"))
+    cli("run", str(write(tmp_path / "job.yaml", JOB.format(extra="format: {encoding: latin-1}"))))
+    shown = json.loads(cli("jobs", "rejects", "1", "--json").stdout)
+    assert [r["raw"] for r in shown] == ["2,Renée,x"]
+    assert "2,Renée,x" in cli("jobs", "rejects", "1").stdout

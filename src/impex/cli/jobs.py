@@ -153,23 +153,11 @@ def rejects_cmd(
         console.print(f"{count} rejects written to {escape(str(export))}")
         return
     rows = store.rejects_of(run_id, limit=limit)
+    encoding = store.source_encoding(run_id)
     if as_json:
-        emit_json(
-            [
-                {
-                    "record_no": r.record_no,
-                    "line_no": r.line_no,
-                    "reason": r.reason,
-                    "column": r.column,
-                    "value": r.value,
-                    "message": r.message,
-                    "raw": r.raw_text,
-                }
-                for r in rows
-            ]
-        )
+        emit_json([r.as_dict(encoding) for r in rows])
     else:
-        console.print(rejects_table(rows))
+        console.print(rejects_table(rows, encoding))
 
 
 def _act(ctx: typer.Context, job_id: int, action: Action) -> None:

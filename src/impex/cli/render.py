@@ -118,9 +118,9 @@ def journal_line(line: JournalLine) -> str:
     return f"{stamp(line.ts)} {line.level.upper():7} {line.code:18} {line.text}"
 
 
-def rejects_table(rows: list[RejectRecord]) -> Table:
+def rejects_table(rows: list[RejectRecord], encoding: str) -> Table:
     table = Table("Record", "Line", "Reason", "Column", "Value", "Message", "Raw record")
     for r in rows:
-        shown = (r.column or "", r.value or "", r.message, r.raw_text)
+        shown = (r.column or "", r.value or "", r.message, r.raw_text(encoding))
         table.add_row(str(r.record_no), str(r.line_no), r.reason, *map(escape, shown))
     return table

@@ -86,9 +86,24 @@ class RejectRecord:
     value: str | None
     message: str
 
-    @property
-    def raw_text(self) -> str:
-        return self.raw.decode("utf-8", errors="replace")
+    def raw_text(self, encoding: str = "utf-8") -> str:
+        """The raw record as text, read in its file's encoding (bytes it cannot read shown as �)."""
+        try:
+            return self.raw.decode(encoding, errors="replace")
+        except LookupError:
+            return self.raw.decode("utf-8", errors="replace")
+
+    def as_dict(self, encoding: str = "utf-8") -> dict[str, Any]:
+        """As the CLI and the API show it."""
+        return {
+            "record_no": self.record_no,
+            "line_no": self.line_no,
+            "reason": self.reason,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+            "raw": self.raw_text(encoding),
+        }
 
 
 @dataclass(frozen=True)

@@ -432,6 +432,17 @@ class Store:
         )
         return [line for line in lines if line.code != "job.transition"]
 
+    def source_encoding(self, run_id: int) -> str:
+        """The encoding the run read its file in (as its journal says), to show raw records in."""
+        with read_connection(self.engine) as c:
+            params = c.scalar(
+                sa.select(journal.c.params)
+                .where(journal.c.run_id == run_id, journal.c.code == "format.detected")
+                .limit(1)
+            )
+        encoding = json.loads(params).get("encoding") if params else None
+        return "utf-8" if not encoding or encoding == "utf-8-sig" else str(encoding)
+
     # --- rejects ------------------------------------------------------------------------------
 
     def add_rejects(self, run_id: int, items: Sequence[Reject]) -> None:

@@ -30,7 +30,7 @@ from impex.web.context import WebContext, translator, web_context
 from impex.web.errors import ApiError
 from impex.web.i18n import Translator
 from impex.web.paths import confine_definition
-from impex.web.serialize import job_detail, job_summary, journal_dict, reject_dict
+from impex.web.serialize import job_detail, job_summary, journal_dict
 from impex.web.uploads import stored_path
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -240,9 +240,10 @@ def rejects(
         ctx.store.engine, the_run.id, queries.RejectFilter(reason, column, limit, offset, after)
     )
     reasons, columns = queries.reject_facets(ctx.store.engine, the_run.id)
+    encoding = ctx.store.source_encoding(the_run.id)
     return {
         "run": the_run.run_no,
-        "items": [reject_dict(r) for r in page.items],
+        "items": [r.as_dict(encoding) for r in page.items],
         "total": page.total,
         "limit": limit,
         "offset": offset,

@@ -32,7 +32,7 @@ from impex.web.context import LANGUAGE_COOKIE, WebContext, translator, web_conte
 from impex.web.errors import ApiError
 from impex.web.i18n import LANGUAGES, STATUS_VALUES, Translator, duration
 from impex.web.labels import LEVEL_LABELS, ROLE_LABELS, STATUS_ICONS, TAB_LABELS
-from impex.web.serialize import job_detail, job_summary, journal_dict, progress, reject_dict
+from impex.web.serialize import job_detail, job_summary, journal_dict, progress
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -261,8 +261,9 @@ def _rejects_data(
     f = queries.RejectFilter(reason or None, column or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     found = queries.list_rejects(ctx.store.engine, chosen.id, f)
     reasons, columns = queries.reject_facets(ctx.store.engine, chosen.id)
+    encoding = ctx.store.source_encoding(chosen.id)
     return {
-        "rejects": [reject_dict(r) for r in found.items],
+        "rejects": [r.as_dict(encoding) for r in found.items],
         "reject_total": found.total,
         "reasons": reasons,
         "columns": columns,

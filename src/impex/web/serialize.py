@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from impex.domain.status import allowed_actions
-from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord
+from impex.store.records import JobRecord, JournalLine, RunRecord
 from impex.web.i18n import Translator
 from impex.web.labels import LEVEL_LABELS
 
@@ -78,16 +78,4 @@ def journal_dict(line: JournalLine, t: Translator) -> dict[str, Any]:
         "text": t.journal(line.code, line.params),
         "time": t.datetime(line.ts),
         "level_label": t.gettext(LEVEL_LABELS.get(line.level, line.level)),
-    }
-
-
-def reject_dict(r: RejectRecord) -> dict[str, Any]:
-    return {
-        "record_no": r.record_no,
-        "line_no": r.line_no,
-        "reason": r.reason,
-        "column": r.column,
-        "value": r.value,
-        "message": r.message,
-        "raw": r.raw_text,
     }
