@@ -100,7 +100,11 @@ class ExportRun:
             counters = Counters(read=self._written, written=self._written)
             self.log("run.summary", **counters.as_dict(), duration="—")
             return self.store.transition(
-                self.ex.job_id, A.FAIL, actor=self.ex.actor, cause="run.error"
+                self.ex.job_id,
+                A.FAIL,
+                actor=self.ex.actor,
+                lease_token=self.ex.claim.lease_token,
+                cause="run.error",
             ).target
 
     def _execute(self) -> Status:
@@ -155,7 +159,9 @@ class ExportRun:
         )
         self.log("export.file", path=str(final), rows=self._written, bytes=final.stat().st_size)
         self.log("run.summary", **counters.as_dict(), duration=format_duration(clock.active()))
-        return self.store.transition(self.ex.job_id, A.FINISH, actor=self.ex.actor).target
+        return self.store.transition(
+            self.ex.job_id, A.FINISH, actor=self.ex.actor, lease_token=self.ex.claim.lease_token
+        ).target
 
     def _resume_point(self, run: RunRecord, part: Path) -> tuple[int, int]:
         """(rows, bytes) already in the partial file, and the journal line that says where the run starts."""
@@ -258,7 +264,9 @@ class ExportRun:
         if action is A.SHUTDOWN:
             params["signal"] = self.ex.shutdown.cause
         self.log(STOP_CODES[action], **params)
-        return self.store.transition(self.ex.job_id, action, actor=self.ex.actor).target
+        return self.store.transition(
+            self.ex.job_id, action, actor=self.ex.actor, lease_token=self.ex.claim.lease_token
+        ).target
 
 
 class Checkpoint:
