@@ -77,6 +77,9 @@ def test_jobs_left_by_a_shutdown_resume_when_a_worker_starts(store, settings, da
         takeover.text.startswith("Taken over by worker ")
         and " after a server shutdown (its previous" in takeover.text
     )
+    assert takeover.run_id == store.runs_of(job_id)[-1].id
+    resumed = next(line for line in store.journal_lines(job_id) if line.code == "run.resumed")
+    assert resumed.params["reason"] == "a shutdown (SIGINT)"
 
 
 def test_pause_reaches_a_running_job_within_a_second(store, settings, tmp_path):

@@ -171,9 +171,9 @@ class ExportRun:
             self.log("run.started", run=run.run_no, by=self.ex.actor, options=options)
             return 0, 0
         size = part.stat().st_size if part.exists() else -1
-        reason = "a stop"
+        reason = self.store.stop_reason(run.id)
         if size < done_bytes:  # only a machine crash loses fsynced bytes: the file starts over
-            reason = f"a stop, but {part} is {'gone' if size < 0 else 'shorter than recorded'}"
+            reason += f", but {part} is {'gone' if size < 0 else 'shorter than recorded'}"
             written, done_bytes = 0, 0
         self.log("run.resumed", run=run.run_no, record_no=written, line_no=written, reason=reason)
         return written, done_bytes

@@ -246,7 +246,8 @@ class ImportRun:
             # Rejects a crashed chunk stored before its target commit are redone by the replay.
             self.store.drop_rejects_after(self.ex.run_id, p.record_no)
             self._store_refused(checkpoint)
-            self.log("run.resumed", run=run_no, record_no=p.record_no, line_no=p.line_no, reason="a stop")
+            reason = self.store.stop_reason(self.ex.run_id)
+            self.log("run.resumed", run=run_no, record_no=p.record_no, line_no=p.line_no, reason=reason)
             return
         options = self.job.model_dump(mode="json", exclude={"name", "kind"}, exclude_defaults=True)
         self.log("run.started", run=run_no, by=self.ex.actor, options=options)

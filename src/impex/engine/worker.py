@@ -99,10 +99,10 @@ def run_claim(ex: Execution) -> Status | None:
 def recover(store: Store, actor: str, only: int | None = None) -> None:
     """Queue again what dead workers (no heartbeat for a lease) or shut-down ones left behind (or
     only job ``only`` of it: a process running one job in the foreground leaves the rest to workers)."""
-    for job_id, t, previous in store.recover(actor=actor, include_shutdown=True, only=only):
+    for job_id, t, previous, run_id in store.recover(actor=actor, include_shutdown=True, only=only):
         reason = "a server shutdown" if t.source is Status.SERVER_SHUTDOWN else "its lease ran out"
         params = {"worker": actor, "reason": reason, "previous": previous or "none"}
-        store.log(job_id, None, Level.INFO, "worker.takeover", params, actor)
+        store.log(job_id, run_id, Level.INFO, "worker.takeover", params, actor)
 
 
 @dataclass

@@ -56,6 +56,7 @@ class Recovered(NamedTuple):
     job_id: int
     transition: Transition
     previous_worker: str | None  # who held it; None after a clean shutdown
+    run_id: int
 
 
 class Store:
@@ -330,7 +331,7 @@ class Store:
                     .where(runs.c.id == run_id)
                     .values(worker=None, lease_token=None, lease_expires_at=None)
                 )
-                recovered.append(Recovered(job_id, t, previous))
+                recovered.append(Recovered(job_id, t, previous, run_id))
         return recovered
 
     def record_progress(
@@ -431,6 +432,30 @@ class Store:
             self.engine, run.job_id, run_id=run.id, min_level=Level.ERROR, limit=WHY_LINES, tail=True
         )
         return [line for line in lines if line.code != "job.transition"]
+
+    def stop_reason(self, run_id: int) -> str:
+        """How the run last stopped, for its resume line: a pause, a shutdown by a signal, a worker
+        that died (its lease ran out) …"""
+        codes = ("run.paused", "run.shutdown", "worker.takeover")
+        with read_connection(self.engine) as c:
+            rows = c.execute(
+                sa.select(journal.c.code, journal.c.params)
+                .where(journal.c.run_id == run_id, journal.c.code.in_(codes))
+                .order_by(journal.c.id.desc())
+                .limit(2)
+            ).all()
+        if not rows:
+            return "a stop"
+        if len(rows) == 2 and rows[0][0] == "worker.takeover" and rows[1][0] == "run.shutdown":
+            rows = rows[1:]  # the pickup after a shutdown: the shutdown says more
+        code, params = rows[0][0], json.loads(rows[0][1] or "{}")
+        if code == "run.paused":
+            return "a pause"
+        if code == "run.shutdown":
+            return f"a shutdown ({params.get('signal', 'a signal')})"
+        if params.get("reason") == "its lease ran out":
+            return f"a crash of its worker ({params.get('previous', 'unknown')}: its lease ran out)"
+        return str(params.get("reason") or "a stop")
 
     def source_encoding(self, run_id: int) -> str:
         """The encoding the run read its file in (as its journal says), to show raw records in."""
