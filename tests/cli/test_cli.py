@@ -203,10 +203,11 @@ def test_rejects_exported_fixed_and_imported_again_with_the_same_definition_all_
 
 def test_rejects_export_to_an_unwritable_place_says_so_and_leaves_nothing(cli, job_file, tmp_path):
     cli("run", str(job_file))
-    result = cli("jobs", "rejects", "1", "--export", str(tmp_path / "missing" / "fix.csv"))
+    (tmp_path / "a-file").write_text("")
+    result = cli("jobs", "rejects", "1", "--export", str(tmp_path / "a-file" / "fix.csv"))
     assert result.exit_code == 2
-    assert "cannot write" in result.stderr and "missing/fix.csv" in result.stderr
-    assert not (tmp_path / "missing").exists()
+    assert "cannot write" in result.stderr and "a-file/fix.csv" in result.stderr
+    assert (tmp_path / "a-file").read_text() == ""
 
 
 def test_rejects_export_to_a_named_pipe_is_refused_and_leaves_the_pipe(cli, job_file, tmp_path):
@@ -428,3 +429,19 @@ def test_rejected_records_of_a_latin1_file_are_shown_in_its_encoding(cli, tmp_pa
     shown = json.loads(cli("jobs", "rejects", "1", "--json").stdout)
     assert [r["raw"] for r in shown] == ["2,Renée,x"]
     assert "2,Renée,x" in cli("jobs", "rejects", "1").stdout
+
+
+def test_operator_actions_answer_in_json_and_rejects_go_into_a_new_folder(cli, job_file, tmp_path):
+    job_id = json.loads(cli("submit", str(job_file), "--json").stdout)["id"]
+    paused = cli("jobs", "pause", str(job_id), "--json")
+    assert json.loads(paused.stdout) == {
+        "id": job_id,
+        "action": "pause",
+        "from": "queued",
+        "status": "paused",
+    }
+    cli("jobs", "cancel", str(job_id))
+    cli("run", str(job_file))
+    out = tmp_path / "fixes" / "today" / "rejects.csv"
+    assert cli("jobs", "rejects", "2", "--export", str(out)).exit_code == 0
+    assert out.read_text().startswith('"id","name","age","reason"')

@@ -160,7 +160,7 @@ def rejects_cmd(
         console.print(rejects_table(rows, encoding))
 
 
-def _act(ctx: typer.Context, job_id: int, action: Action) -> None:
+def _act(ctx: typer.Context, job_id: int, action: Action, as_json: bool) -> None:
     from impex.engine.actions import operate  # a cancel may clean up in the target
 
     app = app_context(ctx)
@@ -170,22 +170,28 @@ def _act(ctx: typer.Context, job_id: int, action: Action) -> None:
         raise fail(str(e)) from None
     except IllegalTransition as e:
         raise fail(str(e), code=1) from None
-    console.print(f"job {job_id}: {t.source.value} → {t.target.value}")
+    if as_json:
+        emit_json({"id": job_id, "action": action.value, "from": t.source.value, "status": t.target.value})
+    else:
+        console.print(f"job {job_id}: {t.source.value} → {t.target.value}")
+
+
+JSON_OPTION = Annotated[bool, typer.Option("--json")]
 
 
 @app.command("start")
-def start_cmd(ctx: typer.Context, job_id: int) -> None:
+def start_cmd(ctx: typer.Context, job_id: int, as_json: JSON_OPTION = False) -> None:
     """Queue a job: a draft, a paused one (it resumes), or a finished one (a new run)."""
-    _act(ctx, job_id, A.START)
+    _act(ctx, job_id, A.START, as_json)
 
 
 @app.command("pause")
-def pause_cmd(ctx: typer.Context, job_id: int) -> None:
+def pause_cmd(ctx: typer.Context, job_id: int, as_json: JSON_OPTION = False) -> None:
     """Pause at the next chunk boundary; Start resumes it."""
-    _act(ctx, job_id, A.PAUSE)
+    _act(ctx, job_id, A.PAUSE, as_json)
 
 
 @app.command("cancel")
-def cancel_cmd(ctx: typer.Context, job_id: int) -> None:
+def cancel_cmd(ctx: typer.Context, job_id: int, as_json: JSON_OPTION = False) -> None:
     """Cancel a queued, running or paused job."""
-    _act(ctx, job_id, A.CANCEL)
+    _act(ctx, job_id, A.CANCEL, as_json)

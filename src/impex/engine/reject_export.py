@@ -21,6 +21,7 @@ def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int
     under its name only once complete."""
     path = through_link(path)
     check_replaceable(path, "the rejects file")
+    path.parent.mkdir(parents=True, exist_ok=True)  # as an export does
     definition = ImportJob.model_validate(job.definition)
     fmt = definition.format
     delimiter, encoding = fmt.delimiter, fmt.encoding
