@@ -49,6 +49,13 @@ class TestInteger:
     def test_whole_numbers_with_sign_and_leading_zeros(self, run_one):
         assert good(run_one(["12", "-3", "+4", "0005"], type="integer")) == [12, -3, 4, 5]
 
+    @pytest.mark.parametrize(
+        ("value", "shown"), [("\ufeff2", "\\ufeff2"), ("\u200b7", "\\u200b7"), ("١٢", "١٢")]
+    )
+    def test_a_value_that_looks_like_a_number_but_is_not_shows_why(self, run_one, value, shown):
+        error = only_error(run_one([value], type="integer"))
+        assert error["message"] == f"column c: '{shown}' is not an integer"
+
     def test_cast_to_int64(self, run_one):
         assert run_one(["1"], type="integer").good.schema["c"] == pl.Int64
 

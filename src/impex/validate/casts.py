@@ -20,7 +20,7 @@ DEFAULT_TIMESTAMP_FORMAT: str = CsvFormat.model_fields["timestamp_format"].defau
 # The default timestamp format also takes ISO 8601: a 'T' between date and time, fractional seconds.
 _ISO_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 _DECIMAL_SHAPE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
-_INTEGER_SHAPE = r"^[+-]?\d+$"
+_INTEGER_SHAPE = r"^[+-]?[0-9]+$"  # ASCII digits: '١٢' is no integer the cast takes, not one too big
 
 
 Step = Callable[[pl.Expr], pl.Expr]

@@ -215,13 +215,21 @@ def _reason_and_message(
     if failed and text is None:
         if raw is None or raw.strip(STRIPPED) == "":
             return Reason.MISSING_REQUIRED.value, prefix + "a value is required (the field was empty)"
-        return Reason.MISSING_REQUIRED.value, f"{prefix}a value is required (the field was '{raw}')"
+        return Reason.MISSING_REQUIRED.value, f"{prefix}a value is required (the field was '{_visible(raw)}')"
     assert text is not None
-    shown = text[:_SHOWN_CHARACTERS] + "…" if len(text) > _SHOWN_CHARACTERS else text
+    shown = _visible(text[:_SHOWN_CHARACTERS] + "…" if len(text) > _SHOWN_CHARACTERS else text)
     if failed:
         return Reason.TYPE_ERROR.value, f"{prefix}'{shown}' {type_error_text(col, fmt, text)}"
     limit = col.spec.max_length
     return Reason.TOO_LONG.value, f"{prefix}'{shown}' is {len(text)} characters, at most {limit} allowed"
+
+
+def _visible(text: str) -> str:
+    """``text`` with the characters that show as nothing (a BOM inside a file, a zero-width space,
+    controls) written as escapes: '\\ufeff2', not a '2' that looks valid."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text)
 
 
 def _no_errors() -> pl.DataFrame:
