@@ -230,12 +230,14 @@ def test_an_invalid_import_form_is_shown_again_with_the_problem(browser, store, 
     assert no_csrf.status_code == 403
 
 
-def test_the_export_page_offers_a_query_to_admins_only(web):
+def test_the_export_page_offers_a_query_and_a_row_filter_to_admins_only(web):
     operator, admin = web.client(Accept="text/html"), web.client(Accept="text/html")
     login(operator, "operator")
     login(admin, "admin")
     assert 'value="query"' not in operator.get("/jobs/new/export").text
     assert 'value="query"' in admin.get("/jobs/new/export").text
+    assert 'name="filter"' not in operator.get("/jobs/new/export").text
+    assert 'name="filter"' in admin.get("/jobs/new/export").text
     csrf = csrf_of(operator.get("/jobs/new/export").text)
     form = {"csrf": csrf, "name": "q", "source_kind": "query", "query": "SELECT 1", "output": "q.csv"}
     assert operator.post("/jobs/new/export", data=form).status_code == 403

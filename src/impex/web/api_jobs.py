@@ -58,9 +58,20 @@ def create_job(
             raise ApiError(422, "not_an_import", "only an import reads an uploaded file", {"upload": upload})
         data = {**data, "source": str(stored_path(ctx.settings.file_roots, upload))}
     definition = parse_definition(data)
-    is_query = not isinstance(definition, ImportJob) and isinstance(definition.source, QuerySource)
-    if is_query and not user.may(Role.ADMIN):
-        raise ApiError(403, "forbidden", "exporting an SQL query needs the admin role", {"needed": "admin"})
+    if not isinstance(definition, ImportJob) and not user.may(Role.ADMIN):
+        # a query, and a row filter (an SQL expression, subqueries and functions included), run SQL
+        # of the user's own on the database: the admin's to allow
+        if isinstance(definition.source, QuerySource):
+            raise ApiError(
+                403, "forbidden", "exporting an SQL query needs the admin role", {"needed": "admin"}
+            )
+        if definition.source.filter:
+            raise ApiError(
+                403,
+                "forbidden",
+                "a row filter is an SQL expression: it needs the admin role",
+                {"needed": "admin"},
+            )
     definition = confine_definition(definition, ctx.settings.file_roots)
     job_id = ctx.store.create_job(definition.model_dump(mode="json"), owner=user.name, actor=user.name)
     if start:
