@@ -88,6 +88,24 @@ def test_an_export_result_can_be_downloaded(api, store, settings, finished_impor
     assert_error(api["viewer"].get(f"/api/jobs/{finished_import}/output"), 409, "not_an_export")
 
 
+def test_an_export_file_a_later_export_replaced_or_a_failed_run_is_not_served(
+    api, store, settings, finished_import
+):
+    definition = {"kind": "export", "name": "out", "source": {"table": "people"}, "output": "out.csv"}
+    first = api["operator"].post("/api/jobs", json={"definition": definition, "start": True}).json()["id"]
+    assert run(store, settings, first) is S.FINISHED
+    narrower = {**definition, "source": {"table": "people", "columns": ["id"]}}
+    second = api["operator"].post("/api/jobs", json={"definition": narrower, "start": True}).json()["id"]
+    assert run(store, settings, second) is S.FINISHED
+    replaced = assert_error(api["viewer"].get(f"/api/jobs/{first}/output"), 410, "output_replaced")
+    assert replaced["details"] == {"job_id": second, "run": 1}
+    assert api["viewer"].get(f"/api/jobs/{second}/output").text.splitlines()[0] == "id"
+    broken = {**definition, "source": {"table": "missing"}}
+    failed = api["operator"].post("/api/jobs", json={"definition": broken, "start": True}).json()["id"]
+    assert run(store, settings, failed) is S.FINISHED_WITH_ERRORS
+    assert_error(api["viewer"].get(f"/api/jobs/{failed}/output"), 404, "no_output")
+
+
 def events(text: str) -> list[tuple[str, str]]:
     found = []
     for block in text.split("\n\n"):

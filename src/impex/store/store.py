@@ -242,6 +242,23 @@ class Store:
                 for r in c.execute(sa.select(runs).where(runs.c.job_id == job_id).order_by(runs.c.run_no))
             ]
 
+    def replaced_by(self, run: RunRecord) -> RunRecord | None:
+        """A run that finished after ``run`` writing the same output file, if any: the file is its."""
+        query = (
+            sa.select(runs)
+            .where(
+                runs.c.output_path == run.output_path,
+                runs.c.outcome == S.FINISHED.value,
+                runs.c.ended_at > (run.ended_at or 0),
+                runs.c.id != run.id,
+            )
+            .order_by(runs.c.ended_at.desc())
+            .limit(1)
+        )
+        with read_connection(self.engine) as c:
+            row = c.execute(query).first()
+        return run_record(row) if row is not None else None
+
     def claim_next(self, worker: str, queues: Sequence[str], lease_seconds: float) -> Claim | None:
         """Take the oldest queued job of ``queues`` for ``worker``, with a fresh lease."""
         query = (

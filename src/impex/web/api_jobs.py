@@ -310,9 +310,19 @@ def output(
     if job.kind != "export":
         raise ApiError(409, "not_an_export", f"job {job_id} is an import: it produces no file")
     the_run = _run(ctx, job_id, run)
-    if not the_run.output_path or the_run.outcome is None or not Path(the_run.output_path).is_file():
+    written = the_run.output_path if the_run.outcome is Status.FINISHED else None
+    if written is None or not Path(written).is_file():
         raise ApiError(
             404, "no_output", f"run {the_run.run_no} of job {job_id} has no finished file", {"job_id": job_id}
         )
-    path = Path(the_run.output_path)
+    later = ctx.store.replaced_by(the_run)
+    if later is not None:
+        raise ApiError(
+            410,
+            "output_replaced",
+            f"run {the_run.run_no} of job {job_id} wrote {the_run.output_path}, but a later export (job "
+            f"{later.job_id}, run {later.run_no}) has written the same file since",
+            {"job_id": later.job_id, "run": later.run_no},
+        )
+    path = Path(written)
     return FileResponse(path, filename=path.name, media_type="application/octet-stream")
