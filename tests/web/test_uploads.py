@@ -172,3 +172,10 @@ def test_an_export_cannot_read_an_upload(api):
     export = {"kind": "export", "name": "e", "source": {"table": "people"}, "output": "e.csv"}
     body = {"definition": export, "upload": name}
     assert_error(api["operator"].post("/api/jobs", json=body), 422, "not_an_import")
+
+
+@pytest.mark.parametrize("filename", ["€uro naïve.csv", "日本語.csv", "plain.csv"])
+def test_a_file_name_in_any_script_is_kept_as_it_was_sent(api, filename):
+    response = upload(api["operator"], PEOPLE, filename=filename)
+    assert response.status_code == 201
+    assert response.json()["original_name"] == filename

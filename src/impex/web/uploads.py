@@ -117,7 +117,9 @@ class _Sink:
 
     def _header_end(self) -> None:
         name = self.header_field.decode("latin-1").lower()
-        self.headers[name] = self.header_value.decode("utf-8", "replace")
+        # Latin-1 keeps the bytes as they are: parse_options_header encodes the value back to Latin-1,
+        # and the file name's UTF-8 bytes (as browsers send them) are decoded below
+        self.headers[name] = self.header_value.decode("latin-1")
         self.header_field = self.header_value = b""
 
     def _headers_finished(self) -> None:
