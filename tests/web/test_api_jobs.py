@@ -8,6 +8,7 @@ from impex.domain.journal import Level
 from impex.domain.status import OPERATOR_ACTIONS, TRANSITIONS, A, IllegalTransition, S
 from support import write
 from web.conftest import PEOPLE, assert_error, import_definition
+from web.test_auth import login
 
 ROUTES = [
     ("GET", "/api/jobs"),
@@ -240,3 +241,11 @@ def test_the_journal_pages_filters_by_level_and_tails(api, store, people):
     assert tail[0]["code"] == "run.error"
     german = viewer.get(f"/api/jobs/{job_id}/journal", headers={"Accept-Language": "de"}).json()["items"]
     assert german[2]["text"] == "Pause durch operator: In Warteschlange → Ausgesetzt"
+
+
+@pytest.mark.parametrize("job_id", ["99999999999999999999", "0", "-3"])
+def test_a_job_id_no_job_can_have_is_not_found(api, web, job_id):
+    assert_error(api["viewer"].get(f"/api/jobs/{job_id}"), 404, "job_not_found")
+    page = web.client(Accept="text/html")
+    login(page, "viewer")
+    assert page.get(f"/jobs/{job_id}").status_code == 404

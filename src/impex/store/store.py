@@ -197,6 +197,8 @@ class Store:
         return Status(value)
 
     def job(self, job_id: int) -> JobRecord:
+        if not 0 < job_id < 2**63:  # no such id, and the drivers refuse one past 64 bits
+            raise JobNotFound(job_id)
         with read_connection(self.engine) as c:
             row = c.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
