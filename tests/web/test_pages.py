@@ -130,6 +130,7 @@ def test_the_language_follows_the_browser_then_the_users_choice(browser, store, 
     assert switched.headers["location"] == "/jobs/1"
     page = client.get(f"/jobs/{job_id}", headers={"Accept-Language": "de"}).text
     assert "Completato" in page and 'lang="it"' in page and "Record rifiutati" in page
+    assert "<dd>Inserisci" in page  # the operation, as the form names it, not its code
     assert client.get("/lang/xx").status_code == 404
 
 

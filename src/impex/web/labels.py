@@ -38,7 +38,7 @@ ACTION_LABELS: dict[Action, str] = {
 # Every action as the journal names it ("Start by ana: Paused → Queued").
 JOURNAL_ACTION_LABELS: dict[Action, str] = {
     **ACTION_LABELS,
-    Action.CLAIM: N_("Taken by a worker"),
+    Action.CLAIM: N_("Claimed"),
     Action.CHUNK_BOUNDARY_PAUSE: N_("Paused at a chunk boundary"),
     Action.CHUNK_BOUNDARY_CANCEL: N_("Canceled at a chunk boundary"),
     Action.FINISH: N_("Finish"),
@@ -84,6 +84,7 @@ LEVEL_LABELS: dict[str, str] = {
 # A shape per status, so that no status is told by colour alone (the label is always next to it). Each is
 # the inside of a 16×16 inline SVG drawn in currentColor: no glyph, so no font can be missing it.
 _STROKE = 'fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"'
+_BOLD_STROKE = _STROKE.replace('stroke-width="2"', 'stroke-width="2.4"')
 _BARS = "M4 2.5h2.5v11H4zM9.5 2.5H12v11H9.5z"
 _NO = f'<circle cx="8" cy="8" r="5.8" {_STROKE}/><path d="M4 12 12 4" {_STROKE}/>'
 STATUS_ICONS: dict[Status, Markup] = {
@@ -98,10 +99,8 @@ STATUS_ICONS: dict[Status, Markup] = {
     Status.PAUSED: Markup(f'<path d="{_BARS}" fill="currentColor"/>'),
     Status.CANCELING: Markup(f'<g opacity=".6">{_NO}</g>'),
     Status.CANCELED: Markup(_NO),
-    Status.FINISHED: Markup(f'<path d="M2.5 8.5l3.5 3.5 7.5-8" {_STROKE} stroke-width="2.4"/>'),
-    Status.FINISHED_WITH_ERRORS: Markup(
-        f'<path d="M3.5 3.5l9 9M12.5 3.5l-9 9" {_STROKE} stroke-width="2.4"/>'
-    ),
+    Status.FINISHED: Markup(f'<path d="M2.5 8.5l3.5 3.5 7.5-8" {_BOLD_STROKE}/>'),
+    Status.FINISHED_WITH_ERRORS: Markup(f'<path d="M3.5 3.5l9 9M12.5 3.5l-9 9" {_BOLD_STROKE}/>'),
     Status.SERVER_SHUTDOWN: Markup(f'<path d="M8 1.5v6M4.6 3.8a5.5 5.5 0 1 0 6.8 0" {_STROKE}/>'),
 }
 

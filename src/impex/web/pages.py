@@ -31,7 +31,7 @@ from impex.web.auth import (
 from impex.web.context import LANGUAGE_COOKIE, WebContext, translator, web_context
 from impex.web.errors import ApiError
 from impex.web.i18n import LANGUAGES, STATUS_VALUES, Translator, duration
-from impex.web.labels import LEVEL_LABELS, ROLE_LABELS, STATUS_ICONS, TAB_LABELS
+from impex.web.labels import LEVEL_LABELS, OPERATION_LABELS, ROLE_LABELS, STATUS_ICONS, TAB_LABELS
 from impex.web.serialize import job_detail, job_summary, journal_dict, progress
 
 router = APIRouter(include_in_schema=False)
@@ -222,6 +222,7 @@ def _job_page_data(ctx: WebContext, t: Translator, job_id: int) -> dict[str, Any
         "progress": progress(current),
         "actions": [a.value for a in allowed_actions(job.status)],
         "why": why,
+        "operation_labels": OPERATION_LABELS,
     }
 
 
