@@ -93,7 +93,9 @@ def test_a_button_moves_the_job_and_names_the_user(browser, store, job_id):
     assert store.status_of(job_id) is S.QUEUED
     assert store.journal_lines(job_id)[-1].params["by"] == "operator"
     refused = client.post(f"/jobs/{job_id}/start", data={"csrf": csrf}, headers={"Accept": "text/html"})
-    assert refused.status_code == 409 and "cannot start job" in refused.text
+    assert refused.status_code == 409 and "Start: not possible for job 1, which is Queued" in refused.text
+    german = client.post(f"/jobs/{job_id}/start", data={"csrf": csrf}, headers={"Accept-Language": "de"})
+    assert german.status_code == 409 and 'lang="de"' in german.text and "Jetzt nicht möglich" in german.text
 
 
 def test_a_viewer_cannot_press_a_button(browser, store, job_id):

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from impex.definitions_io import DefinitionError
-from impex.domain.status import IllegalTransition
+from impex.domain.status import IllegalTransition, Status, allowed_actions
 from impex.store.store import JobNotFound
 
 log = logging.getLogger("impex.web")
@@ -55,13 +55,38 @@ def _respond(request: Request, error: ApiError, headers: dict[str, str] | None =
         return JSONResponse(
             error_body(error.code, error.message, error.details), status_code=error.status, headers=headers
         )
-    title = HTTPStatus(error.status).phrase
+    from impex.web.context import translator  # (it imports this module)
+    from impex.web.labels import ERROR_TITLES
+
+    t = translator(request)
+    english = ERROR_TITLES.get(error.status)
+    title = t.gettext(english) if english else HTTPStatus(error.status).phrase
+    message = _said(error, t)
     page = (
-        f"<!doctype html><meta charset=utf-8><title>{title}</title><link rel=stylesheet "
-        f'href="/static/app.css"><main class="error"><h1>{error.status} {title}</h1>'
-        f"<p>{_escape(error.message)}</p><p><a href='/'>impex</a></p></main>"
+        f'<!doctype html><html lang="{t.language}"><meta charset=utf-8><title>{_escape(title)}</title>'
+        f'<link rel=stylesheet href="/static/app.css"><main class="error"><h1>{error.status} '
+        f"{_escape(title)}</h1><p>{_escape(message)}</p><p><a href='/'>impex</a></p></main></html>"
     )
     return HTMLResponse(page, status_code=error.status, headers=headers)
+
+
+def _said(error: ApiError, t: Any) -> str:
+    """The error's message in the page's language where its details allow (an action the status
+    does not allow), else as the API gives it."""
+    details = error.details if isinstance(error.details, dict) else {}
+    if error.code == "illegal_transition" and {"job_id", "action", "status"} <= details.keys():
+        status = Status(details["status"])
+        allowed = ", ".join(t.action(a) for a in allowed_actions(status)) or "—"
+        template = t.gettext(
+            "{action}: not possible for job {job}, which is {status} (allowed now: {allowed})"
+        )
+        return template.format(
+            action=t.action(details["action"]),
+            job=details["job_id"],
+            status=t.status(status),
+            allowed=allowed,
+        )
+    return error.message
 
 
 def _escape(text: str) -> str:

@@ -146,3 +146,17 @@ DELIMITER_LABELS: dict[str, str] = {
     "\t": N_("Tab"),
     "|": N_("Vertical bar"),
 }
+
+# The title of an error page, by HTTP status.
+ERROR_TITLES: dict[int, str] = {
+    400: N_("Bad request"),
+    401: N_("Not signed in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Not possible now"),
+    410: N_("No longer there"),
+    413: N_("Too large"),
+    415: N_("Not a file impex reads"),
+    422: N_("Not valid"),
+    500: N_("Server error"),
+}
