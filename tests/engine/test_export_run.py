@@ -343,6 +343,22 @@ def test_real_values_among_text_in_a_column_are_written_exactly(store, settings,
         assert "123456.789" in prices and "0.30000000000000004" in prices
 
 
+def test_an_export_ordered_by_a_column_of_mixed_values_keeps_sqlites_order_and_every_row_once(
+    store, settings, data_dir, tmp_path
+):
+    """A column read as exact text (reals among text) is still ordered as SQLite orders its values,
+    also when that reading starts in the middle of the export."""
+    rows = [(i, i // 2 if i % 2 else i / 2 + 0.123456789) for i in range(1, 40_001)]
+    rows += [(40_000 + j, f"t{j}") for j in range(1, 51)]
+    fill(data_dir, "(id INTEGER PRIMARY KEY, v)", rows)
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, {"table": "t", "order_by": ["v"]}))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    ids = [int(line.split(",")[0]) for line in out.read_text().splitlines()[1:]]
+    with sqlite3.connect(data_dir / "data.db") as c:
+        assert ids == [r[0] for r in c.execute("SELECT id FROM t ORDER BY v, rowid")]
+
+
 def pause_every_chunk(store, settings, definition, out: Path) -> int:
     """Run, pausing at each chunk boundary and starting again, until finished; returns the pauses."""
     pauses = []

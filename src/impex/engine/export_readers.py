@@ -151,7 +151,8 @@ class SqliteSource:
         self.source_sql = self.table
         self.where = f"({source.filter})" if source.filter else ""
         # rowid last: rows that tie on the order columns keep one order, so a resume is exact
-        order = [*map(quote, source.order_by), *(["rowid"] if has_rowid else [])]
+        # the table's columns, not the select's: a column read as exact text is an alias of that name
+        order = [*(f"{self.table}.{quote(c)}" for c in source.order_by), *(["rowid"] if has_rowid else [])]
         self.order = f" ORDER BY {', '.join(order)}" if order else ""
 
     def column_names(self) -> list[str]:
