@@ -192,3 +192,12 @@ def test_a_new_sqlite_store_opens_once_another_process_lets_go_of_the_file(tmp_p
     finally:
         store.close()
         holder.close()
+
+
+def test_foreground_runs_of_one_definition_started_at_once_take_one_job(store):
+    definition = {"kind": "import", "name": "same", "queue": "default", "source": "a.csv"}
+    results = together(4, lambda i: store.job_to_run(definition, actor=f"cli {i}"))
+    assert len({job_id for job_id, _ in results}) == 1
+    assert sorted(before is None for _, before in results) == [False, False, False, True]
+    [job] = store.list_jobs()
+    assert job.status is S.QUEUED

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from impex.cli.context import AppContext, submit, why_failed
+from impex.cli.context import AppContext, why_failed
 from impex.cli.render import console, emit_json, job_dict, show_job
 from impex.domain.definitions import ExportJob, ImportJob
-from impex.domain.status import A, S, Status
+from impex.domain.status import S, Status
 from impex.engine import execution
 from impex.engine.worker import Worker
 
@@ -18,12 +18,7 @@ EXIT_CODES = {S.FINISHED: 0, S.FINISHED_WITH_ERRORS: 1}
 def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_json: bool) -> int:
     """Run the definition to its end here. A job of exactly this definition that did not end (a stop
     by Ctrl-C, a shutdown, a pause, a crash) goes on from its checkpoint rather than start over."""
-    job_id = app.store.unfinished_job(definition.model_dump(mode="json"))
-    resumed = app.store.status_of(job_id) if job_id is not None else None
-    if job_id is None:
-        job_id = submit(app, definition, start=True)
-    elif resumed in (S.PAUSED, S.SERVER_SHUTDOWN):
-        app.store.transition(job_id, A.START, actor="cli")
+    job_id, resumed = app.store.job_to_run(definition.model_dump(mode="json"), actor="cli")
     worker = Worker(app.store, app.settings, concurrency=1)
     worker.install_signal_handlers()
     if as_json:

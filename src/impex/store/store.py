@@ -90,22 +90,53 @@ class Store:
     # --- jobs and transitions -------------------------------------------------------------
 
     def create_job(self, definition: dict[str, Any], *, owner: str = "system", actor: str = "system") -> int:
-        now = time.time()
         with self.engine.begin() as c:
-            job_id = c.execute(
-                jobs.insert().values(
-                    name=definition["name"],
-                    kind=definition["kind"],
-                    definition=json.dumps(definition),
-                    status=S.EDITING.value,
-                    queue=definition.get("queue", "default"),
-                    owner=owner,
-                    created_at=now,
-                    updated_at=now,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-            self._journal(c, job_id, None, Level.INFO, "job.created", {"by": actor}, actor)
+            return self._create_job(c, definition, owner=owner, actor=actor)
+
+    def _create_job(self, c: sa.Connection, definition: dict[str, Any], *, owner: str, actor: str) -> int:
+        now = time.time()
+        job_id = c.execute(
+            jobs.insert().values(
+                name=definition["name"],
+                kind=definition["kind"],
+                definition=json.dumps(definition),
+                status=S.EDITING.value,
+                queue=definition.get("queue", "default"),
+                owner=owner,
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        self._journal(c, job_id, None, Level.INFO, "job.created", {"by": actor}, actor)
         return int(job_id)
+
+    def job_to_run(self, definition: dict[str, Any], *, actor: str) -> tuple[int, Status | None]:
+        """The job a foreground run of ``definition`` runs, queued: the newest one of exactly this
+        definition that can still go on (paused, shut down, queued, or running in a process that
+        may have died), else a new one. Also its status before, None for a new job. One transaction,
+        serialised with any other such call, so that two runs started at once take one job."""
+        with self.engine.begin() as c:
+            if c.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE serialises already
+                c.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(definition["name"]))))
+            resumable = [S.PAUSED, S.SERVER_SHUTDOWN, S.QUEUED, S.RUNNING]
+            query = (
+                sa.select(jobs.c.id, jobs.c.definition, jobs.c.status)
+                .where(
+                    jobs.c.name == definition["name"],
+                    jobs.c.status.in_([s.value for s in resumable]),
+                    jobs.c.current_run_id.is_not(None),
+                )
+                .order_by(jobs.c.id.desc())
+            )
+            for job_id, saved, status in c.execute(query).all():
+                if json.loads(saved) == definition:
+                    before = S(status)
+                    if before in (S.PAUSED, S.SERVER_SHUTDOWN):
+                        self._transition(c, job_id, A.START, actor=actor, params={})
+                    return int(job_id), before
+            job_id = self._create_job(c, definition, owner=actor, actor=actor)
+            self._transition(c, job_id, A.START, actor=actor, params={})
+            return job_id, None
 
     def transition(
         self, job_id: int, action: Action, *, actor: str, lease_token: str | None = None, **params: Any
@@ -204,23 +235,6 @@ class Store:
         if row is None:
             raise JobNotFound(job_id)
         return job_record(row)
-
-    def unfinished_job(self, definition: dict[str, Any]) -> int | None:
-        """The newest job of exactly this definition that a run can still go on with (paused, shut
-        down, queued, or running, maybe in a process that died), if any."""
-        resumable = [S.PAUSED, S.SERVER_SHUTDOWN, S.QUEUED, S.RUNNING]
-        query = (
-            sa.select(jobs.c.id, jobs.c.definition)
-            .where(
-                jobs.c.name == definition["name"],
-                jobs.c.status.in_([s.value for s in resumable]),
-                jobs.c.current_run_id.is_not(None),
-            )
-            .order_by(jobs.c.id.desc())
-        )
-        with read_connection(self.engine) as c:
-            rows = c.execute(query).all()
-        return next((int(job_id) for job_id, saved in rows if json.loads(saved) == definition), None)
 
     def list_jobs(
         self, *, status: Status | None = None, limit: int = 100, offset: int = 0
