@@ -120,8 +120,12 @@ def test_atomic_mode_writes_nothing_when_the_run_fails(store, settings, data_dir
     definition = define(
         source=str(people), columns=COLUMNS, commit="atomic", chunk_rows=2, errors={"max_rejects": 1}
     )
-    status, _ = run_job(store, settings, definition)
+    status, job_id = run_job(store, settings, definition)
     assert status is S.FINISHED_WITH_ERRORS
+    counters = store.runs_of(job_id)[-1].counters
+    assert (counters.inserted, counters.updated, counters.deleted) == (0, 0, 0)  # as the table says
+    summary = next(line for line in store.journal_lines(job_id) if line.code == "run.summary")
+    assert summary.params["inserted"] == 0 and summary.params["read"] > 0
     assert table_rows(data_dir) == []
 
 

@@ -8,6 +8,7 @@ counters to the store (set, never added). A resume starts at the checkpoint the 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,13 +103,18 @@ class ImportRun:
 
     def _fail(self, code: str, params: dict[str, Any]) -> Status:
         self._settle()
+        counters = Counters()
         if self.target is not None:  # the counters of what the table holds
-            self._progress(self.target.checkpoint, force=True)
+            checkpoint = self.target.checkpoint
+            if self.job.commit is CommitMode.ATOMIC:  # the staged rows go: none of them is in it
+                unapplied = dataclasses.replace(checkpoint.counters, inserted=0, updated=0, deleted=0)
+                checkpoint = dataclasses.replace(checkpoint, counters=unapplied)
+            counters = checkpoint.counters
+            self._progress(checkpoint, force=True)
             # The run is over (Start begins a new one): its seen keys and staged rows are of no more use.
             with contextlib.suppress(TargetError, OSError):
                 self.target.drop_run_tables()
         self.log(code, Level.ERROR, **params)
-        counters = self.target.checkpoint.counters if self.target is not None else Counters()
         self.log("run.summary", **counters.as_dict(), duration=format_duration(self.clock.active()))
         return self.store.transition(
             self.ex.job_id, A.FAIL, actor=self.ex.actor, lease_token=self.token, cause=code
