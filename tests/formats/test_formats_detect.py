@@ -114,7 +114,12 @@ def test_a_small_western_file_is_read_as_cp1252(tmp_path: Path, text: str, encod
 
 @pytest.mark.parametrize(
     ("words", "encoding"),
-    [(["Привет", "Москва", "улица"], "cp1251"), (["Łódź", "Kraków", "Białystok", "Gdańsk"], "cp1250")],
+    [
+        (["Привет", "Москва", "улица"], "cp1251"),
+        (["Łódź", "Kraków", "Białystok", "Gdańsk"], "cp1250"),
+        (["Świętokrzyski", "Gęślą", "Łódź", "Jaźń"], "iso8859-2"),  # once cp1250: 'Gę¶l±'
+        (["Świętokrzyski", "Gęślą", "Łódź", "Jaźń"], "cp1250"),
+    ],
 )
 def test_other_scripts_are_detected_from_enough_text_and_never_taken_for_cp1252(
     tmp_path: Path, words: list[str], encoding: str

@@ -19,6 +19,15 @@ UTF8_BOM = codecs.BOM_UTF8
 WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 DELIMITERS = (",", ";", "\t", "|")
 WESTERN = ("cp1252", "iso8859-1", "iso8859-15")
+CENTRAL_EUROPEAN = ("cp1250", "iso8859-2")
+# What charset-normalizer's guess may be: the code pages files are written in. Read as a rare one
+# (Nordic iso8859-10, old DOS and Mac pages), text of a common one still shows only letters.
+LIKELY = (
+    *CENTRAL_EUROPEAN,
+    *("cp1251", "koi8-r", "koi8-u", "iso8859-5", "cp1253", "iso8859-7", "cp1254", "iso8859-9"),
+    *("cp1257", "iso8859-13", "cp1255", "iso8859-8", "cp1256", "iso8859-6", "cp1258", "tis-620"),
+    *("euc_jp", "euc_kr", "gb2312", "cp949"),
+)
 STRUCTURE = "\n\r,;|\t\"'\\"
 # Bytes no text file holds, except a few by accident: tab, line feed, vertical tab, form feed and
 # carriage return are text; NUL never is.
@@ -28,6 +37,8 @@ MAX_CONTROL_SHARE = 0.01
 MAX_STRAY_CONTROLS = 3
 NUMBER = re.compile(rb"^\s*[+-]?\d+([.,]\d+)?\s*$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# Turkish cp1254's İ Ş ş ğ ı read as cp1252 (Icelandic's letters, rare elsewhere): let it be asked.
+_TURKISH_AS_WESTERN = "ÝÞþðý"
 _WESTERN_SIGNS = "€£¥§©®°±²³¹¼½¾¿¡«»‘’‚“”„–—…•†‡‰‹›™·\xa0"
 
 
@@ -79,13 +90,23 @@ def reads_as_western(sample: bytes) -> bool:
     symbols (€, £, ², “…”) beside them at most on one side. Other scripts read as cp1252 show as runs
     of accented letters (Cyrillic: ``Ïðèâåò``) or as symbols inside words (Polish ``Bia³ystok``,
     ``£ódŸ``), or hold bytes cp1252 leaves undefined."""
+    return _reads_as(sample, "cp1252", western=True)
+
+
+def _reads_as(sample: bytes, encoding: str, *, western: bool = False) -> bool:
+    """Whether ``sample`` decodes in ``encoding`` with no symbol between two letters of a word (read
+    in a neighbouring code page, Polish 'Gęślą' shows 'Gę¶l±'); ``western``: see reads_as_western."""
     try:
-        text = sample.decode("cp1252")
-    except UnicodeDecodeError:
+        text = sample.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
         return False
     for run in _NON_ASCII.finditer(text):
         chars = run.group()
-        if len(chars) >= 3 or not all(c.isalpha() or c in _WESTERN_SIGNS for c in chars):
+        if western and (
+            len(chars) >= 3
+            or not all(c.isalpha() or c in _WESTERN_SIGNS for c in chars)
+            or any(c in _TURKISH_AS_WESTERN for c in chars)
+        ):
             return False
         before = text[run.start() - 1] if run.start() else " "
         after = text[run.end()] if run.end() < len(text) else " "
@@ -101,15 +122,19 @@ def reads_as_western(sample: bytes) -> bool:
 
 def _charset_guess(sample: bytes, path: str | Path) -> str:
     """cp1252 for Western European text (charset-normalizer takes a few accented names for Chinese or
-    Baltic code pages), else charset-normalizer's best other guess when it recognised a language in
-    it. Else FormatError: asking beats guessing."""
+    Baltic code pages), else charset-normalizer's best other guess in which it recognised a language
+    and no word holds a symbol. Else FormatError: asking beats guessing."""
     if reads_as_western(sample[:262_144]):
         return "cp1252"
     from charset_normalizer import from_bytes  # only files of no declared encoding need it
 
-    matches = [m for m in from_bytes(sample[:262_144]) if canonical(m.encoding) not in WESTERN]
-    best = matches[0] if matches else None
-    if best is None or not best.coherence:
+    head = sample[:262_144]
+    guesses = [name for m in from_bytes(head) if m.coherence and (name := canonical(m.encoding)) in LIKELY]
+    # charset-normalizer may offer no Central European code page for Polish or Czech: try those too,
+    # where most letters are ASCII (as in Latin script; read as them, Cyrillic is all accents)
+    latin = [name for name in CENTRAL_EUROPEAN if _mostly_ascii_letters(head, name)]
+    best = next((name for name in [*guesses, *latin] if _reads_as(head, name)), None)
+    if best is None:
         at = next(i for i, byte in enumerate(sample) if byte > 0x7F)
         line = sample.count(b"\n", 0, at) + 1
         column = at - sample.rfind(b"\n", 0, at)
@@ -117,7 +142,16 @@ def _charset_guess(sample: bytes, path: str | Path) -> str:
             f"{path}: cannot tell the encoding from the text (byte 0x{sample[at]:02x} at line {line}, "
             f"column {column} is not UTF-8): give the encoding, e.g. cp1252, cp1250 or cp1251"
         )
-    return canonical(best.encoding)
+    return best
+
+
+def _mostly_ascii_letters(sample: bytes, encoding: str) -> bool:
+    try:
+        text = sample.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    letters = sum(c.isalpha() for c in text)
+    return letters > 0 and sum(c.isalpha() and not c.isascii() for c in text) < letters / 2
 
 
 def binary_byte(sample: bytes) -> int | None:
