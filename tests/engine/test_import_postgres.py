@@ -314,3 +314,18 @@ def test_a_failed_run_leaves_no_table_of_its_own_behind(store, pg_settings, tmp_
         assert status is S.FINISHED_WITH_ERRORS
         names = sql("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
         assert names == [("_impex_checkpoint",), ("contacts",)]
+
+
+def test_a_table_needing_a_value_the_job_does_not_give_is_refused_before_a_row_is_read(
+    store, pg_settings, tmp_path, sql
+):
+    sql(
+        "CREATE TABLE contacts (id bigint PRIMARY KEY, name text, email text, age bigint, joined date, "
+        "region text NOT NULL, n serial, made timestamptz NOT NULL DEFAULT now())"
+    )
+    source = write(tmp_path / "c.csv", "id,name,email,age,joined\n1,a,,1,\n")
+    status, job_id = run_job(store, pg_settings, contacts_job(source))
+    assert status is S.FINISHED_WITH_ERRORS
+    error = next(line for line in store.journal_lines(job_id) if line.code == "run.error").params["error"]
+    assert error.startswith("table contacts needs a value in column(s) region (NOT NULL, no default)")
+    assert sql("SELECT count(*) FROM contacts") == [(0,)]

@@ -257,3 +257,18 @@ def test_doubles_are_still_recognised_after_several_resumes(store, settings, dat
     assert status is S.FINISHED and len(pauses) == 3
     assert rejects(store, job_id) == [(9, 10, "double", b"1,again")]
     assert store.runs_of(job_id)[-1].counters.duplicates == 0
+
+
+def test_a_table_needing_a_value_the_job_does_not_give_is_refused_before_a_row_is_read(
+    store, settings, data_dir, people
+):
+    with sqlite3.connect(data_dir / "data.db") as db:
+        db.execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, age INTEGER, extra TEXT NOT NULL, "
+            "flag INTEGER NOT NULL DEFAULT 0)"
+        )
+    status, job_id = run_job(store, settings, define(source=str(people), columns=COLUMNS))
+    assert status is S.FINISHED_WITH_ERRORS
+    error = next(line for line in store.journal_lines(job_id) if line.code == "run.error").params["error"]
+    assert error.startswith("table t needs a value in column(s) extra (NOT NULL, no default)")
+    assert table_rows(data_dir) == []

@@ -242,6 +242,16 @@ class ImportRun:
                     f"(it has: {', '.join(sorted(have))})"
                 },
             )
+        unfilled = [c for c in session.required_columns(table) if c not in {w.name for w in wanted}]
+        if unfilled and self.job.reconciliation.operation not in (Operation.UPDATE, Operation.DELETE):
+            raise ImportFailed(
+                "run.error",
+                {
+                    "error": f"table {table} needs a value in column(s) {', '.join(unfilled)} (NOT NULL, "
+                    "no default), which the job does not fill: add them to its columns (a constant "
+                    "or a default will do)"
+                },
+            )
         return False
 
     def _announce(self, target: RunTarget, detected: dict[str, Any]) -> None:

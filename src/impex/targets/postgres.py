@@ -176,6 +176,16 @@ class PostgresTarget:
     def table_columns(self, table: str) -> list[str]:
         return list(self.column_types(table))
 
+    def required_columns(self, table: str) -> list[str]:
+        """Columns a new row must be given a value for: NOT NULL, no default, not generated."""
+        rows = self.rows(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 "
+            "AND NOT attisdropped AND attnotnull AND NOT atthasdef AND attidentity = '' "
+            "AND attgenerated = '' ORDER BY attnum",
+            (quote(table),),
+        )
+        return [name for (name,) in rows]
+
     def primary_key(self, table: str) -> tuple[str, ...]:
         """The primary key columns, in key order (what an export orders by when told nothing)."""
         rows = self.rows(

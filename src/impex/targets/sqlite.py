@@ -124,6 +124,14 @@ class SqliteTarget:
     def table_columns(self, table: str) -> list[str]:
         return [r[1] for r in self._rows(f"PRAGMA table_info({quote(table)})")]
 
+    def required_columns(self, table: str) -> list[str]:
+        """Columns a new row must be given a value for: NOT NULL, no default (an INTEGER PRIMARY KEY
+        is the rowid: SQLite picks one)."""
+        info = self._rows(f"PRAGMA table_info({quote(table)})")
+        keys = [r for r in info if r[5]]
+        rowid = keys[0][1] if len(keys) == 1 and str(keys[0][2]).upper() == "INTEGER" else None
+        return [r[1] for r in info if r[3] and r[4] is None and r[1] != rowid]
+
     def create_table(self, table: str, columns: list[ColumnDef], keys: tuple[str, ...]) -> None:
         by_name = {c.name: c for c in columns}
         rowid_key = len(keys) == 1 and by_name[keys[0]].type is ColumnType.INTEGER
