@@ -273,6 +273,10 @@ def test_lone_quotes_inside_fields_never_join_records(tmp_path: Path) -> None:
         (2, 3, b'2,3" pipe,4'),
         (4, 5, b'4,1/2" nut,6'),
     ]
+    assert got.rejects[0].message == (
+        'line 2: unterminated quote in field 2: a quote inside the field (as in 5" pipe) opens no quoted '
+        "field and is never closed: quote the whole field and double that quote"
+    )
 
 
 def test_without_a_header_the_usual_field_count_is_expected_not_the_first_records(tmp_path: Path) -> None:

@@ -163,6 +163,13 @@ def _reject(
     if reason == UNTERMINATED:
         opened = open_quote(raw, syn)
         where = f" in field {opened + 1}" if opened is not None else ""
+        last = raw.rfind(bytes([syn.quote]))
+        why = (
+            'a quote inside the field (as in 5" pipe) opens no quoted field and is never closed: '
+            "quote the whole field and double that quote"
+            if last > 0 and raw[last - 1] not in (syn.delimiter, syn.quote)
+            else "a quoted field opened on this line is never closed"
+        )
         return Reject(
             record_no,
             line_no,
@@ -170,7 +177,7 @@ def _reject(
             Reason.UNTERMINATED_QUOTE,
             _name(opened, layout.header),
             None,
-            f"line {line_no}: unterminated quote{where}: a quoted field opened on this line is never closed",
+            f"line {line_no}: unterminated quote{where}: {why}",
         )
     if reason == BAD_ENCODING:
         offset = bad_bytes[i] - start
