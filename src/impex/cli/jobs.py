@@ -58,14 +58,18 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The job list, newest first."""
+    from impex.store import queries
+
     store = _store(ctx)
-    rows = []
-    for job in store.list_jobs(status=status, limit=limit):
-        rows.append((job, store.run(job.current_run_id) if job.current_run_id else None))
+    page = queries.list_jobs(
+        store.engine, queries.JobFilter(statuses=(status,) if status else (), limit=limit)
+    )
     if as_json:
-        emit_json([job_dict(j, r) for j, r in rows])
+        emit_json([job_dict(j, r) for j, r in page.items])
     else:
-        console.print(jobs_table(rows))
+        console.print(jobs_table(page.items))
+        if page.total > len(page.items):
+            console.print(f"{len(page.items)} of {page.total} jobs (--limit shows more)")
 
 
 @app.command("show")
