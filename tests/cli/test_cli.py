@@ -445,3 +445,12 @@ def test_operator_actions_answer_in_json_and_rejects_go_into_a_new_folder(cli, j
     out = tmp_path / "fixes" / "today" / "rejects.csv"
     assert cli("jobs", "rejects", "2", "--export", str(out)).exit_code == 0
     assert out.read_text().startswith('"id","name","age","reason"')
+
+
+def test_the_job_list_says_when_it_shows_only_some(cli, job_file):
+    for _ in range(3):
+        cli("submit", str(job_file))
+    shown = cli("jobs", "list", "--limit", "2")
+    assert "2 of 3 jobs (--limit shows more)" in shown.stdout
+    assert "of 3 jobs" not in cli("jobs", "list").stdout
+    assert [j["id"] for j in json.loads(cli("jobs", "list", "--json", "--limit", "2").stdout)] == [3, 2]
