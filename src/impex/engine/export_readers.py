@@ -18,6 +18,7 @@ import adbc_driver_manager
 import adbc_driver_sqlite.dbapi as adbc
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from impex.domain.definitions import QuerySource, TableSource
 from impex.engine.connections import Connection
@@ -83,20 +84,19 @@ class SqliteSource:
 
     def _select(self, exact: frozenset[str]) -> str:
         """The columns, those in ``exact`` as exact text (a copy of ``as_text``: other threads add to it)."""
-        if not self.names and not exact:
-            return f"SELECT * FROM {self.source_sql}"
-        names = self.names or self.column_names()
-        columns = ", ".join(_exact_text(n) if n in exact else quote(n) for n in names)
+        if not exact:
+            return f"SELECT {', '.join(map(quote, self.names)) if self.names else '*'} FROM {self.source_sql}"
+        columns = ", ".join(_exact_text(n) if n in exact else quote(n) for n in self.column_names())
         return f"SELECT {columns} FROM {self.source_sql}"
 
-    def _lost_reals(self, frame: pl.DataFrame, exact: frozenset[str]) -> set[str]:
+    def _lost_reals(self, data: pa.Table | pa.RecordBatch, exact: frozenset[str]) -> set[str]:
         """Text columns that hold REAL values the driver wrote in its lossy form (not read as ``exact``)."""
         return {
-            name
-            for name, dtype in frame.schema.items()
-            if dtype == pl.String
-            and name not in exact | self.text_affinity
-            and bool(frame.get_column(name).str.contains(DRIVER_REAL_TEXT).any())
+            field.name
+            for field in data.schema
+            if pa.types.is_string(field.type)
+            and field.name not in exact | self.text_affinity
+            and pc.any(pc.match_substring_regex(data.column(field.name), DRIVER_REAL_TEXT)).as_py()
         }
 
     @contextlib.contextmanager
@@ -156,11 +156,11 @@ class SqliteSource:
         self.order = f" ORDER BY {', '.join(order)}" if order else ""
 
     def column_names(self) -> list[str]:
-        if self.names:
-            return self.names
-        with self._cursor() as cur:
-            cur.execute(f"SELECT * FROM {self.source_sql} LIMIT 0")
-            return [d[0] for d in cur.description]
+        if not self.names:
+            with self._cursor() as cur:
+                cur.execute(f"SELECT * FROM {self.source_sql} LIMIT 0")
+                self.names = [d[0] for d in cur.description]
+        return self.names
 
     def chunks(
         self, start: int, chunk_rows: int, key: ResumeKey | None = None
@@ -241,10 +241,11 @@ class SqliteSource:
             exact = frozenset(self.as_text)
             with self._cursor(batch_rows=rows + 1) as cur:  # one batch: one typing of the columns
                 cur.execute(f"{self._select(exact)} WHERE {' AND '.join(cond)} ORDER BY rowid")
-                frame = pl.from_arrow(cur.fetch_arrow_table())
-            assert isinstance(frame, pl.DataFrame)
-            lost = self._lost_reals(frame, exact)
+                table = cur.fetch_arrow_table()
+            lost = self._lost_reals(table, exact)
             if not lost:
+                frame = pl.from_arrow(table)
+                assert isinstance(frame, pl.DataFrame)
                 return frame
             self.as_text |= lost
 
@@ -261,7 +262,7 @@ class SqliteSource:
                 cur.execute(sql)
                 try:
                     for batch in cur.fetch_record_batch():
-                        lost = self._lost_reals(_frame([batch]), exact)
+                        lost = self._lost_reals(batch, exact)
                         if lost:  # read again from this batch on, those columns exactly
                             self.as_text |= lost
                             break
