@@ -135,6 +135,7 @@ class Transactions(Protocol):
     def begin(self) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+    def drop_run_tables(self, run_key: str) -> None: ...
 
 
 def run_tables(run_key: str) -> tuple[str, str]:
@@ -195,7 +196,7 @@ class ChunkTransactions:
         raise NotImplementedError
 
     def _drop_run_tables(self) -> None:
-        raise NotImplementedError
+        self.t.drop_run_tables(self.run_key)
 
     def _final_failure(self, error: BaseException) -> None:
         """Raise the TargetError that says why the final apply failed, if ``error`` is the database's."""

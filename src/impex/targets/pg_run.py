@@ -335,10 +335,6 @@ class PostgresRun(ChunkTransactions):
         assert self.staging is not None
         return self.staging.apply()
 
-    def _drop_run_tables(self) -> None:
-        self.t.execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
-        self.t.execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
-
     def _final_failure(self, error: BaseException) -> None:
         if isinstance(error, Refused):
             raise TargetError(

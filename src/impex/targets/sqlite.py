@@ -394,10 +394,6 @@ class SqliteRun(ChunkTransactions):
         self.t._execute(sql)
         return self.t.cur.fetch_arrow_table()
 
-    def _drop_run_tables(self) -> None:
-        self.t._execute(f"DROP TABLE IF EXISTS {quote(self.stage_table)}")
-        self.t._execute(f"DROP TABLE IF EXISTS {quote(self.seen_table)}")
-
     def _final_failure(self, error: BaseException) -> None:
         if isinstance(error, adbc_driver_manager.Error):
             raise TargetError(
