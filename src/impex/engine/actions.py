@@ -44,11 +44,9 @@ def discard_leftovers(store: Store, settings: Settings, job_id: int, *, actor: s
             finally:
                 session.close()
         elif run.output_path:
-            from impex.engine.exporter import ResumeKeys, partial_file
+            from impex.engine.exporter import discard_partial, partial_file
 
-            part = partial_file(Path(run.output_path), run.id)
-            part.unlink(missing_ok=True)
-            ResumeKeys(part).remove()
+            discard_partial(partial_file(Path(run.output_path), run.id))
     except (TargetError, OSError, LookupError, ValueError) as error:
         params = {"error": technical_error(error)}
         store.log(job_id, run.id, Level.WARNING, "run.leftovers", params, actor)

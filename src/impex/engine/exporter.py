@@ -76,6 +76,12 @@ def partial_file(final: Path, run_id: int) -> Path:
     return final.with_name(f"{final.name}.part{run_id}")
 
 
+def discard_partial(part: Path) -> None:
+    """Remove a partial file and its resume keys: its run will not go on (canceled, failed)."""
+    part.unlink(missing_ok=True)
+    ResumeKeys.file_of(part).unlink(missing_ok=True)
+
+
 class ExportRun:
     def __init__(self, ex: Execution) -> None:
         self.ex = ex
@@ -94,8 +100,7 @@ class ExportRun:
         except (OSError, ValueError, TargetError, LookupError, pl.exceptions.PolarsError) as error:
             if self.part is not None:  # the run is over (Start begins another): nothing half-written stays
                 with contextlib.suppress(OSError):
-                    self.part.unlink(missing_ok=True)
-                    ResumeKeys(self.part).remove()
+                    discard_partial(self.part)
             self.log("run.error", Level.ERROR, error=technical_error(error))
             counters = Counters(read=self._written, written=self._written)
             self.log("run.summary", **counters.as_dict(), duration="—")
@@ -255,11 +260,8 @@ class ExportRun:
         )
 
     def _stop(self, action: A) -> Status:
-        if action is A.CHUNK_BOUNDARY_CANCEL:
-            run = self.store.run(self.ex.run_id)
-            if run.output_path:
-                partial_file(Path(run.output_path), self.ex.run_id).unlink(missing_ok=True)
-            self.keys.remove()
+        if action is A.CHUNK_BOUNDARY_CANCEL and self.part is not None:
+            discard_partial(self.part)
         params: dict[str, Any] = {"record_no": self._written, "line_no": self._written}
         if action is A.SHUTDOWN:
             params["signal"] = self.ex.shutdown.cause
@@ -369,12 +371,16 @@ class ResumeKeys:
     KEEP = 4  # a crash between this file and the store's write leaves the store's count in it
 
     def __init__(self, part: Path) -> None:
-        self.path = part.with_name(part.name + ".resume")
+        self.path = self.file_of(part)
         self.recent: dict[int, ResumeKey] = {}
         with contextlib.suppress(OSError, ValueError, TypeError):
             saved = json.loads(self.path.read_text(encoding="utf-8"))
             self.recent = {int(rows): tuple(key) for rows, key in saved}
         self.last: tuple[int, ResumeKey] | None = None
+
+    @staticmethod
+    def file_of(part: Path) -> Path:
+        return part.with_name(part.name + ".resume")
 
     def at(self, rows: int) -> ResumeKey | None:
         return self.recent.get(rows) if rows else None
