@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -133,11 +134,9 @@ class DelimitedReader:
             # No header to count: the field count most of the first records have (the first record
             # alone could be the odd one out, and every good record would be rejected for it).
             sample = first[~recs.unterminated[first]][:FIELD_COUNT_SAMPLE]
-            counts = field_counts(recs.starts[sample], recs.ends[sample], quotes, delims)
-            values, seen = np.unique(counts, return_counts=True)
-            tied = values[seen == seen.max()] if len(values) else values
-            # among counts as common, the one that comes first
-            self.n_fields = int(min(tied, key=lambda v: int(np.argmax(counts == v)))) if len(tied) else 0
+            counts = field_counts(recs.starts[sample], recs.ends[sample], quotes, delims).tolist()
+            # most_common: of counts as common, the one that comes first
+            self.n_fields = Counter(counts).most_common(1)[0][0] if counts else 0
             return Position(pos, 0, line)
         self.n_fields = int(field_counts(recs.starts[k : k + 1], recs.ends[k : k + 1], quotes, delims)[0])
         self.header = self._parse_header(a[recs.starts[k] : recs.ends[k]].tobytes())
