@@ -14,8 +14,9 @@ from impex.formats.sniff import guess_delimiter, resolve_encoding
 from impex.formats.source import read_head
 
 HEAD_BYTES = 1024 * 1024
-# No leading zero (a zip code or an account number is text: 01234 would lose its 0), at most 18 digits.
-INTEGER = re.compile(r"^[+-]?(0|[1-9]\d{0,17})$")
+INTEGER = re.compile(r"^[+-]?\d+$")
+# A code, not a number: a leading zero (a zip code, an account number: 01234 would lose its 0), or
+# more digits than a 64-bit integer holds (a float would round them).
 CODE_LIKE = re.compile(r"^[+-]?(0\d|\d{19})")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What the import's default timestamp format takes: seconds, a fraction, no time zone.
@@ -93,7 +94,7 @@ def _is_float(value: str, fmt: CsvFormat) -> bool:
     text = value.replace(fmt.thousands_separator, "") if fmt.thousands_separator else value
     text = text.replace(fmt.decimal_separator, ".")
     if CODE_LIKE.match(text):
-        return False  # a code (01234) or a number a float would round (20 digits): text
+        return False
     if text.strip().lower() in ("nan", "inf", "-inf", "infinity"):
         return False
     try:
@@ -131,7 +132,7 @@ def infer_type(values: Sequence[str | None], fmt: CsvFormat) -> ColumnType:
         return ColumnType.STRING
     booleans = {v.lower() for v in (*fmt.true_values, *fmt.false_values)}
     checks: list[tuple[ColumnType, Callable[[str], bool]]] = [
-        (ColumnType.INTEGER, lambda v: bool(INTEGER.match(v))),
+        (ColumnType.INTEGER, lambda v: bool(INTEGER.match(v)) and not CODE_LIKE.match(v)),
         (ColumnType.FLOAT, lambda v: _is_float(v, fmt)),
         (ColumnType.BOOLEAN, lambda v: v.lower() in booleans),
         (ColumnType.DATE, _is_date),

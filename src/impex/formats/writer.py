@@ -44,9 +44,8 @@ class CsvWriter:
         self._fmt = fmt
         self._encoding = canonical(fmt.encoding)
         self._header_pending = fmt.header
-        self.rows_before = (
-            rows_before  # rows of the file written before (a resumed export): errors count them
-        )
+        # rows of the file written before (a resumed export): a refused row's number counts them
+        self.rows_before = rows_before
         self.rows_written = 0
         self.bytes_written = 0
 
