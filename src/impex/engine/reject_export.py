@@ -1,4 +1,8 @@
-"""Rejects written back in the source's own format, with a reason column: fix them and re-import."""
+"""Rejects written back in the source's own format, with a reason column: fix them and re-import.
+
+A record that leaves a quote open (an unterminated quote) gets a closing quote added at its end, and
+its reason says so: the reason stays a field of its own and the records after it read as they were.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from pathlib import Path
 
 from impex.domain.definitions import ImportJob
 from impex.engine.final_file import check_replaceable, through_link
+from impex.formats.chunk import closing_quote
 from impex.formats.reader import DelimitedReader
+from impex.formats.split import Syntax
 from impex.formats.writer import write_raw_records
-from impex.store.records import JobRecord
+from impex.store.records import JobRecord, RejectRecord
 from impex.store.store import Store
 
 BATCH = 10_000
@@ -36,6 +42,7 @@ def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int
     except (OSError, ValueError):
         pass  # the source is gone or changed: the raw records are all that is needed
     options = {"delimiter": delimiter or ",", "quote": fmt.quote, "encoding": encoding or "utf-8"}
+    syntax = Syntax.of(fmt, options["delimiter"])
     count = after = 0
     partial = path.with_name(f".{path.name}.part")
     try:
@@ -44,11 +51,21 @@ def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int
             if header:
                 write_raw_records(out, [], [], header=header, **options)
             while batch := store.rejects_of(run_id, after_record=after, limit=BATCH):
-                reasons = [f"{r.reason}: {r.message}" for r in batch]
-                write_raw_records(out, [r.raw for r in batch], reasons, **options)
+                rows = [_row(r, syntax) for r in batch]
+                write_raw_records(out, [raw for raw, _ in rows], [why for _, why in rows], **options)
                 count += len(batch)
                 after = batch[-1].record_no
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return count
+
+
+def _row(reject: RejectRecord, syntax: Syntax) -> tuple[bytes, str]:
+    """The reject's record as it will be written, and its reason."""
+    reason = f"{reject.reason}: {reject.message}"
+    closing = closing_quote(reject.raw, syntax)
+    if not closing:
+        return reject.raw, reason
+    added = "; the export added a closing quote at the end of this record so that the file reads"
+    return reject.raw + closing, f"{reason}{added}: remove it when you fix the record"

@@ -273,6 +273,19 @@ def open_quote(raw: bytes, syn: Syntax) -> int | None:
     return _scan(raw, syn, len(raw))[2]
 
 
+def closing_quote(raw: bytes, syn: Syntax) -> bytes:
+    """The quote(s) that close a quoted field ``raw`` leaves open at its end: empty when none is open.
+
+    Two quotes when ``raw`` ends with an escape, which takes the first one as text.
+    """
+    quote = bytes([syn.quote])
+    if syn.escape is None or syn.escape not in raw:
+        return quote if raw.count(quote) % 2 else b""  # every quote toggles: parity says it all
+    if open_quote(raw, syn) is None:
+        return b""
+    return quote if open_quote(raw + quote, syn) is None else quote * 2
+
+
 def split_fields(raw: bytes, syn: Syntax) -> list[bytes]:
     """The fields of one record in Python (for a header): quotes removed, doubled quotes and escapes resolved.
 
