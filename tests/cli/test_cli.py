@@ -201,6 +201,31 @@ def test_rejects_exported_fixed_and_imported_again_with_the_same_definition_all_
         assert db.execute("SELECT id, qty FROM q ORDER BY id").fetchall() == [(1, 5), (2, 6), (3, 7), (4, 8)]
 
 
+def test_a_record_whose_quote_never_closes_is_exported_closed_then_fixed_and_imported_again(cli, tmp_path):
+    write(tmp_path / "data.csv", 'id,name,qty\n1,a,5\n2,"b,x\n3,c,y\n')
+    job = write(
+        tmp_path / "job.yaml",
+        "kind: import\nname: q\nsource: data.csv\ntarget: {table: q}\n"
+        "columns: [{name: id, type: integer}, {name: name}, {name: qty, type: integer}]\n",
+    )
+    cli("run", str(job))
+    assert cli("jobs", "rejects", "1", "--export", str(tmp_path / "fix.csv")).exit_code == 0
+    exported = (tmp_path / "fix.csv").read_text()
+    assert '\n2,"b,x","unterminated_quote: line 3: ' in exported
+    assert "the export added a closing quote at the end of this record" in exported
+    assert '\n3,c,y,"type_error: line 4: ' in exported
+    fixed = exported.replace('2,"b,x"', '2,"b",6').replace("3,c,y", "3,c,7")
+    (tmp_path / "data.csv").write_text(fixed)
+    again = cli("run", str(job))
+    assert again.exit_code == 0, again.stdout
+    with sqlite3.connect(tmp_path / "impex-data" / "data.db") as db:
+        assert db.execute("SELECT id, name, qty FROM q ORDER BY id").fetchall() == [
+            (1, "a", 5),
+            (2, "b", 6),
+            (3, "c", 7),
+        ]
+
+
 def test_rejects_export_to_an_unwritable_place_says_so_and_leaves_nothing(cli, job_file, tmp_path):
     cli("run", str(job_file))
     (tmp_path / "a-file").write_text("")

@@ -65,6 +65,18 @@ def test_rejects_download_in_the_source_format_with_a_reason_column(api, finishe
     assert len(rows) == 3
 
 
+def test_rejects_download_closes_a_quote_the_source_left_open_so_each_reason_is_a_field(
+    api, store, settings, web
+):
+    write(web.files / "people.csv", 'id,name,age\n1,Ann,30\n2,"Bob,x\n3,Cy,y\n4,Di,"z"\n')
+    job = api["operator"].post("/api/jobs", json={"definition": import_definition(), "start": True}).json()
+    run(store, settings, job["id"])
+    rows = list(csv.reader(io.StringIO(api["viewer"].get(f"/api/jobs/{job['id']}/rejects/download").text)))
+    assert [row[:-1] for row in rows[1:]] == [["2", "Bob,x"], ["3", "Cy", "y"], ["4", "Di", "z"]]
+    assert [row[-1].split(":")[0] for row in rows[1:]] == ["unterminated_quote", "type_error", "type_error"]
+    assert "the export added a closing quote" in rows[1][-1]
+
+
 def test_a_job_that_never_ran_has_no_rejects_yet(api, web):
     write(web.files / "people.csv", PEOPLE)
     job_id = api["operator"].post("/api/jobs", json={"definition": import_definition()}).json()["id"]
