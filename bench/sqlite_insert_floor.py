@@ -17,6 +17,8 @@ from pathlib import Path
 
 import adbc_driver_sqlite.dbapi as adbc
 
+from impex.targets.sqlite import NEW_FILE_PAGE_SIZE
+
 BATCHES_PER_TRANSACTION = 8
 
 
@@ -30,7 +32,8 @@ def main() -> int:
     batches = rows.combine_chunks().to_batches(max_chunksize=chunk_rows)
     target.unlink(missing_ok=True)
     with adbc.connect(str(target), autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute("PRAGMA synchronous=NORMAL")  # as impex's target connection
+        cur.execute(f"PRAGMA page_size={NEW_FILE_PAGE_SIZE}")  # as impex's target connection
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(ddl)
         began = time.perf_counter()
         for i, batch in enumerate(batches):

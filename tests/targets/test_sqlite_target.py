@@ -244,6 +244,22 @@ def test_a_wal_database_stays_wal(tmp_path):
     assert table(tmp_path) == [(1, "n1")]
 
 
+def page_size(path):
+    with sqlite3.connect(path) as c:
+        return c.execute("PRAGMA page_size").fetchone()[0]
+
+
+def test_a_database_impex_creates_has_64_kib_pages(target, tmp_path):
+    assert page_size(tmp_path / "data.db") == 65536
+
+
+def test_an_existing_database_keeps_its_page_size(tmp_path):
+    with sqlite3.connect(tmp_path / "data.db") as c:
+        c.execute("CREATE TABLE theirs (x)")
+    SqliteTarget(tmp_path / "data.db").close()
+    assert page_size(tmp_path / "data.db") == 4096
+
+
 def test_a_chunk_killed_before_its_commit_is_rolled_back_by_the_next_opener(tmp_path):
     script = (
         "import os, sys\n"

@@ -47,6 +47,7 @@ SQLITE_TYPES = {
 }
 
 CHECKPOINTS = "_impex_checkpoint"
+NEW_FILE_PAGE_SIZE = 65536  # bytes; SQLite's largest
 STAGED_BATCH = 50_000  # rows of the staging table held in memory at once by the final apply
 
 
@@ -84,6 +85,10 @@ class SqliteTarget:
             raise TargetError(f"cannot open SQLite database {self.path}: {e}") from e
         self.cur = self.conn.cursor()
         self._execute("PRAGMA busy_timeout=30000")
+        # Only a new, empty file takes it (an existing one keeps its own). With 16 times fewer pages
+        # to fill, link and write than at the default 4 KiB, SQLite's own insert work for the
+        # benchmark's million rows drops by a sixth (bench/sqlite_insert_floor.py: 1.08 s to 0.89 s).
+        self._execute(f"PRAGMA page_size={NEW_FILE_PAGE_SIZE}")
         # Kill -9 safe in any journal mode (the journal rolls an unfinished chunk back); we keep the
         # file's own mode: WAL's checkpoints cost more than they save on bulk loads.
         self._execute("PRAGMA synchronous=NORMAL")
