@@ -131,6 +131,20 @@ def test_a_missing_table_or_column_is_a_clear_error(store, pg_settings, sql, tmp
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_quoting_none_refuses_a_text_equal_to_the_null_value(store, pg_settings, sql, tmp_path):
+    sql("CREATE TABLE t (id int PRIMARY KEY, note text)")
+    sql("INSERT INTO t VALUES (1, 'x'), (2, NULL), (3, 'NULL')")
+    out = tmp_path / "out.csv"
+    fmt = {"quoting": "none", "null_value": "NULL"}
+    status, job_id = run_job(store, pg_settings, export(out, format=fmt, chunk_rows=2))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        "row 3, column note: 'NULL' is the null value, which quoting 'none' would write as a null "
+        "(the file would not read back): use quoting 'minimal'"
+    )
+    assert not list(tmp_path.glob("out.csv*"))
+
+
 @pytest.mark.parametrize(
     "source",
     [

@@ -173,6 +173,20 @@ def test_quoting_none_refuses_a_value_that_would_not_read_back(store, settings, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
 
 
+@pytest.mark.parametrize("null_value", ["", "NULL"])
+def test_quoting_none_refuses_a_text_equal_to_the_null_value(store, settings, data_dir, tmp_path, null_value):
+    fill(data_dir, "(id INTEGER, note TEXT)", [(1, "x"), (2, None), (3, null_value)])
+    out = tmp_path / "out.csv"
+    fmt = {"quoting": "none", "null_value": null_value}
+    status, job_id = run_job(store, settings, export(out, format=fmt, chunk_rows=2))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        f"row 3, column note: {null_value!r} is the null value, which quoting 'none' would write as a "
+        "null (the file would not read back): use quoting 'minimal'"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
+
+
 def test_date_and_timestamp_columns_follow_the_formats_and_other_text_stays_as_stored(
     store, settings, data_dir, tmp_path
 ):

@@ -121,3 +121,23 @@ def test_a_missing_float_stays_empty_when_the_decimal_comma_is_also_the_delimite
     out = io.BytesIO()
     CsvWriter(out, OutputFormat(decimal_separator=",")).write(pl.DataFrame({"id": [1, 2], "f": [1.5, None]}))
     assert out.getvalue() == b'id,f\n1,"1,5"\n2,\n'  # not "" (an empty text to most readers)
+
+
+@pytest.mark.parametrize("null_value", ["", "NULL"])
+def test_quoting_none_refuses_a_text_equal_to_the_null_value(null_value: str) -> None:
+    fmt = OutputFormat(quoting="none", null_value=null_value, header=False)
+    writer = CsvWriter(io.BytesIO(), fmt, rows_before=10)
+    with pytest.raises(
+        FormatError,
+        match=(
+            rf"^row 12, column note: {null_value!r} is the null value, which quoting 'none' would write "
+            r"as a null \(the file would not read back\): use quoting 'minimal'$"
+        ),
+    ):
+        writer.write(pl.DataFrame({"id": [1, 2], "note": ["x", null_value]}))
+
+
+@pytest.mark.parametrize("null_value", [",", 'say "hi"', "a\nb"])
+def test_a_null_value_holding_the_delimiter_the_quote_or_a_line_break_is_refused(null_value: str) -> None:
+    with pytest.raises(FormatError, match=r"null value .* holds the delimiter, the quote or a line break"):
+        CsvWriter(io.BytesIO(), OutputFormat(null_value=null_value))

@@ -40,6 +40,11 @@ class CsvWriter:
                 f"decimal separator {fmt.decimal_separator!r} is the delimiter: with quoting 'none' every "
                 "number with a fraction would read back as two fields"
             )
+        if any(special in fmt.null_value for special in (fmt.delimiter, fmt.quote, "\n", "\r")):
+            raise FormatError(
+                f"null value {fmt.null_value!r} holds the delimiter, the quote or a line break: "
+                "a null written as it would not read back"
+            )
         self._file = binary_file
         self._fmt = fmt
         self._encoding = canonical(fmt.encoding)
@@ -73,18 +78,26 @@ class CsvWriter:
 
     def _refuse_unquotable(self, df: pl.DataFrame) -> None:
         """Without quoting, a value holding the delimiter, the quote or a line break would read back
-        as other fields or records: FormatError naming its row, column and value."""
+        as other fields or records, and one equal to the null value as a null: FormatError naming its
+        row, column and value."""
         fmt = self._fmt
         specials = [fmt.delimiter, fmt.quote, "\n", "\r"]
         for name, dtype in df.schema.items():
             if dtype != pl.String:
                 continue
-            hits = df.get_column(name).str.contains_any(specials).arg_true()
+            column = df.get_column(name)
+            hits = (column.str.contains_any(specials) | (column == fmt.null_value)).arg_true()
             if len(hits):
                 row = int(hits[0])
+                value = df[row, name]
+                what = (
+                    "is the null value, which quoting 'none' would write as a null"
+                    if value == fmt.null_value
+                    else "holds the delimiter, the quote or a line break, which quoting 'none' would write "
+                    "as they are"
+                )
                 raise FormatError(
-                    f"row {self._row_no(row)}, column {name}: {df[row, name]!r} holds the "
-                    "delimiter, the quote or a line break, which quoting 'none' would write as they are "
+                    f"row {self._row_no(row)}, column {name}: {value!r} {what} "
                     "(the file would not read back): use quoting 'minimal'"
                 )
 
