@@ -11,7 +11,7 @@ import pytest
 from impex.domain.status import A, S
 from impex.settings import load_settings
 from pg_support import fresh_schema
-from support import codes, run_job, write
+from support import codes, define, run_job, write
 
 
 @pytest.fixture
@@ -129,6 +129,58 @@ def test_a_missing_table_or_column_is_a_clear_error(store, pg_settings, sql, tmp
     _, job_id = run_job(store, pg_settings, export(tmp_path / "o.csv", {"query": "SELECT * FROM nope"}))
     assert 'relation "nope" does not exist' in journal_error(store, job_id)
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ({}, 'id,note,code\n1,"",""\n2,,\n'),
+        ({"null_value": "NULL"}, 'id,note,code\n1,"NULL","NULL"\n2,NULL,NULL\n'),
+        ({"null_value": "\\N", "quoting": "all"}, '"id","note","code"\n"1","\\N","\\N"\n"2",\\N,\\N\n'),
+    ],
+)
+def test_a_text_equal_to_the_null_value_is_quoted_and_a_null_is_written_bare(
+    store, pg_settings, sql, tmp_path, fmt, expected
+):
+    sql("CREATE TABLE t (id int PRIMARY KEY, note text, code varchar(10))")
+    marker = fmt.get("null_value", "")
+    sql("INSERT INTO t VALUES (1, %s, %s), (2, NULL, NULL)", (marker, marker))
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, pg_settings, export(out, format=fmt))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == expected
+
+
+def test_an_empty_text_and_a_null_stay_apart_through_an_export_and_an_import_without_null_markers(
+    store, pg_settings, sql, tmp_path
+):
+    sql("CREATE TABLE t (id int PRIMARY KEY, note text)")
+    sql("INSERT INTO t VALUES (1, ''), (2, NULL)")
+    out = tmp_path / "out.csv"
+    run_job(store, pg_settings, export(out, format={"quoting": "all"}))
+    back = define(
+        source=str(out),
+        target={"table": "back", "connection": "pg"},
+        columns=[{"name": "id", "type": "integer"}, {"name": "note"}],
+        format={"null_values": []},
+    )
+    status, job_id = run_job(store, pg_settings, back)
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert sql("SELECT id, note FROM back ORDER BY id") == [(1, ""), (2, None)]
+
+
+def test_quoting_none_refuses_a_text_equal_to_the_null_value(store, pg_settings, sql, tmp_path):
+    sql("CREATE TABLE t (id int PRIMARY KEY, note text)")
+    sql("INSERT INTO t VALUES (1, 'x'), (2, NULL), (3, 'NULL')")
+    out = tmp_path / "out.csv"
+    fmt = {"quoting": "none", "null_value": "NULL"}
+    status, job_id = run_job(store, pg_settings, export(out, format=fmt, chunk_rows=2))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        "row 3, column note: 'NULL' is the null value, which quoting 'none' would write as a null "
+        "(the file would not read back): use quoting 'minimal'"
+    )
+    assert not list(tmp_path.glob("out.csv*"))
 
 
 @pytest.mark.parametrize(

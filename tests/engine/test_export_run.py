@@ -18,7 +18,7 @@ import pytest
 import impex.engine.exporter as exporter
 from impex.domain.status import A, S
 from impex.store.store import Store
-from support import IMPEX, codes, define, run_job, submit, write
+from support import IMPEX, codes, define, run_job, submit, table_rows, write
 
 
 def fill(data_dir: Path, ddl: str, rows: list[tuple[Any, ...]], table: str = "t") -> None:
@@ -169,6 +169,50 @@ def test_quoting_none_refuses_a_value_that_would_not_read_back(store, settings, 
     assert status is S.FINISHED_WITH_ERRORS
     assert journal_error(store, job_id).startswith(
         f"row 2, column name: {value!r} holds the delimiter, the quote"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ({}, 'id,note\n1,""\n2,\n3,x\n'),
+        ({"null_value": "NULL"}, 'id,note\n1,"NULL"\n2,NULL\n3,x\n'),
+        ({"null_value": "\\N", "quoting": "all"}, '"id","note"\n"1","\\N"\n"2",\\N\n"3","x"\n'),
+    ],
+)
+def test_a_text_equal_to_the_null_value_is_quoted_and_a_null_is_written_bare(
+    store, settings, data_dir, tmp_path, fmt, expected
+):
+    fill(data_dir, "(id INTEGER, note TEXT)", [(1, fmt.get("null_value", "")), (2, None), (3, "x")])
+    out = tmp_path / "out.csv"
+    assert run_job(store, settings, export(out, format=fmt))[0] is S.FINISHED
+    assert out.read_text() == expected
+
+
+@pytest.mark.parametrize("quoting", ["minimal", "all"])
+def test_an_empty_text_and_a_null_stay_apart_through_an_export_and_an_import_without_null_markers(
+    store, settings, data_dir, tmp_path, quoting
+):
+    fill(data_dir, "(id INTEGER, note TEXT)", [(1, ""), (2, None)])
+    out = tmp_path / "out.csv"
+    run_job(store, settings, export(out, format={"quoting": quoting}))
+    columns = [{"name": "id", "type": "integer"}, {"name": "note"}]
+    back = define(source=str(out), target={"table": "back"}, columns=columns, format={"null_values": []})
+    assert run_job(store, settings, back)[0] is S.FINISHED
+    assert table_rows(data_dir, "back") == [(1, ""), (2, None)]
+
+
+@pytest.mark.parametrize("null_value", ["", "NULL"])
+def test_quoting_none_refuses_a_text_equal_to_the_null_value(store, settings, data_dir, tmp_path, null_value):
+    fill(data_dir, "(id INTEGER, note TEXT)", [(1, "x"), (2, None), (3, null_value)])
+    out = tmp_path / "out.csv"
+    fmt = {"quoting": "none", "null_value": null_value}
+    status, job_id = run_job(store, settings, export(out, format=fmt, chunk_rows=2))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        f"row 3, column note: {null_value!r} is the null value, which quoting 'none' would write as a "
+        "null (the file would not read back): use quoting 'minimal'"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
 

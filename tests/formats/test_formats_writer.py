@@ -121,3 +121,54 @@ def test_a_missing_float_stays_empty_when_the_decimal_comma_is_also_the_delimite
     out = io.BytesIO()
     CsvWriter(out, OutputFormat(decimal_separator=",")).write(pl.DataFrame({"id": [1, 2], "f": [1.5, None]}))
     assert out.getvalue() == b'id,f\n1,"1,5"\n2,\n'  # not "" (an empty text to most readers)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        (OutputFormat(), b'1,""\n2,\n'),
+        (OutputFormat(null_value="NULL"), b'1,"NULL"\n2,NULL\n'),
+        (OutputFormat(null_value="\\N", quote="'"), b"1,'\\N'\n2,\\N\n"),
+        (OutputFormat(quoting="all"), b'"1",""\n"2",\n'),
+        (OutputFormat(quoting="all", null_value="NULL"), b'"1","NULL"\n"2",NULL\n'),
+        (OutputFormat(null_value="NULL", encoding="latin-1"), b'1,"NULL"\n2,NULL\n'),
+    ],
+)
+def test_a_text_equal_to_the_null_value_is_quoted_and_a_null_is_written_as_the_bare_null_value(
+    fmt: OutputFormat, expected: bytes
+) -> None:
+    frame = pl.DataFrame({"id": [1, 2], "note": [fmt.null_value, None]})
+    assert written(fmt.model_copy(update={"header": False}), frame) == expected
+
+
+def test_quoting_all_writes_every_null_bare_whatever_the_column_type() -> None:
+    assert written(OutputFormat(quoting="all"), FRAME.tail(1)) == (
+        b'"id","name","amount","day","at"\n"2",,"-2.25",,\n'
+    )
+
+
+def test_a_text_that_looks_like_the_stand_in_for_a_null_is_written_as_it_is() -> None:
+    frame = pl.DataFrame({"note": ["\x00impex-null-0\x00", "NULL", None]})
+    assert written(OutputFormat(null_value="NULL", header=False), frame) == (
+        b'\x00impex-null-0\x00\n"NULL"\nNULL\n'
+    )
+
+
+@pytest.mark.parametrize("null_value", ["", "NULL"])
+def test_quoting_none_refuses_a_text_equal_to_the_null_value(null_value: str) -> None:
+    fmt = OutputFormat(quoting="none", null_value=null_value, header=False)
+    writer = CsvWriter(io.BytesIO(), fmt, rows_before=10)
+    with pytest.raises(
+        FormatError,
+        match=(
+            rf"^row 12, column note: {null_value!r} is the null value, which quoting 'none' would write "
+            r"as a null \(the file would not read back\): use quoting 'minimal'$"
+        ),
+    ):
+        writer.write(pl.DataFrame({"id": [1, 2], "note": ["x", null_value]}))
+
+
+@pytest.mark.parametrize("null_value", [",", 'say "hi"', "a\nb"])
+def test_a_null_value_holding_the_delimiter_the_quote_or_a_line_break_is_refused(null_value: str) -> None:
+    with pytest.raises(FormatError, match=r"null value .* holds the delimiter, the quote or a line break"):
+        CsvWriter(io.BytesIO(), OutputFormat(null_value=null_value))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import IO, Literal, Protocol, cast
 
 import polars as pl
@@ -40,6 +42,11 @@ class CsvWriter:
                 f"decimal separator {fmt.decimal_separator!r} is the delimiter: with quoting 'none' every "
                 "number with a fraction would read back as two fields"
             )
+        if any(special in fmt.null_value for special in (fmt.delimiter, fmt.quote, "\n", "\r")):
+            raise FormatError(
+                f"null value {fmt.null_value!r} holds the delimiter, the quote or a line break: "
+                "a null written as it would not read back"
+            )
         self._file = binary_file
         self._fmt = fmt
         self._encoding = canonical(fmt.encoding)
@@ -53,38 +60,58 @@ class CsvWriter:
         """Append ``df``'s rows (its column names make the header)."""
         if self._fmt.quoting == "none":
             self._refuse_unquotable(df)
-        if self._encoding == "utf-8":  # Polars writes straight into the file: no copy of the text
+        df = self._decimal_comma_floats(df)
+        ambiguous = _may_be_taken_for_null(df, self._fmt)
+        if self._encoding == "utf-8" and not ambiguous:  # Polars writes straight into the file: no copy
             counted = _Counting(self._file)
-            self._write_csv(df, counted)
+            self._write_csv(df, counted, self._fmt.null_value)
             written = counted.bytes
         else:
-            out = io.BytesIO()
-            self._write_csv(df, out)
-            try:
-                data = transcode(out.getvalue(), self._encoding)
-            except FormatError:
-                self._refuse_unencodable(df)
-                raise
+            data = self._render(df) if ambiguous else self._csv_bytes(df, self._fmt.null_value)
+            if self._encoding != "utf-8":
+                try:
+                    data = transcode(data, self._encoding)
+                except FormatError:
+                    self._refuse_unencodable(df)
+                    raise
             self._file.write(data)
             written = len(data)
         self._header_pending = False
         self.rows_written += df.height
         self.bytes_written += written
 
+    def _render(self, df: pl.DataFrame) -> bytes:
+        """``df`` as UTF-8 CSV, where a null and a text equal to the null value differ: Polars writes them
+        alike (with quoting 'all', or with a null value other than the empty text), so they are written
+        as a stand-in first, then the stand-in is replaced by what each must be."""
+        for stand_in in _stand_ins(df, self._fmt):
+            data = self._csv_bytes(stand_in.frame, stand_in.null_value)
+            if data.count(stand_in.written) == stand_in.count:  # no text of the batch holds it
+                return data.replace(stand_in.written, stand_in.meant)
+        raise AssertionError("unreachable: _stand_ins() is endless")  # pragma: no cover
+
     def _refuse_unquotable(self, df: pl.DataFrame) -> None:
         """Without quoting, a value holding the delimiter, the quote or a line break would read back
-        as other fields or records: FormatError naming its row, column and value."""
+        as other fields or records, and one equal to the null value as a null: FormatError naming its
+        row, column and value."""
         fmt = self._fmt
         specials = [fmt.delimiter, fmt.quote, "\n", "\r"]
         for name, dtype in df.schema.items():
             if dtype != pl.String:
                 continue
-            hits = df.get_column(name).str.contains_any(specials).arg_true()
+            column = df.get_column(name)
+            hits = (column.str.contains_any(specials) | (column == fmt.null_value)).arg_true()
             if len(hits):
                 row = int(hits[0])
+                value = df[row, name]
+                what = (
+                    "is the null value, which quoting 'none' would write as a null"
+                    if value == fmt.null_value
+                    else "holds the delimiter, the quote or a line break, which quoting 'none' would write "
+                    "as they are"
+                )
                 raise FormatError(
-                    f"row {self._row_no(row)}, column {name}: {df[row, name]!r} holds the "
-                    "delimiter, the quote or a line break, which quoting 'none' would write as they are "
+                    f"row {self._row_no(row)}, column {name}: {value!r} {what} "
                     "(the file would not read back): use quoting 'minimal'"
                 )
 
@@ -107,12 +134,21 @@ class CsvWriter:
                         f"(U+{ord(bad):04X}), which {self._encoding} cannot encode"
                     ) from None
 
-    def _write_csv(self, df: pl.DataFrame, out: BinaryWriter) -> None:
+    def _decimal_comma_floats(self, df: pl.DataFrame) -> pl.DataFrame:
         fmt = self._fmt
         if fmt.decimal_separator == fmt.delimiter == ",":
             # Polars quotes every float then, a missing one too: "" would read back as an empty text
             floats = [n for n, t in df.schema.items() if t.is_float()]
             df = df.with_columns(pl.col(floats).cast(pl.String).str.replace(".", ",", literal=True))
+        return df
+
+    def _csv_bytes(self, df: pl.DataFrame, null_value: str) -> bytes:
+        out = io.BytesIO()
+        self._write_csv(df, out, null_value)
+        return out.getvalue()
+
+    def _write_csv(self, df: pl.DataFrame, out: BinaryWriter, null_value: str) -> None:
+        fmt = self._fmt
         df.write_csv(
             cast(IO[bytes], out),  # Polars only calls write()
             include_header=self._header_pending,
@@ -123,8 +159,58 @@ class CsvWriter:
             date_format=fmt.date_format,
             datetime_format=fmt.timestamp_format,
             decimal_comma=fmt.decimal_separator == ",",
-            null_value=fmt.null_value,
+            null_value=null_value,
         )
+
+
+def _may_be_taken_for_null(df: pl.DataFrame, fmt: OutputFormat) -> bool:
+    """Whether Polars would write a null of ``df`` and a text of it alike.
+
+    With quoting 'all' it quotes a null too ("NULL" either way); with 'minimal' it leaves a text equal
+    to the null value bare (an empty text it does quote: ""). Quoting 'none' refuses such a text.
+    """
+    if fmt.quoting == "all":
+        return _nulls(df) > 0
+    if fmt.quoting == "minimal" and fmt.null_value:
+        return _texts_equal(df, fmt.null_value) > 0
+    return False
+
+
+@dataclass(frozen=True)
+class _StandIn:
+    """A batch to write with a stand-in, and the bytes that replace each of its ``count`` occurrences."""
+
+    frame: pl.DataFrame
+    null_value: str
+    written: bytes
+    meant: bytes
+    count: int
+
+
+def _stand_ins(df: pl.DataFrame, fmt: OutputFormat) -> Iterator[_StandIn]:
+    """Ways to write ``df`` as PostgreSQL's CSV does: a null as the bare null value, a text equal to it
+    quoted. Each uses another stand-in, for the rare batch whose text already holds one."""
+    quote = fmt.quote
+    for attempt in itertools.count():
+        token = f"\x00impex-null-{attempt}\x00"  # a NUL: no number, date or usual text holds one
+        if fmt.quoting == "all":  # the nulls are written as the token, quoted, then made bare
+            yield _StandIn(df, token, f"{quote}{token}{quote}".encode(), fmt.null_value.encode(), _nulls(df))
+        else:  # the texts equal to the null value are written as the bare token, then quoted
+            texts = [n for n, t in df.schema.items() if t == pl.String]
+            marked = df.with_columns(
+                pl.when(pl.col(n) == fmt.null_value).then(pl.lit(token)).otherwise(pl.col(n)).alias(n)
+                for n in texts
+            )
+            meant = f"{quote}{fmt.null_value}{quote}".encode()  # the null value holds no quote
+            yield _StandIn(marked, fmt.null_value, token.encode(), meant, _texts_equal(df, fmt.null_value))
+
+
+def _nulls(df: pl.DataFrame) -> int:
+    return sum(df.null_count().row(0)) if df.width else 0
+
+
+def _texts_equal(df: pl.DataFrame, value: str) -> int:
+    return sum(int((df.get_column(n) == value).sum()) for n, t in df.schema.items() if t == pl.String)
 
 
 class _Counting:
