@@ -18,7 +18,7 @@ import polars as pl
 from impex.targets.base import Refusal, TargetError
 from impex.targets.pg_copy import ENCODED, encoded_rows, temporary_columns
 from impex.targets.pg_fit import Refused
-from impex.targets.sql import quote, quoted_list
+from impex.targets.sql import quote
 
 if TYPE_CHECKING:
     from impex.targets.pg_run import PostgresRun
@@ -40,7 +40,8 @@ def explained(run: PostgresRun, row: pl.DataFrame, error: Refused) -> Refusal:
         t.execute("ROLLBACK TO impex_explain")
         t.execute("RELEASE impex_explain")
     first = columns[0] if columns else None
-    return Refusal(int(row["_row"][0]), said(columns, values, error.message), first, values.get(first or ""))
+    value = values.get(first) if first is not None else None
+    return Refusal(int(row["_row"][0]), said(columns, values, error.message), first, value)
 
 
 def said(columns: list[str], values: dict[str, str | None], reason: str) -> str:
@@ -102,7 +103,7 @@ def _refusing_column(run: PostgresRun, loaded: dict[str, str]) -> list[str]:
         t.execute("SAVEPOINT impex_probe")
         try:
             t.execute(
-                f"INSERT INTO pg_temp.{PROBE} ({quoted_list([name])}) "
+                f"INSERT INTO pg_temp.{PROBE} ({quote(name)}) "
                 f"SELECT s.{quote(name)}::{run.types[name]} FROM pg_temp.{ROW} s"
             )
         except Refused:
