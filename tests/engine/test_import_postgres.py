@@ -136,9 +136,12 @@ def test_rows_the_database_refuses_become_constraint_rejects_with_their_line(
         (2, 3, "constraint", b'2,"Bob\nBobson",b@x,66,2020-01-02'),
         (4, 6, "constraint", b"4,Dee,d@x,99,2020-01-04"),
     ]
-    message = store.rejects_of(store.runs_of(job_id)[-1].id)[0].message
-    assert message.startswith("line 3: refused by the database: new row for relation")
-    assert "contacts_age_check" in message
+    first = store.rejects_of(store.runs_of(job_id)[-1].id)[0]
+    assert (first.column, first.value) == ("age", "66")
+    assert first.message.startswith(
+        "line 3: refused by the database: column age = '66': new row for relation"
+    )
+    assert "contacts_age_check" in first.message
     assert store.runs_of(job_id)[-1].counters.rejected == 2
 
 
@@ -298,7 +301,7 @@ def test_a_delete_the_database_refuses_rejects_those_rows_and_deletes_the_others
         (5, 6, "constraint"),
     ]
     message = store.rejects_of(store.runs_of(job_id)[-1].id)[0].message
-    assert message.startswith("line 3: refused by the database: update or delete on table")
+    assert message.startswith("line 3: refused by the database: column id = '1': update or delete on table")
     assert "child_parent_id_fkey" in message
     c = store.runs_of(job_id)[-1].counters
     assert (c.deleted, c.rejected) == (2, 3)

@@ -210,41 +210,44 @@ def test_every_column_type_goes_in_by_binary_copy_and_comes_back(target, sql):
 
 
 @pytest.mark.parametrize(
-    ("ddl", "bad_name", "message", "column"),
+    ("ddl", "bad_name", "message"),
     [
         (
             "name text NOT NULL CHECK (name <> 'bad')",
             "bad",
-            'new row for relation "people" violates check constraint "people_name_check"',
-            None,  # a check names an expression, not a column
+            "column name = 'bad': new row for relation \"people\" violates check constraint "
+            '"people_name_check"',
         ),
         (
             "name text NOT NULL",
             None,
-            'null value in column "name" of relation "people" violates not-null',
-            "name",
+            'column name = null: null value in column "name" of relation "people" violates not-null',
         ),
-        ("name varchar(3)", "toolong", "column name: value too long for type character varying(3)", "name"),
+        (
+            "name varchar(3)",
+            "toolong",
+            "column name = 'toolong': value too long for type character varying(3)",
+        ),
         (
             "name text UNIQUE",
             "n1",
-            'duplicate key value violates unique constraint "people_name_key": '
+            """column name = 'n1': duplicate key value violates unique constraint "people_name_key": """
             "Key (name)=(n1) already exists.",
-            "name",
         ),
         (
             "name text REFERENCES parents(name)",
             "orphan",
-            'insert or update on table "people" violates foreign key constraint "people_name_fkey": '
-            'Key (name)=(orphan) is not present in table "parents".',
-            "name",
+            """column name = 'orphan': insert or update on table "people" violates foreign key constraint """
+            '"people_name_fkey": Key (name)=(orphan) is not present in table "parents".',
         ),
     ],
     ids=["check", "not_null", "too_long", "unique", "foreign_key"],
 )
 def test_rows_the_database_refuses_are_isolated_with_its_message_and_the_rest_is_loaded(
-    schema, sql, ddl, bad_name, message, column
+    schema, sql, ddl, bad_name, message
 ):
+    """Each refusal names the column (a check's from the catalog) and its value, then the database's
+    words."""
     sql("CREATE TABLE parents (name text PRIMARY KEY)")
     sql("INSERT INTO parents SELECT 'n' || i FROM generate_series(1, 100) i")
     sql(f"CREATE TABLE people (id bigint PRIMARY KEY, {ddl})")
@@ -258,7 +261,7 @@ def test_rows_the_database_refuses_are_isolated_with_its_message_and_the_rest_is
     t.close()
     assert [r.row for r in got["r"].refused] == [100 + i - 1 for i in sorted(bad)]
     assert all(r.message.startswith(message) for r in got["r"].refused), got["r"].refused
-    assert {r.column for r in got["r"].refused} == {column}
+    assert {(r.column, r.value) for r in got["r"].refused} == {("name", bad_name)}
     assert got["r"].inserted == 46
     assert [i for i, _ in people(sql)] == [i for i in ids if i not in bad]
 
@@ -339,7 +342,8 @@ def test_a_value_out_of_range_of_an_existing_narrower_column_is_refused_and_the_
     got = {}
     open_run(t).commit_chunk(ChunkWrite(inserts=rows([1, 2**40, 3])), capture(got))
     t.close()
-    assert got["r"].refused == [Refusal(1, "integer out of range")]
+    too_big = str(2**40)
+    assert got["r"].refused == [Refusal(1, f"column id = '{too_big}': integer out of range", "id", too_big)]
     assert [i for i, _ in people(sql)] == [1, 3]
 
 
@@ -602,7 +606,7 @@ def test_atomic_mode_refuses_a_value_the_table_cannot_hold_when_the_chunk_is_sta
     write = ChunkWrite(inserts=staged(rows([1, 2, 3], ["ok", "toolong", "ok"])))
     run.commit_chunk(run.prepare(write) if prepared else write, capture(got))
     assert got["r"].refused == [
-        Refusal(1, "column name: value too long for type character varying(3)", "name")
+        Refusal(1, "column name = 'toolong': value too long for type character varying(3)", "name", "toolong")
     ]
     run.finish(lambda r: Checkpoint(Position(1, 1, 1), Counters(inserted=r.inserted)))
     t.close()
@@ -627,10 +631,11 @@ def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(schema
     t.close()
     r = got["r"]
     assert (r.inserted, r.updated, r.unchanged) == (2, 1, 0)
-    message = 'new row for relation "people" violates check constraint "people_name_check"'
+    check = 'new row for relation "people" violates check constraint "people_name_check"'
+    message = f"column name = 'bad': {check}"
     assert r.refused_records == [
-        RefusedRecord(2, 3, b"raw 1", message),
-        RefusedRecord(4, 5, b"raw 0", message),
+        RefusedRecord(2, 3, b"raw 1", message, "name", "bad"),
+        RefusedRecord(4, 5, b"raw 0", message, "name", "bad"),
     ]
     assert people(sql) == [(1, "ok"), (3, "ok"), (10, "ten"), (11, "changed")]
 

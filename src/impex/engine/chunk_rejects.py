@@ -41,7 +41,7 @@ def rejects_at(
 
 
 def refused_rejects(chunk: RecordChunk, refused: list[Refusal]) -> list[Reject]:
-    """The rows the database refused as ``constraint`` rejects, with the column it names."""
+    """The rows the database refused as ``constraint`` rejects, with the column it names and its value."""
     if not refused:
         return []
     rows = np.array([r.row for r in refused], dtype=np.int64)
@@ -51,7 +51,7 @@ def refused_rejects(chunk: RecordChunk, refused: list[Refusal]) -> list[Reject]:
         rows,
         [Reason.CONSTRAINT] * len(refused),
         [r.column for r in refused],
-        [None] * len(refused),
+        [r.value for r in refused],
         messages,
     )
 

@@ -505,7 +505,7 @@ def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMod
             r.raw,
             Reason.CONSTRAINT,
             r.column,
-            None,
+            r.value,
             f"line {r.line_no}: refused by the database: {r.message}",
         )
         for r in result.refused_records

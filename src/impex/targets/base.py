@@ -61,11 +61,12 @@ class ChunkWrite:
 
 class Refusal(NamedTuple):
     """A row the database refused: its index in the frame (``_row``), the database's words, and the
-    column they name, when they name one."""
+    column they name with its value as text, when they name one."""
 
     row: int
     message: str
     column: str | None = None
+    value: str | None = None
 
 
 class RefusedRecord(NamedTuple):
@@ -76,6 +77,7 @@ class RefusedRecord(NamedTuple):
     raw: bytes
     message: str
     column: str | None = None
+    value: str | None = None
 
     @staticmethod
     def of_staged(batch: pl.DataFrame, refused: list[Refusal]) -> list[RefusedRecord]:
@@ -87,6 +89,7 @@ class RefusedRecord(NamedTuple):
                 bytes(batch["_raw"][r.row]),
                 r.message,
                 r.column,
+                r.value,
             )
             for r in refused
         ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -41,19 +42,32 @@ def column_sql(c: ColumnDef, keys: tuple[str, ...]) -> str:
 class Refused(TargetError):
     """The database refused the rows of one statement (constraint or value error).
 
-    ``row`` is the index of the offending row in a COPY when the database tells it."""
+    ``row`` is the index of the offending row in a COPY when the database tells it; ``columns`` are
+    the ones its error names (a COPY's column, a not-null column, a key's columns), ``constraint``
+    the constraint it names. ``sent`` is set by a statement that sent rows encoded by ``pg_copy``:
+    their columns and types, to read a refused row back."""
 
-    def __init__(self, message: str, row: int | None, column: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        row: int | None,
+        columns: tuple[str, ...] = (),
+        constraint: str | None = None,
+        state: str = "",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.row = row
-        self.column = column
+        self.columns = columns
+        self.constraint = constraint
+        self.state = state
+        self.sent: dict[str, str] | None = None
 
 
-COPY_LINE = re.compile(r"^COPY .*, line (\d+)(?:, column (.+?))?(?:[:\n]|$)")
+COPY_LINE = re.compile(r"^COPY .*, line (\d+)(?:, column (.+?))?(?::|$)", re.MULTILINE)
 
 
-def refusal(error: psycopg.Error) -> Refused | None:
+def refusal(error: psycopg.Error, scrub: Callable[[object], str] = str) -> Refused | None:
     """A Refused when the error is about the rows' values (SQLSTATE classes 22 and 23), else None.
 
     22P03 (bad binary format) is a type mismatch of a whole column, not a row's fault."""
@@ -63,22 +77,35 @@ def refusal(error: psycopg.Error) -> Refused | None:
     diag = error.diag
     message = diag.message_primary or driver_words(str(error))
     detail = diag.message_detail or ""
-    if detail and not detail.startswith("Failing row contains"):
+    if detail and not detail.startswith("Failing row contains"):  # the whole row, unlabelled
         message = f"{message}: {detail}"
-    match = COPY_LINE.match(diag.context or "")
-    column = diag.column_name or (match.group(2) if match else None) or _key_column(detail)
-    if match and match.group(2):
-        message = f"column {match.group(2)}: {message}"
-    return Refused(message, int(match.group(1)) - 1 if match else None, column)
+    # A value's own parser may put lines of its own before the COPY's ("JSON data, line 1: …").
+    match = COPY_LINE.search(diag.context or "")
+    named = diag.column_name or (match.group(2) if match else None)
+    columns = (named,) if named else _key_columns(detail)
+    row = int(match.group(1)) - 1 if match else None
+    return Refused(scrub(message), row, columns, diag.constraint_name, state)
 
 
-KEY_DETAIL = re.compile(r"^Key \((\w+)\)=")
+@contextmanager
+def sending(types: dict[str, str] | None) -> Iterator[None]:
+    """Around a statement sending rows encoded for columns of ``types`` (None: not encoded): its
+    refusal keeps them."""
+    try:
+        yield
+    except Refused as e:
+        e.sent = types
+        raise
 
 
-def _key_column(detail: str) -> str | None:
-    """The column of a one-column key a unique or foreign key violation names: ``Key (email)=(…)``."""
+KEY_DETAIL = re.compile(r"^Key \(([^)]*)\)=")
+
+
+def _key_columns(detail: str) -> tuple[str, ...]:
+    """The columns of a key a unique or foreign key violation names: ``Key (email)=(…)``; none for
+    a key on an expression."""
     match = KEY_DETAIL.match(detail)
-    return match.group(1) if match else None
+    return tuple(name.strip('"') for name in match.group(1).split(", ")) if match else ()
 
 
 def as_frame(table: pa.Table) -> pl.DataFrame:
@@ -101,6 +128,30 @@ _RESULT_TYPES: dict[int, pa.DataType] = {
     1184: pa.timestamp("us", tz="UTC"),
     17: pa.binary(),
 }
+
+
+# Types whose values the driver gives as Arrow takes them (``_RESULT_TYPES``), by regtype name.
+READ_AS_IS = {
+    "bigint",
+    "integer",
+    "smallint",
+    "oid",
+    "real",
+    "double precision",
+    "boolean",
+    "date",
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "bytea",
+}
+
+
+def selected_as_text(types: dict[str, str]) -> str:
+    """A select list of columns of ``types``, those of any other type as the database's text: the
+    driver gives a jsonb as a dict and an array as a list, whose Python text the column refuses."""
+    return ", ".join(
+        quote(c) if pg in READ_AS_IS else f"{quote(c)}::text AS {quote(c)}" for c, pg in types.items()
+    )
 
 
 def as_arrow(description: Sequence[psycopg.Column], rows: list[tuple[Any, ...]]) -> pa.Table:

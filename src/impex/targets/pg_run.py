@@ -28,7 +28,8 @@ from impex.targets.base import (
     Upserted,
 )
 from impex.targets.pg_copy import ENCODED, as_encoded, encode_rows, encoded_rows, temporary_columns
-from impex.targets.pg_fit import Refused, as_frame
+from impex.targets.pg_fit import Refused, as_frame, sending
+from impex.targets.pg_refusal import explained
 from impex.targets.pg_stage import Staging
 from impex.targets.sql import quote, quoted_list
 
@@ -192,7 +193,7 @@ class PostgresRun(ChunkTransactions):
                     pos, carry = pos + taken, frame.clear()
                     self._advance()
                     continue
-                refused.append(Refusal(int(part["_row"][at]), e.message, e.column))
+                refused.append(explained(self, part.slice(at, 1), e))
                 passed = at - carry.height  # fresh rows that went in before the refused one
                 pos, carry = pos + passed + 1, part.slice(0, at)
                 fresh = max(WINDOW_MIN, 2 * passed)
@@ -221,7 +222,7 @@ class PostgresRun(ChunkTransactions):
             at = e.row if e.row is not None and 0 <= e.row < frame.height else None
             if frame.height == 1 or at is not None:
                 at = at or 0
-                refused.append(Refusal(int(frame["_row"][at]), e.message, e.column))
+                refused.append(explained(self, frame.slice(at, 1), e))
                 parts = [frame.slice(0, at), *_halves(frame.slice(at + 1))]
             else:
                 parts = _halves(frame)
@@ -254,7 +255,8 @@ class PostgresRun(ChunkTransactions):
 
     def insert(self, frame: pl.DataFrame) -> int:
         if ENCODED in frame.columns:
-            self.t.copy(quote(self.table), self.insert_columns, encoded_rows(frame))
+            with sending({c: self.types[c] for c in self.insert_columns}):
+                self.t.copy(quote(self.table), self.insert_columns, encoded_rows(frame))
         else:
             self.copy_into(self.table, frame.drop("_row"), self.types)
         return frame.height
@@ -299,7 +301,8 @@ class PostgresRun(ChunkTransactions):
         # xmax = 0: the row was inserted, not updated; counted by the server, not sent back row by row
         counted = f"WITH done AS ({sql}RETURNING xmax = 0 AS new) "
         counted += "SELECT count(*) FILTER (WHERE new), count(*) FROM done"
-        inserted, changed = self.t.rows(counted)[0]
+        with sending(self.upsert_types if ENCODED in frame.columns else None):
+            inserted, changed = self.t.rows(counted)[0]
         tally.inserted += inserted
         tally.updated += changed - inserted
         return int(changed)

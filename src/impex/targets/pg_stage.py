@@ -16,7 +16,7 @@ import polars as pl
 
 from impex.targets.base import ChunkResult, ChunkWrite, Refusal, RefusedRecord
 from impex.targets.pg_copy import ENCODED, as_encoded, encode_rows, encoded_rows
-from impex.targets.pg_fit import Refused, as_frame
+from impex.targets.pg_fit import Refused, as_frame, selected_as_text, sending
 from impex.targets.sql import quote, quoted_list
 
 if TYPE_CHECKING:
@@ -77,7 +77,9 @@ class Staging:
         return frame.height
 
     def _copy_encoded(self, columns: list[str], frame: pl.DataFrame) -> int:
-        self.t.copy(quote(self.name), columns, encoded_rows(frame))
+        types = dict(self.run.types, **STAGED)
+        with sending({c: types[c] for c in columns}):
+            self.t.copy(quote(self.name), columns, encoded_rows(frame))
         return frame.height
 
     def _ensure(self, columns: list[str]) -> None:
@@ -135,11 +137,12 @@ class Staging:
 
     def _isolated(self, where: str, staged: list[str], op: Op, result: ChunkResult) -> int:
         """``op`` over the staged rows matching ``where``, in record order and in batches."""
-        done, after = 0, -1
+        done, after, types = 0, -1, self.t.column_types(self.name)
         while True:
             batch = as_frame(
                 self.t.arrow(
-                    f"SELECT {quoted_list(staged)}, _rec, _line, _raw FROM {quote(self.name)} "
+                    f"SELECT {selected_as_text({c: types[c] for c in staged})}, _rec, _line, _raw "
+                    f"FROM {quote(self.name)} "
                     f"WHERE {where} AND _rec > $1 ORDER BY _rec LIMIT {STAGED_BATCH}",
                     (after,),
                 )

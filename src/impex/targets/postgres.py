@@ -16,7 +16,7 @@ import pyarrow as pa
 from impex.targets import Connection, Secrets, redact_url, with_password
 from impex.targets.base import ColumnDef, RunSpec, TargetError, run_tables
 from impex.targets.pg_copy import HEADER, TRAILER, copy_data, encode_rows, temporary_columns
-from impex.targets.pg_fit import Refused, as_arrow, column_sql, refusal
+from impex.targets.pg_fit import as_arrow, column_sql, refusal
 from impex.targets.pg_run import CHECKPOINTS, PostgresRun
 from impex.targets.sql import quote, quoted_list
 
@@ -98,9 +98,9 @@ class PostgresTarget:
 
     def error(self, e: psycopg.Error) -> TargetError:
         """Refused for rows the database will not take, TargetError for anything else."""
-        refused = refusal(e)
+        refused = refusal(e, self.scrub)
         if refused is not None:
-            return Refused(self.scrub(refused.message), refused.row, refused.column)
+            return refused
         return TargetError(f"PostgreSQL database {self.where}: {self.scrub(e)}")
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

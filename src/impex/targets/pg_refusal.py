@@ -1,0 +1,131 @@
+"""What a row PostgreSQL refused is reported with: the columns the refusal is about, their values
+and the database's reason, as in ``column payload = 'not json': invalid input syntax for type json``.
+
+Only a refused row comes here; the bulk path never does. The database names the column of some
+refusals only: a COPY's context line, a not-null violation, a key's detail, a table's check
+constraint (its columns are in the catalog). A value refused by a cast to its column's type (jsonb,
+an array, a uuid, an enum, a domain, a numeric's precision) comes with no column: the row is loaded
+alone, and its values are put one at a time into a copy of the table's columns until one is
+refused. Everything done here is rolled back at the end.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from impex.targets.base import Refusal, TargetError
+from impex.targets.pg_copy import ENCODED, encoded_rows, temporary_columns
+from impex.targets.pg_fit import Refused
+from impex.targets.sql import quote
+
+if TYPE_CHECKING:
+    from impex.targets.pg_run import PostgresRun
+
+ROW = "_impex_refused"  # the refused row alone, in a temporary table
+PROBE = "_impex_probe"  # the table's columns and types, without its constraints
+SHOWN_CHARACTERS = 40  # a longer value is cut in the message (the reject keeps the raw record)
+
+
+def explained(run: PostgresRun, row: pl.DataFrame, error: Refused) -> Refusal:
+    """The refusal of ``row`` (a one-row frame with its ``_row``)."""
+    t = run.t
+    t.execute("SAVEPOINT impex_explain")
+    try:
+        columns, values = _named(run, row, error)
+    except TargetError:  # the database's words alone, then
+        columns, values = [c for c in error.columns if c in run.types], {}
+    finally:
+        t.execute("ROLLBACK TO impex_explain")
+        t.execute("RELEASE impex_explain")
+    first = columns[0] if columns else None
+    value = values.get(first) if first is not None else None
+    return Refusal(int(row["_row"][0]), said(columns, values, error.message), first, value)
+
+
+def said(columns: list[str], values: dict[str, str | None], reason: str) -> str:
+    """``reason`` after the columns it is about and their values (those known), the way other
+    rejects name them."""
+    if not columns:
+        return reason
+    named = ", ".join(f"{c} = {_shown(values[c])}" if c in values else c for c in columns)
+    return f"{'column' if len(columns) == 1 else 'columns'} {named}: {reason}"
+
+
+def _named(run: PostgresRun, row: pl.DataFrame, error: Refused) -> tuple[list[str], dict[str, str | None]]:
+    """The columns the refusal is about, and their values as text (those that can be read)."""
+    columns = [c for c in error.columns if c in run.types]
+    if not columns and error.constraint:
+        columns = _constraint_columns(run, error.constraint)
+    loaded = _load(run, row, error.sent) if ENCODED in row.columns or not columns else None
+    if not columns and loaded is not None:
+        columns = _refusing_column(run, loaded)
+    if ENCODED not in row.columns:
+        return columns, {c: _text(row.get_column(c)) for c in columns if c in row.columns}
+    shown = [c for c in columns if loaded is not None and c in loaded]
+    if not shown:
+        return columns, {}
+    texts = run.t.rows(f"SELECT {', '.join(f's.{quote(c)}::text' for c in shown)} FROM pg_temp.{ROW} s")
+    return columns, dict(zip(shown, texts[0], strict=True))
+
+
+def _constraint_columns(run: PostgresRun, constraint: str) -> list[str]:
+    """The columns of the table's constraint (none for a domain's: the table has no such one)."""
+    found = run.t.rows(
+        "SELECT a.attname::text FROM pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) "
+        "WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = c.conrelid "
+        "AND a.attnum = k.attnum WHERE c.conrelid = to_regclass($1) AND c.conname = $2 ORDER BY k.n",
+        (quote(run.table), constraint),
+    )
+    return [name for (name,) in found]
+
+
+def _load(run: PostgresRun, row: pl.DataFrame, sent: dict[str, str] | None) -> dict[str, str] | None:
+    """The row alone in a temporary table; its columns and their types there, or None when the row
+    is encoded and the statement did not say for which columns."""
+    if ENCODED in row.columns:
+        if sent is None:
+            return None
+        run.t.load_encoded(ROW, sent, encoded_rows(row))
+        return sent
+    values = row.drop("_row")
+    run.t.load_temporary(ROW, values)
+    return temporary_columns(values)[1]
+
+
+def _refusing_column(run: PostgresRun, loaded: dict[str, str]) -> list[str]:
+    """The first of the row's columns whose value, cast as the run casts it, the table's column
+    refuses on its own (none when each is taken: the row as a whole was refused)."""
+    t = run.t
+    t.execute(f"CREATE TEMPORARY TABLE {PROBE} AS SELECT * FROM {quote(run.table)} WITH NO DATA")
+    for name in (c for c in loaded if c in run.types):
+        t.execute("SAVEPOINT impex_probe")
+        try:
+            t.execute(
+                f"INSERT INTO pg_temp.{PROBE} ({quote(name)}) "
+                f"SELECT s.{quote(name)}::{run.types[name]} FROM pg_temp.{ROW} s"
+            )
+        except Refused:
+            return [name]
+        finally:
+            t.execute("ROLLBACK TO impex_probe")
+            t.execute("RELEASE impex_probe")
+    return []
+
+
+def _text(values: pl.Series) -> str | None:
+    if values.dtype == pl.Binary:
+        value = values.item()
+        return None if value is None else "\\x" + bytes(value).hex()
+    return values.cast(pl.String, strict=False).item()
+
+
+def _shown(value: str | None) -> str:
+    if value is None:
+        return "null"
+    if len(value) > SHOWN_CHARACTERS:
+        value = value[:SHOWN_CHARACTERS] + "…"
+    # a control or zero-width character shows as its escape: '\\ufeff2', not a '2' that looks valid
+    visible = (c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in value)
+    return "'" + "".join(visible) + "'"

@@ -1,0 +1,197 @@
+"""A row an existing PostgreSQL table refuses is reported with the column, its value and the
+database's reason, also when the database's own error names no column: a value its column's type
+refuses in a cast (jsonb, an array, a domain), a check constraint (named, with its columns)."""
+
+import decimal
+
+import polars as pl
+import psycopg
+import pytest
+
+from impex.domain.counters import Counters
+from impex.domain.position import Position
+from impex.targets.base import Checkpoint, ChunkWrite, Refusal, RefusedRecord, RunSpec
+from impex.targets.postgres import PostgresTarget
+from pg_support import POSTGRES_URL, fresh_named_schema
+
+EVENTS = (
+    "CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb, tags integer[], "
+    "amount numeric(5, 2) CONSTRAINT positive CHECK (amount > 0))"
+)
+BAD_JSON = "column payload = 'not json': invalid input syntax for type json: Token \"not\" is invalid."
+BAD_TAGS = "column tags = '{1,x}': invalid input syntax for type integer: \"x\""
+NOT_POSITIVE = 'column amount = \'-1.00\': new row for relation "events" violates check constraint "positive"'
+
+
+@pytest.fixture
+def schema():
+    with fresh_named_schema() as named:
+        yield named
+
+
+@pytest.fixture
+def sql(schema):
+    conn = psycopg.connect(POSTGRES_URL, autocommit=True, options=f"-csearch_path={schema[0]}")
+
+    def run(query):
+        cur = conn.execute(query)
+        return cur.fetchall() if cur.description else None
+
+    yield run
+    conn.close()
+
+
+def events(start=0):
+    """Five rows; the second has a payload that is not JSON, the third a tag that is not an integer,
+    the fourth an amount that is not positive."""
+    return pl.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5],
+            "payload": ['{"a": 1}', "not json", "{}", "{}", "[]"],
+            "tags": ["{1,2}", "{}", "{1,x}", "{3}", None],
+            "amount": [decimal.Decimal(v) for v in ("1.50", "2.00", "3.00", "-1.00", "4.25")],
+            "_row": list(range(start, start + 5)),
+        },
+        schema={
+            "id": pl.Int64,
+            "payload": pl.String,
+            "tags": pl.String,
+            "amount": pl.Decimal(10, 2),
+            "_row": pl.Int64,
+        },
+    )
+
+
+def staged(frame):
+    """Rows as the engine stages them in atomic mode: record number, line (one past) and raw bytes."""
+    n = frame.height
+    return frame.with_columns(
+        pl.Series("_rec", range(1, n + 1), dtype=pl.Int64),
+        pl.Series("_line", range(2, n + 2), dtype=pl.Int64),
+        pl.Series("_raw", [f"raw {i + 1}".encode() for i in range(n)], dtype=pl.Binary),
+    )
+
+
+def applied(target, write, *, prepared, atomic=False):
+    """What the run did with the chunk: its ChunkResult (in atomic mode, the final apply's too)."""
+    run = target.open_run(RunSpec("s:1:1", "tok", "events", ("id",), atomic=atomic), {})
+    got = []
+
+    def finalize(result):
+        got.append(result)
+        return Checkpoint(Position(1, 1, 1), Counters(inserted=result.inserted))
+
+    run.commit_chunk(run.prepare(write) if prepared else write, finalize)
+    if atomic:
+        run.finish(finalize)
+    return got
+
+
+@pytest.mark.parametrize("prepared", [False, True], ids=["as_given", "prepared_by_the_reading_thread"])
+@pytest.mark.parametrize("operation", ["inserts", "upserts"])
+def test_a_value_a_jsonb_an_array_or_a_check_refuses_names_its_column_and_value(
+    schema, sql, operation, prepared
+):
+    sql(EVENTS)
+    t = PostgresTarget(schema[1])
+    (result,) = applied(t, ChunkWrite(**{operation: events(start=10)}), prepared=prepared)
+    t.close()
+    assert result.refused == [
+        Refusal(11, BAD_JSON, "payload", "not json"),
+        Refusal(12, BAD_TAGS, "tags", "{1,x}"),
+        Refusal(13, NOT_POSITIVE, "amount", "-1.00"),
+    ]
+    assert sql("SELECT id FROM events ORDER BY id") == [(1,), (5,)]
+
+
+def test_a_refused_update_names_its_column_and_value(schema, sql):
+    sql(EVENTS)
+    sql("INSERT INTO events SELECT i, '{}', '{}', 1 FROM generate_series(1, 5) i")
+    t = PostgresTarget(schema[1])
+    (result,) = applied(t, ChunkWrite(updates=events()), prepared=False)
+    t.close()
+    assert [(r.row, r.column, r.value) for r in result.refused] == [
+        (1, "payload", "not json"),
+        (2, "tags", "{1,x}"),
+        (3, "amount", "-1.00"),
+    ]
+    assert result.refused[0].message == BAD_JSON
+
+
+@pytest.mark.parametrize("prepared", [False, True], ids=["as_given", "prepared_by_the_reading_thread"])
+def test_in_atomic_mode_values_are_refused_when_staged_and_a_check_at_the_end_with_its_line(
+    schema, sql, prepared
+):
+    """The staging table has the table's types, not its constraints."""
+    sql(EVENTS)
+    t = PostgresTarget(schema[1])
+    staging, final = applied(t, ChunkWrite(inserts=staged(events())), prepared=prepared, atomic=True)
+    t.close()
+    assert staging.refused == [
+        Refusal(1, BAD_JSON, "payload", "not json"),
+        Refusal(2, BAD_TAGS, "tags", "{1,x}"),
+    ]
+    assert final.refused_records == [RefusedRecord(4, 5, b"raw 4", NOT_POSITIVE, "amount", "-1.00")]
+    assert sql("SELECT id FROM events ORDER BY id") == [(1,), (5,)]
+
+
+def test_rows_sent_by_binary_copy_name_the_value_a_check_or_a_precision_refuses(schema, sql):
+    """Without a jsonb or array column the rows go in by binary COPY: the refused one is read back."""
+    sql(
+        "CREATE TABLE events (id bigint PRIMARY KEY, "
+        "amount numeric(5, 2) CONSTRAINT positive CHECK (amount > 0))"
+    )
+    t = PostgresTarget(schema[1])
+    frame = (
+        events()
+        .select("id", "amount", "_row")
+        .with_columns(
+            pl.Series(
+                "amount", [decimal.Decimal(v) for v in ("1", "1000", "2", "-1", "3")], pl.Decimal(10, 2)
+            )
+        )
+    )
+    (result,) = applied(t, ChunkWrite(inserts=frame), prepared=True)
+    t.close()
+    overflow = (
+        "numeric field overflow: "
+        "A field with precision 5, scale 2 must round to an absolute value less than 10^3."
+    )
+    assert result.refused == [
+        Refusal(1, f"column amount = '1000.00': {overflow}", "amount", "1000.00"),
+        Refusal(3, NOT_POSITIVE, "amount", "-1.00"),
+    ]
+
+
+def test_a_check_on_several_columns_names_them_all_with_their_values(schema, sql):
+    sql(
+        "CREATE TABLE events (id bigint PRIMARY KEY, lo bigint, hi bigint, "
+        "CONSTRAINT ordered CHECK (lo <= hi))"
+    )
+    t = PostgresTarget(schema[1])
+    frame = pl.DataFrame({"id": [1, 2], "lo": [1, 5], "hi": [2, 3], "_row": [0, 1]})
+    (result,) = applied(t, ChunkWrite(inserts=frame), prepared=True)
+    t.close()
+    check = 'new row for relation "events" violates check constraint "ordered"'
+    assert result.refused == [Refusal(1, f"columns lo = '5', hi = '3': {check}", "lo", "5")]
+
+
+@pytest.mark.parametrize(
+    ("ddl", "value", "reason"),
+    [
+        ("uuid", "nope", 'invalid input syntax for type uuid: "nope"'),
+        ("inet", "999.1.1.1", 'invalid input syntax for type inet: "999.1.1.1"'),
+        ("mood", "angry", 'invalid input value for enum mood: "angry"'),
+        ("positive", "-1", 'value for domain positive violates check constraint "positive_check"'),
+    ],
+    ids=["uuid", "inet", "enum", "domain"],
+)
+def test_a_value_its_column_type_refuses_names_the_column(schema, sql, ddl, value, reason):
+    sql("CREATE TYPE mood AS ENUM ('sad', 'ok')")
+    sql("CREATE DOMAIN positive AS bigint CHECK (VALUE > 0)")
+    sql(f"CREATE TABLE events (id bigint PRIMARY KEY, note text, special {ddl})")
+    t = PostgresTarget(schema[1])
+    frame = pl.DataFrame({"id": [1], "note": ["fine"], "special": [value], "_row": [0]})
+    (result,) = applied(t, ChunkWrite(inserts=frame), prepared=True)
+    t.close()
+    assert result.refused == [Refusal(0, f"column special = '{value}': {reason}", "special", value)]
