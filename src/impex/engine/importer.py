@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from impex.domain.counters import Counters
 from impex.domain.definitions import CommitMode, ImportJob, Operation
 from impex.domain.journal import Level
 from impex.domain.position import Position
-from impex.domain.rejects import Reason, Reject
+from impex.domain.rejects import Reason, Reject, said
 from impex.domain.status import A, Status
 from impex.engine.chunk_rejects import as_json, from_json, refused_rejects, rejects_at
 from impex.engine.connections import connection_url
@@ -345,12 +346,13 @@ class ImportRun:
                 [Reason(r) for r in errors["reason"].to_list()],
                 errors["column"].to_list(),
                 errors["value"].to_list(),
-                errors["message"].to_list(),
+                errors["code"].to_list(),
+                [json.loads(p) for p in errors["params"].to_list()],
             )
         if rec.rejects:
-            rows, reasons, columns, values, messages = zip(*rec.rejects, strict=True)
+            rows, reasons, columns, values, codes, params = zip(*rec.rejects, strict=True)
             rejects += rejects_at(
-                chunk, np.array(rows), list(reasons), list(columns), list(values), list(messages)
+                chunk, np.array(rows), list(reasons), list(columns), list(values), list(codes), list(params)
             )
         return Prepared(chunk, rec, rejects)
 
@@ -499,14 +501,15 @@ class ImportRun:
 def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMode) -> Checkpoint:
     c = checkpoint.counters
     refused = [
-        Reject(
+        said(
             r.record_no,
             r.line_no,
             r.raw,
             Reason.CONSTRAINT,
             r.column,
             None,
-            f"line {r.line_no}: refused by the database: {r.message}",
+            "constraint",
+            {"line": r.line_no, "error": r.message},
         )
         for r in result.refused_records
     ]
