@@ -211,6 +211,22 @@ def test_the_general_tab_says_why_a_run_ended_with_errors_in_the_users_language(
     assert f"Technischer Fehler: source file not found: {gone}" in general
 
 
+def test_the_general_tab_says_the_first_error_that_stopped_a_run_in_the_users_language(
+    browser, store, settings, web
+):
+    write(web.files / "people.csv", PEOPLE)
+    definition = import_definition(source=str(web.files / "people.csv"), errors={"stop_at_first_error": True})
+    job_id = store.create_job(definition, owner="operator")
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    general = html.unescape(browser("viewer").get(f"/jobs/{job_id}/general", headers=german).text)
+    assert (
+        "Beim ersten Fehler angehalten: Datensatz 2, Zeile 3: Zeile 3: Spalte age: 'x' ist keine ganze Zahl"
+        in general
+    )
+
+
 def test_the_general_tab_of_a_finished_run_shows_no_cause(browser, store, settings, job_id):
     store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
     Worker(store, settings, concurrency=1).run_one(job_id)

@@ -372,10 +372,7 @@ class ImportRun:
             self._commit(target)  # the chunks before this one stay, as a chunk-by-chunk commit leaves them
             first = min(rejects, key=lambda r: r.record_no)
             self.store.add_rejects(self.ex.run_id, [first])
-            raise ImportFailed(
-                "run.first_error",
-                {"record_no": first.record_no, "line_no": first.line_no, "message": first.message},
-            )
+            raise ImportFailed("run.first_error", _first_error(as_json(first)))
         self.rejects.add(rejects)
         base = checkpoint.counters + Counters(
             read=chunk.n_records,
@@ -412,10 +409,7 @@ class ImportRun:
         applied = target.apply_chunk(rec.write, finalize)
         if applied.state.get("refused") and job.errors.stop_at_first_error:
             first = self._commit(target).state["refused"][0]
-            raise ImportFailed(
-                "run.first_error",
-                {"record_no": first["record_no"], "line_no": first["line_no"], "message": first["message"]},
-            )
+            raise ImportFailed("run.first_error", _first_error(first))
         return applied
 
     def _store_refused(self, checkpoint: Checkpoint) -> list[Reject]:
@@ -524,6 +518,14 @@ def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMod
     return Checkpoint(
         checkpoint.position, c, dict(checkpoint.state, done=True, refused=[as_json(r) for r in refused])
     )
+
+
+def _first_error(reject: dict[str, Any]) -> dict[str, Any]:
+    """The journal's parameters for the first error: the reject's English message, and its code and
+    parameters for a UI to say it in its language."""
+    params = {k: reject[k] for k in ("record_no", "line_no", "message")}
+    # .get: the refused rows of a checkpoint an older impex wrote have neither
+    return params | {"reject_code": reject.get("code"), "reject_params": reject.get("params")}
 
 
 def _never_asked(keys: pl.DataFrame) -> np.ndarray:

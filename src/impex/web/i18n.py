@@ -136,6 +136,9 @@ class Translator:
                     shown[key] = self.status(shown[key])
             if shown.get("action") in ACTION_VALUES:
                 shown["action"] = self.action(shown["action"])
+        if code == "run.first_error" and "message" in shown:  # the reject's, kept in English too
+            said = shown["message"]
+            shown["message"] = self.reject(shown.get("reject_code"), shown.get("reject_params"), said)
         try:
             return self.gettext(template).format(**shown)
         except (KeyError, IndexError, ValueError):
