@@ -2,12 +2,13 @@
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from impex.domain.counters import Counters
-from impex.domain.rejects import Reason, Reject
+from impex.domain.rejects import Reason, Reject, said
 from impex.domain.status import A, IllegalTransition, S
 from impex.store import migrate
 from impex.store.connect import create_store_engine
@@ -174,3 +175,42 @@ def test_a_store_that_cannot_be_opened_is_named_without_its_password(url):
     assert message.startswith("cannot open the store postgresql://impex")
     assert "***" in message
     assert "S3cret" not in message
+
+
+def test_upgrading_a_store_with_rejects_from_0003_keeps_them_with_their_english_message_and_no_code(
+    store_url,
+):
+    engine = create_store_engine(store_url)
+    try:
+        with engine.begin() as c:
+            command.upgrade(migrate.alembic_config(c), "0003")
+            job = "INSERT INTO jobs (name, kind, definition, status, created_at, updated_at) "
+            c.execute(sa.text(job + "VALUES ('old', 'import', '{}', 'finished', 0, 0)"))
+            c.execute(sa.text("INSERT INTO runs (job_id, run_no, created_at) VALUES (1, 1, 0)"))
+            c.execute(
+                sa.text(
+                    "INSERT INTO rejects (run_id, record_no, line_no, raw, reason, column_name, value, "
+                    "message) VALUES (1, 2, 3, :raw, 'type_error', 'age', 'x', :message)"
+                ),
+                {"raw": b"2,Bob,x", "message": "line 3: column age: 'x' is not an integer"},
+            )
+    finally:
+        engine.dispose()
+    store = Store.open(store_url)
+    try:
+        assert migrate.current_revision(store.engine) == migrate.HEAD
+        [old] = store.rejects_of(1)
+        assert (old.message, old.code, old.params) == (
+            "line 3: column age: 'x' is not an integer",
+            None,
+            None,
+        )
+        params = {"line": 5, "column": "age", "value": "y"}
+        store.add_rejects(
+            1, [said(4, 5, b"4,Di,y", Reason.TYPE_ERROR, "age", "y", "type_error.integer", params)]
+        )
+        new = store.rejects_of(1, after_record=2)[0]
+        assert new.message == "line 5: column age: 'y' is not an integer"
+        assert (new.code, new.params) == ("type_error.integer", params)
+    finally:
+        store.close()

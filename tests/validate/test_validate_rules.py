@@ -144,6 +144,8 @@ class TestRequired:
                 "reason": "missing_required",
                 "value": "",
                 "message": "column c: a value is required (the field was empty)",
+                "code": "missing_required.empty",
+                "params": '{"column": "c"}',
             },
             {
                 "row": 2,
@@ -151,6 +153,8 @@ class TestRequired:
                 "reason": "missing_required",
                 "value": None,
                 "message": "column c: a value is required (the field was empty)",
+                "code": "missing_required.empty",
+                "params": '{"column": "c"}',
             },
         ]
 

@@ -35,6 +35,8 @@ class TestString:
             "reason": "too_long",
             "value": "abcd",
             "message": "column c: 'abcd' is 4 characters, at most 3 allowed",
+            "code": "too_long",
+            "params": '{"column": "c", "value": "abcd", "length": 4, "limit": 3}',
         }
 
     def test_max_length_counts_characters_not_bytes(self, run_one):

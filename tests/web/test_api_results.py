@@ -55,6 +55,15 @@ def test_rejects_are_paged_and_filtered(api, finished_import):
     assert_error(viewer.get(f"/api/jobs/{finished_import}/rejects", params={"run": 7}), 404, "no_run")
 
 
+def test_a_reject_gives_its_message_code_parameters_and_text_in_the_callers_language(api, finished_import):
+    german = api["viewer"].get(f"/api/jobs/{finished_import}/rejects", headers={"Accept-Language": "de"})
+    first = german.json()["items"][0]
+    assert first["message"] == "line 3: column age: 'x' is not an integer"  # as the CLI shows it
+    assert first["message_code"] == "type_error.integer"
+    assert first["message_params"] == {"line": 3, "column": "age", "value": "x"}
+    assert first["text"] == "Zeile 3: Spalte age: 'x' ist keine ganze Zahl"
+
+
 def test_rejects_download_in_the_source_format_with_a_reason_column(api, finished_import):
     response = api["viewer"].get(f"/api/jobs/{finished_import}/rejects/download")
     assert response.status_code == 200

@@ -7,6 +7,8 @@ import re
 import pytest
 
 from impex.domain.journal import MESSAGES
+from impex.domain.rejects import MESSAGES as REJECT_MESSAGES
+from impex.domain.rejects import text as reject_text
 from impex.domain.status import Status
 from impex.web.catalogs import read_catalog, source_strings
 from impex.web.i18n import LANGUAGES, Translator, choose_language, load_translations
@@ -126,6 +128,37 @@ def test_every_journal_code_renders_in_every_language(language):
         assert "{" not in text.replace("'{", ""), (code, text)
         if language != "en":
             assert text != template.format(**params) or code == "job.transition", (language, code)
+
+
+@pytest.mark.parametrize("language", ORDER)
+def test_every_reject_message_renders_in_every_language(language):
+    t = translator(language)
+    for code, template in REJECT_MESSAGES.items():
+        params = {name: "7" for name in re.findall(r"{(\w+)", template)} | {"line": 3}
+        english = reject_text(code, params)
+        said = t.reject(code, params, english)
+        assert "{" not in said, (code, said)
+        assert (said == english) == (language == "en"), (language, code)
+
+
+def test_a_database_refusal_keeps_the_databases_words_in_a_translated_frame():
+    params = {"line": 9, "error": "UNIQUE constraint failed: people.id"}
+    assert (
+        translator("de").reject("constraint", params, "")
+        == "Zeile 9: von der Datenbank abgelehnt: UNIQUE constraint failed: people.id"
+    )
+
+
+def test_key_columns_are_joined_in_the_language():
+    params = {"line": 2, "key": ["id", "day"], "value": "1|2024-01-31"}
+    said = translator("nl").reject("duplicate_key", params, "")
+    assert said == "regel 2: sleutel id en day = 1|2024-01-31 staat al in de tabel"
+
+
+def test_a_reject_without_a_known_code_shows_its_english_message():
+    t = translator("it")
+    assert t.reject(None, None, "line 3: stored before codes") == "line 3: stored before codes"
+    assert t.reject("from_the_future", {"line": 3}, "line 3: newer") == "line 3: newer"
 
 
 def test_a_transition_line_names_statuses_and_action_in_the_language():

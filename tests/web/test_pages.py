@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 
+from impex.domain.rejects import Reason, Reject
 from impex.domain.status import OPERATOR_ACTIONS, S, allowed_actions
 from impex.engine.worker import Worker
 from support import write
@@ -158,6 +160,44 @@ def test_the_rejects_tab_names_each_reason_in_the_users_language(browser, store,
     assert "2,Bob,x" in client.get(f"/jobs/{job_id}", params=only, headers=german).text
 
 
+def test_the_rejects_tab_says_a_type_error_in_the_users_language_naming_column_and_value(
+    browser, store, settings, job_id
+):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    page = html.unescape(
+        browser("viewer").get(f"/jobs/{job_id}", params={"tab": "rejects"}, headers=german).text
+    )
+    assert "<td>Zeile 3: Spalte age: 'x' ist keine ganze Zahl</td>" in page
+    assert "<td>Zeile 5: Spalte age: 'forty' ist keine ganze Zahl</td>" in page
+    assert "is not an integer" not in page
+
+
+def test_the_rejects_tab_in_english_shows_the_stored_message(browser, store, settings, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    page = html.unescape(browser("viewer").get(f"/jobs/{job_id}", params={"tab": "rejects"}).text)
+    [stored, _] = store.rejects_of(store.runs_of(job_id)[-1].id)
+    assert stored.message == "line 3: column age: 'x' is not an integer"
+    assert f"<td>{stored.message}</td>" in page
+
+
+def test_a_reject_stored_without_a_message_code_shows_its_english_message_in_any_language(
+    browser, store, job_id
+):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    run = store.claim_job(job_id, "w", 60).run
+    # As migration 0004 leaves a reject stored before it: no code, no parameters, the English message.
+    old = Reject(2, 3, b"2,Bob,x", Reason.TYPE_ERROR, "age", "x", "line 3: column age: 'x' is no integer")
+    store.add_rejects(run.id, [old])
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    page = html.unescape(
+        browser("viewer").get(f"/jobs/{job_id}", params={"tab": "rejects"}, headers=german).text
+    )
+    assert "<td>line 3: column age: 'x' is no integer</td>" in page
+
+
 def test_the_general_tab_says_why_a_run_ended_with_errors_in_the_users_language(
     browser, store, settings, web
 ):
@@ -169,6 +209,22 @@ def test_the_general_tab_says_why_a_run_ended_with_errors_in_the_users_language(
     general = browser("viewer").get(f"/jobs/{job_id}/general", headers=german).text
     assert "<dt>Ursache</dt>" in general
     assert f"Technischer Fehler: source file not found: {gone}" in general
+
+
+def test_the_general_tab_says_the_first_error_that_stopped_a_run_in_the_users_language(
+    browser, store, settings, web
+):
+    write(web.files / "people.csv", PEOPLE)
+    definition = import_definition(source=str(web.files / "people.csv"), errors={"stop_at_first_error": True})
+    job_id = store.create_job(definition, owner="operator")
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    general = html.unescape(browser("viewer").get(f"/jobs/{job_id}/general", headers=german).text)
+    assert (
+        "Beim ersten Fehler angehalten: Datensatz 2, Zeile 3: Zeile 3: Spalte age: 'x' ist keine ganze Zahl"
+        in general
+    )
 
 
 def test_the_general_tab_of_a_finished_run_shows_no_cause(browser, store, settings, job_id):

@@ -4,11 +4,12 @@ raw bytes), and to and from the JSON a checkpoint keeps them in."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from impex.domain.rejects import Reason, Reject
+from impex.domain.rejects import Reason, Reject, said
 from impex.formats.reader import RecordChunk
 from impex.targets.base import Refusal
 
@@ -19,22 +20,24 @@ def rejects_at(
     reasons: list[Reason],
     columns: list[str | None],
     values: list[str | None],
-    messages: list[str],
+    codes: list[str],
+    params: list[Mapping[str, Any]],
 ) -> list[Reject]:
     """The rejects of a chunk's frame ``rows``, each with its record number, the line where it
-    starts and its raw bytes; ``messages`` get the line in front."""
+    starts and its raw bytes; each message (``codes`` with ``params``) is about that line."""
     raws = chunk.raw(rows)
     lines = chunk.line_nos(rows).tolist()
     records = chunk.record_nos[rows].tolist()
     return [
-        Reject(
+        said(
             int(records[i]),
             int(lines[i]),
             raws[i],
             reasons[i],
             columns[i],
             values[i],
-            f"line {lines[i]}: {messages[i]}",
+            codes[i],
+            {**params[i], "line": int(lines[i])},
         )
         for i in range(len(raws))
     ]
@@ -45,14 +48,15 @@ def refused_rejects(chunk: RecordChunk, refused: list[Refusal]) -> list[Reject]:
     if not refused:
         return []
     rows = np.array([r.row for r in refused], dtype=np.int64)
-    messages = [f"refused by the database: {r.message}" for r in refused]
+    n = len(refused)
     return rejects_at(
         chunk,
         rows,
-        [Reason.CONSTRAINT] * len(refused),
+        [Reason.CONSTRAINT] * n,
         [r.column for r in refused],
         [r.value for r in refused],
-        messages,
+        ["constraint"] * n,
+        [{"error": r.message} for r in refused],
     )
 
 
@@ -66,6 +70,8 @@ def as_json(r: Reject) -> dict[str, Any]:
         "column": r.column,
         "value": r.value,
         "message": r.message,
+        "code": r.code,
+        "params": dict(r.params),
     }
 
 
@@ -78,4 +84,6 @@ def from_json(d: dict[str, Any]) -> Reject:
         d["column"],
         d["value"],
         d["message"],
+        d.get("code"),  # None in a checkpoint an older impex wrote
+        d.get("params") or {},
     )

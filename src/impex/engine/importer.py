@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from impex.domain.counters import Counters
 from impex.domain.definitions import CommitMode, ImportJob, Operation
 from impex.domain.journal import Level
 from impex.domain.position import Position
-from impex.domain.rejects import Reason, Reject
+from impex.domain.rejects import Reason, Reject, said
 from impex.domain.status import A, Status
 from impex.engine.chunk_rejects import as_json, from_json, refused_rejects, rejects_at
 from impex.engine.connections import connection_url
@@ -345,12 +346,13 @@ class ImportRun:
                 [Reason(r) for r in errors["reason"].to_list()],
                 errors["column"].to_list(),
                 errors["value"].to_list(),
-                errors["message"].to_list(),
+                errors["code"].to_list(),
+                [json.loads(p) for p in errors["params"].to_list()],
             )
         if rec.rejects:
-            rows, reasons, columns, values, messages = zip(*rec.rejects, strict=True)
+            rows, reasons, columns, values, codes, params = zip(*rec.rejects, strict=True)
             rejects += rejects_at(
-                chunk, np.array(rows), list(reasons), list(columns), list(values), list(messages)
+                chunk, np.array(rows), list(reasons), list(columns), list(values), list(codes), list(params)
             )
         return Prepared(chunk, rec, rejects)
 
@@ -370,10 +372,7 @@ class ImportRun:
             self._commit(target)  # the chunks before this one stay, as a chunk-by-chunk commit leaves them
             first = min(rejects, key=lambda r: r.record_no)
             self.store.add_rejects(self.ex.run_id, [first])
-            raise ImportFailed(
-                "run.first_error",
-                {"record_no": first.record_no, "line_no": first.line_no, "message": first.message},
-            )
+            raise ImportFailed("run.first_error", _first_error(as_json(first)))
         self.rejects.add(rejects)
         base = checkpoint.counters + Counters(
             read=chunk.n_records,
@@ -410,10 +409,7 @@ class ImportRun:
         applied = target.apply_chunk(rec.write, finalize)
         if applied.state.get("refused") and job.errors.stop_at_first_error:
             first = self._commit(target).state["refused"][0]
-            raise ImportFailed(
-                "run.first_error",
-                {"record_no": first["record_no"], "line_no": first["line_no"], "message": first["message"]},
-            )
+            raise ImportFailed("run.first_error", _first_error(first))
         return applied
 
     def _store_refused(self, checkpoint: Checkpoint) -> list[Reject]:
@@ -499,14 +495,15 @@ class ImportRun:
 def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMode) -> Checkpoint:
     c = checkpoint.counters
     refused = [
-        Reject(
+        said(
             r.record_no,
             r.line_no,
             r.raw,
             Reason.CONSTRAINT,
             r.column,
             r.value,
-            f"line {r.line_no}: refused by the database: {r.message}",
+            "constraint",
+            {"line": r.line_no, "error": r.message},
         )
         for r in result.refused_records
     ]
@@ -521,6 +518,14 @@ def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMod
     return Checkpoint(
         checkpoint.position, c, dict(checkpoint.state, done=True, refused=[as_json(r) for r in refused])
     )
+
+
+def _first_error(reject: dict[str, Any]) -> dict[str, Any]:
+    """The journal's parameters for the first error: the reject's English message, and its code and
+    parameters for a UI to say it in its language."""
+    params = {k: reject[k] for k in ("record_no", "line_no", "message")}
+    # .get: the refused rows of a checkpoint an older impex wrote have neither
+    return params | {"reject_code": reject.get("code"), "reject_params": reject.get("params")}
 
 
 def _never_asked(keys: pl.DataFrame) -> np.ndarray:

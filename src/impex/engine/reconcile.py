@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -20,12 +21,14 @@ from impex.targets.base import ChunkWrite
 from impex.targets.values import as_stored
 
 Existing = Callable[[pl.DataFrame], np.ndarray]
+# A rejected row: (row, reason, column, value, message code, its parameters).
+RowReject = tuple[int, Reason, str | None, str | None, str, dict[str, Any]]
 
 
 @dataclass
 class Reconciled:
     write: ChunkWrite
-    rejects: list[tuple[int, Reason, str | None, str | None, str]] = field(default_factory=list)
+    rejects: list[RowReject] = field(default_factory=list)
     doubles: int = 0
     duplicates: int = 0
     unchanged: int = 0  # skipped on purpose (existing keys for insert_only_new, ignored duplicates)
@@ -68,7 +71,7 @@ def reconcile(
     if not keys:
         return Reconciled(ChunkWrite(inserts=full))
     out = Reconciled(ChunkWrite())
-    key_desc = " and ".join(keys)
+    key = {"key": list(keys)}
     frame = full.select([*keys, "_row"]).with_columns(
         pl.Series("_at", np.arange(full.height, dtype=np.int64))
     )
@@ -76,7 +79,7 @@ def reconcile(
     null_key = frame.select(pl.any_horizontal([pl.col(k).is_null() for k in keys])).to_series()
     if null_key.any():
         for r in frame.filter(null_key)["_row"].to_list():
-            out.rejects.append((r, Reason.MISSING_KEY, keys[0], None, f"key {key_desc}: a value is required"))
+            out.rejects.append((r, Reason.MISSING_KEY, keys[0], None, "missing_key", key))
         frame = frame.filter(~null_key)
 
     hashes = key_hashes(frame, keys)
@@ -104,9 +107,7 @@ def reconcile(
     if rules.doubles is DoublesPolicy.REJECT and not survivor.all():
         rejected = frame.filter(pl.Series(~survivor))
         for r, text in zip(rejected["_row"].to_list(), _key_text(rejected, keys).to_list(), strict=True):
-            out.rejects.append(
-                (r, Reason.DOUBLE, keys[0], text, f"key {key_desc} = {text} appears earlier in the file")
-            )
+            out.rejects.append((r, Reason.DOUBLE, keys[0], text, "double", {**key, "value": text}))
     if not survivor.all():
         frame = frame.filter(pl.Series(survivor))
     earlier = earlier_chunk[survivor]
@@ -116,7 +117,7 @@ def reconcile(
         return out
     # A key applied by an earlier chunk of this run is in the table now: last-wins makes it an update.
     pre_existing = found[survivor] & ~earlier
-    masks = _classify(out, frame, earlier, pre_existing, rules, key_desc)
+    masks = _classify(out, frame, earlier, pre_existing, rules)
     at = frame["_at"].to_numpy()
     out.write.inserts = _gather(full, at, masks.insert)
     out.write.updates = _gather(full, at, masks.update)
@@ -165,10 +166,10 @@ def _classify(
     earlier: np.ndarray,
     pre_existing: np.ndarray,
     rules: Reconciliation,
-    key_desc: str,
 ) -> _Masks:
     """Decide each surviving row's fate; rejects go to ``out``."""
     op = rules.operation
+    key = {"key": list(rules.keys)}
     new = ~pre_existing & ~earlier
     insert_mask = np.zeros(frame.height, dtype=bool)
     update_mask = earlier.copy()
@@ -189,15 +190,8 @@ def _classify(
             elif pre_existing.any():
                 dup = frame.filter(pl.Series(pre_existing))
                 for r, text in zip(dup["_row"].to_list(), _key_text(dup, rules.keys).to_list(), strict=True):
-                    out.rejects.append(
-                        (
-                            r,
-                            Reason.DUPLICATE_KEY,
-                            rules.keys[0],
-                            text,
-                            f"key {key_desc} = {text} is already in the table",
-                        )
-                    )
+                    why = {**key, "value": text}
+                    out.rejects.append((r, Reason.DUPLICATE_KEY, rules.keys[0], text, "duplicate_key", why))
     elif op is Operation.UPDATE:
         update_mask |= pre_existing
         missing_mask = new
@@ -208,7 +202,6 @@ def _classify(
     if missing_mask.any():
         missing = frame.filter(pl.Series(missing_mask))
         for r, text in zip(missing["_row"].to_list(), _key_text(missing, rules.keys).to_list(), strict=True):
-            out.rejects.append(
-                (r, Reason.KEY_NOT_FOUND, rules.keys[0], text, f"key {key_desc} = {text} is not in the table")
-            )
+            why = {**key, "value": text}
+            out.rejects.append((r, Reason.KEY_NOT_FOUND, rules.keys[0], text, "key_not_found", why))
     return _Masks(insert_mask, update_mask, delete_mask)

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import polars as pl
 
 from impex.domain.position import Position
-from impex.domain.rejects import Reason, Reject
+from impex.domain.rejects import Reason, Reject, said
 from impex.formats.edges import may_need_trim
 from impex.formats.encoding import find_not_text, is_utf8, to_utf8
 from impex.formats.frame import escaped_quotes_outside, good_body, parse_frame
@@ -162,44 +162,29 @@ def _reject(
     syn = layout.syntax
     if reason == UNTERMINATED:
         opened = open_quote(raw, syn)
-        where = f" in field {opened + 1}" if opened is not None else ""
         last = raw.rfind(bytes([syn.quote]))
-        why = (
-            'a quote inside the field (as in 5" pipe) opens no quoted field and is never closed: '
-            "quote the whole field and double that quote"
-            if last > 0 and raw[last - 1] not in (syn.delimiter, syn.quote)
-            else "a quoted field opened on this line is never closed"
-        )
-        return Reject(
-            record_no,
-            line_no,
-            raw,
-            Reason.UNTERMINATED_QUOTE,
-            _name(opened, layout.header),
-            None,
-            f"line {line_no}: unterminated quote{where}: {why}",
-        )
+        inside = last > 0 and raw[last - 1] not in (syn.delimiter, syn.quote)  # as in 5" pipe
+        code = "quote_inside" if inside else "unterminated_quote"
+        params: dict[str, object] = {"line": line_no}
+        if opened is not None:
+            code, params["field"] = f"{code}.in_field", opened + 1
+        column = _name(opened, layout.header)
+        return said(record_no, line_no, raw, Reason.UNTERMINATED_QUOTE, column, None, code, params)
     if reason == BAD_ENCODING:
         offset = bad_bytes[i] - start
         line = line_no + raw.count(b"\n", 0, offset)
-        column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+        position = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
         label = "UTF-8" if is_utf8(layout.encoding) else layout.encoding
         index, f_start, f_end = field_at(raw, offset, syn)
-        what = (
-            f"a NUL byte (0x00) at column {column}: not text"
-            if raw[offset] == 0
-            else f"invalid {label} byte 0x{raw[offset]:02x} at column {column}"
-        )
-        return Reject(
-            record_no,
-            line_no,
-            raw,
-            Reason.BAD_ENCODING,
-            _name(index, layout.header),
-            # shown as the file's bytes are: a NUL as \x00, which a PostgreSQL store could not keep
-            raw[f_start:f_end].decode(layout.encoding, errors="backslashreplace").replace("\x00", "\\x00"),
-            f"line {line}: {what}",
-        )
+        if raw[offset] == 0:
+            code, params = "bad_encoding.nul", {"line": line, "position": position}
+        else:
+            code, params = "bad_encoding", {"line": line, "position": position, "encoding": label}
+            params["byte"] = f"0x{raw[offset]:02x}"
+        # shown as the file's bytes are: a NUL as \x00, which a PostgreSQL store could not keep
+        value = raw[f_start:f_end].decode(layout.encoding, errors="backslashreplace").replace("\x00", "\\x00")
+        column = _name(index, layout.header)
+        return said(record_no, line_no, raw, Reason.BAD_ENCODING, column, value, code, params)
     if reason == WRONG_COUNT:
         a: U8 = np.frombuffer(raw, dtype=np.uint8)
         found = int(
@@ -210,25 +195,10 @@ def _reject(
                 np.flatnonzero(a == syn.delimiter),
             )[0]
         )
-        return Reject(
-            record_no,
-            line_no,
-            raw,
-            Reason.WRONG_FIELD_COUNT,
-            None,
-            None,
-            f"line {line_no}: expected {layout.n_fields} fields, found {found}",
-        )
-    return Reject(
-        record_no,
-        line_no,
-        raw,
-        Reason.UNTERMINATED_QUOTE,
-        None,
-        None,
-        f"line {line_no}: stray quote: a quoted field must start right after a delimiter "
-        "and its closing quote be followed by a delimiter (double a quote inside a quoted field)",
-    )
+        code, params = "wrong_field_count", {"line": line_no, "expected": layout.n_fields, "found": found}
+        return said(record_no, line_no, raw, Reason.WRONG_FIELD_COUNT, None, None, code, params)
+    stray = {"line": line_no}
+    return said(record_no, line_no, raw, Reason.UNTERMINATED_QUOTE, None, None, "stray_quote", stray)
 
 
 def _name(index: int | None, header: Sequence[str] | None) -> str | None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (a test holds the two together). A store already there
 # is opened without loading Alembic at all, which keeps every `impex` command quick to start.
-HEAD = "0003"
+HEAD = "0004"
 # Several workers may start at once on an empty PostgreSQL store: one migrates, the others wait on
 # this transaction-scoped advisory lock and then find the schema at head. (SQLite's BEGIN IMMEDIATE
 # serializes them the same way.)

@@ -84,7 +84,9 @@ class RejectRecord:
     reason: str
     column: str | None
     value: str | None
-    message: str
+    message: str  # in English
+    code: str | None = None  # the message's code and parameters; None in a reject stored before them
+    params: dict[str, Any] | None = None
 
     def raw_text(self, encoding: str = "utf-8") -> str:
         """The raw record as text, read in its file's encoding (bytes it cannot read shown as �)."""
@@ -162,6 +164,8 @@ def reject_record(row: Any) -> RejectRecord:
         column=row.column_name,
         value=row.value,
         message=row.message,
+        code=row.message_code,
+        params=json.loads(row.message_params) if row.message_params is not None else None,
     )
 
 

@@ -88,7 +88,11 @@ rejects = sa.Table(
     sa.Column("reason", sa.String(32), nullable=False),
     sa.Column("column_name", sa.String(200), nullable=True),
     sa.Column("value", sa.Text, nullable=True),
-    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),  # in English
+    # Migration 0004: the message as a code and its JSON parameters, for the web to translate; null in
+    # rejects stored before, which show their English message.
+    sa.Column("message_code", sa.String(64), nullable=True),
+    sa.Column("message_params", sa.Text, nullable=True),
     # Migration 0003: the reject pages filter by reason and/or column and page in record order.
     sa.Index("ix_rejects_run_reason", "run_id", "reason", "record_no"),
     sa.Index("ix_rejects_run_column", "run_id", "column_name", "record_no"),

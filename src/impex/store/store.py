@@ -508,7 +508,10 @@ class Store:
         if not items:
             return
         rows = [
-            (run_id, r.record_no, r.line_no, r.raw, r.reason.value, r.column, r.value, r.message)
+            (
+                *(run_id, r.record_no, r.line_no, r.raw, r.reason.value, r.column, r.value, r.message),
+                *(r.code, json.dumps(r.params) if r.code is not None else None),
+            )
             for r in items
         ]
         with self.engine.begin() as c:
@@ -562,7 +565,10 @@ def _clock(c: sa.Connection) -> Any:
     return sa.literal(time.time(), sa.Float)
 
 
-_REJECT_COLUMNS = ("run_id", "record_no", "line_no", "raw", "reason", "column_name", "value", "message")
+_REJECT_COLUMNS = (
+    *("run_id", "record_no", "line_no", "raw", "reason", "column_name", "value", "message"),
+    *("message_code", "message_params"),
+)
 assert set(_REJECT_COLUMNS) == set(rejects.c.keys())  # the schema's own columns, in the rows' order
 
 

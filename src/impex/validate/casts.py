@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import polars as pl
 
@@ -168,35 +169,32 @@ def _timestamp(text: pl.Expr, fmt: CsvFormat, dtype: pl.DataType, iso: bool = Tr
     return text.str.strptime(dtype, fmt.timestamp_format, strict=False, exact=True, cache=False)
 
 
-def type_error_text(col: PlannedColumn, fmt: CsvFormat, text: str) -> str:
-    """What a value failing the cast is not, e.g. ``is not an integer``, for the reject message."""
+def type_error(col: PlannedColumn, fmt: CsvFormat, text: str) -> tuple[str, dict[str, Any]]:
+    """Why a value failing the cast is not of its column's type: a message code (see
+    ``impex.domain.rejects.MESSAGES``) and the parameters it takes beyond the column and value."""
     match col.type:
         case ColumnType.INTEGER:
             if _integer_shaped(text, fmt):
-                return "is out of the 64-bit integer range"
-            return "is not an integer"
+                return "type_error.integer_range", {}
+            return "type_error.integer", {}
         case ColumnType.FLOAT:
             if _overflows(text, fmt):
-                return "is out of the 64-bit float range"
-            return f"is not a number (decimal separator {fmt.decimal_separator!r})"
+                return "type_error.float_range", {}
+            return "type_error.float", {"separator": fmt.decimal_separator}
         case ColumnType.DECIMAL:
             assert isinstance(col.dtype, pl.Decimal)
             p, s = col.dtype.precision, col.dtype.scale
-            return (
-                f"is not a decimal number with at most {p} digits, {s} of them after the "
-                f"decimal separator {fmt.decimal_separator!r}"
-            )
+            return "type_error.decimal", {"precision": p, "scale": s, "separator": fmt.decimal_separator}
         case ColumnType.BOOLEAN:
             true, false = "/".join(fmt.true_values), "/".join(fmt.false_values)
-            return f"is not a boolean (expected {true} or {false})"
+            return "type_error.boolean", {"true": true, "false": false}
         case ColumnType.DATE:
-            return f"is not a date in format {fmt.date_format}"
+            return "type_error.date", {"format": fmt.date_format}
         case ColumnType.TIMESTAMP:
-            iso = (
-                " or ISO 8601 without a time zone" if fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT else ""
-            )
-            return f"is not a timestamp in format {fmt.timestamp_format}{iso}"
-    return "is not valid"  # pragma: no cover
+            iso = fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT  # which also takes ISO 8601
+            code = "type_error.timestamp_iso" if iso else "type_error.timestamp"
+            return code, {"format": fmt.timestamp_format}
+    raise AssertionError(f"no cast fails for type {col.type}")  # pragma: no cover
 
 
 def _integer_shaped(text: str, fmt: CsvFormat) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from impex.domain.definitions import ColumnType, CsvFormat
-from impex.domain.rejects import Reason
+from impex.domain.rejects import Reason, render
 from impex.formats.edges import STRIPPED
 from impex.validate.casts import (
     DEFAULT_TIMESTAMP_FORMAT,
@@ -17,7 +18,7 @@ from impex.validate.casts import (
     number_text,
     prepare,
     prepare_steps,
-    type_error_text,
+    type_error,
 )
 from impex.validate.plan import Plan, PlanError, PlannedColumn
 
@@ -27,6 +28,8 @@ ERROR_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
     "value": pl.String(),
     "message": pl.String(),
+    "code": pl.String(),
+    "params": pl.String(),  # JSON: an object column would make frames incomparable
 }
 _SHOWN_CHARACTERS = 40  # a longer value is cut in messages (the reject keeps the raw record anyway)
 _FIRST_BAD = "__first_bad"
@@ -39,7 +42,8 @@ class Validated:
     ``good`` holds the typed target columns (plan order) of the good rows; ``good_rows`` their int64
     indices into the input frame, in the same order; ``errors`` one row per bad record with columns
     ``row`` (index into the input), ``column``, ``reason`` (a :class:`Reason` value), ``value`` (the
-    field as read, before trimming) and ``message``, ordered by ``row``.
+    field as read, before trimming), ``message`` and the message's ``code`` and ``params`` (a JSON
+    object; see ``impex.domain.rejects.MESSAGES``), ordered by ``row``.
     """
 
     good: pl.DataFrame
@@ -192,36 +196,42 @@ def _errors(
     failed = {i: bad.get_column(f"__f{i}").to_list() for i in present}
     raws = {i: raw.get_column(name).to_list() for i, name in fields.items()}
     rows = [
-        (
-            plan.columns[i].name,
-            raws[i][k],
-            *_reason_and_message(plan.columns[i], fmt, texts[i][k], failed[i][k], raws[i][k]),
-        )
+        (plan.columns[i].name, raws[i][k], *_why(plan.columns[i], fmt, texts[i][k], failed[i][k], raws[i][k]))
         for k, i in enumerate(first_bad)
     ]
-    columns, values, reasons, messages = zip(*rows, strict=True) if rows else ((), (), (), ())
+    columns, values, reasons, codes, params = zip(*rows, strict=True) if rows else ((),) * 5
     return pl.DataFrame(
-        {"row": bad_rows, "column": columns, "reason": reasons, "value": values, "message": messages},
+        {
+            "row": bad_rows,
+            "column": columns,
+            "reason": reasons,
+            "value": values,
+            "message": [render(c, p) for c, p in zip(codes, params, strict=True)],
+            "code": codes,
+            "params": [json.dumps(p) for p in params],
+        },
         schema=ERROR_SCHEMA,
     )
 
 
-def _reason_and_message(
+def _why(
     col: PlannedColumn, fmt: CsvFormat, text: str | None, failed: bool, raw: str | None
-) -> tuple[str, str]:
-    """Why a column's value is bad, and the message saying so. ``text`` is the field after trimming,
-    null markers and transforms; ``failed``: no typed value came out of it; ``raw`` the field as read."""
-    prefix = f"column {col.name}: "
+) -> tuple[str, str, dict[str, Any]]:
+    """Why a column's value is bad: the reason, and the message's code and parameters. ``text`` is
+    the field after trimming, null markers and transforms; ``failed``: no typed value came out of it;
+    ``raw`` the field as read."""
     if failed and text is None:
         if raw is None or raw.strip(STRIPPED) == "":
-            return Reason.MISSING_REQUIRED.value, prefix + "a value is required (the field was empty)"
-        return Reason.MISSING_REQUIRED.value, f"{prefix}a value is required (the field was '{_visible(raw)}')"
+            return Reason.MISSING_REQUIRED.value, "missing_required.empty", {"column": col.name}
+        blank = {"column": col.name, "value": _visible(raw)}
+        return Reason.MISSING_REQUIRED.value, "missing_required.blank", blank
     assert text is not None
     shown = _visible(text[:_SHOWN_CHARACTERS] + "…" if len(text) > _SHOWN_CHARACTERS else text)
     if failed:
-        return Reason.TYPE_ERROR.value, f"{prefix}'{shown}' {type_error_text(col, fmt, text)}"
-    limit = col.spec.max_length
-    return Reason.TOO_LONG.value, f"{prefix}'{shown}' is {len(text)} characters, at most {limit} allowed"
+        code, params = type_error(col, fmt, text)
+        return Reason.TYPE_ERROR.value, code, {"column": col.name, "value": shown, **params}
+    too_long = {"column": col.name, "value": shown, "length": len(text), "limit": col.spec.max_length}
+    return Reason.TOO_LONG.value, "too_long", too_long
 
 
 def _visible(text: str) -> str:

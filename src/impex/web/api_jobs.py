@@ -30,7 +30,7 @@ from impex.web.context import WebContext, translator, web_context
 from impex.web.errors import ApiError
 from impex.web.i18n import Translator
 from impex.web.paths import confine_definition
-from impex.web.serialize import job_detail, job_summary, journal_dict
+from impex.web.serialize import job_detail, job_summary, journal_dict, reject_dict
 from impex.web.uploads import stored_path
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -233,6 +233,7 @@ def rejects(
     job_id: int,
     _user: Viewer,
     ctx: Ctx,
+    t: Tr,
     run: Annotated[int | None, Query(ge=1, description="Run number; default the latest.")] = None,
     reason: str | None = None,
     column: str | None = None,
@@ -254,7 +255,7 @@ def rejects(
     encoding = ctx.store.source_encoding(the_run.id)
     return {
         "run": the_run.run_no,
-        "items": [r.as_dict(encoding) for r in page.items],
+        "items": [reject_dict(r, encoding, t) for r in page.items],
         "total": page.total,
         "limit": limit,
         "offset": offset,

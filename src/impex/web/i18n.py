@@ -1,11 +1,12 @@
 """Languages of the web UI: gettext catalogs (Babel .po files, compiled in memory when the app
-starts), the choice of language per request, and localised numbers, dates and journal lines."""
+starts), the choice of language per request, and localised numbers, dates, journal lines and
+reject messages."""
 
 from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,8 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 from impex.domain.journal import MESSAGES
-from impex.domain.rejects import Reason
+from impex.domain.rejects import AND, LINE, Reason, shown
+from impex.domain.rejects import MESSAGES as REJECT_MESSAGES
 from impex.domain.status import Action, Status
 from impex.web.labels import JOURNAL_ACTION_LABELS, REASON_LABELS, STATUS_LABELS
 
@@ -134,10 +136,26 @@ class Translator:
                     shown[key] = self.status(shown[key])
             if shown.get("action") in ACTION_VALUES:
                 shown["action"] = self.action(shown["action"])
+        if code == "run.first_error" and "message" in shown:  # the reject's, kept in English too
+            said = shown["message"]
+            shown["message"] = self.reject(shown.get("reject_code"), shown.get("reject_params"), said)
         try:
             return self.gettext(template).format(**shown)
         except (KeyError, IndexError, ValueError):
             return template.format_map(_Missing(shown))
+
+    def reject(self, code: str | None, params: Mapping[str, Any] | None, message: str) -> str:
+        """A reject's message in this language, from its code and parameters. One stored without a
+        code (before impex kept them), or with a code this version does not know, shows its English
+        ``message``. A database's own words stay as it wrote them."""
+        template = REJECT_MESSAGES.get(code) if code is not None else None
+        if template is None or params is None:
+            return message
+        try:
+            said = self.gettext(template).format(**shown(params, self.gettext(AND)))
+            return self.gettext(LINE).format(line=params["line"], message=said)
+        except (KeyError, IndexError, ValueError):
+            return message
 
 
 class _Missing(dict[str, Any]):

@@ -32,7 +32,7 @@ from impex.web.context import LANGUAGE_COOKIE, WebContext, translator, web_conte
 from impex.web.errors import ApiError
 from impex.web.i18n import LANGUAGES, STATUS_VALUES, Translator, duration
 from impex.web.labels import LEVEL_LABELS, OPERATION_LABELS, ROLE_LABELS, STATUS_ICONS, TAB_LABELS
-from impex.web.serialize import job_detail, job_summary, journal_dict, progress
+from impex.web.serialize import job_detail, job_summary, journal_dict, progress, reject_dict
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -248,12 +248,18 @@ def job_page(
         lines = queries.journal_page(ctx.store.engine, job_id, min_level=min_level, limit=500, tail=True)
         data.update(lines=[journal_dict(line, t) for line in lines], level=level or "")
     elif tab == "rejects":
-        data.update(_rejects_data(ctx, job_id, run, reason, column, page))
+        data.update(_rejects_data(ctx, t, job_id, run, reason, column, page))
     return render(request, "job.html", t, auth, **data)
 
 
 def _rejects_data(
-    ctx: WebContext, job_id: int, run_no: int | None, reason: str | None, column: str | None, page: int
+    ctx: WebContext,
+    t: Translator,
+    job_id: int,
+    run_no: int | None,
+    reason: str | None,
+    column: str | None,
+    page: int,
 ) -> dict[str, Any]:
     runs = ctx.store.runs_of(job_id)
     chosen = next((r for r in runs if r.run_no == run_no), runs[-1] if runs else None)
@@ -264,7 +270,7 @@ def _rejects_data(
     reasons, columns = queries.reject_facets(ctx.store.engine, chosen.id)
     encoding = ctx.store.source_encoding(chosen.id)
     return {
-        "rejects": [r.as_dict(encoding) for r in found.items],
+        "rejects": [reject_dict(r, encoding, t) for r in found.items],
         "reject_total": found.total,
         "reasons": reasons,
         "columns": columns,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from impex.domain.status import allowed_actions
-from impex.store.records import JobRecord, JournalLine, RunRecord
+from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord
 from impex.web.i18n import Translator
 from impex.web.labels import LEVEL_LABELS
 
@@ -78,4 +78,15 @@ def journal_dict(line: JournalLine, t: Translator) -> dict[str, Any]:
         "text": t.journal(line.code, line.params),
         "time": t.datetime(line.ts),
         "level_label": t.gettext(LEVEL_LABELS.get(line.level, line.level)),
+    }
+
+
+def reject_dict(reject: RejectRecord, encoding: str, t: Translator) -> dict[str, Any]:
+    """A reject with its message's code and parameters (null for one stored before impex kept them),
+    and ``text``, its message in the caller's language; ``message`` stays the English one."""
+    return {
+        **reject.as_dict(encoding),
+        "message_code": reject.code,
+        "message_params": reject.params,
+        "text": t.reject(reject.code, reject.params, reject.message),
     }
