@@ -40,6 +40,22 @@ class Reject:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
+SHOWN_CHARACTERS = 40  # a longer value is cut in messages (the reject keeps the raw record anyway)
+
+
+def visible(text: str) -> str:
+    """``text`` with the characters that show as nothing (a BOM inside a file, a zero-width space,
+    controls) written as escapes: '\\ufeff2', not a '2' that looks valid."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text)
+
+
+def shown_value(text: str) -> str:
+    """A value as a message shows it: visible, and cut after ``SHOWN_CHARACTERS`` characters."""
+    return visible(text[:SHOWN_CHARACTERS] + "…" if len(text) > SHOWN_CHARACTERS else text)
+
+
 # Every message follows the line it is about (a bad byte's own line, which may come after the one its
 # record starts on): LINE frames each template, ``line`` is one of every message's parameters.
 LINE = "line {line}: {message}"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from impex.domain.rejects import shown_value
 from impex.targets.base import Refusal, TargetError
 from impex.targets.pg_copy import ENCODED, encoded_rows, temporary_columns
 from impex.targets.pg_fit import Refused
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 ROW = "_impex_refused"  # the refused row alone, in a temporary table
 PROBE = "_impex_probe"  # the table's columns and types, without its constraints
-SHOWN_CHARACTERS = 40  # a longer value is cut in the message (the reject keeps the raw record)
 
 
 def explained(run: PostgresRun, row: pl.DataFrame, error: Refused) -> Refusal:
@@ -122,10 +122,4 @@ def _text(values: pl.Series) -> str | None:
 
 
 def _shown(value: str | None) -> str:
-    if value is None:
-        return "null"
-    if len(value) > SHOWN_CHARACTERS:
-        value = value[:SHOWN_CHARACTERS] + "…"
-    # a control or zero-width character shows as its escape: '\\ufeff2', not a '2' that looks valid
-    visible = (c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in value)
-    return "'" + "".join(visible) + "'"
+    return "null" if value is None else f"'{shown_value(value)}'"

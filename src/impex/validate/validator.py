@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from impex.domain.definitions import ColumnType, CsvFormat
-from impex.domain.rejects import Reason, render
+from impex.domain.rejects import Reason, render, shown_value, visible
 from impex.formats.edges import STRIPPED
 from impex.validate.casts import (
     DEFAULT_TIMESTAMP_FORMAT,
@@ -31,7 +31,6 @@ ERROR_SCHEMA: dict[str, pl.DataType] = {
     "code": pl.String(),
     "params": pl.String(),  # JSON: an object column would make frames incomparable
 }
-_SHOWN_CHARACTERS = 40  # a longer value is cut in messages (the reject keeps the raw record anyway)
 _FIRST_BAD = "__first_bad"
 
 
@@ -223,23 +222,15 @@ def _why(
     if failed and text is None:
         if raw is None or raw.strip(STRIPPED) == "":
             return Reason.MISSING_REQUIRED.value, "missing_required.empty", {"column": col.name}
-        blank = {"column": col.name, "value": _visible(raw)}
+        blank = {"column": col.name, "value": visible(raw)}
         return Reason.MISSING_REQUIRED.value, "missing_required.blank", blank
     assert text is not None
-    shown = _visible(text[:_SHOWN_CHARACTERS] + "…" if len(text) > _SHOWN_CHARACTERS else text)
+    value = shown_value(text)
     if failed:
         code, params = type_error(col, fmt, text)
-        return Reason.TYPE_ERROR.value, code, {"column": col.name, "value": shown, **params}
-    too_long = {"column": col.name, "value": shown, "length": len(text), "limit": col.spec.max_length}
+        return Reason.TYPE_ERROR.value, code, {"column": col.name, "value": value, **params}
+    too_long = {"column": col.name, "value": value, "length": len(text), "limit": col.spec.max_length}
     return Reason.TOO_LONG.value, "too_long", too_long
-
-
-def _visible(text: str) -> str:
-    """``text`` with the characters that show as nothing (a BOM inside a file, a zero-width space,
-    controls) written as escapes: '\\ufeff2', not a '2' that looks valid."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text)
 
 
 def _no_errors() -> pl.DataFrame:
