@@ -113,7 +113,8 @@ def test_stop_at_first_error_keeps_only_the_first_reject(store, settings, people
     )
     assert status is S.FINISHED_WITH_ERRORS
     assert [r[:3] for r in rejects(store, job_id)] == [(2, 3, "type_error")]
-    assert "run.first_error" in codes(store, job_id)
+    [stopped] = [line.text for line in store.journal_lines(job_id) if line.code == "run.first_error"]
+    assert stopped.startswith("Stopped at the first error: record 2: line 3: column ")  # the line said once
 
 
 def test_atomic_mode_writes_nothing_when_the_run_fails(store, settings, data_dir, people):

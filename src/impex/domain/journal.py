@@ -29,7 +29,7 @@ MESSAGES: dict[str, str] = {
     ),
     "run.error": "Technical error: {error}",
     "run.threshold": "Stopped: {rejected} rejects exceed the limit ({limit})",
-    "run.first_error": "Stopped at the first error: record {record_no}, line {line_no}: {message}",
+    "run.first_error": "Stopped at the first error: record {record_no}: {message}",
     "run.atomic_rolled_back": "Atomic mode: nothing was written to {table}",
     "run.paused": "Paused at record {record_no} (line {line_no})",
     "run.canceled": "Canceled at record {record_no} (line {line_no})",
