@@ -222,8 +222,7 @@ def test_the_general_tab_says_the_first_error_that_stopped_a_run_in_the_users_la
     german = {"Accept-Language": "de-DE,de;q=0.9"}
     general = html.unescape(browser("viewer").get(f"/jobs/{job_id}/general", headers=german).text)
     assert (
-        "Beim ersten Fehler angehalten: Datensatz 2: Zeile 3: Spalte age: 'x' ist keine ganze Zahl"
-        in general
+        "Beim ersten Fehler angehalten: Datensatz 2: Zeile 3: Spalte age: 'x' ist keine ganze Zahl" in general
     )
 
 

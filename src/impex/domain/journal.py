@@ -30,6 +30,11 @@ MESSAGES: dict[str, str] = {
     "run.error": "Technical error: {error}",
     "run.threshold": "Stopped: {rejected} rejects exceed the limit ({limit})",
     "run.first_error": "Stopped at the first error: record {record_no}: {message}",
+    "run.source_changed": (
+        "The source file {path} changed since the run began (it had {size_then} bytes, it has "
+        "{size_now}): the run stops rather than read on in another file. Start the job again to import "
+        "the file as it is now, in a new run"
+    ),
     "run.atomic_rolled_back": "Atomic mode: nothing was written to {table}",
     "run.paused": "Paused at record {record_no} (line {line_no})",
     "run.canceled": "Canceled at record {record_no} (line {line_no})",

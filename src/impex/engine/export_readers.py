@@ -68,11 +68,12 @@ class SqliteSource:
         self.uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
         self.date_columns: tuple[str, ...] = ()
         self.timestamp_columns: tuple[str, ...] = ()
-        self.numeric_columns: tuple[str, ...] = ()  # SQLite keeps numbers as numbers
         self.rowid_order = False
-        # Columns holding REAL values among text: read as SQLite's exact text of each value.
+        # Columns holding REAL values among text, or among integers: read as SQLite's exact text of
+        # each value.
         self.as_text: set[str] = set()
         self.text_affinity: set[str] = set()  # columns SQLite turns every number into text for
+        self.mixed_numbers: set[str] = set()  # columns that may keep integers and reals side by side
         with self._cursor() as cur:
             if isinstance(source, TableSource):
                 self._describe_table(cur, source)
@@ -89,14 +90,29 @@ class SqliteSource:
         columns = ", ".join(_exact_text(n) if n in exact else quote(n) for n in self.column_names())
         return f"SELECT {columns} FROM {self.source_sql}"
 
+    @property
+    def numeric_columns(self) -> tuple[str, ...]:
+        """Numbers read as text (integers and reals of one column): the decimal separator is theirs."""
+        return tuple(sorted(self.as_text & self.mixed_numbers))
+
     def _lost_reals(self, data: pa.Table | pa.RecordBatch, exact: frozenset[str]) -> set[str]:
-        """Text columns that hold REAL values the driver wrote in its lossy form (not read as ``exact``)."""
+        """Columns (not read as ``exact``) that lose what their values are: text columns holding REAL
+        values the driver wrote in its lossy form; and columns it typed as floating point although
+        they may hold integers too, which it would turn into reals (7.0 for 7, and digits lost past
+        2**53) in the chunks that hold a real, and only in those: where chunks are cut would change
+        the file (a resume cuts them elsewhere)."""
         return {
             field.name
             for field in data.schema
-            if pa.types.is_string(field.type)
-            and field.name not in exact | self.text_affinity
-            and pc.any(pc.match_substring_regex(data.column(field.name), DRIVER_REAL_TEXT)).as_py()
+            if field.name not in exact
+            and (
+                (pa.types.is_floating(field.type) and field.name in self.mixed_numbers)
+                or (
+                    pa.types.is_string(field.type)
+                    and field.name not in self.text_affinity
+                    and pc.any(pc.match_substring_regex(data.column(field.name), DRIVER_REAL_TEXT)).as_py()
+                )
+            )
         }
 
     @contextlib.contextmanager
@@ -142,6 +158,13 @@ class SqliteSource:
         self.text_affinity = {
             n for n, kind in declared.items() if any(t in kind for t in ("CHAR", "CLOB", "TEXT"))
         }
+        # SQLite's affinity rules: only a REAL affinity turns every integer into a real.
+        real_affinity = {
+            n
+            for n, kind in declared.items()
+            if "INT" not in kind and any(t in kind for t in ("REAL", "FLOA", "DOUB"))
+        }
+        self.mixed_numbers = set(declared) - self.text_affinity - real_affinity
         self.date_columns = tuple(n for n in names if "DATE" in declared[n] and "TIME" not in declared[n])
         self.timestamp_columns = tuple(n for n in names if "TIME" in declared[n])
         has_rowid = kind == "table" and "WITHOUT ROWID" not in str(ddl).upper()

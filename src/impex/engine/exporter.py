@@ -354,12 +354,21 @@ def render_dates(
     return frame.with_columns(exprs) if exprs else frame
 
 
+NUMBER_TEXT = r"^[-+]?[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]+)?$"
+
+
 def render_numeric(frame: pl.DataFrame, numeric: tuple[str, ...], fmt: OutputFormat) -> pl.DataFrame:
-    """Exact decimals come as text: the decimal separator is applied to that text."""
-    if fmt.decimal_separator == "." or not numeric:
+    """Exact numbers come as text: the decimal separator is applied to that text (to the numbers
+    only, should a column hold other text too)."""
+    texts = [n for n in numeric if frame.schema.get(n) == pl.String]
+    if fmt.decimal_separator == "." or not texts:
         return frame
     return frame.with_columns(
-        pl.col(n).str.replace(".", fmt.decimal_separator, literal=True) for n in numeric
+        pl.when(pl.col(n).str.contains(NUMBER_TEXT))
+        .then(pl.col(n).str.replace(".", fmt.decimal_separator, literal=True))
+        .otherwise(pl.col(n))
+        .alias(n)
+        for n in texts
     )
 
 

@@ -32,6 +32,7 @@ from impex.engine.prefetch import Prefetch
 from impex.engine.progress import Clock, format_duration, format_eta
 from impex.engine.reconcile import Existing, Reconciled, key_hashes, reconcile
 from impex.engine.reject_writer import RejectWriter
+from impex.formats.fingerprint import Fingerprint
 from impex.formats.reader import DelimitedReader, RecordChunk
 from impex.targets import open_target
 from impex.targets.base import (
@@ -132,7 +133,9 @@ class ImportRun:
         except PlanError as error:  # said of the file: which one
             raise PlanError(f"{job.source}: {error}") from None
         created = self._ensure_table(session, plan)
-        first_state = {"table_was_empty": session.is_empty(job.target.table)}  # kept only by a new run
+        source = Fingerprint.of(job.source).as_dict()
+        # Kept only by a new run: the state of things when it began.
+        first_state = {"table_was_empty": session.is_empty(job.target.table), "source": source}
         keys = job.reconciliation.keys
         atomic = job.commit is CommitMode.ATOMIC
         spec = RunSpec(self.ex.run_key, self.ex.claim.lease_token, job.target.table, keys, atomic)
@@ -142,6 +145,7 @@ class ImportRun:
         if checkpoint.state.get("done"):
             return self._finish(target, checkpoint, already_applied=True)
         self._announce(target, detected)
+        checkpoint = self._same_source(checkpoint, source)
         if created:
             self.log("table.created", table=job.target.table, columns=", ".join(plan.names))
         seen = self._seen_keys(target, checkpoint)
@@ -202,6 +206,22 @@ class ImportRun:
         self.group_started = None
         self.rejects.forget()
         self.store.drop_rejects_after(self.ex.run_id, target.checkpoint.position.record_no)
+
+    def _same_source(self, checkpoint: Checkpoint, now: dict[str, Any]) -> Checkpoint:
+        """The checkpoint to go on from, if the source file is still the one its byte offset points
+        into (in another file it points at other records, or into one); else the run stops. A run that
+        has committed no record yet takes the file as it is now."""
+        then = checkpoint.state.get("source")
+        if then == now:
+            return checkpoint
+        if not checkpoint.position.offset:
+            return dataclasses.replace(checkpoint, state=dict(checkpoint.state, source=now))
+        if then is None:  # begun by an impex that kept no fingerprint: nothing to compare
+            return checkpoint
+        raise ImportFailed(
+            "run.source_changed",
+            {"path": self.job.source, "size_then": then["size"], "size_now": now["size"]},
+        )
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
         """Keys applied by this run are kept in the target for a resume, unless the table was empty

@@ -1,0 +1,71 @@
+"""A resumed import goes on in the file it began with, or not at all: its checkpoint is a byte offset,
+which in another file points at other records or into the middle of one."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from impex.domain.status import A, S
+from support import codes, define, rejects, run_job, table_rows, write
+
+COLUMNS = [{"name": "id", "type": "integer", "required": True}, {"name": "name"}]
+
+
+def people(n: int, name: str = "N") -> str:
+    return "id,name\n" + "".join(f"{i},{name}{i}\n" for i in range(1, n + 1))
+
+
+def paused_at(store, settings, source: Path, records: int) -> int:
+    """Run an import of ``source`` and pause it once ``records`` records are in: the job's id."""
+    definition = define(source=str(source), columns=COLUMNS, chunk_rows=100, reconciliation={"keys": ["id"]})
+
+    def pause(progress):
+        if progress.counters.read >= records and store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, definition, on_progress=pause)
+    assert status is S.PAUSED
+    return job_id
+
+
+CHANGES = {
+    "cut short": lambda path: path.write_bytes(path.read_bytes()[:1500]),
+    "replaced by a smaller one": lambda path: write(path, "id,name\n" + "5000,X\n" * 50),
+    "rewritten with longer records": lambda path: write(path, people(1000, "Name ")),
+    "same size, other bytes": lambda path: write(path, people(1000, "M")),
+    "grown": lambda path: path.write_bytes(path.read_bytes() + b"1001,N1001\n"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_resume_whose_source_file_changed_stops_with_errors_saying_so_and_imports_nothing_more(
+    store, settings, data_dir, tmp_path, change
+):
+    source = write(tmp_path / "people.csv", people(1000))
+    job_id = paused_at(store, settings, source, 300)
+    before = table_rows(data_dir)
+    assert len(before) == 300
+    CHANGES[change](source)
+    store.transition(job_id, A.START, actor="tester")
+    status, _ = run_job(store, settings, job_id)
+    assert status is S.FINISHED_WITH_ERRORS
+    assert table_rows(data_dir) == before and rejects(store, job_id) == []
+    line = next(line for line in store.journal_lines(job_id) if line.code == "run.source_changed")
+    assert line.params["path"] == str(source) and line.params["size_then"] == len(people(1000))
+    assert "changed since the run began" in line.text
+    # A new run imports the file as it is now.
+    store.transition(job_id, A.START, actor="tester")
+    assert run_job(store, settings, job_id)[0] is S.FINISHED
+
+
+def test_a_copy_of_the_same_bytes_resumes_as_the_file_itself_would(store, settings, data_dir, tmp_path):
+    source = write(tmp_path / "people.csv", people(1000))
+    job_id = paused_at(store, settings, source, 300)
+    copy = tmp_path / "copy.csv"
+    shutil.copyfile(source, copy)  # a new file, a new modification time, the same bytes
+    copy.replace(source)
+    store.transition(job_id, A.START, actor="tester")
+    assert run_job(store, settings, job_id)[0] is S.FINISHED
+    assert table_rows(data_dir) == [(i, f"N{i}") for i in range(1, 1001)]
+    assert "run.source_changed" not in codes(store, job_id)
