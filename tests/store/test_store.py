@@ -177,6 +177,13 @@ def test_a_store_that_cannot_be_opened_is_named_without_its_password(url):
     assert "S3cret" not in message
 
 
+def test_a_store_whose_folder_cannot_be_made_is_refused_saying_why(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(StoreUnavailable) as refused:
+        Store.open(f"sqlite:///{tmp_path / 'file' / 'data' / 'impex.db'}")
+    assert str(refused.value).endswith(f"Not a directory: {tmp_path / 'file' / 'data'}")
+
+
 def test_upgrading_a_store_with_rejects_from_0003_keeps_them_with_their_english_message_and_no_code(
     store_url,
 ):

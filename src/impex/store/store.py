@@ -67,7 +67,11 @@ class Store:
     @classmethod
     def open(cls, url: str) -> Store:
         """Open the store at ``url`` (``sqlite:///…`` or ``postgresql://…``), migrating it to the head."""
-        engine = create_store_engine(url)
+        try:
+            engine = create_store_engine(url)
+        except OSError as error:  # the folder of a store file cannot be made
+            cause = f"{error.strerror}: {error.filename}" if error.strerror else str(error)
+            raise StoreUnavailable(f"cannot open the store {redact_url(url)}: {cause}") from None
         try:
             migrate.upgrade(engine)
             return cls(engine)
