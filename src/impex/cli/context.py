@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from impex.cli import startup
 from impex.cli.render import fail
 from impex.domain.status import A
 from impex.settings import Settings, load_settings
@@ -46,6 +47,8 @@ class AppContext:
                 self._store = Store.open(self.settings.store_url)
             except StoreUnavailable as error:
                 raise fail(str(error)) from None
+            finally:
+                startup.release()
         return self._store
 
 

@@ -12,8 +12,11 @@ import os
 import sys
 import threading
 
+from impex.cli import startup
+
 
 def main() -> None:
+    startup.hold()  # released once the command opens the store
     from impex.cli.main import app
 
     try:
