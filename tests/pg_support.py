@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -44,3 +46,21 @@ def fresh_named_schema(base_url: str = POSTGRES_URL) -> Iterator[tuple[str, str]
         with admin.connect() as c:
             c.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
         admin.dispose()
+
+
+Rows = list[tuple[Any, ...]]
+
+
+@contextmanager
+def sql_runner(url: str = POSTGRES_URL, *, schema: str | None = None) -> Iterator[Callable[..., Rows | None]]:
+    """Run SQL on the test server (autocommit), in ``schema`` when given: a query's rows, else None."""
+    conn = psycopg.connect(url, autocommit=True, **({"options": f"-csearch_path={schema}"} if schema else {}))
+
+    def run(query: str, params: Any = None) -> Rows | None:
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else None
+
+    try:
+        yield run
+    finally:
+        conn.close()

@@ -5,12 +5,11 @@ can change."""
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from impex.domain.status import A, S
 from impex.settings import load_settings
-from pg_support import fresh_schema
+from pg_support import fresh_schema, sql_runner
 from support import codes, define, run_job, write
 
 
@@ -22,14 +21,8 @@ def pg_url():
 
 @pytest.fixture
 def sql(pg_url):
-    conn = psycopg.connect(pg_url, autocommit=True)
-
-    def run(query: str, params: Any = None) -> list[tuple[Any, ...]] | None:
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else None
-
-    yield run
-    conn.close()
+    with sql_runner(pg_url) as run:
+        yield run
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ import json
 import secrets
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from impex.domain.status import A, S
 from impex.settings import load_settings
-from pg_support import POSTGRES_URL, fresh_named_schema
+from pg_support import fresh_named_schema, sql_runner
 from support import define, make_contacts, rejects, run_job, write
 
 PASSWORD_VAR = "IMPEX_TEST_PG_PASSWORD"
@@ -36,14 +35,8 @@ def schema(pg_schema):
 
 @pytest.fixture
 def sql(schema):
-    conn = psycopg.connect(POSTGRES_URL, autocommit=True, options=f"-csearch_path={schema}")
-
-    def run(query):
-        cur = conn.execute(query)
-        return cur.fetchall() if cur.description else None
-
-    yield run
-    conn.close()
+    with sql_runner(schema=schema) as run:
+        yield run
 
 
 @pytest.fixture

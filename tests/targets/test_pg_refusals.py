@@ -5,14 +5,12 @@ refuses in a cast (jsonb, an array, a domain), a check constraint (named, with i
 import decimal
 
 import polars as pl
-import psycopg
 import pytest
 
 from impex.domain.counters import Counters
 from impex.domain.position import Position
 from impex.targets.base import Checkpoint, ChunkWrite, Refusal, RefusedRecord, RunSpec
 from impex.targets.postgres import PostgresTarget
-from pg_support import POSTGRES_URL, fresh_named_schema
 
 EVENTS = (
     "CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb, tags integer[], "
@@ -21,24 +19,6 @@ EVENTS = (
 BAD_JSON = "column payload = 'not json': invalid input syntax for type json: Token \"not\" is invalid."
 BAD_TAGS = "column tags = '{1,x}': invalid input syntax for type integer: \"x\""
 NOT_POSITIVE = 'column amount = \'-1.00\': new row for relation "events" violates check constraint "positive"'
-
-
-@pytest.fixture
-def schema():
-    with fresh_named_schema() as named:
-        yield named
-
-
-@pytest.fixture
-def sql(schema):
-    conn = psycopg.connect(POSTGRES_URL, autocommit=True, options=f"-csearch_path={schema[0]}")
-
-    def run(query):
-        cur = conn.execute(query)
-        return cur.fetchall() if cur.description else None
-
-    yield run
-    conn.close()
 
 
 def events(start=0):

@@ -26,30 +26,8 @@ from impex.targets.base import (
     TargetError,
 )
 from impex.targets.postgres import PostgresTarget
-from pg_support import POSTGRES_URL, fresh_named_schema
 
 COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
-
-
-@pytest.fixture
-def schema():
-    """A fresh schema for the test, dropped after it: its name, and a URL making it the search_path."""
-    with fresh_named_schema() as named:
-        yield named
-
-
-@pytest.fixture
-def sql(schema):
-    """Run SQL in the test's schema (autocommit); returns the rows of a query."""
-    name, _ = schema
-    conn = psycopg.connect(POSTGRES_URL, autocommit=True, options=f"-csearch_path={name}")
-
-    def run(query, params=None):
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else None
-
-    yield run
-    conn.close()
 
 
 @pytest.fixture
