@@ -6,6 +6,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from impex.domain import messages
+
 
 class Level(StrEnum):
     DEBUG = "debug"
@@ -48,10 +50,4 @@ MESSAGES: dict[str, str] = {
 
 
 def render(code: str, params: dict[str, Any]) -> str:
-    template = MESSAGES.get(code)
-    if template is None:
-        return f"{code} {params}"
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return f"{template} {params}"
+    return messages.render(MESSAGES, code, params)

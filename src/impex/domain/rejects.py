@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from impex.domain import messages
+
 
 class Reason(StrEnum):
     TYPE_ERROR = "type_error"
@@ -114,14 +116,7 @@ def key_names(names: list[str] | tuple[str, ...], joined: str = AND) -> str:
 
 def render(code: str, params: Mapping[str, Any]) -> str:
     """A message's English text, without its line."""
-    template = MESSAGES.get(code)
-    shown_params = shown(params)
-    if template is None:
-        return f"{code} {shown_params}"
-    try:
-        return template.format(**shown_params)
-    except (KeyError, IndexError, ValueError):
-        return f"{template} {shown_params}"
+    return messages.render(MESSAGES, code, shown(params))
 
 
 def text(code: str, params: Mapping[str, Any]) -> str:
