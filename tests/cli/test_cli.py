@@ -385,6 +385,17 @@ def test_quick_export_writes_the_file(cli, job_file, tmp_path):
     assert out.read_text() == "id,name,age\n1,Ann,30\n3,Cy,40\n"
 
 
+def test_a_run_says_the_counters_of_its_kind(cli, job_file, tmp_path):
+    imported = " ".join(cli("run", str(job_file)).stdout.split())
+    exported = " ".join(cli("export", "--table", "people", str(tmp_path / "out.csv")).stdout.split())
+    assert (
+        "read 3, inserted 2, updated 0, unchanged 0, deleted 0, rejected 1, doubles 0, duplicates 0;"
+        in imported
+    )
+    assert "written" not in imported
+    assert "finished read 2, written 2;" in exported and "inserted" not in exported
+
+
 def test_unknown_job_is_an_error_not_a_traceback(cli):
     result = cli("jobs", "show", "99")
     assert result.exit_code == 2 and "no job 99" in result.stderr

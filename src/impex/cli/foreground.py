@@ -40,7 +40,8 @@ def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_jso
 
             def show(p: execution.Progress) -> None:
                 c = p.counters
-                detail = f"{c.read:,} read, {c.rejected:,} rejected, {p.rate:,.0f}/s"
+                done = f"{c.written:,} written" if definition.kind == "export" else f"{c.rejected:,} rejected"
+                detail = f"{c.read:,} read, {done}, {p.rate:,.0f}/s"
                 bar.update(task, completed=p.bytes_done, total=p.bytes_total, detail=detail)
 
             worker.on_progress = show

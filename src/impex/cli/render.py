@@ -17,6 +17,7 @@ from impex.domain.status import allowed_actions
 PIPED_WIDTH = 10_000
 
 if TYPE_CHECKING:  # the records module loads SQLAlchemy, which `impex --help` need not
+    from impex.domain.counters import Counters
     from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord
 
 # Into a pipe or a file, lines are not cut at 80 columns: a script greps whole lines.
@@ -105,13 +106,21 @@ def show_job(job: JobRecord, runs: list[RunRecord], why: dict[int, list[str]] | 
         c = run.counters
         console.print(
             f"  run {run.run_no}: {run.outcome.value if run.outcome else 'current'}  "
-            f"read {c.read}, inserted {c.inserted}, updated {c.updated}, unchanged {c.unchanged}, "
-            f"deleted {c.deleted}, rejected {c.rejected}, doubles {c.doubles}, duplicates {c.duplicates}, "
-            f"written {c.written}; {run.active_seconds:.1f}s"
+            f"{counted(job.kind, c)}; {run.active_seconds:.1f}s"
             + (f"; file {escape(run.output_path)}" if run.output_path else "")
         )
         for cause in (why or {}).get(run.id, []):
             console.print(f"    [red]why:[/red] {escape(cause)}", highlight=False, soft_wrap=True)
+
+
+def counted(kind: str, c: Counters) -> str:
+    """A run's counters as a line says them: an export's rows read and written, an import's outcomes."""
+    if kind == "export":
+        return f"read {c.read}, written {c.written}"
+    return (
+        f"read {c.read}, inserted {c.inserted}, updated {c.updated}, unchanged {c.unchanged}, "
+        f"deleted {c.deleted}, rejected {c.rejected}, doubles {c.doubles}, duplicates {c.duplicates}"
+    )
 
 
 def journal_line(line: JournalLine) -> str:
