@@ -78,9 +78,11 @@ def test_a_table_is_written_with_a_header_and_the_journal_tells_the_story(store,
     assert [c for c in codes(store, job_id) if c != "export.progress"][-4:] == [
         "run.started",
         "export.file",
-        "run.summary",
+        "export.summary",
         "job.transition",
     ]
+    [summary] = [line.text for line in store.journal_lines(job_id) if line.code == "export.summary"]
+    assert summary.startswith("Summary: read 3, written 3, duration ")
     assert not list(tmp_path.glob("*.part*"))
 
 

@@ -54,7 +54,7 @@ def test_the_journal_tells_the_story_of_the_run(store, settings, people):
     ]
     summary = next(line for line in lines if line.code == "run.summary")
     assert summary.params["inserted"] == 3 and summary.params["rejected"] == 2
-    assert "read 5, inserted 3" in summary.text
+    assert "read 5, inserted 3" in summary.text and "written" not in summary.text
 
 
 def test_a_missing_file_ends_finished_with_errors_and_says_why(store, settings, tmp_path):

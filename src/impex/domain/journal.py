@@ -24,10 +24,11 @@ MESSAGES: dict[str, str] = {
     "run.progress": "{read} records read, {rate} records/s, {percent}% of the file, ETA {eta}",
     "run.progress_unsized": "{read} records read, {rate} records/s",
     "export.progress": "{rows} rows written, {rate} rows/s",
+    "export.summary": "Summary: read {read}, written {written}, duration {duration}",
     "run.summary": (
         "Summary: read {read}, inserted {inserted}, updated {updated}, unchanged {unchanged}, "
         "deleted {deleted}, rejected {rejected}, doubles {doubles}, duplicates {duplicates}, "
-        "written {written}, duration {duration}"
+        "duration {duration}"
     ),
     "run.error": "Technical error: {error}",
     "run.threshold": "Stopped: {rejected} rejects exceed the limit ({limit})",

@@ -103,7 +103,7 @@ class ExportRun:
                     discard_partial(self.part)
             self.log("run.error", Level.ERROR, error=technical_error(error))
             counters = Counters(read=self._written, written=self._written)
-            self.log("run.summary", **counters.as_dict(), duration="—")
+            self.log("export.summary", **counters.as_dict(), duration="—")
             return self.store.transition(
                 self.ex.job_id,
                 A.FAIL,
@@ -163,7 +163,7 @@ class ExportRun:
             self.ex.run_id, counters, active_seconds=clock.active(), lease_token=self.ex.claim.lease_token
         )
         self.log("export.file", path=str(final), rows=self._written, bytes=final.stat().st_size)
-        self.log("run.summary", **counters.as_dict(), duration=format_duration(clock.active()))
+        self.log("export.summary", **counters.as_dict(), duration=format_duration(clock.active()))
         return self.store.transition(
             self.ex.job_id, A.FINISH, actor=self.ex.actor, lease_token=self.ex.claim.lease_token
         ).target
