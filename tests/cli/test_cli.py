@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from impex.cli.main import app
+from impex.domain.status import A
 from support import IMPEX, write
+from web.conftest import import_definition
 
 PEOPLE = "id,name,age\n1,Ann,30\n2,Bob,x\n3,Cy,40\n"
 JOB = """kind: import
@@ -394,6 +396,20 @@ def test_a_run_says_the_counters_of_its_kind(cli, job_file, tmp_path):
     )
     assert "written" not in imported
     assert "finished read 2, written 2;" in exported and "inserted" not in exported
+
+
+@pytest.mark.parametrize(("commit", "noted"), [("atomic", True), ("incremental", False)])
+def test_jobs_show_says_an_unfinished_all_or_nothing_run_is_not_in_the_table_yet(
+    cli, store, tmp_path, commit, noted
+):
+    write(tmp_path / "people.csv", PEOPLE)
+    job_id = store.create_job(
+        import_definition(source=str(tmp_path / "people.csv"), commit=commit), owner="cli"
+    )
+    store.transition(job_id, A.START, actor="cli")
+    store.claim_job(job_id, "w", 60)
+    shown = " ".join(cli("jobs", "show", str(job_id)).stdout.split())
+    assert ("all or nothing: the table receives these rows only when the run finishes" in shown) is noted
 
 
 def test_unknown_job_is_an_error_not_a_traceback(cli):

@@ -226,6 +226,31 @@ def test_the_general_tab_says_the_first_error_that_stopped_a_run_in_the_users_la
     )
 
 
+@pytest.mark.parametrize(("commit", "noted"), [("atomic", True), ("incremental", False)])
+def test_the_general_tab_of_an_unfinished_all_or_nothing_run_says_its_counts_are_not_in_the_table_yet(
+    browser, store, web, commit, noted
+):
+    write(web.files / "people.csv", PEOPLE)
+    job_id = store.create_job(
+        import_definition(source=str(web.files / "people.csv"), commit=commit), owner="operator"
+    )
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    store.claim_job(job_id, "w", 60)
+    dutch = {"Accept-Language": "nl"}
+    general = html.unescape(browser("viewer").get(f"/jobs/{job_id}/general", headers=dutch).text)
+    assert ("de tabel krijgt deze rijen pas als de uitvoering klaar is" in general) is noted
+
+
+def test_the_general_tab_of_a_finished_all_or_nothing_run_has_no_such_note(browser, store, settings, web):
+    write(web.files / "people.csv", PEOPLE)
+    job_id = store.create_job(
+        import_definition(source=str(web.files / "people.csv"), commit="atomic"), owner="operator"
+    )
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    assert 'data-note="atomic"' not in browser("viewer").get(f"/jobs/{job_id}/general").text
+
+
 def test_the_general_tab_of_a_finished_run_shows_no_cause(browser, store, settings, job_id):
     store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
     Worker(store, settings, concurrency=1).run_one(job_id)

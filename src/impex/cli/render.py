@@ -109,6 +109,8 @@ def show_job(job: JobRecord, runs: list[RunRecord], why: dict[int, list[str]] | 
             f"{counted(job.kind, c)}; {run.active_seconds:.1f}s"
             + (f"; file {escape(run.output_path)}" if run.output_path else "")
         )
+        if job.kind == "import" and job.definition.get("commit") == "atomic" and not run.outcome:
+            console.print("    all or nothing: the table receives these rows only when the run finishes")
         for cause in (why or {}).get(run.id, []):
             console.print(f"    [red]why:[/red] {escape(cause)}", highlight=False, soft_wrap=True)
 
