@@ -1,5 +1,6 @@
 """The `impex` command as a user types it."""
 
+import gzip
 import json
 import os
 import sqlite3
@@ -410,6 +411,23 @@ def test_jobs_show_says_an_unfinished_all_or_nothing_run_is_not_in_the_table_yet
     store.claim_job(job_id, "w", 60)
     shown = " ".join(cli("jobs", "show", str(job_id)).stdout.split())
     assert ("all or nothing: the table receives these rows only when the run finishes" in shown) is noted
+
+
+def test_a_quick_export_named_gz_is_written_compressed(cli, job_file, tmp_path):
+    cli("run", str(job_file))
+    assert cli("export", "--table", "people", str(tmp_path / "people.csv.gz")).exit_code == 0
+    assert gzip.decompress((tmp_path / "people.csv.gz").read_bytes()) == b"id,name,age\n1,Ann,30\n3,Cy,40\n"
+
+
+def test_an_export_named_gz_that_says_gzip_false_is_refused(cli, tmp_path):
+    job = write(
+        tmp_path / "out.yaml",
+        "kind: export\nname: x\nsource: {table: people}\noutput: people.csv.gz\nformat: {gzip: false}\n",
+    )
+    result = cli("run", str(job))
+    assert result.exit_code == 2
+    assert "names a gzip file but format.gzip is false" in result.stderr
+    assert not (tmp_path / "people.csv.gz").exists()
 
 
 def test_unknown_job_is_an_error_not_a_traceback(cli):

@@ -113,6 +113,11 @@ def test_the_export_form_becomes_a_table_or_query_definition():
     assert query["source"] == {"connection": "default", "query": "SELECT 1"}
 
 
+def test_an_export_form_naming_a_gz_file_compresses_it_unticked():
+    named = export_definition({"name": "e", "table": "people", "output": "e.csv.gz"})
+    assert parse_definition(named).format.gzip is True
+
+
 def test_the_list_offers_new_jobs_to_operators_only(browser):
     assert 'data-new="import"' in browser("operator").get("/jobs").text
     assert "data-new=" not in browser("viewer").get("/jobs").text

@@ -219,7 +219,9 @@ def export_cmd(
     limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
     connection: Annotated[str, typer.Option(help="Named connection.")] = "default",
     delimiter: Annotated[str, typer.Option(help="Field delimiter.")] = ",",
-    gzip: Annotated[bool, typer.Option("--gzip", help="Compress the output.")] = False,
+    gzip: Annotated[
+        bool | None, typer.Option("--gzip/--no-gzip", help="Compress the output (default: if named .gz).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Quick export of a table (or query) to a delimited file, in the foreground."""
@@ -245,7 +247,7 @@ def export_cmd(
             name=f"export {table or 'query'}" + ("" if "{" in out_file.name else f" to {out_file.name}"),
             source=source,
             output=os.path.abspath(out_file),
-            format=OutputFormat(delimiter=delimiter, gzip=gzip),
+            format=OutputFormat(delimiter=delimiter, **({} if gzip is None else {"gzip": gzip})),
         )
     except ValueError as e:
         raise _bad_options(e) from None

@@ -202,5 +202,30 @@ class ExportJob(Model):
     chunk_rows: int = Field(100_000, ge=1, le=10_000_000)
     queue: str = "default"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _gzip_when_named_gz(cls, data: Any) -> Any:
+        """A file named ….gz is written compressed when the format does not say; a format that says
+        gzip: false for such a name is refused (the file would not be what its name says)."""
+        if not isinstance(data, dict) or not str(data.get("output", "")).lower().endswith(".gz"):
+            return data
+        fmt = data.get("format", {})
+        if isinstance(fmt, OutputFormat):
+            if "gzip" not in fmt.model_fields_set:
+                return {**data, "format": fmt.model_copy(update={"gzip": True})}
+            compressed = fmt.gzip
+        elif isinstance(fmt, dict):
+            if "gzip" not in fmt:
+                return {**data, "format": {**fmt, "gzip": True}}
+            compressed = fmt["gzip"]
+        else:
+            return data  # not a format: its own validation says so
+        if compressed is False:
+            raise ValueError(
+                f"output {data['output']!r} names a gzip file but format.gzip is false: "
+                "set gzip: true, or name the file without .gz"
+            )
+        return data
+
 
 JobDefinition = Annotated[ImportJob | ExportJob, Field(discriminator="kind")]

@@ -119,8 +119,8 @@ def export_definition(form: Mapping[str, str]) -> dict[str, Any]:
             source["columns"] = columns
         if row_filter := form.get("filter", "").strip():
             source["filter"] = row_filter
-    gzip = _checked(form, "gzip")
     output = form.get("output", "").strip()
+    gzip = _checked(form, "gzip") or output.lower().endswith(".gz")
     if gzip and output and not output.endswith(".gz"):
         output += ".gz"
     return {
