@@ -410,6 +410,22 @@ def test_a_refusal_by_a_named_check_names_its_columns_their_values_and_the_line(
     assert reject_details(store, job_id) == [(2, "constraint", "lo", "5", message)]
 
 
+def test_a_value_a_strict_table_refuses_for_its_type_is_rejected_and_the_rest_loads(
+    store, settings, data_dir, tmp_path
+):
+    sql(data_dir, "CREATE TABLE t (id INTEGER, age INTEGER) STRICT")
+    content = "id,age\n1,30\n2,old\n3,40\n"
+    status, job_id = load(
+        store, settings, tmp_path, content, [{"name": "id", "type": "integer"}, {"name": "age"}]
+    )
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(1, 30), (3, 40)]
+    message = (
+        "line 3: refused by the database: column age = 'old': cannot store TEXT value in INTEGER column t.age"
+    )
+    assert reject_details(store, job_id) == [(2, "constraint", "age", "old", message)]
+
+
 CHECKED = "CREATE TABLE t (id INTEGER PRIMARY KEY, age INTEGER CHECK (age >= 0), name TEXT)"
 AGES = [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer"}, {"name": "name"}]
 

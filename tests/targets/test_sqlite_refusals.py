@@ -1,6 +1,7 @@
 """A row an existing SQLite table refuses is reported with the columns the refusal is about, their
 values and SQLite's words, also when SQLite names no column: a check constraint (named, or by its
-expression), whose columns are read from the table's CREATE TABLE statement."""
+expression), whose columns are read from the table's CREATE TABLE statement. A value a STRICT table's
+column refuses for its type is a refused row too."""
 
 import sqlite3
 from datetime import datetime
@@ -132,6 +133,20 @@ def test_a_value_is_shown_as_the_table_stores_it(tmp_path):
     (result,) = applied(tmp_path / "data.db", ddl, ChunkWrite(inserts=frame))
     message = "column at = '2100-01-01 12:30:00': CHECK constraint failed: at < '2100'"
     assert result.refused == [Refusal(0, message, "at", "2100-01-01 12:30:00")]
+
+
+@pytest.mark.parametrize("atomic", [False, True], ids=["incremental", "atomic"])
+def test_a_value_a_strict_column_refuses_for_its_type_is_a_refused_row_not_a_failed_run(tmp_path, atomic):
+    path = tmp_path / "data.db"
+    ddl = "CREATE TABLE events (id INTEGER PRIMARY KEY, n INTEGER) STRICT"
+    frame = pl.DataFrame({"id": [1, 2, 3], "n": ["3", "x", "4"], "_row": [0, 1, 2]})
+    got = applied(path, ddl, ChunkWrite(inserts=staged(frame) if atomic else frame), atomic=atomic)
+    message = "column n = 'x': cannot store TEXT value in INTEGER column events.n"
+    if atomic:
+        assert got[-1].refused_records == [RefusedRecord(2, 3, b"raw 2", message, "n", "x")]
+    else:
+        assert got[-1].refused == [Refusal(1, message, "n", "x")]
+    assert ids(path) == [1, 3]
 
 
 TABLE = "CREATE TABLE t (lo INT, hi INT, name TEXT, c TEXT, d TEXT"

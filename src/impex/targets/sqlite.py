@@ -33,7 +33,7 @@ from impex.targets.base import (
     run_tables,
 )
 from impex.targets.sql import driver_words, quote, quoted_list
-from impex.targets.sqlite_refusal import explained
+from impex.targets.sqlite_refusal import explained, is_refusal
 from impex.targets.values import arrow, as_stored
 from impex.targets.writeback import Writeback, descriptors_of
 
@@ -53,7 +53,7 @@ STAGED_BATCH = 50_000  # rows of the staging table held in memory at once by the
 
 
 def _is_constraint(error: Exception) -> bool:
-    return "constraint failed" in str(error).lower()
+    return is_refusal(str(error))
 
 
 _PARAMETER_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary()}

@@ -1,10 +1,11 @@
 """What a row SQLite refused is reported with: the columns the refusal is about, their values and
 SQLite's reason, as in ``columns lo = '5', hi = '3': CHECK constraint failed: ordered``.
 
-Only a refused row comes here; the bulk path never does. SQLite names the columns of a NOT NULL or
-UNIQUE failure (as ``table.column``), but a CHECK constraint only by its name or, when it has none,
-by its expression: its columns are then those the expression uses, read from the table's CREATE
-TABLE statement. No FOREIGN KEY failure comes: impex's connection leaves SQLite's foreign keys off.
+Only a refused row comes here; the bulk path never does. SQLite names the columns (as
+``table.column``) of a NOT NULL or UNIQUE failure and of a value a STRICT table's column refuses for
+its type, but a CHECK constraint only by its name or, when it has none, by its expression: its
+columns are then those the expression uses, read from the table's CREATE TABLE statement. No
+FOREIGN KEY failure comes: impex's connection leaves SQLite's foreign keys off.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from impex.targets.sqlite import SqliteRun
 
 LISTED = re.compile(r"^(?:NOT NULL|UNIQUE) constraint failed: (.+)$", re.S)
+# A STRICT table's column refusing a value of another type: "cannot store TEXT value in INTEGER column t.n"
+MISTYPED = re.compile(r"cannot store \w+ value in \w+ column (.+)$", re.S)
 CHECKED = re.compile(r"^CHECK constraint failed: (.+)$", re.S)
 TOKEN = re.compile(
     r"""(?P<space>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
@@ -31,6 +34,12 @@ TOKEN = re.compile(
     |(?P<other>.)""",
     re.X | re.S,
 )
+
+
+def is_refusal(message: str) -> bool:
+    """Whether SQLite's ``message`` refuses a row (its constraints, a STRICT column's type), not the
+    statement."""
+    return "constraint failed" in message.lower() or MISTYPED.search(message) is not None
 
 
 def explained(run: SqliteRun, row: pl.DataFrame, message: str) -> Refusal:
@@ -46,7 +55,7 @@ def explained(run: SqliteRun, row: pl.DataFrame, message: str) -> Refusal:
 
 
 def _columns(run: SqliteRun, message: str) -> list[str]:
-    if match := LISTED.match(message):
+    if match := LISTED.match(message) or MISTYPED.match(message):
         return listed_columns(match.group(1), run.table, run.columns)
     if match := CHECKED.match(message):
         return checked_columns(match.group(1), run.t.table_sql(run.table) or "", run.columns)
