@@ -362,23 +362,68 @@ def test_rows_the_database_refuses_are_rejected_and_the_rest_of_the_chunk_loads(
     assert table_rows(data_dir) == [(1, 30, "Ann"), (3, 40, "Cy"), (4, 50, "Dee"), (6, 60, "Fay")]
     assert rejects(store, job_id) == [(2, 3, "constraint", b"2,-1,Bob"), (5, 6, "constraint", b"5,-5,Eve")]
     assert [r[4] for r in reject_details(store, job_id)] == [
-        "line 3: refused by the database: CHECK constraint failed: age >= 0",
-        "line 6: refused by the database: CHECK constraint failed: age >= 0",
+        "line 3: refused by the database: column age = '-1': CHECK constraint failed: age >= 0",
+        "line 6: refused by the database: column age = '-5': CHECK constraint failed: age >= 0",
     ]
     counters = store.runs_of(job_id)[-1].counters
     assert (counters.read, counters.inserted, counters.rejected) == (6, 4, 2)
 
 
 @pytest.mark.parametrize("commit", ["incremental", "atomic"])
-def test_a_constraint_reject_names_the_column_the_database_names(store, settings, data_dir, tmp_path, commit):
+def test_a_constraint_reject_names_the_column_the_database_names_and_its_value(
+    store, settings, data_dir, tmp_path, commit
+):
     sql(data_dir, "CREATE TABLE t (id INTEGER, age INTEGER, name TEXT NOT NULL)")
     columns = [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer"}, {"name": "name"}]
     content = "id,age,name\n1,30,Ann\n2,40,\n"
     status, job_id = load(store, settings, tmp_path, content, columns, commit=commit)
     assert status is S.FINISHED
     assert reject_details(store, job_id) == [
-        (2, "constraint", "name", None, "line 3: refused by the database: NOT NULL constraint failed: t.name")
+        (
+            2,
+            "constraint",
+            "name",
+            None,
+            "line 3: refused by the database: column name = null: NOT NULL constraint failed: t.name",
+        )
     ]
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_a_refusal_by_a_named_check_names_its_columns_their_values_and_the_line(
+    store, settings, data_dir, tmp_path, commit
+):
+    sql(
+        data_dir,
+        "CREATE TABLE t (id INTEGER, lo INTEGER, hi INTEGER, note TEXT, CONSTRAINT ordered CHECK (lo <= hi))",
+    )
+    columns = [
+        {"name": "id", "type": "integer"},
+        {"name": "lo", "type": "integer"},
+        {"name": "hi", "type": "integer"},
+        {"name": "note"},
+    ]
+    content = 'id,lo,hi,note\n1,1,2,"two\nlines"\n2,5,3,x\n'
+    status, job_id = load(store, settings, tmp_path, content, columns, commit=commit)
+    assert status is S.FINISHED
+    message = "line 4: refused by the database: columns lo = '5', hi = '3': CHECK constraint failed: ordered"
+    assert reject_details(store, job_id) == [(2, "constraint", "lo", "5", message)]
+
+
+def test_a_value_a_strict_table_refuses_for_its_type_is_rejected_and_the_rest_loads(
+    store, settings, data_dir, tmp_path
+):
+    sql(data_dir, "CREATE TABLE t (id INTEGER, age INTEGER) STRICT")
+    content = "id,age\n1,30\n2,old\n3,40\n"
+    status, job_id = load(
+        store, settings, tmp_path, content, [{"name": "id", "type": "integer"}, {"name": "age"}]
+    )
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(1, 30), (3, 40)]
+    message = (
+        "line 3: refused by the database: column age = 'old': cannot store TEXT value in INTEGER column t.age"
+    )
+    assert reject_details(store, job_id) == [(2, "constraint", "age", "old", message)]
 
 
 CHECKED = "CREATE TABLE t (id INTEGER PRIMARY KEY, age INTEGER CHECK (age >= 0), name TEXT)"
@@ -396,7 +441,7 @@ def test_in_atomic_mode_refused_rows_are_rejected_like_in_incremental_mode(
     assert rejects(store, job_id) == [(2, 3, "constraint", b"2,-1,Bob")]
 
 
-def test_a_refused_update_is_rejected_with_the_database_message_alone(store, settings, data_dir, tmp_path):
+def test_a_refused_update_names_the_column_its_check_is_about(store, settings, data_dir, tmp_path):
     sql(data_dir, CHECKED + "; INSERT INTO t VALUES (2, 5, 'Old');")
     rules = {"keys": ["id"], "operation": "insert_or_update"}
     content = "id,age,name\n1,30,Ann\n2,-1,Bob\n"
@@ -404,7 +449,13 @@ def test_a_refused_update_is_rejected_with_the_database_message_alone(store, set
     assert status is S.FINISHED
     assert table_rows(data_dir) == [(1, 30, "Ann"), (2, 5, "Old")]
     assert reject_details(store, job_id) == [
-        (2, "constraint", None, None, "line 3: refused by the database: CHECK constraint failed: age >= 0")
+        (
+            2,
+            "constraint",
+            "age",
+            "-1",
+            "line 3: refused by the database: column age = '-1': CHECK constraint failed: age >= 0",
+        )
     ]
 
 

@@ -139,17 +139,18 @@ def refusals(tmp_path, ddl, frame):
 def test_refused_rows_carry_the_database_message(tmp_path):
     ddl = "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 3))"
     refused = refusals(tmp_path, ddl, rows([1, 2], ["ok", "toolong"], start=40))
-    assert refused == [Refusal(41, "CHECK constraint failed: length(name) <= 3")]
+    message = "column name = 'toolong': CHECK constraint failed: length(name) <= 3"
+    assert refused == [Refusal(41, message, "name", "toolong")]
 
 
-def test_a_refusal_names_the_one_column_the_database_names(tmp_path):
+def test_a_refusal_names_the_column_the_database_names_and_its_value(tmp_path):
     ddl = "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE)"
     frame = pl.DataFrame(
         {"id": [1, 2, 3], "name": ["a", None, "c"], "email": ["x@y", "z@y", "x@y"], "_row": [0, 1, 2]}
     )
     assert refusals(tmp_path, ddl, frame) == [
-        Refusal(1, "NOT NULL constraint failed: people.name", "name"),
-        Refusal(2, "UNIQUE constraint failed: people.email", "email"),
+        Refusal(1, "column name = null: NOT NULL constraint failed: people.name", "name", None),
+        Refusal(2, "column email = 'x@y': UNIQUE constraint failed: people.email", "email", "x@y"),
     ]
 
 
@@ -216,7 +217,14 @@ def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(tmp_pa
     t.close()
     assert got["r"].inserted == 2
     assert got["r"].refused_records == [
-        RefusedRecord(2, 3, b"raw 1", "CHECK constraint failed: length(name) <= 3")
+        RefusedRecord(
+            2,
+            3,
+            b"raw 1",
+            "column name = 'toolong': CHECK constraint failed: length(name) <= 3",
+            "name",
+            "toolong",
+        )
     ]
     assert [i for i, _ in table(tmp_path)] == [1, 3]
 

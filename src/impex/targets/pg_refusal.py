@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from impex.domain.rejects import shown_value
 from impex.targets.base import Refusal, TargetError
 from impex.targets.pg_copy import ENCODED, encoded_rows, temporary_columns
 from impex.targets.pg_fit import Refused
+from impex.targets.refusals import said, value_text
 from impex.targets.sql import quote
 
 if TYPE_CHECKING:
@@ -44,15 +44,6 @@ def explained(run: PostgresRun, row: pl.DataFrame, error: Refused) -> Refusal:
     return Refusal(int(row["_row"][0]), said(columns, values, error.message), first, value)
 
 
-def said(columns: list[str], values: dict[str, str | None], reason: str) -> str:
-    """``reason`` after the columns it is about and their values (those known), the way other
-    rejects name them."""
-    if not columns:
-        return reason
-    named = ", ".join(f"{c} = {_shown(values[c])}" if c in values else c for c in columns)
-    return f"{'column' if len(columns) == 1 else 'columns'} {named}: {reason}"
-
-
 def _named(run: PostgresRun, row: pl.DataFrame, error: Refused) -> tuple[list[str], dict[str, str | None]]:
     """The columns the refusal is about, and their values as text (those that can be read)."""
     columns = [c for c in error.columns if c in run.types]
@@ -62,7 +53,7 @@ def _named(run: PostgresRun, row: pl.DataFrame, error: Refused) -> tuple[list[st
     if not columns and loaded is not None:
         columns = _refusing_column(run, loaded)
     if ENCODED not in row.columns:
-        return columns, {c: _text(row.get_column(c)) for c in columns if c in row.columns}
+        return columns, {c: value_text(row.get_column(c)) for c in columns if c in row.columns}
     shown = [c for c in columns if loaded is not None and c in loaded]
     if not shown:
         return columns, {}
@@ -112,14 +103,3 @@ def _refusing_column(run: PostgresRun, loaded: dict[str, str]) -> list[str]:
             t.execute("ROLLBACK TO impex_probe")
             t.execute("RELEASE impex_probe")
     return []
-
-
-def _text(values: pl.Series) -> str | None:
-    if values.dtype == pl.Binary:
-        value = values.item()
-        return None if value is None else "\\x" + bytes(value).hex()
-    return values.cast(pl.String, strict=False).item()
-
-
-def _shown(value: str | None) -> str:
-    return "null" if value is None else f"'{shown_value(value)}'"

@@ -15,16 +15,6 @@ def quoted_list(names: Iterable[str]) -> str:
     return ", ".join(quote(n) for n in names)
 
 
-# SQLite's words for a refused row: "NOT NULL constraint failed: people.name"
-ONE_COLUMN_REFUSED = re.compile(r"^(?:NOT NULL|UNIQUE) constraint failed: (?:\w+\.)?(\w+)$")
-
-
-def refused_column(message: str) -> str | None:
-    """The column a SQLite refusal names, when it names exactly one."""
-    match = ONE_COLUMN_REFUSED.match(message)
-    return match.group(1) if match else None
-
-
 def driver_words(message: str) -> str:
     """The database's own words, without the driver's prefixes and the statement it echoes (a
     statement can be as long as its table is wide)."""

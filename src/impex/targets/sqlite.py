@@ -32,7 +32,8 @@ from impex.targets.base import (
     TargetError,
     run_tables,
 )
-from impex.targets.sql import driver_words, quote, quoted_list, refused_column
+from impex.targets.sql import driver_words, quote, quoted_list
+from impex.targets.sqlite_refusal import explained, is_refusal
 from impex.targets.values import arrow, as_stored
 from impex.targets.writeback import Writeback, descriptors_of
 
@@ -52,7 +53,7 @@ STAGED_BATCH = 50_000  # rows of the staging table held in memory at once by the
 
 
 def _is_constraint(error: Exception) -> bool:
-    return "constraint failed" in str(error).lower()
+    return is_refusal(str(error))
 
 
 _PARAMETER_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary()}
@@ -125,6 +126,13 @@ class SqliteTarget:
 
     def is_view(self, table: str) -> bool:
         return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type='view' AND name=?", (table,)))
+
+    def table_sql(self, table: str) -> str | None:
+        """The statement that created the table, as SQLite keeps it."""
+        found = self._rows(
+            "SELECT sql FROM sqlite_master WHERE type='table' AND name=? COLLATE NOCASE", (table,)
+        )
+        return str(found[0][0]) if found else None
 
     def table_columns(self, table: str) -> list[str]:
         return [r[1] for r in self._rows(f"PRAGMA table_info({quote(table)})")]
@@ -286,8 +294,7 @@ class SqliteRun(ChunkTransactions):
             t._execute("ROLLBACK TO impex_part")
             t._execute("RELEASE impex_part")
             if frame.height == 1:
-                message = driver_words(str(e))
-                refused.append(Refusal(int(frame["_row"][0]), message, refused_column(message)))
+                refused.append(explained(self, frame, driver_words(str(e))))
                 return 0
             half = frame.height // 2
             return self.isolating(frame.slice(0, half), op, refused) + self.isolating(
