@@ -205,26 +205,15 @@ class ExportJob(Model):
     @model_validator(mode="before")
     @classmethod
     def _gzip_when_named_gz(cls, data: Any) -> Any:
-        """A file named ….gz is written compressed when the format does not say; a format that says
-        gzip: false for such a name is refused (the file would not be what its name says)."""
+        """A file named ….gz is written compressed when the format does not say otherwise (a format
+        that says gzip: false is followed: definitions stored before this rule say it for every file)."""
         if not isinstance(data, dict) or not str(data.get("output", "")).lower().endswith(".gz"):
             return data
         fmt = data.get("format", {})
-        if isinstance(fmt, OutputFormat):
-            if "gzip" not in fmt.model_fields_set:
-                return {**data, "format": fmt.model_copy(update={"gzip": True})}
-            compressed = fmt.gzip
-        elif isinstance(fmt, dict):
-            if "gzip" not in fmt:
-                return {**data, "format": {**fmt, "gzip": True}}
-            compressed = fmt["gzip"]
-        else:
-            return data  # not a format: its own validation says so
-        if compressed is False:
-            raise ValueError(
-                f"output {data['output']!r} names a gzip file but format.gzip is false: "
-                "set gzip: true, or name the file without .gz"
-            )
+        if isinstance(fmt, OutputFormat) and "gzip" not in fmt.model_fields_set:
+            return {**data, "format": fmt.model_copy(update={"gzip": True})}
+        if isinstance(fmt, dict) and "gzip" not in fmt:
+            return {**data, "format": {**fmt, "gzip": True}}
         return data
 
 
