@@ -275,6 +275,42 @@ def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
     assert "delimiter ';'" in result.stdout and "id (integer)" in result.stdout
 
 
+def test_quick_import_of_a_german_export_stores_typed_amounts_and_dates(cli, data_dir, tmp_path):
+    data = write(
+        tmp_path / "kunden.csv",
+        "Kunde;Betrag;Datum;Stadt\n1;1.234,50;24.12.2025;Köln\n2;99,90;01.01.2026;München\n".encode("cp1252"),
+    )
+    result = cli("import", str(data), "--table", "kunden", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["run"]["counters"]["rejected"] == 0
+    assert cli("import", str(data), "--table", "shown").stdout.startswith(
+        "detected: delimiter ';', encoding cp1252, header yes, decimal ',', thousands '.', dates %d.%m.%Y, "
+        "4 columns: kunde (integer), betrag (float), datum (date), stadt (string)"
+    )
+    with sqlite3.connect(data_dir / "data.db") as db:
+        stored = "SELECT kunde, betrag, typeof(betrag), datum, stadt FROM kunden ORDER BY kunde"
+        assert db.execute(stored).fetchall() == [
+            (1, 1234.5, "real", "2025-12-24", "Köln"),
+            (2, 99.9, "real", "2026-01-01", "München"),
+        ]
+
+
+def test_quick_import_keeps_as_text_what_it_cannot_tell_and_says_which_option_tells(cli, data_dir, tmp_path):
+    data = write(tmp_path / "us.csv", 'datum,betrag\n01/02/2025,"1.234"\n03/04/2025,"5.678"\n')
+    said = " ".join(cli("import", str(data), "--table", "t").stdout.split())
+    assert (
+        "datum (string: dates, but day and month cannot be told apart; give --date-format), "
+        "betrag (string: numbers, but the decimal separator cannot be told ('1.234': 1.234 or 1234?); "
+        "give --decimal-separator)"
+    ) in said
+    told = cli("import", str(data), "--table", "u", "--date-format", "%m/%d/%Y", "--decimal-separator", ",")
+    assert "dates %m/%d/%Y" in told.stdout and "datum (date), betrag (integer)" in told.stdout
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT datum, betrag FROM u").fetchall() == [
+            ("2025-01-02", 1234),
+            ("2025-03-04", 5678),
+        ]
+
+
 @pytest.mark.parametrize(
     ("content", "options", "rows"),
     [

@@ -221,6 +221,25 @@ def test_saving_the_import_form_makes_a_draft_or_starts_it(browser, store, web, 
     assert [c["name"] for c in job.definition["columns"]] == ["id", "name", "years"]
 
 
+def test_the_number_and_date_conventions_the_preview_detected_go_into_the_job(browser, api):
+    german = b"Kunde;Betrag;Datum\n1;1.234,50;24.12.2025\n2;99,90;01.01.2026\n"
+    upload = api["operator"].post("/api/uploads", files={"file": ("de.csv", german, "text/csv")}).json()
+    preview = upload["preview"]
+    assert [c["type"] for c in preview["columns"]] == ["integer", "float", "date"]
+    assert (preview["decimal_separator"], preview["thousands_separator"], preview["date_format"]) == (
+        ",",
+        ".",
+        "%d.%m.%Y",
+    )
+    page = browser("operator").get("/jobs/new/import", params={"upload": upload["name"]}).text
+    assert '<input type="hidden" name="decimal_separator" value=",">' in page
+    assert '<input type="hidden" name="date_format" value="%d.%m.%Y">' in page
+    hidden = {"decimal_separator": ",", "thousands_separator": ".", "date_format": "%d.%m.%Y"}
+    definition = parse_definition(import_definition({**IMPORT_FORM, **hidden}, source="de.csv"))
+    fmt = definition.format
+    assert (fmt.decimal_separator, fmt.thousands_separator, fmt.date_format) == (",", ".", "%d.%m.%Y")
+
+
 def test_an_invalid_import_form_is_shown_again_with_the_problem(browser, store, uploaded):
     client = browser("operator")
     csrf = csrf_of(client.get("/jobs/new/import", params={"upload": uploaded}).text)

@@ -21,6 +21,7 @@ from impex.settings import SETTINGS
 
 if TYPE_CHECKING:
     from impex.domain.definitions import ExportJob, ImportJob
+    from impex.formats.detect import DetectedFormat
 
 app = typer.Typer(
     help="impex: import data files into database tables and export tables to files, as jobs you can "
@@ -138,6 +139,18 @@ def import_cmd(
             "--header/--no-header", help="Whether the first line names the columns (detected if omitted)."
         ),
     ] = None,
+    decimal_separator: Annotated[
+        str | None, typer.Option(help="Decimal separator of the numbers, '.' or ',' (detected if omitted).")
+    ] = None,
+    thousands_separator: Annotated[
+        str | None, typer.Option(help="Thousands separator of the numbers (detected if omitted).")
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="Date format, e.g. %d.%m.%Y (detected if omitted).")
+    ] = None,
+    timestamp_format: Annotated[
+        str | None, typer.Option(help="Timestamp format, e.g. '%d.%m.%Y %H:%M' (detected if omitted).")
+    ] = None,
     key: Annotated[list[str] | None, typer.Option(help="Key column (repeat for a composite key).")] = None,
     operation: Annotated[Operation, typer.Option(help="What to do with each record.")] = Operation.INSERT,
     atomic: Annotated[bool, typer.Option("--atomic", help="All or nothing (default: incremental).")] = False,
@@ -152,8 +165,16 @@ def import_cmd(
     from impex.domain.definitions import ColumnSpec, CsvFormat, ImportJob, Reconciliation, Target
     from impex.formats.detect import detect_format
 
-    try:
-        fmt = CsvFormat(delimiter=delimiter, encoding=encoding)
+    given = {
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "decimal_separator": decimal_separator,
+        "thousands_separator": thousands_separator,
+        "date_format": date_format,
+        "timestamp_format": timestamp_format,
+    }
+    try:  # the options not given stay out of the format's fields set: detection fills them in
+        fmt = CsvFormat(**{k: v for k, v in given.items() if v is not None})
     except ValueError as e:
         raise _bad_options(e) from None
     try:
@@ -169,11 +190,7 @@ def import_cmd(
         raise fail(f"{data_file}: the file is empty (no header line and no record): nothing to import")
     types = [ColumnType.STRING] * len(names) if all_text else list(detected.column_types)
     if not as_json:
-        console.print(
-            f"detected: delimiter {detected.delimiter!r}, encoding {detected.encoding}, "
-            f"header {'yes' if detected.has_header else 'no'}, {len(names)} columns: "
-            + escape(", ".join(f"{n} ({t.value})" for n, t in zip(names, types, strict=True)))
-        )
+        console.print(escape(_detected_line(detected, names, types, all_text)))
     keys = tuple(key or ())
     unknown = [k for k in keys if k not in names]
     if unknown:
@@ -188,7 +205,7 @@ def import_cmd(
         definition = ImportJob(
             name=f"import {data_file.name} into {table}",
             source=os.path.abspath(data_file),  # a link stays a link
-            format=fmt.model_copy(
+            format=detected.conventions.applied(fmt).model_copy(
                 update={
                     "delimiter": detected.delimiter,
                     "encoding": detected.encoding,
@@ -205,6 +222,36 @@ def import_cmd(
     except ValueError as e:
         raise _bad_options(e) from None
     raise _run(ctx, definition, as_json=as_json)
+
+
+def _detected_line(
+    detected: DetectedFormat, names: list[str], types: list[ColumnType], all_text: bool
+) -> str:
+    """What the quick import detected: the format, the conventions its columns use, each column's type,
+    and why a column that looks typed is kept as text (unless all are, as asked)."""
+    from impex.formats.readings import ISO_DATE, ISO_TIMESTAMP
+
+    found = detected.conventions
+    parts = [
+        f"delimiter {detected.delimiter!r}",
+        f"encoding {detected.encoding}",
+        f"header {'yes' if detected.has_header else 'no'}",
+        f"decimal {found.decimal_separator!r}",
+    ]
+    if found.thousands_separator is not None:
+        parts.append(f"thousands {found.thousands_separator!r}")
+    if ColumnType.DATE in types or found.date_format != ISO_DATE:
+        parts.append(f"dates {found.date_format}")
+    if ColumnType.TIMESTAMP in types or found.timestamp_format != ISO_TIMESTAMP:
+        parts.append(f"timestamps {found.timestamp_format}")
+    columns = []
+    for name, kind, note in zip(names, types, detected.notes, strict=True):
+        if note is None or all_text:
+            columns.append(f"{name} ({kind.value})")
+        else:
+            settle = f"; give --{note.option.replace('_', '-')}" if note.option else ""
+            columns.append(f"{name} (string: {note.text}{settle})")
+    return f"detected: {', '.join(parts)}, {len(names)} columns: {', '.join(columns)}"
 
 
 @app.command("export")

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from impex.domain.definitions import ColumnType, CsvFormat
+from impex.formats.conventions import Conventions, Note, choose_conventions
 from impex.formats.reader import DelimitedReader
+from impex.formats.readings import (
+    CODE_LIKE,
+    INTEGER_TEXT,
+    ISO_DATE,
+    ISO_TIMESTAMP,
+    is_date,
+    is_timestamp,
+    number_reading,
+)
 from impex.formats.sniff import guess_delimiter, resolve_encoding
 from impex.formats.source import read_head
 
 HEAD_BYTES = 1024 * 1024
-INTEGER = re.compile(r"^[+-]?\d+$")
-# A code, not a number: a leading zero (a zip code, an account number: 01234 would lose its 0), or
-# more digits than a 64-bit integer holds (a float would round them).
-CODE_LIKE = re.compile(r"^[+-]?(0\d|\d{19})")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# What the import's default timestamp format takes: seconds, a fraction, no time zone.
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?$")
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class DetectedFormat:
     ``header_guess`` is what the sample suggests (None: cannot tell); ``has_header`` is that guess
     when there is one, else ``fmt.header``. ``sample`` holds the first data records as read with
     ``has_header``; ``column_types`` one inferred type per column (integer, float, boolean, date, timestamp
-    or string).
+    or string), read with the number and date ``conventions`` chosen for the whole file, whose ``notes``
+    say why a column that looks typed is kept as text.
     """
 
     encoding: str
@@ -40,6 +42,12 @@ class DetectedFormat:
     header: list[str] | None
     sample: list[list[str | None]]
     column_types: list[ColumnType]
+    conventions: Conventions = field(default_factory=lambda: Conventions(".", None, ISO_DATE, ISO_TIMESTAMP))
+
+    @property
+    def notes(self) -> list[Note | None]:
+        """Per column, why it is kept as text though it looks typed (None: no note)."""
+        return [self.conventions.notes.get(i) for i in range(len(self.column_types))]
 
     @property
     def column_names(self) -> list[str]:
@@ -53,8 +61,9 @@ class DetectedFormat:
 def detect_format(
     path: str | Path, fmt: CsvFormat, sample_lines: int = 200, *, header: bool | None = None
 ) -> DetectedFormat:
-    """Detect the format of ``path``; values given in ``fmt`` (delimiter, encoding) are kept, and so
-    is ``header`` when given (None: guessed from the sample, ``fmt.header`` when it cannot tell)."""
+    """Detect the format of ``path``; values given in ``fmt`` are kept: delimiter and encoding when not
+    None, the number and date conventions when set (in its ``model_fields_set``). So is ``header`` when
+    given (None: guessed from the sample, ``fmt.header`` when it cannot tell)."""
     head, complete = read_head(path, HEAD_BYTES)
     encoding, bom = resolve_encoding(head, fmt.encoding, path)
     delimiter = fmt.delimiter or guess_delimiter(head[bom:], fmt, complete)
@@ -62,14 +71,35 @@ def detect_format(
     with DelimitedReader(path, plain, block_size=HEAD_BYTES) as reader:
         chunk = next(reader.chunks(sample_lines + 1), None)
         rows: list[list[str | None]] = [list(row) for row in chunk.frame.rows()] if chunk else []
-    header_guess = looks_like_header(rows, fmt)
+    width = len(rows[0]) if rows else 0
+    below_first = choose_conventions(_present(rows[1:], width, fmt), fmt, delimiter)
+    header_guess = looks_like_header(rows, below_first.applied(fmt))
+    if header_guess:  # unless the first record shows a convention the others do not ('1.234,50')
+        whole = choose_conventions(_present(rows, width, fmt), fmt, delimiter)
+        header_guess = looks_like_header(rows, whole.applied(fmt)) is not False
     guessed = fmt.header if header_guess is None else header_guess
     has_header = guessed if header is None else header
     names = ["" if name is None else name for name in rows[0]] if has_header and rows else None
     sample = rows[1:] if has_header else rows[:sample_lines]
-    width = len(rows[0]) if rows else 0
-    types = [infer_type([row[i] for row in sample], fmt) for i in range(width)]
-    return DetectedFormat(encoding, delimiter, has_header, header_guess, names, sample, types)
+    conventions = (
+        below_first if has_header else choose_conventions(_present(sample, width, fmt), fmt, delimiter)
+    )
+    typed = conventions.applied(fmt)
+    types = [
+        ColumnType.STRING if i in conventions.notes else infer_type([row[i] for row in sample], typed)
+        for i in range(width)
+    ]
+    return DetectedFormat(encoding, delimiter, has_header, header_guess, names, sample, types, conventions)
+
+
+def _present(rows: Sequence[Sequence[str | None]], width: int, fmt: CsvFormat) -> list[list[str]]:
+    """Each column's non-empty values, as the import sees them (trimmed, null markers left out)."""
+    return [_values([row[i] for row in rows if i < len(row)], fmt) for i in range(width)]
+
+
+def _values(values: Sequence[str | None], fmt: CsvFormat) -> list[str]:
+    present = [v.strip() if fmt.trim else v for v in values if v is not None]
+    return [v for v in present if v not in fmt.null_values and v != ""]
 
 
 def looks_like_header(rows: Sequence[Sequence[str | None]], fmt: CsvFormat) -> bool | None:
@@ -90,55 +120,27 @@ def looks_like_header(rows: Sequence[Sequence[str | None]], fmt: CsvFormat) -> b
     return verdict
 
 
-def _is_float(value: str, fmt: CsvFormat) -> bool:
-    text = value.replace(fmt.thousands_separator, "") if fmt.thousands_separator else value
-    text = text.replace(fmt.decimal_separator, ".")
-    if CODE_LIKE.match(text):
-        return False
-    if text.strip().lower() in ("nan", "inf", "-inf", "infinity"):
-        return False
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_date(value: str) -> bool:
-    if not DATE.match(value):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_timestamp(value: str) -> bool:
-    if not TIMESTAMP.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value[:26])  # Python reads at most 6 fraction digits
-    except ValueError:
-        return False
-    return True
-
-
 def infer_type(values: Sequence[str | None], fmt: CsvFormat) -> ColumnType:
-    """The narrowest type every non-empty value fits; string when none are non-empty."""
-    present = [v.strip() if fmt.trim else v for v in values if v is not None]
-    present = [v for v in present if v not in fmt.null_values and v != ""]
+    """The narrowest type every non-empty value fits, in ``fmt``'s number and date conventions;
+    string when none are non-empty."""
+    present = _values(values, fmt)
     if not present:
         return ColumnType.STRING
+    style = (fmt.decimal_separator, fmt.thousands_separator)
     booleans = {v.lower() for v in (*fmt.true_values, *fmt.false_values)}
     checks: list[tuple[ColumnType, Callable[[str], bool]]] = [
-        (ColumnType.INTEGER, lambda v: bool(INTEGER.match(v)) and not CODE_LIKE.match(v)),
-        (ColumnType.FLOAT, lambda v: _is_float(v, fmt)),
+        (ColumnType.INTEGER, lambda v: _is_integer(v, style)),
+        (ColumnType.FLOAT, lambda v: number_reading(v, style) is not None),
         (ColumnType.BOOLEAN, lambda v: v.lower() in booleans),
-        (ColumnType.DATE, _is_date),
-        (ColumnType.TIMESTAMP, _is_timestamp),
+        (ColumnType.DATE, lambda v: is_date(v, fmt.date_format)),
+        (ColumnType.TIMESTAMP, lambda v: is_timestamp(v, fmt.timestamp_format)),
     ]
     for kind, check in checks:
         if all(check(v) for v in present):
             return kind
     return ColumnType.STRING
+
+
+def _is_integer(value: str, style: tuple[str, str | None]) -> bool:
+    reading = number_reading(value, style)
+    return reading is not None and bool(INTEGER_TEXT.match(reading)) and not CODE_LIKE.match(reading)

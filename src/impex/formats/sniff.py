@@ -13,6 +13,7 @@ import numpy as np
 
 from impex.domain.definitions import CsvFormat
 from impex.formats.errors import FormatError, NotText
+from impex.formats.readings import STYLES, date_formats, number_reading, timestamp_formats
 from impex.formats.split import I64, Syntax, field_counts, quote_positions, split_records
 
 UTF8_BOM = codecs.BOM_UTF8
@@ -35,7 +36,6 @@ CONTROL = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D}))
 NOT_CONTROL = bytes(sorted(set(range(256)) - set(CONTROL)))
 MAX_CONTROL_SHARE = 0.01
 MAX_STRAY_CONTROLS = 3
-NUMBER = re.compile(rb"^\s*[+-]?\d+([.,]\d+)?\s*$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # Turkish cp1254's İ Ş ş ğ ı read as cp1252 (Icelandic's letters, rare elsewhere): let it be asked.
 _TURKISH_AS_WESTERN = "ÝÞþðý"
@@ -235,7 +235,7 @@ def guess_delimiter(sample: bytes, fmt: CsvFormat, final: bool, max_records: int
     tied = [c for c, (score, *_) in scored.items() if score == best]  # in DELIMITERS order
     if len(tied) == 1:
         return tied[0]
-    # '1;2,5;3,5' splits as evenly on ',' as on ';': the split whose fields read as numbers wins.
+    # '1;2,5;3,5' splits as evenly on ',' as on ';': the split whose fields read as numbers or dates wins.
     typed = {c: _typed_share(sample, *scored[c][1:]) for c in tied}
     return max(tied, key=lambda c: typed[c])
 
@@ -246,4 +246,10 @@ def _typed_share(sample: bytes, syn: Syntax, starts: I64, ends: I64) -> float:
     fields = [
         f for s, e in zip(starts.tolist(), ends.tolist(), strict=True) for f in split_fields(sample[s:e], syn)
     ]
-    return sum(bool(NUMBER.match(f)) for f in fields) / max(len(fields), 1)
+    return sum(_typed(f.decode("latin-1").strip()) for f in fields) / max(len(fields), 1)
+
+
+def _typed(text: str) -> bool:
+    """A number in any known style ('1.234,50'), a date or a timestamp."""
+    numbers = any(number_reading(text, style) is not None for style in STYLES)
+    return numbers or bool(date_formats(text) or timestamp_formats(text))

@@ -40,6 +40,9 @@ def _names(raw: str) -> list[str]:
     return [n for n in re.split(r"[\s,]+", raw) if n]
 
 
+CONVENTIONS = ("decimal_separator", "thousands_separator", "date_format", "timestamp_format")
+
+
 def _delimiter(raw: str) -> str:
     return "\t" if raw in ("\\t", "tab") else raw
 
@@ -90,6 +93,8 @@ def import_definition(form: Mapping[str, str], source: str) -> dict[str, Any]:
             "delimiter": _delimiter(form.get("delimiter", "")) or None,
             "encoding": form.get("encoding") or None,
             "header": has_header,
+            # the conventions the preview detected, so that the columns it typed read as it read them
+            **{k: form[k] for k in CONVENTIONS if form.get(k)},
         },
         "target": target,
         "columns": columns,

@@ -1,0 +1,206 @@
+"""detect_format: one decimal separator, thousands separator, date and timestamp format per file, chosen
+from the sample's evidence; a column those cannot read as it looks stays text, with a note saying why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from formats_support import write
+
+from impex.domain.definitions import ColumnType, CsvFormat
+from impex.formats import detect_format
+from impex.formats.detect import DetectedFormat
+
+T = ColumnType
+GERMAN = "Kunde;Betrag;Datum;Stadt\n1;1.234,50;24.12.2025;Köln\n2;99,90;01.01.2026;München\n"
+
+
+def detect(tmp_path: Path, text: str, fmt: CsvFormat | None = None) -> DetectedFormat:
+    return detect_format(write(tmp_path, text.encode()), fmt or CsvFormat())
+
+
+def found(detected: DetectedFormat) -> tuple[str, str | None, str, str]:
+    c = detected.conventions
+    return c.decimal_separator, c.thousands_separator, c.date_format, c.timestamp_format
+
+
+def notes(detected: DetectedFormat) -> list[str | None]:
+    return [None if n is None else n.text for n in detected.notes]
+
+
+def test_a_german_export_has_a_decimal_comma_a_thousands_point_and_day_first_dates(tmp_path: Path) -> None:
+    detected = detect(tmp_path, GERMAN)
+    assert detected.header == ["Kunde", "Betrag", "Datum", "Stadt"]
+    assert detected.column_types == [T.INTEGER, T.FLOAT, T.DATE, T.STRING]
+    assert found(detected) == (",", ".", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S")
+    assert detected.notes == [None] * 4
+
+
+@pytest.mark.parametrize(
+    ("values", "decimal", "thousands"),
+    [
+        (["1.234,50", "99,90"], ",", "."),
+        (["1 234,50", "99,90"], ",", " "),
+        (["1234,50", "99,9"], ",", None),
+        (["1,234.50", "99.90"], ".", ","),
+        (["1234.50", "99.9"], ".", None),
+        (["1.234.567", "12"], ",", "."),  # two points: only thousands
+        (["1,234,567", "12"], ".", ","),
+    ],
+)
+def test_the_decimal_and_thousands_separators_come_from_values_only_one_reading_fits(
+    tmp_path: Path, values: list[str], decimal: str, thousands: str | None
+) -> None:
+    detected = detect(tmp_path, "n\n" + "".join(f'"{v}"\n' for v in values))
+    assert found(detected)[:2] == (decimal, thousands)
+    assert detected.column_types[0] in (T.FLOAT, T.INTEGER) and detected.notes == [None]
+
+
+@pytest.mark.parametrize("amount", ["1.234", "1,234"])
+def test_a_thousand_or_one_point_two_is_not_guessed(tmp_path: Path, amount: str) -> None:
+    detected = detect(tmp_path, f'amount;qty\n"{amount}";1\n"{amount}";2\n')
+    assert detected.column_types == [T.STRING, T.INTEGER]
+    note = detected.notes[0]
+    assert note is not None and note.option == "decimal_separator"
+    assert note.text == f"numbers, but the decimal separator cannot be told ('{amount}': 1.234 or 1234?)"
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal", "kind"),
+    [
+        ('a;b\n"1.234";7\n"1.234,50";8\n', ",", T.FLOAT),  # in the same column: a thousands point
+        ('a;b\n"1.234";"2,5"\n"5.678";"3,5"\n', ",", T.INTEGER),  # a decimal comma elsewhere: 1234
+        ('a;b\n"1.234";7\n"1.2345";8\n', ".", T.FLOAT),  # four decimals: a decimal point
+        ('a;b\n"1.234";"2.5"\n"5.678";"3.5"\n', ".", T.FLOAT),  # a decimal point elsewhere: 1.234
+    ],
+)
+def test_a_thousand_or_one_point_two_is_told_by_the_other_values(
+    tmp_path: Path, text: str, decimal: str, kind: ColumnType
+) -> None:
+    detected = detect(tmp_path, text)
+    assert found(detected)[0] == decimal
+    assert detected.column_types[0] is kind and detected.notes[0] is None
+
+
+def test_a_column_with_the_other_decimal_separator_stays_text(tmp_path: Path) -> None:
+    detected = detect(tmp_path, 'a;b;c\n"1,5";"2,5";"3.5"\n"4,5";"5,5";"6.5"\n')
+    assert detected.column_types == [T.FLOAT, T.FLOAT, T.STRING]
+    assert (
+        notes(detected)[2]
+        == "numbers with a decimal point, but the file's other numbers have a decimal comma"
+    )
+
+
+def test_a_column_grouped_by_another_thousands_separator_stays_text(tmp_path: Path) -> None:
+    detected = detect(tmp_path, "a;b;c\n1.234,5;2.345,5;3 456,5\n1,5;2,5;3,5\n")
+    assert found(detected)[:2] == (",", ".") and detected.column_types == [T.FLOAT, T.FLOAT, T.STRING]
+    assert notes(detected)[2] == "numbers grouped by ' ', but the file's other numbers by '.'"
+
+
+@pytest.mark.parametrize("code", ["01234", "00,5", "0.125"])  # 0.125 is no thousands grouping
+def test_a_leading_zero_is_never_read_away_whatever_the_separators(tmp_path: Path, code: str) -> None:
+    detected = detect(tmp_path, f'zip;amount\n"{code}";"1,5"\n"10115";"2,5"\n')
+    assert found(detected)[0] == "," and detected.column_types == [T.STRING, T.FLOAT]
+
+
+@pytest.mark.parametrize(
+    ("dates", "form"),
+    [
+        (["24.12.2025", "1.1.2026"], "%d.%m.%Y"),
+        (["24/12/2025", "01/02/2026"], "%d/%m/%Y"),
+        (["12/24/2025", "01/02/2026"], "%m/%d/%Y"),
+        (["2025/12/24", "2026/1/2"], "%Y/%m/%d"),
+        (["24-12-2025", "01-02-2026"], "%d-%m-%Y"),
+        (["2025-12-24", "2026-01-02"], "%Y-%m-%d"),
+    ],
+)
+def test_dates_are_read_in_the_one_format_every_value_fits(
+    tmp_path: Path, dates: list[str], form: str
+) -> None:
+    detected = detect(tmp_path, "d,n\n" + "".join(f"{d},{i}\n" for i, d in enumerate(dates)))
+    assert detected.column_types == [T.DATE, T.INTEGER] and found(detected)[2] == form
+
+
+@pytest.mark.parametrize(
+    ("stamps", "form"),
+    [
+        (["24.12.2025 10:30", "1.1.2026 9:05"], "%d.%m.%Y %H:%M"),
+        (["24/12/2025 10:30:15", "01/02/2026 00:00:00"], "%d/%m/%Y %H:%M:%S"),
+        (["12/24/2025 10:30", "01/02/2026 23:59"], "%m/%d/%Y %H:%M"),
+        (["2025/12/24 10:30:00", "2026/01/02 11:00:00"], "%Y/%m/%d %H:%M:%S"),
+        (["24-12-2025 10:30", "01-02-2026 11:00"], "%d-%m-%Y %H:%M"),
+    ],
+)
+def test_timestamps_are_read_in_the_one_format_every_value_fits(
+    tmp_path: Path, stamps: list[str], form: str
+) -> None:
+    detected = detect(tmp_path, "t,n\n" + "".join(f"{s},{i}\n" for i, s in enumerate(stamps)))
+    assert detected.column_types == [T.TIMESTAMP, T.INTEGER] and found(detected)[3] == form
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["24.12.2025", "2025-12-25"],  # two formats
+        ["31.02.2025", "01.01.2025"],  # no such day
+        ["24.12.2025 10:30", "24.12.2025 10:30:00"],  # with and without seconds
+        ["13/24/2025", "01/01/2025"],  # neither day first nor month first
+    ],
+)
+def test_a_column_is_dates_only_if_every_value_fits_one_format(tmp_path: Path, values: list[str]) -> None:
+    detected = detect(tmp_path, "d,n\n" + "".join(f"{v},{i}\n" for i, v in enumerate(values)))
+    assert detected.column_types == [T.STRING, T.INTEGER]
+
+
+def test_day_and_month_that_cannot_be_told_apart_stay_text_and_say_so(tmp_path: Path) -> None:
+    detected = detect(tmp_path, "datum,n\n01/02/2025,1\n03/04/2025,2\n")
+    assert detected.column_types == [T.STRING, T.INTEGER]
+    note = detected.notes[0]
+    assert note is not None and note.option == "date_format"
+    assert note.text == "dates, but day and month cannot be told apart"
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("d;n\n01/02/2025;1\n03/04/2025;2\n", "%d/%m/%Y"),  # a ';' delimiter
+        ('d,n\n01/02/2025,"1,5"\n03/04/2025,"2,5"\n', "%d/%m/%Y"),  # a decimal comma
+        ("d,e\n01/02/2025,13/02/2025\n03/04/2025,01/01/2025\n", "%d/%m/%Y"),  # another column's day 13
+        ("d,e\n01/02/2025,02/13/2025 10:00\n03/04/2025,01/01/2025 11:00\n", "%m/%d/%Y"),  # month first
+    ],
+)
+def test_day_and_month_that_cannot_be_told_apart_follow_the_file_s_other_columns_and_conventions(
+    tmp_path: Path, text: str, form: str
+) -> None:
+    detected = detect(tmp_path, text)
+    assert detected.column_types[0] is T.DATE and found(detected)[2] == form
+
+
+def test_the_file_has_one_date_format_and_the_minority_stays_text_with_a_note(tmp_path: Path) -> None:
+    detected = detect(tmp_path, "a;b;c\n24.12.2025;25.12.2025;2025-12-26\n")
+    assert detected.column_types == [T.DATE, T.DATE, T.STRING] and found(detected)[2] == "%d.%m.%Y"
+    assert notes(detected)[2] == "dates as %Y-%m-%d, but the file's date format is %d.%m.%Y"
+
+
+def test_a_header_above_german_numbers_and_dates_is_told_from_a_first_record(tmp_path: Path) -> None:
+    body = "1.234,50;24.12.2025\n99,90;01.01.2026\n"
+    assert detect(tmp_path, body).header_guess is False
+    assert detect(tmp_path, "Betrag;Datum\n" + body).header_guess is True
+
+
+@pytest.mark.parametrize(
+    ("fmt", "types", "expected"),
+    [
+        # 1.234 is 1234; a decimal comma puts the day first
+        (CsvFormat(decimal_separator=","), [T.INTEGER, T.DATE], (",", ".", "%d/%m/%Y")),
+        (CsvFormat(decimal_separator="."), [T.FLOAT, T.STRING], (".", None, "%Y-%m-%d")),
+        (CsvFormat(date_format="%m/%d/%Y"), [T.STRING, T.DATE], (".", None, "%m/%d/%Y")),
+        (CsvFormat(date_format="%d.%m.%Y"), [T.STRING, T.STRING], (".", None, "%d.%m.%Y")),
+    ],
+)
+def test_conventions_set_in_the_format_are_kept(
+    tmp_path: Path, fmt: CsvFormat, types: list[ColumnType], expected: tuple[str, str | None, str]
+) -> None:
+    detected = detect(tmp_path, 'a,d\n"1.234",01/02/2025\n"5.678",03/04/2025\n', fmt)
+    assert detected.column_types == types and found(detected)[:3] == expected
