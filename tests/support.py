@@ -106,3 +106,16 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.02)
     return result
+
+
+def staged(frame, first_record=1):
+    """Rows as the engine stages them in atomic mode: each with its record number, the line after it
+    (a header comes first) and raw bytes naming the record (``raw 3``)."""
+    import polars as pl
+
+    records = range(first_record, first_record + frame.height)
+    return frame.with_columns(
+        pl.Series("_rec", records, dtype=pl.Int64),
+        pl.Series("_line", [r + 1 for r in records], dtype=pl.Int64),
+        pl.Series("_raw", [f"raw {r}".encode() for r in records], dtype=pl.Binary),
+    )

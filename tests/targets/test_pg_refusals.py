@@ -11,6 +11,7 @@ from impex.domain.counters import Counters
 from impex.domain.position import Position
 from impex.targets.base import Checkpoint, ChunkWrite, Refusal, RefusedRecord, RunSpec
 from impex.targets.postgres import PostgresTarget
+from support import staged
 
 EVENTS = (
     "CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb, tags integer[], "
@@ -39,16 +40,6 @@ def events(start=0):
             "amount": pl.Decimal(10, 2),
             "_row": pl.Int64,
         },
-    )
-
-
-def staged(frame):
-    """Rows as the engine stages them in atomic mode: record number, line (one past) and raw bytes."""
-    n = frame.height
-    return frame.with_columns(
-        pl.Series("_rec", range(1, n + 1), dtype=pl.Int64),
-        pl.Series("_line", range(2, n + 2), dtype=pl.Int64),
-        pl.Series("_raw", [f"raw {i + 1}".encode() for i in range(n)], dtype=pl.Binary),
     )
 
 

@@ -26,6 +26,7 @@ from impex.targets.base import (
     TargetError,
 )
 from impex.targets.postgres import PostgresTarget
+from support import staged
 
 COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
 
@@ -43,16 +44,6 @@ def rows(ids, names=None, start=0):
     return pl.DataFrame(
         {"id": ids, "name": names, "_row": list(range(start, start + len(ids)))},
         schema={"id": pl.Int64, "name": pl.Utf8, "_row": pl.Int64},
-    )
-
-
-def staged(frame, first_record=1):
-    """Rows as the engine stages them in atomic mode: with record number, line and raw bytes."""
-    n = frame.height
-    return frame.with_columns(
-        pl.Series("_rec", range(first_record, first_record + n), dtype=pl.Int64),
-        pl.Series("_line", range(first_record + 1, first_record + 1 + n), dtype=pl.Int64),
-        pl.Series("_raw", [f"raw {i}".encode() for i in range(n)], dtype=pl.Binary),
     )
 
 
@@ -612,8 +603,8 @@ def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(schema
     check = 'new row for relation "people" violates check constraint "people_name_check"'
     message = f"column name = 'bad': {check}"
     assert r.refused_records == [
-        RefusedRecord(2, 3, b"raw 1", message, "name", "bad"),
-        RefusedRecord(4, 5, b"raw 0", message, "name", "bad"),
+        RefusedRecord(2, 3, b"raw 2", message, "name", "bad"),
+        RefusedRecord(4, 5, b"raw 4", message, "name", "bad"),
     ]
     assert people(sql) == [(1, "ok"), (3, "ok"), (10, "ten"), (11, "changed")]
 

@@ -14,6 +14,7 @@ from impex.domain.position import Position
 from impex.targets.base import Checkpoint, ChunkWrite, Refusal, RefusedRecord, RunSpec
 from impex.targets.sqlite import SqliteTarget
 from impex.targets.sqlite_refusal import checked_columns, listed_columns
+from support import staged
 
 EVENTS = """
 CREATE TABLE parents (id INTEGER PRIMARY KEY);
@@ -50,16 +51,6 @@ def events():
             "_row": [0, 1, 2, 3, 4, 5],
         },
         schema_overrides={"parent": pl.Int64},
-    )
-
-
-def staged(frame):
-    """Rows as the engine stages them in atomic mode: record number, line (one past) and raw bytes."""
-    n = frame.height
-    return frame.with_columns(
-        pl.Series("_rec", range(1, n + 1), dtype=pl.Int64),
-        pl.Series("_line", range(2, n + 2), dtype=pl.Int64),
-        pl.Series("_raw", [f"raw {i + 1}".encode() for i in range(n)], dtype=pl.Binary),
     )
 
 

@@ -1,5 +1,6 @@
 """The SQLite target: rows and checkpoint in one transaction, fencing, refused rows isolated."""
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from impex.targets.base import (
     TargetError,
 )
 from impex.targets.sqlite import SqliteTarget
+from support import staged
 
 REPO = Path(__file__).resolve().parents[2]
 COLUMNS = [ColumnDef("id", ColumnType.INTEGER, True), ColumnDef("name", ColumnType.STRING, True)]
@@ -41,16 +43,6 @@ def rows(ids, names=None, start=0):
     return pl.DataFrame(
         {"id": ids, "name": names, "_row": list(range(start, start + len(ids)))},
         schema={"id": pl.Int64, "name": pl.Utf8, "_row": pl.Int64},
-    )
-
-
-def staged(frame, first_record=1):
-    """Rows as the engine stages them in atomic mode: with record number, line and raw bytes."""
-    n = frame.height
-    return frame.with_columns(
-        pl.Series("_rec", range(first_record, first_record + n), dtype=pl.Int64),
-        pl.Series("_line", range(first_record + 1, first_record + 1 + n), dtype=pl.Int64),
-        pl.Series("_raw", [f"raw {i}".encode() for i in range(n)], dtype=pl.Binary),
     )
 
 
@@ -220,7 +212,7 @@ def test_atomic_final_apply_isolates_refused_rows_and_names_their_records(tmp_pa
         RefusedRecord(
             2,
             3,
-            b"raw 1",
+            b"raw 2",
             "column name = 'toolong': CHECK constraint failed: length(name) <= 3",
             "name",
             "toolong",
@@ -281,7 +273,10 @@ def test_a_chunk_killed_before_its_commit_is_rolled_back_by_the_next_opener(tmp_
         "run.apply_chunk(ChunkWrite(inserts=rows(list(range(3, 5000)))), finalize_at(20))\n"
         "os._exit(9)  # no commit, no close: as a kill -9 leaves it\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "data.db")], cwd=REPO, check=False)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}  # for the specs' support module
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "data.db")], cwd=REPO, env=env, check=False
+    )
     assert done.returncode == 9
     assert (tmp_path / "data.db-journal").stat().st_size > 0  # hot: the chunk's changes are in it
     again = SqliteTarget(tmp_path / "data.db")
