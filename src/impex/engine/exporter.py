@@ -26,12 +26,13 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from impex.domain.counters import Counters
-from impex.domain.definitions import ExportJob, OutputFormat
+from impex.domain.definitions import ExportJob
 from impex.domain.journal import Level
 from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
 from impex.engine.export_readers import ResumeKey, Source, open_source
+from impex.engine.export_render import write_chunk
 from impex.engine.final_file import check_replaceable, through_link
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
@@ -204,8 +205,7 @@ class ExportRun:
     ) -> Status | None:
         fmt = self.job.format
         for frame, key in source.chunks(written, self.job.chunk_rows, self.keys.at(written)):
-            frame = render_dates(frame, source.date_columns, source.timestamp_columns, fmt)
-            writer.write(render_numeric(frame, source.numeric_columns, fmt))
+            write_chunk(writer, frame, source, fmt)
             if gz is not None:
                 gz.end_chunk()
             self._written += frame.height
@@ -327,49 +327,6 @@ class Checkpoint:
         os.fsync(self.out.fileno())
         self.synced_at, self.synced_bytes = time.monotonic(), self.out.tell()
         return self.synced_bytes
-
-
-ISO_DATE = "%Y-%m-%d"
-ISO_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
-TIMESTAMP_INPUTS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
-
-
-def render_dates(
-    frame: pl.DataFrame, dates: tuple[str, ...], timestamps: tuple[str, ...], fmt: OutputFormat
-) -> pl.DataFrame:
-    """SQLite keeps dates as ISO text: reformat those of DATE/TIMESTAMP columns; other text stays as is."""
-    exprs = []
-    if fmt.date_format != ISO_DATE:
-        for name in dates:
-            if frame.schema.get(name) == pl.String:
-                parsed = pl.col(name).str.to_date(ISO_DATE, strict=False)
-                exprs.append(pl.coalesce(parsed.dt.to_string(fmt.date_format), pl.col(name)).alias(name))
-    if fmt.timestamp_format != ISO_TIMESTAMP:
-        for name in timestamps:
-            if frame.schema.get(name) == pl.String:
-                parsed = pl.coalesce(
-                    [pl.col(name).str.to_datetime(f, strict=False) for f in TIMESTAMP_INPUTS]
-                )
-                exprs.append(pl.coalesce(parsed.dt.to_string(fmt.timestamp_format), pl.col(name)).alias(name))
-    return frame.with_columns(exprs) if exprs else frame
-
-
-NUMBER_TEXT = r"^[-+]?[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]+)?$"
-
-
-def render_numeric(frame: pl.DataFrame, numeric: tuple[str, ...], fmt: OutputFormat) -> pl.DataFrame:
-    """Exact numbers come as text: the decimal separator is applied to that text (to the numbers
-    only, should a column hold other text too)."""
-    texts = [n for n in numeric if frame.schema.get(n) == pl.String]
-    if fmt.decimal_separator == "." or not texts:
-        return frame
-    return frame.with_columns(
-        pl.when(pl.col(n).str.contains(NUMBER_TEXT))
-        .then(pl.col(n).str.replace(".", fmt.decimal_separator, literal=True))
-        .otherwise(pl.col(n))
-        .alias(n)
-        for n in texts
-    )
 
 
 class ResumeKeys:
