@@ -2,6 +2,7 @@
 index, rows moved): the file is still the export of the rows as they are, each once."""
 
 import gzip
+import io
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from impex.domain.status import A, S
+from impex.engine.export_resume import SameBytes
 from support import codes, run_job
 
 SETUP = {
@@ -90,3 +92,13 @@ def test_an_index_made_while_an_export_is_paused_loses_and_repeats_no_row(
     assert written == expected
     if case != "without rowid":  # read in the order of its key: the resume goes on where it stopped
         assert "export.restarted" in codes(store, job_id)
+
+
+def test_the_bytes_of_a_damaged_gzip_file_are_not_the_rows_and_raise_nothing():
+    member = gzip.compress(b"a,b\n1,2\n")
+    assert SameBytes(gzip.GzipFile(fileobj=io.BytesIO(member))).write(b"a,b\n1,2\n")
+    damaged = SameBytes(gzip.GzipFile(fileobj=io.BytesIO(member[:12] + b"garbage" + member[19:])))
+    damaged.write(b"a,b\n1,2\n")
+    cut = SameBytes(gzip.GzipFile(fileobj=io.BytesIO(member[:-6])))
+    cut.write(b"a,b\n1,2\n")
+    assert not damaged.same and not cut.all_read()
