@@ -449,6 +449,7 @@ def pause_every_chunk(store, settings, definition, out: Path) -> int:
         status, _ = run_job(store, settings, job_id, on_progress=pause)
     assert status is S.FINISHED and len(store.runs_of(job_id)) == 1
     assert "run.paused" in codes(store, job_id) and "run.resumed" in codes(store, job_id)
+    assert "export.restarted" not in codes(store, job_id), "the rows read again were the file's"
     return len(pauses)
 
 

@@ -45,6 +45,10 @@ MESSAGES: dict[str, str] = {
     "format.detected": "Detected format: delimiter {delimiter!r}, encoding {encoding}, header {header}",
     "table.created": "Table {table} created with columns {columns}",
     "export.file": "File written: {path} ({rows} rows, {bytes} bytes)",
+    "export.restarted": (
+        "The source no longer gives its first {rows} rows as the file holds them (its order is not "
+        "total): the file is written again from the first row"
+    ),
     "run.leftovers": "What the canceled run left could not all be removed: {error}",
     "worker.takeover": "Taken over by {worker} after {reason} (its previous worker: {previous})",
 }

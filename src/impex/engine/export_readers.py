@@ -69,6 +69,7 @@ class SqliteSource:
         self.date_columns: tuple[str, ...] = ()
         self.timestamp_columns: tuple[str, ...] = ()
         self.rowid_order = False
+        self.total_order = False  # whether two reads give the rows in one order (see export_resume)
         # Columns holding REAL values among text, or among integers: read as SQLite's exact text of
         # each value.
         self.as_text: set[str] = set()
@@ -150,7 +151,8 @@ class SqliteSource:
             raise TargetError(f"source table {source.table} does not exist in {self.path.name}")
         kind, ddl = found[0]
         cur.execute(f"PRAGMA table_info({quote(source.table)})")
-        declared = {row[1]: str(row[2] or "").upper() for row in cur.fetchall()}
+        info = cur.fetchall()
+        declared = {row[1]: str(row[2] or "").upper() for row in info}
         names = list(source.columns or declared)
         missing = [n for n in (*names, *source.order_by) if n not in declared]
         if missing:
@@ -173,9 +175,13 @@ class SqliteSource:
         self.names = names
         self.source_sql = self.table
         self.where = f"({source.filter})" if source.filter else ""
-        # rowid last: rows that tie on the order columns keep one order, so a resume is exact
+        # rowid last, or the primary key of a table without rowid (unique, never NULL there): rows that
+        # tie on the order columns keep one order, so a resume is exact (a view has neither)
+        key = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5] and kind == "table"]
+        self.total_order = has_rowid or bool(key)
         # the table's columns, not the select's: a column read as exact text is an alias of that name
-        order = [*(f"{self.table}.{quote(c)}" for c in source.order_by), *(["rowid"] if has_rowid else [])]
+        columns = [*source.order_by, *(c for c in key if c not in source.order_by and not has_rowid)]
+        order = [*(f"{self.table}.{quote(c)}" for c in columns), *(["rowid"] if has_rowid else [])]
         self.order = f" ORDER BY {', '.join(order)}" if order else ""
 
     def column_names(self) -> list[str]:
@@ -361,6 +367,7 @@ class PrefetchedPostgres:
         self.date_columns = source.date_columns
         self.timestamp_columns = source.timestamp_columns
         self.numeric_columns = source.numeric_columns
+        self.total_order = source.total_order
 
     def column_names(self) -> list[str]:
         return self.source.column_names()

@@ -3,9 +3,10 @@
 A table is read in the order of its ``order_by`` columns then its primary key (never a physical row
 address). When every ordering column is NOT NULL and the key completes the order, each chunk carries
 the ordering values of its last row as text, and a resume reads ``WHERE (order) > (those values)``:
-rows inserted or deleted before that point meanwhile cannot shift it. Otherwise (no primary key, a
-query, nullable ordering columns) a resume skips the rows already written with OFFSET; a table
-without a key is then ordered by its whole row, so that rows that tie are identical ones.
+rows inserted or deleted before that point meanwhile cannot shift it. Otherwise (no primary key,
+nullable ordering columns) a resume skips the rows already written with OFFSET; a table without a
+key is then ordered by its whole row, so that rows that tie are identical ones. A query keeps its own
+order, which may not be total: its resume reads it again from the first row (see export_resume).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class PostgresExportSource:
         self.key_types: list[str] = []  # the ordering columns' types, when a resume goes by key
         self.filter = ""
         self.numeric_columns: tuple[str, ...] = ()  # exact decimals, read as text
+        self.total_order = isinstance(source, TableSource)  # by its key, or by its whole row
         try:
             if isinstance(source, TableSource):
                 self._describe_table(source)

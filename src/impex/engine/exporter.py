@@ -2,10 +2,13 @@
 
 Resume is exact: at a checkpoint the file is flushed and fsynced, then the store records (rows written,
 bytes written). A resume truncates the temporary file to that size and continues the ordered source
-at that row, so a stop at any instant neither loses nor repeats a row. A kill -9 would not need the
-fsync (written bytes outlive the process), a machine crash does: so checkpoints are taken every few
-tens of MB or a fraction of a second, not per chunk, and at every stop. Each chunk of a gzip output is
-its own gzip member, so the file truncated at a chunk boundary stays a valid stream.
+at that row, so a stop at any instant neither loses nor repeats a row. A source whose order is not
+total (a query) is first read again up to that row and compared with the file; should its rows come
+in another order now, the file is written again from its first row (export_resume).
+A kill -9 would not need the fsync (written bytes outlive the process), a machine crash does: so
+checkpoints are taken every few tens of MB or a fraction of a second, not per chunk, and at every
+stop. Each chunk of a gzip output is its own gzip member, so the file truncated at a chunk boundary
+stays a valid stream.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from impex.domain.counters import Counters
-from impex.domain.definitions import ExportJob, OutputFormat
+from impex.domain.definitions import ExportJob
 from impex.domain.journal import Level
 from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
 from impex.engine.export_readers import ResumeKey, Source, open_source
+from impex.engine.export_render import write_chunk
+from impex.engine.export_resume import Chunks, same_rows_then_rest
 from impex.engine.final_file import check_replaceable, through_link
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
@@ -147,11 +152,14 @@ class ExportRun:
             output_path=str(final),
             lease_token=self.ex.claim.lease_token,
         )
-        clock = Clock(before=run.active_seconds, records_at_start=written, bytes_at_start=done_bytes)
         with open(part, "r+b" if part.exists() else "wb") as out:
             out.truncate(done_bytes)
             out.seek(done_bytes)
-            stopped = self._copy(source, out, written, clock)
+            began = time.monotonic()
+            chunks, written = self._chunks(source, out, part, written)
+            before = run.active_seconds + time.monotonic() - began  # the rows read again: active time
+            clock = Clock(before=before, records_at_start=written, bytes_at_start=out.tell())
+            stopped = self._copy(source, chunks, out, written, clock)
             if stopped is None:
                 os.fsync(out.fileno())  # the final name promises a complete, durable file
         if stopped is not None:
@@ -183,7 +191,26 @@ class ExportRun:
         self.log("run.resumed", run=run.run_no, record_no=written, line_no=written, reason=reason)
         return written, done_bytes
 
-    def _copy(self, source: Source, out: BinaryIO, written: int, clock: Clock) -> Status | None:
+    def _chunks(self, source: Source, out: BinaryIO, part: Path, written: int) -> tuple[Chunks, int]:
+        """The chunks to write, and the rows the file holds before them. A source without a total
+        order is read again from its first row and compared with the file (see export_resume)."""
+        rows = self.job.chunk_rows
+        if not written or source.total_order:
+            return source.chunks(written, rows, self.keys.at(written)), written
+        rest = same_rows_then_rest(source, part, self.job.format, written, rows)
+        if rest is not None:
+            return rest, written
+        self.log("export.restarted", rows=written)
+        out.seek(0)
+        out.truncate()
+        self.store.record_progress(
+            self.ex.run_id, Counters(), bytes_done=0, lease_token=self.ex.claim.lease_token
+        )
+        return source.chunks(0, rows), 0
+
+    def _copy(
+        self, source: Source, chunks: Chunks, out: BinaryIO, written: int, clock: Clock
+    ) -> Status | None:
         fmt = self.job.format
         self._written = written
         gz = GzipMembers(out) if fmt.gzip else None
@@ -191,11 +218,12 @@ class ExportRun:
             gz or out, fmt.model_copy(update={"header": fmt.header and written == 0}), rows_before=written
         )
         with Checkpoint(out, time.monotonic()) as checkpoint:
-            return self._copy_chunks(source, writer, gz, checkpoint, written, clock)
+            return self._copy_chunks(source, chunks, writer, gz, checkpoint, written, clock)
 
     def _copy_chunks(
         self,
         source: Source,
+        chunks: Chunks,
         writer: CsvWriter,
         gz: GzipMembers | None,
         checkpoint: Checkpoint,
@@ -203,9 +231,8 @@ class ExportRun:
         clock: Clock,
     ) -> Status | None:
         fmt = self.job.format
-        for frame, key in source.chunks(written, self.job.chunk_rows, self.keys.at(written)):
-            frame = render_dates(frame, source.date_columns, source.timestamp_columns, fmt)
-            writer.write(render_numeric(frame, source.numeric_columns, fmt))
+        for frame, key in chunks:
+            write_chunk(writer, frame, source, fmt)
             if gz is not None:
                 gz.end_chunk()
             self._written += frame.height
@@ -327,49 +354,6 @@ class Checkpoint:
         os.fsync(self.out.fileno())
         self.synced_at, self.synced_bytes = time.monotonic(), self.out.tell()
         return self.synced_bytes
-
-
-ISO_DATE = "%Y-%m-%d"
-ISO_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
-TIMESTAMP_INPUTS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
-
-
-def render_dates(
-    frame: pl.DataFrame, dates: tuple[str, ...], timestamps: tuple[str, ...], fmt: OutputFormat
-) -> pl.DataFrame:
-    """SQLite keeps dates as ISO text: reformat those of DATE/TIMESTAMP columns; other text stays as is."""
-    exprs = []
-    if fmt.date_format != ISO_DATE:
-        for name in dates:
-            if frame.schema.get(name) == pl.String:
-                parsed = pl.col(name).str.to_date(ISO_DATE, strict=False)
-                exprs.append(pl.coalesce(parsed.dt.to_string(fmt.date_format), pl.col(name)).alias(name))
-    if fmt.timestamp_format != ISO_TIMESTAMP:
-        for name in timestamps:
-            if frame.schema.get(name) == pl.String:
-                parsed = pl.coalesce(
-                    [pl.col(name).str.to_datetime(f, strict=False) for f in TIMESTAMP_INPUTS]
-                )
-                exprs.append(pl.coalesce(parsed.dt.to_string(fmt.timestamp_format), pl.col(name)).alias(name))
-    return frame.with_columns(exprs) if exprs else frame
-
-
-NUMBER_TEXT = r"^[-+]?[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]+)?$"
-
-
-def render_numeric(frame: pl.DataFrame, numeric: tuple[str, ...], fmt: OutputFormat) -> pl.DataFrame:
-    """Exact numbers come as text: the decimal separator is applied to that text (to the numbers
-    only, should a column hold other text too)."""
-    texts = [n for n in numeric if frame.schema.get(n) == pl.String]
-    if fmt.decimal_separator == "." or not texts:
-        return frame
-    return frame.with_columns(
-        pl.when(pl.col(n).str.contains(NUMBER_TEXT))
-        .then(pl.col(n).str.replace(".", fmt.decimal_separator, literal=True))
-        .otherwise(pl.col(n))
-        .alias(n)
-        for n in texts
-    )
 
 
 class ResumeKeys:

@@ -1,0 +1,71 @@
+"""How an export renders a chunk's values before the CSV writer: SQLite's date and timestamp text in
+the job's formats, exact decimals with the job's decimal separator."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import polars as pl
+
+from impex.domain.definitions import OutputFormat
+from impex.formats.writer import CsvWriter
+
+
+class Columns(Protocol):
+    """What a source says about its columns' values."""
+
+    @property
+    def date_columns(self) -> tuple[str, ...]: ...
+    @property
+    def timestamp_columns(self) -> tuple[str, ...]: ...
+    @property
+    def numeric_columns(self) -> tuple[str, ...]: ...
+
+
+def write_chunk(writer: CsvWriter, frame: pl.DataFrame, source: Columns, fmt: OutputFormat) -> None:
+    """``frame``'s rows through ``writer``, its dates and numbers rendered as ``fmt`` says."""
+    frame = render_dates(frame, source.date_columns, source.timestamp_columns, fmt)
+    writer.write(render_numeric(frame, source.numeric_columns, fmt))
+
+
+ISO_DATE = "%Y-%m-%d"
+ISO_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+TIMESTAMP_INPUTS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
+
+
+def render_dates(
+    frame: pl.DataFrame, dates: tuple[str, ...], timestamps: tuple[str, ...], fmt: OutputFormat
+) -> pl.DataFrame:
+    """SQLite keeps dates as ISO text: reformat those of DATE/TIMESTAMP columns; other text stays as is."""
+    exprs = []
+    if fmt.date_format != ISO_DATE:
+        for name in dates:
+            if frame.schema.get(name) == pl.String:
+                parsed = pl.col(name).str.to_date(ISO_DATE, strict=False)
+                exprs.append(pl.coalesce(parsed.dt.to_string(fmt.date_format), pl.col(name)).alias(name))
+    if fmt.timestamp_format != ISO_TIMESTAMP:
+        for name in timestamps:
+            if frame.schema.get(name) == pl.String:
+                parsed = pl.coalesce(
+                    [pl.col(name).str.to_datetime(f, strict=False) for f in TIMESTAMP_INPUTS]
+                )
+                exprs.append(pl.coalesce(parsed.dt.to_string(fmt.timestamp_format), pl.col(name)).alias(name))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+NUMBER_TEXT = r"^[-+]?[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]+)?$"
+
+
+def render_numeric(frame: pl.DataFrame, numeric: tuple[str, ...], fmt: OutputFormat) -> pl.DataFrame:
+    """Exact numbers come as text: the decimal separator is applied to that text (to the numbers
+    only, should a column hold other text too)."""
+    texts = [n for n in numeric if frame.schema.get(n) == pl.String]
+    if fmt.decimal_separator == "." or not texts:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col(n).str.contains(NUMBER_TEXT))
+        .then(pl.col(n).str.replace(".", fmt.decimal_separator, literal=True))
+        .otherwise(pl.col(n))
+        .alias(n)
+        for n in texts
+    )
