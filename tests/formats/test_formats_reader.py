@@ -295,6 +295,14 @@ def test_chunks_hold_at_most_max_records_and_end_on_record_boundaries(tmp_path: 
     assert [c.end.line_no for c in got.chunks] == [15, 29, 43, 51]
 
 
+def test_a_first_chunk_can_be_smaller_and_the_records_are_the_same(tmp_path: Path) -> None:
+    path = write(tmp_path, b"a,b\n" + b"".join(b"%d,x\n" % i for i in range(25)))
+    with DelimitedReader(path, CSV) as reader:
+        chunks = list(reader.chunks(10, first=3))
+    assert [c.n_records for c in chunks] == [3, 10, 10, 2]
+    assert [n for c in chunks for n in c.record_nos.tolist()] == list(range(1, 26))
+
+
 def test_each_column_of_a_chunk_comes_in_one_piece(tmp_path: Path) -> None:
     """The parser splits a big chunk's columns into pieces, which every later expression
     would pay for; the chunk hands them over whole."""

@@ -146,15 +146,18 @@ class DelimitedReader:
     def _parse_header(self, raw: bytes) -> list[str]:
         return [name.decode(self.encoding, errors="replace") for name in split_fields(raw, self._syntax)]
 
-    def chunks(self, max_records: int) -> Iterator[RecordChunk]:
-        """Chunks of at most ``max_records`` records (and about ``max_chunk_bytes``) up to the end."""
-        if max_records < 1:
-            raise ValueError("max_records must be at least 1")
+    def chunks(self, max_records: int, *, first: int | None = None) -> Iterator[RecordChunk]:
+        """Chunks of at most ``max_records`` records (and about ``max_chunk_bytes``) up to the end;
+        the first of at most ``first`` records when given."""
+        if max_records < 1 or (first is not None and first < 1):
+            raise ValueError("max_records and first must be at least 1")
+        size = first or max_records
         while True:
-            chunk = self._next_chunk(max_records)
+            chunk = self._next_chunk(size)
             if chunk is None:
                 return
             yield chunk
+            size = max_records
 
     def _next_chunk(self, max_records: int) -> RecordChunk | None:
         force = False
