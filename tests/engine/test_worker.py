@@ -125,3 +125,18 @@ def test_an_unknown_connection_name_lists_the_known_ones(store, settings, tmp_pa
     Worker(store, settings).serve(exit_when_idle=True)
     error = next(line for line in store.journal_lines(job_id) if line.code == "run.error")
     assert "no connection named 'nowhere' (known: default)" in error.params["error"]
+
+
+def test_a_stored_definition_the_engine_cannot_read_fails_its_job_instead_of_crashing_the_worker(
+    store, settings
+):
+    """Its run ends with errors, saying why, once; the worker goes on, not to the same job again."""
+    job_id = store.create_job(
+        {"kind": "export", "name": "bad", "source": {"table": "t"}, "output": "x.csv", "chunk_rows": 0},
+        actor="tester",
+    )
+    store.transition(job_id, A.START, actor="tester")
+    Worker(store, settings).serve(exit_when_idle=True)
+    assert store.status_of(job_id) is S.FINISHED_WITH_ERRORS
+    [error] = [line.text for line in store.journal_lines(job_id) if line.code == "run.error"]
+    assert "chunk_rows" in error

@@ -65,17 +65,8 @@ def worker_name() -> str:
 
 def run_claim(ex: Execution) -> Status | None:
     """Run one claimed job to its next stop; None when another worker took it over."""
-    # Each kind loads its own engine (and database drivers) only when a job of it runs.
-    if ex.claim.job.kind == "import":
-        from impex.engine.importer import ImportRun
-
-        runner: ImportRun | ExportRun = ImportRun(ex)
-    else:
-        from impex.engine.exporter import ExportRun
-
-        runner = ExportRun(ex)
     try:
-        return runner.execute()
+        return _runner(ex).execute()
     except (RunTakenOver, LeaseLost, FencedOut):
         return None
     except STORE_DOWN as error:
@@ -94,6 +85,17 @@ def run_claim(ex: Execution) -> Status | None:
             ).target
         except Exception:
             return None
+
+
+def _runner(ex: Execution) -> ImportRun | ExportRun:
+    # Each kind loads its own engine (and database drivers) only when a job of it runs.
+    if ex.claim.job.kind == "import":
+        from impex.engine.importer import ImportRun
+
+        return ImportRun(ex)
+    from impex.engine.exporter import ExportRun
+
+    return ExportRun(ex)
 
 
 def recover(store: Store, actor: str, only: int | None = None) -> None:
