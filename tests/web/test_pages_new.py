@@ -118,6 +118,13 @@ def test_an_export_form_naming_a_gz_file_compresses_it_unticked():
     assert parse_definition(named).format.gzip is True
 
 
+@pytest.mark.parametrize("ticked", [{}, {"gzip": "1"}])
+def test_an_export_form_naming_a_gz_file_in_capitals_keeps_its_name(ticked):
+    """The definition takes OUT.CSV.GZ for a gzip file's name: the form adds no second .gz to it."""
+    named = export_definition({"name": "e", "table": "people", "output": "OUT.CSV.GZ", **ticked})
+    assert named["output"] == "OUT.CSV.GZ" and parse_definition(named).format.gzip is True
+
+
 def test_the_list_offers_new_jobs_to_operators_only(browser):
     assert 'data-new="import"' in browser("operator").get("/jobs").text
     assert "data-new=" not in browser("viewer").get("/jobs").text

@@ -125,8 +125,9 @@ def export_definition(form: Mapping[str, str]) -> dict[str, Any]:
         if row_filter := form.get("filter", "").strip():
             source["filter"] = row_filter
     output = form.get("output", "").strip()
-    gzip = _checked(form, "gzip") or output.lower().endswith(".gz")
-    if gzip and output and not output.endswith(".gz"):
+    named_gz = output.lower().endswith(".gz")  # as the definition reads the name
+    gzip = _checked(form, "gzip") or named_gz
+    if gzip and output and not named_gz:
         output += ".gz"
     return {
         "kind": "export",
