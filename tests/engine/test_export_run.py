@@ -17,6 +17,7 @@ import pytest
 
 import impex.engine.export_readers as export_readers
 import impex.engine.exporter as exporter
+from impex.definitions_io import parse_definition
 from impex.domain.status import A, S
 from impex.store.store import Store
 from support import IMPEX, codes, define, run_job, submit, table_rows, write
@@ -247,6 +248,23 @@ def test_imported_dates_and_booleans_come_out_as_stored_iso_text_and_0_1(store, 
     out = tmp_path / "out.csv"
     run_job(store, settings, export(out, format={"date_format": "%d.%m.%Y"}))
     assert out.read_text() == "id,born,ok\n1,2001-02-03,1\n2,,0\n"
+
+
+def test_a_stored_export_to_a_gz_name_with_gzip_false_still_runs_as_it_did_before_the_gz_rule(
+    store, settings, data_dir, tmp_path
+):
+    """An impex before the rule stored every definition with gzip spelled out: false for a quick
+    export to out.csv.gz. Such a job (queued, paused, a schedule's) still loads and runs as it was
+    defined; a paused one's partial file is plain text, which gzip members must not follow."""
+    fill(data_dir, "(id INTEGER, note TEXT)", [(1, "a"), (2, "b")])
+    out = tmp_path / "out-{date}.csv.gz"
+    stored = parse_definition(export(tmp_path / "out.csv")).model_dump(mode="json") | {"output": str(out)}
+    assert stored["format"]["gzip"] is False
+    job_id = store.create_job(stored, actor="tester")
+    store.transition(job_id, A.START, actor="tester")
+    assert run_job(store, settings, job_id)[0] is S.FINISHED
+    [written] = tmp_path.glob("out-*.csv.gz")
+    assert written.read_text() == "id,note\n1,a\n2,b\n"
 
 
 def test_gzip_output_reads_back_as_the_plain_file_with_one_member_per_chunk(
