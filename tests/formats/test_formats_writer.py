@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -154,15 +155,24 @@ def test_a_text_that_looks_like_the_stand_in_for_a_null_is_written_as_it_is() ->
     )
 
 
-@pytest.mark.parametrize("null_value", ["", "NULL"])
+def test_quoting_none_writes_an_empty_text_as_an_empty_field_and_keeps_the_first_ones_row() -> None:
+    out = io.BytesIO()
+    writer = CsvWriter(out, OutputFormat(quoting="none", header=False), rows_before=10)
+    writer.write(pl.DataFrame({"id": [1, 2, 3], "note": ["x", None, ""]}))
+    writer.write(pl.DataFrame({"id": [4], "note": [""]}))
+    assert out.getvalue() == b"1,x\n2,\n3,\n4,\n"
+    assert writer.first_empty_text == 13
+
+
+@pytest.mark.parametrize("null_value", ["NULL", "\\N"])
 def test_quoting_none_refuses_a_text_equal_to_the_null_value(null_value: str) -> None:
     fmt = OutputFormat(quoting="none", null_value=null_value, header=False)
     writer = CsvWriter(io.BytesIO(), fmt, rows_before=10)
     with pytest.raises(
         FormatError,
         match=(
-            rf"^row 12, column note: {null_value!r} is the null value, which quoting 'none' would write "
-            r"as a null \(the file would not read back\): use quoting 'minimal'$"
+            rf"^row 12, column note: {re.escape(repr(null_value))} is the null value, which quoting 'none' "
+            r"would write as a null \(the file would not read back\): use quoting 'minimal'$"
         ),
     ):
         writer.write(pl.DataFrame({"id": [1, 2], "note": ["x", null_value]}))

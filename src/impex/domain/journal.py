@@ -25,6 +25,10 @@ MESSAGES: dict[str, str] = {
     "run.progress_unsized": "{read} records read, {rate} records/s",
     "export.progress": "{rows} rows written, {rate} rows/s",
     "export.summary": "Summary: read {read}, written {written}, duration {duration}",
+    "export.empty_texts": (
+        "Row {row} holds an empty text: quoting 'none' writes it as an empty field, as it writes a "
+        "null, so the two read back alike (quoting 'minimal' keeps them apart)"
+    ),
     "run.summary": (
         "Summary: read {read}, inserted {inserted}, updated {updated}, unchanged {unchanged}, "
         "deleted {deleted}, rejected {rejected}, doubles {doubles}, duplicates {duplicates}, "

@@ -231,8 +231,12 @@ class ExportRun:
         clock: Clock,
     ) -> Status | None:
         fmt = self.job.format
+        warned = False
         for frame, key in chunks:
             write_chunk(writer, frame, source, fmt)
+            if writer.first_empty_text is not None and not warned:
+                self.log("export.empty_texts", Level.WARNING, row=writer.first_empty_text)
+                warned = True
             if gz is not None:
                 gz.end_chunk()
             self._written += frame.height

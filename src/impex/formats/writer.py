@@ -54,6 +54,9 @@ class CsvWriter:
         # rows of the file written before (a resumed export): a refused row's number counts them
         self.rows_before = rows_before
         self.rows_written = 0
+        # With quoting 'none' and the empty null value, the row of the first empty text (written as a
+        # null is): it reads back as a null.
+        self.first_empty_text: int | None = None
         self.bytes_written = 0
 
     def write(self, df: pl.DataFrame) -> None:
@@ -92,15 +95,23 @@ class CsvWriter:
 
     def _refuse_unquotable(self, df: pl.DataFrame) -> None:
         """Without quoting, a value holding the delimiter, the quote or a line break would read back
-        as other fields or records, and one equal to the null value as a null: FormatError naming its
-        row, column and value."""
+        as other fields or records, and one equal to a null value other than the empty text as a null:
+        FormatError naming its row, column and value. An empty text is written as the empty field it
+        is, as every tool writes it, and the first one's row kept in ``first_empty_text``: it reads
+        back as a null."""
         fmt = self._fmt
         specials = [fmt.delimiter, fmt.quote, "\n", "\r"]
         for name, dtype in df.schema.items():
             if dtype != pl.String:
                 continue
             column = df.get_column(name)
-            hits = (column.str.contains_any(specials) | (column == fmt.null_value)).arg_true()
+            taken_for_null = column == fmt.null_value
+            if not fmt.null_value:
+                empty = taken_for_null.arg_true()
+                if len(empty) and self.first_empty_text is None:
+                    self.first_empty_text = self._row_no(int(empty[0]))
+                taken_for_null = pl.repeat(False, len(column), eager=True)
+            hits = (column.str.contains_any(specials) | taken_for_null).arg_true()
             if len(hits):
                 row = int(hits[0])
                 value = df[row, name]
