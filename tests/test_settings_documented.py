@@ -3,12 +3,14 @@
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from impex.settings import SETTINGS, load_settings
 from support import IMPEX
+
+ROOT = Path(__file__).resolve().parent.parent  # not conftest's: another folder's conftest may own that name
 
 
 def test_every_setting_has_a_row_in_the_readme():
