@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from impex.definitions_io import parse_definition
-from impex.domain.status import A, Status
+from impex.domain.status import A, S, Status
 from impex.engine.execution import Progress
 from impex.engine.worker import Worker
 
@@ -119,3 +119,18 @@ def staged(frame, first_record=1):
         pl.Series("_line", [r + 1 for r in records], dtype=pl.Int64),
         pl.Series("_raw", [f"raw {r}".encode() for r in records], dtype=pl.Binary),
     )
+
+
+def pause_once_and_meddle(store, settings, definition: dict[str, Any], meddle: Callable[[], None]) -> int:
+    """Run, pause after the first chunk, ``meddle`` with the source, resume to the end; the job's id."""
+
+    def pause(progress: Progress) -> None:
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, definition, on_progress=pause)
+    assert status is S.PAUSED
+    meddle()
+    store.transition(job_id, A.START, actor="tester")
+    assert run_job(store, settings, job_id)[0] is S.FINISHED
+    return job_id

@@ -10,7 +10,7 @@ import pytest
 from impex.domain.status import A, S
 from impex.settings import load_settings
 from pg_support import fresh_schema, sql_runner
-from support import codes, define, run_job, write
+from support import codes, define, pause_once_and_meddle, run_job, write
 
 
 @pytest.fixture
@@ -273,21 +273,6 @@ def test_a_resume_by_key_is_not_shifted_by_rows_inserted_and_deleted_before_it(
 
     pause_every_chunk(store, pg_settings, export(out, chunk_rows=100), out, between=meddle)
     assert out.read_text().splitlines() == expected
-
-
-def pause_once_and_meddle(store, settings, definition: dict[str, Any], meddle) -> int:
-    """Run, pause after the first chunk, ``meddle`` with the source, resume to the end; the job's id."""
-
-    def pause(progress):
-        if store.status_of(progress.job_id) is S.RUNNING:
-            store.transition(progress.job_id, A.PAUSE, actor="tester")
-
-    status, job_id = run_job(store, settings, definition, on_progress=pause)
-    assert status is S.PAUSED
-    meddle()
-    store.transition(job_id, A.START, actor="tester")
-    assert run_job(store, settings, job_id)[0] is S.FINISHED
-    return job_id
 
 
 @pytest.mark.parametrize(

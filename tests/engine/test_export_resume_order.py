@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from impex.domain.status import A, S
 from impex.engine.export_resume import SameBytes
-from support import codes, run_job
+from support import codes, pause_once_and_meddle, run_job
 
 SETUP = {
     # a query without ORDER BY: SQLite scans the table, or an index that covers the query
@@ -50,21 +49,6 @@ def export(out: Path, source: dict[str, Any], **fields: Any) -> dict[str, Any]:
         "chunk_rows": 40,
         **fields,
     }
-
-
-def pause_once_and_meddle(store, settings, definition: dict[str, Any], meddle) -> int:
-    """Run, pause after the first chunk, ``meddle`` with the source, resume to the end; the job's id."""
-
-    def pause(progress):
-        if store.status_of(progress.job_id) is S.RUNNING:
-            store.transition(progress.job_id, A.PAUSE, actor="tester")
-
-    status, job_id = run_job(store, settings, definition, on_progress=pause)
-    assert status is S.PAUSED
-    meddle()
-    store.transition(job_id, A.START, actor="tester")
-    assert run_job(store, settings, job_id)[0] is S.FINISHED
-    return job_id
 
 
 @pytest.mark.parametrize("gz", [False, True])
