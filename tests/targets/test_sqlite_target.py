@@ -260,6 +260,16 @@ def test_an_existing_database_keeps_its_page_size(tmp_path):
     assert page_size(tmp_path / "data.db") == 4096
 
 
+def test_a_table_or_view_is_found_whatever_the_case_of_its_name_as_sqlite_finds_it(tmp_path):
+    with sqlite3.connect(tmp_path / "data.db") as c:
+        c.execute("CREATE TABLE Mixed (id INTEGER PRIMARY KEY)")
+        c.execute("CREATE VIEW Seen AS SELECT id FROM Mixed")
+    t = SqliteTarget(tmp_path / "data.db")
+    assert t.table_exists("mixed") and t.table_exists("MIXED")
+    assert t.is_view("seen") and not t.table_exists("seen")
+    t.close()
+
+
 def test_a_chunk_killed_before_its_commit_is_rolled_back_by_the_next_opener(tmp_path):
     script = (
         "import os, sys\n"

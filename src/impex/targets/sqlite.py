@@ -121,11 +121,17 @@ class SqliteTarget:
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return list(self._execute(sql, params).fetchall())
 
+    def _has(self, kind: str, name: str) -> bool:
+        """Whether the file has a table or view of that name: SQLite's names are case-blind (a table
+        Mixed is the table mixed)."""
+        sql = "SELECT 1 FROM sqlite_master WHERE type=? AND name=? COLLATE NOCASE"
+        return bool(self._rows(sql, (kind, name)))
+
     def table_exists(self, table: str) -> bool:
-        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)))
+        return self._has("table", table)
 
     def is_view(self, table: str) -> bool:
-        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type='view' AND name=?", (table,)))
+        return self._has("view", table)
 
     def table_sql(self, table: str) -> str | None:
         """The statement that created the table, as SQLite keeps it."""
