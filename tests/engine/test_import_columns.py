@@ -370,6 +370,18 @@ def test_rows_the_database_refuses_are_rejected_and_the_rest_of_the_chunk_loads(
 
 
 @pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_a_sqlite_table_and_columns_named_in_another_case_are_the_ones_the_job_names(
+    store, settings, data_dir, tmp_path, commit
+):
+    sql(data_dir, "CREATE TABLE T (Id INTEGER PRIMARY KEY, Name TEXT NOT NULL)")  # SQLite: case-blind
+    columns = [{"name": "id", "type": "integer"}, {"name": "name"}]
+    status, job_id = load(store, settings, tmp_path, "id,name\n1,Ann\n2,Bob\n", columns, commit=commit)
+    assert status is S.FINISHED
+    assert "table.created" not in codes(store, job_id)
+    assert table_rows(data_dir) == [(1, "Ann"), (2, "Bob")]
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
 def test_a_constraint_reject_names_the_column_the_database_names_and_its_value(
     store, settings, data_dir, tmp_path, commit
 ):

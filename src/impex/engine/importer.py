@@ -260,17 +260,19 @@ class ImportRun:
                 )
             session.create_table(table, wanted, self.job.reconciliation.keys)
             return True
-        have = set(session.table_columns(table))
-        missing = [c.name for c in wanted if c.name not in have]
+        key = session.name_key
+        have = {key(name): name for name in session.table_columns(table)}
+        missing = [c.name for c in wanted if key(c.name) not in have]
         if missing:
             raise ImportFailed(
                 "run.error",
                 {
                     "error": f"table {table} has no column(s) {', '.join(missing)} "
-                    f"(it has: {', '.join(sorted(have))})"
+                    f"(it has: {', '.join(sorted(have.values()))})"
                 },
             )
-        unfilled = [c for c in session.required_columns(table) if c not in {w.name for w in wanted}]
+        filled = {key(w.name) for w in wanted}
+        unfilled = [c for c in session.required_columns(table) if key(c) not in filled]
         if unfilled and self.job.reconciliation.operation not in (Operation.UPDATE, Operation.DELETE):
             raise ImportFailed(
                 "run.error",

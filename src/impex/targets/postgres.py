@@ -235,6 +235,9 @@ class PostgresTarget:
             parts.append(f"PRIMARY KEY ({quoted_list(keys)})")
         self.ddl(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
 
+    def name_key(self, name: str) -> str:
+        return name  # impex quotes every name: PostgreSQL keeps its case
+
     def is_empty(self, table: str) -> bool:
         return not self.rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
 

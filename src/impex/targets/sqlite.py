@@ -49,6 +49,7 @@ SQLITE_TYPES = {
 
 CHECKPOINTS = "_impex_checkpoint"
 NEW_FILE_PAGE_SIZE = 65536  # bytes; SQLite's largest
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 STAGED_BATCH = 50_000  # rows of the staging table held in memory at once by the final apply
 
 
@@ -120,6 +121,9 @@ class SqliteTarget:
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return list(self._execute(sql, params).fetchall())
+
+    def name_key(self, name: str) -> str:
+        return name.translate(ASCII_LOWER)  # SQLite folds the case of ASCII letters only
 
     def _has(self, kind: str, name: str) -> bool:
         """Whether the file has a table or view of that name: SQLite's names are case-blind (a table
