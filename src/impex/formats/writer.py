@@ -64,13 +64,13 @@ class CsvWriter:
         if self._fmt.quoting == "none":
             self._refuse_unquotable(df)
         df = self._decimal_comma_floats(df)
-        ambiguous = _may_be_taken_for_null(df, self._fmt)
+        ambiguous = _taken_for_null(df, self._fmt)
         if self._encoding == "utf-8" and not ambiguous:  # Polars writes straight into the file: no copy
             counted = _Counting(self._file)
             self._write_csv(df, counted, self._fmt.null_value)
             written = counted.bytes
         else:
-            data = self._render(df) if ambiguous else self._csv_bytes(df, self._fmt.null_value)
+            data = self._render(df, ambiguous) if ambiguous else self._csv_bytes(df, self._fmt.null_value)
             if self._encoding != "utf-8":
                 try:
                     data = transcode(data, self._encoding)
@@ -83,11 +83,11 @@ class CsvWriter:
         self.rows_written += df.height
         self.bytes_written += written
 
-    def _render(self, df: pl.DataFrame) -> bytes:
+    def _render(self, df: pl.DataFrame, ambiguous: int) -> bytes:
         """``df`` as UTF-8 CSV, where a null and a text equal to the null value differ: Polars writes them
-        alike (with quoting 'all', or with a null value other than the empty text), so they are written
-        as a stand-in first, then the stand-in is replaced by what each must be."""
-        for stand_in in _stand_ins(df, self._fmt):
+        alike (with quoting 'all', or with a null value other than the empty text), so the ``ambiguous``
+        ones are written as a stand-in first, then the stand-in is replaced by what each must be."""
+        for stand_in in _stand_ins(df, self._fmt, ambiguous):
             data = self._csv_bytes(stand_in.frame, stand_in.null_value)
             if data.count(stand_in.written) == stand_in.count:  # no text of the batch holds it
                 return data.replace(stand_in.written, stand_in.meant)
@@ -174,17 +174,16 @@ class CsvWriter:
         )
 
 
-def _may_be_taken_for_null(df: pl.DataFrame, fmt: OutputFormat) -> bool:
-    """Whether Polars would write a null of ``df`` and a text of it alike.
-
-    With quoting 'all' it quotes a null too ("NULL" either way); with 'minimal' it leaves a text equal
-    to the null value bare (an empty text it does quote: ""). Quoting 'none' refuses such a text.
+def _taken_for_null(df: pl.DataFrame, fmt: OutputFormat) -> int:
+    """How many values of ``df`` Polars would write so that a null and a text read alike: its nulls
+    with quoting 'all' (it quotes a null too: "NULL" either way), its texts equal to the null value with
+    'minimal' (it leaves them bare; an empty text it does quote: ""). Quoting 'none' refuses such a text.
     """
     if fmt.quoting == "all":
-        return _nulls(df) > 0
+        return _nulls(df)
     if fmt.quoting == "minimal" and fmt.null_value:
-        return _texts_equal(df, fmt.null_value) > 0
-    return False
+        return _texts_equal(df, fmt.null_value)
+    return 0
 
 
 @dataclass(frozen=True)
@@ -198,14 +197,15 @@ class _StandIn:
     count: int
 
 
-def _stand_ins(df: pl.DataFrame, fmt: OutputFormat) -> Iterator[_StandIn]:
+def _stand_ins(df: pl.DataFrame, fmt: OutputFormat, count: int) -> Iterator[_StandIn]:
     """Ways to write ``df`` as PostgreSQL's CSV does: a null as the bare null value, a text equal to it
-    quoted. Each uses another stand-in, for the rare batch whose text already holds one."""
+    quoted (``count`` of them: see _taken_for_null). Each uses another stand-in, for the rare batch
+    whose text already holds one."""
     quote = fmt.quote
     for attempt in itertools.count():
         token = f"\x00impex-null-{attempt}\x00"  # a NUL: no number, date or usual text holds one
         if fmt.quoting == "all":  # the nulls are written as the token, quoted, then made bare
-            yield _StandIn(df, token, f"{quote}{token}{quote}".encode(), fmt.null_value.encode(), _nulls(df))
+            yield _StandIn(df, token, f"{quote}{token}{quote}".encode(), fmt.null_value.encode(), count)
         else:  # the texts equal to the null value are written as the bare token, then quoted
             texts = [n for n, t in df.schema.items() if t == pl.String]
             marked = df.with_columns(
@@ -213,7 +213,7 @@ def _stand_ins(df: pl.DataFrame, fmt: OutputFormat) -> Iterator[_StandIn]:
                 for n in texts
             )
             meant = f"{quote}{fmt.null_value}{quote}".encode()  # the null value holds no quote
-            yield _StandIn(marked, fmt.null_value, token.encode(), meant, _texts_equal(df, fmt.null_value))
+            yield _StandIn(marked, fmt.null_value, token.encode(), meant, count)
 
 
 def _nulls(df: pl.DataFrame) -> int:
