@@ -48,16 +48,21 @@ def refused_rejects(chunk: RecordChunk, refused: list[Refusal]) -> list[Reject]:
     if not refused:
         return []
     rows = np.array([r.row for r in refused], dtype=np.int64)
-    n = len(refused)
-    return rejects_at(
-        chunk,
-        rows,
-        [Reason.CONSTRAINT] * n,
-        [r.column for r in refused],
-        [r.value for r in refused],
-        ["constraint"] * n,
-        [{"error": r.message} for r in refused],
-    )
+    raws = chunk.raw(rows)
+    lines = chunk.line_nos(rows).tolist()
+    records = chunk.record_nos[rows].tolist()
+    return [
+        refused_reject(int(records[i]), int(lines[i]), raws[i], r.column, r.value, r.message)
+        for i, r in enumerate(refused)
+    ]
+
+
+def refused_reject(
+    record_no: int, line_no: int, raw: bytes, column: str | None, value: str | None, error: str
+) -> Reject:
+    """A record the database refused: a ``constraint`` reject quoting the database's words."""
+    params = {"line": line_no, "error": error}
+    return said(record_no, line_no, raw, Reason.CONSTRAINT, column, value, "constraint", params)
 
 
 def as_json(r: Reject) -> dict[str, Any]:

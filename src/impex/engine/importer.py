@@ -22,9 +22,9 @@ from impex.domain.counters import Counters
 from impex.domain.definitions import CommitMode, ImportJob, Operation
 from impex.domain.journal import Level
 from impex.domain.position import Position
-from impex.domain.rejects import Reason, Reject, said
+from impex.domain.rejects import Reason, Reject
 from impex.domain.status import A, Status
-from impex.engine.chunk_rejects import as_json, from_json, refused_rejects, rejects_at
+from impex.engine.chunk_rejects import as_json, from_json, refused_reject, refused_rejects, rejects_at
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
 from impex.engine.keyset import KeySet
@@ -524,16 +524,7 @@ class ImportRun:
 def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMode) -> Checkpoint:
     c = checkpoint.counters
     refused = [
-        said(
-            r.record_no,
-            r.line_no,
-            r.raw,
-            Reason.CONSTRAINT,
-            r.column,
-            r.value,
-            "constraint",
-            {"line": r.line_no, "error": r.message},
-        )
+        refused_reject(r.record_no, r.line_no, r.raw, r.column, r.value, r.message)
         for r in result.refused_records
     ]
     if mode is CommitMode.ATOMIC:  # replace the planned figures with what the apply did

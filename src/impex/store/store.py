@@ -538,10 +538,6 @@ class Store:
         with read_connection(self.engine) as c:
             return [reject_record(r) for r in c.execute(query)]
 
-    def count_rejects(self, run_id: int) -> int:
-        with read_connection(self.engine) as c:
-            return int(c.scalar(sa.select(sa.func.count()).where(rejects.c.run_id == run_id)) or 0)
-
 
 def _values(statuses: Iterable[Status]) -> list[str]:
     return [s.value for s in statuses]
