@@ -55,11 +55,19 @@ class CsvFormat(Model):
     false_values: tuple[str, ...] = ("false", "f", "no", "n", "0")
     trim: bool = True
 
-    @field_validator("delimiter", "quote", "escape", "decimal_separator", "thousands_separator")
+    @field_validator("delimiter", "quote", "escape", "decimal_separator")
     @classmethod
     def _one_character(cls, value: str | None) -> str | None:
         if value is not None and len(value.encode("utf-8")) != 1:
             raise ValueError(f"expected a single ASCII character, got {value!r}")
+        return value
+
+    @field_validator("thousands_separator")
+    @classmethod
+    def _one_grouping_character(cls, value: str | None) -> str | None:
+        # Not only ASCII: a no-break space or a typographic apostrophe groups thousands too.
+        if value is not None and (len(value) != 1 or value.isdigit() or value in "+-"):
+            raise ValueError(f"expected a single character other than a digit or a sign, got {value!r}")
         return value
 
     @model_validator(mode="after")
