@@ -242,8 +242,8 @@ def _detected_line(
 ) -> str:
     """What the quick import detected: the format, the conventions its columns use, each column's type,
     and why a column that looks typed is kept as text (unless all are, as asked)."""
+    from impex.domain.definitions import with_offset
     from impex.formats.readings import ISO_DATE, ISO_TIMESTAMP
-    from impex.validate.casts import with_offset
 
     found = detected.conventions
     parts = [

@@ -21,6 +21,7 @@ from impex.domain.choices import (
 )
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_OFFSET = re.compile(r"%[:#]?z")
 
 
 class Model(BaseModel):
@@ -77,6 +78,11 @@ class CsvFormat(Model):
         if self.thousands_separator is not None and self.thousands_separator == self.decimal_separator:
             raise ValueError("thousands_separator and decimal_separator must differ")
         return self
+
+
+def with_offset(timestamp_format: str) -> bool:
+    """Whether ``timestamp_format`` reads a UTC offset ('%z'): the import stores its moments in UTC."""
+    return _OFFSET.search(timestamp_format) is not None
 
 
 class ColumnSpec(Model):

@@ -14,14 +14,13 @@ from typing import Any
 
 import polars as pl
 
-from impex.domain.definitions import ColumnSpec, ColumnType, CsvFormat, Transform
+from impex.domain.definitions import ColumnSpec, ColumnType, CsvFormat, Transform, with_offset
 from impex.validate.plan import PlannedColumn
 
 DEFAULT_TIMESTAMP_FORMAT: str = CsvFormat.model_fields["timestamp_format"].default
 # The default timestamp format also takes ISO 8601: a 'T' between date and time, fractional seconds.
 _ISO_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 _DECIMAL_SHAPE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
-_OFFSET = re.compile(r"%[:#]?z")
 _INTEGER_SHAPE = r"^[+-]?[0-9]+$"  # ASCII digits: '١٢' is no integer the cast takes, not one too big
 
 
@@ -171,15 +170,10 @@ def _timestamp(text: pl.Expr, fmt: CsvFormat, dtype: pl.DataType, iso: bool = Tr
         # '%#z' takes 'Z', '+02', '+0200' and '+02:00' alike. Polars gives the moment in UTC; the
         # column keeps it without a zone (a timestamp column holds no offset in SQLite, nor in
         # PostgreSQL's 'timestamp without time zone', which impex creates).
-        lenient = _OFFSET.sub("%#z", fmt.timestamp_format)
+        lenient = re.sub(r"%[:#]?z", "%#z", fmt.timestamp_format)
         moment = text.str.strptime(dtype, lenient, strict=False, exact=True, cache=False)
         return moment.dt.replace_time_zone(None)
     return text.str.strptime(dtype, fmt.timestamp_format, strict=False, exact=True, cache=False)
-
-
-def with_offset(timestamp_format: str) -> bool:
-    """Whether ``timestamp_format`` reads a UTC offset ('%z'): its moments are stored in UTC."""
-    return _OFFSET.search(timestamp_format) is not None
 
 
 def type_error(col: PlannedColumn, fmt: CsvFormat, text: str) -> tuple[str, dict[str, Any]]:
