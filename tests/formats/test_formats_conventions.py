@@ -340,3 +340,12 @@ def test_a_two_digit_year_is_read_when_its_format_is_given(tmp_path: Path) -> No
 def test_version_numbers_are_no_dates_with_a_two_digit_year(tmp_path: Path) -> None:
     detected = detect(tmp_path, "v,n\n1.2.10,1\n2.0.11,2\n")
     assert detected.column_types == [T.STRING, T.INTEGER] and detected.notes == [None, None]
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\u202f"])
+def test_whole_numbers_grouped_by_a_space_need_no_decimal_separator_to_be_read(
+    tmp_path: Path, space: str
+) -> None:
+    detected = detect(tmp_path, f"n;k\n1{space}234;1\n12{space}345{space}678;2\n7;3\n")
+    assert detected.column_types == [T.INTEGER, T.INTEGER] and detected.notes == [None, None]
+    assert found(detected)[1] == space
