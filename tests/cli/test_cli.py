@@ -284,7 +284,7 @@ def test_quick_import_of_a_german_export_stores_typed_amounts_and_dates(cli, dat
     assert result.exit_code == 0 and json.loads(result.stdout)["run"]["counters"]["rejected"] == 0
     assert cli("import", str(data), "--table", "shown").stdout.startswith(
         "detected: delimiter ';', encoding cp1252, header yes, decimal ',', thousands '.', dates %d.%m.%Y, "
-        "4 columns: kunde (integer), betrag (float), datum (date), stadt (string)"
+        "4 columns: kunde (integer), betrag (float), datum (date %d.%m.%Y), stadt (string)"
     )
     with sqlite3.connect(data_dir / "data.db") as db:
         stored = "SELECT kunde, betrag, typeof(betrag), datum, stadt FROM kunden ORDER BY kunde"
@@ -298,17 +298,66 @@ def test_quick_import_keeps_as_text_what_it_cannot_tell_and_says_which_option_te
     data = write(tmp_path / "us.csv", 'datum,betrag\n01/02/2025,"1.234"\n03/04/2025,"5.678"\n')
     said = " ".join(cli("import", str(data), "--table", "t").stdout.split())
     assert (
-        "datum (string: dates, but day and month cannot be told apart; give --date-format), "
+        "datum (string: dates, but day and month cannot be told apart: %d/%m/%Y or %m/%d/%Y?; "
+        "give --date-format), "
         "betrag (string: numbers, but the decimal separator cannot be told ('1.234': 1.234 or 1234?); "
         "give --decimal-separator)"
     ) in said
     told = cli("import", str(data), "--table", "u", "--date-format", "%m/%d/%Y", "--decimal-separator", ",")
-    assert "dates %m/%d/%Y" in told.stdout and "datum (date), betrag (integer)" in told.stdout
+    assert "dates %m/%d/%Y" in told.stdout and "datum (date %m/%d/%Y), betrag (integer)" in told.stdout
     with sqlite3.connect(data_dir / "data.db") as db:
         assert db.execute("SELECT datum, betrag FROM u").fetchall() == [
             ("2025-01-02", 1234),
             ("2025-03-04", 5678),
         ]
+
+
+def test_quick_import_of_a_swiss_file_with_utc_offsets_stores_amounts_and_moments_in_utc(
+    cli, data_dir, tmp_path
+):
+    data = write(
+        tmp_path / "zahlungen.csv",
+        "nr,betrag,bezahlt\n1,1'234.50,2024-01-05T10:30:00Z\n2,-99.90,2024-07-05T10:30:00.25+02:00\n",
+    )
+    result = cli("import", str(data), "--table", "zahlungen")
+    assert result.exit_code == 0
+    assert " ".join(result.stdout.split()).startswith(
+        "detected: delimiter ',', encoding utf-8, header yes, decimal '.', thousands \"'\", "
+        "timestamps %Y-%m-%dT%H:%M:%S%.f%z, 3 columns: nr (integer), betrag (float), "
+        "bezahlt (timestamp %Y-%m-%dT%H:%M:%S%.f%z, stored in UTC)"
+    )
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT * FROM zahlungen ORDER BY nr").fetchall() == [
+            (1, 1234.5, "2024-01-05 10:30:00"),
+            (2, -99.9, "2024-07-05 08:30:00.250"),
+        ]
+
+
+def test_quick_import_of_french_amounts_grouped_by_no_break_spaces_names_the_space(cli, data_dir, tmp_path):
+    data = write(
+        tmp_path / "f.csv", "n;montant;le\n1;1\u202f234,50;05.01.2024 10:30\n2;-7,5;06.01.2024 9:05\n"
+    )
+    said = " ".join(cli("import", str(data), "--table", "f").stdout.split())
+    assert "decimal ',', thousands narrow no-break space, timestamps %d.%m.%Y %H:%M" in said
+    assert "montant (float), le (timestamp %d.%m.%Y %H:%M)" in said
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT montant, le FROM f ORDER BY n").fetchall() == [
+            (1234.5, "2024-01-05 10:30:00"),
+            (-7.5, "2024-01-06 09:05:00"),
+        ]
+
+
+def test_quick_import_reads_a_two_digit_year_only_when_told(cli, data_dir, tmp_path):
+    data = write(tmp_path / "d.csv", "n;tag\n1;05.01.24\n2;31.12.99\n")
+    said = " ".join(cli("import", str(data), "--table", "text").stdout.split())
+    assert (
+        "tag (string: dates with a two-digit year ('05.01.24'), read only if told: %d.%m.%y reads 00-68 "
+        "as 2000-2068 and 69-99 as 1969-1999; give --date-format)"
+    ) in said
+    assert cli("import", str(data), "--table", "told", "--date-format", "%d.%m.%y").exit_code == 0
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT tag FROM text ORDER BY n").fetchall() == [("05.01.24",), ("31.12.99",)]
+        assert db.execute("SELECT tag FROM told ORDER BY n").fetchall() == [("2024-01-05",), ("1999-12-31",)]
 
 
 @pytest.mark.parametrize(

@@ -392,6 +392,45 @@ def test_date_and_timestamp_formats(store, settings, data_dir, tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("thousands", "decimal", "amounts"),
+    [
+        ("'", ".", ["1'234.50", "-1'234'567", "12.5"]),  # Swiss
+        ("\u2019", ".", ["1\u2019234.50", "-1\u2019234\u2019567", "12.5"]),  # Swiss, typographic
+        ("\u00a0", ",", ["1\u00a0234,50", "-1\u00a0234\u00a0567", "12,5"]),  # a no-break space
+        ("\u202f", ",", ["1\u202f234,50", "-1\u202f234\u202f567", "12,5"]),  # French, narrow
+    ],
+)
+def test_thousands_grouped_by_an_apostrophe_or_a_no_break_space_are_read(
+    store, settings, data_dir, tmp_path, thousands, decimal, amounts
+):
+    columns = [{"name": "id", "type": "integer"}, {"name": "amount", "type": "float"}]
+    content = "id;amount\n" + "".join(f"{i};{a}\n" for i, a in enumerate(amounts, 1)) + "4;1'2\n"
+    fmt = {"delimiter": ";", "decimal_separator": decimal, "thousands_separator": thousands}
+    status, job_id = load(store, settings, tmp_path, content, columns=columns, format=fmt)
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(1, 1234.5), (2, -1234567.0), (3, 12.5)]
+    assert [r[:3] for r in rejects(store, job_id)] == [(4, 5, "type_error")]
+
+
+def test_timestamps_with_a_utc_offset_are_stored_in_utc(store, settings, data_dir, tmp_path):
+    columns = [{"name": "id", "type": "integer"}, {"name": "at", "type": "timestamp"}]
+    content = (
+        "id,at\n1,2024-01-05T10:30:00Z\n2,2024-01-05T10:30:00.25+02:00\n3,2024-01-05T23:30:00-0130\n"
+        "4,2024-01-05T10:30:00+02\n5,2024-01-05T10:30:00\n"
+    )
+    fmt = {"timestamp_format": "%Y-%m-%dT%H:%M:%S%.f%z"}
+    status, job_id = load(store, settings, tmp_path, content, columns=columns, format=fmt)
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [
+        (1, "2024-01-05 10:30:00"),
+        (2, "2024-01-05 08:30:00.250"),
+        (3, "2024-01-06 01:00:00"),
+        (4, "2024-01-05 08:30:00"),
+    ]
+    assert rejects(store, job_id) == [(5, 6, "type_error", b"5,2024-01-05T10:30:00")]  # which moment?
+
+
 def test_boolean_words(store, settings, data_dir, tmp_path):
     columns = [{"name": "id", "type": "integer"}, {"name": "ok", "type": "boolean"}]
     content = "id,ok\n1,Ja\n2,nein\n3,JA\n4,true\n5,\n"

@@ -110,6 +110,25 @@ def test_an_import_into_postgresql_loads_the_rows_and_never_shows_the_password(
     assert password not in everything_shown(store, job_id)
 
 
+def test_timestamps_with_a_utc_offset_land_in_utc_in_a_timestamp_without_time_zone(
+    store, pg_settings, tmp_path, sql
+):
+    source = write(tmp_path / "moments.csv", "id,at\n1,2024-01-05T10:30:00Z\n2,2024-07-05T10:30:00.5+02:00\n")
+    columns = [{"name": "id", "type": "integer"}, {"name": "at", "type": "timestamp"}]
+    job = define(
+        source=str(source),
+        target={"table": "moments", "connection": "pg"},
+        columns=columns,
+        format={"timestamp_format": "%Y-%m-%dT%H:%M:%S%.f%z"},
+    )
+    status, _ = run_job(store, pg_settings, job)
+    assert status is S.FINISHED
+    assert sql("SELECT id, at::text, pg_typeof(at)::text FROM moments ORDER BY id") == [
+        (1, "2024-01-05 10:30:00", "timestamp without time zone"),
+        (2, "2024-07-05 08:30:00.5", "timestamp without time zone"),
+    ]
+
+
 def test_rows_the_database_refuses_become_constraint_rejects_with_their_line(
     store, pg_settings, tmp_path, sql
 ):

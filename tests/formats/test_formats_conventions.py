@@ -153,24 +153,41 @@ def test_a_column_is_dates_only_if_every_value_fits_one_format(tmp_path: Path, v
     assert detected.column_types == [T.STRING, T.INTEGER]
 
 
-def test_day_and_month_that_cannot_be_told_apart_stay_text_and_say_so(tmp_path: Path) -> None:
-    detected = detect(tmp_path, "datum,n\n01/02/2025,1\n03/04/2025,2\n")
-    assert detected.column_types == [T.STRING, T.INTEGER]
+AMBIGUOUS = "dates, but day and month cannot be told apart: %d/%m/%Y or %m/%d/%Y?"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "told"),
+    [
+        ("d,n\n01/02/2025,1\n03/04/2025,2\n", T.INTEGER, AMBIGUOUS),
+        # a ';' delimiter or a decimal comma makes day first likely, not certain
+        ("d;n\n01/02/2025;1\n03/04/2025;2\n", T.INTEGER, AMBIGUOUS),
+        ('d,n\n01/02/2025,"1,5"\n03/04/2025,"2,5"\n', T.FLOAT, AMBIGUOUS),
+        (
+            "t,n\n05/01/2024 10:30:15,1\n03/04/2024 08:00:00,2\n",
+            T.INTEGER,
+            "timestamps, but day and month cannot be told apart: %d/%m/%Y %H:%M:%S or %m/%d/%Y %H:%M:%S?",
+        ),
+    ],
+)
+def test_day_and_month_that_cannot_be_told_apart_stay_text_and_say_which_formats_would_fit(
+    tmp_path: Path, text: str, kind: ColumnType, told: str
+) -> None:
+    detected = detect(tmp_path, text)
+    assert detected.column_types == [T.STRING, kind]
     note = detected.notes[0]
-    assert note is not None and note.option == "date_format"
-    assert note.text == "dates, but day and month cannot be told apart"
+    assert note is not None and note.option == ("timestamp_format" if ":" in text else "date_format")
+    assert note.text == told
 
 
 @pytest.mark.parametrize(
     ("text", "form"),
     [
-        ("d;n\n01/02/2025;1\n03/04/2025;2\n", "%d/%m/%Y"),  # a ';' delimiter
-        ('d,n\n01/02/2025,"1,5"\n03/04/2025,"2,5"\n', "%d/%m/%Y"),  # a decimal comma
         ("d,e\n01/02/2025,13/02/2025\n03/04/2025,01/01/2025\n", "%d/%m/%Y"),  # another column's day 13
         ("d,e\n01/02/2025,02/13/2025 10:00\n03/04/2025,01/01/2025 11:00\n", "%m/%d/%Y"),  # month first
     ],
 )
-def test_day_and_month_that_cannot_be_told_apart_follow_the_file_s_other_columns_and_conventions(
+def test_day_and_month_that_cannot_be_told_apart_follow_the_file_s_other_columns(
     tmp_path: Path, text: str, form: str
 ) -> None:
     detected = detect(tmp_path, text)
@@ -192,8 +209,8 @@ def test_a_header_above_german_numbers_and_dates_is_told_from_a_first_record(tmp
 @pytest.mark.parametrize(
     ("fmt", "types", "expected"),
     [
-        # 1.234 is 1234; a decimal comma puts the day first
-        (CsvFormat(decimal_separator=","), [T.INTEGER, T.DATE], (",", ".", "%d/%m/%Y")),
+        # 1.234 is 1234; the dates could still be either
+        (CsvFormat(decimal_separator=","), [T.INTEGER, T.STRING], (",", ".", "%Y-%m-%d")),
         (CsvFormat(decimal_separator="."), [T.FLOAT, T.STRING], (".", None, "%Y-%m-%d")),
         (CsvFormat(date_format="%m/%d/%Y"), [T.STRING, T.DATE], (".", None, "%m/%d/%Y")),
         (CsvFormat(date_format="%d.%m.%Y"), [T.STRING, T.STRING], (".", None, "%d.%m.%Y")),
@@ -204,3 +221,131 @@ def test_conventions_set_in_the_format_are_kept(
 ) -> None:
     detected = detect(tmp_path, 'a,d\n"1.234",01/02/2025\n"5.678",03/04/2025\n', fmt)
     assert detected.column_types == types and found(detected)[:3] == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "decimal", "thousands"),
+    [
+        (["1'234.50", "99.90", "-1'234'567"], ".", "'"),  # Swiss
+        (["1\u2019234.50", "99.90"], ".", "\u2019"),  # Swiss, with the typographic apostrophe
+        (["1\u00a0234,50", "-99,90"], ",", "\u00a0"),  # a no-break space
+        (["1\u202f234,50", "99,90"], ",", "\u202f"),  # a narrow no-break space (French)
+        (["1 234.50", "99.90"], ".", " "),
+        (["-1.234,50", "-99,90", "12"], ",", "."),  # negative
+        (["1.234,50", "234,50", "1.000.000,00", "7"], ",", "."),  # some grouped, some not
+        (["1,234.50", "234.50", "-1,000,000"], ".", ","),
+    ],
+)
+def test_thousands_grouped_by_apostrophes_or_spaces_and_negatives_are_read(
+    tmp_path: Path, values: list[str], decimal: str, thousands: str
+) -> None:
+    detected = detect(tmp_path, "n;k\n" + "".join(f"{v};{i}\n" for i, v in enumerate(values)))
+    assert found(detected)[:2] == (decimal, thousands)
+    assert detected.column_types == [T.FLOAT, T.INTEGER] and detected.notes == [None, None]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["1.2.3", "1.10.0", "2.0.1"],  # version numbers
+        ["+49 30 1234567", "0171 2345678", "030 123456"],  # phone numbers
+        ["01234", "80331", "00501"],  # zip codes with a leading zero
+        ["192.168.1.1", "10.0.0.254"],  # addresses
+        ["1'2", "12'34"],  # apostrophes that group nothing
+        ["1 23", "12 345 67"],  # spaces that group nothing
+        ["1.234,50", "1,234.50"],  # two conventions in one column
+        ["1 234,50", "1\u00a0234,50"],  # two spaces in one column
+        ["1.234,50-", "99,90-"],  # a trailing minus
+    ],
+)
+def test_what_only_looks_like_numbers_stays_text(tmp_path: Path, values: list[str]) -> None:
+    detected = detect(tmp_path, "v;k\n" + "".join(f"{v};{i}\n" for i, v in enumerate(values)))
+    assert detected.column_types == [T.STRING, T.INTEGER]
+
+
+@pytest.mark.parametrize("values", [["(1,234.50)", "99.90"], ["(1.234,50)", "-99,90"]])
+def test_accounting_negatives_in_parentheses_stay_text_and_say_so(tmp_path: Path, values: list[str]) -> None:
+    detected = detect(tmp_path, "v;k\n" + "".join(f'"{v}";{i}\n' for i, v in enumerate(values)))
+    assert detected.column_types == [T.STRING, T.INTEGER]
+    assert notes(detected)[0] == (
+        f"numbers, some in parentheses ({values[0]!r}): the import reads a negative number only with a "
+        "minus sign ('-1234.50')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stamps", "form"),
+    [
+        (["2024-01-05 10:30", "2024-12-31 23:59"], "%Y-%m-%d %H:%M"),  # ISO without seconds
+        (["2024-01-05T10:30", "2024-12-31T23:59"], "%Y-%m-%dT%H:%M"),
+        (["2024-01-05T10:30:00", "2024-01-05T10:30:00.123456"], "%Y-%m-%d %H:%M:%S"),  # the default
+        (["2024-01-05T10:30:00Z", "2024-01-05T10:30:00.5Z"], "%Y-%m-%dT%H:%M:%S%.f%z"),  # UTC
+        (["2024-01-05T10:30:00+02:00", "2024-01-05T10:30:00-0530"], "%Y-%m-%dT%H:%M:%S%.f%z"),
+        (["2024-01-05 10:30:00+02", "2024-01-05 10:30:00.25+00"], "%Y-%m-%d %H:%M:%S%.f%z"),  # PostgreSQL
+        (["05.01.2024 10:30", "31.12.2024 9:05"], "%d.%m.%Y %H:%M"),
+        (["05/01/2024 10:30:15", "31/12/2024 00:00:00"], "%d/%m/%Y %H:%M:%S"),
+    ],
+)
+def test_iso_and_european_timestamps_are_read_in_the_one_format_every_value_fits(
+    tmp_path: Path, stamps: list[str], form: str
+) -> None:
+    detected = detect(tmp_path, "t,n\n" + "".join(f"{s},{i}\n" for i, s in enumerate(stamps)))
+    assert detected.column_types == [T.TIMESTAMP, T.INTEGER] and found(detected)[3] == form
+    assert detected.notes == [None, None]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["10:30", "23:59"],  # times of day
+        ["2024-01-05T10:30:00+02:00", "2024-01-05T10:30:00"],  # a moment, and a time of day
+        ["2024-01-05T10:30:00+25:00"],  # no such offset
+        ["2024-01-05 24:30"],  # no such hour
+        ["2024-01-05T10:30:00 CET", "2024-01-05T10:30:00 CEST"],  # zone names
+        ["05.01.2024 10:30", "05.01.2024 10:30:00"],  # with and without seconds
+    ],
+)
+def test_what_only_looks_like_timestamps_stays_text(tmp_path: Path, values: list[str]) -> None:
+    detected = detect(tmp_path, "t,n\n" + "".join(f"{v},{i}\n" for i, v in enumerate(values)))
+    assert detected.column_types == [T.STRING, T.INTEGER]
+
+
+@pytest.mark.parametrize(
+    ("values", "forms", "kind"),
+    [
+        (["05.01.24", "31.12.99"], "%d.%m.%y", "date"),
+        (["05/01/24", "31/12/99"], "%d/%m/%y", "date"),
+        (["05/01/24", "03/04/24"], "%d/%m/%y or %m/%d/%y", "date"),
+        (["05.01.24 10:30", "31.12.99 09:00"], "%d.%m.%y %H:%M", "timestamp"),
+    ],
+)
+def test_a_two_digit_year_is_never_guessed_and_the_note_says_how_it_would_read(
+    tmp_path: Path, values: list[str], forms: str, kind: str
+) -> None:
+    detected = detect(tmp_path, "d,n\n" + "".join(f"{v},{i}\n" for i, v in enumerate(values)))
+    assert detected.column_types == [T.STRING, T.INTEGER]
+    note = detected.notes[0]
+    assert note is not None and note.option == f"{kind}_format"
+    assert note.text == (
+        f"{kind}s with a two-digit year ({values[0]!r}), read only if told: {forms} reads 00-68 as "
+        "2000-2068 and 69-99 as 1969-1999"
+    )
+
+
+def test_a_two_digit_year_is_read_when_its_format_is_given(tmp_path: Path) -> None:
+    detected = detect(tmp_path, "d,n\n05.01.24,1\n31.12.99,2\n", CsvFormat(date_format="%d.%m.%y"))
+    assert detected.column_types == [T.DATE, T.INTEGER] and detected.notes == [None, None]
+
+
+def test_version_numbers_are_no_dates_with_a_two_digit_year(tmp_path: Path) -> None:
+    detected = detect(tmp_path, "v,n\n1.2.10,1\n2.0.11,2\n")
+    assert detected.column_types == [T.STRING, T.INTEGER] and detected.notes == [None, None]
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\u202f"])
+def test_whole_numbers_grouped_by_a_space_need_no_decimal_separator_to_be_read(
+    tmp_path: Path, space: str
+) -> None:
+    detected = detect(tmp_path, f"n;k\n1{space}234;1\n12{space}345{space}678;2\n7;3\n")
+    assert detected.column_types == [T.INTEGER, T.INTEGER] and detected.notes == [None, None]
+    assert found(detected)[1] == space

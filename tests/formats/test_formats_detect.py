@@ -37,8 +37,8 @@ def test_detects_delimiter_header_names_sample_and_types(tmp_path: Path) -> None
         (["01234", "00501", "10115"], T.STRING),  # zip codes: an integer would drop the zeros
         (["0", "-7", "+12", "123456789012345678"], T.INTEGER),
         (["12345678901234567890", "1"], T.STRING),  # past 64 bits
-        (["2024-01-01T10:00:00Z", "2024-01-01 10:00:00"], T.STRING),  # a time zone the import refuses
-        (["2024-01-01 10:00", "2024-01-02 11:00"], T.STRING),  # no seconds: the import refuses them
+        (["2024-01-01T10:00:00Z", "2024-01-01 10:00:00"], T.STRING),  # a moment, and a time of day
+        (["2024-01-01 10:00", "2024-01-02 11:00:00"], T.STRING),  # with and without seconds
         (["2024-01-01T10:00:00.123456789", "2024-01-01 10:00:00"], T.TIMESTAMP),
     ],
 )

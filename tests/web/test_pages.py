@@ -226,6 +226,60 @@ def test_the_general_tab_says_the_first_error_that_stopped_a_run_in_the_users_la
     )
 
 
+def swiss_payments(web) -> dict:
+    """An import of a Swiss file, its delimiter and encoding left to detect, as the quick import
+    defines it."""
+    content = "nr;betrag;bezahlt;ort\n1;1'234.50;2024-01-05T10:30:00Z;Zürich\n"
+    write(web.files / "zahlungen.csv", content.encode("cp1252"))
+    return import_definition(
+        source=str(web.files / "zahlungen.csv"),
+        format={"thousands_separator": "'", "timestamp_format": "%Y-%m-%dT%H:%M:%S%.f%z"},
+        columns=[
+            {"name": "nr", "type": "integer"},
+            {"name": "betrag", "type": "float"},
+            {"name": "bezahlt", "type": "timestamp"},
+            {"name": "ort"},
+        ],
+    )
+
+
+def facts(page: str, name: str) -> str:
+    """The text of the General tab's fact ``name`` (format, columns)."""
+    start = page.index(">", page.index(f'data-facts="{name}"')) + 1
+    return " ".join(re.sub(r"<[^>]+>", "", html.unescape(page[start : page.index("</dd>", start)])).split())
+
+
+def test_the_general_tab_shows_the_file_format_a_run_read_and_each_column_s_type_in_the_users_language(
+    browser, store, settings, web
+):
+    job_id = store.create_job(swiss_payments(web), owner="operator")
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    general = browser("viewer").get(f"/jobs/{job_id}/general", headers=german).text
+    assert facts(general, "format") == (
+        "Trennzeichen: Semikolon · Zeichenkodierung: cp1252 · Kopfzeile: Ja "
+        "Dezimaltrennzeichen: . · Tausendertrennzeichen: ' · Datumsangaben: %Y-%m-%d "
+        "· Zeitstempel: %Y-%m-%dT%H:%M:%S%.f%z (in UTC gespeichert)"
+    )
+    assert facts(general, "columns") == (
+        "nr (Ganzzahl), betrag (Gleitkommazahl), bezahlt (Datum und Uhrzeit), ort (Text)"
+    )
+
+
+def test_the_general_tab_says_what_is_detected_only_once_a_run_reads_the_file_and_names_spaces(
+    browser, store, web
+):
+    definition = swiss_payments(web)
+    definition["format"] = {"decimal_separator": ",", "thousands_separator": "\u202f"}
+    job_id = store.create_job(definition, owner="operator")
+    french = {"Accept-Language": "fr, es;q=0.5"}
+    told = facts(browser("viewer").get(f"/jobs/{job_id}/general", headers=french).text, "format")
+    assert "Delimitador: se detecta al ejecutar el trabajo" in told
+    assert "Separador decimal: , · Separador de miles: Espacio estrecho de no separación" in told
+    assert "UTC" not in told
+
+
 @pytest.mark.parametrize(("commit", "noted"), [("atomic", True), ("incremental", False)])
 def test_the_general_tab_of_an_unfinished_all_or_nothing_run_says_its_counts_are_not_in_the_table_yet(
     browser, store, web, commit, noted

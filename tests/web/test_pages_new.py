@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 
@@ -245,6 +246,25 @@ def test_the_number_and_date_conventions_the_preview_detected_go_into_the_job(br
     definition = parse_definition(import_definition({**IMPORT_FORM, **hidden}, source="de.csv"))
     fmt = definition.format
     assert (fmt.decimal_separator, fmt.thousands_separator, fmt.date_format) == (",", ".", "%d.%m.%Y")
+
+
+def test_the_new_import_page_shows_the_number_and_date_conventions_it_detected_in_the_users_language(
+    browser, api
+):
+    french = "n;montant;le\n1;1\u202f234,50;2024-01-05T10:30:00+01:00\n2;7,5;2024-07-05T10:30:00Z\n"
+    upload = api["operator"].post("/api/uploads", files={"file": ("fr.csv", french.encode(), "text/csv")})
+    name = upload.json()["name"]
+    page = browser("operator").get(
+        "/jobs/new/import", params={"upload": name}, headers={"Accept-Language": "it"}
+    )
+    start = page.text.index(">", page.text.index('data-facts="conventions"')) + 1
+    shown = " ".join(
+        re.sub(r"<[^>]+>", "", html.unescape(page.text[start : page.text.index("</p>", start)])).split()
+    )
+    assert shown == (
+        "Separatore decimale: , · Separatore delle migliaia: Spazio unificatore stretto · Date: %Y-%m-%d "
+        "· Data e ora: %Y-%m-%dT%H:%M:%S%.f%z (memorizzate in UTC)"
+    )
 
 
 def test_an_invalid_import_form_is_shown_again_with_the_problem(browser, store, uploaded):

@@ -143,13 +143,26 @@ def import_cmd(
         str | None, typer.Option(help="Decimal separator of the numbers, '.' or ',' (detected if omitted).")
     ] = None,
     thousands_separator: Annotated[
-        str | None, typer.Option(help="Thousands separator of the numbers (detected if omitted).")
+        str | None,
+        typer.Option(
+            help="Thousands separator of the numbers: ',', '.', \"'\" (Swiss), a space, a no-break space, "
+            "… (detected if omitted)."
+        ),
     ] = None,
     date_format: Annotated[
-        str | None, typer.Option(help="Date format, e.g. %d.%m.%Y (detected if omitted).")
+        str | None,
+        typer.Option(
+            help="Date format, e.g. %d.%m.%Y (detected if omitted). A two-digit year (%y, '05.01.24') is "
+            "read only when told: 00-68 as 2000-2068, 69-99 as 1969-1999."
+        ),
     ] = None,
     timestamp_format: Annotated[
-        str | None, typer.Option(help="Timestamp format, e.g. '%d.%m.%Y %H:%M' (detected if omitted).")
+        str | None,
+        typer.Option(
+            help="Timestamp format, e.g. '%d.%m.%Y %H:%M' (detected if omitted). With a UTC offset "
+            "(%z: 'Z', '+02:00'; e.g. '%Y-%m-%dT%H:%M:%S%.f%z') each value is stored converted to UTC, "
+            "without its offset: as text in SQLite, as 'timestamp without time zone' in PostgreSQL."
+        ),
     ] = None,
     key: Annotated[list[str] | None, typer.Option(help="Key column (repeat for a composite key).")] = None,
     operation: Annotated[Operation, typer.Option(help="What to do with each record.")] = Operation.INSERT,
@@ -229,6 +242,7 @@ def _detected_line(
 ) -> str:
     """What the quick import detected: the format, the conventions its columns use, each column's type,
     and why a column that looks typed is kept as text (unless all are, as asked)."""
+    from impex.domain.definitions import with_offset
     from impex.formats.readings import ISO_DATE, ISO_TIMESTAMP
 
     found = detected.conventions
@@ -239,19 +253,32 @@ def _detected_line(
         f"decimal {found.decimal_separator!r}",
     ]
     if found.thousands_separator is not None:
-        parts.append(f"thousands {found.thousands_separator!r}")
+        parts.append(f"thousands {_character(found.thousands_separator)}")
     if ColumnType.DATE in types or found.date_format != ISO_DATE:
         parts.append(f"dates {found.date_format}")
     if ColumnType.TIMESTAMP in types or found.timestamp_format != ISO_TIMESTAMP:
         parts.append(f"timestamps {found.timestamp_format}")
+    read_as = {
+        ColumnType.DATE: found.date_format,
+        ColumnType.TIMESTAMP: found.timestamp_format
+        + (", stored in UTC" if with_offset(found.timestamp_format) else ""),
+    }
     columns = []
     for name, kind, note in zip(names, types, detected.notes, strict=True):
         if note is None or all_text:
-            columns.append(f"{name} ({kind.value})")
+            columns.append(f"{name} ({' '.join(filter(None, (kind.value, read_as.get(kind))))})")
         else:
             settle = f"; give --{note.option.replace('_', '-')}" if note.option else ""
             columns.append(f"{name} (string: {note.text}{settle})")
     return f"detected: {', '.join(parts)}, {len(names)} columns: {', '.join(columns)}"
+
+
+SPACES = {" ": "space", "\u00a0": "no-break space", "\u202f": "narrow no-break space"}
+
+
+def _character(separator: str) -> str:
+    """A separator as a reader tells it from its neighbours: spaces by name."""
+    return SPACES.get(separator) or repr(separator)
 
 
 @app.command("export")

@@ -21,6 +21,7 @@ from impex.domain.choices import (
 )
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_OFFSET = re.compile(r"%[:#]?z")
 
 
 class Model(BaseModel):
@@ -55,11 +56,19 @@ class CsvFormat(Model):
     false_values: tuple[str, ...] = ("false", "f", "no", "n", "0")
     trim: bool = True
 
-    @field_validator("delimiter", "quote", "escape", "decimal_separator", "thousands_separator")
+    @field_validator("delimiter", "quote", "escape", "decimal_separator")
     @classmethod
     def _one_character(cls, value: str | None) -> str | None:
         if value is not None and len(value.encode("utf-8")) != 1:
             raise ValueError(f"expected a single ASCII character, got {value!r}")
+        return value
+
+    @field_validator("thousands_separator")
+    @classmethod
+    def _one_grouping_character(cls, value: str | None) -> str | None:
+        # Not only ASCII: a no-break space or a typographic apostrophe groups thousands too.
+        if value is not None and (len(value) != 1 or value.isdigit() or value in "+-"):
+            raise ValueError(f"expected a single character other than a digit or a sign, got {value!r}")
         return value
 
     @model_validator(mode="after")
@@ -69,6 +78,11 @@ class CsvFormat(Model):
         if self.thousands_separator is not None and self.thousands_separator == self.decimal_separator:
             raise ValueError("thousands_separator and decimal_separator must differ")
         return self
+
+
+def with_offset(timestamp_format: str) -> bool:
+    """Whether ``timestamp_format`` reads a UTC offset ('%z'): the import stores its moments in UTC."""
+    return _OFFSET.search(timestamp_format) is not None
 
 
 class ColumnSpec(Model):

@@ -22,6 +22,7 @@ from impex.formats.readings import (
     is_timestamp,
     number_reading,
     timestamp_formats,
+    two_digit_year,
 )
 
 DECIMAL_NAMES = {".": "point", ",": "comma"}
@@ -59,15 +60,15 @@ class Conventions:
 
 def choose_conventions(columns: Sequence[Sequence[str]], fmt: CsvFormat, delimiter: str) -> Conventions:
     """The conventions that read the most columns; those set in ``fmt`` (its ``model_fields_set``) are
-    kept. ``columns`` holds each column's non-empty values. A decimal comma or a ';' delimiter tells
-    that dates whose day and month cannot be told apart put the day first."""
+    kept. ``columns`` holds each column's non-empty values. Dates whose day and month cannot be told
+    apart follow the file's other dates; when none tells, they stay text (a decimal comma makes day
+    first likely, not certain). Nor is a two-digit year chosen: '24' is 2024 or 1924 only if told."""
     given = fmt.model_fields_set
     notes: dict[int, Note] = {}
     decimal, thousands = _numbers(columns, fmt, given, delimiter, notes)
-    day_first_hint = decimal == "," or delimiter == ";"
     date_sets = _candidates(columns, date_formats)
     stamp_sets = _candidates(columns, timestamp_formats)
-    day_first = _day_first([*date_sets.values(), *stamp_sets.values()], day_first_hint)
+    day_first = _day_first([*date_sets.values(), *stamp_sets.values()])
     date_format = _choose(
         columns,
         _ordered(date_sets, day_first),
@@ -108,12 +109,18 @@ def _numbers(
         if (fits := [s for s in styles if all(number_reading(v, s) is not None for v in values)])
         and not (len(fits) == len(styles) and _alike(values, fits))
     }
+    for i, values in enumerate(columns):
+        if i not in fitting and (example := _in_parentheses(values, styles)):
+            notes[i] = Note(
+                f"numbers, some in parentheses ({example!r}): the import reads a negative number only "
+                "with a minus sign ('-1234.50')"
+            )
     votes = Counter(fits[0][0] for fits in fitting.values() if len({s[0] for s in fits}) == 1)
     decimal = _decimal({s[0] for s in styles}, votes, delimiter)
-    if decimal is None:
-        for i, fits in fitting.items():
-            notes[i] = _undecided(columns[i], fits)
-        return fmt.decimal_separator, fmt.thousands_separator
+    if decimal is None:  # no column tells: those that read alike either way ('1 234') do not need to
+        decimal = fmt.decimal_separator
+        for i in [i for i, fits in fitting.items() if not _alike(columns[i], fits)]:
+            notes[i] = _undecided(columns[i], fitting.pop(i))
     mine = {i: [s for s in fits if s[0] == decimal] for i, fits in fitting.items()}
     for i, fits in mine.items():
         if not fits:
@@ -142,6 +149,17 @@ def _decimal(possible: set[str], votes: Counter[str], delimiter: str) -> str | N
     if len(leaders) == 1:
         return leaders[0]
     return "," if delimiter == ";" else "."
+
+
+def _in_parentheses(values: Sequence[str], styles: Sequence[Style]) -> str | None:
+    """The first value in parentheses when every value is a number, some of them so written (an
+    accounting negative: '(1,234.50)')."""
+    inner = [v[1:-1] if v[:1] == "(" and v[-1:] == ")" else v for v in values]
+    if inner == list(values):
+        return None
+    if not any(all(number_reading(v, s) is not None for v in inner) for s in styles):
+        return None
+    return next(v for v, i in zip(values, inner, strict=True) if v != i)
 
 
 def _alike(values: Sequence[str], styles: list[Style]) -> bool:
@@ -178,8 +196,8 @@ def _order(form: str) -> str | None:
     return "day" if form.index("%d") < form.index("%m") else "month"
 
 
-def _day_first(sets: list[set[str]], hint: bool) -> bool | None:
-    """Whether the file puts the day first: the columns that show it vote, else the hint tells."""
+def _day_first(sets: list[set[str]]) -> bool | None:
+    """Whether the file puts the day first, as the columns that show it vote (None: none tells)."""
     votes: Counter[str | None] = Counter()
     for c in sets:
         orders = {_order(f) for f in c}
@@ -187,7 +205,7 @@ def _day_first(sets: list[set[str]], hint: bool) -> bool | None:
             votes[orders.pop()] += 1
     if votes["day"] != votes["month"]:
         return votes["day"] > votes["month"]
-    return True if hint else None
+    return None
 
 
 def _ordered(sets: dict[int, set[str]], day_first: bool | None) -> dict[int, set[str]]:
@@ -207,14 +225,25 @@ def _choose(
 ) -> str | None:
     """The format of the most columns of ``kind`` (ties: the first column's), or the given one; a note
     for every column it does not read."""
-    settled = Counter(next(iter(c)) for c in sets.values() if len(c) == 1)
+    settled = Counter(next(iter(c)) for c in sets.values() if len(c) == 1 and not two_digit_year(*c))
     chosen = given or (settled.most_common(1)[0][0] if settled else None)
     option = f"{kind}_format"
     for i, c in sets.items():
         if chosen is not None and all(fits(v, chosen) for v in columns[i]):
             continue
-        if len(c) > 1:
-            notes[i] = Note(f"{kind}s, but day and month cannot be told apart", option)
+        possible = " or ".join(sorted(c, key=_by_order))
+        if all(two_digit_year(f) for f in c):
+            notes[i] = Note(
+                f"{kind}s with a two-digit year ({columns[i][0]!r}), read only if told: {possible} "
+                "reads 00-68 as 2000-2068 and 69-99 as 1969-1999",
+                option,
+            )
+        elif len(c) > 1:
+            notes[i] = Note(f"{kind}s, but day and month cannot be told apart: {possible}?", option)
         else:
-            notes[i] = Note(f"{kind}s as {next(iter(c))}, but the file's {kind} format is {chosen}")
+            notes[i] = Note(f"{kind}s as {possible}, but the file's {kind} format is {chosen}")
     return chosen
+
+
+def _by_order(form: str) -> tuple[bool, str]:
+    return _order(form) != "day", form

@@ -22,7 +22,19 @@ INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
 _NUMBER_TEXT = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 
 Style = tuple[str, str | None]  # decimal separator, thousands separator
-STYLES: tuple[Style, ...] = ((".", None), (".", ","), (",", None), (",", "."), (",", " "))
+# Spaces group thousands in much of Europe: a plain one, a no-break space (U+00A0) or a narrow
+# no-break space (U+202F, French); an apostrophe in Switzerland, typed or typographic (U+2019).
+SPACES = (" ", "\u00a0", "\u202f")
+APOSTROPHES = ("'", "\u2019")
+STYLES: tuple[Style, ...] = (
+    (".", None),
+    (".", ","),
+    *((".", a) for a in APOSTROPHES),
+    *((".", s) for s in SPACES),
+    (",", None),
+    (",", "."),
+    *((",", s) for s in SPACES),
+)
 
 
 def _grouped(thousands: str, decimal: str) -> re.Pattern[str]:
@@ -55,6 +67,8 @@ def number_reading(value: str, style: Style) -> str | None:
 
 
 _D, _M, _Y = r"(?P<d>[0-9]{1,2})", r"(?P<m>[0-9]{1,2})", r"(?P<y>[0-9]{4})"
+# A two-digit year only after a two-digit day and month ('05.01.24'): '1.2.10' is a version number.
+_DD, _MM, _YY = r"(?P<d>[0-9]{2})", r"(?P<m>[0-9]{2})", r"(?P<y>[0-9]{2})"
 DATE_SHAPES: dict[str, re.Pattern[str]] = {
     ISO_DATE: re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"),
     "%d.%m.%Y": re.compile(rf"{_D}\.{_M}\.{_Y}"),
@@ -62,19 +76,39 @@ DATE_SHAPES: dict[str, re.Pattern[str]] = {
     "%m/%d/%Y": re.compile(rf"{_M}/{_D}/{_Y}"),
     "%Y/%m/%d": re.compile(rf"{_Y}/{_M}/{_D}"),
     "%d-%m-%Y": re.compile(rf"{_D}-{_M}-{_Y}"),
+    "%d.%m.%y": re.compile(rf"{_DD}\.{_MM}\.{_YY}"),
+    "%d/%m/%y": re.compile(rf"{_DD}/{_MM}/{_YY}"),
+    "%m/%d/%y": re.compile(rf"{_MM}/{_DD}/{_YY}"),
 }
 _TIMES = {
     " %H:%M:%S": r" (?P<H>[0-9]{1,2}):(?P<I>[0-9]{2}):(?P<S>[0-9]{2})",
     " %H:%M": r" (?P<H>[0-9]{1,2}):(?P<I>[0-9]{2})",
 }
-# ISO timestamps are read by the default format, which also takes a 'T' and a fraction of a second.
+_ISO_DAY = r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
+_ISO_TIME = r"(?P<H>[0-9]{2}):(?P<I>[0-9]{2})"
+_SECONDS = r":(?P<S>[0-9]{2})(?:\.[0-9]{1,9})?"
+_OFFSET = r"(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)"
+# ISO timestamps with seconds and no offset are read by the default format, which takes a 'T' and a
+# fraction of a second too. One with an offset ('Z', '+02', '+0200', '+02:00') is a moment: the import
+# stores it converted to UTC (see ``impex.validate.casts``); '%.f' takes a fraction or none.
 TIMESTAMP_SHAPES: dict[str, re.Pattern[str]] = {
-    date + time: re.compile(shape.pattern + time_shape)
-    for date, shape in DATE_SHAPES.items()
-    if date != ISO_DATE
-    for time, time_shape in _TIMES.items()
+    **{
+        date + time: re.compile(shape.pattern + time_shape)
+        for date, shape in DATE_SHAPES.items()
+        if date != ISO_DATE
+        for time, time_shape in _TIMES.items()
+    },
+    "%Y-%m-%d %H:%M": re.compile(rf"{_ISO_DAY} {_ISO_TIME}"),
+    "%Y-%m-%dT%H:%M": re.compile(rf"{_ISO_DAY}T{_ISO_TIME}"),
+    "%Y-%m-%dT%H:%M:%S%.f%z": re.compile(rf"{_ISO_DAY}T{_ISO_TIME}{_SECONDS}{_OFFSET}"),
+    "%Y-%m-%d %H:%M:%S%.f%z": re.compile(rf"{_ISO_DAY} {_ISO_TIME}{_SECONDS}{_OFFSET}"),
 }
 _ISO_TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?$")
+
+
+def two_digit_year(form: str) -> bool:
+    """Whether ``form`` reads a year of two digits, which detection never chooses by itself."""
+    return "%y" in form
 
 
 def _real(match: re.Match[str] | None) -> bool:

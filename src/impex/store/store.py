@@ -494,15 +494,20 @@ class Store:
             return f"a crash of its worker ({params.get('previous', 'unknown')}: its lease ran out)"
         return str(params.get("reason") or "a stop")
 
-    def source_encoding(self, run_id: int) -> str:
-        """The encoding the run read its file in (as its journal says), to show raw records in."""
+    def detected_format(self, run_id: int) -> dict[str, Any]:
+        """What the run found its file to be, as its journal says (delimiter, encoding, header);
+        empty before it read the file."""
         with read_connection(self.engine) as c:
             params = c.scalar(
                 sa.select(journal.c.params)
                 .where(journal.c.run_id == run_id, journal.c.code == "format.detected")
                 .limit(1)
             )
-        encoding = json.loads(params).get("encoding") if params else None
+        return dict(json.loads(params)) if params else {}
+
+    def source_encoding(self, run_id: int) -> str:
+        """The encoding the run read its file in (as its journal says), to show raw records in."""
+        encoding = self.detected_format(run_id).get("encoding")
         return "utf-8" if not encoding or encoding == "utf-8-sig" else str(encoding)
 
     # --- rejects ------------------------------------------------------------------------------

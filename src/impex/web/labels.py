@@ -147,6 +147,13 @@ DELIMITER_LABELS: dict[str, str] = {
     "|": N_("Vertical bar"),
 }
 
+# Separators one cannot see, by name.
+SPACE_LABELS: dict[str, str] = {
+    " ": N_("Space"),
+    "\u00a0": N_("No-break space"),
+    "\u202f": N_("Narrow no-break space"),
+}
+
 # The title of an error page, by HTTP status.
 ERROR_TITLES: dict[int, str] = {
     400: N_("Bad request"),

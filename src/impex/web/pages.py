@@ -31,8 +31,17 @@ from impex.web.auth import (
 from impex.web.context import LANGUAGE_COOKIE, WebContext, translator, web_context
 from impex.web.errors import ApiError
 from impex.web.i18n import LANGUAGES, STATUS_VALUES, Translator, duration
-from impex.web.labels import LEVEL_LABELS, OPERATION_LABELS, ROLE_LABELS, STATUS_ICONS, TAB_LABELS
-from impex.web.serialize import job_detail, job_summary, journal_dict, progress, reject_dict
+from impex.web.labels import (
+    DELIMITER_LABELS,
+    LEVEL_LABELS,
+    OPERATION_LABELS,
+    ROLE_LABELS,
+    SPACE_LABELS,
+    STATUS_ICONS,
+    TAB_LABELS,
+    TYPE_LABELS,
+)
+from impex.web.serialize import file_format, job_detail, job_summary, journal_dict, progress, reject_dict
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -216,6 +225,8 @@ def _job_page_data(ctx: WebContext, t: Translator, job_id: int) -> dict[str, Any
     current = next((r for r in runs if r.id == job.current_run_id), None)
     latest = runs[-1] if runs else None
     why = [t.journal(line.code, line.params) for line in ctx.store.why_failed(latest)] if latest else []
+    fmt = detail["definition"].get("format") if job.kind == "import" else None
+    detected = ctx.store.detected_format(latest.id) if latest and fmt else {}
     return {
         "job": detail,
         "run": detail["run"],
@@ -223,6 +234,10 @@ def _job_page_data(ctx: WebContext, t: Translator, job_id: int) -> dict[str, Any
         "actions": [a.value for a in allowed_actions(job.status)],
         "why": why,
         "operation_labels": OPERATION_LABELS,
+        "file_format": file_format(fmt, detected) if isinstance(fmt, dict) else None,
+        "type_labels": TYPE_LABELS,
+        "delimiter_labels": DELIMITER_LABELS,
+        "space_labels": SPACE_LABELS,
     }
 
 

@@ -25,6 +25,7 @@ from impex.web.labels import (
     DOUBLES_LABELS,
     DUPLICATES_LABELS,
     OPERATION_LABELS,
+    SPACE_LABELS,
     TYPE_LABELS,
 )
 from impex.web.pages import render
@@ -47,6 +48,7 @@ CHOICES = {
     "duplicates_labels": DUPLICATES_LABELS,
     "commit_labels": COMMIT_LABELS,
     "delimiter_labels": DELIMITER_LABELS,
+    "space_labels": SPACE_LABELS,
 }
 
 

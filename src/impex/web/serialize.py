@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from impex.domain.definitions import with_offset
 from impex.domain.status import allowed_actions
 from impex.store.records import JobRecord, JournalLine, RejectRecord, RunRecord
 from impex.web.i18n import Translator
 from impex.web.labels import LEVEL_LABELS
+
+
+def file_format(fmt: dict[str, Any], detected: dict[str, Any]) -> dict[str, Any]:
+    """An import's file format as its runs read it: the definition's (every default spelled out),
+    with what the latest run detected where the definition leaves it open (delimiter, encoding: None
+    until a run reads the file). ``utc``: timestamps with an offset, stored converted to UTC."""
+    shown = {**fmt, **{k: v for k, v in detected.items() if fmt.get(k) is None}}
+    return {**shown, "utc": with_offset(str(shown.get("timestamp_format", "")))}
 
 
 def progress(run: RunRecord | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from pydantic import ValidationError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from impex.domain.definitions import IDENTIFIER, CsvFormat
+from impex.domain.definitions import IDENTIFIER, CsvFormat, with_offset
 from impex.engine.connections import BadConnection, UnknownConnection, connection_url
 from impex.formats.detect import DetectedFormat, detect_format
 from impex.formats.errors import FormatError, NotText
@@ -326,6 +326,7 @@ def preview_dict(detected: DetectedFormat, table_columns: list[str] | None = Non
         "thousands_separator": detected.conventions.thousands_separator,
         "date_format": detected.conventions.date_format,
         "timestamp_format": detected.conventions.timestamp_format,
+        "utc": with_offset(detected.conventions.timestamp_format),
         "table_columns": table_columns,
         "columns": columns,
         "rows": detected.sample[:PREVIEW_LINES],
