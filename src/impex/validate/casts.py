@@ -27,27 +27,46 @@ _INTEGER_SHAPE = r"^[+-]?[0-9]+$"  # ASCII digits: '١٢' is no integer the cast
 Step = Callable[[pl.Expr], pl.Expr]
 
 
-def prepare_steps(spec: ColumnSpec, fmt: CsvFormat, *, plain: bool = False) -> list[Step]:
+def prepare_steps(
+    spec: ColumnSpec, fmt: CsvFormat, *, plain: bool = False, kept: pl.Expr | None = None
+) -> list[Step]:
     """The steps that make a field's text ready for the cast: trim, null markers, transforms, remap.
 
     Each step reads the previous step's output. The validator materialises every step as a column,
     because a step may read its input twice and Polars would otherwise evaluate that input twice.
     ``plain``: no field starts or ends with whitespace or is empty text (empty unquoted fields are
-    already null), so trimming and the empty-text null marker would change nothing.
+    already null), so trimming and the empty-text null marker would change nothing. ``kept``: true
+    where a field equal to a null marker stays text (it was quoted in the file).
     """
-    steps: list[Step] = []
+    trim = trim_step(spec, fmt, plain=plain)
+    return ([trim] if trim else []) + after_trim_steps(spec, fmt, plain=plain, kept=kept)
+
+
+def trim_step(spec: ColumnSpec, fmt: CsvFormat, *, plain: bool = False) -> Step | None:
+    """The first of :func:`prepare_steps`, when the field is trimmed: null markers are compared after it."""
     if (fmt.trim or Transform.TRIM in spec.transforms) and not plain:
-        steps.append(lambda text: text.str.strip_chars())
-    if fmt.null_values and not (plain and fmt.null_values == ("",)):
-        steps.append(lambda text: _null_markers(text, fmt.null_values))
+        return lambda text: text.str.strip_chars()
+    return None
+
+
+def after_trim_steps(
+    spec: ColumnSpec, fmt: CsvFormat, *, plain: bool = False, kept: pl.Expr | None = None
+) -> list[Step]:
+    """The rest of :func:`prepare_steps`: null markers, transforms, remap."""
+    steps: list[Step] = []
+    if markers_apply(fmt, plain=plain):
+        steps.append(lambda text: _null_markers(text, fmt.null_values, kept))
     for transform in spec.transforms:
         if transform is not Transform.TRIM:  # done before the null markers are looked at
             steps.append(partial(_transform, transform=transform))
     if spec.remap:
-        steps.append(lambda text: text.replace(spec.remap))
-        if any(value in fmt.null_values for value in spec.remap.values()):  # 'n/a' → '': a null marker
-            steps.append(lambda text: _null_markers(text, fmt.null_values))
+        steps.append(lambda text: _remap(text, spec.remap, fmt.null_values))
     return steps
+
+
+def markers_apply(fmt: CsvFormat, *, plain: bool = False) -> bool:
+    """Whether a field may equal a null marker (a plain chunk holds no empty text)."""
+    return bool(fmt.null_values) and not (plain and fmt.null_values == ("",))
 
 
 def prepare(field: pl.Expr, spec: ColumnSpec, fmt: CsvFormat) -> pl.Expr:
@@ -57,10 +76,17 @@ def prepare(field: pl.Expr, spec: ColumnSpec, fmt: CsvFormat) -> pl.Expr:
     return field
 
 
-def _null_markers(text: pl.Expr, markers: tuple[str, ...]) -> pl.Expr:
-    if len(markers) == 1:
-        return pl.when(text != markers[0]).then(text)
-    return pl.when(~text.is_in(markers)).then(text)
+def _null_markers(text: pl.Expr, markers: tuple[str, ...], kept: pl.Expr | None = None) -> pl.Expr:
+    """``text``, null where it equals a marker, unless ``kept`` says so."""
+    other = text != markers[0] if len(markers) == 1 else ~text.is_in(markers)
+    return pl.when(other if kept is None else other | kept).then(text)
+
+
+def _remap(text: pl.Expr, remap: dict[str, str], markers: tuple[str, ...]) -> pl.Expr:
+    """``text`` remapped; a value remapped to a null marker ('n/a' → '') is null."""
+    mapped = text.replace(remap)
+    to_null = [source for source, value in remap.items() if value in markers]
+    return pl.when(~text.is_in(to_null)).then(mapped) if to_null else mapped
 
 
 def _transform(text: pl.Expr, transform: Transform) -> pl.Expr:
