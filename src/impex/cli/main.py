@@ -151,6 +151,19 @@ def import_cmd(
     timestamp_format: Annotated[
         str | None, typer.Option(help="Timestamp format, e.g. '%d.%m.%Y %H:%M' (detected if omitted).")
     ] = None,
+    null_value: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A text that stands for NULL when bare, e.g. NULL or \\N (repeat for more; default: the "
+            "empty field). Quoted, it is that text."
+        ),
+    ] = None,
+    quoted_nulls: Annotated[
+        bool,
+        typer.Option(
+            "--quoted-nulls", help='A quoted null value ("NULL", "") is NULL too: for files that quote all.'
+        ),
+    ] = False,
     key: Annotated[list[str] | None, typer.Option(help="Key column (repeat for a composite key).")] = None,
     operation: Annotated[Operation, typer.Option(help="What to do with each record.")] = Operation.INSERT,
     atomic: Annotated[bool, typer.Option("--atomic", help="All or nothing (default: incremental).")] = False,
@@ -165,7 +178,7 @@ def import_cmd(
     from impex.domain.definitions import ColumnSpec, CsvFormat, ImportJob, Reconciliation, Target
     from impex.formats.detect import detect_format
 
-    given = {
+    given: dict[str, object] = {
         "delimiter": delimiter,
         "encoding": encoding,
         "decimal_separator": decimal_separator,
@@ -173,6 +186,10 @@ def import_cmd(
         "date_format": date_format,
         "timestamp_format": timestamp_format,
     }
+    if null_value is not None:
+        given["null_values"] = tuple(null_value)
+    if quoted_nulls:
+        given["quoted_nulls"] = True
     try:  # the options not given stay out of the format's fields set: detection fills them in
         fmt = CsvFormat(**{k: v for k, v in given.items() if v is not None})
     except ValueError as e:
