@@ -17,6 +17,7 @@ from impex.validate.casts import (
     DEFAULT_TIMESTAMP_FORMAT,
     after_trim_steps,
     cast,
+    equals_any,
     markers_apply,
     number_text,
     prepare,
@@ -109,10 +110,10 @@ def _check(
     """
     reads_fields = any(c.field is not None for c in plan.columns)
     looks = quoting is not None and not fmt.quoted_nulls and markers_apply(fmt, plain=plain) and reads_fields
-    kept: dict[int, pl.Expr] = {}
+    nulled: dict[int, pl.Expr] = {}
     if looks:
         assert quoting is not None
-        texts, kept = _kept_markers(frame, plan, fmt, plain, quoting)
+        texts, nulled = _bare_markers(frame, plan, fmt, plain, quoting)
     stages: list[list[pl.Expr]] = [[]]  # preparation steps: stage k holds every column's k-th step
     numbers, values, bad = [], [], []
     for i, col in enumerate(plan.columns):
@@ -121,7 +122,7 @@ def _check(
             values.append(pl.lit(_constant(col, fmt), dtype=col.dtype).alias(value))
             continue
         if looks:  # __s{i} holds the trimmed field already
-            steps, source = after_trim_steps(col.spec, fmt, plain=plain, kept=kept.get(i)), text
+            steps, source = after_trim_steps(col.spec, fmt, plain=plain, nulled=nulled[i]), text
         else:
             steps, source = prepare_steps(col.spec, fmt, plain=plain), pl.col(field_name(col.field))
         for k, step in enumerate(steps or [lambda field: field]):
@@ -147,45 +148,44 @@ def _check(
     return lazy.with_columns(first_bad.alias(_FIRST_BAD)).collect()
 
 
-def _kept_markers(
+def _bare_markers(
     frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, plain: bool, quoting: FieldQuoting
 ) -> tuple[pl.DataFrame, dict[int, pl.Expr]]:
-    """Every field column trimmed (``__s{i}``), and where a field equal to a null marker was quoted
-    in the file: it stays text (a ``__k{i}`` column, only where there is one). Only those fields are
-    looked up in the file.
+    """Every field column trimmed (``__s{i}``), and where it is a null marker that makes it null: it
+    equals one (``__h{i}``) and was not quoted in the file (``__k{i}``, only where a quoted one is).
+    Only the fields equal to a marker are looked up in the file.
 
     A typed column holds no empty text: there a quoted empty field is null, as a bare one is.
     """
+    markers = list(fmt.null_values)
     trimmed, hits, fields = [], [], {}
     for i, col in enumerate(plan.columns):
-        if col.field is None:
-            continue
-        trim = trim_step(col.spec, fmt, plain=plain)
-        field = pl.col(field_name(col.field))
-        trimmed.append((trim(field) if trim else field).alias(f"__s{i}"))
-        markers = [m for m in fmt.null_values if m or col.type is ColumnType.STRING]
-        if markers:
+        if col.field is not None:
+            trim = trim_step(col.spec, fmt, plain=plain)
+            field = pl.col(field_name(col.field))
             text = pl.col(f"__s{i}")
-            hit = text == markers[0] if len(markers) == 1 else text.is_in(markers)
-            hits.append(hit.alias(f"__h{i}"))
-            fields[i] = col.field
-    found = frame.lazy().select(trimmed).with_columns(hits).collect()
-    texts = found.drop(f"__h{i}" for i in fields)
-    rows = {i: found.get_column(f"__h{i}").arg_true().to_numpy().astype(np.int64) for i in fields}
-    rows = {i: r for i, r in rows.items() if len(r)}
-    if not rows:
-        return texts, {}
-    at = np.concatenate(list(rows.values()))
-    quoted = quoting.quoted(at, np.concatenate([np.full(len(r), fields[i]) for i, r in rows.items()]))
-    kept: dict[int, pl.Expr] = {}
-    for i, r in rows.items():
+            trimmed.append((trim(field) if trim else field).alias(f"__s{i}"))
+            hits.append(equals_any(text, markers).alias(f"__h{i}"))
+            fields[i] = col
+    texts = frame.lazy().select(trimmed).with_columns(hits).collect()
+    nulled: dict[int, pl.Expr] = {i: pl.col(f"__h{i}") for i in fields}
+    rows = {i: texts.get_column(f"__h{i}").arg_true() for i in fields}
+    for i, col in fields.items():
+        if col.type is not ColumnType.STRING and "" in markers:
+            rows[i] = rows[i].filter(texts.get_column(f"__s{i}").gather(rows[i]) != "")
+    looked = {i: r.to_numpy().astype(np.int64) for i, r in rows.items() if len(r)}
+    if not looked:
+        return texts, nulled
+    at = np.concatenate(list(looked.values()))
+    quoted = quoting.quoted(at, np.concatenate([np.full(len(r), fields[i].field) for i, r in looked.items()]))
+    for i, r in looked.items():
         quoted_here, quoted = quoted[: len(r)], quoted[len(r) :]
         if quoted_here.any():
-            mask = np.zeros(frame.height, dtype=bool)
-            mask[r[quoted_here]] = True
-            texts = texts.with_columns(pl.Series(f"__k{i}", mask))
-            kept[i] = pl.col(f"__k{i}")
-    return texts, kept
+            kept = np.zeros(frame.height, dtype=bool)
+            kept[r[quoted_here]] = True
+            texts = texts.with_columns(pl.Series(f"__k{i}", kept))
+            nulled[i] = pl.col(f"__h{i}") & ~pl.col(f"__k{i}")
+    return texts, nulled
 
 
 def _may_be_iso(frame: pl.DataFrame, col: PlannedColumn, fmt: CsvFormat) -> bool:
