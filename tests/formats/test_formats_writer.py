@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import polars as pl
@@ -201,6 +201,23 @@ def test_a_number_date_or_boolean_written_as_the_null_value_is_quoted_and_a_null
         date_format="%d.%m.%Y",
         header=False,
     )
+    assert written(fmt, frame) == expected
+
+
+@pytest.mark.parametrize(
+    ("null_value", "timestamp_format", "expected"),
+    [
+        ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S", b'"2024-01-02 03:04:05",12:00:00.000000000\n'),
+        ("Jan", "%b", b'"Jan",12:00:00.000000000\n'),
+        ("12:00:00.000000000", "%Y", b'2024,"12:00:00.000000000"\n'),
+    ],
+    ids=["written without its fraction", "a month's name", "a time"],
+)
+def test_a_timestamp_or_time_written_as_the_null_value_is_quoted(
+    null_value: str, timestamp_format: str, expected: bytes
+) -> None:
+    frame = pl.DataFrame({"at": [datetime(2024, 1, 2, 3, 4, 5, 600000)], "time": [time(12)]})
+    fmt = OutputFormat(null_value=null_value, timestamp_format=timestamp_format, header=False)
     assert written(fmt, frame) == expected
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import math
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Literal, Protocol, cast
@@ -14,6 +12,7 @@ import polars as pl
 
 from impex.domain.definitions import OutputFormat
 from impex.formats.errors import FormatError
+from impex.formats.lookalikes import values_like_null
 from impex.formats.sniff import canonical
 
 QUOTE_STYLES: dict[str, Literal["necessary", "always", "never"]] = {
@@ -64,7 +63,7 @@ class CsvWriter:
     def write(self, df: pl.DataFrame) -> None:
         """Append ``df``'s rows (its column names make the header)."""
         df = self._decimal_comma_floats(df)
-        df = _values_like_null(df, self._fmt)
+        df = values_like_null(df, self._fmt)
         if self._fmt.quoting == "none":
             self._refuse_unquotable(df)
         ambiguous = _taken_for_null(df, self._fmt)
@@ -175,70 +174,6 @@ class CsvWriter:
             decimal_comma=fmt.decimal_separator == ",",
             null_value=null_value,
         )
-
-
-def _values_like_null(df: pl.DataFrame, fmt: OutputFormat) -> pl.DataFrame:
-    """``df`` with each column of numbers, dates, booleans… that holds a value written as the null value
-    (0 with the null value '0') turned into the text Polars writes for it: a text equal to the null value
-    is quoted ('minimal') or refused ('none'), so that it reads back as the value, not as a null.
-    Quoting 'all' quotes it already; no such value is written empty."""
-    if not fmt.null_value or fmt.quoting == "all":
-        return df
-    texts = []
-    for name, dtype in df.schema.items():
-        if dtype == pl.String or not _may_be_written_as(df.get_column(name), fmt.null_value, fmt):
-            continue
-        text = _as_written(df.get_column(name), fmt)
-        if (text == fmt.null_value).any():
-            texts.append(text)
-    return df.with_columns(texts) if texts else df
-
-
-_INTEGER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)")
-
-
-def _may_be_written_as(column: pl.Series, text: str, fmt: OutputFormat) -> bool:
-    """Whether a value of ``column`` may be written as ``text``: a cheap look that spares rendering a
-    column of numbers or booleans as text; :func:`_as_written` tells for sure."""
-    dtype = column.dtype
-    if dtype == pl.Null:
-        return False
-    if dtype.is_integer():
-        if _INTEGER_TEXT.fullmatch(text) is None:
-            return False
-        try:
-            return bool((column == int(text)).any())
-        except OverflowError:  # beyond the column's type: none of its values
-            return False
-    if dtype.is_float():
-        if fmt.decimal_separator != "." and "." in text:
-            return False
-        try:
-            number = float(text.replace(fmt.decimal_separator, "."))
-        except ValueError:
-            return False
-        return bool(column.is_nan().any() if math.isnan(number) else (column == number).any())
-    if dtype == pl.Boolean:
-        return text in ("true", "false") and bool((column == (text == "true")).any())
-    return True  # dates, timestamps, times…: as their formats write them
-
-
-def _as_written(column: pl.Series, fmt: OutputFormat) -> pl.Series:
-    """``column``'s values as the text Polars writes for them in ``fmt`` (nulls stay null)."""
-    out = io.BytesIO()
-    column.to_frame().write_csv(
-        out,
-        include_header=False,
-        separator=fmt.delimiter,
-        quote_style="never",
-        line_terminator="\n",
-        date_format=fmt.date_format,
-        datetime_format=fmt.timestamp_format,
-        decimal_comma=fmt.decimal_separator == ",",
-        null_value="",
-    )
-    lines = pl.Series(column.name, out.getvalue().decode().split("\n")[:-1], dtype=pl.String)
-    return pl.select(pl.when(column.is_not_null()).then(lines)).to_series().alias(column.name)
 
 
 def _taken_for_null(df: pl.DataFrame, fmt: OutputFormat) -> int:
