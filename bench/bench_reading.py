@@ -50,7 +50,7 @@ def reading_thread(job: ImportJob) -> dict[str, float]:
             spent["read"] += read - began
             if chunk is None:
                 return spent
-            checked = validate(chunk.frame, plan, job.format, plain=chunk.plain)
+            checked = validate(chunk.frame, plan, job.format, plain=chunk.plain, quoting=chunk)
             validated = time.perf_counter()
             spent["validate"] += validated - read
             rec = reconcile(

@@ -294,6 +294,25 @@ def test_quick_import_of_a_german_export_stores_typed_amounts_and_dates(cli, dat
         ]
 
 
+@pytest.mark.parametrize(
+    ("options", "stored"),
+    [
+        (["--null-value", "NULL"], [(1, None, None), (2, "NULL", 0), (3, "", None)]),
+        (
+            ["--null-value", "NULL", "--null-value", "", "--quoted-nulls"],
+            [(1, None, None), (2, None, 0), (3, None, None)],
+        ),
+    ],
+)
+def test_quick_import_reads_a_bare_null_value_as_null_and_a_quoted_one_as_text_unless_told(
+    cli, data_dir, tmp_path, options, stored
+):
+    data = write(tmp_path / "nulls.csv", 'id,note,n\n1,NULL,NULL\n2,"NULL",0\n3,"",\n')
+    assert cli("import", str(data), "--table", "t", *options).exit_code == 0
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT id, note, n FROM t ORDER BY id").fetchall() == stored
+
+
 def test_quick_import_keeps_as_text_what_it_cannot_tell_and_says_which_option_tells(cli, data_dir, tmp_path):
     data = write(tmp_path / "us.csv", 'datum,betrag\n01/02/2025,"1.234"\n03/04/2025,"5.678"\n')
     said = " ".join(cli("import", str(data), "--table", "t").stdout.split())

@@ -83,7 +83,7 @@ def test_defaults_replace_empty_and_null_fields_only(store, settings, data_dir, 
         {"name": "qty", "type": "integer", "default": 1},
         {"name": "due", "type": "date", "default": "2024-12-31"},
     ]
-    content = 'id,country,qty,due\n1,,,\n2,DE,5,2024-01-02\n3," ",NULL,\n4,"",0,\n'
+    content = 'id,country,qty,due\n1,,,\n2,DE,5,2024-01-02\n3, ,NULL,\n4,"",0,""\n'
     fmt = {"null_values": ["", "NULL"]}
     status, job_id = load(store, settings, tmp_path, content, columns, format=fmt)
     assert status is S.FINISHED
@@ -91,9 +91,21 @@ def test_defaults_replace_empty_and_null_fields_only(store, settings, data_dir, 
         (1, "FR", 1, "2024-12-31"),
         (2, "DE", 5, "2024-01-02"),
         (3, "FR", 1, "2024-12-31"),
-        (4, "FR", 0, "2024-12-31"),
+        (4, "", 0, "2024-12-31"),  # "" is an empty text; a date is never one: null there, as a bare field
     ]
     assert rejects(store, job_id) == []
+
+
+@pytest.mark.parametrize("quoted_nulls", [False, True])
+def test_a_quoted_empty_or_blank_field_is_an_empty_text_unless_quoted_nulls_makes_it_null(
+    store, settings, data_dir, tmp_path, quoted_nulls
+):
+    columns = [{"name": "id", "type": "integer"}, {"name": "note", "default": "none"}]
+    content = 'id,note\n1,""\n2," "\n3,\n4, \n'
+    fmt = {"quoted_nulls": quoted_nulls}
+    assert load(store, settings, tmp_path, content, columns, format=fmt)[0] is S.FINISHED
+    quoted = "none" if quoted_nulls else ""
+    assert table_rows(data_dir) == [(1, quoted), (2, quoted), (3, "none"), (4, "none")]
 
 
 def test_transforms_then_remap(store, settings, data_dir, tmp_path):

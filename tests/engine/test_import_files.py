@@ -347,6 +347,54 @@ def test_null_markers_become_null(store, settings, data_dir, tmp_path):
     assert rejects(store, job_id) == []
 
 
+QUOTED_MARKERS = (
+    "id;name;age;note\n"
+    "1;NULL;NULL;0\n"
+    '2;"NULL";"0";" NULL "\n'  # quoted: the text NULL, the number 0, the text NULL (trimmed)
+    '3;"a;NULL";"NULL";"0"\n'  # NULL is no integer
+    "4;0;0;\n"
+    '5;"multi\nline";"";""\n'  # an empty quoted field: no integer, a null there as a bare one
+)
+
+
+def test_a_quoted_null_marker_is_that_text_or_value_and_a_bare_one_is_null(
+    store, settings, data_dir, tmp_path
+):
+    columns = [*PEOPLE, {"name": "age", "type": "integer"}, {"name": "note"}]
+    fmt = {"null_values": ["", "NULL", "0"]}
+    status, job_id = load(
+        store, settings, tmp_path, QUOTED_MARKERS, columns=columns, format=fmt, chunk_rows=2
+    )
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [
+        (1, None, None, None),
+        (2, "NULL", 0, "NULL"),
+        (4, None, None, None),
+        (5, "multi\nline", None, ""),
+    ]
+    run_id = store.runs_of(job_id)[-1].id
+    assert [(r.record_no, r.column, r.message) for r in store.rejects_of(run_id)] == [
+        (3, "age", "line 4: column age: 'NULL' is not an integer")
+    ]
+
+
+def test_with_quoted_nulls_a_quoted_null_marker_is_null_too(store, settings, data_dir, tmp_path):
+    columns = [*PEOPLE, {"name": "age", "type": "integer"}, {"name": "note"}]
+    fmt = {"null_values": ["", "NULL", "0"], "quoted_nulls": True}
+    status, job_id = load(
+        store, settings, tmp_path, QUOTED_MARKERS, columns=columns, format=fmt, chunk_rows=2
+    )
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [
+        (1, None, None, None),
+        (2, None, None, None),
+        (3, "a;NULL", None, None),
+        (4, None, None, None),
+        (5, "multi\nline", None, None),
+    ]
+    assert rejects(store, job_id) == []
+
+
 def test_decimal_comma_and_thousands_separator(store, settings, data_dir, tmp_path):
     columns = [
         {"name": "id", "type": "integer"},

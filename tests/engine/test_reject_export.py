@@ -8,8 +8,9 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from impex.domain.status import S
 from impex.engine.reject_export import export_rejects
-from support import define, run_job, write
+from support import define, run_job, table_rows, write
 
 COLUMNS = [
     {"name": "id", "type": "integer", "required": True},
@@ -105,3 +106,16 @@ def test_a_record_that_ends_on_an_escape_gets_one_more_quote_as_the_escape_takes
     _, again = run_job(store, settings, define(source=str(out), columns=columns, format={"escape": "\\"}))
     # its three fields (id, name, reason) read as the header's: the reason did not join the name
     assert store.rejects_of(store.runs_of(again)[-1].id) == []
+
+
+def test_a_fixed_rejects_file_imports_a_quoted_null_marker_as_the_text_and_a_bare_one_as_null(
+    store, settings, data_dir, tmp_path
+):
+    source = 'id,name,email,age\n1,"NULL",NULL,x\n2,NULL,"NULL",5\n'
+    fmt = {"null_values": ["NULL"]}
+    _, out = import_and_export(store, settings, tmp_path, source, format=fmt)
+    assert out.read_bytes().startswith(b'"id","name","email","age","reason"\n1,"NULL",NULL,x,"type_error: ')
+    fixed = write(tmp_path / "fixed.csv", out.read_bytes().replace(b",x,", b",7,"))
+    status, again = run_job(store, settings, define(source=str(fixed), columns=COLUMNS, format=fmt))
+    assert status is S.FINISHED and store.rejects_of(store.runs_of(again)[-1].id) == []
+    assert table_rows(data_dir) == [(1, "NULL", None, 7), (2, None, "NULL", 5)]

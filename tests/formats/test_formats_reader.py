@@ -59,6 +59,24 @@ def test_quoted_fields_hold_delimiters_doubled_quotes_and_line_breaks(tmp_path: 
     assert got.end is not None and got.end.line_no == 7
 
 
+@pytest.mark.parametrize("escape", [None, "\\"])
+def test_a_chunk_tells_which_fields_were_quoted_whatever_the_quoted_delimiters_and_lines_before(
+    tmp_path: Path, escape: str | None
+) -> None:
+    data = b'a;b;c\n"x;y";NULL;"NULL"\n"two\nlines";"";\nbad;"\n"p ""q"" r";"s;t";u\n'
+    fmt = CsvFormat(delimiter=";", encoding="utf-8", escape=escape)
+    [chunk] = read_all(write(tmp_path, data), fmt).chunks
+    assert [r.record_no for r in chunk.rejects] == [3]  # an unterminated quote: not a row of the frame
+    rows = np.repeat(np.arange(3), 3)
+    fields = np.tile(np.arange(3), 3)
+    assert chunk.quoted(rows, fields).reshape(3, 3).tolist() == [
+        [True, False, True],
+        [True, True, False],
+        [True, True, False],
+    ]
+    assert chunk.quoted([2, 0], [1, 1]).tolist() == [True, False]
+
+
 def test_crlf_line_endings_are_not_part_of_fields_nor_raw_bytes(tmp_path: Path) -> None:
     got = read_all(write(tmp_path, b"a,b\r\n1,2\r\n3,4\r\n"), CSV)
     assert got.rows == [("1", "2"), ("3", "4")]

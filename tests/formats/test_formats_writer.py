@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import polars as pl
@@ -176,6 +176,57 @@ def test_quoting_none_refuses_a_text_equal_to_the_null_value(null_value: str) ->
         ),
     ):
         writer.write(pl.DataFrame({"id": [1, 2], "note": ["x", null_value]}))
+
+
+@pytest.mark.parametrize(
+    ("null_value", "delimiter", "expected"),
+    [
+        ("0", ",", b'"0","0,5",false,31.01.2024,0\n1,"0,0",true,0,0\n'),
+        ("0,0", ";", b'0;0,5;false;31.01.2024;0,0\n1;"0,0";true;0,0;0,0\n'),
+        ("false", ",", b'0,"0,5","false",31.01.2024,false\n1,"0,0",true,false,false\n'),
+        ("31.01.2024", ",", b'0,"0,5",false,"31.01.2024",31.01.2024\n1,"0,0",true,31.01.2024,31.01.2024\n'),
+        ("9" * 23, ",", b'0,"0,5",false,31.01.2024,%b\n1,"0,0",true,%b,%b\n' % ((b"9" * 23,) * 3)),
+    ],
+    ids=["integer", "float", "boolean", "date", "beyond any integer"],
+)
+def test_a_number_date_or_boolean_written_as_the_null_value_is_quoted_and_a_null_is_bare(
+    null_value: str, delimiter: str, expected: bytes
+) -> None:
+    day = [date(2024, 1, 31), None]
+    frame = pl.DataFrame({"n": [0, 1], "r": [0.5, 0.0], "ok": [False, True], "day": day, "x": [None, None]})
+    fmt = OutputFormat(
+        null_value=null_value,
+        delimiter=delimiter,
+        decimal_separator=",",
+        date_format="%d.%m.%Y",
+        header=False,
+    )
+    assert written(fmt, frame) == expected
+
+
+@pytest.mark.parametrize(
+    ("null_value", "timestamp_format", "expected"),
+    [
+        ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S", b'"2024-01-02 03:04:05",12:00:00.000000000\n'),
+        ("Jan", "%b", b'"Jan",12:00:00.000000000\n'),
+        ("12:00:00.000000000", "%Y", b'2024,"12:00:00.000000000"\n'),
+    ],
+    ids=["written without its fraction", "a month's name", "a time"],
+)
+def test_a_timestamp_or_time_written_as_the_null_value_is_quoted(
+    null_value: str, timestamp_format: str, expected: bytes
+) -> None:
+    frame = pl.DataFrame({"at": [datetime(2024, 1, 2, 3, 4, 5, 600000)], "time": [time(12)]})
+    fmt = OutputFormat(null_value=null_value, timestamp_format=timestamp_format, header=False)
+    assert written(fmt, frame) == expected
+
+
+def test_quoting_none_refuses_a_number_written_as_the_null_value() -> None:
+    writer = CsvWriter(
+        io.BytesIO(), OutputFormat(quoting="none", null_value="0", header=False), rows_before=4
+    )
+    with pytest.raises(FormatError, match=r"^row 6, column n: '0' is the null value, which quoting 'none'"):
+        writer.write(pl.DataFrame({"n": [1, 0], "note": ["x", "y"]}))
 
 
 @pytest.mark.parametrize("null_value", [",", 'say "hi"', "a\nb"])

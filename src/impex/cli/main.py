@@ -164,6 +164,19 @@ def import_cmd(
             "without its offset: as text in SQLite, as 'timestamp without time zone' in PostgreSQL."
         ),
     ] = None,
+    null_value: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A text that stands for NULL when bare, e.g. NULL or \\N (repeat for more; default: the "
+            "empty field). Quoted, it is that text."
+        ),
+    ] = None,
+    quoted_nulls: Annotated[
+        bool,
+        typer.Option(
+            "--quoted-nulls", help='A quoted null value ("NULL", "") is NULL too: for files that quote all.'
+        ),
+    ] = False,
     key: Annotated[list[str] | None, typer.Option(help="Key column (repeat for a composite key).")] = None,
     operation: Annotated[Operation, typer.Option(help="What to do with each record.")] = Operation.INSERT,
     atomic: Annotated[bool, typer.Option("--atomic", help="All or nothing (default: incremental).")] = False,
@@ -178,7 +191,7 @@ def import_cmd(
     from impex.domain.definitions import ColumnSpec, CsvFormat, ImportJob, Reconciliation, Target
     from impex.formats.detect import detect_format
 
-    given = {
+    given: dict[str, object] = {
         "delimiter": delimiter,
         "encoding": encoding,
         "decimal_separator": decimal_separator,
@@ -186,6 +199,10 @@ def import_cmd(
         "date_format": date_format,
         "timestamp_format": timestamp_format,
     }
+    if null_value is not None:
+        given["null_values"] = tuple(null_value)
+    if quoted_nulls:
+        given["quoted_nulls"] = True
     try:  # the options not given stay out of the format's fields set: detection fills them in
         fmt = CsvFormat(**{k: v for k, v in given.items() if v is not None})
     except ValueError as e:

@@ -47,7 +47,10 @@ class CsvFormat(Model):
     header: bool = True
     skip_lines: int = Field(0, ge=0)
     multiline: bool = True  # quoted fields may hold line breaks
+    # A field equal to one (after trimming) is null when bare, the text itself when quoted ("NULL" is the
+    # text NULL, "" the empty text), as PostgreSQL's COPY reads CSV; in a typed column a quoted "0" is 0.
     null_values: tuple[str, ...] = ("",)
+    quoted_nulls: bool = False  # true: a quoted field equal to a null marker is null too (files quoting all)
     decimal_separator: str = "."
     thousands_separator: str | None = None
     date_format: str = "%Y-%m-%d"

@@ -305,7 +305,7 @@ class ImportRun:
         """In the producer thread: validate, and reconcile too unless that must ask the table on the
         target's own connection (see ``_reconciling``), so that the target's thread does little but
         write."""
-        validated = validate(chunk.frame, plan, self.job.format, plain=chunk.plain)
+        validated = validate(chunk.frame, plan, self.job.format, plain=chunk.plain, quoting=chunk)
         chunk = chunk.parsed()
         if not self.reconciles_here:
             return chunk, validated

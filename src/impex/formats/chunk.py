@@ -14,9 +14,11 @@ from impex.domain.rejects import Reason, Reject, said
 from impex.formats.edges import may_need_trim
 from impex.formats.encoding import find_not_text, is_utf8, to_utf8
 from impex.formats.frame import escaped_quotes_outside, good_body, parse_frame
+from impex.formats.quoted import quoted_fields
 from impex.formats.split import (
     I64,
     U8,
+    Mask,
     Records,
     Syntax,
     analyse_records,
@@ -33,8 +35,9 @@ class RecordChunk:
     """Consecutive records of a file, ending on a record boundary.
 
     ``frame`` holds the structurally good records, every column a string named ``f1..fN``; an empty
-    unquoted field is null, an empty quoted field ("") is the empty string. ``record_nos`` gives each
-    frame row's 1-based record number. ``end`` is the position to resume from after this chunk.
+    unquoted field is null, an empty quoted field ("") is the empty string; :meth:`quoted` tells
+    which other fields were quoted. ``record_nos`` gives each frame row's 1-based record number.
+    ``end`` is the position to resume from after this chunk.
     """
 
     frame: pl.DataFrame
@@ -46,6 +49,8 @@ class RecordChunk:
     row_starts: I64 = field(repr=False)  # per frame row, offsets into ``data``
     row_ends: I64 = field(repr=False)
     row_line_nos: I64 = field(repr=False)
+    quotes: I64 = field(repr=False)  # positions in ``data`` of the quotes that toggle the quote state
+    syntax: Syntax = field(repr=False)
     # No field starts or ends with whitespace, none is an empty quoted field: trimming changes nothing.
     plain: bool = False
 
@@ -58,6 +63,13 @@ class RecordChunk:
         """Raw bytes (without line ending) of the given frame rows, exactly as in the file."""
         index = np.asarray(rows, dtype=np.int64)
         return [self.data[s:e] for s, e in zip(self.row_starts[index], self.row_ends[index], strict=True)]
+
+    def quoted(self, rows: npt.ArrayLike, fields: npt.ArrayLike) -> Mask:
+        """Whether field ``fields[k]`` (0-based) of frame row ``rows[k]`` is quoted in the file."""
+        index = np.asarray(rows, dtype=np.int64)
+        a: U8 = np.frombuffer(self.data, dtype=np.uint8)
+        at = np.asarray(fields, dtype=np.int64)
+        return quoted_fields(a, self.row_starts[index], self.row_ends[index], self.quotes, self.syntax, at)
 
     def parsed(self) -> RecordChunk:
         """This chunk without its string frame, once validation has read it: the rest is kept for
@@ -137,6 +149,8 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
         row_starts=recs.starts[good],
         row_ends=recs.ends[good],
         row_line_nos=line_nos[good].astype(np.int64),
+        quotes=quotes,
+        syntax=syn,
         plain=plain,
     )
 

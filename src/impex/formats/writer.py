@@ -12,6 +12,7 @@ import polars as pl
 
 from impex.domain.definitions import OutputFormat
 from impex.formats.errors import FormatError
+from impex.formats.lookalikes import values_like_null
 from impex.formats.sniff import canonical
 
 QUOTE_STYLES: dict[str, Literal["necessary", "always", "never"]] = {
@@ -61,9 +62,10 @@ class CsvWriter:
 
     def write(self, df: pl.DataFrame) -> None:
         """Append ``df``'s rows (its column names make the header)."""
+        df = self._decimal_comma_floats(df)
+        df = values_like_null(df, self._fmt)
         if self._fmt.quoting == "none":
             self._refuse_unquotable(df)
-        df = self._decimal_comma_floats(df)
         ambiguous = _taken_for_null(df, self._fmt)
         if self._encoding == "utf-8" and not ambiguous:  # Polars writes straight into the file: no copy
             counted = _Counting(self._file)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from impex.domain.definitions import ColumnType, CsvFormat
@@ -14,10 +15,14 @@ from impex.domain.rejects import Reason, render, shown_value, visible
 from impex.formats.edges import STRIPPED
 from impex.validate.casts import (
     DEFAULT_TIMESTAMP_FORMAT,
+    after_trim_steps,
     cast,
+    equals_any,
+    markers_apply,
     number_text,
     prepare,
     prepare_steps,
+    trim_step,
     type_error,
 )
 from impex.validate.plan import Plan, PlanError, PlannedColumn
@@ -55,12 +60,27 @@ def field_name(index: int) -> str:
     return f"f{index + 1}"
 
 
-def validate(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, *, plain: bool = False) -> Validated:
+class FieldQuoting(Protocol):
+    """Which fields of a frame's rows were quoted in the file (a chunk of records knows it)."""
+
+    def quoted(self, rows: npt.ArrayLike, fields: npt.ArrayLike) -> npt.NDArray[np.bool_]: ...
+
+
+def validate(
+    frame: pl.DataFrame,
+    plan: Plan,
+    fmt: CsvFormat,
+    *,
+    plain: bool = False,
+    quoting: FieldQuoting | None = None,
+) -> Validated:
     """Prepare, check and cast every planned column of ``frame`` (all-text columns ``f1..fN``).
 
     A record with several bad columns gets one error, for the first bad column in plan order.
     Raises :class:`PlanError` when a field is missing from ``frame`` or a constant/default does not fit
     its column: those are definition errors, not data errors. ``plain``: see ``prepare_steps``.
+    ``quoting``: a field equal to a null marker that was quoted in the file is that text, not a null
+    (unless ``fmt.quoted_nulls``); without it, every field equal to a marker is null.
     """
     absent = [field_name(c.field) for c in plan.columns if c.field is not None]
     absent = [name for name in absent if name not in frame.columns]
@@ -69,7 +89,7 @@ def validate(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, *, plain: bool = F
     not_text = [name for name, dtype in frame.schema.items() if dtype != pl.String]
     if not_text:  # e.g. a column of nulls only, built without a schema
         frame = frame.with_columns(pl.col(not_text).cast(pl.String))
-    checked = _check(frame, plan, fmt, plain)
+    checked = _check(frame, plan, fmt, plain, quoting)
     ok = checked.get_column(_FIRST_BAD).is_null()
     typed = checked.select(pl.col(f"__v{i}").alias(c.name) for i, c in enumerate(plan.columns))
     if ok.all():
@@ -78,13 +98,22 @@ def validate(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, *, plain: bool = F
     return Validated(typed.filter(ok), good_rows, _errors(frame, checked, ok, plan, fmt))
 
 
-def _check(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, plain: bool = False) -> pl.DataFrame:
+def _check(
+    frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, plain: bool = False, quoting: FieldQuoting | None = None
+) -> pl.DataFrame:
     """Every column's prepared text ``__s{i}`` and typed value ``__v{i}``, and per row the index of
     its first bad column (null for a good row).
 
     Expressions are grouped in stages, each stage's output materialised as columns: an expression
-    that reads its input twice would otherwise compute that input twice.
+    that reads its input twice would otherwise compute that input twice. When quoted null markers
+    are text, the trimmed fields are materialised first, to find the fields equal to a marker.
     """
+    reads_fields = any(c.field is not None for c in plan.columns)
+    looks = quoting is not None and not fmt.quoted_nulls and markers_apply(fmt, plain=plain) and reads_fields
+    nulled: dict[int, pl.Expr] = {}
+    if looks:
+        assert quoting is not None
+        texts, nulled = _bare_markers(frame, plan, fmt, plain, quoting)
     stages: list[list[pl.Expr]] = [[]]  # preparation steps: stage k holds every column's k-th step
     numbers, values, bad = [], [], []
     for i, col in enumerate(plan.columns):
@@ -92,11 +121,14 @@ def _check(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, plain: bool = False)
         if col.field is None:
             values.append(pl.lit(_constant(col, fmt), dtype=col.dtype).alias(value))
             continue
-        steps = prepare_steps(col.spec, fmt, plain=plain) or [lambda field: field]
-        for k, step in enumerate(steps):
+        if looks:  # __s{i} holds the trimmed field already
+            steps, source = after_trim_steps(col.spec, fmt, plain=plain, nulled=nulled[i]), text
+        else:
+            steps, source = prepare_steps(col.spec, fmt, plain=plain), pl.col(field_name(col.field))
+        for k, step in enumerate(steps or [lambda field: field]):
             if k == len(stages):
                 stages.append([])
-            stages[k].append(step(pl.col(field_name(col.field)) if k == 0 else text).alias(f"__s{i}"))
+            stages[k].append(step(source if k == 0 else text).alias(f"__s{i}"))
         number = number_text(text, col, fmt)
         if number is not None:
             numbers.append(number.alias(f"__n{i}"))
@@ -105,13 +137,55 @@ def _check(frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, plain: bool = False)
         values.append(_value(text, number_ref, col, fmt, iso).alias(value))
         bad.append(pl.when(_is_bad(text, pl.col(value), col)).then(pl.lit(i, pl.Int32)))
 
-    # A plan of constants only still needs a frame of the right height to broadcast into.
-    lazy = frame.lazy().select(stages[0] or [pl.repeat(True, frame.height).alias("__rows")])
+    if looks:
+        lazy = texts.lazy().with_columns(stages[0])
+    else:  # a plan of constants only still needs a frame of the right height to broadcast into
+        lazy = frame.lazy().select(stages[0] or [pl.repeat(True, frame.height).alias("__rows")])
     for exprs in [*stages[1:], numbers, values]:
         if exprs:
             lazy = lazy.with_columns(exprs)
     first_bad = pl.coalesce(bad) if bad else pl.lit(None, pl.Int32)
     return lazy.with_columns(first_bad.alias(_FIRST_BAD)).collect()
+
+
+def _bare_markers(
+    frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, plain: bool, quoting: FieldQuoting
+) -> tuple[pl.DataFrame, dict[int, pl.Expr]]:
+    """Every field column trimmed (``__s{i}``), and where it is a null marker that makes it null: it
+    equals one (``__h{i}``) and was not quoted in the file (``__k{i}``, only where a quoted one is).
+    Only the fields equal to a marker are looked up in the file.
+
+    A typed column holds no empty text: there a quoted empty field is null, as a bare one is.
+    """
+    markers = list(fmt.null_values)
+    trimmed, hits, fields = [], [], {}
+    for i, col in enumerate(plan.columns):
+        if col.field is not None:
+            trim = trim_step(col.spec, fmt, plain=plain)
+            field = pl.col(field_name(col.field))
+            text = pl.col(f"__s{i}")
+            trimmed.append((trim(field) if trim else field).alias(f"__s{i}"))
+            hits.append(equals_any(text, markers).alias(f"__h{i}"))
+            fields[i] = col
+    texts = frame.lazy().select(trimmed).with_columns(hits).collect()
+    nulled: dict[int, pl.Expr] = {i: pl.col(f"__h{i}") for i in fields}
+    rows = {i: texts.get_column(f"__h{i}").arg_true() for i in fields}
+    for i, col in fields.items():
+        if col.type is not ColumnType.STRING and "" in markers:
+            rows[i] = rows[i].filter(texts.get_column(f"__s{i}").gather(rows[i]) != "")
+    looked = {i: r.to_numpy().astype(np.int64) for i, r in rows.items() if len(r)}
+    if not looked:
+        return texts, nulled
+    at = np.concatenate(list(looked.values()))
+    quoted = quoting.quoted(at, np.concatenate([np.full(len(r), fields[i].field) for i, r in looked.items()]))
+    for i, r in looked.items():
+        quoted_here, quoted = quoted[: len(r)], quoted[len(r) :]
+        if quoted_here.any():
+            kept = np.zeros(frame.height, dtype=bool)
+            kept[r[quoted_here]] = True
+            texts = texts.with_columns(pl.Series(f"__k{i}", kept))
+            nulled[i] = pl.col(f"__h{i}") & ~pl.col(f"__k{i}")
+    return texts, nulled
 
 
 def _may_be_iso(frame: pl.DataFrame, col: PlannedColumn, fmt: CsvFormat) -> bool:
