@@ -4,10 +4,11 @@ and the database's reason, as in ``column payload = 'not json': invalid input sy
 Only a refused row comes here; the bulk path never does. The database names the column of some
 refusals only: a COPY's context line, a not-null violation, a key's detail, a table's check
 constraint or unique index (its columns are in the catalog, an expression's in pg_depend). A
-trigger's RAISE EXCEPTION is said with the trigger's name, found by the function that raised. A value refused by a cast to its column's type (jsonb,
-an array, a uuid, an enum, a domain, a numeric's precision) comes with no column: the row is loaded
-alone, and its values are put one at a time into a copy of the table's columns until one is
-refused. Everything done here is rolled back at the end.
+trigger's RAISE EXCEPTION is said with the trigger's name, found by the function that raised. A
+value refused by a cast to its column's type (jsonb, an array, a uuid, an enum, a domain, a
+numeric's precision) comes with no column: the row is loaded alone, and its values are put one at
+a time into a copy of the table's columns until one is refused. Everything done here is rolled
+back at the end.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ same chunk (atomic mode: anywhere in the file).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ WRITTEN = "_impex_written"  # a chunk's rows that went in, with their _row
 DELETING = "_impex_deleting"  # the keys a chunk deletes, with their _row
 GONE = "_impex_gone"  # the rows a chunk deletes, as they were, with their id
 SKIP = "_impex_skip"  # staged records refused already (atomic mode)
+CULPRITS = "_impex_culprits"  # the ids of the written rows found without a parent so far
 
 Found = dict[int, tuple[list[str], str]]  # row id: the columns of the key it breaks, what to say
 
@@ -50,7 +52,9 @@ def applied_checked(
             result.refused = sorted([*result.refused, *late], key=lambda r: r.row)
             return result
         _undo(run)
-        late += [refused(_row_of(write, row), columns, said) for row, (columns, said) in found.items()]
+        frames = [f for f in (write.inserts, write.updates, write.deletes) if f is not None and f.height]
+        rows = pl.concat(frames, how="diagonal_relaxed").filter(pl.col("_row").is_in(list(found)))
+        late += [refused(rows.slice(i, 1), *found[row]) for i, row in enumerate(rows["_row"].to_list())]
         write = _without(write, set(found))
 
 
@@ -83,17 +87,42 @@ def staged_checked(run: SqliteRun, apply: Callable[[], ChunkResult]) -> ChunkRes
 
 
 def broken(run: SqliteRun, written: str | None, gone: str | None, row_id: str) -> Found:
-    """The rows of ``written`` (rows a chunk wrote) without a parent for a deferred key of the table,
-    and those of ``gone`` (rows it deleted, as they were) that a deferred key's child still refers to."""
+    """The rows of ``written`` (rows a chunk wrote, ``_ins`` telling the inserted ones) without a
+    parent for a deferred key of the table, and those of ``gone`` (rows it deleted, as they were)
+    that a deferred key's child still refers to. A row inserted then refused is no parent: those
+    that had it as their only parent are found too, round after round, in this one state."""
     keys: TableKeys = run.foreign_keys()
     found: Found = {}
-    for key in (k for k in keys.own if k.deferred and written is not None):
-        for (row,) in run.t._rows(orphans_sql(key, str(written), row_id)):
-            found.setdefault(int(row), (list(key.columns), f"{FOREIGN_KEY}: {key.missing()}"))
+    own = [k for k in keys.own if k.deferred] if written is not None else []
+    if own and written is not None:
+        run.load_temp(CULPRITS, pl.DataFrame({"id": []}, schema={"id": pl.Int64}))
+        culprits = f"(SELECT id FROM temp.{quote(CULPRITS)})"
+        ids = f"r.{quote(row_id)}"
+        refused_parents = f"(SELECT * FROM {written} w WHERE w._ins AND w.{quote(row_id)} IN {culprits})"
+        while True:
+            new: Found = {}
+            for key in own:
+                not_parents = refused_parents if _same(key.parent, run.table) else None
+                sql = (
+                    orphans_sql(key, written, row_id, not_parents=not_parents)
+                    + f" AND {ids} NOT IN {culprits}"
+                )
+                for (row,) in run.t._rows(sql):
+                    new.setdefault(int(row), (list(key.columns), f"{FOREIGN_KEY}: {key.missing()}"))
+            if not new:
+                break
+            found.update(new)
+            run.t._execute(
+                f"INSERT INTO temp.{quote(CULPRITS)} SELECT value FROM json_each(?)", (json.dumps(list(new)),)
+            )
     for key in (k for k in keys.referring if k.deferred and gone is not None):
         for (row,) in run.t._rows(referred_sql(key, str(gone), row_id, still_there=False)):
             found.setdefault(int(row), (list(key.referenced), f"{FOREIGN_KEY}: {key.referring()}"))
     return found
+
+
+def _same(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
 
 
 def _undo(run: SqliteRun) -> None:
@@ -129,21 +158,18 @@ def _gone_rows(run: SqliteRun, deletes: pl.DataFrame | None) -> str | None:
 
 def _written_rows(run: SqliteRun, write: ChunkWrite, refused_rows: set[int]) -> str | None:
     """The chunk's inserted and updated rows, those refused already left out."""
-    frames = [f for f in (write.inserts, write.updates) if f is not None and f.height]
-    if not frames or not any(k.deferred for k in run.foreign_keys().own):
+    if not any(k.deferred for k in run.foreign_keys().own):
+        return None
+    frames = [
+        f.with_columns(pl.lit(inserted).alias("_ins"))
+        for f, inserted in ((write.inserts, True), (write.updates, False))
+        if f is not None and f.height
+    ]
+    if not frames:
         return None
     rows = pl.concat(frames, how="diagonal_relaxed").filter(~pl.col("_row").is_in(list(refused_rows)))
     run.load_temp(WRITTEN, rows)
     return f"temp.{quote(WRITTEN)}"
-
-
-def _row_of(write: ChunkWrite, row: int) -> pl.DataFrame:
-    for frame in (write.inserts, write.updates, write.deletes):
-        if frame is not None and frame.height:
-            found = frame.filter(pl.col("_row") == row)
-            if found.height:
-                return found
-    raise LookupError(f"no row {row} in the chunk")
 
 
 def _without(write: ChunkWrite, rows: set[int]) -> ChunkWrite:
@@ -182,7 +208,8 @@ def _written_staged(run: SqliteRun, refused_records: list[RefusedRecord]) -> str
         last = f"SELECT max(_rec) FROM {stage} WHERE _op = 'u' GROUP BY {quoted_list(run.keys)}"
         applied = f"(s._op = 'i' OR (s._op = 'u' AND s._rec IN ({last})))"
     return (
-        f"(SELECT s.* FROM {stage} s WHERE {applied} AND s._rec NOT IN (SELECT _rec FROM temp.{quote(SKIP)}))"
+        f"(SELECT s.*, s._op = 'i' AS _ins FROM {stage} s WHERE {applied} "
+        f"AND s._rec NOT IN (SELECT _rec FROM temp.{quote(SKIP)}))"
     )
 
 

@@ -127,13 +127,19 @@ def _defers(clause: list[Token]) -> bool:
     return False
 
 
-def orphans_sql(key: ForeignKey, rows: str, row_id: str, *, own_parent: bool = False) -> str:
+def orphans_sql(
+    key: ForeignKey, rows: str, row_id: str, *, own_parent: bool = False, not_parents: str | None = None
+) -> str:
     """The ids of ``rows`` (a relation with the key's columns) whose parent is not in the parent
     table: none of their key's values is null, and no parent row has them. With ``own_parent`` (the
-    relation has the referenced columns too) a row of a self-referring table may be its own parent."""
+    relation has the referenced columns too) a row of a self-referring table may be its own parent;
+    a parent row with the values of a row of ``not_parents`` (a relation) does not count."""
     present = " AND ".join(f"r.{quote(c)} IS NOT NULL" for c in key.columns)
     pairs = list(zip(key.columns, key.referenced, strict=True))
     parent = " AND ".join(f"p.{quote(ref)} = r.{quote(c)}" for c, ref in pairs)
+    if not_parents is not None:
+        same = " AND ".join(f"x.{quote(ref)} = p.{quote(ref)}" for ref in key.referenced)
+        parent += f" AND NOT EXISTS (SELECT 1 FROM {not_parents} x WHERE {same})"
     sql = (
         f"SELECT r.{quote(row_id)} FROM {rows} r WHERE {present} "
         f"AND NOT EXISTS (SELECT 1 FROM {quote(key.parent)} p WHERE {parent})"
