@@ -10,7 +10,7 @@ import pytest
 
 from impex.domain.counters import Counters
 from impex.domain.position import Position
-from impex.targets.base import Checkpoint, ChunkWrite, Refusal, RefusedRecord, RunSpec
+from impex.targets.base import Checkpoint, ChunkWrite, Refusal, RefusedRecord, RunSpec, TargetError
 from impex.targets.sqlite import SqliteTarget
 from support import staged
 
@@ -112,7 +112,11 @@ def test_a_key_of_several_columns_is_named_with_all_its_columns(tmp_path):
     assert result.refused == [Refusal(1, message, "building", "A")]
 
 
-@pytest.mark.parametrize("deferred", ["", DEFERRED], ids=["immediate", "deferred"])
+@pytest.mark.parametrize(
+    "deferred",
+    ["", DEFERRED, f"ON DELETE RESTRICT {DEFERRED}"],
+    ids=["no_action", "deferred", "restrict_which_no_deferring_delays"],
+)
 def test_deleting_a_customer_with_orders_is_refused_and_the_others_are_deleted(tmp_path, deferred):
     path = tmp_path / "shop.db"
     ddl = (
@@ -231,3 +235,18 @@ def test_a_trigger_that_raises_refuses_the_row_with_its_own_words_and_its_name(t
     else:
         assert got[-1].refused == [Refusal(1, message)]
     assert rows(path, "SELECT id FROM users ORDER BY id") == [(1,), (3,)]
+
+
+def test_a_deferred_key_broken_where_impex_does_not_look_fails_the_commit_with_a_clear_error(tmp_path):
+    """A customer's code that orders refer to, changed: not a row written or deleted by the key's side."""
+    path = tmp_path / "shop.db"
+    ddl = f"""
+    CREATE TABLE customers (id INTEGER PRIMARY KEY, code TEXT UNIQUE);
+    INSERT INTO customers VALUES (1, 'A');
+    CREATE TABLE orders (id INTEGER PRIMARY KEY, code TEXT REFERENCES customers (code) {DEFERRED});
+    INSERT INTO orders VALUES (10, 'A');
+    """
+    update = pl.DataFrame({"id": [1], "code": ["B"], "_row": [0]})
+    with pytest.raises(TargetError, match="the commit was refused: FOREIGN KEY constraint failed"):
+        ran(path, ddl, "customers", [ChunkWrite(updates=update)])
+    assert rows(path, "SELECT code FROM customers") == [("A",)]

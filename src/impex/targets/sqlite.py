@@ -107,7 +107,14 @@ class SqliteTarget:
         self._execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
-        self._execute("COMMIT")
+        try:
+            self._execute("COMMIT")
+        except adbc_driver_manager.Error as e:  # a refusal: a deferred key the run could not check
+            raise TargetError(
+                f"SQLite database {self.path}: the commit was refused: {driver_words(str(e))} "
+                "(a DEFERRABLE INITIALLY DEFERRED key broken by a change impex does not check: "
+                "only rows written and rows deleted are)"
+            ) from e
 
     def rollback(self) -> None:
         with contextlib.suppress(adbc_driver_manager.Error):  # no transaction was open
@@ -130,7 +137,12 @@ class SqliteTarget:
     def raising_trigger(self, message: str) -> tuple[str, str] | None:
         """The trigger (its name and table) whose RAISE says ``message``, if one does."""
         if self._triggers is None:
-            found = self._rows("SELECT name, tbl_name, sql FROM sqlite_master WHERE type='trigger'")
+            self._triggers = []  # while they are read: a failure of that read is no trigger's
+            try:
+                found = self._rows("SELECT name, tbl_name, sql FROM sqlite_master WHERE type='trigger'")
+            except (TargetError, adbc_driver_manager.Error):
+                self._triggers = None
+                return None
             self._triggers = [(name, table, raised_messages(str(sql or ""))) for name, table, sql in found]
         for name, table, patterns in self._triggers:
             if any(p.fullmatch(message) for p in patterns):
