@@ -84,6 +84,42 @@ def make_contacts(path: Path, rows: int, seed: int = 7) -> Path:
     return path
 
 
+# Employees in departments; an employee's manager is an employee (a key SQLite checks at COMMIT).
+STAFF = """
+CREATE TABLE IF NOT EXISTS departments (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT OR IGNORE INTO departments VALUES (1, 'Sales'), (2, 'Ops'), (3, 'Lab');
+CREATE TABLE {table} (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    department_id INTEGER NOT NULL REFERENCES departments (id),
+    manager_id INTEGER REFERENCES {table} (id) DEFERRABLE INITIALLY DEFERRED
+);
+-- Without it SQLite scans the table for a manager's employees at each insert while a check is pending.
+CREATE INDEX {table}_manager ON {table} (manager_id);
+"""
+
+
+def make_staff(path: Path, rows: int, seed: int = 11) -> Path:
+    """Employees whose manager (one of the first 200) mostly comes before them, sometimes a few
+    lines after (in the same chunk or the next), sometimes never; now and then in a department that
+    is not there."""
+    rng = random.Random(seed)
+    lines = ["id,name,department_id,manager_id"]
+    for i in range(1, rows + 1):
+        roll = rng.random()
+        if i == 1 or roll < 0.05:
+            manager = ""
+        elif roll < 0.85:
+            manager = str(rng.randint(1, min(i - 1, 200)))
+        elif roll < 0.97:
+            manager = str(i + rng.randint(1, 20))
+        else:
+            manager = str(rows + 1000 + i)
+        department = 9 if rng.random() < 0.01 else rng.randint(1, 3)
+        lines.append(f"{i},Name {i},{department},{manager}")
+    return write(path, "\n".join(lines) + "\n")
+
+
 JOB = """kind: import
 name: contacts
 source: {source}

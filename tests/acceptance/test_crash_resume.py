@@ -13,7 +13,7 @@ from pathlib import Path
 from impex.domain.status import S
 from impex.store.errors import JobNotFound
 from impex.store.store import Store
-from support import IMPEX
+from support import IMPEX, STAFF, make_staff, write
 
 
 def impex(env, *args, check=True):
@@ -149,3 +149,72 @@ def test_ctrl_c_then_the_same_impex_run_goes_on_with_the_stopped_job_and_leaves_
     assert job_state(data_dir, 1)[0] is S.FINISHED
     assert outcome(data_dir)[0] == expected[0]
     assert job_state(data_dir, 2)[0] is S.SERVER_SHUTDOWN  # left for a worker, or its own impex run
+
+
+STAFF_JOB = """kind: import
+name: staff
+source: {source}
+chunk_rows: 500
+target: {{table: staff, create: false}}
+columns:
+  - {{name: id, type: integer, required: true}}
+  - {{name: name, required: true}}
+  - {{name: department_id, type: integer, required: true}}
+  - {{name: manager_id, type: integer}}
+"""
+
+
+def staff_outcome(data_dir: Path):
+    with sqlite3.connect(data_dir / "data.db") as c:
+        table = c.execute("SELECT * FROM staff ORDER BY id").fetchall()
+    with sqlite3.connect(data_dir / "impex.db") as c:
+        rejects = c.execute(
+            "SELECT record_no, line_no, raw, message FROM rejects ORDER BY record_no"
+        ).fetchall()
+        counters = c.execute("SELECT read, inserted, rejected FROM runs").fetchall()
+    return table, rejects, counters
+
+
+def test_kill_9_amid_deferred_foreign_key_checks_then_resume_gives_the_uninterrupted_result(
+    tmp_path, data_dir, impex_env
+):
+    """A manager is checked at the end of each chunk (the key is DEFERRABLE INITIALLY DEFERRED): the
+    rows refused there and the rows kept are those of a run never killed."""
+    job = write(tmp_path / "staff.yaml", STAFF_JOB.format(source=make_staff(tmp_path / "staff.csv", 20_000)))
+    ref_dir = tmp_path / "reference"
+    for folder in (ref_dir, data_dir):
+        folder.mkdir(exist_ok=True)
+        with sqlite3.connect(folder / "data.db") as c:
+            c.executescript(STAFF.format(table="staff"))
+    impex({**impex_env, "IMPEX_DATA_DIR": str(ref_dir)}, "run", str(job), "--json", check=False)
+    expected = staff_outcome(ref_dir)
+    assert expected[1], "the file should have orphans"
+    env = {**impex_env, "IMPEX_LEASE_SECONDS": "0.3", "IMPEX_HEARTBEAT_SECONDS": "0.05"}
+    job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]
+    rng = random.Random(20261125)
+    kills = 0
+    while kills < 5:
+        worker = subprocess.Popen(
+            [*IMPEX, "worker", "--exit-when-idle"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while worker.poll() is None:
+            status, _, holder = job_state(data_dir, job_id)
+            if status is S.RUNNING and holder and holder.endswith(f":{worker.pid}"):
+                break
+            assert time.monotonic() < deadline, "the worker never took the job"
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.3))
+        if worker.poll() is not None:
+            break
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        kills += 1
+    assert kills == 5, f"the import finished after only {kills} kills; make the file larger"
+    time.sleep(0.4)  # let the last lease lapse
+    impex(env, "worker", "--exit-when-idle")
+    assert job_state(data_dir, job_id)[0] is S.FINISHED
+    assert staff_outcome(data_dir) == expected

@@ -166,3 +166,56 @@ def test_a_value_its_column_type_refuses_names_the_column(schema, sql, ddl, valu
     (result,) = applied(t, ChunkWrite(inserts=frame), prepared=True)
     t.close()
     assert result.refused == [Refusal(0, f"column special = '{value}': {reason}", "special", value)]
+
+
+def test_a_unique_expression_index_names_the_columns_its_expression_reads(schema, sql):
+    sql("CREATE TABLE events (id bigint PRIMARY KEY, email text, note text)")
+    sql("CREATE UNIQUE INDEX events_email ON events (lower(email))")
+    t = PostgresTarget(schema[1])
+    frame = pl.DataFrame({"id": [1, 2], "email": ["a@x", "A@X"], "note": ["", ""], "_row": [0, 1]})
+    (result,) = applied(t, ChunkWrite(inserts=frame), prepared=True)
+    t.close()
+    reason = (
+        'duplicate key value violates unique constraint "events_email": '
+        "Key (lower(email))=(a@x) already exists."
+    )
+    assert result.refused == [Refusal(1, f"column email = 'A@X': {reason}", "email", "A@X")]
+
+
+@pytest.mark.parametrize("atomic", [False, True], ids=["incremental", "atomic"])
+def test_a_trigger_that_raises_refuses_the_row_with_its_own_words_and_its_name(schema, sql, atomic):
+    sql("CREATE TABLE events (id bigint PRIMARY KEY, email text)")
+    sql(
+        "CREATE FUNCTION no_spam() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.email LIKE '%spam%' THEN RAISE EXCEPTION 'no spam: %', NEW.email; END IF; "
+        "RETURN NEW; END $$"
+    )
+    sql("CREATE TRIGGER spam_check BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION no_spam()")
+    t = PostgresTarget(schema[1])
+    frame = pl.DataFrame({"id": [1, 2, 3], "email": ["a@x", "spam@x", "b@x"], "_row": [0, 1, 2]})
+    got = applied(t, ChunkWrite(inserts=staged(frame) if atomic else frame), prepared=True, atomic=atomic)
+    t.close()
+    message = "trigger spam_check on table events: no spam: spam@x"
+    if atomic:
+        assert got[-1].refused_records == [RefusedRecord(2, 3, b"raw 2", message)]
+    else:
+        assert got[-1].refused == [Refusal(1, message)]
+    assert sql("SELECT id FROM events ORDER BY id") == [(1,), (3,)]
+
+
+def test_a_deferred_foreign_key_refuses_its_orphans_one_by_one_not_the_whole_commit(schema, sql):
+    """Checked at each statement's end, as an immediate key is."""
+    sql(
+        "CREATE TABLE events (id bigint PRIMARY KEY, "
+        "parent bigint REFERENCES events DEFERRABLE INITIALLY DEFERRED)"
+    )
+    t = PostgresTarget(schema[1])
+    frame = pl.DataFrame({"id": [1, 2, 3], "parent": [None, 1, 9], "_row": [0, 1, 2]})
+    (result,) = applied(t, ChunkWrite(inserts=frame), prepared=True)
+    t.close()
+    reason = (
+        'insert or update on table "events" violates foreign key constraint "events_parent_fkey": '
+        'Key (parent)=(9) is not present in table "events".'
+    )
+    assert result.refused == [Refusal(2, f"column parent = '9': {reason}", "parent", "9")]
+    assert sql("SELECT id FROM events ORDER BY id") == [(1,), (2,)]

@@ -1,7 +1,8 @@
 """A row an existing SQLite table refuses is reported with the columns the refusal is about, their
 values and SQLite's words, also when SQLite names no column: a check constraint (named, or by its
-expression), whose columns are read from the table's CREATE TABLE statement. A value a STRICT table's
-column refuses for its type is a refused row too."""
+expression), whose columns are read from the table's CREATE TABLE statement; a unique index on an
+expression, whose columns its statement tells; a foreign key (test_sqlite_foreign_keys.py). A value
+a STRICT table's column refuses for its type, a trigger's RAISE, are refused rows too."""
 
 import sqlite3
 from datetime import datetime
@@ -13,7 +14,7 @@ from impex.domain.counters import Counters
 from impex.domain.position import Position
 from impex.targets.base import Checkpoint, ChunkWrite, Refusal, RefusedRecord, RunSpec
 from impex.targets.sqlite import SqliteTarget
-from impex.targets.sqlite_refusal import checked_columns, listed_columns
+from impex.targets.sqlite_refusal import checked_columns, indexed_columns, listed_columns, raised_messages
 from support import staged
 
 EVENTS = """
@@ -34,6 +35,7 @@ ORDERED = "columns lo = '5', hi = '3': CHECK constraint failed: ordered"
 TOO_LONG = "column code = 'long': CHECK constraint failed: length(\"code\") <= 3"
 NO_CODE = "column code = null: NOT NULL constraint failed: events.code"
 TWICE = "columns a = 'x', b = 'y': UNIQUE constraint failed: events.a, events.b"
+ORPHAN = "column parent = '99': FOREIGN KEY constraint failed: not present in parents (id)"
 
 
 def events():
@@ -79,7 +81,7 @@ def ids(path):
         return [i for (i,) in c.execute("SELECT id FROM events ORDER BY id")]
 
 
-def test_a_check_not_null_or_unique_refusal_names_its_columns_and_their_values(tmp_path):
+def test_a_check_not_null_unique_or_foreign_key_refusal_names_its_columns_and_their_values(tmp_path):
     path = tmp_path / "data.db"
     (result,) = applied(path, EVENTS, ChunkWrite(inserts=events()))
     assert result.refused == [
@@ -87,14 +89,9 @@ def test_a_check_not_null_or_unique_refusal_names_its_columns_and_their_values(t
         Refusal(2, TOO_LONG, "code", "long"),
         Refusal(3, NO_CODE, "code", None),
         Refusal(4, TWICE, "a", "x"),
+        Refusal(5, ORPHAN, "parent", "99"),
     ]
-    assert ids(path) == [1, 6]
-
-
-def test_a_row_whose_parent_is_missing_is_loaded_since_foreign_keys_are_not_enforced(tmp_path):
-    path = tmp_path / "data.db"
-    applied(path, EVENTS, ChunkWrite(inserts=events().slice(5)))
-    assert ids(path) == [6]
+    assert ids(path) == [1]
 
 
 def test_in_atomic_mode_the_final_apply_names_the_columns_values_and_records(tmp_path):
@@ -106,8 +103,9 @@ def test_in_atomic_mode_the_final_apply_names_the_columns_values_and_records(tmp
         RefusedRecord(3, 4, b"raw 3", TOO_LONG, "code", "long"),
         RefusedRecord(4, 5, b"raw 4", NO_CODE, "code", None),
         RefusedRecord(5, 6, b"raw 5", TWICE, "a", "x"),
+        RefusedRecord(6, 7, b"raw 6", ORPHAN, "parent", "99"),
     ]
-    assert ids(path) == [1, 6]
+    assert ids(path) == [1]
 
 
 def test_a_refused_update_names_the_columns_and_the_values_it_has(tmp_path):
@@ -171,3 +169,32 @@ def test_a_check_is_about_the_columns_its_expression_uses(said, ddl, columns):
 )
 def test_a_not_null_or_unique_refusal_is_about_the_table_columns_it_lists(listed, table, columns):
     assert listed_columns(listed, table, ["a", "b"]) == columns
+
+
+@pytest.mark.parametrize(
+    ("ddl", "columns"),
+    [
+        ("CREATE UNIQUE INDEX i ON t (lower(name))", ["name"]),
+        ('CREATE UNIQUE INDEX "on" ON "t" (d COLLATE NOCASE, c + 1 DESC) WHERE lo > 0', ["c", "d"]),
+        ("CREATE UNIQUE INDEX i ON t (random())", []),
+    ],
+    ids=["function", "quoted_terms_and_a_partial_index", "none"],
+)
+def test_a_unique_index_is_about_the_columns_its_terms_use(ddl, columns):
+    assert indexed_columns(ddl, ["lo", "hi", "name", "c", "d"]) == columns
+
+
+@pytest.mark.parametrize(
+    ("trigger", "said", "raises"),
+    [
+        ("SELECT RAISE(ABORT, 'no spam')", "no spam", True),
+        ("SELECT RAISE(FAIL, 'it''s ' || new.name || ' again')", "it's Ann again", True),
+        ("SELECT RAISE(ABORT, 'no spam')", "database is locked", False),
+        ("SELECT RAISE(ABORT, new.name)", "Ann", False),
+        ("SELECT RAISE(IGNORE)", "", False),
+    ],
+    ids=["literal", "expression", "other_words", "no_literal_to_know_it_by", "ignore"],
+)
+def test_a_trigger_is_known_by_the_words_of_its_raise(trigger, said, raises):
+    ddl = f"CREATE TRIGGER tr BEFORE INSERT ON t BEGIN {trigger}; END"
+    assert any(p.fullmatch(said) for p in raised_messages(ddl)) is raises

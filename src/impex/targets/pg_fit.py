@@ -44,8 +44,9 @@ class Refused(TargetError):
 
     ``row`` is the index of the offending row in a COPY when the database tells it; ``columns`` are
     the ones its error names (a COPY's column, a not-null column, a key's columns), ``constraint``
-    the constraint it names. ``sent`` is set by a statement that sent rows encoded by ``pg_copy``:
-    their columns and types, to read a refused row back."""
+    the constraint it names, ``function`` the trigger function that raised it (RAISE EXCEPTION).
+    ``sent`` is set by a statement that sent rows encoded by ``pg_copy``: their columns and types,
+    to read a refused row back."""
 
     def __init__(
         self,
@@ -54,6 +55,7 @@ class Refused(TargetError):
         columns: tuple[str, ...] = (),
         constraint: str | None = None,
         state: str = "",
+        function: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -61,18 +63,23 @@ class Refused(TargetError):
         self.columns = columns
         self.constraint = constraint
         self.state = state
+        self.function = function
         self.sent: dict[str, str] | None = None
 
 
+RAISED = "P0001"  # raise_exception: a PL/pgSQL RAISE EXCEPTION, a trigger's refusal of the row
+# The functions the error went through, innermost first: the last is the trigger's own.
+FUNCTION_LINE = re.compile(r"^PL/pgSQL function (?:[\w$]+\.)?([\w$]+|\"(?:[^\"]|\"\")+\")\(", re.MULTILINE)
 COPY_LINE = re.compile(r"^COPY .*, line (\d+)(?:, column (.+?))?(?::|$)", re.MULTILINE)
 
 
 def refusal(error: psycopg.Error, scrub: Callable[[object], str] = str) -> Refused | None:
-    """A Refused when the error is about the rows' values (SQLSTATE classes 22 and 23), else None.
+    """A Refused when the error is about the rows' values (SQLSTATE classes 22 and 23, or a trigger's
+    RAISE EXCEPTION), else None.
 
     22P03 (bad binary format) is a type mismatch of a whole column, not a row's fault."""
     state = error.sqlstate or ""
-    if not (state.startswith("23") or state.startswith("22")) or state == "22P03":
+    if not (state.startswith(("23", "22")) or state == RAISED) or state == "22P03":
         return None
     diag = error.diag
     message = diag.message_primary or driver_words(str(error))
@@ -84,7 +91,9 @@ def refusal(error: psycopg.Error, scrub: Callable[[object], str] = str) -> Refus
     named = diag.column_name or (match.group(2) if match else None)
     columns = (named,) if named else _key_columns(detail)
     row = int(match.group(1)) - 1 if match else None
-    return Refused(scrub(message), row, columns, diag.constraint_name, state)
+    functions = FUNCTION_LINE.findall(diag.context or "") if state == RAISED else []
+    function = functions[-1].strip('"').replace('""', '"') if functions else None
+    return Refused(scrub(message), row, columns, diag.constraint_name, state, function)
 
 
 @contextmanager

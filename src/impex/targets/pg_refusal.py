@@ -3,10 +3,12 @@ and the database's reason, as in ``column payload = 'not json': invalid input sy
 
 Only a refused row comes here; the bulk path never does. The database names the column of some
 refusals only: a COPY's context line, a not-null violation, a key's detail, a table's check
-constraint (its columns are in the catalog). A value refused by a cast to its column's type (jsonb,
-an array, a uuid, an enum, a domain, a numeric's precision) comes with no column: the row is loaded
-alone, and its values are put one at a time into a copy of the table's columns until one is
-refused. Everything done here is rolled back at the end.
+constraint or unique index (its columns are in the catalog, an expression's in pg_depend). A
+trigger's RAISE EXCEPTION is said with the trigger's name, found by the function that raised. A
+value refused by a cast to its column's type (jsonb, an array, a uuid, an enum, a domain, a
+numeric's precision) comes with no column: the row is loaded alone, and its values are put one at
+a time into a copy of the table's columns until one is refused. Everything done here is rolled
+back at the end.
 """
 
 from __future__ import annotations
@@ -41,7 +43,21 @@ def explained(run: PostgresRun, row: pl.DataFrame, error: Refused) -> Refusal:
         t.execute("RELEASE impex_explain")
     first = columns[0] if columns else None
     value = values.get(first) if first is not None else None
-    return Refusal(int(row["_row"][0]), said(columns, values, error.message), first, value)
+    message = error.message
+    if error.function is not None:
+        message = f"{_trigger(run, error.function)}: {message}"
+    return Refusal(int(row["_row"][0]), said(columns, values, message), first, value)
+
+
+def _trigger(run: PostgresRun, function: str) -> str:
+    """Which trigger of the table runs the function that raised: ``trigger x on table t``."""
+    found = run.t.rows(
+        "SELECT t.tgname::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+        "WHERE t.tgrelid = to_regclass($1) AND p.proname = $2 AND NOT t.tgisinternal ORDER BY 1",
+        (quote(run.table), function),
+    )
+    named = f"trigger {found[0][0]}" if len(found) == 1 else f"a trigger (function {function})"
+    return f"{named} on table {run.table}"
 
 
 def _named(run: PostgresRun, row: pl.DataFrame, error: Refused) -> tuple[list[str], dict[str, str | None]]:
@@ -62,14 +78,25 @@ def _named(run: PostgresRun, row: pl.DataFrame, error: Refused) -> tuple[list[st
 
 
 def _constraint_columns(run: PostgresRun, constraint: str) -> list[str]:
-    """The columns of the table's constraint (none for a domain's: the table has no such one)."""
+    """The columns of the table's constraint (none for a domain's: the table has no such one), or
+    of its unique index of that name: those its expressions read too (the index depends on them)."""
     found = run.t.rows(
         "SELECT a.attname::text FROM pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) "
         "WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = c.conrelid "
         "AND a.attnum = k.attnum WHERE c.conrelid = to_regclass($1) AND c.conname = $2 ORDER BY k.n",
         (quote(run.table), constraint),
     )
-    return [name for (name,) in found]
+    if found:
+        return [name for (name,) in found]
+    indexed = run.t.rows(
+        "SELECT a.attname::text FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "JOIN pg_attribute a ON a.attrelid = x.indrelid WHERE x.indrelid = to_regclass($1) "
+        "AND i.relname = $2 AND a.attnum > 0 AND (a.attnum = ANY (x.indkey::int2[]) OR a.attnum IN "
+        "(SELECT d.refobjsubid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+        "AND d.objid = x.indexrelid AND d.refobjid = x.indrelid)) ORDER BY a.attnum",
+        (quote(run.table), constraint),
+    )
+    return [name for (name,) in indexed]
 
 
 def _load(run: PostgresRun, row: pl.DataFrame, sent: dict[str, str] | None) -> dict[str, str] | None:

@@ -81,6 +81,9 @@ class PostgresTarget:
 
     def begin(self) -> None:
         self.execute("BEGIN")
+        # A DEFERRABLE INITIALLY DEFERRED key checked at COMMIT would refuse the whole commit group
+        # at once, naming one row: checked at each statement's end, its rows are refused one by one.
+        self.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     def commit(self) -> None:
         self.execute("COMMIT")

@@ -1,0 +1,66 @@
+"""SQLite's SQL text as tokens: what the target reads in the statements SQLite keeps for a table,
+an index or a trigger (sqlite_master), to tell which columns a refusal is about."""
+
+from __future__ import annotations
+
+import re
+
+TOKEN = re.compile(
+    r"""(?P<space>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
+    |(?P<string>[xX]?'(?:[^']|'')*'?)
+    |(?P<number>\d[\w.]*|\.\d\w*)
+    |(?P<name>"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]]*\]?|[^\W\d]\w*)
+    |(?P<other>.)""",
+    re.X | re.S,
+)
+
+Token = tuple[str, str]  # kind, text
+OPEN: Token = ("other", "(")
+CLOSE: Token = ("other", ")")
+
+
+def tokens(sql: str) -> list[Token]:
+    """SQL's tokens, without spaces and comments."""
+    found = ((m.lastgroup or "other", m.group()) for m in TOKEN.finditer(sql))
+    return [(kind, text) for kind, text in found if kind != "space"]
+
+
+def parenthesized(tokens: list[Token], start: int) -> list[Token]:
+    """The tokens inside the parenthesis opened at ``start``, up to the one that closes it."""
+    depth = 0
+    for i in range(start, len(tokens)):
+        if tokens[i] == OPEN:
+            depth += 1
+        elif tokens[i] == CLOSE:
+            depth -= 1
+        if depth == 0:
+            return tokens[start + 1 : i]
+    return tokens[start + 1 :]
+
+
+def identifiers(expression: list[Token]) -> set[str]:
+    """The names an expression uses as columns (lower case): not a function's, not a qualifier."""
+    following = [*expression[1:], ("other", "")]
+    return {
+        unquoted(token)
+        for token, after in zip(expression, following, strict=True)
+        if token[0] == "name" and after not in (OPEN, ("other", "."))
+    }
+
+
+def unquoted(token: Token) -> str:
+    """A name's token as the name it stands for, in lower case (SQLite's names are case-blind)."""
+    kind, text = token
+    if kind == "name" and text[:1] in ('"', "`", "["):
+        inner = text[1:-1]
+        return (inner if text[0] == "[" else inner.replace(text[0] * 2, text[0])).lower()
+    return text.lower()
+
+
+def string_value(token: Token) -> str:
+    """A string literal's text."""
+    return token[1][1:-1].replace("''", "'")
+
+
+def is_word(token: Token, word: str) -> bool:
+    return token[0] == "name" and token[1].upper() == word
