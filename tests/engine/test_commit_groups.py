@@ -122,3 +122,34 @@ def test_a_threshold_stop_commits_the_chunks_written_before_it(store, settings, 
     assert status is S.FINISHED_WITH_ERRORS
     assert [r[0] for r in table_rows(data_dir)] == [1, 2, 3, 4, 5, 6, 8]  # the chunk that crossed it too
     assert [r[0] for r in rejects(store, job_id)] == [7]
+
+
+def test_a_resumed_run_cuts_its_chunks_where_an_uninterrupted_run_does(store, settings, data_dir, tmp_path):
+    """A run's first chunk is smaller than the others; a resumed run's is not, or a threshold stop
+    (checked at chunk ends) would come at another record than in a run that never paused."""
+    lines = [f"{i},name{i},{i % 90}" for i in range(1, 40_001)]
+    lines[20_999] = "21000,name21000,x"  # the second full chunk crosses the threshold
+    source = write(tmp_path / "many.csv", "id,name,age\n" + "\n".join(lines) + "\n")
+
+    def job(table: str) -> dict:
+        return define(
+            source=str(source),
+            target={"table": table},
+            columns=COLUMNS,
+            chunk_rows=16_000,
+            errors={"max_rejects": 0},
+        )
+
+    assert run_job(store, settings, job("straight"))[0] is S.FINISHED_WITH_ERRORS
+
+    def pause(progress) -> None:
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, job("resumed"), on_progress=pause)
+    assert status is S.PAUSED
+    store.transition(job_id, A.START, actor="tester")
+    assert run_job(store, settings, job_id)[0] is S.FINISHED_WITH_ERRORS
+    straight = table_rows(data_dir, "straight")
+    assert len(straight) == 26_000 - 1  # the first chunk (10,000 records) and the next (16,000)
+    assert table_rows(data_dir, "resumed") == straight

@@ -168,9 +168,11 @@ class ImportRun:
             ) as reader,
         ):
             first = checkpoint  # not the loop's variable: the producer thread reads this one
-            # A smaller first chunk: the target's thread waits for it with nothing else to do.
+            # A smaller first chunk: the target's thread waits for it with nothing else to do. Not
+            # when resuming: chunks must end where they ended in the run before (a threshold stop,
+            # a deferred foreign key's check are decided at chunk ends).
             first_rows = max(job.chunk_rows // FIRST_CHUNK_SHARE, min(job.chunk_rows, FIRST_CHUNK_MIN))
-            chunks_read = reader.chunks(job.chunk_rows, first=first_rows)
+            chunks_read = reader.chunks(job.chunk_rows, first=first_rows if start is None else None)
             stages = (self._stage(chunk, plan, seen, first) for chunk in chunks_read)
             with Prefetch(stages, ahead=2) as chunks:
                 for ready in chunks:
