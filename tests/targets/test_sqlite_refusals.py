@@ -198,3 +198,8 @@ def test_a_unique_index_is_about_the_columns_its_terms_use(ddl, columns):
 def test_a_trigger_is_known_by_the_words_of_its_raise(trigger, said, raises):
     ddl = f"CREATE TRIGGER tr BEFORE INSERT ON t BEGIN {trigger}; END"
     assert any(p.fullmatch(said) for p in raised_messages(ddl)) is raises
+
+
+def test_names_are_alike_as_sqlite_finds_them_whatever_the_case_of_ascii_letters_only():
+    # SQLite finds column Email as email, but not column Äpfel as äpfel: neither may impex.
+    assert checked_columns("CHECK (lower(EMAIL) <> '' AND äpfel > 0)", "", ["Email", "Äpfel"]) == ["Email"]

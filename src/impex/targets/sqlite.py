@@ -37,6 +37,7 @@ from impex.targets.sql import driver_words, quote, quoted_list
 from impex.targets.sqlite_deferred import applied_checked, staged_checked
 from impex.targets.sqlite_keys import TableKeys, lacks_parent, table_keys
 from impex.targets.sqlite_refusal import explained, is_refusal, raised_messages
+from impex.targets.sqlite_sql import name_key as sqlite_name_key
 from impex.targets.values import arrow, as_stored
 from impex.targets.writeback import Writeback, descriptors_of
 
@@ -52,7 +53,6 @@ SQLITE_TYPES = {
 
 CHECKPOINTS = "_impex_checkpoint"
 NEW_FILE_PAGE_SIZE = 65536  # bytes; SQLite's largest
-ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 RETRIED = "_impex_retried"  # staged records inserted again (atomic mode)
 STAGED_BATCH = 50_000  # rows of the staging table held in memory at once by the final apply
 
@@ -153,7 +153,7 @@ class SqliteTarget:
         return list(self._execute(sql, params).fetchall())
 
     def name_key(self, name: str) -> str:
-        return name.translate(ASCII_LOWER)  # SQLite folds the case of ASCII letters only
+        return sqlite_name_key(name)
 
     def _has(self, kind: str, name: str) -> bool:
         """Whether the file has a table or view of that name: SQLite's names are case-blind (a table

@@ -24,6 +24,7 @@ from impex.targets.base import ChunkResult, ChunkWrite, Refusal, RefusedRecord
 from impex.targets.sql import quote, quoted_list
 from impex.targets.sqlite_keys import FOREIGN_KEY, TableKeys, orphans_sql, referred_sql
 from impex.targets.sqlite_refusal import refused
+from impex.targets.sqlite_sql import same_name
 
 if TYPE_CHECKING:
     from impex.targets.sqlite import SqliteRun
@@ -102,7 +103,7 @@ def broken(run: SqliteRun, written: str | None, gone: str | None, row_id: str) -
         while True:
             new: Found = {}
             for key in own:
-                not_parents = refused_parents if _same(key.parent, run.table) else None
+                not_parents = refused_parents if same_name(key.parent, run.table) else None
                 sql = (
                     orphans_sql(key, written, row_id, not_parents=not_parents)
                     + f" AND {ids} NOT IN {culprits}"
@@ -119,10 +120,6 @@ def broken(run: SqliteRun, written: str | None, gone: str | None, row_id: str) -
         for (row,) in run.t._rows(referred_sql(key, str(gone), row_id, still_there=False)):
             found.setdefault(int(row), (list(key.referenced), f"{FOREIGN_KEY}: {key.referring()}"))
     return found
-
-
-def _same(a: str, b: str) -> bool:
-    return a.lower() == b.lower()
 
 
 def _undo(run: SqliteRun) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from impex.targets.sql import quote
-from impex.targets.sqlite_sql import OPEN, Token, is_word, tokens
+from impex.targets.sqlite_sql import OPEN, Token, is_word, same_name, tokens
 
 FOREIGN_KEY = "FOREIGN KEY constraint failed"  # all SQLite says
 MISSING = "not present in"
@@ -62,7 +62,7 @@ def table_keys(rows: Rows, table: str) -> TableKeys:
     """The foreign keys ``table`` takes part in, as the file declares them now."""
     tables = [name for (name,) in rows("SELECT name FROM sqlite_master WHERE type='table'", ())]
     own = foreign_keys(rows, table)
-    referring = [k for other in tables for k in foreign_keys(rows, other) if _same(k.parent, table)]
+    referring = [k for other in tables for k in foreign_keys(rows, other) if same_name(k.parent, table)]
     return TableKeys(own, referring)
 
 
@@ -144,7 +144,7 @@ def orphans_sql(
         f"SELECT r.{quote(row_id)} FROM {rows} r WHERE {present} "
         f"AND NOT EXISTS (SELECT 1 FROM {quote(key.parent)} p WHERE {parent})"
     )
-    if own_parent and _same(key.child, key.parent):
+    if own_parent and same_name(key.child, key.parent):
         sql += " AND NOT (" + " AND ".join(f"r.{quote(ref)} IS r.{quote(c)}" for c, ref in pairs) + ")"
     return sql
 
@@ -164,7 +164,3 @@ def referred_sql(key: ForeignKey, gone: str, row_id: str, *, still_there: bool) 
         parent = " AND ".join(f"p.{quote(ref)} = g.{quote(ref)}" for ref in key.referenced)
         sql += f" AND NOT EXISTS (SELECT 1 FROM {quote(key.parent)} p WHERE {parent})"
     return sql
-
-
-def _same(a: str, b: str) -> bool:
-    return a.lower() == b.lower()

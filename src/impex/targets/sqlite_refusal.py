@@ -26,6 +26,7 @@ from impex.targets.sqlite_sql import (
     Token,
     identifiers,
     is_word,
+    name_key,
     parenthesized,
     string_value,
     tokens,
@@ -59,8 +60,10 @@ def explained(run: SqliteRun, row: pl.DataFrame, message: str) -> Refusal:
 def refused(row: pl.DataFrame, columns: list[str], message: str) -> Refusal:
     """The refusal of ``row`` (a one-row frame with its ``_row``), about ``columns``."""
     stored = as_stored(row)
-    by_name = {c.lower(): c for c in stored.columns if c != "_row"}
-    values = {c: value_text(stored.get_column(by_name[c.lower()])) for c in columns if c.lower() in by_name}
+    by_name = {name_key(c): c for c in stored.columns if c != "_row"}
+    values = {
+        c: value_text(stored.get_column(by_name[name_key(c)])) for c in columns if name_key(c) in by_name
+    }
     # The reject's column is one whose value the row has (an update's may not have them all).
     first = next((c for c in columns if c in values), columns[0] if columns else None)
     value = values.get(first) if first is not None else None
@@ -87,16 +90,16 @@ def _broken_key(run: SqliteRun, row: pl.DataFrame) -> tuple[list[str], str]:
     """The columns of the foreign key ``row`` breaks, and what breaking it means: its own key's when
     it has no parent, else those of the row another table's rows still refer to (a delete's)."""
     t = run.t
-    have = {c.lower() for c in row.columns}
+    have = {name_key(c) for c in row.columns}
     run.load_temp(REFUSED_ROW, row)
     relation = f"temp.{quote(REFUSED_ROW)}"
     keys = run.foreign_keys()
     for key in keys.own:
-        if all(c.lower() in have for c in key.columns):
-            own = all(c.lower() in have for c in key.referenced)
+        if all(name_key(c) in have for c in key.columns):
+            own = all(name_key(c) in have for c in key.referenced)
             if t._rows(orphans_sql(key, relation, "_row", own_parent=own)):
                 return list(key.columns), key.missing()
-    if run.keys and all(k.lower() in have for k in run.keys):
+    if run.keys and all(name_key(k) in have for k in run.keys):
         join = " AND ".join(f"x.{quote(k)} = r.{quote(k)}" for k in run.keys)
         stored = ", ".join(f"x.{quote(c)}" for c in run.columns)
         gone = f"(SELECT r._row AS _row, {stored} FROM {relation} r JOIN {quote(run.table)} x ON {join})"
@@ -108,11 +111,11 @@ def _broken_key(run: SqliteRun, row: pl.DataFrame) -> tuple[list[str], str]:
 
 def listed_columns(listed: str, table: str, columns: list[str]) -> list[str]:
     """The table's columns of ``t.a, t.b`` (none when another table's are listed: a trigger's)."""
-    prefix = f"{table}.".lower()
-    if not listed.lower().startswith(prefix):
+    prefix = name_key(f"{table}.")
+    if not name_key(listed).startswith(prefix):
         return []
-    names = {c.lower(): c for c in columns}
-    parts = (", " + listed).lower().split(", " + prefix)[1:]
+    names = {name_key(c): c for c in columns}
+    parts = name_key(", " + listed).split(", " + prefix)[1:]
     if not all(part in names for part in parts):
         return []
     return [names[part] for part in parts]
@@ -125,7 +128,7 @@ def checked_columns(said_check: str, create_sql: str, columns: list[str]) -> lis
     used: set[str] = set()
     for expression in named or [tokens(said_check)]:
         used |= identifiers(expression)
-    return [c for c in columns if c.lower() in used]
+    return [c for c in columns if name_key(c) in used]
 
 
 def indexed_columns(index_sql: str, columns: list[str]) -> list[str]:
@@ -134,7 +137,7 @@ def indexed_columns(index_sql: str, columns: list[str]) -> list[str]:
     for i in range(len(found) - 2):
         if is_word(found[i], "ON") and found[i + 2] == OPEN:
             used = identifiers(parenthesized(found, i + 2))
-            return [c for c in columns if c.lower() in used]
+            return [c for c in columns if name_key(c) in used]
     return []
 
 
@@ -144,7 +147,7 @@ def _named_checks(tokens: list[Token], name: str) -> list[list[Token]]:
     for i, token in enumerate(tokens[:-3]):
         if (
             is_word(token, "CONSTRAINT")
-            and unquoted(tokens[i + 1]) == name.lower()
+            and unquoted(tokens[i + 1]) == name_key(name)
             and is_word(tokens[i + 2], "CHECK")
             and tokens[i + 3] == OPEN
         ):

@@ -38,8 +38,22 @@ def parenthesized(tokens: list[Token], start: int) -> list[Token]:
     return tokens[start + 1 :]
 
 
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def name_key(name: str) -> str:
+    """A name as SQLite compares names: ASCII letters in any case are alike, other letters are not
+    (SQLite does not fold 'Ä' to 'ä')."""
+    return name.translate(ASCII_LOWER)
+
+
+def same_name(a: str, b: str) -> bool:
+    return name_key(a) == name_key(b)
+
+
 def identifiers(expression: list[Token]) -> set[str]:
-    """The names an expression uses as columns (lower case): not a function's, not a qualifier."""
+    """The names an expression uses as columns (as :func:`name_key` gives them): not a function's, not
+    a qualifier."""
     following = [*expression[1:], ("other", "")]
     return {
         unquoted(token)
@@ -49,12 +63,13 @@ def identifiers(expression: list[Token]) -> set[str]:
 
 
 def unquoted(token: Token) -> str:
-    """A name's token as the name it stands for, in lower case (SQLite's names are case-blind)."""
+    """A name's token as the name it stands for, as :func:`name_key` gives it (SQLite's names are
+    case-blind)."""
     kind, text = token
     if kind == "name" and text[:1] in ('"', "`", "["):
         inner = text[1:-1]
-        return (inner if text[0] == "[" else inner.replace(text[0] * 2, text[0])).lower()
-    return text.lower()
+        return name_key(inner if text[0] == "[" else inner.replace(text[0] * 2, text[0]))
+    return name_key(text)
 
 
 def string_value(token: Token) -> str:
