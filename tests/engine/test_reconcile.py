@@ -39,10 +39,12 @@ def test_without_keys_everything_is_inserted():
     assert out.rejects == [] and out.doubles == 0
 
 
-def test_doubles_last_wins_keeps_the_last_occurrence():
-    out = run([1, 2, 1], Reconciliation(keys=("id",), doubles=DoublesPolicy.LAST_WINS), names=["a", "b", "c"])
-    assert sorted(out.write.inserts["name"].to_list()) == ["b", "c"]
-    assert out.doubles == 1 and out.rejects == []
+def test_doubles_last_wins_inserts_the_first_copy_and_each_later_one_updates_it_in_turn():
+    rules = Reconciliation(keys=("id",), doubles=DoublesPolicy.LAST_WINS)
+    out = run([1, 2, 1, 1, 2], rules, names=["a", "b", "c", "d", "e"])
+    assert out.write.inserts["name"].to_list() == ["a", "b"]
+    assert [f["name"].to_list() for f in out.write.again] == [["c", "e"], ["d"]]
+    assert out.doubles == 3 and out.rejects == []
 
 
 def test_doubles_reject_keeps_the_first_and_rejects_the_rest():
@@ -154,7 +156,7 @@ def reconcile_in_chunks(ids, rules, in_table, cuts):
         )
         seen.add(out.new_keys)
         w = out.write
-        for part in (w.inserts, w.updates, w.upserts):
+        for part in (w.inserts, w.updates, w.upserts, *w.again):
             if part is not None:
                 table.update(zip(part["id"].to_list(), part["name"].to_list(), strict=True))
         if w.deletes is not None:

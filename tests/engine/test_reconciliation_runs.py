@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+import pytest
+
 from impex.domain.status import S
-from support import define, rejects, run_job, table_rows, write
+from support import define, pause_once_and_meddle, rejects, run_job, table_rows, write
 
 COLUMNS = [{"name": "id", "type": "integer", "required": True}, {"name": "v"}]
 
@@ -73,3 +75,47 @@ def test_duplicates_rejected_ignored_or_updated(store, settings, data_dir, tmp_p
     assert table_rows(data_dir) == [(1, "a"), (2, "b")]
     c, _ = load(store, settings, tmp_path, "1,d\n", duplicates="update")
     assert table_rows(data_dir) == [(1, "d"), (2, "b")] and c.updated == 1
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+@pytest.mark.parametrize("chunk_rows", [1, 2, 100])
+def test_each_later_copy_of_a_key_counts_as_the_update_it_is_wherever_chunks_begin(
+    store, settings, data_dir, tmp_path, chunk_rows, commit
+):
+    load(store, settings, tmp_path, "1,a\n2,b\n")
+    path = write(tmp_path / "again.csv", "id,v\n1,a\n1,b\n1,b\n3,c\n3,d\n2,b\n")
+    rules = {"keys": ["id"], "operation": "insert_or_update", "doubles": "last_wins"}
+    definition = define(
+        source=str(path), columns=COLUMNS, reconciliation=rules, chunk_rows=chunk_rows, commit=commit
+    )
+    status, job_id = run_job(store, settings, definition)
+    c = store.runs_of(job_id)[-1].counters
+    assert status is S.FINISHED and table_rows(data_dir) == [(1, "b"), (2, "b"), (3, "d")]
+    # 1,a unchanged; 1,b updated; 1,b unchanged; 3,c inserted; 3,d updated; 2,b unchanged
+    assert (c.inserted, c.updated, c.unchanged, c.doubles) == (1, 2, 3, 3)
+
+
+def test_a_paused_run_with_big_chunks_resumes_to_the_counters_of_one_that_never_stopped(
+    store, settings, data_dir, tmp_path
+):
+    # A resumed run begins with a smaller first chunk: the chunks after it begin elsewhere.
+    ids = list(range(1, 30_001))
+    ids[25_000] = 15_000  # record 25,001 repeats record 15,000's key
+    path = write(tmp_path / "f.csv", "id,v\n" + "".join(f"{i},r{n}\n" for n, i in enumerate(ids)))
+    rules = {"keys": ["id"], "operation": "insert_or_update"}
+
+    def job(table):
+        return define(
+            source=str(path),
+            columns=COLUMNS,
+            reconciliation=rules,
+            chunk_rows=80_000,
+            target={"table": table},
+        )
+
+    status, whole = run_job(store, settings, job("t"))
+    assert status is S.FINISHED
+    paused = pause_once_and_meddle(store, settings, job("t2"), meddle=lambda: None)
+    assert store.runs_of(paused)[-1].counters == store.runs_of(whole)[-1].counters
+    assert store.runs_of(paused)[-1].counters.updated == 1
+    assert table_rows(data_dir, "t2") == table_rows(data_dir)

@@ -364,6 +364,7 @@ class ImportRun:
             w.inserts, w.updates, w.deletes = (
                 _with_records(chunk, f) for f in (w.inserts, w.updates, w.deletes)
             )
+            w.again = tuple(f for f in (_with_records(chunk, f) for f in w.again) if f is not None)
         if self.target is not None:
             rec.write = self.target.prepare(rec.write)
         rejects = list(chunk.rejects)
@@ -414,7 +415,7 @@ class ImportRun:
             w = rec.write
             base = base + Counters(
                 inserted=w.inserts.height if w.inserts is not None else 0,
-                updated=w.updates.height if w.updates is not None else 0,
+                updated=sum(f.height for f in (w.updates, *w.again) if f is not None),
                 deleted=w.deletes.height if w.deletes is not None else 0,
             )
 

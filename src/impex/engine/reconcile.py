@@ -94,16 +94,14 @@ def reconcile(
     # the copies of a key no record applies (say, in the table already, and duplicates rejected) are
     # each judged on their own, as they would be in chunks of one record.
     applies = _applies(rules, found & ~earlier_chunk) | earlier_chunk
-    keep_last = rules.doubles is DoublesPolicy.LAST_WINS and rules.operation is not Operation.DELETE
-    distinct = pl.col("_h").is_last_distinct() if keep_last else pl.col("_h").is_first_distinct()
-    if applies.all():
-        in_chunk = frame.select(distinct).to_series().to_numpy()
+    first = _first_copies(frame, applies)
+    rewrites = rules.doubles is DoublesPolicy.LAST_WINS and rules.operation is not Operation.DELETE
+    if rewrites:  # the later copies update the row again, each in its turn (see _again)
+        out.write.again = _again(full, frame, ~first)
+        survivor = first
     else:
-        in_chunk = np.ones(frame.height, dtype=bool)
-        in_chunk[applies] = frame.filter(pl.Series(applies)).select(distinct).to_series().to_numpy()
-    survivor = in_chunk if keep_last else in_chunk & ~earlier_chunk
-    double = ~survivor | earlier_chunk
-    out.doubles = int(double.sum())
+        survivor = first & ~earlier_chunk
+    out.doubles = int((~first | earlier_chunk).sum())
     if rules.doubles is DoublesPolicy.REJECT and not survivor.all():
         rejected = frame.filter(pl.Series(~survivor))
         for r, text in zip(rejected["_row"].to_list(), _key_text(rejected, keys).to_list(), strict=True):
@@ -138,6 +136,34 @@ def _applies(rules: Reconciliation, pre_existing: np.ndarray) -> np.ndarray:
             return ~pre_existing
         case _:  # update, delete
             return pre_existing
+
+
+def _first_copies(frame: pl.DataFrame, applies: np.ndarray) -> np.ndarray:
+    """Whether each row is the first in the chunk of the copies of its key that apply; a row that
+    applies nothing is judged on its own (True)."""
+    first = pl.col("_h").is_first_distinct()
+    if applies.all():
+        return frame.select(first).to_series().to_numpy()
+    mask = np.ones(frame.height, dtype=bool)
+    mask[applies] = frame.filter(pl.Series(applies)).select(first).to_series().to_numpy()
+    return mask
+
+
+def _again(full: pl.DataFrame, frame: pl.DataFrame, later: np.ndarray) -> tuple[pl.DataFrame, ...]:
+    """The later copies of keys the chunk writes, as updates in rounds: round n holds each key's
+    n-th later copy. So no round has a key twice, and each copy updates the row its copy before it
+    wrote, as it would from a chunk of its own: the counters do not depend on where chunks begin."""
+    if not later.any():
+        return ()
+    copies = frame.filter(pl.Series(later)).select("_at", pl.int_range(pl.len()).over("_h").alias("_n"))
+    at, rounds = copies["_at"].to_numpy(), copies["_n"].to_numpy()
+    keep = np.zeros(full.height, dtype=bool)
+    out = []
+    for n in range(int(rounds.max()) + 1):
+        keep[:] = False
+        keep[at[rounds == n]] = True
+        out.append(full.filter(pl.Series(keep)))
+    return tuple(out)
 
 
 def _gather(full: pl.DataFrame, at: np.ndarray, mask: np.ndarray) -> pl.DataFrame | None:

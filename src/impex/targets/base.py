@@ -56,6 +56,9 @@ class ChunkWrite:
     deletes: pl.DataFrame | None = None  # key columns
     # Rows to insert, or to update where the key is there: the target tells which (``upserts_keys``).
     upserts: pl.DataFrame | None = None
+    # Updates of keys the rows above write, applied after them in rounds (no key twice in one): the
+    # later copies of a key in the chunk, each of which updates the row its copy before it wrote.
+    again: tuple[pl.DataFrame, ...] = ()
     seen_hashes: np.ndarray | None = None  # key hashes this chunk adds to the run's seen set
 
 
@@ -307,10 +310,7 @@ class ChunkTransactions:
         if write.inserts is not None and write.inserts.height:
             result.inserted = self.isolating(write.inserts, self.insert, result.refused)
         if write.updates is not None and write.updates.height:
-            refused_before = len(result.refused)
-            result.updated = self.isolating(write.updates, self.update, result.refused)
-            refused_updates = len(result.refused) - refused_before
-            result.unchanged = write.updates.height - result.updated - refused_updates
+            self._counted_update(write.updates, result)
         if write.upserts is not None and write.upserts.height:
             refused_before, tally = len(result.refused), Upserted()
             self.isolating(write.upserts, lambda f: self.upsert(f, tally), result.refused)
@@ -318,9 +318,19 @@ class ChunkTransactions:
             result.updated += tally.updated
             refused = len(result.refused) - refused_before
             result.unchanged += write.upserts.height - tally.inserted - tally.updated - refused
+        for again in write.again:
+            self._counted_update(again, result)
         if write.deletes is not None and write.deletes.height:
             result.deleted = self.isolating(write.deletes, self._delete, result.refused)
         return result
+
+    def _counted_update(self, frame: pl.DataFrame, result: ChunkResult) -> None:
+        """Update the rows of ``frame``: those written count as updated, the others as unchanged
+        (but for the refused)."""
+        refused_before = len(result.refused)
+        updated = self.isolating(frame, self.update, result.refused)
+        result.updated += updated
+        result.unchanged += frame.height - updated - (len(result.refused) - refused_before)
 
 
 class KeyLookup(Protocol):

@@ -20,7 +20,7 @@ from impex.targets.pg_fit import Refused, as_frame, selected_as_text, sending
 from impex.targets.sql import quote, quoted_list
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from impex.targets.base import Op
     from impex.targets.pg_run import PostgresRun
@@ -42,25 +42,27 @@ class Staging:
 
     def prepare(self, write: ChunkWrite) -> ChunkWrite:
         """The rows to stage encoded for binary COPY into the staging table, ``_op`` included."""
-        types = dict(self.run.types, **STAGED)
         for op, name in OPERATIONS:
             frame = getattr(write, name)
-            if frame is None or frame.height == 0:
-                continue
-            staged = frame.with_columns(pl.lit(op).alias("_op"))
-            columns = [c for c in staged.columns if c != "_row"]
-            if self.columns.setdefault(op, columns) != columns:
-                continue
-            rows = encode_rows(staged.select(columns), types)
-            if rows is not None:  # else the rows stay as they are, for the database to cast
-                setattr(write, name, as_encoded(staged, rows))
+            if frame is not None and frame.height:
+                setattr(write, name, self._encoded(op, frame))
+        write.again = tuple(self._encoded("u", f) for f in write.again)
         return write
+
+    def _encoded(self, op: str, frame: pl.DataFrame) -> pl.DataFrame:
+        staged = frame.with_columns(pl.lit(op).alias("_op"))
+        columns = [c for c in staged.columns if c != "_row"]
+        if self.columns.setdefault(op, columns) != columns:
+            return frame
+        rows = encode_rows(staged.select(columns), dict(self.run.types, **STAGED))
+        # else the rows stay as they are, for the database to cast
+        return frame if rows is None else as_encoded(staged, rows)
 
     def stage(self, write: ChunkWrite) -> ChunkResult:
         result = ChunkResult()
         types = dict(self.run.types, **STAGED)
-        for op, name in OPERATIONS:
-            frame = getattr(write, name)
+        staged = [(op, getattr(write, name)) for op, name in OPERATIONS]
+        for op, frame in staged + [("u", f) for f in write.again]:
             if frame is None or frame.height == 0:
                 continue
             if ENCODED in frame.columns:
@@ -92,7 +94,7 @@ class Staging:
         )
 
     def apply(self) -> ChunkResult:
-        """Staged inserts, then the last staged update of each key, then deletes."""
+        """Staged inserts, then the staged updates in rounds (see ``_update_rounds``), then deletes."""
         result = ChunkResult()
         if not self.t.table_exists(self.name):
             return result
@@ -108,20 +110,37 @@ class Staging:
         if not run.keys:
             return result
         group = quoted_list(run.keys)
-        last = f"_op = 'u' AND _rec IN (SELECT max(_rec) FROM {stage} WHERE _op = 'u' GROUP BY {group})"
         values = [c for c in staged if c not in run.keys]
-        n_updates = int(self.t.rows(f"SELECT count(*) FROM {stage} WHERE {last}")[0][0])
-        if n_updates and values:
+        for where in self._update_rounds() if values else ():
+            n_updates = int(self.t.rows(f"SELECT count(*) FROM {stage} WHERE {where}")[0][0])
             updated = self._set_based(
-                lambda: run.update_from(f"(SELECT * FROM {stage} WHERE {last})", values)
+                partial(run.update_from, f"(SELECT * FROM {stage} WHERE {where})", values)
             )
             if updated is None:
-                result.updated = self._isolated(last, staged, run.update, result)
+                result.updated += self._isolated(where, staged, run.update, result)
             else:
-                result.updated = updated
+                result.updated += updated
                 result.unchanged += n_updates - updated
         result.deleted = run.delete_using(f"(SELECT DISTINCT {group} FROM {stage} WHERE _op = 'd')")
         return result
+
+    def _update_rounds(self) -> Iterator[str]:
+        """Which staged updates each round applies: each key's first, then each key's second, and so
+        on. So a key's later copy updates the row its copy before wrote and counts as it would have
+        in incremental mode (one UPDATE given a key twice would write one of them)."""
+        stage, group = quote(self.name), quoted_list(self.run.keys)
+        copies = f"SELECT count(*) AS n FROM {stage} WHERE _op = 'u' GROUP BY {group}"
+        most = int(self.t.rows(f"SELECT coalesce(max(n), 0) FROM ({copies}) c")[0][0])
+        if most == 1:
+            yield "_op = 'u'"
+        if most <= 1:
+            return
+        self.t.execute(
+            "CREATE TEMPORARY TABLE _impex_rounds ON COMMIT DROP AS SELECT _rec, "
+            f"row_number() OVER (PARTITION BY {group} ORDER BY _rec) AS n FROM {stage} WHERE _op = 'u'"
+        )
+        for n in range(1, most + 1):
+            yield f"_op = 'u' AND _rec IN (SELECT _rec FROM pg_temp._impex_rounds WHERE n = {n})"
 
     def _set_based(self, statement: Callable[[], Any]) -> int | None:
         """The statement's row count, or None (and nothing done) if the database refused a row."""

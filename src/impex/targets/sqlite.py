@@ -348,7 +348,8 @@ class SqliteRun(ChunkTransactions):
         return int(self.t._rows("SELECT changes()")[0][0])
 
     def _stage(self, write: ChunkWrite) -> ChunkResult:
-        for op, frame in (("i", write.inserts), ("u", write.updates), ("d", write.deletes)):
+        parts = [("i", write.inserts), ("u", write.updates), *(("u", f) for f in write.again)]
+        for op, frame in [*parts, ("d", write.deletes)]:
             if frame is None or frame.height == 0:
                 continue
             staged = frame.with_columns(pl.lit(op).alias("_op")).drop("_row")
@@ -356,8 +357,9 @@ class SqliteRun(ChunkTransactions):
         return ChunkResult()
 
     def _apply_staged(self) -> ChunkResult:
-        """Staged inserts, then the last staged update per key, then deletes. Rows the database
-        refuses are isolated by halving, batch by batch, and reported with their record."""
+        """Staged inserts, then the staged updates in rounds (see ``_update_rounds``), then deletes.
+        Rows the database refuses are isolated by halving, batch by batch, and reported with their
+        record."""
         result = ChunkResult()
         stage = quote(self.stage_table)
         cols = quoted_list(self.columns)
@@ -378,13 +380,31 @@ class SqliteRun(ChunkTransactions):
         if not self.keys:
             return result
         group = quoted_list(self.keys)
-        last = f"SELECT max(_rec) FROM {stage} WHERE _op='u' GROUP BY {group}"
-        updates = self._staged_isolating(f"_op='u' AND _rec IN ({last})", self.update, result)
-        result.updated = updates
+        for where in self._update_rounds():
+            result.updated += self._staged_isolating(where, self.update, result)
         deletes = pl.from_arrow(self._fetch(f"SELECT DISTINCT {group} FROM {stage} WHERE _op='d'"))
         if isinstance(deletes, pl.DataFrame) and deletes.height:
             result.deleted = self._delete(deletes)
         return result
+
+    def _update_rounds(self) -> Iterator[str]:
+        """Which staged updates each round applies: each key's first, then each key's second, and so
+        on. So a key's later copy updates the row its copy before wrote and counts as it would have
+        in incremental mode (one UPDATE given a key twice would write one of them)."""
+        stage, group = quote(self.stage_table), quoted_list(self.keys)
+        copies = f"SELECT count(*) AS n FROM {stage} WHERE _op='u' GROUP BY {group}"
+        most = int(self.t._rows(f"SELECT coalesce(max(n), 0) FROM ({copies})")[0][0])
+        if most == 1:
+            yield "_op='u'"
+        if most <= 1:
+            return
+        self.t._execute("DROP TABLE IF EXISTS temp._impex_rounds")
+        self.t._execute(
+            "CREATE TEMP TABLE _impex_rounds AS SELECT _rec, "
+            f"row_number() OVER (PARTITION BY {group} ORDER BY _rec) AS n FROM {stage} WHERE _op='u'"
+        )
+        for n in range(1, most + 1):
+            yield f"_op='u' AND _rec IN (SELECT _rec FROM temp._impex_rounds WHERE n = {n})"
 
     def _staged_isolating(self, where: str, op: Any, result: ChunkResult) -> int:
         """Apply ``op`` to the staged rows matching ``where``, in record order and in batches."""
