@@ -1,5 +1,6 @@
 """Each reconciliation, doubles and duplicates policy, end to end on a real table."""
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,19 @@ def test_a_paused_run_with_big_chunks_resumes_to_the_counters_of_one_that_never_
     assert store.runs_of(paused)[-1].counters == store.runs_of(whole)[-1].counters
     assert store.runs_of(paused)[-1].counters.updated == 1
     assert table_rows(data_dir, "t2") == table_rows(data_dir)
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_columns_the_job_does_not_name_keep_their_values_and_new_rows_take_their_defaults(
+    store, settings, data_dir, tmp_path, commit
+):
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, note TEXT DEFAULT 'none yet')")
+        c.execute("INSERT INTO t VALUES (1, 'a', 'kept'), (2, 'b', 'kept too')")
+    path = write(tmp_path / "f.csv", "id,v\n1,A\n3,c\n1,AA\n")
+    rules = {"keys": ["id"], "operation": "insert_or_update"}
+    status, _ = run_job(
+        store, settings, define(source=str(path), columns=COLUMNS, reconciliation=rules, commit=commit)
+    )
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(1, "AA", "kept"), (2, "b", "kept too"), (3, "c", "none yet")]

@@ -51,6 +51,7 @@ CHECKPOINTS = "_impex_checkpoint"
 NEW_FILE_PAGE_SIZE = 65536  # bytes; SQLite's largest
 ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 STAGED_BATCH = 50_000  # rows of the staging table held in memory at once by the final apply
+STAGED = ("_op", "_rec", "_line", "_raw")  # what a staged row has besides the job's columns
 
 
 def _is_constraint(error: Exception) -> bool:
@@ -233,12 +234,6 @@ class SqliteRun(ChunkTransactions):
             t.commit()
             return checkpoint
         t._execute(f"CREATE TABLE IF NOT EXISTS {quote(self.seen_table)} (h INTEGER NOT NULL)")
-        if self.atomic:
-            cols = ", ".join(f"{quote(c)}" for c in self.columns)
-            t._execute(
-                f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} "
-                f"(_op TEXT, _rec INTEGER, _line INTEGER, _raw BLOB, {cols})"
-            )
         t.commit()
         return checkpoint
 
@@ -353,6 +348,13 @@ class SqliteRun(ChunkTransactions):
             if frame is None or frame.height == 0:
                 continue
             staged = frame.with_columns(pl.lit(op).alias("_op")).drop("_row")
+            # The staged columns are the job's: at the end only those are written, so the table's
+            # other columns keep their values, or take their defaults.
+            cols = ", ".join(quote(c) for c in staged.columns if c not in STAGED)
+            self.t._execute(
+                f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} "
+                f"(_op TEXT, _rec INTEGER, _line INTEGER, _raw BLOB, {cols})"
+            )
             self.t.cur.adbc_ingest(self.stage_table, arrow(staged), mode="append")
         return ChunkResult()
 
@@ -361,8 +363,11 @@ class SqliteRun(ChunkTransactions):
         Rows the database refuses are isolated by halving, batch by batch, and reported with their
         record."""
         result = ChunkResult()
+        if not self.t.table_exists(self.stage_table):
+            return result
         stage = quote(self.stage_table)
-        cols = quoted_list(self.columns)
+        staged = [c for c in self.t.table_columns(self.stage_table) if c not in STAGED]
+        cols = quoted_list(staged)
         self.t._execute("SAVEPOINT impex_all")
         try:
             self.t._execute(
@@ -376,12 +381,12 @@ class SqliteRun(ChunkTransactions):
                 raise
             self.t._execute("ROLLBACK TO impex_all")
             self.t._execute("RELEASE impex_all")
-            result.inserted = self._staged_isolating("_op='i'", self.insert, result)
+            result.inserted = self._staged_isolating("_op='i'", staged, self.insert, result)
         if not self.keys:
             return result
         group = quoted_list(self.keys)
         for where in self._update_rounds():
-            result.updated += self._staged_isolating(where, self.update, result)
+            result.updated += self._staged_isolating(where, staged, self.update, result)
         deletes = pl.from_arrow(self._fetch(f"SELECT DISTINCT {group} FROM {stage} WHERE _op='d'"))
         if isinstance(deletes, pl.DataFrame) and deletes.height:
             result.deleted = self._delete(deletes)
@@ -406,9 +411,9 @@ class SqliteRun(ChunkTransactions):
         for n in range(1, most + 1):
             yield f"_op='u' AND _rec IN (SELECT _rec FROM temp._impex_rounds WHERE n = {n})"
 
-    def _staged_isolating(self, where: str, op: Any, result: ChunkResult) -> int:
+    def _staged_isolating(self, where: str, staged: list[str], op: Any, result: ChunkResult) -> int:
         """Apply ``op`` to the staged rows matching ``where``, in record order and in batches."""
-        cols = quoted_list(self.columns)
+        cols = quoted_list(staged)
         done = 0
         after = -1
         while True:
@@ -423,9 +428,7 @@ class SqliteRun(ChunkTransactions):
                 return done
             after = int(batch["_rec"][-1])
             refused: list[Refusal] = []
-            rows = (
-                batch.select(self.columns).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
-            )
+            rows = batch.select(staged).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
             changed = self.isolating(rows, op, refused)
             done += changed
             if op == self.update:
