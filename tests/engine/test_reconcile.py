@@ -43,8 +43,15 @@ def test_doubles_last_wins_inserts_the_first_copy_and_each_later_one_updates_it_
     rules = Reconciliation(keys=("id",), doubles=DoublesPolicy.LAST_WINS)
     out = run([1, 2, 1, 1, 2], rules, names=["a", "b", "c", "d", "e"])
     assert out.write.inserts["name"].to_list() == ["a", "b"]
-    assert [f["name"].to_list() for f in out.write.again] == [["c", "e"], ["d"]]
+    assert out.write.again["name"].to_list() == ["c", "d", "e"]
+    assert (out.again_updated, out.again_unchanged) == (3, 0)
     assert out.doubles == 3 and out.rejects == []
+
+
+def test_a_later_copy_that_repeats_the_values_of_the_copy_before_it_counts_as_unchanged():
+    rules = Reconciliation(keys=("id",), doubles=DoublesPolicy.LAST_WINS)
+    out = run([1, 1, 1, 1], rules, names=["a", "a", "b", "b"])
+    assert (out.again_updated, out.again_unchanged) == (1, 2)
 
 
 def test_doubles_reject_keeps_the_first_and_rejects_the_rest():
@@ -156,7 +163,7 @@ def reconcile_in_chunks(ids, rules, in_table, cuts):
         )
         seen.add(out.new_keys)
         w = out.write
-        for part in (w.inserts, w.updates, w.upserts, *w.again):
+        for part in (w.inserts, w.updates, w.upserts, w.again):
             if part is not None:
                 table.update(zip(part["id"].to_list(), part["name"].to_list(), strict=True))
         if w.deletes is not None:

@@ -364,7 +364,7 @@ class ImportRun:
             w.inserts, w.updates, w.deletes = (
                 _with_records(chunk, f) for f in (w.inserts, w.updates, w.deletes)
             )
-            w.again = tuple(f for f in (_with_records(chunk, f) for f in w.again) if f is not None)
+            w.again = _with_records(chunk, w.again)
         if self.target is not None:
             rec.write = self.target.prepare(rec.write)
         rejects = list(chunk.rejects)
@@ -411,13 +411,15 @@ class ImportRun:
             duplicates=rec.duplicates,
             unchanged=rec.unchanged,
         )
-        if job.commit is CommitMode.ATOMIC:  # staged now, applied at the end: count what is planned
+        if job.commit is CommitMode.ATOMIC:  # staged now, applied (and counted) at the end: the plan
             w = rec.write
             base = base + Counters(
                 inserted=w.inserts.height if w.inserts is not None else 0,
-                updated=sum(f.height for f in (w.updates, *w.again) if f is not None),
+                updated=sum(f.height for f in (w.updates, w.again) if f is not None),
                 deleted=w.deletes.height if w.deletes is not None else 0,
             )
+        else:  # only the last copy of a key goes to the table: the reconciler counted the others
+            base = base + Counters(updated=rec.again_updated, unchanged=rec.again_unchanged)
 
         def finalize(result: ChunkResult) -> Checkpoint:
             refused = refused_rejects(chunk, result.refused)

@@ -32,6 +32,9 @@ class Reconciled:
     doubles: int = 0
     duplicates: int = 0
     unchanged: int = 0  # skipped on purpose (existing keys for insert_only_new, ignored duplicates)
+    # The later copies of keys in ``write.again``: whether each changes what its copy before it wrote.
+    again_updated: int = 0
+    again_unchanged: int = 0
     new_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # hashes first applied here
 
 
@@ -96,8 +99,12 @@ def reconcile(
     applies = _applies(rules, found & ~earlier_chunk) | earlier_chunk
     first = _first_copies(frame, applies)
     rewrites = rules.doubles is DoublesPolicy.LAST_WINS and rules.operation is not Operation.DELETE
-    if rewrites:  # the later copies update the row again, each in its turn (see _again)
-        out.write.again = _again(full, frame, ~first)
+    if rewrites:  # the later copies update the row again, each in its turn
+        later = ~first
+        if later.any():
+            out.write.again = _gather(full, frame["_at"].to_numpy(), later)
+            changes = _changes(full, frame, applies, keys)[later]
+            out.again_updated, out.again_unchanged = int(changes.sum()), int((~changes).sum())
         survivor = first
     else:
         survivor = first & ~earlier_chunk
@@ -149,21 +156,20 @@ def _first_copies(frame: pl.DataFrame, applies: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _again(full: pl.DataFrame, frame: pl.DataFrame, later: np.ndarray) -> tuple[pl.DataFrame, ...]:
-    """The later copies of keys the chunk writes, as updates in rounds: round n holds each key's
-    n-th later copy. So no round has a key twice, and each copy updates the row its copy before it
-    wrote, as it would from a chunk of its own: the counters do not depend on where chunks begin."""
-    if not later.any():
-        return ()
-    copies = frame.filter(pl.Series(later)).select("_at", pl.int_range(pl.len()).over("_h").alias("_n"))
-    at, rounds = copies["_at"].to_numpy(), copies["_n"].to_numpy()
-    keep = np.zeros(full.height, dtype=bool)
-    out = []
-    for n in range(int(rounds.max()) + 1):
-        keep[:] = False
-        keep[at[rounds == n]] = True
-        out.append(full.filter(pl.Series(keep)))
-    return tuple(out)
+def _changes(
+    full: pl.DataFrame, frame: pl.DataFrame, applies: np.ndarray, keys: tuple[str, ...]
+) -> np.ndarray:
+    """For each row, whether its values differ from those of the copy of its key that applies before
+    it in the chunk (True for a first copy: it is not asked)."""
+    values = [c for c in full.columns if c not in keys and c != "_row"]
+    changes = np.ones(frame.height, dtype=bool)
+    if not values:
+        changes[applies] = False
+        return changes
+    copies = full.select(values)[frame["_at"].to_numpy()[applies]].with_columns(frame["_h"].filter(applies))
+    differ = pl.any_horizontal([pl.col(v).ne_missing(pl.col(v).shift(1).over("_h")) for v in values])
+    changes[applies] = copies.select(differ).to_series().to_numpy()
+    return changes
 
 
 def _gather(full: pl.DataFrame, at: np.ndarray, mask: np.ndarray) -> pl.DataFrame | None:

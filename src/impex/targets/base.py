@@ -56,9 +56,10 @@ class ChunkWrite:
     deletes: pl.DataFrame | None = None  # key columns
     # Rows to insert, or to update where the key is there: the target tells which (``upserts_keys``).
     upserts: pl.DataFrame | None = None
-    # Updates of keys the rows above write, applied after them in rounds (no key twice in one): the
-    # later copies of a key in the chunk, each of which updates the row its copy before it wrote.
-    again: tuple[pl.DataFrame, ...] = ()
+    # The later copies of keys the rows above write (doubles under last_wins), in record order: each
+    # updates the row its copy before wrote. The reconciler counts them (without asking the table);
+    # a chunk writes only the last copy of each key, after the rows above.
+    again: pl.DataFrame | None = None
     seen_hashes: np.ndarray | None = None  # key hashes this chunk adds to the run's seen set
 
 
@@ -318,8 +319,11 @@ class ChunkTransactions:
             result.updated += tally.updated
             refused = len(result.refused) - refused_before
             result.unchanged += write.upserts.height - tally.inserted - tally.updated - refused
-        for again in write.again:
-            self._counted_update(again, result)
+        if write.again is not None and write.again.height:
+            last = write.again.filter(pl.struct(list(self.keys)).is_last_distinct())
+            refused_before = len(result.refused)
+            self.isolating(last, self.update, result.refused)
+            result.updated -= len(result.refused) - refused_before  # counted as changing its row
         if write.deletes is not None and write.deletes.height:
             result.deleted = self.isolating(write.deletes, self._delete, result.refused)
         return result

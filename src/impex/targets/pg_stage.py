@@ -20,13 +20,14 @@ from impex.targets.pg_fit import Refused, as_frame, selected_as_text, sending
 from impex.targets.sql import quote, quoted_list
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from impex.targets.base import Op
     from impex.targets.pg_run import PostgresRun
 
 RECORD = {"_rec": "bigint", "_line": "bigint", "_raw": "bytea"}  # what the engine adds to staged rows
-OPERATIONS = (("i", "inserts"), ("u", "updates"), ("d", "deletes"))  # staged as, from ChunkWrite's
+# staged as, from ChunkWrite's ("r": a later copy of a key the same chunk wrote before)
+OPERATIONS = (("i", "inserts"), ("u", "updates"), ("r", "again"), ("d", "deletes"))
 STAGED = {"_op": "text", **RECORD}
 STAGED_BATCH = 50_000  # staged rows held in memory at once when the final apply isolates refusals
 
@@ -46,7 +47,6 @@ class Staging:
             frame = getattr(write, name)
             if frame is not None and frame.height:
                 setattr(write, name, self._encoded(op, frame))
-        write.again = tuple(self._encoded("u", f) for f in write.again)
         return write
 
     def _encoded(self, op: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -61,8 +61,8 @@ class Staging:
     def stage(self, write: ChunkWrite) -> ChunkResult:
         result = ChunkResult()
         types = dict(self.run.types, **STAGED)
-        staged = [(op, getattr(write, name)) for op, name in OPERATIONS]
-        for op, frame in staged + [("u", f) for f in write.again]:
+        for op, name in OPERATIONS:
+            frame = getattr(write, name)
             if frame is None or frame.height == 0:
                 continue
             if ENCODED in frame.columns:
@@ -94,7 +94,8 @@ class Staging:
         )
 
     def apply(self) -> ChunkResult:
-        """Staged inserts, then the staged updates in rounds (see ``_update_rounds``), then deletes."""
+        """Staged inserts, then the last staged update of each key (their counts: see ``_changes``),
+        then deletes."""
         result = ChunkResult()
         if not self.t.table_exists(self.name):
             return result
@@ -111,36 +112,44 @@ class Staging:
             return result
         group = quoted_list(run.keys)
         values = [c for c in staged if c not in run.keys]
-        for where in self._update_rounds() if values else ():
-            n_updates = int(self.t.rows(f"SELECT count(*) FROM {stage} WHERE {where}")[0][0])
-            updated = self._set_based(
-                partial(run.update_from, f"(SELECT * FROM {stage} WHERE {where})", values)
-            )
-            if updated is None:
-                result.updated += self._isolated(where, staged, run.update, result)
-            else:
-                result.updated += updated
-                result.unchanged += n_updates - updated
+        updates = self.t.rows(f"SELECT 1 FROM {stage} WHERE _op IN ('u', 'r') LIMIT 1")
+        if values and updates:
+            result.updated, result.unchanged = self._changes(values)
+            last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
+            where = f"_op IN ('u', 'r') AND _rec IN ({last})"
+            source = f"(SELECT * FROM {stage} WHERE {where})"
+            if self._set_based(partial(run.update_from, source, values)) is None:
+                refused_before = len(result.refused_records)
+                self._isolated(where, staged, run.update, result)
+                result.updated -= len(result.refused_records) - refused_before  # counted as changing it
+        elif updates:  # keys only: an update changes nothing
+            staged_updates = f"SELECT count(*) FROM {stage} WHERE _op IN ('u', 'r')"
+            result.unchanged = int(self.t.rows(staged_updates)[0][0])
         result.deleted = run.delete_using(f"(SELECT DISTINCT {group} FROM {stage} WHERE _op = 'd')")
         return result
 
-    def _update_rounds(self) -> Iterator[str]:
-        """Which staged updates each round applies: each key's first, then each key's second, and so
-        on. So a key's later copy updates the row its copy before wrote and counts as it would have
-        in incremental mode (one UPDATE given a key twice would write one of them)."""
-        stage, group = quote(self.name), quoted_list(self.run.keys)
-        copies = f"SELECT count(*) AS n FROM {stage} WHERE _op = 'u' GROUP BY {group}"
-        most = int(self.t.rows(f"SELECT coalesce(max(n), 0) FROM ({copies}) c")[0][0])
-        if most == 1:
-            yield "_op = 'u'"
-        if most <= 1:
-            return
-        self.t.execute(
-            "CREATE TEMPORARY TABLE _impex_rounds ON COMMIT DROP AS SELECT _rec, "
-            f"row_number() OVER (PARTITION BY {group} ORDER BY _rec) AS n FROM {stage} WHERE _op = 'u'"
+    def _changes(self, values: list[str]) -> tuple[int, int]:
+        """How many staged updates change their row, and how many do not: each is compared with the
+        row as the staged row of its key before it left it (in record order), or as the table has it.
+        So they count as they would have in incremental mode, where each went to the table in turn;
+        only the last of each key does here."""
+        stage, table, group = quote(self.name), quote(self.run.table), quoted_list(self.run.keys)
+        before = ", ".join(f"lag({quote(v)}) OVER w AS {quote('_was_' + v)}" for v in values)
+        news = ", ".join(f"s.{quote(v)}" for v in values)
+        was = ", ".join(f"s.{quote('_was_' + v)}" for v in values)
+        had = ", ".join(f"t.{quote(v)}" for v in values)
+        join = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in self.run.keys)
+        changed = (
+            f"CASE WHEN s._n > 1 THEN ROW({news}) IS DISTINCT FROM ROW({was}) "
+            f"ELSE ROW({news}) IS DISTINCT FROM ROW({had}) END"
         )
-        for n in range(1, most + 1):
-            yield f"_op = 'u' AND _rec IN (SELECT _rec FROM pg_temp._impex_rounds WHERE n = {n})"
+        updated, total = self.t.rows(
+            f"WITH s AS (SELECT *, {before}, row_number() OVER w AS _n FROM {stage} "
+            f"WHERE _op IN ('i', 'u', 'r') WINDOW w AS (PARTITION BY {group} ORDER BY _rec)) "
+            f"SELECT count(*) FILTER (WHERE {changed}), count(*) FROM s LEFT JOIN {table} t ON {join} "
+            "WHERE s._op IN ('u', 'r')"
+        )[0]
+        return int(updated), int(total) - int(updated)
 
     def _set_based(self, statement: Callable[[], Any]) -> int | None:
         """The statement's row count, or None (and nothing done) if the database refused a row."""
@@ -171,10 +180,7 @@ class Staging:
             after = int(batch["_rec"][-1])
             rows = batch.select(staged).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
             refused: list[Refusal] = []
-            changed = self.run.isolating(rows, op, refused)
-            done += changed
-            if op == self.run.update:
-                result.unchanged += batch.height - len(refused) - changed
+            done += self.run.isolating(rows, op, refused)
             result.refused_records += RefusedRecord.of_staged(batch, refused)
 
     def drop(self) -> None:

@@ -343,8 +343,8 @@ class SqliteRun(ChunkTransactions):
         return int(self.t._rows("SELECT changes()")[0][0])
 
     def _stage(self, write: ChunkWrite) -> ChunkResult:
-        parts = [("i", write.inserts), ("u", write.updates), *(("u", f) for f in write.again)]
-        for op, frame in [*parts, ("d", write.deletes)]:
+        parts = [("i", write.inserts), ("u", write.updates), ("r", write.again), ("d", write.deletes)]
+        for op, frame in parts:
             if frame is None or frame.height == 0:
                 continue
             staged = frame.with_columns(pl.lit(op).alias("_op")).drop("_row")
@@ -359,9 +359,9 @@ class SqliteRun(ChunkTransactions):
         return ChunkResult()
 
     def _apply_staged(self) -> ChunkResult:
-        """Staged inserts, then the staged updates in rounds (see ``_update_rounds``), then deletes.
-        Rows the database refuses are isolated by halving, batch by batch, and reported with their
-        record."""
+        """Staged inserts, then the last staged update of each key (their counts: see
+        ``_staged_changes``), then deletes. Rows the database refuses are isolated by halving, batch
+        by batch, and reported with their record."""
         result = ChunkResult()
         if not self.t.table_exists(self.stage_table):
             return result
@@ -385,31 +385,41 @@ class SqliteRun(ChunkTransactions):
         if not self.keys:
             return result
         group = quoted_list(self.keys)
-        for where in self._update_rounds():
-            result.updated += self._staged_isolating(where, staged, self.update, result)
+        values = [c for c in staged if c not in self.keys]
+        updates = self.t._rows(f"SELECT 1 FROM {stage} WHERE _op IN ('u', 'r') LIMIT 1")
+        if values and updates:
+            result.updated, result.unchanged = self._staged_changes(values)
+            last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
+            refused_before = len(result.refused_records)
+            self._staged_isolating(f"_op IN ('u', 'r') AND _rec IN ({last})", staged, self.update, result)
+            result.updated -= len(result.refused_records) - refused_before  # counted as changing it
+        elif updates:  # keys only: an update changes nothing
+            staged_updates = f"SELECT count(*) FROM {stage} WHERE _op IN ('u', 'r')"
+            result.unchanged = int(self.t._rows(staged_updates)[0][0])
         deletes = pl.from_arrow(self._fetch(f"SELECT DISTINCT {group} FROM {stage} WHERE _op='d'"))
         if isinstance(deletes, pl.DataFrame) and deletes.height:
             result.deleted = self._delete(deletes)
         return result
 
-    def _update_rounds(self) -> Iterator[str]:
-        """Which staged updates each round applies: each key's first, then each key's second, and so
-        on. So a key's later copy updates the row its copy before wrote and counts as it would have
-        in incremental mode (one UPDATE given a key twice would write one of them)."""
-        stage, group = quote(self.stage_table), quoted_list(self.keys)
-        copies = f"SELECT count(*) AS n FROM {stage} WHERE _op='u' GROUP BY {group}"
-        most = int(self.t._rows(f"SELECT coalesce(max(n), 0) FROM ({copies})")[0][0])
-        if most == 1:
-            yield "_op='u'"
-        if most <= 1:
-            return
-        self.t._execute("DROP TABLE IF EXISTS temp._impex_rounds")
-        self.t._execute(
-            "CREATE TEMP TABLE _impex_rounds AS SELECT _rec, "
-            f"row_number() OVER (PARTITION BY {group} ORDER BY _rec) AS n FROM {stage} WHERE _op='u'"
+    def _staged_changes(self, values: list[str]) -> tuple[int, int]:
+        """How many staged updates change their row, and how many do not: each is compared with the
+        row as the staged row of its key before it left it (in record order), or as the table has it.
+        So they count as they would have in incremental mode, where each went to the table in turn;
+        only the last of each key does here."""
+        stage, table, group = quote(self.stage_table), quote(self.table), quoted_list(self.keys)
+        before = ", ".join(f"lag({quote(v)}) OVER w AS {quote('_was_' + v)}" for v in values)
+        news = ", ".join(f"s.{quote(v)}" for v in values)
+        was = ", ".join(f"s.{quote('_was_' + v)}" for v in values)
+        had = ", ".join(f"t.{quote(v)}" for v in values)
+        join = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in self.keys)
+        changed = f"CASE WHEN s._n > 1 THEN ({news}) IS NOT ({was}) ELSE ({news}) IS NOT ({had}) END"
+        ((updated, total),) = self.t._rows(
+            f"WITH s AS (SELECT *, {before}, row_number() OVER w AS _n FROM {stage} "
+            f"WHERE _op IN ('i', 'u', 'r') WINDOW w AS (PARTITION BY {group} ORDER BY _rec)) "
+            f"SELECT coalesce(sum({changed}), 0), count(*) FROM s LEFT JOIN {table} t ON {join} "
+            "WHERE s._op IN ('u', 'r')"
         )
-        for n in range(1, most + 1):
-            yield f"_op='u' AND _rec IN (SELECT _rec FROM temp._impex_rounds WHERE n = {n})"
+        return int(updated), int(total) - int(updated)
 
     def _staged_isolating(self, where: str, staged: list[str], op: Any, result: ChunkResult) -> int:
         """Apply ``op`` to the staged rows matching ``where``, in record order and in batches."""
@@ -429,10 +439,7 @@ class SqliteRun(ChunkTransactions):
             after = int(batch["_rec"][-1])
             refused: list[Refusal] = []
             rows = batch.select(staged).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
-            changed = self.isolating(rows, op, refused)
-            done += changed
-            if op == self.update:
-                result.unchanged += batch.height - len(refused) - changed
+            done += self.isolating(rows, op, refused)
             result.refused_records += RefusedRecord.of_staged(batch, refused)
 
     def _fetch(self, sql: str) -> Any:
