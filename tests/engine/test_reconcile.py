@@ -68,13 +68,13 @@ def test_doubles_ignore_skips_them_silently():
 
 def test_a_key_applied_by_an_earlier_chunk_is_a_double_and_last_wins_updates_it():
     out = run([5], Reconciliation(keys=("id",)), seen=[5], in_table=[5])
-    assert rows_of(out.write.updates) == [0] and out.doubles == 1 and out.duplicates == 0
+    assert rows_of(out.write.rewrites) == [0] and out.doubles == 1 and out.duplicates == 0
 
 
 def test_a_key_applied_by_an_earlier_chunk_is_rejected_as_double_under_reject():
     out = run([5], Reconciliation(keys=("id",), doubles=DoublesPolicy.REJECT), seen=[5], in_table=[5])
     assert [reason for _, reason, *_ in out.rejects] == [Reason.DOUBLE]
-    assert rows_of(out.write.updates) == []
+    assert rows_of(out.write.updates) == rows_of(out.write.rewrites) == []
 
 
 def test_duplicates_for_insert_reject_ignore_update():
@@ -163,7 +163,7 @@ def reconcile_in_chunks(ids, rules, in_table, cuts):
         )
         seen.add(out.new_keys)
         w = out.write
-        for part in (w.inserts, w.updates, w.upserts, w.again):
+        for part in (w.inserts, w.updates, w.upserts, w.rewrites, w.again):
             if part is not None:
                 table.update(zip(part["id"].to_list(), part["name"].to_list(), strict=True))
         if w.deletes is not None:

@@ -136,3 +136,24 @@ def test_columns_the_job_does_not_name_keep_their_values_and_new_rows_take_their
     )
     assert status is S.FINISHED
     assert table_rows(data_dir) == [(1, "AA", "kept"), (2, "b", "kept too"), (3, "c", "none yet")]
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+@pytest.mark.parametrize("chunk_rows", [1, 2, 100])
+def test_a_copy_of_a_key_whose_copy_before_was_refused_goes_in_on_its_own(
+    store, settings, data_dir, tmp_path, chunk_rows, commit
+):
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT CHECK (v <> 'bad'))")
+    path = write(tmp_path / "f.csv", "id,v\n1,bad\n1,good\n2,bad\n3,x\n2,fine\n2,finer\n")
+    rules = {"keys": ["id"], "operation": "insert_or_update"}
+    definition = define(
+        source=str(path), columns=COLUMNS, reconciliation=rules, chunk_rows=chunk_rows, commit=commit
+    )
+    status, job_id = run_job(store, settings, definition)
+    c = store.runs_of(job_id)[-1].counters
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(1, "good"), (2, "finer"), (3, "x")]
+    assert [(r[0], r[2]) for r in rejects(store, job_id)] == [(1, "constraint"), (3, "constraint")]
+    # 1,good and 2,fine: no record applied their key before them; 2,finer updates 2,fine
+    assert (c.inserted, c.updated, c.rejected, c.doubles) == (3, 1, 2, 1)

@@ -117,7 +117,8 @@ def reconcile(
         frame = frame.filter(pl.Series(survivor))
     earlier = earlier_chunk[survivor]
     if upserting:
-        out.write.upserts = _gather(full, frame["_at"].to_numpy(), np.ones(frame.height, dtype=bool))
+        out.write.upserts = _gather(full, frame["_at"].to_numpy(), ~earlier)
+        out.write.rewrites = _gather(full, frame["_at"].to_numpy(), earlier)
         out.new_keys = hashes[survivor][~earlier]  # inserted or updated here, all the same
         return out
     # A key applied by an earlier chunk of this run is in the table now: last-wins makes it an update.
@@ -125,7 +126,8 @@ def reconcile(
     masks = _classify(out, frame, earlier, pre_existing, rules)
     at = frame["_at"].to_numpy()
     out.write.inserts = _gather(full, at, masks.insert)
-    out.write.updates = _gather(full, at, masks.update)
+    out.write.updates = _gather(full, at, masks.update & ~earlier)
+    out.write.rewrites = _gather(full, at, masks.update & earlier)
     out.write.deletes = _gather(full.select([*keys, "_row"]), at, masks.delete)
     out.new_keys = hashes[survivor][masks.insert | masks.delete | (masks.update & ~earlier)]
     return out

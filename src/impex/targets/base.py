@@ -56,9 +56,12 @@ class ChunkWrite:
     deletes: pl.DataFrame | None = None  # key columns
     # Rows to insert, or to update where the key is there: the target tells which (``upserts_keys``).
     upserts: pl.DataFrame | None = None
-    # The later copies of keys the rows above write (doubles under last_wins), in record order: each
-    # updates the row its copy before wrote. The reconciler counts them (without asking the table);
-    # a chunk writes only the last copy of each key, after the rows above.
+    # Doubles under last_wins: the first copies of keys an earlier chunk applied (``rewrites``), and
+    # the later copies of keys the rows above write (``again``, in record order), each of which
+    # updates the row its copy before wrote. The reconciler counts ``again`` (without asking the
+    # table): a chunk writes only the last copy of each key, after the rows above. Where the copy
+    # before was refused, the row is missing: inserted when the run inserts (RunSpec.inserts_missing).
+    rewrites: pl.DataFrame | None = None
     again: pl.DataFrame | None = None
     seen_hashes: np.ndarray | None = None  # key hashes this chunk adds to the run's seen set
 
@@ -105,6 +108,9 @@ class ChunkResult:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    # Doubles inserted, since their key had no row: the copy before them was refused. So they are not
+    # doubles (no record applied the key), and the reconciler counted each as updating its row.
+    revived: int = 0
     refused: list[Refusal] = field(default_factory=list)
     # Atomic mode's final apply: the staged rows carry their record (_rec, _line, _raw).
     refused_records: list[RefusedRecord] = field(default_factory=list)
@@ -136,6 +142,7 @@ class RunSpec:
     table: str
     keys: tuple[str, ...] = ()
     atomic: bool = False
+    inserts_missing: bool = False  # a double whose key has no row (its copy before was refused) goes in
 
 
 class Transactions(Protocol):
@@ -168,6 +175,7 @@ class ChunkTransactions:
         self.table = spec.table
         self.keys = spec.keys
         self.atomic = spec.atomic
+        self.inserts_missing = spec.inserts_missing
         self.seen_table, self.stage_table = run_tables(spec.run_key)
 
     # The checkpoint row as every database stores it: counters and state as JSON text.
@@ -237,6 +245,19 @@ class ChunkTransactions:
 
     def upsert(self, frame: pl.DataFrame, tally: Upserted) -> int:
         raise NotImplementedError
+
+    def insert_missing(self, frame: pl.DataFrame) -> int:
+        """Insert the rows whose key the table does not have; how many."""
+        raise NotImplementedError
+
+    def rewrite(self, frame: pl.DataFrame, tally: Upserted) -> int:
+        """Update the rows (``tally.updated``: those changed), and insert those whose key has no row
+        when the run inserts (``tally.inserted``); how many rows changed."""
+        updated = self.update(frame)
+        inserted = self.insert_missing(frame) if self.inserts_missing else 0
+        tally.updated += updated
+        tally.inserted += inserted
+        return updated + inserted
 
     def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
         """Rows, seen keys and checkpoint in the open transaction (begun here if none is), or
@@ -319,11 +340,22 @@ class ChunkTransactions:
             result.updated += tally.updated
             refused = len(result.refused) - refused_before
             result.unchanged += write.upserts.height - tally.inserted - tally.updated - refused
+        if write.rewrites is not None and write.rewrites.height:
+            refused_before, tally = len(result.refused), Upserted()
+            self.isolating(write.rewrites, lambda f: self.rewrite(f, tally), result.refused)
+            refused = len(result.refused) - refused_before
+            result.inserted += tally.inserted
+            result.updated += tally.updated
+            result.unchanged += write.rewrites.height - tally.inserted - tally.updated - refused
+            result.revived += tally.inserted
         if write.again is not None and write.again.height:
             last = write.again.filter(pl.struct(list(self.keys)).is_last_distinct())
-            refused_before = len(result.refused)
-            self.isolating(last, self.update, result.refused)
-            result.updated -= len(result.refused) - refused_before  # counted as changing its row
+            refused_before, tally = len(result.refused), Upserted()
+            self.isolating(last, lambda f: self.rewrite(f, tally), result.refused)
+            # counted as changing their rows: the refused did not; the revived went in
+            result.updated -= len(result.refused) - refused_before + tally.inserted
+            result.inserted += tally.inserted
+            result.revived += tally.inserted
         if write.deletes is not None and write.deletes.height:
             result.deleted = self.isolating(write.deletes, self._delete, result.refused)
         return result

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 RECORD = {"_rec": "bigint", "_line": "bigint", "_raw": "bytea"}  # what the engine adds to staged rows
 # staged as, from ChunkWrite's ("r": a later copy of a key the same chunk wrote before)
-OPERATIONS = (("i", "inserts"), ("u", "updates"), ("r", "again"), ("d", "deletes"))
+OPERATIONS = (("i", "inserts"), ("u", "updates"), ("u", "rewrites"), ("r", "again"), ("d", "deletes"))
 STAGED = {"_op": "text", **RECORD}
 STAGED_BATCH = 50_000  # staged rows held in memory at once when the final apply isolates refusals
 
@@ -111,22 +111,37 @@ class Staging:
         if not run.keys:
             return result
         group = quoted_list(run.keys)
+        if self.t.rows(f"SELECT 1 FROM {stage} WHERE _op IN ('u', 'r') LIMIT 1"):
+            self._apply_updates(staged, result)
+        result.deleted = run.delete_using(f"(SELECT DISTINCT {group} FROM {stage} WHERE _op = 'd')")
+        return result
+
+    def _apply_updates(self, staged: list[str], result: ChunkResult) -> None:
+        """The last staged update of each key, counted as each staged update would have counted in
+        incremental mode (see ``_changes``); a key without a row is inserted when the run inserts
+        (the copy before was refused)."""
+        run, stage, group = self.run, quote(self.name), quoted_list(self.run.keys)
+        last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
+        where = f"_op IN ('u', 'r') AND _rec IN ({last})"
         values = [c for c in staged if c not in run.keys]
-        updates = self.t.rows(f"SELECT 1 FROM {stage} WHERE _op IN ('u', 'r') LIMIT 1")
-        if values and updates:
+        if values:
             result.updated, result.unchanged = self._changes(values)
-            last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
-            where = f"_op IN ('u', 'r') AND _rec IN ({last})"
             source = f"(SELECT * FROM {stage} WHERE {where})"
             if self._set_based(partial(run.update_from, source, values)) is None:
                 refused_before = len(result.refused_records)
                 self._isolated(where, staged, run.update, result)
                 result.updated -= len(result.refused_records) - refused_before  # counted as changing it
-        elif updates:  # keys only: an update changes nothing
+        else:  # keys only: an update changes nothing
             staged_updates = f"SELECT count(*) FROM {stage} WHERE _op IN ('u', 'r')"
             result.unchanged = int(self.t.rows(staged_updates)[0][0])
-        result.deleted = run.delete_using(f"(SELECT DISTINCT {group} FROM {stage} WHERE _op = 'd')")
-        return result
+        if run.inserts_missing:
+            revived = self._isolated(where, staged, run.insert_missing, result)
+            result.inserted += revived
+            result.revived += revived
+            if values:
+                result.updated -= revived
+            else:
+                result.unchanged -= revived
 
     def _changes(self, values: list[str]) -> tuple[int, int]:
         """How many staged updates change their row, and how many do not: each is compared with the

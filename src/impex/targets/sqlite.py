@@ -334,6 +334,16 @@ class SqliteRun(ChunkTransactions):
         )
         return int(self.t._rows("SELECT changes()")[0][0])
 
+    def insert_missing(self, frame: pl.DataFrame) -> int:
+        self._load_temp("_impex_new", frame.drop("_row"))
+        cols = quoted_list([c for c in frame.columns if c != "_row"])
+        cond = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in self.keys)
+        self.t._execute(
+            f"INSERT INTO {quote(self.table)} ({cols}) SELECT {cols} FROM temp._impex_new s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {quote(self.table)} t WHERE {cond})"
+        )
+        return int(self.t._rows("SELECT changes()")[0][0])
+
     def _delete(self, keys: pl.DataFrame) -> int:
         self._load_temp("_impex_del", keys.select(list(self.keys)))
         cond = " AND ".join(f"{quote(self.table)}.{quote(k)} = d.{quote(k)}" for k in self.keys)
@@ -343,7 +353,13 @@ class SqliteRun(ChunkTransactions):
         return int(self.t._rows("SELECT changes()")[0][0])
 
     def _stage(self, write: ChunkWrite) -> ChunkResult:
-        parts = [("i", write.inserts), ("u", write.updates), ("r", write.again), ("d", write.deletes)]
+        parts = [
+            ("i", write.inserts),
+            ("u", write.updates),
+            ("u", write.rewrites),
+            ("r", write.again),
+            ("d", write.deletes),
+        ]
         for op, frame in parts:
             if frame is None or frame.height == 0:
                 continue
@@ -385,21 +401,37 @@ class SqliteRun(ChunkTransactions):
         if not self.keys:
             return result
         group = quoted_list(self.keys)
-        values = [c for c in staged if c not in self.keys]
-        updates = self.t._rows(f"SELECT 1 FROM {stage} WHERE _op IN ('u', 'r') LIMIT 1")
-        if values and updates:
-            result.updated, result.unchanged = self._staged_changes(values)
-            last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
-            refused_before = len(result.refused_records)
-            self._staged_isolating(f"_op IN ('u', 'r') AND _rec IN ({last})", staged, self.update, result)
-            result.updated -= len(result.refused_records) - refused_before  # counted as changing it
-        elif updates:  # keys only: an update changes nothing
-            staged_updates = f"SELECT count(*) FROM {stage} WHERE _op IN ('u', 'r')"
-            result.unchanged = int(self.t._rows(staged_updates)[0][0])
+        if self.t._rows(f"SELECT 1 FROM {stage} WHERE _op IN ('u', 'r') LIMIT 1"):
+            self._apply_staged_updates(staged, result)
         deletes = pl.from_arrow(self._fetch(f"SELECT DISTINCT {group} FROM {stage} WHERE _op='d'"))
         if isinstance(deletes, pl.DataFrame) and deletes.height:
             result.deleted = self._delete(deletes)
         return result
+
+    def _apply_staged_updates(self, staged: list[str], result: ChunkResult) -> None:
+        """The last staged update of each key, counted as each staged update would have counted in
+        incremental mode (see ``_staged_changes``); a key without a row is inserted when the run
+        inserts (the copy before was refused)."""
+        stage, group = quote(self.stage_table), quoted_list(self.keys)
+        last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
+        where = f"_op IN ('u', 'r') AND _rec IN ({last})"
+        values = [c for c in staged if c not in self.keys]
+        if values:
+            result.updated, result.unchanged = self._staged_changes(values)
+            refused_before = len(result.refused_records)
+            self._staged_isolating(where, staged, self.update, result)
+            result.updated -= len(result.refused_records) - refused_before  # counted as changing it
+        else:  # keys only: an update changes nothing
+            staged_updates = f"SELECT count(*) FROM {stage} WHERE _op IN ('u', 'r')"
+            result.unchanged = int(self.t._rows(staged_updates)[0][0])
+        if self.inserts_missing:
+            revived = self._staged_isolating(where, staged, self.insert_missing, result)
+            result.inserted += revived
+            result.revived += revived
+            if values:
+                result.updated -= revived
+            else:
+                result.unchanged -= revived
 
     def _staged_changes(self, values: list[str]) -> tuple[int, int]:
         """How many staged updates change their row, and how many do not: each is compared with the
