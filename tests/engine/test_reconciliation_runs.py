@@ -157,3 +157,28 @@ def test_a_copy_of_a_key_whose_copy_before_was_refused_goes_in_on_its_own(
     assert [(r[0], r[2]) for r in rejects(store, job_id)] == [(1, "constraint"), (3, "constraint")]
     # 1,good and 2,fine: no record applied their key before them; 2,finer updates 2,fine
     assert (c.inserted, c.updated, c.rejected, c.doubles) == (3, 1, 2, 1)
+
+
+@pytest.mark.parametrize("doubles", ["reject", "ignore", "last_wins"])
+def test_a_run_paused_after_a_refused_record_ends_as_one_that_never_stopped(
+    store, settings, data_dir, tmp_path, doubles
+):
+    # The table is empty at the start: a resume rebuilds the keys applied so far from the table,
+    # which does not have the refused one.
+    with sqlite3.connect(data_dir / "data.db") as c:
+        for table in ("t", "t2"):
+            c.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, v TEXT CHECK (v <> 'bad'))")
+    path = write(tmp_path / "f.csv", "id,v\n1,bad\n2,x\n1,good\n")
+    rules = {"keys": ["id"], "doubles": doubles}
+
+    def job(table):
+        return define(
+            source=str(path), columns=COLUMNS, reconciliation=rules, chunk_rows=1, target={"table": table}
+        )
+
+    status, whole = run_job(store, settings, job("t"))
+    assert status is S.FINISHED
+    paused = pause_once_and_meddle(store, settings, job("t2"), meddle=lambda: None)
+    assert table_rows(data_dir, "t2") == table_rows(data_dir)
+    assert store.runs_of(paused)[-1].counters == store.runs_of(whole)[-1].counters
+    assert rejects(store, paused) == rejects(store, whole)

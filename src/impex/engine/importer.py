@@ -238,7 +238,8 @@ class ImportRun:
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
         """Keys applied by this run are kept in the target for a resume, unless the table was empty
-        when the run began and rows go straight in: then the table itself holds exactly them."""
+        when the run began and rows go straight in: then the table itself holds them, but for the
+        rows the database refused (ChunkWrite.refusable_keys)."""
         rebuildable = checkpoint.state.get("table_was_empty") and self.job.commit is CommitMode.INCREMENTAL
         return bool(self.job.reconciliation.keys) and not rebuildable
 
@@ -248,7 +249,8 @@ class ImportRun:
             return KeySet()  # no chunk committed yet: none applied (they commit with the position)
         if self._persist_seen(checkpoint):
             return KeySet(target.seen_hashes())
-        return KeySet(key_hashes(target.table_keys(), keys))
+        # the keys of the refused rows are not in the table
+        return KeySet(np.concatenate([key_hashes(target.table_keys(), keys), target.seen_hashes()]))
 
     def _ensure_table(self, session: TargetSession, plan: Plan) -> bool:
         """Create the table when missing (True), or check it has the planned columns."""
@@ -365,6 +367,8 @@ class ImportRun:
         )
         if self._persist_seen(checkpoint):
             rec.write.seen_hashes = rec.new_keys
+        elif self.job.reconciliation.keys:
+            rec.write.refusable_keys = (rec.new_key_rows, rec.new_keys)
         if self.job.commit is CommitMode.ATOMIC:  # staged with what a refusal at the end will report
             w = rec.write
             w.inserts, w.updates, w.deletes = (

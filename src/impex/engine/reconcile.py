@@ -36,6 +36,7 @@ class Reconciled:
     again_updated: int = 0
     again_unchanged: int = 0
     new_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # hashes first applied here
+    new_key_rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # their chunk rows
 
 
 def key_hashes(frame: pl.DataFrame, keys: tuple[str, ...]) -> np.ndarray:
@@ -120,6 +121,7 @@ def reconcile(
         out.write.upserts = _gather(full, frame["_at"].to_numpy(), ~earlier)
         out.write.rewrites = _gather(full, frame["_at"].to_numpy(), earlier)
         out.new_keys = hashes[survivor][~earlier]  # inserted or updated here, all the same
+        out.new_key_rows = frame["_row"].to_numpy()[~earlier]
         return out
     # A key applied by an earlier chunk of this run is in the table now: last-wins makes it an update.
     pre_existing = found[survivor] & ~earlier
@@ -129,7 +131,8 @@ def reconcile(
     out.write.updates = _gather(full, at, masks.update & ~earlier)
     out.write.rewrites = _gather(full, at, masks.update & earlier)
     out.write.deletes = _gather(full.select([*keys, "_row"]), at, masks.delete)
-    out.new_keys = hashes[survivor][masks.insert | masks.delete | (masks.update & ~earlier)]
+    applied = masks.insert | masks.delete | (masks.update & ~earlier)
+    out.new_keys, out.new_key_rows = hashes[survivor][applied], frame["_row"].to_numpy()[applied]
     return out
 
 

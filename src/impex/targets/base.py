@@ -64,6 +64,10 @@ class ChunkWrite:
     rewrites: pl.DataFrame | None = None
     again: pl.DataFrame | None = None
     seen_hashes: np.ndarray | None = None  # key hashes this chunk adds to the run's seen set
+    # When the run keeps no seen set (a resume rebuilds it from the table): the rows and hashes of
+    # the keys this chunk applies. Those of rows the database refuses are kept, as the table will
+    # not have them: a resume must still find their later copies doubles, as the run did.
+    refusable_keys: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class Refusal(NamedTuple):
@@ -270,6 +274,10 @@ class ChunkTransactions:
             result = self._stage(write) if self.atomic else self._apply(write)
             if write.seen_hashes is not None and len(write.seen_hashes):
                 self._add_seen(write.seen_hashes)
+            refused = [r.row for r in result.refused]
+            if write.refusable_keys is not None and refused:
+                rows, hashes = write.refusable_keys
+                self._add_seen(hashes[np.isin(rows, refused)])
             checkpoint = finalize(result)
             self._write_checkpoint(checkpoint)
         except BaseException:
