@@ -344,3 +344,28 @@ def test_a_table_needing_a_value_the_job_does_not_give_is_refused_before_a_row_i
     error = next(line for line in store.journal_lines(job_id) if line.code == "run.error").params["error"]
     assert error.startswith("table contacts needs a value in column(s) region (NOT NULL, no default)")
     assert sql("SELECT count(*) FROM contacts") == [(0,)]
+
+
+@pytest.mark.parametrize("doubles", ["reject", "last_wins"])
+def test_a_run_paused_after_a_refused_record_ends_as_one_that_never_stopped(
+    store, pg_settings, tmp_path, sql, doubles
+):
+    for table in ("paused", "straight"):  # empty: a resume rebuilds the keys applied from the table
+        sql(f"CREATE TABLE {table} (id bigint PRIMARY KEY, name text CHECK (name <> 'bad'))")
+    source = write(tmp_path / "f.csv", "id,name\n1,bad\n2,x\n1,good\n")
+
+    def job(table):
+        return define(
+            source=str(source),
+            target={"table": table, "connection": "pg"},
+            columns=[{"name": "id", "type": "integer"}, {"name": "name"}],
+            reconciliation={"keys": ["id"], "doubles": doubles},
+            chunk_rows=1,
+        )
+
+    _, straight = run_job(store, pg_settings, job("straight"))
+    job_id = paused_after_its_first_chunk(store, pg_settings, job("paused"))
+    started_again(store, pg_settings, job_id)
+    assert sql("SELECT * FROM paused ORDER BY id") == sql("SELECT * FROM straight ORDER BY id")
+    assert rejects(store, job_id) == rejects(store, straight)
+    assert store.runs_of(job_id)[-1].counters == store.runs_of(straight)[-1].counters

@@ -39,10 +39,19 @@ def test_without_keys_everything_is_inserted():
     assert out.rejects == [] and out.doubles == 0
 
 
-def test_doubles_last_wins_keeps_the_last_occurrence():
-    out = run([1, 2, 1], Reconciliation(keys=("id",), doubles=DoublesPolicy.LAST_WINS), names=["a", "b", "c"])
-    assert sorted(out.write.inserts["name"].to_list()) == ["b", "c"]
-    assert out.doubles == 1 and out.rejects == []
+def test_doubles_last_wins_inserts_the_first_copy_and_each_later_one_updates_it_in_turn():
+    rules = Reconciliation(keys=("id",), doubles=DoublesPolicy.LAST_WINS)
+    out = run([1, 2, 1, 1, 2], rules, names=["a", "b", "c", "d", "e"])
+    assert out.write.inserts["name"].to_list() == ["a", "b"]
+    assert out.write.again["name"].to_list() == ["c", "d", "e"]
+    assert (out.again_updated, out.again_unchanged) == (3, 0)
+    assert out.doubles == 3 and out.rejects == []
+
+
+def test_a_later_copy_that_repeats_the_values_of_the_copy_before_it_counts_as_unchanged():
+    rules = Reconciliation(keys=("id",), doubles=DoublesPolicy.LAST_WINS)
+    out = run([1, 1, 1, 1], rules, names=["a", "a", "b", "b"])
+    assert (out.again_updated, out.again_unchanged) == (1, 2)
 
 
 def test_doubles_reject_keeps_the_first_and_rejects_the_rest():
@@ -59,13 +68,13 @@ def test_doubles_ignore_skips_them_silently():
 
 def test_a_key_applied_by_an_earlier_chunk_is_a_double_and_last_wins_updates_it():
     out = run([5], Reconciliation(keys=("id",)), seen=[5], in_table=[5])
-    assert rows_of(out.write.updates) == [0] and out.doubles == 1 and out.duplicates == 0
+    assert rows_of(out.write.rewrites) == [0] and out.doubles == 1 and out.duplicates == 0
 
 
 def test_a_key_applied_by_an_earlier_chunk_is_rejected_as_double_under_reject():
     out = run([5], Reconciliation(keys=("id",), doubles=DoublesPolicy.REJECT), seen=[5], in_table=[5])
     assert [reason for _, reason, *_ in out.rejects] == [Reason.DOUBLE]
-    assert rows_of(out.write.updates) == []
+    assert rows_of(out.write.updates) == rows_of(out.write.rewrites) == []
 
 
 def test_duplicates_for_insert_reject_ignore_update():
@@ -154,7 +163,7 @@ def reconcile_in_chunks(ids, rules, in_table, cuts):
         )
         seen.add(out.new_keys)
         w = out.write
-        for part in (w.inserts, w.updates, w.upserts):
+        for part in (w.inserts, w.updates, w.upserts, w.rewrites, w.again):
             if part is not None:
                 table.update(zip(part["id"].to_list(), part["name"].to_list(), strict=True))
         if w.deletes is not None:

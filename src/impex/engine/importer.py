@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from impex.domain.counters import Counters
-from impex.domain.definitions import CommitMode, ImportJob, Operation
+from impex.domain.definitions import CommitMode, DoublesPolicy, ImportJob, Operation
 from impex.domain.journal import Level
 from impex.domain.position import Position
 from impex.domain.rejects import Reason, Reject
@@ -49,6 +49,7 @@ from impex.validate import Plan, Validated, build_plan, target_schema, validate
 from impex.validate.plan import PlanError
 
 PROGRESS_WRITE_SECONDS = 0.25
+INSERTING = (Operation.INSERT, Operation.UPSERT, Operation.INSERT_NEW)  # operations that insert new keys
 # A run's first chunk: an eighth of chunk_rows, when that is still 10,000 records or more (a smaller
 # chunk is read too quickly for the wait to matter).
 FIRST_CHUNK_SHARE = 8
@@ -142,7 +143,12 @@ class ImportRun:
         first_state = {"table_was_empty": session.is_empty(job.target.table), "source": source}
         keys = job.reconciliation.keys
         atomic = job.commit is CommitMode.ATOMIC
-        spec = RunSpec(self.ex.run_key, self.ex.claim.lease_token, job.target.table, keys, atomic)
+        rules = job.reconciliation
+        # A double whose key has no row (the copy before it was refused) goes in, if the run inserts.
+        inserts_missing = rules.doubles is DoublesPolicy.LAST_WINS and rules.operation in INSERTING
+        spec = RunSpec(
+            self.ex.run_key, self.ex.claim.lease_token, job.target.table, keys, atomic, inserts_missing
+        )
         target = session.open_run(spec, first_state)
         self.target = target
         checkpoint = target.checkpoint
@@ -234,7 +240,8 @@ class ImportRun:
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
         """Keys applied by this run are kept in the target for a resume, unless the table was empty
-        when the run began and rows go straight in: then the table itself holds exactly them."""
+        when the run began and rows go straight in: then the table itself holds them, but for the
+        rows the database refused (ChunkWrite.refusable_keys)."""
         rebuildable = checkpoint.state.get("table_was_empty") and self.job.commit is CommitMode.INCREMENTAL
         return bool(self.job.reconciliation.keys) and not rebuildable
 
@@ -244,7 +251,8 @@ class ImportRun:
             return KeySet()  # no chunk committed yet: none applied (they commit with the position)
         if self._persist_seen(checkpoint):
             return KeySet(target.seen_hashes())
-        return KeySet(key_hashes(target.table_keys(), keys))
+        # the keys of the refused rows are not in the table
+        return KeySet(np.concatenate([key_hashes(target.table_keys(), keys), target.seen_hashes()]))
 
     def _ensure_table(self, session: TargetSession, plan: Plan) -> bool:
         """Create the table when missing (True), or check it has the planned columns."""
@@ -361,11 +369,14 @@ class ImportRun:
         )
         if self._persist_seen(checkpoint):
             rec.write.seen_hashes = rec.new_keys
+        elif self.job.reconciliation.keys:
+            rec.write.refusable_keys = (rec.new_key_rows, rec.new_keys)
         if self.job.commit is CommitMode.ATOMIC:  # staged with what a refusal at the end will report
             w = rec.write
             w.inserts, w.updates, w.deletes = (
                 _with_records(chunk, f) for f in (w.inserts, w.updates, w.deletes)
             )
+            w.rewrites, w.again = _with_records(chunk, w.rewrites), _with_records(chunk, w.again)
         if self.target is not None:
             rec.write = self.target.prepare(rec.write)
         rejects = list(chunk.rejects)
@@ -412,13 +423,15 @@ class ImportRun:
             duplicates=rec.duplicates,
             unchanged=rec.unchanged,
         )
-        if job.commit is CommitMode.ATOMIC:  # staged now, applied at the end: count what is planned
+        if job.commit is CommitMode.ATOMIC:  # staged now, applied (and counted) at the end: the plan
             w = rec.write
             base = base + Counters(
                 inserted=w.inserts.height if w.inserts is not None else 0,
-                updated=w.updates.height if w.updates is not None else 0,
+                updated=sum(f.height for f in (w.updates, w.rewrites, w.again) if f is not None),
                 deleted=w.deletes.height if w.deletes is not None else 0,
             )
+        else:  # only the last copy of a key goes to the table: the reconciler counted the others
+            base = base + Counters(updated=rec.again_updated, unchanged=rec.again_unchanged)
 
         def finalize(result: ChunkResult) -> Checkpoint:
             refused = refused_rejects(chunk, result.refused)
@@ -428,6 +441,7 @@ class ImportRun:
                 unchanged=result.unchanged,
                 deleted=result.deleted,
                 rejected=len(refused),
+                doubles=-result.revived,
             )
             # Refused rows of the chunks not committed yet ride along until they are.
             earlier = checkpoint.state.get("refused", []) if self.group_started is not None else []
@@ -536,6 +550,7 @@ def _final_counters(checkpoint: Checkpoint, result: ChunkResult, mode: CommitMod
             deleted=result.deleted,
             unchanged=c.unchanged + result.unchanged,
             rejected=c.rejected + len(refused),
+            doubles=c.doubles - result.revived,
         )
     return Checkpoint(
         checkpoint.position, c, dict(checkpoint.state, done=True, refused=[as_json(r) for r in refused])

@@ -32,7 +32,11 @@ class Reconciled:
     doubles: int = 0
     duplicates: int = 0
     unchanged: int = 0  # skipped on purpose (existing keys for insert_only_new, ignored duplicates)
+    # The later copies of keys in ``write.again``: whether each changes what its copy before it wrote.
+    again_updated: int = 0
+    again_unchanged: int = 0
     new_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # hashes first applied here
+    new_key_rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # their chunk rows
 
 
 def key_hashes(frame: pl.DataFrame, keys: tuple[str, ...]) -> np.ndarray:
@@ -94,16 +98,18 @@ def reconcile(
     # the copies of a key no record applies (say, in the table already, and duplicates rejected) are
     # each judged on their own, as they would be in chunks of one record.
     applies = _applies(rules, found & ~earlier_chunk) | earlier_chunk
-    keep_last = rules.doubles is DoublesPolicy.LAST_WINS and rules.operation is not Operation.DELETE
-    distinct = pl.col("_h").is_last_distinct() if keep_last else pl.col("_h").is_first_distinct()
-    if applies.all():
-        in_chunk = frame.select(distinct).to_series().to_numpy()
+    first = _first_copies(frame, applies)
+    rewrites = rules.doubles is DoublesPolicy.LAST_WINS and rules.operation is not Operation.DELETE
+    if rewrites:  # the later copies update the row again, each in its turn
+        later = ~first
+        if later.any():
+            out.write.again = _gather(full, frame["_at"].to_numpy(), later)
+            changes = _changes(full, frame, applies, keys)[later]
+            out.again_updated, out.again_unchanged = int(changes.sum()), int((~changes).sum())
+        survivor = first
     else:
-        in_chunk = np.ones(frame.height, dtype=bool)
-        in_chunk[applies] = frame.filter(pl.Series(applies)).select(distinct).to_series().to_numpy()
-    survivor = in_chunk if keep_last else in_chunk & ~earlier_chunk
-    double = ~survivor | earlier_chunk
-    out.doubles = int(double.sum())
+        survivor = first & ~earlier_chunk
+    out.doubles = int((~first | earlier_chunk).sum())
     if rules.doubles is DoublesPolicy.REJECT and not survivor.all():
         rejected = frame.filter(pl.Series(~survivor))
         for r, text in zip(rejected["_row"].to_list(), _key_text(rejected, keys).to_list(), strict=True):
@@ -112,17 +118,21 @@ def reconcile(
         frame = frame.filter(pl.Series(survivor))
     earlier = earlier_chunk[survivor]
     if upserting:
-        out.write.upserts = _gather(full, frame["_at"].to_numpy(), np.ones(frame.height, dtype=bool))
+        out.write.upserts = _gather(full, frame["_at"].to_numpy(), ~earlier)
+        out.write.rewrites = _gather(full, frame["_at"].to_numpy(), earlier)
         out.new_keys = hashes[survivor][~earlier]  # inserted or updated here, all the same
+        out.new_key_rows = frame["_row"].to_numpy()[~earlier]
         return out
     # A key applied by an earlier chunk of this run is in the table now: last-wins makes it an update.
     pre_existing = found[survivor] & ~earlier
     masks = _classify(out, frame, earlier, pre_existing, rules)
     at = frame["_at"].to_numpy()
     out.write.inserts = _gather(full, at, masks.insert)
-    out.write.updates = _gather(full, at, masks.update)
+    out.write.updates = _gather(full, at, masks.update & ~earlier)
+    out.write.rewrites = _gather(full, at, masks.update & earlier)
     out.write.deletes = _gather(full.select([*keys, "_row"]), at, masks.delete)
-    out.new_keys = hashes[survivor][masks.insert | masks.delete | (masks.update & ~earlier)]
+    applied = masks.insert | masks.delete | (masks.update & ~earlier)
+    out.new_keys, out.new_key_rows = hashes[survivor][applied], frame["_row"].to_numpy()[applied]
     return out
 
 
@@ -138,6 +148,33 @@ def _applies(rules: Reconciliation, pre_existing: np.ndarray) -> np.ndarray:
             return ~pre_existing
         case _:  # update, delete
             return pre_existing
+
+
+def _first_copies(frame: pl.DataFrame, applies: np.ndarray) -> np.ndarray:
+    """Whether each row is the first in the chunk of the copies of its key that apply; a row that
+    applies nothing is judged on its own (True)."""
+    first = pl.col("_h").is_first_distinct()
+    if applies.all():
+        return frame.select(first).to_series().to_numpy()
+    mask = np.ones(frame.height, dtype=bool)
+    mask[applies] = frame.filter(pl.Series(applies)).select(first).to_series().to_numpy()
+    return mask
+
+
+def _changes(
+    full: pl.DataFrame, frame: pl.DataFrame, applies: np.ndarray, keys: tuple[str, ...]
+) -> np.ndarray:
+    """For each row, whether its values differ from those of the copy of its key that applies before
+    it in the chunk (True for a first copy: it is not asked)."""
+    values = [c for c in full.columns if c not in keys and c != "_row"]
+    changes = np.ones(frame.height, dtype=bool)
+    if not values:
+        changes[applies] = False
+        return changes
+    copies = full.select(values)[frame["_at"].to_numpy()[applies]].with_columns(frame["_h"].filter(applies))
+    differ = pl.any_horizontal([pl.col(v).ne_missing(pl.col(v).shift(1).over("_h")) for v in values])
+    changes[applies] = copies.select(differ).to_series().to_numpy()
+    return changes
 
 
 def _gather(full: pl.DataFrame, at: np.ndarray, mask: np.ndarray) -> pl.DataFrame | None:

@@ -56,7 +56,18 @@ class ChunkWrite:
     deletes: pl.DataFrame | None = None  # key columns
     # Rows to insert, or to update where the key is there: the target tells which (``upserts_keys``).
     upserts: pl.DataFrame | None = None
+    # Doubles under last_wins: the first copies of keys an earlier chunk applied (``rewrites``), and
+    # the later copies of keys the rows above write (``again``, in record order), each of which
+    # updates the row its copy before wrote. The reconciler counts ``again`` (without asking the
+    # table): a chunk writes only the last copy of each key, after the rows above. Where the copy
+    # before was refused, the row is missing: inserted when the run inserts (RunSpec.inserts_missing).
+    rewrites: pl.DataFrame | None = None
+    again: pl.DataFrame | None = None
     seen_hashes: np.ndarray | None = None  # key hashes this chunk adds to the run's seen set
+    # When the run keeps no seen set (a resume rebuilds it from the table): the rows and hashes of
+    # the keys this chunk applies. Those of rows the database refuses are kept, as the table will
+    # not have them: a resume must still find their later copies doubles, as the run did.
+    refusable_keys: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class Refusal(NamedTuple):
@@ -101,6 +112,9 @@ class ChunkResult:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    # Doubles inserted, since their key had no row: the copy before them was refused. So they are not
+    # doubles (no record applied the key), and the reconciler counted each as updating its row.
+    revived: int = 0
     refused: list[Refusal] = field(default_factory=list)
     # Atomic mode's final apply: the staged rows carry their record (_rec, _line, _raw).
     refused_records: list[RefusedRecord] = field(default_factory=list)
@@ -132,6 +146,7 @@ class RunSpec:
     table: str
     keys: tuple[str, ...] = ()
     atomic: bool = False
+    inserts_missing: bool = False  # a double whose key has no row (its copy before was refused) goes in
 
 
 class Transactions(Protocol):
@@ -164,6 +179,7 @@ class ChunkTransactions:
         self.table = spec.table
         self.keys = spec.keys
         self.atomic = spec.atomic
+        self.inserts_missing = spec.inserts_missing
         self.seen_table, self.stage_table = run_tables(spec.run_key)
 
     # The checkpoint row as every database stores it: counters and state as JSON text.
@@ -234,6 +250,19 @@ class ChunkTransactions:
     def upsert(self, frame: pl.DataFrame, tally: Upserted) -> int:
         raise NotImplementedError
 
+    def insert_missing(self, frame: pl.DataFrame) -> int:
+        """Insert the rows whose key the table does not have; how many."""
+        raise NotImplementedError
+
+    def rewrite(self, frame: pl.DataFrame, tally: Upserted) -> int:
+        """Update the rows (``tally.updated``: those changed), and insert those whose key has no row
+        when the run inserts (``tally.inserted``); how many rows changed."""
+        updated = self.update(frame)
+        inserted = self.insert_missing(frame) if self.inserts_missing else 0
+        tally.updated += updated
+        tally.inserted += inserted
+        return updated + inserted
+
     def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint:
         """Rows, seen keys and checkpoint in the open transaction (begun here if none is), or
         nothing: on an error the whole open transaction is rolled back."""
@@ -245,6 +274,10 @@ class ChunkTransactions:
             result = self._stage(write) if self.atomic else self._apply(write)
             if write.seen_hashes is not None and len(write.seen_hashes):
                 self._add_seen(write.seen_hashes)
+            refused = [r.row for r in result.refused]
+            if write.refusable_keys is not None and refused:
+                rows, hashes = write.refusable_keys
+                self._add_seen(hashes[np.isin(rows, refused)])
             checkpoint = finalize(result)
             self._write_checkpoint(checkpoint)
         except BaseException:
@@ -307,10 +340,7 @@ class ChunkTransactions:
         if write.inserts is not None and write.inserts.height:
             result.inserted = self.isolating(write.inserts, self.insert, result.refused)
         if write.updates is not None and write.updates.height:
-            refused_before = len(result.refused)
-            result.updated = self.isolating(write.updates, self.update, result.refused)
-            refused_updates = len(result.refused) - refused_before
-            result.unchanged = write.updates.height - result.updated - refused_updates
+            self._counted_update(write.updates, result)
         if write.upserts is not None and write.upserts.height:
             refused_before, tally = len(result.refused), Upserted()
             self.isolating(write.upserts, lambda f: self.upsert(f, tally), result.refused)
@@ -318,9 +348,33 @@ class ChunkTransactions:
             result.updated += tally.updated
             refused = len(result.refused) - refused_before
             result.unchanged += write.upserts.height - tally.inserted - tally.updated - refused
+        if write.rewrites is not None and write.rewrites.height:
+            refused_before, tally = len(result.refused), Upserted()
+            self.isolating(write.rewrites, lambda f: self.rewrite(f, tally), result.refused)
+            refused = len(result.refused) - refused_before
+            result.inserted += tally.inserted
+            result.updated += tally.updated
+            result.unchanged += write.rewrites.height - tally.inserted - tally.updated - refused
+            result.revived += tally.inserted
+        if write.again is not None and write.again.height:
+            last = write.again.filter(pl.struct(list(self.keys)).is_last_distinct())
+            refused_before, tally = len(result.refused), Upserted()
+            self.isolating(last, lambda f: self.rewrite(f, tally), result.refused)
+            # counted as changing their rows: the refused did not; the revived went in
+            result.updated -= len(result.refused) - refused_before + tally.inserted
+            result.inserted += tally.inserted
+            result.revived += tally.inserted
         if write.deletes is not None and write.deletes.height:
             result.deleted = self.isolating(write.deletes, self._delete, result.refused)
         return result
+
+    def _counted_update(self, frame: pl.DataFrame, result: ChunkResult) -> None:
+        """Update the rows of ``frame``: those written count as updated, the others as unchanged
+        (but for the refused)."""
+        refused_before = len(result.refused)
+        updated = self.isolating(frame, self.update, result.refused)
+        result.updated += updated
+        result.unchanged += frame.height - updated - (len(result.refused) - refused_before)
 
 
 class KeyLookup(Protocol):

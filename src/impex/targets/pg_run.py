@@ -326,6 +326,16 @@ class PostgresRun(ChunkTransactions):
         )
         return int(self.t.cur.rowcount)
 
+    def insert_missing(self, frame: pl.DataFrame) -> int:
+        cols = [c for c in frame.columns if c != "_row"]
+        self.t.load_temporary("_impex_new", frame.select(cols))
+        casts = ", ".join(self._cast("s", c) for c in cols)
+        self.t.execute(
+            f"INSERT INTO {quote(self.table)} ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_new s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {quote(self.table)} t WHERE {self._join('t', 's')})"
+        )
+        return int(self.t.cur.rowcount)
+
     def _delete(self, keys: pl.DataFrame) -> int:
         self.t.load_temporary("_impex_del", keys.select(self.keys))
         return self._probing(lambda: self.delete_using("pg_temp._impex_del"))

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from impex.targets.pg_run import PostgresRun
 
 RECORD = {"_rec": "bigint", "_line": "bigint", "_raw": "bytea"}  # what the engine adds to staged rows
-OPERATIONS = (("i", "inserts"), ("u", "updates"), ("d", "deletes"))  # staged as, from ChunkWrite's
+# staged as, from ChunkWrite's ("r": a later copy of a key the same chunk wrote before)
+OPERATIONS = (("i", "inserts"), ("u", "updates"), ("u", "rewrites"), ("r", "again"), ("d", "deletes"))
 STAGED = {"_op": "text", **RECORD}
 STAGED_BATCH = 50_000  # staged rows held in memory at once when the final apply isolates refusals
 
@@ -42,19 +43,20 @@ class Staging:
 
     def prepare(self, write: ChunkWrite) -> ChunkWrite:
         """The rows to stage encoded for binary COPY into the staging table, ``_op`` included."""
-        types = dict(self.run.types, **STAGED)
         for op, name in OPERATIONS:
             frame = getattr(write, name)
-            if frame is None or frame.height == 0:
-                continue
-            staged = frame.with_columns(pl.lit(op).alias("_op"))
-            columns = [c for c in staged.columns if c != "_row"]
-            if self.columns.setdefault(op, columns) != columns:
-                continue
-            rows = encode_rows(staged.select(columns), types)
-            if rows is not None:  # else the rows stay as they are, for the database to cast
-                setattr(write, name, as_encoded(staged, rows))
+            if frame is not None and frame.height:
+                setattr(write, name, self._encoded(op, frame))
         return write
+
+    def _encoded(self, op: str, frame: pl.DataFrame) -> pl.DataFrame:
+        staged = frame.with_columns(pl.lit(op).alias("_op"))
+        columns = [c for c in staged.columns if c != "_row"]
+        if self.columns.setdefault(op, columns) != columns:
+            return frame
+        rows = encode_rows(staged.select(columns), dict(self.run.types, **STAGED))
+        # else the rows stay as they are, for the database to cast
+        return frame if rows is None else as_encoded(staged, rows)
 
     def stage(self, write: ChunkWrite) -> ChunkResult:
         result = ChunkResult()
@@ -92,7 +94,8 @@ class Staging:
         )
 
     def apply(self) -> ChunkResult:
-        """Staged inserts, then the last staged update of each key, then deletes."""
+        """Staged inserts, then the last staged update of each key (their counts: see ``_changes``),
+        then deletes."""
         result = ChunkResult()
         if not self.t.table_exists(self.name):
             return result
@@ -108,20 +111,60 @@ class Staging:
         if not run.keys:
             return result
         group = quoted_list(run.keys)
-        last = f"_op = 'u' AND _rec IN (SELECT max(_rec) FROM {stage} WHERE _op = 'u' GROUP BY {group})"
-        values = [c for c in staged if c not in run.keys]
-        n_updates = int(self.t.rows(f"SELECT count(*) FROM {stage} WHERE {last}")[0][0])
-        if n_updates and values:
-            updated = self._set_based(
-                lambda: run.update_from(f"(SELECT * FROM {stage} WHERE {last})", values)
-            )
-            if updated is None:
-                result.updated = self._isolated(last, staged, run.update, result)
-            else:
-                result.updated = updated
-                result.unchanged += n_updates - updated
+        if self.t.rows(f"SELECT 1 FROM {stage} WHERE _op IN ('u', 'r') LIMIT 1"):
+            self._apply_updates(staged, result)
         result.deleted = run.delete_using(f"(SELECT DISTINCT {group} FROM {stage} WHERE _op = 'd')")
         return result
+
+    def _apply_updates(self, staged: list[str], result: ChunkResult) -> None:
+        """The last staged update of each key, counted as each staged update would have counted in
+        incremental mode (see ``_changes``); a key without a row is inserted when the run inserts
+        (the copy before was refused)."""
+        run, stage, group = self.run, quote(self.name), quoted_list(self.run.keys)
+        last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
+        where = f"_op IN ('u', 'r') AND _rec IN ({last})"
+        values = [c for c in staged if c not in run.keys]
+        if values:
+            result.updated, result.unchanged = self._changes(values)
+            source = f"(SELECT * FROM {stage} WHERE {where})"
+            if self._set_based(partial(run.update_from, source, values)) is None:
+                refused_before = len(result.refused_records)
+                self._isolated(where, staged, run.update, result)
+                result.updated -= len(result.refused_records) - refused_before  # counted as changing it
+        else:  # keys only: an update changes nothing
+            staged_updates = f"SELECT count(*) FROM {stage} WHERE _op IN ('u', 'r')"
+            result.unchanged = int(self.t.rows(staged_updates)[0][0])
+        if run.inserts_missing:
+            revived = self._isolated(where, staged, run.insert_missing, result)
+            result.inserted += revived
+            result.revived += revived
+            if values:
+                result.updated -= revived
+            else:
+                result.unchanged -= revived
+
+    def _changes(self, values: list[str]) -> tuple[int, int]:
+        """How many staged updates change their row, and how many do not: each is compared with the
+        row as the staged row of its key before it left it (in record order), or as the table has it.
+        So they count as they would have in incremental mode, where each went to the table in turn;
+        only the last of each key does here."""
+        stage, table, group = quote(self.name), quote(self.run.table), quoted_list(self.run.keys)
+        before = ", ".join(f"lag({quote(v)}) OVER w AS {quote('_was_' + v)}" for v in values)
+        news = ", ".join(f"s.{quote(v)}" for v in values)
+        was = ", ".join(f"s.{quote('_was_' + v)}" for v in values)
+        had = ", ".join(f"t.{quote(v)}" for v in values)
+        join = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in self.run.keys)
+        changed = (
+            f"CASE WHEN s._n > 1 THEN ROW({news}) IS DISTINCT FROM ROW({was}) "
+            f"ELSE ROW({news}) IS DISTINCT FROM ROW({had}) END"
+        )
+        updated, total = self.t.rows(
+            f"WITH s AS (SELECT *, {before}, row_number() OVER w AS _n FROM {stage} "
+            f"WHERE _op IN ('i', 'u', 'r') WINDOW w AS (PARTITION BY {group} ORDER BY _rec)) "
+            f"SELECT count(*) FILTER (WHERE {changed}), count(*) FROM s LEFT JOIN {table} t ON {join} "
+            "WHERE s._op IN ('u', 'r')"
+        )[0]
+        return int(updated), int(total) - int(updated)
 
     def _set_based(self, statement: Callable[[], Any]) -> int | None:
         """The statement's row count, or None (and nothing done) if the database refused a row."""
@@ -152,10 +195,7 @@ class Staging:
             after = int(batch["_rec"][-1])
             rows = batch.select(staged).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
             refused: list[Refusal] = []
-            changed = self.run.isolating(rows, op, refused)
-            done += changed
-            if op == self.run.update:
-                result.unchanged += batch.height - len(refused) - changed
+            done += self.run.isolating(rows, op, refused)
             result.refused_records += RefusedRecord.of_staged(batch, refused)
 
     def drop(self) -> None:

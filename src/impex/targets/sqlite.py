@@ -55,6 +55,7 @@ CHECKPOINTS = "_impex_checkpoint"
 NEW_FILE_PAGE_SIZE = 65536  # bytes; SQLite's largest
 RETRIED = "_impex_retried"  # staged records inserted again (atomic mode)
 STAGED_BATCH = 50_000  # rows of the staging table held in memory at once by the final apply
+STAGED = ("_op", "_rec", "_line", "_raw")  # what a staged row has besides the job's columns
 
 
 _PARAMETER_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary()}
@@ -275,12 +276,6 @@ class SqliteRun(ChunkTransactions):
             t.commit()
             return checkpoint
         t._execute(f"CREATE TABLE IF NOT EXISTS {quote(self.seen_table)} (h INTEGER NOT NULL)")
-        if self.atomic:
-            cols = ", ".join(f"{quote(c)}" for c in self.columns)
-            t._execute(
-                f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} "
-                f"(_op TEXT, _rec INTEGER, _line INTEGER, _raw BLOB, {cols})"
-            )
         t.commit()
         return checkpoint
 
@@ -381,6 +376,16 @@ class SqliteRun(ChunkTransactions):
         )
         return int(self.t._rows("SELECT changes()")[0][0])
 
+    def insert_missing(self, frame: pl.DataFrame) -> int:
+        self.load_temp("_impex_new", frame.drop("_row"))
+        cols = quoted_list([c for c in frame.columns if c != "_row"])
+        cond = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in self.keys)
+        self.t._execute(
+            f"INSERT INTO {quote(self.table)} ({cols}) SELECT {cols} FROM temp._impex_new s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {quote(self.table)} t WHERE {cond})"
+        )
+        return int(self.t._rows("SELECT changes()")[0][0])
+
     def _delete(self, keys: pl.DataFrame) -> int:
         self.load_temp("_impex_del", keys.select(list(self.keys)))
         cond = " AND ".join(f"{quote(self.table)}.{quote(k)} = d.{quote(k)}" for k in self.keys)
@@ -390,10 +395,24 @@ class SqliteRun(ChunkTransactions):
         return int(self.t._rows("SELECT changes()")[0][0])
 
     def _stage(self, write: ChunkWrite) -> ChunkResult:
-        for op, frame in (("i", write.inserts), ("u", write.updates), ("d", write.deletes)):
+        parts = [
+            ("i", write.inserts),
+            ("u", write.updates),
+            ("u", write.rewrites),
+            ("r", write.again),
+            ("d", write.deletes),
+        ]
+        for op, frame in parts:
             if frame is None or frame.height == 0:
                 continue
             staged = frame.with_columns(pl.lit(op).alias("_op")).drop("_row")
+            # The staged columns are the job's: at the end only those are written, so the table's
+            # other columns keep their values, or take their defaults.
+            cols = ", ".join(quote(c) for c in staged.columns if c not in STAGED)
+            self.t._execute(
+                f"CREATE TABLE IF NOT EXISTS {quote(self.stage_table)} "
+                f"(_op TEXT, _rec INTEGER, _line INTEGER, _raw BLOB, {cols})"
+            )
             self.t.cur.adbc_ingest(self.stage_table, arrow(staged), mode="append")
         return ChunkResult()
 
@@ -407,12 +426,20 @@ class SqliteRun(ChunkTransactions):
             return staged_checked(self, self._apply_staged_rows)
         return self._apply_staged_rows()
 
+    def staged_columns(self) -> list[str]:
+        """The job's columns, as the staging table holds them (the table's others are not written)."""
+        return [c for c in self.t.table_columns(self.stage_table) if c not in STAGED]
+
     def _apply_staged_rows(self) -> ChunkResult:
-        """Staged inserts, then the last staged update per key, then deletes. Rows the database
-        refuses are isolated by halving, batch by batch, and reported with their record."""
+        """Staged inserts, then the last staged update of each key (their counts: see
+        ``_staged_changes``), then deletes. Rows the database refuses are isolated by halving, batch
+        by batch, and reported with their record."""
         result = ChunkResult()
+        if not self.t.table_exists(self.stage_table):
+            return result
         stage = quote(self.stage_table)
-        cols = quoted_list(self.columns)
+        staged = self.staged_columns()
+        cols = quoted_list(staged)
         self.t._execute("SAVEPOINT impex_all")
         try:
             self.t._execute(
@@ -426,19 +453,17 @@ class SqliteRun(ChunkTransactions):
                 raise
             self.t._execute("ROLLBACK TO impex_all")
             self.t._execute("RELEASE impex_all")
-            result.inserted = self._staged_isolating("_op='i'", self.insert, result)
-            result.inserted += self._orphans_again(result)
+            result.inserted = self._staged_isolating("_op='i'", staged, self.insert, result)
+            result.inserted += self._orphans_again(staged, result)
         if not self.keys:
             return result
-        group = quoted_list(self.keys)
-        last = f"SELECT max(_rec) FROM {stage} WHERE _op='u' GROUP BY {group}"
-        updates = self._staged_isolating(f"_op='u' AND _rec IN ({last})", self.update, result)
-        result.updated = updates
+        if self.t._rows(f"SELECT 1 FROM {stage} WHERE _op IN ('u', 'r') LIMIT 1"):
+            self._apply_staged_updates(staged, result)
         # A delete too may be refused: a foreign key of another table still refers to the row.
-        result.deleted = self._staged_isolating("_op='d'", self._delete, result)
+        result.deleted = self._staged_isolating("_op='d'", staged, self._delete, result)
         return result
 
-    def _orphans_again(self, result: ChunkResult) -> int:
+    def _orphans_again(self, staged: list[str], result: ChunkResult) -> int:
         """Insert again the staged rows refused for want of a parent, now that the others are in:
         one statement took them all, and a parent later in the file was then a parent too, but
         the rows isolated after a refusal went in one by one. Until no more goes in."""
@@ -447,7 +472,7 @@ class SqliteRun(ChunkTransactions):
             self.load_temp(RETRIED, pl.DataFrame({"_rec": sorted(orphans)}, schema={"_rec": pl.Int64}))
             again = ChunkResult()
             done = self._staged_isolating(
-                f"_op='i' AND _rec IN (SELECT _rec FROM temp.{RETRIED})", self.insert, again
+                f"_op='i' AND _rec IN (SELECT _rec FROM temp.{RETRIED})", staged, self.insert, again
             )
             if not done:
                 return inserted
@@ -456,9 +481,54 @@ class SqliteRun(ChunkTransactions):
             result.refused_records = sorted([*result.refused_records, *again.refused_records])
         return inserted
 
-    def _staged_isolating(self, where: str, op: Any, result: ChunkResult) -> int:
+    def _apply_staged_updates(self, staged: list[str], result: ChunkResult) -> None:
+        """The last staged update of each key, counted as each staged update would have counted in
+        incremental mode (see ``_staged_changes``); a key without a row is inserted when the run
+        inserts (the copy before was refused)."""
+        stage, group = quote(self.stage_table), quoted_list(self.keys)
+        last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
+        where = f"_op IN ('u', 'r') AND _rec IN ({last})"
+        values = [c for c in staged if c not in self.keys]
+        if values:
+            result.updated, result.unchanged = self._staged_changes(values)
+            refused_before = len(result.refused_records)
+            self._staged_isolating(where, staged, self.update, result)
+            result.updated -= len(result.refused_records) - refused_before  # counted as changing it
+        else:  # keys only: an update changes nothing
+            staged_updates = f"SELECT count(*) FROM {stage} WHERE _op IN ('u', 'r')"
+            result.unchanged = int(self.t._rows(staged_updates)[0][0])
+        if self.inserts_missing:
+            revived = self._staged_isolating(where, staged, self.insert_missing, result)
+            result.inserted += revived
+            result.revived += revived
+            if values:
+                result.updated -= revived
+            else:
+                result.unchanged -= revived
+
+    def _staged_changes(self, values: list[str]) -> tuple[int, int]:
+        """How many staged updates change their row, and how many do not: each is compared with the
+        row as the staged row of its key before it left it (in record order), or as the table has it.
+        So they count as they would have in incremental mode, where each went to the table in turn;
+        only the last of each key does here."""
+        stage, table, group = quote(self.stage_table), quote(self.table), quoted_list(self.keys)
+        before = ", ".join(f"lag({quote(v)}) OVER w AS {quote('_was_' + v)}" for v in values)
+        news = ", ".join(f"s.{quote(v)}" for v in values)
+        was = ", ".join(f"s.{quote('_was_' + v)}" for v in values)
+        had = ", ".join(f"t.{quote(v)}" for v in values)
+        join = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in self.keys)
+        changed = f"CASE WHEN s._n > 1 THEN ({news}) IS NOT ({was}) ELSE ({news}) IS NOT ({had}) END"
+        ((updated, total),) = self.t._rows(
+            f"WITH s AS (SELECT *, {before}, row_number() OVER w AS _n FROM {stage} "
+            f"WHERE _op IN ('i', 'u', 'r') WINDOW w AS (PARTITION BY {group} ORDER BY _rec)) "
+            f"SELECT coalesce(sum({changed}), 0), count(*) FROM s LEFT JOIN {table} t ON {join} "
+            "WHERE s._op IN ('u', 'r')"
+        )
+        return int(updated), int(total) - int(updated)
+
+    def _staged_isolating(self, where: str, staged: list[str], op: Any, result: ChunkResult) -> int:
         """Apply ``op`` to the staged rows matching ``where``, in record order and in batches."""
-        cols = quoted_list(self.columns)
+        cols = quoted_list(staged)
         done = 0
         after = -1
         while True:
@@ -473,13 +543,8 @@ class SqliteRun(ChunkTransactions):
                 return done
             after = int(batch["_rec"][-1])
             refused: list[Refusal] = []
-            rows = (
-                batch.select(self.columns).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
-            )
-            changed = self.isolating(rows, op, refused)
-            done += changed
-            if op == self.update:
-                result.unchanged += batch.height - len(refused) - changed
+            rows = batch.select(staged).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+            done += self.isolating(rows, op, refused)
             result.refused_records += RefusedRecord.of_staged(batch, refused)
 
     def _fetch(self, sql: str) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -53,7 +54,7 @@ def applied_checked(
             result.refused = sorted([*result.refused, *late], key=lambda r: r.row)
             return result
         _undo(run)
-        frames = [f for f in (write.inserts, write.updates, write.deletes) if f is not None and f.height]
+        frames = [f for f in [*_written(write), write.deletes] if f is not None and f.height]
         rows = pl.concat(frames, how="diagonal_relaxed").filter(pl.col("_row").is_in(list(found)))
         late += [refused(rows.slice(i, 1), *found[row]) for i, row in enumerate(rows["_row"].to_list())]
         write = _without(write, set(found))
@@ -76,10 +77,11 @@ def staged_checked(run: SqliteRun, apply: Callable[[], ChunkResult]) -> ChunkRes
             return result
         _undo(run)
         recs = ", ".join(str(int(rec)) for rec in found)
+        staged = run.staged_columns()
         batch = run.fetch_frame(
-            f"SELECT {quoted_list(run.columns)}, _rec, _line, _raw FROM {stage} WHERE _rec IN ({recs})"
+            f"SELECT {quoted_list(staged)}, _rec, _line, _raw FROM {stage} WHERE _rec IN ({recs})"
         )
-        rows = batch.select(run.columns).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+        rows = batch.select(staged).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
         refusals = [
             refused(rows.slice(i, 1), *found[int(rec)]) for i, rec in enumerate(batch["_rec"].to_list())
         ]
@@ -157,9 +159,12 @@ def _written_rows(run: SqliteRun, write: ChunkWrite, refused_rows: set[int]) -> 
     """The chunk's inserted and updated rows, those refused already left out."""
     if not any(k.deferred for k in run.foreign_keys().own):
         return None
+    again = write.again
+    if again is not None and run.keys:  # of the later copies of a key, only the last is written
+        again = again.filter(pl.struct(list(run.keys)).is_last_distinct())
     frames = [
-        f.with_columns(pl.lit(inserted).alias("_ins"))
-        for f, inserted in ((write.inserts, True), (write.updates, False))
+        f.with_columns(pl.lit(f is write.inserts).alias("_ins"))
+        for f in (write.inserts, write.updates, write.rewrites, again)
         if f is not None and f.height
     ]
     if not frames:
@@ -169,12 +174,23 @@ def _written_rows(run: SqliteRun, write: ChunkWrite, refused_rows: set[int]) -> 
     return f"temp.{quote(WRITTEN)}"
 
 
+def _written(write: ChunkWrite) -> list[pl.DataFrame | None]:
+    """The frames of a chunk that insert or update rows (the first one inserts)."""
+    return [write.inserts, write.updates, write.rewrites, write.again]
+
+
 def _without(write: ChunkWrite, rows: set[int]) -> ChunkWrite:
     def kept(frame: pl.DataFrame | None) -> pl.DataFrame | None:
         return None if frame is None else frame.filter(~pl.col("_row").is_in(list(rows)))
 
-    return ChunkWrite(
-        kept(write.inserts), kept(write.updates), kept(write.deletes), kept(write.upserts), write.seen_hashes
+    return replace(
+        write,
+        inserts=kept(write.inserts),
+        updates=kept(write.updates),
+        deletes=kept(write.deletes),
+        upserts=kept(write.upserts),
+        rewrites=kept(write.rewrites),
+        again=kept(write.again),
     )
 
 
@@ -202,8 +218,8 @@ def _written_staged(run: SqliteRun, refused_records: list[RefusedRecord]) -> str
     stage = quote(run.stage_table)
     applied = "s._op = 'i'"
     if run.keys:
-        last = f"SELECT max(_rec) FROM {stage} WHERE _op = 'u' GROUP BY {quoted_list(run.keys)}"
-        applied = f"(s._op = 'i' OR (s._op = 'u' AND s._rec IN ({last})))"
+        last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {quoted_list(run.keys)}"
+        applied = f"(s._op = 'i' OR (s._op IN ('u', 'r') AND s._rec IN ({last})))"
     return (
         f"(SELECT s.*, s._op = 'i' AS _ins FROM {stage} s WHERE {applied} "
         f"AND s._rec NOT IN (SELECT _rec FROM temp.{quote(SKIP)}))"
@@ -216,7 +232,7 @@ def _drop_staged(run: SqliteRun, recs: str) -> None:
     stage = quote(run.stage_table)
     if run.keys:
         run.t._execute(
-            f"DELETE FROM {stage} WHERE _op = 'u' AND EXISTS (SELECT 1 FROM {stage} r "
-            f"WHERE r._rec IN ({recs}) AND r._op = 'u' AND {_key_join(run, 'r', stage)})"
+            f"DELETE FROM {stage} WHERE _op IN ('u', 'r') AND EXISTS (SELECT 1 FROM {stage} r "
+            f"WHERE r._rec IN ({recs}) AND r._op IN ('u', 'r') AND {_key_join(run, 'r', stage)})"
         )
     run.t._execute(f"DELETE FROM {stage} WHERE _rec IN ({recs})")
