@@ -250,3 +250,19 @@ def test_a_deferred_key_broken_where_impex_does_not_look_fails_the_commit_with_a
     with pytest.raises(TargetError, match="the commit was refused: FOREIGN KEY constraint failed"):
         ran(path, ddl, "customers", [ChunkWrite(updates=update)])
     assert rows(path, "SELECT code FROM customers") == [("A",)]
+
+
+@pytest.mark.parametrize("atomic", [False, True], ids=["incremental", "atomic"])
+def test_rows_that_leave_a_deferred_key_s_column_to_its_default_go_in(tmp_path, atomic):
+    """The job need not name every column: one it leaves out takes its default, here no parent."""
+    path = tmp_path / "shop.db"
+    ddl = ORDERS.format(deferred=DEFERRED).replace("customer_id INTEGER", "note TEXT, customer_id INTEGER")
+    notes = pl.DataFrame({"id": [10, 11], "note": ["a", "b"], "_row": [0, 1]})
+    write = ChunkWrite(inserts=staged(notes) if atomic else notes)
+    results = ran(path, ddl, "orders", [write], atomic=atomic)
+    assert [r.refused for r in results] == [[]] * len(results)
+    assert [r.refused_records for r in results] == [[]] * len(results)
+    assert rows(path, "SELECT id, note, customer_id FROM orders ORDER BY id") == [
+        (10, "a", None),
+        (11, "b", None),
+    ]

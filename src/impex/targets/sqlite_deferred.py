@@ -15,9 +15,9 @@ same chunk (atomic mode: anywhere in the file).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
@@ -89,14 +89,23 @@ def staged_checked(run: SqliteRun, apply: Callable[[], ChunkResult]) -> ChunkRes
         _drop_staged(run, recs)
 
 
-def broken(run: SqliteRun, written: str | None, gone: str | None, row_id: str) -> Found:
-    """The rows of ``written`` (rows a chunk wrote, ``_ins`` telling the inserted ones) without a
-    parent for a deferred key of the table, and those of ``gone`` (rows it deleted, as they were)
-    that a deferred key's child still refers to. A row inserted then refused is no parent: those
-    that had it as their only parent are found too, round after round, in this one state."""
+class Written(NamedTuple):
+    """The rows a chunk wrote (a relation, ``_ins`` telling the inserted ones) and their columns."""
+
+    relation: str
+    columns: list[str]
+
+
+def broken(run: SqliteRun, wrote: Written | None, gone: str | None, row_id: str) -> Found:
+    """The rows of ``wrote`` without a parent for a deferred key of the table whose columns they
+    write (a column a job leaves out keeps its default), and those of ``gone`` (rows it deleted, as
+    they were) that a deferred key's child still refers to. A row inserted then refused is no
+    parent: those that had it as their only parent are found too, round after round, in this one
+    state."""
     keys: TableKeys = run.foreign_keys()
     found: Found = {}
-    own = [k for k in keys.own if k.deferred] if written is not None else []
+    own = [k for k in keys.own if k.deferred and wrote is not None and _all_in(k.columns, wrote.columns)]
+    written = wrote.relation if wrote is not None else None
     if own and written is not None:
         run.load_temp(CULPRITS, pl.DataFrame({"id": []}, schema={"id": pl.Int64}))
         culprits = f"(SELECT id FROM temp.{quote(CULPRITS)})"
@@ -155,7 +164,7 @@ def _gone_rows(run: SqliteRun, deletes: pl.DataFrame | None) -> str | None:
     return f"temp.{quote(GONE)}"
 
 
-def _written_rows(run: SqliteRun, write: ChunkWrite, refused_rows: set[int]) -> str | None:
+def _written_rows(run: SqliteRun, write: ChunkWrite, refused_rows: set[int]) -> Written | None:
     """The chunk's inserted and updated rows, those refused already left out."""
     if not any(k.deferred for k in run.foreign_keys().own):
         return None
@@ -171,7 +180,7 @@ def _written_rows(run: SqliteRun, write: ChunkWrite, refused_rows: set[int]) -> 
         return None
     rows = pl.concat(frames, how="diagonal_relaxed").filter(~pl.col("_row").is_in(list(refused_rows)))
     run.load_temp(WRITTEN, rows)
-    return f"temp.{quote(WRITTEN)}"
+    return Written(f"temp.{quote(WRITTEN)}", rows.columns)
 
 
 def _written(write: ChunkWrite) -> list[pl.DataFrame | None]:
@@ -207,7 +216,7 @@ def _gone_staged(run: SqliteRun) -> str | None:
     return f"temp.{quote(GONE)}"
 
 
-def _written_staged(run: SqliteRun, refused_records: list[RefusedRecord]) -> str | None:
+def _written_staged(run: SqliteRun, refused_records: list[RefusedRecord]) -> Written | None:
     """The staged rows the final apply wrote: inserts, the last update of each key; those refused
     left out."""
     if not any(k.deferred for k in run.foreign_keys().own):
@@ -220,10 +229,15 @@ def _written_staged(run: SqliteRun, refused_records: list[RefusedRecord]) -> str
     if run.keys:
         last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {quoted_list(run.keys)}"
         applied = f"(s._op = 'i' OR (s._op IN ('u', 'r') AND s._rec IN ({last})))"
-    return (
+    return Written(
         f"(SELECT s.*, s._op = 'i' AS _ins FROM {stage} s WHERE {applied} "
-        f"AND s._rec NOT IN (SELECT _rec FROM temp.{quote(SKIP)}))"
+        f"AND s._rec NOT IN (SELECT _rec FROM temp.{quote(SKIP)}))",
+        run.staged_columns(),
     )
+
+
+def _all_in(names: Sequence[str], columns: Sequence[str]) -> bool:
+    return all(any(same_name(name, c) for c in columns) for name in names)
 
 
 def _drop_staged(run: SqliteRun, recs: str) -> None:
