@@ -45,7 +45,7 @@ from impex.targets.base import (
     TargetError,
     TargetSession,
 )
-from impex.validate import Plan, Validated, build_plan, target_schema, validate
+from impex.validate import Plan, Validated, build_plan, target_schema, utc_columns, validate
 from impex.validate.plan import PlanError
 
 PROGRESS_WRITE_SECONDS = 0.25
@@ -142,7 +142,8 @@ class ImportRun:
         first_state = {"table_was_empty": session.is_empty(job.target.table), "source": source}
         keys = job.reconciliation.keys
         atomic = job.commit is CommitMode.ATOMIC
-        spec = RunSpec(self.ex.run_key, self.ex.claim.lease_token, job.target.table, keys, atomic)
+        utc = utc_columns(plan, job.format)
+        spec = RunSpec(self.ex.run_key, self.ex.claim.lease_token, job.target.table, keys, atomic, utc)
         target = session.open_run(spec, first_state)
         self.target = target
         checkpoint = target.checkpoint

@@ -124,14 +124,16 @@ class Upserted:
 @dataclass(frozen=True)
 class RunSpec:
     """Which run writes where: its key (which names its checkpoint row and its own tables), the
-    fencing token it commits with, the table and its key columns, and whether its rows are staged
-    and applied in one transaction at the end (atomic)."""
+    fencing token it commits with, the table and its key columns, whether its rows are staged
+    and applied in one transaction at the end (atomic), and its timestamp columns whose values are
+    moments in UTC (read with a UTC offset; the frames hold them without a zone)."""
 
     run_key: str
     token: str
     table: str
     keys: tuple[str, ...] = ()
     atomic: bool = False
+    utc_columns: tuple[str, ...] = ()
 
 
 class Transactions(Protocol):
