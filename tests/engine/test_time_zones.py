@@ -206,3 +206,149 @@ def test_an_import_paused_midway_and_resumed_gives_the_rows_and_rejects_of_a_run
     assert rejects(store, paused) == rejects(store, whole)
     assert berlin.utc("paused") == berlin.utc("whole")
     assert len(berlin.utc("whole")) == 19
+
+
+# Exports
+
+
+def export(out: Path, source: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    source = {"connection": "pg", **(source or {"table": "t"})}
+    return {"kind": "export", "name": "moments out", "source": source, "output": str(out), **fields}
+
+
+TIME_TYPES = (
+    "CREATE TABLE t (id int PRIMARY KEY, at timestamptz, ts timestamp, d date, tm time, tz timetz, "
+    "i interval)"
+)
+TIME_VALUES = (
+    "INSERT INTO t VALUES "
+    "(1, '2024-01-05 10:30:00Z', '2024-01-05 10:30:00.5', '2024-01-05', '10:30:00.5', '10:30:00+02', "
+    "'1 day 02:00:00'), "
+    "(2, '2024-07-05 08:30:00.25-02:30', '1999-12-31 23:59:59', '0001-01-01', '23:59:59', '23:59:59-03:30', "
+    "'-3 mons 00:00:00.000001'), "
+    "(3, NULL, NULL, NULL, NULL, NULL, NULL)"
+)
+
+
+def test_an_export_writes_a_timestamptz_in_utc_with_its_offset_and_other_time_types_as_they_are(
+    store, pg, tmp_path
+):
+    pg.sql(TIME_TYPES)
+    pg.sql(TIME_VALUES)
+    out = tmp_path / "out.csv"
+    finished(store, pg.settings, export(out))
+    assert out.read_text().splitlines() == [
+        "id,at,ts,d,tm,tz,i",
+        "1,2024-01-05 10:30:00+00:00,2024-01-05 10:30:00.500,2024-01-05,10:30:00.5,10:30:00+02,"
+        "1 day 02:00:00",
+        "2,2024-07-05 11:00:00.250+00:00,1999-12-31 23:59:59,0001-01-01,23:59:59,23:59:59-03:30,"
+        "-3 mons +00:00:00.000001",
+        "3,,,,,,",
+    ]
+    # the time types as PostgreSQL writes them
+    assert pg.sql("SELECT tm::text, tz::text, i::text FROM t WHERE id = 2") == [
+        ("23:59:59", "23:59:59-03:30", "-3 mons +00:00:00.000001")
+    ]
+
+
+def test_a_timestamp_format_with_an_offset_writes_the_offset_of_timestamptz_values_only(store, pg, tmp_path):
+    pg.sql(TIME_TYPES)
+    pg.sql(TIME_VALUES)
+    out = tmp_path / "out.csv"
+    fmt = {"timestamp_format": "%d.%m.%Y %H:%M%z"}
+    finished(store, pg.settings, export(out, {"table": "t", "columns": ["id", "at", "ts"]}, format=fmt))
+    assert out.read_text().splitlines() == [
+        "id,at,ts",
+        "1,05.01.2024 10:30+0000,05.01.2024 10:30",  # a timestamp without a zone has no offset to write
+        "2,05.07.2024 11:00+0000,31.12.1999 23:59",
+        "3,,",
+    ]
+
+
+def wide_moments(sql: Callable[..., Any], table: str = "t", rows: int = 200) -> None:
+    """Moments keyed by themselves: about 7 hours and some microseconds apart, across DST changes."""
+    sql(f"CREATE TABLE {table} (at timestamptz PRIMARY KEY, ts timestamp, d date, n int)")
+    sql(
+        f"INSERT INTO {table} SELECT m, m AT TIME ZONE 'Asia/Kolkata', m::date, i FROM ("
+        "SELECT i, timestamptz '2024-03-01 00:00:00.123456Z' "
+        "+ i * interval '7 hours 13 seconds 7 microseconds' m "
+        f"FROM generate_series(1, {rows}) i) s ORDER BY md5(i::text)"
+    )
+
+
+def test_an_export_and_an_import_paused_midway_give_back_the_same_moments(store, pg, tmp_path):
+    wide_moments(pg.sql)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    finished(store, pg.settings, export(reference, chunk_rows=30))
+    # the resume reads on after the last moment written (its key): the same bytes
+    pause_once_and_meddle(store, pg.settings, export(out, chunk_rows=30), lambda: None)
+    assert out.read_bytes() == reference.read_bytes()
+    assert out.read_text().splitlines()[1].startswith("2024-03-01 07:00:13.123463+00:00,")
+    pg.sql("CREATE TABLE back (at timestamptz PRIMARY KEY, ts timestamp, d date, n int)")
+    columns = [
+        {"name": "at", "type": "timestamp"},
+        {"name": "ts", "type": "timestamp"},
+        {"name": "d", "type": "date"},
+        {"name": "n", "type": "integer"},
+    ]
+    # one timestamp format a file: the timestamps without a zone go back as text, as they came out
+    columns[1]["type"] = "string"
+    job = define(
+        source=str(out),
+        target={"table": "back", "connection": "pg"},
+        columns=columns,
+        format={"timestamp_format": "%Y-%m-%d %H:%M:%S%.f%z"},
+        reconciliation={"keys": ["at"], "doubles": "reject"},
+        chunk_rows=30,
+    )
+    job_id = pause_once_and_meddle(store, pg.settings, job, lambda: None)
+    assert rejects(store, job_id) == []
+    same = "SELECT count(*) FROM t JOIN back USING (at, ts, d, n)"
+    assert pg.sql(same) == [(200,)] and pg.sql("SELECT count(*) FROM back") == [(200,)]
+
+
+def test_timestamps_without_a_zone_and_dates_come_out_unchanged_and_import_back(store, berlin, tmp_path):
+    wide_moments(berlin.sql)
+    out = tmp_path / "out.csv"
+    finished(store, berlin.settings, export(out, {"table": "t", "columns": ["n", "ts", "d"]}))
+    assert out.read_text().splitlines()[1] == "1,2024-03-01 12:30:13.123463,2024-03-01"
+    columns = [
+        {"name": "n", "type": "integer"},
+        {"name": "ts", "type": "timestamp"},
+        {"name": "d", "type": "date"},
+    ]
+    job = define(source=str(out), target={"table": "back", "connection": "pg"}, columns=columns)
+    finished(store, berlin.settings, job)
+    assert berlin.sql("SELECT count(*) FROM t JOIN back USING (n, ts, d)") == [(200,)]
+
+
+def test_on_sqlite_moments_paused_midway_and_resumed_are_stored_and_exported_as_never_paused(
+    store, settings, data_dir, tmp_path
+):
+    source = moments_file(tmp_path, moments_with_a_double(offsets=True))
+    with sqlite3.connect(data_dir / "data.db") as c:  # declared TIMESTAMP: an export formats it
+        c.executescript(
+            "CREATE TABLE whole (id INTEGER, at TIMESTAMP); CREATE TABLE paused (id INTEGER, at TIMESTAMP);"
+        )
+    rules = {"keys": ["at"], "doubles": "reject"}
+    whole = finished(
+        store, settings, import_moments(source, "whole", "default", reconciliation=rules, chunk_rows=4)
+    )
+    job = import_moments(source, "paused", "default", reconciliation=rules, chunk_rows=4)
+    paused = pause_once_and_meddle(store, settings, job, lambda: None)
+    assert [r[:3] for r in rejects(store, paused)] == [(15, 16, "double")]
+    with sqlite3.connect(data_dir / "data.db") as c:
+        assert (
+            c.execute("SELECT * FROM paused ORDER BY id").fetchall()
+            == c.execute("SELECT * FROM whole ORDER BY id").fetchall()
+        )
+        assert c.execute("SELECT at FROM paused WHERE id = 3").fetchall() == [("2024-03-03 10:15:00",)]
+    assert rejects(store, whole) == rejects(store, paused)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    # SQLite keeps no zone: a format with an offset writes the UTC time without one
+    fmt = {"timestamp_format": "%d.%m.%Y %H:%M:%S%z"}
+    source_table = {"connection": "default", "table": "paused"}
+    finished(store, settings, export(reference, source_table, format=fmt, chunk_rows=4))
+    pause_once_and_meddle(store, settings, export(out, source_table, format=fmt, chunk_rows=4), lambda: None)
+    assert out.read_bytes() == reference.read_bytes()
+    assert out.read_text().splitlines()[:2] == ["id,at", "1,01.03.2024 10:15:00"]
