@@ -94,6 +94,10 @@ def finished(store, settings, definition: dict[str, Any]) -> int:
     return job_id
 
 
+def zone_lines(store, job_id: int) -> list[dict[str, Any]]:
+    return [line.params for line in store.journal_lines(job_id) if line.code == "run.time_zone"]
+
+
 # Imports into timestamptz
 
 
@@ -115,7 +119,8 @@ def test_a_value_with_an_offset_lands_in_a_timestamptz_column_as_that_moment_wha
     there = {"insert_or_update": 3, "update": 6}.get(how.get("reconciliation", {}).get("operation"), 0)
     pg.sql(f"INSERT INTO moments SELECT i, now() FROM generate_series(1, {there}) i")
     source = moments_file(tmp_path, [text for text, _ in MOMENTS] + [""])
-    finished(store, pg.settings, import_moments(source, **how))
+    job_id = finished(store, pg.settings, import_moments(source, **how))
+    assert zone_lines(store, job_id) == []  # no value was read in the session's zone
     assert pg.utc("moments") == [(i, utc) for i, (_, utc) in enumerate(MOMENTS, 1)] + [(6, None)]
 
 
@@ -137,11 +142,17 @@ def test_a_value_without_an_offset_is_read_in_the_session_zone_as_copy_reads_it(
     copy_csv = "COPY copied FROM STDIN (FORMAT csv, HEADER)"
     with psycopg.connect(pg.url) as conn, conn.cursor().copy(copy_csv) as copy:
         copy.write(source.read_bytes())
-    finished(store, pg.settings, import_moments(source, format={}))
+    job_id = finished(store, pg.settings, import_moments(source, format={}))
+    # and the journal says so, naming the zone
+    assert zone_lines(store, job_id) == [{"columns": "at", "zone": pg.zone}]
     assert pg.utc("moments") == pg.utc("copied")
     assert pg.sql("SELECT count(*) FROM moments JOIN copied USING (id, at)") == [(3,)]
     if pg.zone == "Europe/Berlin":
         assert pg.utc("moments")[:2] == [(1, "2024-01-05 09:30:00"), (2, "2024-07-05 08:30:00.5")]
+    # into a timestamp without time zone they go as written, and the journal has nothing to say
+    job_id = finished(store, pg.settings, import_moments(source, "created", format={}))
+    assert zone_lines(store, job_id) == []
+    assert pg.sql("SELECT id, at::text FROM created ORDER BY id") == list(enumerate(values, 1))
 
 
 def test_a_value_with_an_offset_is_its_utc_moment_in_a_timestamp_without_time_zone(store, pg, tmp_path):

@@ -216,6 +216,11 @@ class ChunkTransactions:
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
         raise NotImplementedError
 
+    def read_in_zone(self, columns: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+        """Those of these columns that hold moments, so that the database reads a timestamp without
+        an offset in a time zone, and that zone; none by default: it keeps them as they are."""
+        return (), ""
+
     def prepare(self, write: ChunkWrite) -> ChunkWrite:
         """The chunk's rows in the form this database takes them fastest. It needs no connection,
         so the reading thread runs it and the writing thread only writes."""
@@ -348,6 +353,7 @@ class RunTarget(Protocol):
     # A way to ask the table from another thread, which sees committed rows only (the run's own rows
     # not committed yet are in its seen set, which reconciling looks at first); None: not possible.
     def key_lookup(self) -> KeyLookup | None: ...
+    def read_in_zone(self, columns: tuple[str, ...]) -> tuple[tuple[str, ...], str]: ...
     def prepare(self, write: ChunkWrite) -> ChunkWrite: ...
     def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint: ...
     def commit(self) -> Checkpoint: ...

@@ -100,6 +100,12 @@ class PostgresRun(ChunkTransactions):
         )
         return as_frame(self.t.read_committed(f"SELECT {columns} FROM {quote(self.table)}"))
 
+    def read_in_zone(self, columns: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+        """The timestamptz columns among these, and the session's TimeZone: PostgreSQL reads a value
+        without an offset in it, as its COPY does."""
+        zoned = tuple(c for c in columns if self.types.get(c) == TIMESTAMPTZ)
+        return zoned, self.t.settings(("TimeZone",))["TimeZone"] if zoned else ""
+
     def moments(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``frame`` with its moments in UTC bound for timestamptz columns marked as in UTC."""
         naive = [c for c in self.zoned if c in frame.columns and frame.schema[c] == pl.Datetime("us")]
