@@ -207,11 +207,13 @@ def test_a_number_date_or_boolean_written_as_the_null_value_is_quoted_and_a_null
 @pytest.mark.parametrize(
     ("null_value", "timestamp_format", "expected"),
     [
-        ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S", b'"2024-01-02 03:04:05",12:00:00.000000000\n'),
+        ("2024-01-02T03:04:05", "%Y-%m-%dT%H:%M:%S", b'"2024-01-02T03:04:05",12:00:00.000000000\n'),
+        # the default format writes a fraction of a second, when there is one
+        ("2024-01-02 03:04:05.600", "%Y-%m-%d %H:%M:%S", b'"2024-01-02 03:04:05.600",12:00:00.000000000\n'),
         ("Jan", "%b", b'"Jan",12:00:00.000000000\n'),
         ("12:00:00.000000000", "%Y", b'2024,"12:00:00.000000000"\n'),
     ],
-    ids=["written without its fraction", "a month's name", "a time"],
+    ids=["written without its fraction", "the default, with its fraction", "a month's name", "a time"],
 )
 def test_a_timestamp_or_time_written_as_the_null_value_is_quoted(
     null_value: str, timestamp_format: str, expected: bytes

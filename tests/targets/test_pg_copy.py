@@ -23,6 +23,7 @@ TYPES = {
     "ok": "boolean",
     "day": "date",
     "ts": "timestamp without time zone",
+    "tz": "timestamp with time zone",
     "txt": "text",
     "vc": "character varying",
     "raw": "bytea",
@@ -38,6 +39,7 @@ DTYPES = {
     "ok": pl.Boolean,
     "day": pl.Date,
     "ts": pl.Datetime("us"),
+    "tz": pl.Datetime("us", "UTC"),  # a moment
     "txt": pl.String,
     "vc": pl.String,
     "raw": pl.Binary,
@@ -60,6 +62,11 @@ ROW = st.fixed_dictionaries(
         "ok": maybe(st.booleans()),
         "day": maybe(st.dates(datetime.date(1, 1, 1), datetime.date(9999, 12, 31))),
         "ts": maybe(st.datetimes(datetime.datetime(1, 1, 1), datetime.datetime(9999, 12, 31))),
+        "tz": maybe(
+            st.datetimes(
+                datetime.datetime(1, 1, 2), datetime.datetime(9999, 12, 30), timezones=st.just(datetime.UTC)
+            )
+        ),
         "txt": maybe(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))),
         "vc": maybe(st.sampled_from(["", "a\tb", "line\nbreak", "back\\slash", "é€😀", " pad "])),
         "raw": maybe(st.binary(max_size=20)),
@@ -130,8 +137,23 @@ def test_a_slice_of_the_rows_is_its_own_copy_data(conn):
         (pl.Series([datetime.datetime(2024, 1, 1)], dtype=pl.Datetime("ns")), "timestamp without time zone"),
         (pl.Series([decimal.Decimal("1e20")], dtype=pl.Decimal(38, 0)), "numeric"),  # past 63 bits
         (pl.Series([1.5], dtype=pl.Float64), "jsonb"),
+        # which moment: the database reads it in the session's time zone, as its COPY does
+        (pl.Series([datetime.datetime(2024, 1, 1)], dtype=pl.Datetime("us")), "timestamp with time zone"),
+        (
+            pl.Series([datetime.datetime(2024, 1, 1)], dtype=pl.Datetime("us", "UTC")),
+            "timestamp without time zone",
+        ),
     ],
-    ids=["int_out_of_range", "int_to_numeric", "text_to_bigint", "timestamp_ns", "huge_decimal", "jsonb"],
+    ids=[
+        "int_out_of_range",
+        "int_to_numeric",
+        "text_to_bigint",
+        "timestamp_ns",
+        "huge_decimal",
+        "jsonb",
+        "no_zone_to_timestamptz",
+        "moment_to_timestamp",
+    ],
 )
 def test_a_pair_without_an_exact_binary_form_is_left_to_sql(values, pg):
     assert encode_rows(values.to_frame("v"), {"v": pg}) is None

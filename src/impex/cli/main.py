@@ -161,7 +161,8 @@ def import_cmd(
         typer.Option(
             help="Timestamp format, e.g. '%d.%m.%Y %H:%M' (detected if omitted). With a UTC offset "
             "(%z: 'Z', '+02:00'; e.g. '%Y-%m-%dT%H:%M:%S%.f%z') each value is stored converted to UTC, "
-            "without its offset: as text in SQLite, as 'timestamp without time zone' in PostgreSQL."
+            "without its offset: as text in SQLite, as 'timestamp without time zone' in PostgreSQL (a "
+            "'timestamptz' column takes the moment itself). See 'Timestamps and time zones' in the README."
         ),
     ] = None,
     null_value: Annotated[

@@ -22,6 +22,7 @@ from impex.domain.choices import (
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _OFFSET = re.compile(r"%[:#]?z")
+_DEFAULT_TIMESTAMP = "%Y-%m-%d %H:%M:%S"  # of the file formats; ISO 8601 with a space
 
 
 class Model(BaseModel):
@@ -54,7 +55,7 @@ class CsvFormat(Model):
     decimal_separator: str = "."
     thousands_separator: str | None = None
     date_format: str = "%Y-%m-%d"
-    timestamp_format: str = "%Y-%m-%d %H:%M:%S"
+    timestamp_format: str = _DEFAULT_TIMESTAMP
     true_values: tuple[str, ...] = ("true", "t", "yes", "y", "1")
     false_values: tuple[str, ...] = ("false", "f", "no", "n", "0")
     trim: bool = True
@@ -204,10 +205,26 @@ class OutputFormat(Model):
     encoding: str = "utf-8"
     line_ending: Literal["lf", "crlf"] = "lf"
     date_format: str = "%Y-%m-%d"
-    timestamp_format: str = "%Y-%m-%d %H:%M:%S"
+    timestamp_format: str = _DEFAULT_TIMESTAMP
     decimal_separator: str = "."
     null_value: str = ""
     gzip: bool = False
+
+    @property
+    def local_timestamp_format(self) -> str:
+        """How a timestamp without a zone is written: ``timestamp_format`` without an offset (there is
+        none to write); the default writes a fraction of a second when there is one."""
+        if self.timestamp_format == _DEFAULT_TIMESTAMP:
+            return f"{_DEFAULT_TIMESTAMP}%.f"
+        return _OFFSET.sub("", self.timestamp_format)
+
+    @property
+    def moment_format(self) -> str:
+        """How a timestamp with a zone (a moment: PostgreSQL's timestamptz) is written, in UTC:
+        ``timestamp_format`` with its offset, '+00:00' after it when it writes none."""
+        if self.timestamp_format == _DEFAULT_TIMESTAMP:
+            return f"{_DEFAULT_TIMESTAMP}%.f%:z"
+        return self.timestamp_format if with_offset(self.timestamp_format) else f"{self.timestamp_format}%:z"
 
 
 class ExportJob(Model):

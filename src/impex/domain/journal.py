@@ -47,6 +47,10 @@ MESSAGES: dict[str, str] = {
     "run.canceled": "Canceled at record {record_no} (line {line_no})",
     "run.shutdown": "Stopped by {signal} at record {record_no}; it resumes when impex starts again",
     "format.detected": "Detected format: delimiter {delimiter!r}, encoding {encoding}, header {header}",
+    "run.time_zone": (
+        "Timestamps without an offset ({columns}) go into a timestamptz column: PostgreSQL reads them "
+        "in the session's time zone, {zone}"
+    ),
     "table.created": "Table {table} created with columns {columns}",
     "export.file": "File written: {path} ({rows} rows, {bytes} bytes)",
     "export.restarted": (

@@ -25,7 +25,7 @@ class Columns(Protocol):
 def write_chunk(writer: CsvWriter, frame: pl.DataFrame, source: Columns, fmt: OutputFormat) -> None:
     """``frame``'s rows through ``writer``, its dates and numbers rendered as ``fmt`` says."""
     frame = render_dates(frame, source.date_columns, source.timestamp_columns, fmt)
-    writer.write(render_numeric(frame, source.numeric_columns, fmt))
+    writer.write(render_numeric(render_moments(frame, fmt), source.numeric_columns, fmt))
 
 
 ISO_DATE = "%Y-%m-%d"
@@ -49,8 +49,21 @@ def render_dates(
                 parsed = pl.coalesce(
                     [pl.col(name).str.to_datetime(f, strict=False) for f in TIMESTAMP_INPUTS]
                 )
-                exprs.append(pl.coalesce(parsed.dt.to_string(fmt.timestamp_format), pl.col(name)).alias(name))
+                exprs.append(
+                    pl.coalesce(parsed.dt.to_string(fmt.local_timestamp_format), pl.col(name)).alias(name)
+                )
     return frame.with_columns(exprs) if exprs else frame
+
+
+def render_moments(frame: pl.DataFrame, fmt: OutputFormat) -> pl.DataFrame:
+    """Timestamps with a zone (PostgreSQL's timestamptz) as text in UTC with their offset: the moment
+    each is, whatever the session's time zone, which an import reads back with a format holding %z.
+    (The CSV writer takes one format for every timestamp, and one without a zone has no offset.)"""
+    moments = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime) and t.time_zone is not None]
+    if not moments:
+        return frame
+    utc = pl.col(moments).dt.convert_time_zone("UTC")
+    return frame.with_columns(utc.dt.to_string(fmt.moment_format))
 
 
 NUMBER_TEXT = r"^[-+]?[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]+)?$"

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from impex.domain.counters import Counters
-from impex.domain.definitions import CommitMode, DoublesPolicy, ImportJob, Operation
+from impex.domain.definitions import ColumnType, CommitMode, DoublesPolicy, ImportJob, Operation
 from impex.domain.journal import Level
 from impex.domain.position import Position
 from impex.domain.rejects import Reason, Reject
@@ -45,7 +45,7 @@ from impex.targets.base import (
     TargetError,
     TargetSession,
 )
-from impex.validate import Plan, Validated, build_plan, target_schema, validate
+from impex.validate import Plan, Validated, build_plan, target_schema, utc_columns, validate
 from impex.validate.plan import PlanError
 
 PROGRESS_WRITE_SECONDS = 0.25
@@ -146,15 +146,22 @@ class ImportRun:
         rules = job.reconciliation
         # A double whose key has no row (the copy before it was refused) goes in, if the run inserts.
         inserts_missing = rules.doubles is DoublesPolicy.LAST_WINS and rules.operation in INSERTING
+        utc = utc_columns(plan, job.format)
         spec = RunSpec(
-            self.ex.run_key, self.ex.claim.lease_token, job.target.table, keys, atomic, inserts_missing
+            self.ex.run_key,
+            self.ex.claim.lease_token,
+            job.target.table,
+            keys,
+            atomic,
+            inserts_missing=inserts_missing,
+            utc_columns=utc,
         )
         target = session.open_run(spec, first_state)
         self.target = target
         checkpoint = target.checkpoint
         if checkpoint.state.get("done"):
             return self._finish(target, checkpoint, already_applied=True)
-        self._announce(target, detected)
+        self._announce(target, detected, plan, utc)
         checkpoint = self._same_source(checkpoint, source)
         if created:
             self.log("table.created", table=job.target.table, columns=", ".join(plan.names))
@@ -294,7 +301,9 @@ class ImportRun:
             )
         return False
 
-    def _announce(self, target: RunTarget, detected: dict[str, Any]) -> None:
+    def _announce(
+        self, target: RunTarget, detected: dict[str, Any], plan: Plan, utc: tuple[str, ...]
+    ) -> None:
         run_no = self.ex.claim.run.run_no
         checkpoint = target.checkpoint
         p = checkpoint.position
@@ -308,6 +317,10 @@ class ImportRun:
         options = self.job.model_dump(mode="json", exclude={"name", "kind"}, exclude_defaults=True)
         self.log("run.started", run=run_no, by=self.ex.actor, options=options)
         self.log("format.detected", **detected)
+        local = tuple(c.name for c in plan.columns if c.type is ColumnType.TIMESTAMP and c.name not in utc)
+        zoned, zone = target.read_in_zone(local) if local else ((), "")
+        if zoned:
+            self.log("run.time_zone", columns=", ".join(zoned), zone=zone)
 
     def _stage(
         self, chunk: RecordChunk, plan: Plan, seen: KeySet, checkpoint: Checkpoint

@@ -67,7 +67,7 @@ def _may_be_written_as(column: pl.Series, text: str, fmt: OutputFormat) -> bool:
     if dtype == pl.Date:
         return _temporal_may_be(column, text, fmt.date_format)
     if isinstance(dtype, pl.Datetime):
-        return _temporal_may_be(column, text, fmt.timestamp_format)
+        return _temporal_may_be(column, text, fmt.local_timestamp_format)
     return True  # times, durations…: rendered to tell
 
 
@@ -106,7 +106,7 @@ def as_written(column: pl.Series, fmt: OutputFormat) -> pl.Series:
         quote_style="never",
         line_terminator="\n",
         date_format=fmt.date_format,
-        datetime_format=fmt.timestamp_format,
+        datetime_format=fmt.local_timestamp_format,
         decimal_comma=fmt.decimal_separator == ",",
         null_value="",
     )

@@ -170,7 +170,7 @@ class CsvWriter:
             quote_style=QUOTE_STYLES[fmt.quoting],
             line_terminator=LINE_ENDINGS[fmt.line_ending],
             date_format=fmt.date_format,
-            datetime_format=fmt.timestamp_format,
+            datetime_format=fmt.local_timestamp_format,
             decimal_comma=fmt.decimal_separator == ",",
             null_value=null_value,
         )

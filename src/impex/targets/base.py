@@ -138,8 +138,9 @@ class Upserted:
 @dataclass(frozen=True)
 class RunSpec:
     """Which run writes where: its key (which names its checkpoint row and its own tables), the
-    fencing token it commits with, the table and its key columns, and whether its rows are staged
-    and applied in one transaction at the end (atomic)."""
+    fencing token it commits with, the table and its key columns, whether its rows are staged
+    and applied in one transaction at the end (atomic), and its timestamp columns whose values are
+    moments in UTC (read with a UTC offset; the frames hold them without a zone)."""
 
     run_key: str
     token: str
@@ -147,6 +148,7 @@ class RunSpec:
     keys: tuple[str, ...] = ()
     atomic: bool = False
     inserts_missing: bool = False  # a double whose key has no row (its copy before was refused) goes in
+    utc_columns: tuple[str, ...] = ()
 
 
 class Transactions(Protocol):
@@ -229,6 +231,11 @@ class ChunkTransactions:
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
         raise NotImplementedError
+
+    def read_in_zone(self, columns: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+        """Those of these columns that hold moments, so that the database reads a timestamp without
+        an offset in a time zone, and that zone; none by default: it keeps them as they are."""
+        return (), ""
 
     def prepare(self, write: ChunkWrite) -> ChunkWrite:
         """The chunk's rows in the form this database takes them fastest. It needs no connection,
@@ -400,6 +407,7 @@ class RunTarget(Protocol):
     # A way to ask the table from another thread, which sees committed rows only (the run's own rows
     # not committed yet are in its seen set, which reconciling looks at first); None: not possible.
     def key_lookup(self) -> KeyLookup | None: ...
+    def read_in_zone(self, columns: tuple[str, ...]) -> tuple[tuple[str, ...], str]: ...
     def prepare(self, write: ChunkWrite) -> ChunkWrite: ...
     def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint: ...
     def commit(self) -> Checkpoint: ...

@@ -35,7 +35,10 @@ _WIDTH = {
     "boolean": 1,
     "date": 4,
     "timestamp without time zone": 8,
+    "timestamp with time zone": 8,
 }
+# A frame's timestamps, by whether they have a zone: moments (their physical value is UTC) or not.
+_TIMESTAMP = {False: "timestamp without time zone", True: "timestamp with time zone"}
 
 
 # A column's part of each row: an (n, width) array when it has the same width on every row, else
@@ -86,8 +89,8 @@ def temporary_columns(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]
         pg = _TEMPORARY_TYPES.get(dtype.base_type())
         if dtype.is_integer() and dtype != pl.UInt64:
             pg = "bigint"
-        if isinstance(dtype, pl.Datetime) and (dtype.time_zone is not None or dtype.time_unit == "ns"):
-            pg = None
+        if isinstance(dtype, pl.Datetime):
+            pg = None if dtype.time_unit == "ns" else _TIMESTAMP[dtype.time_zone is not None]
         if pg is None:
             as_text.append(pl.col(name).cast(pl.String))
             pg = "text"
@@ -100,7 +103,6 @@ _TEMPORARY_TYPES: dict[Any, str] = {
     pl.Float64: "double precision",
     pl.Boolean: "boolean",
     pl.Date: "date",
-    pl.Datetime: "timestamp without time zone",
     pl.String: "text",
     pl.Binary: "bytea",
     pl.Null: "text",
@@ -144,7 +146,9 @@ def _raw(values: pl.Series, pg: str) -> np.ndarray | None:
         return values.fill_null(False).to_numpy().astype(np.uint8)
     if pg == "date" and dtype == pl.Date:
         return (values.to_physical().fill_null(0).to_numpy().astype(np.int64) - _EPOCH_DAYS).astype(">i4")
-    if pg == "timestamp without time zone" and isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+    if isinstance(dtype, pl.Datetime) and pg == _TIMESTAMP[dtype.time_zone is not None]:
+        # Only pairs where no zone is to be chosen: a timestamp without a zone into a timestamptz
+        # column is read by the database in the session's zone, as its own COPY reads it.
         if dtype.time_unit == "ns":
             return None
         micros = values.dt.cast_time_unit("us").to_physical().fill_null(0).to_numpy()

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from impex.targets.postgres import PostgresTarget
 
 CHECKPOINTS = "_impex_checkpoint"
+TIMESTAMPTZ = "timestamp with time zone"
 WINDOW_MIN = 16  # fewest fresh rows a window takes after a refusal
 CARRY_MAX = 512  # rows that passed before a refusal, sent with the next windows until this many
 PROBES = ("enable_hashjoin", "enable_mergejoin", "jit")  # off: a chunk's join probes the key index
@@ -53,6 +54,9 @@ class PostgresRun(ChunkTransactions):
         self.t = target
         table, keys = spec.table, spec.keys
         self.types = target.column_types(table)
+        # Moments in UTC (read with an offset) bound for timestamptz columns: sent with their zone,
+        # they are taken as they are; without it the database would read them in the session's zone.
+        self.zoned = [c for c in spec.utc_columns if self.types.get(c) == TIMESTAMPTZ]
         # Without an index on the keys, hashing the table is the best plan there is.
         self.probe = bool(keys) and target.indexed_by(table, keys)
         self.planner = target.settings(tuple(PROBES)) if self.probe else {}
@@ -86,8 +90,26 @@ class PostgresRun(ChunkTransactions):
         return checkpoint
 
     def table_keys(self) -> pl.DataFrame:
-        """The key columns of every row in the table, as stored."""
-        return as_frame(self.t.read_committed(f"SELECT {quoted_list(self.keys)} FROM {quote(self.table)}"))
+        """The key columns of every row in the table, as stored; a timestamptz key given values
+        without a zone as the session's time of day, as those values were read."""
+        columns = ", ".join(
+            f"{quote(k)}::timestamp AS {quote(k)}"
+            if self.types[k] == TIMESTAMPTZ and k not in self.zoned
+            else quote(k)
+            for k in self.keys
+        )
+        return as_frame(self.t.read_committed(f"SELECT {columns} FROM {quote(self.table)}"))
+
+    def read_in_zone(self, columns: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+        """The timestamptz columns among these, and the session's TimeZone: PostgreSQL reads a value
+        without an offset in it, as its COPY does."""
+        zoned = tuple(c for c in columns if self.types.get(c) == TIMESTAMPTZ)
+        return zoned, self.t.settings(("TimeZone",))["TimeZone"] if zoned else ""
+
+    def moments(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with its moments in UTC bound for timestamptz columns marked as in UTC."""
+        naive = [c for c in self.zoned if c in frame.columns and frame.schema[c] == pl.Datetime("us")]
+        return frame.with_columns(pl.col(naive).dt.replace_time_zone("UTC")) if naive else frame
 
     def seen_hashes(self) -> np.ndarray:
         table = self.t.read_committed(f"SELECT h FROM {quote(self.seen_table)}")
@@ -102,7 +124,7 @@ class PostgresRun(ChunkTransactions):
         mask = np.zeros(keys.height, dtype=bool)
         if keys.height == 0:
             return mask
-        t.load_temporary("_impex_keys", keys.select(self.keys).with_row_index("_i"))
+        t.load_temporary("_impex_keys", self.moments(keys.select(self.keys)).with_row_index("_i"))
         hits = self._probing(
             lambda: t.arrow(
                 f"SELECT s._i FROM pg_temp._impex_keys s WHERE EXISTS "
@@ -232,11 +254,16 @@ class PostgresRun(ChunkTransactions):
         """Inserts encoded for binary COPY into the table, upserts for their temporary table, one
         ``ENCODED`` value per row beside ``_row``, and staged rows (atomic mode) for the staging
         table: the reading thread encodes while the database takes the previous chunk. Rows without
-        an exact binary form stay as they are.
+        an exact binary form stay as they are. Moments in UTC get their zone first (``moments``).
 
         The writing thread reads the columns (and the temporary table's types) from this run, set by
         the first chunk: they stay set, and a chunk whose frame would differ is not encoded, so a
         chunk still being written never sees another chunk's layout."""
+        if self.zoned:
+            for name in ("inserts", "updates", "deletes", "upserts"):
+                frame = getattr(write, name)
+                if frame is not None:
+                    setattr(write, name, self.moments(frame))
         if self.atomic:
             return self.staging.prepare(write) if self.staging is not None else write
         if write.inserts is not None:

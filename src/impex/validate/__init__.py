@@ -13,6 +13,7 @@ from impex.validate.plan import (
     default_columns,
     sanitise_names,
     target_schema,
+    utc_columns,
 )
 from impex.validate.validator import ERROR_SCHEMA, Validated, field_name, validate
 
@@ -28,5 +29,6 @@ __all__ = [
     "field_name",
     "sanitise_names",
     "target_schema",
+    "utc_columns",
     "validate",
 ]

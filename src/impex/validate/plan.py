@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from impex.domain.definitions import ColumnSpec, ColumnType
+from impex.domain.definitions import ColumnSpec, ColumnType, CsvFormat, with_offset
 
 # A decimal declared without precision/scale still needs a fixed scale in Polars (and in most databases).
 DEFAULT_PRECISION = 38
@@ -130,6 +130,14 @@ def _identifier(raw: str) -> str:
     if name and name[0].isdigit():
         name = "_" + name
     return name[:_MAX_IDENTIFIER]
+
+
+def utc_columns(plan: Plan, fmt: CsvFormat) -> tuple[str, ...]:
+    """The timestamp columns whose values are moments in UTC: read with a UTC offset, they are
+    converted to UTC and kept without a zone (see ``casts``), so a target must say which zone they are in."""
+    if not with_offset(fmt.timestamp_format):
+        return ()
+    return tuple(c.name for c in plan.columns if c.type is ColumnType.TIMESTAMP)
 
 
 def polars_dtype(spec: ColumnSpec) -> pl.DataType:
