@@ -306,3 +306,28 @@ def test_rows_that_move_while_an_export_is_paused_are_neither_lost_nor_repeated(
     assert sorted(lines) == sorted(reference.read_text().splitlines()), "every row once"
     assert out.read_bytes() == reference.read_bytes()
     assert ("export.restarted" in codes(store, job_id)) == restarts
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 1000])
+def test_infinite_and_far_future_dates_and_timestamps_are_written_as_the_server_writes_them(
+    store, pg_settings, sql, tmp_path, chunk_rows
+):
+    sql("CREATE TABLE t (id int PRIMARY KEY, d date, ts timestamp, tz timestamptz)")
+    sql(
+        "INSERT INTO t VALUES (1, '2024-01-31', '2024-01-31 08:05:09', '2024-01-31 08:05:09+00'), "
+        "(2, 'infinity', 'infinity', 'infinity'), (3, '-infinity', '-infinity', '-infinity'), "
+        "(4, '12345-06-07', '294276-12-31 23:59:59', NULL), (5, '1999-12-31', NULL, '2000-01-01 00:00:00+00')"
+    )
+    out = tmp_path / "out.csv"
+    fmt = {"date_format": "%d.%m.%Y", "timestamp_format": "%d.%m.%Y %H:%M"}
+    definition = export(out, {"table": "t", "order_by": ["ts"]}, format=fmt, chunk_rows=chunk_rows)
+    status, job_id = run_job(store, pg_settings, definition)
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == (
+        "id,d,ts,tz\n"
+        "3,-infinity,-infinity,-infinity\n"
+        "1,31.01.2024,31.01.2024 08:05,31.01.2024 08:05\n"
+        "4,12345-06-07,294276-12-31 23:59:59,\n"
+        "2,infinity,infinity,infinity\n"
+        "5,31.12.1999,,01.01.2000 00:00\n"
+    )

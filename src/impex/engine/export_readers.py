@@ -68,6 +68,7 @@ class SqliteSource:
         self.uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
         self.date_columns: tuple[str, ...] = ()
         self.timestamp_columns: tuple[str, ...] = ()
+        self.server_texts: dict[str, str] = {}  # SQLite keeps dates as text: the writer renders all
         self.rowid_order = False
         self.total_order = False  # whether two reads give the rows in one order (see export_resume)
         # Columns holding REAL values among text, or among integers: read as SQLite's exact text of
@@ -367,6 +368,7 @@ class PrefetchedPostgres:
         self.date_columns = source.date_columns
         self.timestamp_columns = source.timestamp_columns
         self.numeric_columns = source.numeric_columns
+        self.server_texts = source.server_texts
         self.total_order = source.total_order
 
     def column_names(self) -> list[str]:

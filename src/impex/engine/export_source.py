@@ -25,6 +25,11 @@ from impex.targets.sql import quote, quoted_list
 
 CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, as for SQLite: bigger ones cost peak RSS, not speed
 KEY_PREFIX = "_impex_key"
+TEXT_PREFIX = "_impex_text"
+# Dates and timestamps the CSV writer can render: finite (the driver turns infinity into a wrong
+# number) and before the year 10000 (past it, the server's text). Others come as the server's text.
+RENDERABLE = "{c} > '-infinity' AND {c} < '10000-01-01'"
+TEMPORAL_TYPES = ("date", "timestamp", "timestamptz")
 
 
 class PostgresExportSource:
@@ -40,6 +45,8 @@ class PostgresExportSource:
         self.key_types: list[str] = []  # the ordering columns' types, when a resume goes by key
         self.filter = ""
         self.numeric_columns: tuple[str, ...] = ()  # exact decimals, read as text
+        # date and timestamp columns → the hidden column of their values the writer cannot render
+        self.server_texts: dict[str, str] = {}
         self.total_order = isinstance(source, TableSource)  # by its key, or by its whole row
         try:
             if isinstance(source, TableSource):
@@ -130,14 +137,22 @@ class PostgresExportSource:
     def _columns(self, schema: pa.Schema, alias: str) -> str:
         """The select list: each column as the driver reads it, or as the server's text of it."""
         self.numeric_columns = tuple(f.name for f in schema if pg_type(f) == "numeric")
-        if alias == "q" and all(plain_type(f) for f in schema):
+        temporal = [f.name for f in schema if pg_type(f) in TEMPORAL_TYPES]
+        self.server_texts = {name: f"{TEXT_PREFIX}{i}" for i, name in enumerate(temporal)}
+        if alias == "q" and all(plain_type(f) for f in schema) and not temporal:
             return "q.*"  # also takes a query's columns that share a name
-        return ", ".join(
-            f"{alias}.{quote(f.name)}"
-            if plain_type(f)
-            else f"{alias}.{quote(f.name)}::text AS {quote(f.name)}"
-            for f in schema
-        )
+        columns = []
+        for f in schema:
+            c, name = f"{alias}.{quote(f.name)}", quote(f.name)
+            if f.name in self.server_texts:
+                renderable = RENDERABLE.format(c=c)
+                columns.append(f"CASE WHEN {renderable} THEN {c} END AS {name}")
+                columns.append(
+                    f"CASE WHEN NOT ({renderable}) THEN {c}::text END AS {self.server_texts[f.name]}"
+                )
+            else:
+                columns.append(c if plain_type(f) else f"{c}::text AS {name}")
+        return ", ".join(columns)
 
     def close(self) -> None:
         self.reader.close()
