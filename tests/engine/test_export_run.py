@@ -446,6 +446,26 @@ def test_real_values_among_text_in_a_column_are_written_exactly(store, settings,
         assert "123456.789" in prices and "0.30000000000000004" in prices
 
 
+def test_blobs_are_written_as_hex_as_postgresql_writes_bytea_and_the_other_values_of_their_column_as_they_are(
+    store, settings, data_dir, tmp_path
+):
+    """A BLOB has no text: it is written as \\x and its bytes in hex, as PostgreSQL writes a bytea,
+    also in a column that holds texts and numbers too (which the driver would read as bytes)."""
+
+    def mixed(i: int) -> tuple[Any, str]:  # (stored, written)
+        return (f"t{i}", f"t{i}") if i % 3 else (b"", "\\x") if i % 5 else (2.5, "2.5")
+
+    rows = [(i, b"\x00\xffA" if i % 2 else None, mixed(i)[0]) for i in range(1, 31)]
+    fill(data_dir, "(id INTEGER PRIMARY KEY, b BLOB, mixed)", rows)
+    blob = "\\x00ff41"
+    expected = "".join(f"{i},{blob if i % 2 else ''},{mixed(i)[1]}\n" for i in range(1, 31))
+    for source in ({"table": "t"}, {"table": "t", "order_by": ["id"]}, {"query": "SELECT * FROM t"}):
+        out = tmp_path / "out.csv"
+        status, job_id = run_job(store, settings, export(out, source, chunk_rows=7))
+        assert status is S.FINISHED, journal_error(store, job_id)
+        assert out.read_text() == "id,b,mixed\n" + expected, source
+
+
 def test_an_export_ordered_by_a_column_of_mixed_values_keeps_sqlites_order_and_every_row_once(
     store, settings, data_dir, tmp_path
 ):

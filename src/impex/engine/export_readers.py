@@ -99,16 +99,19 @@ class SqliteSource:
 
     def _lost_reals(self, data: pa.Table | pa.RecordBatch, exact: frozenset[str]) -> set[str]:
         """Columns (not read as ``exact``) that lose what their values are: text columns holding REAL
-        values the driver wrote in its lossy form; and columns it typed as floating point although
+        values the driver wrote in its lossy form; columns it typed as floating point although
         they may hold integers too, which it would turn into reals (7.0 for 7, and digits lost past
         2**53) in the chunks that hold a real, and only in those: where chunks are cut would change
-        the file (a resume cuts them elsewhere)."""
+        the file (a resume cuts them elsewhere); and columns holding a BLOB, which the driver reads
+        as bytes with every other value of the column (a CSV has no bytes)."""
         return {
             field.name
             for field in data.schema
             if field.name not in exact
             and (
-                (pa.types.is_floating(field.type) and field.name in self.mixed_numbers)
+                pa.types.is_binary(field.type)
+                or pa.types.is_large_binary(field.type)
+                or (pa.types.is_floating(field.type) and field.name in self.mixed_numbers)
                 or (
                     pa.types.is_string(field.type)
                     and field.name not in self.text_affinity
@@ -323,10 +326,11 @@ class SqliteSource:
 
 def _exact_text(name: str) -> str:
     """A column as text, its REAL values written exactly: SQLite's own 15 digits when they read back
-    as the same number, else 17."""
+    as the same number, else 17; its BLOBs as \\x and their bytes in hex, as PostgreSQL writes a bytea."""
     c = quote(name)
     return (
-        f"CASE WHEN typeof({c}) <> 'real' THEN {c} WHEN CAST(CAST({c} AS TEXT) AS REAL) = {c} "
+        f"CASE WHEN typeof({c}) = 'blob' THEN '\\x' || lower(hex({c})) "
+        f"WHEN typeof({c}) <> 'real' THEN {c} WHEN CAST(CAST({c} AS TEXT) AS REAL) = {c} "
         f"THEN CAST({c} AS TEXT) ELSE printf('%!.17g', {c}) END AS {c}"
     )
 
