@@ -525,6 +525,21 @@ def test_pause_and_resume_at_every_chunk_neither_loses_nor_repeats_a_row(
     assert content(out.read_bytes()) == content(reference.read_bytes())
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+@pytest.mark.parametrize("source", [{"table": "t"}, {"query": "SELECT id, note FROM t ORDER BY id DESC"}])
+def test_an_encoding_with_a_byte_order_mark_writes_it_once_at_the_start_also_through_pauses(
+    store, settings, data_dir, tmp_path, encoding, source
+):
+    many(data_dir, 300)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    fmt = {"encoding": encoding}
+    run_job(store, settings, export(reference, source, chunk_rows=97, format=fmt))
+    text = reference.read_bytes().decode(encoding)
+    assert "\ufeff" not in text and text.startswith("id,") and text.count("\n") == 301
+    assert pause_every_chunk(store, settings, export(out, source, chunk_rows=97, format=fmt), out) >= 2
+    assert out.read_bytes() == reference.read_bytes()
+
+
 def test_rowids_with_gaps_and_sparse_stretches_are_all_exported_in_order_and_resume_by_row(
     store, settings, data_dir, tmp_path
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ QUOTE_STYLES: dict[str, Literal["necessary", "always", "never"]] = {
     "none": "never",
 }
 LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n"}
+BYTE_ORDER_MARKED = {"utf-8-sig", "utf-16", "utf-32"}  # Python's names: the others say no mark
 
 
 class BinaryWriter(Protocol):
@@ -50,6 +52,11 @@ class CsvWriter:
         self._file = binary_file
         self._fmt = fmt
         self._encoding = canonical(fmt.encoding)
+        # One encoder for the whole file: an encoding with a byte order mark writes it once, at the
+        # start (a resumed file has it already), not before every batch.
+        self._encoder = codecs.getincrementalencoder(self._encoding)()
+        if rows_before and self._encoding in BYTE_ORDER_MARKED:
+            self._encoder.setstate(0)
         self._header_pending = fmt.header
         # rows of the file written before (a resumed export): a refused row's number counts them
         self.rows_before = rows_before
@@ -73,7 +80,7 @@ class CsvWriter:
             data = self._render(df, ambiguous) if ambiguous else self._csv_bytes(df, self._fmt.null_value)
             if self._encoding != "utf-8":
                 try:
-                    data = transcode(data, self._encoding)
+                    data = transcode(data, self._encoding, self._encoder)
                 except FormatError:
                     self._refuse_unencodable(df)
                     raise
@@ -236,11 +243,12 @@ class _Counting:
         return self._file.write(data)
 
 
-def transcode(data: bytes, encoding: str) -> bytes:
-    """UTF-8 ``data`` in ``encoding``; FormatError naming the first character it cannot encode."""
+def transcode(data: bytes, encoding: str, encoder: codecs.IncrementalEncoder | None = None) -> bytes:
+    """UTF-8 ``data`` in ``encoding`` (through ``encoder``, which ends each piece in the encoding's
+    initial shift state); FormatError naming the first character it cannot encode."""
     text = data.decode("utf-8")
     try:
-        return text.encode(encoding)
+        return encoder.encode(text, final=True) if encoder is not None else text.encode(encoding)
     except UnicodeEncodeError as error:
         bad = text[error.start]
         line = text.count("\n", 0, error.start) + 1
