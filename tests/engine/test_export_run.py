@@ -371,6 +371,42 @@ def test_a_query_that_is_not_a_select_is_refused_when_the_job_is_defined():
 
 
 @pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"format": {"delimiter": "§"}}, "format.delimiter: expected a single ASCII character, got '§'"),
+        ({"format": {"delimiter": "::"}}, "format.delimiter: expected a single ASCII character, got '::'"),
+        ({"format": {"delimiter": ""}}, "format.delimiter: expected a single ASCII character, got ''"),
+        ({"format": {"delimiter": "\n"}}, "format.delimiter: a line break cannot be the delimiter"),
+        ({"format": {"quote": "«"}}, "format.quote: expected a single ASCII character, got '«'"),
+        ({"format": {"quote": ";", "delimiter": ";"}}, "format: delimiter and quote must differ"),
+        ({"format": {"encoding": "klingon"}}, "format.encoding: unknown encoding 'klingon'"),
+        (
+            {"format": {"date_format": "%d,%m,%Y"}},
+            "format: date_format '%d,%m,%Y' holds the delimiter, the quote or a line break, "
+            "which a date is written with as it is",
+        ),
+        (
+            {"format": {"delimiter": ";", "timestamp_format": '%H:%M "%S"'}},
+            "format: timestamp_format '%H:%M \"%S\"' holds the delimiter",
+        ),
+        ({"output": "out-{nope}.csv"}, "output: unknown placeholder {nope} in 'out-{nope}.csv' (use {job}"),
+        ({"output": "out-{0}.csv"}, "output: unknown placeholder {0}"),
+        ({"output": "out-{run.x}.csv"}, "output: unknown placeholder {run.x}"),
+        ({"output": "out-{.csv"}, "output: 'out-{.csv' is not a file name template"),
+    ],
+)
+def test_a_format_or_file_name_that_cannot_be_written_is_refused_when_the_job_is_defined(fields, says):
+    with pytest.raises(ValueError, match=r"format|output") as refused:
+        parse_definition({**export(Path("x.csv")), **fields})
+    assert says in str(refused.value)
+
+
+def test_a_file_name_template_with_every_placeholder_and_doubled_braces_is_taken():
+    job = parse_definition({**export(Path("x.csv")), "output": "{job}-{run}-{date}-{time}-{{x}}.csv"})
+    assert job.output == "{job}-{run}-{date}-{time}-{{x}}.csv"
+
+
+@pytest.mark.parametrize(
     ("query", "says"),
     [
         ("WITH x AS (SELECT 1) DELETE FROM t", "must be one read-only SELECT"),

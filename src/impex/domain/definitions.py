@@ -5,7 +5,9 @@ Plain pydantic models, validated on load; no I/O here (see ``impex.definitions_i
 
 from __future__ import annotations
 
+import codecs
 import re
+import string
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -36,6 +38,12 @@ def check_identifier(value: str) -> str:
     return value
 
 
+def one_ascii_character(value: str) -> str:
+    if len(value.encode("utf-8")) != 1:
+        raise ValueError(f"expected a single ASCII character, got {value!r}")
+    return value
+
+
 class CsvFormat(Model):
     """Delimited text. ``None`` for delimiter or encoding means: detect it."""
 
@@ -58,9 +66,7 @@ class CsvFormat(Model):
     @field_validator("delimiter", "quote", "escape", "decimal_separator", "thousands_separator")
     @classmethod
     def _one_character(cls, value: str | None) -> str | None:
-        if value is not None and len(value.encode("utf-8")) != 1:
-            raise ValueError(f"expected a single ASCII character, got {value!r}")
-        return value
+        return None if value is None else one_ascii_character(value)
 
     @model_validator(mode="after")
     def _distinct_characters(self) -> CsvFormat:
@@ -192,6 +198,57 @@ class OutputFormat(Model):
     null_value: str = ""
     gzip: bool = False
 
+    @field_validator("delimiter", "quote")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        # the CSV writer takes one byte; a line break would end the record
+        if value in ("\n", "\r"):
+            raise ValueError("a line break cannot be the delimiter or the quote")
+        return one_ascii_character(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_characters(self) -> OutputFormat:
+        if self.delimiter == self.quote:
+            raise ValueError("delimiter and quote must differ")
+        for name in ("date_format", "timestamp_format"):
+            pattern = getattr(self, name)
+            if any(special in pattern for special in (self.delimiter, self.quote, "\n", "\r")):
+                raise ValueError(
+                    f"{name} {pattern!r} holds the delimiter, the quote or a line break, which a "
+                    f"{name.split('_')[0]} is written with as it is (never quoted): "
+                    "the file would not read back"
+                )
+        return self
+
+
+FILE_NAME_FIELDS = {"job": "job", "run": 1, "date": "20250101", "time": "000000"}
+
+
+def check_file_name_template(template: str) -> str:
+    """A file name template whose placeholders are among {job}, {run}, {date} and {time}."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+        unknown = [field for field in fields if field not in FILE_NAME_FIELDS]
+        if not unknown:
+            template.format(**FILE_NAME_FIELDS)
+    except ValueError as error:
+        raise ValueError(f"{template!r} is not a file name template: {error}") from None
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder {{{unknown[0]}}} in {template!r} "
+            "(use {job}, {run}, {date}, {time}; {{ and }} for a brace)"
+        )
+    return template
+
 
 class ExportJob(Model):
     kind: Literal["export"] = "export"
@@ -201,6 +258,8 @@ class ExportJob(Model):
     format: OutputFormat = OutputFormat()
     chunk_rows: int = Field(100_000, ge=1, le=10_000_000)
     queue: str = "default"
+
+    _output_ok = field_validator("output")(classmethod(lambda cls, v: check_file_name_template(v)))
 
     @model_validator(mode="before")
     @classmethod
