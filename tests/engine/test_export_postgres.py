@@ -331,3 +331,35 @@ def test_infinite_and_far_future_dates_and_timestamps_are_written_as_the_server_
         "2,infinity,infinity,infinity\n"
         "5,31.12.1999,,01.01.2000 00:00\n"
     )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 1000])
+def test_the_default_timestamp_format_keeps_the_fraction_of_a_second_an_import_reads_back(
+    store, pg_settings, sql, tmp_path, chunk_rows
+):
+    sql("CREATE TABLE t (id int PRIMARY KEY, ts timestamp, tz timestamptz)")
+    sql(
+        "INSERT INTO t VALUES (1, '2024-01-31 08:05:09.123456', '2024-01-31 08:05:09.000001+00'), "
+        "(2, '2024-01-31 08:05:09.5', '2024-01-31 08:05:09+00'), (3, '2024-01-31 08:05:09', NULL), "
+        "(4, NULL, 'infinity')"
+    )
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, pg_settings, export(out, chunk_rows=chunk_rows))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == (
+        "id,ts,tz\n"
+        "1,2024-01-31 08:05:09.123456,2024-01-31 08:05:09.000001\n"
+        "2,2024-01-31 08:05:09.500,2024-01-31 08:05:09\n"
+        "3,2024-01-31 08:05:09,\n"
+        "4,,infinity\n"
+    )
+    back = define(
+        source=str(out),
+        target={"table": "back", "connection": "pg"},
+        columns=[{"name": "id", "type": "integer"}, {"name": "ts", "type": "timestamp"}],
+    )
+    status, job_id = run_job(store, pg_settings, back)
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert sql("SELECT count(*) FROM back JOIN t USING (id) WHERE back.ts IS NOT DISTINCT FROM t.ts") == [
+        (4,)
+    ]

@@ -10,7 +10,7 @@ from typing import Protocol
 import polars as pl
 
 from impex.domain.definitions import OutputFormat
-from impex.formats.writer import CsvWriter
+from impex.formats.writer import CsvWriter, timestamp_pattern
 
 
 class Columns(Protocol):
@@ -41,7 +41,7 @@ def with_server_texts(frame: pl.DataFrame, texts: Mapping[str, str], fmt: Output
     exprs = [
         pl.coalesce(
             pl.col(name).dt.to_string(
-                fmt.date_format if frame.schema[name] == pl.Date else fmt.timestamp_format
+                fmt.date_format if frame.schema[name] == pl.Date else timestamp_pattern(fmt)
             ),
             pl.col(texts[name]),
         ).alias(name)

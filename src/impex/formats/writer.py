@@ -175,10 +175,22 @@ class CsvWriter:
             quote_style=QUOTE_STYLES[fmt.quoting],
             line_terminator=LINE_ENDINGS[fmt.line_ending],
             date_format=fmt.date_format,
-            datetime_format=fmt.timestamp_format,
+            datetime_format=timestamp_pattern(fmt),
             decimal_comma=fmt.decimal_separator == ",",
             null_value=null_value,
         )
+
+
+DEFAULT_TIMESTAMP_FORMAT: str = OutputFormat.model_fields["timestamp_format"].default
+
+
+def timestamp_pattern(fmt: OutputFormat) -> str:
+    """How timestamps are written: the default format with the fraction of a second when there is
+    one (.5 as .500, whole seconds without), as an import's default format reads it back; another
+    format as it is."""
+    if fmt.timestamp_format == DEFAULT_TIMESTAMP_FORMAT:
+        return fmt.timestamp_format + "%.f"
+    return fmt.timestamp_format
 
 
 def _taken_for_null(df: pl.DataFrame, fmt: OutputFormat) -> int:
