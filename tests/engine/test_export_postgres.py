@@ -124,6 +124,16 @@ def test_a_missing_table_or_column_is_a_clear_error(store, pg_settings, sql, tmp
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_a_query_giving_two_columns_one_name_is_a_clear_error(store, pg_settings, sql, tmp_path):
+    many(sql, 3)
+    query = "SELECT t.id, u.id, t.name FROM t JOIN t AS u USING (id)"
+    status, job_id = run_job(store, pg_settings, export(tmp_path / "o.csv", {"query": query}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        "the export query gives more than one column named id: give each its own name (… AS another_name)"
+    )
+
+
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [

@@ -110,6 +110,21 @@ def test_columns_filter_order_by_and_limit_choose_the_rows(store, settings, peop
     assert out.read_text() == "name,id\nAnn,1\n"
 
 
+def test_sqlite_columns_are_found_whatever_the_case_they_are_named_in_and_written_as_the_table_names_them(
+    store, settings, people, tmp_path
+):
+    out = tmp_path / "out.csv"
+    source = {"table": "T", "columns": ["NAME", "Id"], "filter": "age > 35", "order_by": ["AGE"]}
+    status, job_id = run_job(store, settings, export(out, source))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "name,id\nCy,3\n"
+
+
+def test_a_column_named_twice_is_refused_when_the_job_is_defined():
+    with pytest.raises(ValueError, match=r"source.columns: id named more than once"):
+        parse_definition(export(Path("x.csv"), {"table": "t", "columns": ["id", "name", "id"]}))
+
+
 def test_a_query_is_exported_in_its_own_order(store, settings, people, tmp_path):
     out = tmp_path / "out.csv"
     query = "WITH a AS (SELECT id, upper(name) AS n FROM t) SELECT n, id * 10 AS x FROM a ORDER BY id DESC;"

@@ -10,7 +10,7 @@ import re
 import string
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 # The enums live in ``choices`` (no pydantic, for the CLI's options); they are importable from here too.
 from impex.domain.choices import (
@@ -169,6 +169,9 @@ class TableSource(Model):
     @field_validator("columns", "order_by")
     @classmethod
     def _names_ok(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        doubled = sorted({v for v in value if value.count(v) > 1})
+        if doubled:  # a file's header names each column once
+            raise ValueError(f"{', '.join(doubled)} named more than once")
         return tuple(check_identifier(v) for v in value)
 
 
@@ -183,6 +186,19 @@ class QuerySource(Model):
         if head not in {"select", "with"}:
             raise ValueError("a query export must be a read-only SELECT (or WITH … SELECT)")
         return value
+
+
+def _source_kind(value: Any) -> str:
+    """A source with a query is a query's; any other, a table's (so that an error names its key
+    once, not once for each kind of source)."""
+    is_query = isinstance(value, QuerySource) or (isinstance(value, dict) and "query" in value)
+    return "query" if is_query else "table"
+
+
+ExportSource = Annotated[
+    Annotated[TableSource, Tag("table")] | Annotated[QuerySource, Tag("query")],
+    Discriminator(_source_kind),
+]
 
 
 class OutputFormat(Model):
@@ -253,7 +269,7 @@ def check_file_name_template(template: str) -> str:
 class ExportJob(Model):
     kind: Literal["export"] = "export"
     name: str = Field(min_length=1, max_length=200)
-    source: TableSource | QuerySource
+    source: ExportSource
     output: str  # file name template: {job}, {run}, {date}, {time}
     format: OutputFormat = OutputFormat()
     chunk_rows: int = Field(100_000, ge=1, le=10_000_000)

@@ -25,6 +25,7 @@ from impex.engine.connections import Connection
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
 from impex.targets.sql import driver_words, quote
+from impex.targets.sqlite import ASCII_LOWER
 
 if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a PostgreSQL source
     from impex.engine.export_source import PostgresExportSource
@@ -157,10 +158,13 @@ class SqliteSource:
         cur.execute(f"PRAGMA table_info({quote(source.table)})")
         info = cur.fetchall()
         declared = {row[1]: str(row[2] or "").upper() for row in info}
-        names = list(source.columns or declared)
-        missing = [n for n in (*names, *source.order_by) if n not in declared]
+        # SQLite's names are case-blind: a column named ID is the table's id, and is written so
+        spelled = {name.translate(ASCII_LOWER): name for name in declared}
+        missing = [n for n in (*source.columns, *source.order_by) if n.translate(ASCII_LOWER) not in spelled]
         if missing:
             raise TargetError(f"source table {source.table} has no column(s) {', '.join(missing)}")
+        names = [spelled[n.translate(ASCII_LOWER)] for n in source.columns] or list(declared)
+        order_by = [spelled[n.translate(ASCII_LOWER)] for n in source.order_by]
         self.text_affinity = {
             n for n, kind in declared.items() if any(t in kind for t in ("CHAR", "CLOB", "TEXT"))
         }
@@ -174,7 +178,7 @@ class SqliteSource:
         self.date_columns = tuple(n for n in names if "DATE" in declared[n] and "TIME" not in declared[n])
         self.timestamp_columns = tuple(n for n in names if "TIME" in declared[n])
         has_rowid = kind == "table" and "WITHOUT ROWID" not in str(ddl).upper()
-        self.rowid_order = has_rowid and not source.order_by
+        self.rowid_order = has_rowid and not order_by
         self.table = quote(source.table)
         self.names = names
         self.source_sql = self.table
@@ -184,7 +188,7 @@ class SqliteSource:
         key = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5] and kind == "table"]
         self.total_order = has_rowid or bool(key)
         # the table's columns, not the select's: a column read as exact text is an alias of that name
-        columns = [*source.order_by, *(c for c in key if c not in source.order_by and not has_rowid)]
+        columns = [*order_by, *(c for c in key if c not in order_by and not has_rowid)]
         order = [*(f"{self.table}.{quote(c)}" for c in columns), *(["rowid"] if has_rowid else [])]
         self.order = f" ORDER BY {', '.join(order)}" if order else ""
 

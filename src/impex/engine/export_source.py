@@ -82,6 +82,12 @@ class PostgresExportSource:
     def _describe_query(self, source: QuerySource) -> None:
         query = source.query.strip().rstrip(";")
         schema = self.reader.result_schema(query)
+        doubled = sorted({n for n in schema.names if schema.names.count(n) > 1})
+        if doubled:  # a file's header names each column once (and a frame holds it once)
+            raise TargetError(
+                f"the export query gives more than one column named {', '.join(doubled)}: "
+                "give each its own name (… AS another_name)"
+            )
         self.select = f"SELECT {self._columns(schema, 'q')} FROM ({query}) AS q"
         self.names = schema.names
 
