@@ -203,7 +203,7 @@ def import_cmd(
     )
     try:
         definition = ImportJob(
-            name=f"import {data_file.name} into {table}",
+            name=job_name(f"import {data_file.name} into {table}"),
             source=os.path.abspath(data_file),  # a link stays a link
             format=detected.conventions.applied(fmt).model_copy(
                 update={
@@ -254,6 +254,14 @@ def _detected_line(
     return f"detected: {', '.join(parts)}, {len(names)} columns: {', '.join(columns)}"
 
 
+def job_name(said: str) -> str:
+    """A quick job's name, shortened to what a job name may hold (a file's name may be longer)."""
+    from impex.domain.definitions import ExportJob
+
+    most = next(m.max_length for m in ExportJob.model_fields["name"].metadata if hasattr(m, "max_length"))
+    return said if len(said) <= most else said[: most - 1] + "…"
+
+
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
@@ -291,7 +299,9 @@ def export_cmd(
         )
         definition = ExportJob(
             # a name template ({job}…) would name the file after itself
-            name=f"export {table or 'query'}" + ("" if "{" in out_file.name else f" to {out_file.name}"),
+            name=job_name(
+                f"export {table or 'query'}" + ("" if "{" in out_file.name else f" to {out_file.name}")
+            ),
             source=source,
             output=os.path.abspath(out_file),
             format=OutputFormat(delimiter=delimiter, **({} if gzip is None else {"gzip": gzip})),
