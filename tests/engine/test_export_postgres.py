@@ -373,3 +373,22 @@ def test_the_default_timestamp_format_keeps_the_fraction_of_a_second_an_import_r
     assert sql("SELECT count(*) FROM back JOIN t USING (id) WHERE back.ts IS NOT DISTINCT FROM t.ts") == [
         (4,)
     ]
+
+
+def test_other_types_are_written_as_the_server_writes_them_as_psql_copy_does(
+    store, pg_settings, sql, tmp_path
+):
+    sql("CREATE TABLE t (id int PRIMARY KEY, ip inet, net cidr, ips inet[], b bytea, iv interval, m money)")
+    sql(
+        "INSERT INTO t VALUES (1, '10.0.0.1', '10.0.0.0/8', '{10.0.0.1,::1}', '\\x00ff', '1 day 02:03', "
+        "1.5), (2, '10.0.0.1/24', NULL, '{}', '', '-1 mon', NULL), (3, NULL, NULL, NULL, NULL, NULL, NULL)"
+    )
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, pg_settings, export(out))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == (
+        "id,ip,net,ips,b,iv,m\n"
+        '1,10.0.0.1,10.0.0.0/8,"{10.0.0.1,::1}",\\x00ff,1 day 02:03:00,$1.50\n'
+        "2,10.0.0.1/24,,{},\\x,-1 mons,\n"
+        "3,,,,,,\n"
+    )

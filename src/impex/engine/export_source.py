@@ -141,7 +141,7 @@ class PostgresExportSource:
         return frame.drop(hidden), tuple(str(v) for v in last)
 
     def _columns(self, schema: pa.Schema, alias: str) -> str:
-        """The select list: each column as the driver reads it, or as the server's text of it."""
+        """The select list: each column as the driver reads it, or as the server's output text of it."""
         self.numeric_columns = tuple(f.name for f in schema if pg_type(f) == "numeric")
         temporal = [f.name for f in schema if pg_type(f) in TEMPORAL_TYPES]
         self.server_texts = {name: f"{TEXT_PREFIX}{i}" for i, name in enumerate(temporal)}
@@ -157,7 +157,10 @@ class PostgresExportSource:
                     f"CASE WHEN NOT ({renderable}) THEN {c}::text END AS {self.server_texts[f.name]}"
                 )
             else:
-                columns.append(c if plain_type(f) else f"{c}::text AS {name}")
+                # format() takes the type's output text, as COPY writes it (an inet's ::text adds /32)
+                columns.append(
+                    c if plain_type(f) else f"CASE WHEN {c} IS NOT NULL THEN format('%s', {c}) END AS {name}"
+                )
         return ", ".join(columns)
 
     def close(self) -> None:
