@@ -110,6 +110,16 @@ def test_columns_filter_order_by_and_limit_choose_the_rows(store, settings, peop
     assert out.read_text() == "name,id\nAnn,1\n"
 
 
+@pytest.mark.parametrize(
+    "query", ["SELECT id FROM t -- the ids", "SELECT id FROM t; \n", "SELECT id\nFROM t --"]
+)
+def test_a_query_ending_in_a_comment_or_a_semicolon_is_exported(store, settings, people, tmp_path, query):
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, {"query": query}))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "id\n1\n2\n3\n"
+
+
 def test_sqlite_columns_are_found_whatever_the_case_they_are_named_in_and_written_as_the_table_names_them(
     store, settings, people, tmp_path
 ):

@@ -24,7 +24,7 @@ from impex.domain.definitions import QuerySource, TableSource
 from impex.engine.connections import Connection
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
-from impex.targets.sql import driver_words, quote
+from impex.targets.sql import driver_words, enclosable, quote
 from impex.targets.sqlite import ASCII_LOWER
 
 if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a PostgreSQL source
@@ -82,7 +82,7 @@ class SqliteSource:
                 self._describe_table(cur, source)
             else:
                 self.names: list[str] = []  # known once needed (see _select)
-                self.source_sql = f"({source.query.strip().rstrip(';')}) AS q"
+                self.source_sql = f"({enclosable(source.query)}) AS q"
                 self.order = ""
                 self.where = ""
 

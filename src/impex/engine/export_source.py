@@ -21,7 +21,7 @@ from impex.engine.export_readers import ResumeKey
 from impex.targets import Connection
 from impex.targets.base import TargetError
 from impex.targets.pg_source import PostgresReader, as_plain, literal, pg_type, plain_type
-from impex.targets.sql import quote, quoted_list
+from impex.targets.sql import enclosable, quote, quoted_list
 
 CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, as for SQLite: bigger ones cost peak RSS, not speed
 KEY_PREFIX = "_impex_key"
@@ -80,7 +80,7 @@ class PostgresExportSource:
         self.names = names
 
     def _describe_query(self, source: QuerySource) -> None:
-        query = source.query.strip().rstrip(";")
+        query = enclosable(source.query)
         schema = self.reader.result_schema(query)
         doubled = sorted({n for n in schema.names if schema.names.count(n) > 1})
         if doubled:  # a file's header names each column once (and a frame holds it once)
