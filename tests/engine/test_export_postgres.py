@@ -124,13 +124,17 @@ def test_a_missing_table_or_column_is_a_clear_error(store, pg_settings, sql, tmp
     assert not (tmp_path / "o.csv").exists()
 
 
-def test_a_query_ending_in_a_comment_is_exported(store, pg_settings, sql, tmp_path):
+def test_a_query_or_filter_ending_in_a_comment_is_exported(store, pg_settings, sql, tmp_path):
     many(sql, 2)
     out = tmp_path / "out.csv"
     query = "SELECT id FROM t ORDER BY id -- the ids"
     status, job_id = run_job(store, pg_settings, export(out, {"query": query}))
     assert status is S.FINISHED, journal_error(store, job_id)
     assert out.read_text() == "id\n1\n2\n"
+    source = {"table": "t", "columns": ["id"], "filter": "id > 1 -- the last"}
+    status, job_id = run_job(store, pg_settings, export(out, source))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "id\n2\n"
 
 
 def test_a_query_giving_two_columns_one_name_is_a_clear_error(store, pg_settings, sql, tmp_path):

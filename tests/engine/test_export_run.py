@@ -120,6 +120,14 @@ def test_a_query_ending_in_a_comment_or_a_semicolon_is_exported(store, settings,
     assert out.read_text() == "id\n1\n2\n3\n"
 
 
+def test_a_filter_ending_in_a_comment_is_applied(store, settings, people, tmp_path):
+    out = tmp_path / "out.csv"
+    for source in ({"table": "t"}, {"table": "t", "order_by": ["age"]}):
+        status, job_id = run_job(store, settings, export(out, {**source, "filter": "id > 1 -- not Ann"}))
+        assert status is S.FINISHED, journal_error(store, job_id)
+        assert out.read_text().splitlines()[1:] == ['2,"Bob ""B"", Jr",,-2.25', "3,Cy,40,"]
+
+
 def test_sqlite_columns_are_found_whatever_the_case_they_are_named_in_and_written_as_the_table_names_them(
     store, settings, people, tmp_path
 ):

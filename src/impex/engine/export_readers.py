@@ -182,7 +182,7 @@ class SqliteSource:
         self.table = quote(source.table)
         self.names = names
         self.source_sql = self.table
-        self.where = f"({source.filter})" if source.filter else ""
+        self.where = f"({enclosable(source.filter)})" if source.filter else ""
         # rowid last, or the primary key of a table without rowid (unique, never NULL there): rows that
         # tie on the order columns keep one order, so a resume is exact (a view has neither)
         key = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5] and kind == "table"]

@@ -68,7 +68,7 @@ class PostgresExportSource:
             raise TargetError(f"source table {table} has no column(s) {', '.join(missing)}")
         key = reader.primary_key(table)
         order = [*source.order_by, *(k for k in key if k not in source.order_by)]
-        self.filter = f"({source.filter})" if source.filter else ""
+        self.filter = f"({enclosable(source.filter)})" if source.filter else ""
         schema = reader.result_schema(f"SELECT {quoted_list(names)} FROM {quote(table)}")
         self.select = f"SELECT {self._columns(schema, 't')}"
         if key and all(declared[c].not_null for c in order):
