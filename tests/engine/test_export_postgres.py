@@ -405,3 +405,20 @@ def test_other_types_are_written_as_the_server_writes_them_as_psql_copy_does(
         "2,10.0.0.1/24,,{},\\x,-1 mons,\n"
         "3,,,,,,\n"
     )
+
+
+@pytest.mark.parametrize("key", [True, False])
+def test_a_filter_may_name_the_table_as_a_correlated_subquery_does(store, pg_settings, sql, tmp_path, key):
+    many(sql, 6, table="items", key=key)
+    sql("ALTER TABLE items ADD COLUMN items int")  # a column named as its table: the row is still the row
+    sql("CREATE TABLE keep (id bigint)")
+    sql("INSERT INTO keep VALUES (2), (5), (6)")
+    out = tmp_path / "out.csv"
+    source = {
+        "table": "items",
+        "columns": ["id", "name"],
+        "filter": "EXISTS (SELECT 1 FROM keep k WHERE k.id = items.id) AND items.id < 6",
+    }
+    status, job_id = run_job(store, pg_settings, export(out, source, chunk_rows=1))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "id,name\n2,Name 2\n5,Name 5\n"

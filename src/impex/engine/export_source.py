@@ -70,13 +70,15 @@ class PostgresExportSource:
         order = [*source.order_by, *(k for k in key if k not in source.order_by)]
         self.filter = f"({enclosable(source.filter)})" if source.filter else ""
         schema = reader.result_schema(f"SELECT {quoted_list(names)} FROM {quote(table)}")
-        self.select = f"SELECT {self._columns(schema, 't')}"
+        t = quote(table)  # no alias: a filter may name the table (items.id, a correlated subquery)
+        self.select = f"SELECT {self._columns(schema, t)}"
         if key and all(declared[c].not_null for c in order):
             self.key_types = [declared[c].pg_type for c in order]
-            hidden = ", ".join(f"t.{quote(c)}::text AS {KEY_PREFIX}{i}" for i, c in enumerate(order))
+            hidden = ", ".join(f"{t}.{quote(c)}::text AS {KEY_PREFIX}{i}" for i, c in enumerate(order))
             self.select += f", {hidden}"
-        self.select += f" FROM {quote(table)} t"
-        self.order = [f"t.{quote(c)}" for c in order] if key else [*map(quote, order), "t::text"]
+        self.select += f" FROM {t}"
+        # ROW(t.*): the whole row, even where a column bears the table's name
+        self.order = [f"{t}.{quote(c)}" for c in order] if key else [*map(quote, order), f"ROW({t}.*)::text"]
         self.names = names
 
     def _describe_query(self, source: QuerySource) -> None:
