@@ -138,19 +138,25 @@ class CsvWriter:
         return self.rows_before + self.rows_written + index + 1
 
     def _refuse_unencodable(self, df: pl.DataFrame) -> None:
-        """FormatError naming the first row, column and value holding a character the encoding lacks."""
+        """FormatError naming the first row, column and value holding a character the encoding lacks
+        (or the column name of the header)."""
+        for place, text in self._texts(df):
+            try:
+                text.encode(self._encoding)
+            except UnicodeEncodeError as error:
+                bad = text[error.start]
+                raise FormatError(
+                    f"{place} {text!r} holds {bad!r} (U+{ord(bad):04X}), which {self._encoding} cannot encode"
+                ) from None
+
+    def _texts(self, df: pl.DataFrame) -> Iterator[tuple[str, str]]:
+        """Each text ``df`` writes, after where it is: the header's column names, then row by row."""
+        if self._header_pending:
+            yield from (("the header: column name", name) for name in df.columns)
         for row, values in enumerate(df.iter_rows()):
             for name, value in zip(df.columns, values, strict=True):
-                if not isinstance(value, str):
-                    continue
-                try:
-                    value.encode(self._encoding)
-                except UnicodeEncodeError as error:
-                    bad = value[error.start]
-                    raise FormatError(
-                        f"row {self._row_no(row)}, column {name}: {value!r} holds {bad!r} "
-                        f"(U+{ord(bad):04X}), which {self._encoding} cannot encode"
-                    ) from None
+                if isinstance(value, str):
+                    yield f"row {self._row_no(row)}, column {name}:", value
 
     def _decimal_comma_floats(self, df: pl.DataFrame) -> pl.DataFrame:
         fmt = self._fmt
