@@ -21,15 +21,12 @@ from impex.engine.export_readers import ResumeKey
 from impex.targets import Connection
 from impex.targets.base import TargetError
 from impex.targets.pg_source import PostgresReader, as_plain, literal, pg_type, plain_type
+from impex.targets.pg_temporal import unrenderable
 from impex.targets.sql import enclosable, quote, quoted_list
 
 CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, as for SQLite: bigger ones cost peak RSS, not speed
 KEY_PREFIX = "_impex_key"
 TEXT_PREFIX = "_impex_text"
-# Dates and timestamps the CSV writer can render: finite (the driver turns infinity into a wrong
-# number) and before the year 10000 (past it, the server's text). Others come as the server's text.
-RENDERABLE = "{c} > '-infinity' AND {c} < '10000-01-01'"
-TEMPORAL_TYPES = ("date", "timestamp", "timestamptz")
 
 
 class PostgresExportSource:
@@ -46,6 +43,7 @@ class PostgresExportSource:
         self.filter = ""
         self.numeric_columns: tuple[str, ...] = ()  # exact decimals, read as text
         # date and timestamp columns → the hidden column of their values the writer cannot render
+        # (see pg_temporal), in a chunk that holds any
         self.server_texts: dict[str, str] = {}
         self.total_order = isinstance(source, TableSource)  # by its key, or by its whole row
         try:
@@ -134,8 +132,13 @@ class PostgresExportSource:
             yield self._split(buffer)
 
     def _split(self, batches: list[pa.RecordBatch]) -> tuple[pl.DataFrame, ResumeKey | None]:
-        frame = pl.from_arrow(pa.Table.from_batches(batches))
+        table, texts = unrenderable(pa.Table.from_batches(batches))
+        frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
+        if texts:
+            frame = frame.with_columns(
+                pl.Series(self.server_texts[name], values, dtype=pl.String) for name, values in texts.items()
+            )
         if not self.key_types:
             return frame, None
         hidden = [f"{KEY_PREFIX}{i}" for i in range(len(self.key_types))]
@@ -145,25 +148,18 @@ class PostgresExportSource:
     def _columns(self, schema: pa.Schema, alias: str) -> str:
         """The select list: each column as the driver reads it, or as the server's output text of it."""
         self.numeric_columns = tuple(f.name for f in schema if pg_type(f) == "numeric")
-        temporal = [f.name for f in schema if pg_type(f) in TEMPORAL_TYPES]
+        temporal = [f.name for f in schema if pg_type(f) in ("date", "timestamp", "timestamptz")]
         self.server_texts = {name: f"{TEXT_PREFIX}{i}" for i, name in enumerate(temporal)}
-        if alias == "q" and all(plain_type(f) for f in schema) and not temporal:
+        if alias == "q" and all(plain_type(f) for f in schema):
             return "q.*"  # also takes a query's columns that share a name
-        columns = []
-        for f in schema:
-            c, name = f"{alias}.{quote(f.name)}", quote(f.name)
-            if f.name in self.server_texts:
-                renderable = RENDERABLE.format(c=c)
-                columns.append(f"CASE WHEN {renderable} THEN {c} END AS {name}")
-                columns.append(
-                    f"CASE WHEN NOT ({renderable}) THEN {c}::text END AS {self.server_texts[f.name]}"
-                )
-            else:
-                # format() takes the type's output text, as COPY writes it (an inet's ::text adds /32)
-                columns.append(
-                    c if plain_type(f) else f"CASE WHEN {c} IS NOT NULL THEN format('%s', {c}) END AS {name}"
-                )
-        return ", ".join(columns)
+        # format() takes the type's output text, as COPY writes it (an inet's ::text adds /32)
+        return ", ".join(
+            f"{alias}.{quote(f.name)}"
+            if plain_type(f)
+            else f"CASE WHEN {alias}.{quote(f.name)} IS NOT NULL THEN format('%s', {alias}.{quote(f.name)}) "
+            f"END AS {quote(f.name)}"
+            for f in schema
+        )
 
     def close(self) -> None:
         self.reader.close()
