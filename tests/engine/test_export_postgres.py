@@ -339,7 +339,8 @@ def test_infinite_and_far_future_dates_and_timestamps_are_written_as_the_server_
     sql(
         "INSERT INTO t VALUES (1, '2024-01-31', '2024-01-31 08:05:09', '2024-01-31 08:05:09+00'), "
         "(2, 'infinity', 'infinity', 'infinity'), (3, '-infinity', '-infinity', '-infinity'), "
-        "(4, '12345-06-07', '294276-12-31 23:59:59', '294276-12-31 23:59:59.5+00'), (5, '1999-12-31', NULL, '2000-01-01 00:00:00+00')"
+        "(4, '12345-06-07', '294276-12-31 23:59:59', '294276-12-31 23:59:59.5+00'), "
+        "(5, '1999-12-31', NULL, '2000-01-01 00:00:00+00')"
     )
     out = tmp_path / "out.csv"
     fmt = {"date_format": "%d.%m.%Y", "timestamp_format": "%d.%m.%Y %H:%M"}

@@ -152,14 +152,20 @@ class PostgresExportSource:
         self.server_texts = {name: f"{TEXT_PREFIX}{i}" for i, name in enumerate(temporal)}
         if alias == "q" and all(plain_type(f) for f in schema):
             return "q.*"  # also takes a query's columns that share a name
-        # format() takes the type's output text, as COPY writes it (an inet's ::text adds /32)
         return ", ".join(
             f"{alias}.{quote(f.name)}"
             if plain_type(f)
-            else f"CASE WHEN {alias}.{quote(f.name)} IS NOT NULL THEN format('%s', {alias}.{quote(f.name)}) "
-            f"END AS {quote(f.name)}"
+            else f"{as_text(f'{alias}.{quote(f.name)}', f)} AS {quote(f.name)}"
             for f in schema
         )
 
     def close(self) -> None:
         self.reader.close()
+
+
+def as_text(column: str, field: pa.Field) -> str:
+    """A column as the server's text of it, as COPY writes it: its ::text, but for an inet, whose
+    ::text adds the netmask (10.0.0.1/32) that its output text leaves out."""
+    if pg_type(field) == "inet":
+        return f"CASE WHEN {column} IS NOT NULL THEN format('%s', {column}) END"
+    return f"{column}::text"
