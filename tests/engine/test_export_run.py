@@ -551,8 +551,9 @@ def test_an_export_ordered_by_a_column_of_mixed_values_keeps_sqlites_order_and_e
         assert ids == [r[0] for r in c.execute("SELECT id FROM t ORDER BY v, rowid")]
 
 
-def pause_every_chunk(store, settings, definition, out: Path) -> int:
-    """Run, pausing at each chunk boundary and starting again, until finished; returns the pauses."""
+def pause_every_chunk(store, settings, definition, out: Path, between=None) -> int:
+    """Run, pausing at each chunk boundary and starting again, until finished; returns the pauses.
+    ``between(pause_no)`` runs while the job is paused."""
     pauses = []
 
     def pause(progress):
@@ -563,10 +564,13 @@ def pause_every_chunk(store, settings, definition, out: Path) -> int:
     while status is S.PAUSED:
         pauses.append(job_id)
         assert not out.exists(), "the final name appears only when the file is complete"
-        assert len(list(out.parent.glob(out.name + ".part*"))) == 1
+        assert len(list(out.parent.glob(out.name + ".part*[0-9]"))) == 1  # (and its resume keys)
+        if between is not None:
+            between(len(pauses))
         store.transition(job_id, A.START, actor="tester")
         status, _ = run_job(store, settings, job_id, on_progress=pause)
     assert status is S.FINISHED and len(store.runs_of(job_id)) == 1
+    assert not list(out.parent.glob(out.name + ".part*")), "no partial file, no resume key left behind"
     assert "run.paused" in codes(store, job_id) and "run.resumed" in codes(store, job_id)
     assert "export.restarted" not in codes(store, job_id), "the rows read again were the file's"
     return len(pauses)
@@ -607,6 +611,24 @@ def test_an_encoding_with_a_byte_order_mark_writes_it_once_at_the_start_also_thr
     assert "\ufeff" not in text and text.startswith("id,") and text.count("\n") == 301
     assert pause_every_chunk(store, settings, export(out, source, chunk_rows=97, format=fmt), out) >= 2
     assert out.read_bytes() == reference.read_bytes()
+
+
+@pytest.mark.parametrize("source", [{"table": "t"}, {"table": "t", "filter": "id % 3 <> 0"}])
+def test_a_resume_in_rowid_order_is_not_shifted_by_rows_inserted_and_deleted_before_it(
+    store, settings, data_dir, tmp_path, source
+):
+    many(data_dir, 1000)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    run_job(store, settings, export(reference, source, chunk_rows=100))
+    expected = reference.read_text().splitlines()
+
+    def meddle(pause_no: int) -> None:
+        with sqlite3.connect(data_dir / "data.db") as c:
+            c.execute("INSERT INTO t (id, name) VALUES (?, 'early')", (-pause_no,))  # before the resume point
+            c.execute("DELETE FROM t WHERE id IN (?, ?)", (pause_no, pause_no + 1))  # already written
+
+    assert pause_every_chunk(store, settings, export(out, source, chunk_rows=100), out, between=meddle) >= 4
+    assert out.read_text().splitlines() == expected
 
 
 def test_rowids_with_gaps_and_sparse_stretches_are_all_exported_in_order_and_resume_by_row(
@@ -655,7 +677,7 @@ def test_a_partial_file_shorter_than_its_checkpoint_makes_the_resume_start_over(
 
     status, job_id = run_job(store, settings, export(out, chunk_rows=50), on_progress=pause)
     assert status is S.PAUSED
-    (part,) = tmp_path.glob("out.csv.part*")
+    (part,) = tmp_path.glob("out.csv.part*[0-9]")
     part.write_bytes(part.read_bytes()[:100])
     store.transition(job_id, A.START, actor="tester")
     assert run_job(store, settings, job_id)[0] is S.FINISHED

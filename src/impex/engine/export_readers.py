@@ -39,6 +39,7 @@ CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, however wide the rows: bigger ones c
 FIRST_SPAN = 8192  # rows of the first segments, before the rows' width is known
 MAX_SPARSENESS = 64  # rowids a segment spans per row it is meant to hold, at most
 READ_BATCH_ROWS = 16_384  # rows per batch of an ordered stream
+ROWID = "_impex_rowid"  # the last segment's rowids, beside its columns: the resume key of its last row
 TYPE_MISMATCH = "Type mismatch"  # the driver types columns from a query's first batch
 # The driver's own, and Arrow's while batches are read (an I/O status becomes a plain OSError)
 DRIVER_ERRORS = (adbc_driver_manager.Error, pa.ArrowException, OSError)
@@ -86,12 +87,14 @@ class SqliteSource:
                 self.order = ""
                 self.where = ""
 
-    def _select(self, exact: frozenset[str]) -> str:
-        """The columns, those in ``exact`` as exact text (a copy of ``as_text``: other threads add to it)."""
+    def _select(self, exact: frozenset[str], rowid: bool = False) -> str:
+        """The columns, those in ``exact`` as exact text (a copy of ``as_text``: other threads add to it);
+        with ``rowid``, the rowid last, as ROWID."""
         if not exact:
-            return f"SELECT {', '.join(map(quote, self.names)) if self.names else '*'} FROM {self.source_sql}"
-        columns = ", ".join(_exact_text(n) if n in exact else quote(n) for n in self.column_names())
-        return f"SELECT {columns} FROM {self.source_sql}"
+            columns = ", ".join(map(quote, self.names)) if self.names else "*"
+        else:
+            columns = ", ".join(_exact_text(n) if n in exact else quote(n) for n in self.column_names())
+        return f"SELECT {columns}{f', rowid AS {ROWID}' if rowid else ''} FROM {self.source_sql}"
 
     @property
     def numeric_columns(self) -> tuple[str, ...]:
@@ -202,56 +205,66 @@ class SqliteSource:
     def chunks(
         self, start: int, chunk_rows: int, key: ResumeKey | None = None
     ) -> Iterator[tuple[pl.DataFrame, ResumeKey | None]]:
-        """The rows from row ``start`` (counting from 0) on, in order, as frames of at most ``chunk_rows``
-        (a SQLite file is read by rowid: a resume needs no key)."""
-        return ((frame, None) for frame in self._frames(start, chunk_rows))
-
-    def _frames(self, start: int, chunk_rows: int) -> Iterator[pl.DataFrame]:
+        """The rows from row ``start`` (counting from 0) on, in order, as frames of at most ``chunk_rows``;
+        read in rowid order, each with the rowid of its last row, and from after ``key`` when given (rows
+        deleted or inserted before it meanwhile cannot shift it), else skipping ``start`` rows."""
         limit = self.source.limit if isinstance(self.source, TableSource) else None
         remaining = None if limit is None else max(0, limit - start)
         if remaining == 0:
             return iter(())
         if self.rowid_order:
-            return self._rowid_chunks(start, chunk_rows, remaining)
-        return prefetched(self._ordered_chunks(start, chunk_rows, remaining))
+            after = int(key[0]) if key else None
+            return self._rowid_chunks(start, after, chunk_rows, remaining)
+        return ((frame, None) for frame in prefetched(self._ordered_chunks(start, chunk_rows, remaining)))
 
     def close(self) -> None:
         """Nothing stays open between reads."""
 
-    def _rowid_chunks(self, start: int, chunk_rows: int, remaining: int | None) -> Iterator[pl.DataFrame]:
+    def _rowid_chunks(
+        self, start: int, after: int | None, chunk_rows: int, remaining: int | None
+    ) -> Iterator[tuple[pl.DataFrame, ResumeKey | None]]:
         spans = Spans(chunk_rows)
         with self._cursor() as cur, ThreadPoolExecutor(READERS, "impex-export-read") as pool:
-            segments = self._segments(cur, start, spans)
-            pending: deque[tuple[int, Future[pl.DataFrame]]] = deque()
+            segments = self._segments(cur, start, after, spans)
+            pending: deque[tuple[int, int | None, Future[pl.DataFrame]]] = deque()
 
             def refill() -> None:
                 for lo, hi, rows in islice(segments, READERS - len(pending)):
-                    pending.append((rows, pool.submit(self._segment, lo, hi, rows)))
+                    pending.append((rows, hi, pool.submit(self._segment, lo, hi, rows)))
 
             refill()
             try:
                 while pending:
-                    rows, future = pending.popleft()
+                    rows, hi, future = pending.popleft()
                     refill()  # the next segments are read while this one is written
                     frame = future.result()
+                    # the resume key: a segment was read whole up to its end (the last one has no end:
+                    # it reads its rows' rowids, to the last row it held)
+                    last = hi - 1 if hi is not None else frame.get_column(ROWID).max()
+                    frame = frame.drop(ROWID, strict=False)
                     spans.observe(rows, frame)
                     if remaining is not None:
                         frame = frame.head(remaining)
                         remaining -= frame.height
                     if frame.height:
-                        yield frame
+                        yield frame, (str(last),)
                     if remaining == 0:
                         return
             finally:
-                for _, future in pending:
+                for _, _, future in pending:
                     future.cancel()
 
-    def _segments(self, cur: Any, start: int, spans: Spans) -> Iterator[tuple[int, int | None, int]]:
+    def _segments(
+        self, cur: Any, start: int, after: int | None, spans: Spans
+    ) -> Iterator[tuple[int, int | None, int]]:
         """Rowid ranges [lo, hi) of about ``spans.rows`` table rows each, from the source's row ``start``
-        on, with the width in rowids of each. The bounds are rowid values: no walk of the b-tree (which
-        would read every page); a seek skips a gap in the rowids, and the width follows their density."""
-        where = f" WHERE {self.where}" if self.where else ""
-        cur.execute(f"SELECT rowid FROM {self.table}{where} ORDER BY rowid LIMIT 1 OFFSET {start}")
+        on (the first after rowid ``after`` when given), with the width in rowids of each. The bounds
+        are rowid values: no walk of the b-tree (which would read every page); a seek skips a gap in
+        the rowids, and the width follows their density."""
+        where = [*([self.where] if self.where else []), *([f"rowid > {after}"] if after is not None else [])]
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        skip = f" OFFSET {start}" if after is None else ""
+        cur.execute(f"SELECT rowid FROM {self.table}{condition} ORDER BY rowid LIMIT 1{skip}")
         found = cur.fetchall()
         if not found:
             return
@@ -277,7 +290,8 @@ class SqliteSource:
         while True:
             exact = frozenset(self.as_text)
             with self._cursor(batch_rows=rows + 1) as cur:  # one batch: one typing of the columns
-                cur.execute(f"{self._select(exact)} WHERE {' AND '.join(cond)} ORDER BY rowid")
+                select = self._select(exact, rowid=hi is None)
+                cur.execute(f"{select} WHERE {' AND '.join(cond)} ORDER BY rowid")
                 table = cur.fetch_arrow_table()
             lost = self._lost_reals(table, exact)
             if not lost:
