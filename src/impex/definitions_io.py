@@ -39,6 +39,8 @@ def _describe(error: ValidationError, origin: str) -> str:
         if location and location[0] in ("import", "export"):
             location = location[1:]  # the discriminator's branch name is noise for the user
         location = [p for p in location if not p.startswith("function-")]
+        if location[:1] == ["source"] and location[1:2] in (["table"], ["query"]):
+            del location[1]  # the kind of an export's source: noise too
         key = ".".join(location) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":

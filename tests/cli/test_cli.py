@@ -451,6 +451,32 @@ def test_quick_export_fills_a_file_name_template_with_a_short_job_name(cli, job_
     assert [p.name for p in tmp_path.glob("out-*")] == ["out-export_people-1.csv"]
 
 
+def test_quick_export_and_import_of_a_file_with_a_long_name_run_under_a_shortened_job_name(
+    cli, job_file, tmp_path
+):
+    cli("run", str(job_file))
+    out = tmp_path / ("q" * 230 + ".csv")  # a file system takes 255 bytes; a job name 200 characters
+    result = cli("export", "--table", "people", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text() == "id,name,age\n1,Ann,30\n3,Cy,40\n"
+    assert cli("import", str(out), "--table", "back").exit_code == 0
+    names = [job["name"] for job in json.loads(cli("jobs", "list", "--json").stdout)]
+    assert [len(n) for n in names[:2]] == [200, 200] and all(n.endswith("…") for n in names[:2])
+
+
+@pytest.mark.parametrize("tab", ["\\t", "tab", "\t"])
+def test_quick_export_and_import_take_a_tab_delimiter_spelled_as_a_shell_lets_one_type_it(
+    cli, job_file, tmp_path, tab
+):
+    cli("run", str(job_file))
+    out = tmp_path / "out.tsv"
+    assert cli("export", "--table", "people", "--delimiter", tab, str(out)).exit_code == 0
+    assert out.read_text() == "id\tname\tage\n1\tAnn\t30\n3\tCy\t40\n"
+    result = cli("import", str(out), "--table", "back", "--delimiter", tab)
+    assert result.exit_code == 0, result.stderr
+    assert "delimiter '\\t'" in result.stdout
+
+
 def test_quick_export_names_the_option_it_refuses(cli, tmp_path):
     result = cli("export", "--table", "t", "--limit", "-1", str(tmp_path / "out.csv"))
     assert result.exit_code == 2

@@ -124,6 +124,29 @@ def test_a_missing_table_or_column_is_a_clear_error(store, pg_settings, sql, tmp
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_a_query_or_filter_ending_in_a_comment_is_exported(store, pg_settings, sql, tmp_path):
+    many(sql, 2)
+    out = tmp_path / "out.csv"
+    query = "SELECT id FROM t ORDER BY id -- the ids"
+    status, job_id = run_job(store, pg_settings, export(out, {"query": query}))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "id\n1\n2\n"
+    source = {"table": "t", "columns": ["id"], "filter": "id > 1 -- the last"}
+    status, job_id = run_job(store, pg_settings, export(out, source))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "id\n2\n"
+
+
+def test_a_query_giving_two_columns_one_name_is_a_clear_error(store, pg_settings, sql, tmp_path):
+    many(sql, 3)
+    query = "SELECT t.id, u.id, t.name FROM t JOIN t AS u USING (id)"
+    status, job_id = run_job(store, pg_settings, export(tmp_path / "o.csv", {"query": query}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        "the export query gives more than one column named id: give each its own name (… AS another_name)"
+    )
+
+
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [
@@ -306,3 +329,97 @@ def test_rows_that_move_while_an_export_is_paused_are_neither_lost_nor_repeated(
     assert sorted(lines) == sorted(reference.read_text().splitlines()), "every row once"
     assert out.read_bytes() == reference.read_bytes()
     assert ("export.restarted" in codes(store, job_id)) == restarts
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 1000])
+def test_infinite_and_far_future_dates_and_timestamps_are_written_as_the_server_writes_them(
+    store, pg_settings, sql, tmp_path, chunk_rows
+):
+    sql("CREATE TABLE t (id int PRIMARY KEY, d date, ts timestamp, tz timestamptz)")
+    sql(
+        "INSERT INTO t VALUES (1, '2024-01-31', '2024-01-31 08:05:09', '2024-01-31 08:05:09+00'), "
+        "(2, 'infinity', 'infinity', 'infinity'), (3, '-infinity', '-infinity', '-infinity'), "
+        "(4, '12345-06-07', '294276-12-31 23:59:59', '294276-12-31 23:59:59.5+00'), "
+        "(5, '1999-12-31', NULL, '2000-01-01 00:00:00+00')"
+    )
+    out = tmp_path / "out.csv"
+    fmt = {"date_format": "%d.%m.%Y", "timestamp_format": "%d.%m.%Y %H:%M"}
+    definition = export(out, {"table": "t", "order_by": ["ts"]}, format=fmt, chunk_rows=chunk_rows)
+    status, job_id = run_job(store, pg_settings, definition)
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == (
+        "id,d,ts,tz\n"
+        "3,-infinity,-infinity,-infinity\n"
+        "1,31.01.2024,31.01.2024 08:05,31.01.2024 08:05\n"
+        "4,12345-06-07,294276-12-31 23:59:59,294276-12-31 23:59:59.5\n"
+        "2,infinity,infinity,infinity\n"
+        "5,31.12.1999,,01.01.2000 00:00\n"
+    )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 1000])
+def test_the_default_timestamp_format_keeps_the_fraction_of_a_second_an_import_reads_back(
+    store, pg_settings, sql, tmp_path, chunk_rows
+):
+    sql("CREATE TABLE t (id int PRIMARY KEY, ts timestamp, tz timestamptz)")
+    sql(
+        "INSERT INTO t VALUES (1, '2024-01-31 08:05:09.123456', '2024-01-31 08:05:09.000001+00'), "
+        "(2, '2024-01-31 08:05:09.5', '2024-01-31 08:05:09+00'), (3, '2024-01-31 08:05:09', NULL), "
+        "(4, NULL, 'infinity')"
+    )
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, pg_settings, export(out, chunk_rows=chunk_rows))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == (
+        "id,ts,tz\n"
+        "1,2024-01-31 08:05:09.123456,2024-01-31 08:05:09.000001\n"
+        "2,2024-01-31 08:05:09.500,2024-01-31 08:05:09\n"
+        "3,2024-01-31 08:05:09,\n"
+        "4,,infinity\n"
+    )
+    back = define(
+        source=str(out),
+        target={"table": "back", "connection": "pg"},
+        columns=[{"name": "id", "type": "integer"}, {"name": "ts", "type": "timestamp"}],
+    )
+    status, job_id = run_job(store, pg_settings, back)
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert sql("SELECT count(*) FROM back JOIN t USING (id) WHERE back.ts IS NOT DISTINCT FROM t.ts") == [
+        (4,)
+    ]
+
+
+def test_other_types_are_written_as_the_server_writes_them_as_psql_copy_does(
+    store, pg_settings, sql, tmp_path
+):
+    sql("CREATE TABLE t (id int PRIMARY KEY, ip inet, net cidr, ips inet[], b bytea, iv interval, m money)")
+    sql(
+        "INSERT INTO t VALUES (1, '10.0.0.1', '10.0.0.0/8', '{10.0.0.1,::1}', '\\x00ff', '1 day 02:03', "
+        "1.5), (2, '10.0.0.1/24', NULL, '{}', '', '-1 mon', NULL), (3, NULL, NULL, NULL, NULL, NULL, NULL)"
+    )
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, pg_settings, export(out))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == (
+        "id,ip,net,ips,b,iv,m\n"
+        '1,10.0.0.1,10.0.0.0/8,"{10.0.0.1,::1}",\\x00ff,1 day 02:03:00,$1.50\n'
+        "2,10.0.0.1/24,,{},\\x,-1 mons,\n"
+        "3,,,,,,\n"
+    )
+
+
+@pytest.mark.parametrize("key", [True, False])
+def test_a_filter_may_name_the_table_as_a_correlated_subquery_does(store, pg_settings, sql, tmp_path, key):
+    many(sql, 6, table="items", key=key)
+    sql("ALTER TABLE items ADD COLUMN items int")  # a column named as its table: the row is still the row
+    sql("CREATE TABLE keep (id bigint)")
+    sql("INSERT INTO keep VALUES (2), (5), (6)")
+    out = tmp_path / "out.csv"
+    source = {
+        "table": "items",
+        "columns": ["id", "name"],
+        "filter": "EXISTS (SELECT 1 FROM keep k WHERE k.id = items.id) AND items.id < 6",
+    }
+    status, job_id = run_job(store, pg_settings, export(out, source, chunk_rows=1))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "id,name\n2,Name 2\n5,Name 5\n"

@@ -110,6 +110,39 @@ def test_columns_filter_order_by_and_limit_choose_the_rows(store, settings, peop
     assert out.read_text() == "name,id\nAnn,1\n"
 
 
+@pytest.mark.parametrize(
+    "query", ["SELECT id FROM t -- the ids", "SELECT id FROM t; \n", "SELECT id\nFROM t --"]
+)
+def test_a_query_ending_in_a_comment_or_a_semicolon_is_exported(store, settings, people, tmp_path, query):
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, {"query": query}))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "id\n1\n2\n3\n"
+
+
+def test_a_filter_ending_in_a_comment_is_applied(store, settings, people, tmp_path):
+    out = tmp_path / "out.csv"
+    for source in ({"table": "t"}, {"table": "t", "order_by": ["age"]}):
+        status, job_id = run_job(store, settings, export(out, {**source, "filter": "id > 1 -- not Ann"}))
+        assert status is S.FINISHED, journal_error(store, job_id)
+        assert out.read_text().splitlines()[1:] == ['2,"Bob ""B"", Jr",,-2.25', "3,Cy,40,"]
+
+
+def test_sqlite_columns_are_found_whatever_the_case_they_are_named_in_and_written_as_the_table_names_them(
+    store, settings, people, tmp_path
+):
+    out = tmp_path / "out.csv"
+    source = {"table": "T", "columns": ["NAME", "Id"], "filter": "age > 35", "order_by": ["AGE"]}
+    status, job_id = run_job(store, settings, export(out, source))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == "name,id\nCy,3\n"
+
+
+def test_a_column_named_twice_is_refused_when_the_job_is_defined():
+    with pytest.raises(ValueError, match=r"source.columns: id named more than once"):
+        parse_definition(export(Path("x.csv"), {"table": "t", "columns": ["id", "name", "id"]}))
+
+
 def test_a_query_is_exported_in_its_own_order(store, settings, people, tmp_path):
     out = tmp_path / "out.csv"
     query = "WITH a AS (SELECT id, upper(name) AS n FROM t) SELECT n, id * 10 AS x FROM a ORDER BY id DESC;"
@@ -371,6 +404,42 @@ def test_a_query_that_is_not_a_select_is_refused_when_the_job_is_defined():
 
 
 @pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"format": {"delimiter": "§"}}, "format.delimiter: expected a single ASCII character, got '§'"),
+        ({"format": {"delimiter": "::"}}, "format.delimiter: expected a single ASCII character, got '::'"),
+        ({"format": {"delimiter": ""}}, "format.delimiter: expected a single ASCII character, got ''"),
+        ({"format": {"delimiter": "\n"}}, "format.delimiter: a line break cannot be the delimiter"),
+        ({"format": {"quote": "«"}}, "format.quote: expected a single ASCII character, got '«'"),
+        ({"format": {"quote": ";", "delimiter": ";"}}, "format: delimiter and quote must differ"),
+        ({"format": {"encoding": "klingon"}}, "format.encoding: unknown encoding 'klingon'"),
+        (
+            {"format": {"date_format": "%d,%m,%Y"}},
+            "format: date_format '%d,%m,%Y' holds the delimiter, the quote or a line break, "
+            "which a date is written with as it is",
+        ),
+        (
+            {"format": {"delimiter": ";", "timestamp_format": '%H:%M "%S"'}},
+            "format: timestamp_format '%H:%M \"%S\"' holds the delimiter",
+        ),
+        ({"output": "out-{nope}.csv"}, "output: unknown placeholder {nope} in 'out-{nope}.csv' (use {job}"),
+        ({"output": "out-{0}.csv"}, "output: unknown placeholder {0}"),
+        ({"output": "out-{run.x}.csv"}, "output: unknown placeholder {run.x}"),
+        ({"output": "out-{.csv"}, "output: 'out-{.csv' is not a file name template"),
+    ],
+)
+def test_a_format_or_file_name_that_cannot_be_written_is_refused_when_the_job_is_defined(fields, says):
+    with pytest.raises(ValueError, match=r"format|output") as refused:
+        parse_definition({**export(Path("x.csv")), **fields})
+    assert says in str(refused.value)
+
+
+def test_a_file_name_template_with_every_placeholder_and_doubled_braces_is_taken():
+    job = parse_definition({**export(Path("x.csv")), "output": "{job}-{run}-{date}-{time}-{{x}}.csv"})
+    assert job.output == "{job}-{run}-{date}-{time}-{{x}}.csv"
+
+
+@pytest.mark.parametrize(
     ("query", "says"),
     [
         ("WITH x AS (SELECT 1) DELETE FROM t", "must be one read-only SELECT"),
@@ -446,6 +515,26 @@ def test_real_values_among_text_in_a_column_are_written_exactly(store, settings,
         assert "123456.789" in prices and "0.30000000000000004" in prices
 
 
+def test_blobs_are_written_as_hex_as_postgresql_writes_bytea_and_the_other_values_of_their_column_as_they_are(
+    store, settings, data_dir, tmp_path
+):
+    """A BLOB has no text: it is written as \\x and its bytes in hex, as PostgreSQL writes a bytea,
+    also in a column that holds texts and numbers too (which the driver would read as bytes)."""
+
+    def mixed(i: int) -> tuple[Any, str]:  # (stored, written)
+        return (f"t{i}", f"t{i}") if i % 3 else (b"", "\\x") if i % 5 else (2.5, "2.5")
+
+    rows = [(i, b"\x00\xffA" if i % 2 else None, mixed(i)[0]) for i in range(1, 31)]
+    fill(data_dir, "(id INTEGER PRIMARY KEY, b BLOB, mixed)", rows)
+    blob = "\\x00ff41"
+    expected = "".join(f"{i},{blob if i % 2 else ''},{mixed(i)[1]}\n" for i in range(1, 31))
+    for source in ({"table": "t"}, {"table": "t", "order_by": ["id"]}, {"query": "SELECT * FROM t"}):
+        out = tmp_path / "out.csv"
+        status, job_id = run_job(store, settings, export(out, source, chunk_rows=7))
+        assert status is S.FINISHED, journal_error(store, job_id)
+        assert out.read_text() == "id,b,mixed\n" + expected, source
+
+
 def test_an_export_ordered_by_a_column_of_mixed_values_keeps_sqlites_order_and_every_row_once(
     store, settings, data_dir, tmp_path
 ):
@@ -462,8 +551,9 @@ def test_an_export_ordered_by_a_column_of_mixed_values_keeps_sqlites_order_and_e
         assert ids == [r[0] for r in c.execute("SELECT id FROM t ORDER BY v, rowid")]
 
 
-def pause_every_chunk(store, settings, definition, out: Path) -> int:
-    """Run, pausing at each chunk boundary and starting again, until finished; returns the pauses."""
+def pause_every_chunk(store, settings, definition, out: Path, between=None) -> int:
+    """Run, pausing at each chunk boundary and starting again, until finished; returns the pauses.
+    ``between(pause_no)`` runs while the job is paused."""
     pauses = []
 
     def pause(progress):
@@ -474,10 +564,13 @@ def pause_every_chunk(store, settings, definition, out: Path) -> int:
     while status is S.PAUSED:
         pauses.append(job_id)
         assert not out.exists(), "the final name appears only when the file is complete"
-        assert len(list(out.parent.glob(out.name + ".part*"))) == 1
+        assert len(list(out.parent.glob(out.name + ".part*[0-9]"))) == 1  # (and its resume keys)
+        if between is not None:
+            between(len(pauses))
         store.transition(job_id, A.START, actor="tester")
         status, _ = run_job(store, settings, job_id, on_progress=pause)
     assert status is S.FINISHED and len(store.runs_of(job_id)) == 1
+    assert not list(out.parent.glob(out.name + ".part*")), "no partial file, no resume key left behind"
     assert "run.paused" in codes(store, job_id) and "run.resumed" in codes(store, job_id)
     assert "export.restarted" not in codes(store, job_id), "the rows read again were the file's"
     return len(pauses)
@@ -503,6 +596,39 @@ def test_pause_and_resume_at_every_chunk_neither_loses_nor_repeats_a_row(
     assert pause_every_chunk(store, settings, export(out, source, chunk_rows=97, format=fmt), out) >= 4
     content = gzip.decompress if gz else bytes  # gzip members may be cut elsewhere after a resume
     assert content(out.read_bytes()) == content(reference.read_bytes())
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+@pytest.mark.parametrize("source", [{"table": "t"}, {"query": "SELECT id, note FROM t ORDER BY id DESC"}])
+def test_an_encoding_with_a_byte_order_mark_writes_it_once_at_the_start_also_through_pauses(
+    store, settings, data_dir, tmp_path, encoding, source
+):
+    many(data_dir, 300)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    fmt = {"encoding": encoding}
+    run_job(store, settings, export(reference, source, chunk_rows=97, format=fmt))
+    text = reference.read_bytes().decode(encoding)
+    assert "\ufeff" not in text and text.startswith("id,") and text.count("\n") == 301
+    assert pause_every_chunk(store, settings, export(out, source, chunk_rows=97, format=fmt), out) >= 2
+    assert out.read_bytes() == reference.read_bytes()
+
+
+@pytest.mark.parametrize("source", [{"table": "t"}, {"table": "t", "filter": "id % 3 <> 0"}])
+def test_a_resume_in_rowid_order_is_not_shifted_by_rows_inserted_and_deleted_before_it(
+    store, settings, data_dir, tmp_path, source
+):
+    many(data_dir, 1000)
+    reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+    run_job(store, settings, export(reference, source, chunk_rows=100))
+    expected = reference.read_text().splitlines()
+
+    def meddle(pause_no: int) -> None:
+        with sqlite3.connect(data_dir / "data.db") as c:
+            c.execute("INSERT INTO t (id, name) VALUES (?, 'early')", (-pause_no,))  # before the resume point
+            c.execute("DELETE FROM t WHERE id IN (?, ?)", (pause_no, pause_no + 1))  # already written
+
+    assert pause_every_chunk(store, settings, export(out, source, chunk_rows=100), out, between=meddle) >= 4
+    assert out.read_text().splitlines() == expected
 
 
 def test_rowids_with_gaps_and_sparse_stretches_are_all_exported_in_order_and_resume_by_row(
@@ -551,7 +677,7 @@ def test_a_partial_file_shorter_than_its_checkpoint_makes_the_resume_start_over(
 
     status, job_id = run_job(store, settings, export(out, chunk_rows=50), on_progress=pause)
     assert status is S.PAUSED
-    (part,) = tmp_path.glob("out.csv.part*")
+    (part,) = tmp_path.glob("out.csv.part*[0-9]")
     part.write_bytes(part.read_bytes()[:100])
     store.transition(job_id, A.START, actor="tester")
     assert run_job(store, settings, job_id)[0] is S.FINISHED

@@ -74,6 +74,17 @@ def test_non_utf8_output_is_transcoded_and_unencodable_text_is_a_clear_error() -
         written(OutputFormat(encoding="latin-1"), pl.DataFrame({"name": ["Žižek"]}))
 
 
+def test_a_column_name_the_encoding_cannot_hold_is_a_clear_error_naming_the_header() -> None:
+    with pytest.raises(
+        FormatError,
+        match=r"the header: column name '日本' holds '日' \(U\+65E5\), which iso8859-1 cannot encode",
+    ):
+        written(OutputFormat(encoding="latin-1"), pl.DataFrame({"日本": ["a"], "ok": ["b"]}))
+    with pytest.raises(FormatError, match=r"the header: column name '日本'"):  # no row: the header only
+        written(OutputFormat(encoding="latin-1"), pl.DataFrame(schema={"日本": pl.String}))
+    assert written(OutputFormat(encoding="latin-1", header=False), pl.DataFrame({"日本": ["a"]})) == b"a\n"
+
+
 def test_writing_into_a_gzip_file_reads_back(tmp_path: Path) -> None:
     path = tmp_path / "out.csv.gz"
     with gzip.open(path, "wb") as f:

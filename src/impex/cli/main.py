@@ -131,7 +131,9 @@ def import_cmd(
     data_file: Annotated[Path, typer.Argument(help="CSV/delimited file (.gz and .zip too).")],
     table: Annotated[str, typer.Option(help="Target table (created if missing).")],
     connection: Annotated[str, typer.Option(help="Named target connection.")] = "default",
-    delimiter: Annotated[str | None, typer.Option(help="Field delimiter (detected if omitted).")] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Field delimiter (detected if omitted; \\t or tab: a tab).")
+    ] = None,
     encoding: Annotated[str | None, typer.Option(help="Encoding (detected if omitted).")] = None,
     header: Annotated[
         bool | None,
@@ -193,7 +195,7 @@ def import_cmd(
     from impex.formats.detect import detect_format
 
     given: dict[str, object] = {
-        "delimiter": delimiter,
+        "delimiter": spelled_delimiter(delimiter),
         "encoding": encoding,
         "decimal_separator": decimal_separator,
         "thousands_separator": thousands_separator,
@@ -234,7 +236,7 @@ def import_cmd(
     )
     try:
         definition = ImportJob(
-            name=f"import {data_file.name} into {table}",
+            name=job_name(f"import {data_file.name} into {table}"),
             source=os.path.abspath(data_file),  # a link stays a link
             format=detected.conventions.applied(fmt).model_copy(
                 update={
@@ -299,6 +301,19 @@ def _character(separator: str) -> str:
     return SPACES.get(separator) or repr(separator)
 
 
+def spelled_delimiter(given: str | None) -> str | None:
+    """The delimiter an option names: a tab is hard to type in a shell, so \\t and tab say it too."""
+    return "\t" if given in ("\\t", "tab", "TAB") else given
+
+
+def job_name(said: str) -> str:
+    """A quick job's name, shortened to what a job name may hold (a file's name may be longer)."""
+    from impex.domain.definitions import ExportJob
+
+    most = next(m.max_length for m in ExportJob.model_fields["name"].metadata if hasattr(m, "max_length"))
+    return said if len(said) <= most else said[: most - 1] + "…"
+
+
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
@@ -310,7 +325,7 @@ def export_cmd(
     order_by: Annotated[list[str] | None, typer.Option(help="Order column (repeat).")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
     connection: Annotated[str, typer.Option(help="Named connection.")] = "default",
-    delimiter: Annotated[str, typer.Option(help="Field delimiter.")] = ",",
+    delimiter: Annotated[str, typer.Option(help="Field delimiter (\\t or tab: a tab).")] = ",",
     gzip: Annotated[
         bool | None, typer.Option("--gzip/--no-gzip", help="Compress the output (default: if named .gz).")
     ] = None,
@@ -336,10 +351,14 @@ def export_cmd(
         )
         definition = ExportJob(
             # a name template ({job}…) would name the file after itself
-            name=f"export {table or 'query'}" + ("" if "{" in out_file.name else f" to {out_file.name}"),
+            name=job_name(
+                f"export {table or 'query'}" + ("" if "{" in out_file.name else f" to {out_file.name}")
+            ),
             source=source,
             output=os.path.abspath(out_file),
-            format=OutputFormat(delimiter=delimiter, **({} if gzip is None else {"gzip": gzip})),
+            format=OutputFormat(
+                delimiter=spelled_delimiter(delimiter) or ",", **({} if gzip is None else {"gzip": gzip})
+            ),
         )
     except ValueError as e:
         raise _bad_options(e) from None

@@ -5,10 +5,12 @@ Plain pydantic models, validated on load; no I/O here (see ``impex.definitions_i
 
 from __future__ import annotations
 
+import codecs
 import re
+import string
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 # The enums live in ``choices`` (no pydantic, for the CLI's options); they are importable from here too.
 from impex.domain.choices import (
@@ -38,6 +40,12 @@ def check_identifier(value: str) -> str:
     return value
 
 
+def one_ascii_character(value: str) -> str:
+    if len(value.encode("utf-8")) != 1:
+        raise ValueError(f"expected a single ASCII character, got {value!r}")
+    return value
+
+
 class CsvFormat(Model):
     """Delimited text. ``None`` for delimiter or encoding means: detect it."""
 
@@ -63,9 +71,7 @@ class CsvFormat(Model):
     @field_validator("delimiter", "quote", "escape", "decimal_separator")
     @classmethod
     def _one_character(cls, value: str | None) -> str | None:
-        if value is not None and len(value.encode("utf-8")) != 1:
-            raise ValueError(f"expected a single ASCII character, got {value!r}")
-        return value
+        return None if value is None else one_ascii_character(value)
 
     @field_validator("thousands_separator")
     @classmethod
@@ -181,6 +187,9 @@ class TableSource(Model):
     @field_validator("columns", "order_by")
     @classmethod
     def _names_ok(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        doubled = sorted({v for v in value if value.count(v) > 1})
+        if doubled:  # a file's header names each column once
+            raise ValueError(f"{', '.join(doubled)} named more than once")
         return tuple(check_identifier(v) for v in value)
 
 
@@ -195,6 +204,19 @@ class QuerySource(Model):
         if head not in {"select", "with"}:
             raise ValueError("a query export must be a read-only SELECT (or WITH … SELECT)")
         return value
+
+
+def _source_kind(value: Any) -> str:
+    """A source with a query is a query's; any other, a table's (so that an error names its key
+    once, not once for each kind of source)."""
+    is_query = isinstance(value, QuerySource) or (isinstance(value, dict) and "query" in value)
+    return "query" if is_query else "table"
+
+
+ExportSource = Annotated[
+    Annotated[TableSource, Tag("table")] | Annotated[QuerySource, Tag("query")],
+    Discriminator(_source_kind),
+]
 
 
 class OutputFormat(Model):
@@ -226,15 +248,68 @@ class OutputFormat(Model):
             return f"{_DEFAULT_TIMESTAMP}%.f%:z"
         return self.timestamp_format if with_offset(self.timestamp_format) else f"{self.timestamp_format}%:z"
 
+    @field_validator("delimiter", "quote")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        # the CSV writer takes one byte; a line break would end the record
+        if value in ("\n", "\r"):
+            raise ValueError("a line break cannot be the delimiter or the quote")
+        return one_ascii_character(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_characters(self) -> OutputFormat:
+        if self.delimiter == self.quote:
+            raise ValueError("delimiter and quote must differ")
+        for name in ("date_format", "timestamp_format"):
+            pattern = getattr(self, name)
+            if any(special in pattern for special in (self.delimiter, self.quote, "\n", "\r")):
+                raise ValueError(
+                    f"{name} {pattern!r} holds the delimiter, the quote or a line break, which a "
+                    f"{name.split('_')[0]} is written with as it is (never quoted): "
+                    "the file would not read back"
+                )
+        return self
+
+
+FILE_NAME_FIELDS = {"job": "job", "run": 1, "date": "20250101", "time": "000000"}
+
+
+def check_file_name_template(template: str) -> str:
+    """A file name template whose placeholders are among {job}, {run}, {date} and {time}."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+        unknown = [field for field in fields if field not in FILE_NAME_FIELDS]
+        if not unknown:
+            template.format(**FILE_NAME_FIELDS)
+    except ValueError as error:
+        raise ValueError(f"{template!r} is not a file name template: {error}") from None
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder {{{unknown[0]}}} in {template!r} "
+            "(use {job}, {run}, {date}, {time}; {{ and }} for a brace)"
+        )
+    return template
+
 
 class ExportJob(Model):
     kind: Literal["export"] = "export"
     name: str = Field(min_length=1, max_length=200)
-    source: TableSource | QuerySource
+    source: ExportSource
     output: str  # file name template: {job}, {run}, {date}, {time}
     format: OutputFormat = OutputFormat()
     chunk_rows: int = Field(100_000, ge=1, le=10_000_000)
     queue: str = "default"
+
+    _output_ok = field_validator("output")(classmethod(lambda cls, v: check_file_name_template(v)))
 
     @model_validator(mode="before")
     @classmethod

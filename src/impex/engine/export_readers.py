@@ -24,7 +24,8 @@ from impex.domain.definitions import QuerySource, TableSource
 from impex.engine.connections import Connection
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
-from impex.targets.sql import driver_words, quote
+from impex.targets.sql import driver_words, enclosable, quote
+from impex.targets.sqlite_sql import name_key
 
 if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a PostgreSQL source
     from impex.engine.export_source import PostgresExportSource
@@ -38,6 +39,7 @@ CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, however wide the rows: bigger ones c
 FIRST_SPAN = 8192  # rows of the first segments, before the rows' width is known
 MAX_SPARSENESS = 64  # rowids a segment spans per row it is meant to hold, at most
 READ_BATCH_ROWS = 16_384  # rows per batch of an ordered stream
+ROWID = "_impex_rowid"  # the last segment's rowids, beside its columns: the resume key of its last row
 TYPE_MISMATCH = "Type mismatch"  # the driver types columns from a query's first batch
 # The driver's own, and Arrow's while batches are read (an I/O status becomes a plain OSError)
 DRIVER_ERRORS = (adbc_driver_manager.Error, pa.ArrowException, OSError)
@@ -68,6 +70,7 @@ class SqliteSource:
         self.uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
         self.date_columns: tuple[str, ...] = ()
         self.timestamp_columns: tuple[str, ...] = ()
+        self.server_texts: dict[str, str] = {}  # SQLite keeps dates as text: the writer renders all
         self.rowid_order = False
         self.total_order = False  # whether two reads give the rows in one order (see export_resume)
         # Columns holding REAL values among text, or among integers: read as SQLite's exact text of
@@ -80,16 +83,18 @@ class SqliteSource:
                 self._describe_table(cur, source)
             else:
                 self.names: list[str] = []  # known once needed (see _select)
-                self.source_sql = f"({source.query.strip().rstrip(';')}) AS q"
+                self.source_sql = f"({enclosable(source.query)}) AS q"
                 self.order = ""
                 self.where = ""
 
-    def _select(self, exact: frozenset[str]) -> str:
-        """The columns, those in ``exact`` as exact text (a copy of ``as_text``: other threads add to it)."""
+    def _select(self, exact: frozenset[str], rowid: bool = False) -> str:
+        """The columns, those in ``exact`` as exact text (a copy of ``as_text``: other threads add to it);
+        with ``rowid``, the rowid last, as ROWID."""
         if not exact:
-            return f"SELECT {', '.join(map(quote, self.names)) if self.names else '*'} FROM {self.source_sql}"
-        columns = ", ".join(_exact_text(n) if n in exact else quote(n) for n in self.column_names())
-        return f"SELECT {columns} FROM {self.source_sql}"
+            columns = ", ".join(map(quote, self.names)) if self.names else "*"
+        else:
+            columns = ", ".join(_exact_text(n) if n in exact else quote(n) for n in self.column_names())
+        return f"SELECT {columns}{f', rowid AS {ROWID}' if rowid else ''} FROM {self.source_sql}"
 
     @property
     def numeric_columns(self) -> tuple[str, ...]:
@@ -98,16 +103,19 @@ class SqliteSource:
 
     def _lost_reals(self, data: pa.Table | pa.RecordBatch, exact: frozenset[str]) -> set[str]:
         """Columns (not read as ``exact``) that lose what their values are: text columns holding REAL
-        values the driver wrote in its lossy form; and columns it typed as floating point although
+        values the driver wrote in its lossy form; columns it typed as floating point although
         they may hold integers too, which it would turn into reals (7.0 for 7, and digits lost past
         2**53) in the chunks that hold a real, and only in those: where chunks are cut would change
-        the file (a resume cuts them elsewhere)."""
+        the file (a resume cuts them elsewhere); and columns holding a BLOB, which the driver reads
+        as bytes with every other value of the column (a CSV has no bytes)."""
         return {
             field.name
             for field in data.schema
             if field.name not in exact
             and (
-                (pa.types.is_floating(field.type) and field.name in self.mixed_numbers)
+                pa.types.is_binary(field.type)
+                or pa.types.is_large_binary(field.type)
+                or (pa.types.is_floating(field.type) and field.name in self.mixed_numbers)
                 or (
                     pa.types.is_string(field.type)
                     and field.name not in self.text_affinity
@@ -153,10 +161,13 @@ class SqliteSource:
         cur.execute(f"PRAGMA table_info({quote(source.table)})")
         info = cur.fetchall()
         declared = {row[1]: str(row[2] or "").upper() for row in info}
-        names = list(source.columns or declared)
-        missing = [n for n in (*names, *source.order_by) if n not in declared]
+        # SQLite's names are case-blind: a column named ID is the table's id, and is written so
+        spelled = {name_key(name): name for name in declared}
+        missing = [n for n in (*source.columns, *source.order_by) if name_key(n) not in spelled]
         if missing:
             raise TargetError(f"source table {source.table} has no column(s) {', '.join(missing)}")
+        names = [spelled[name_key(n)] for n in source.columns] or list(declared)
+        order_by = [spelled[name_key(n)] for n in source.order_by]
         self.text_affinity = {
             n for n, kind in declared.items() if any(t in kind for t in ("CHAR", "CLOB", "TEXT"))
         }
@@ -170,17 +181,17 @@ class SqliteSource:
         self.date_columns = tuple(n for n in names if "DATE" in declared[n] and "TIME" not in declared[n])
         self.timestamp_columns = tuple(n for n in names if "TIME" in declared[n])
         has_rowid = kind == "table" and "WITHOUT ROWID" not in str(ddl).upper()
-        self.rowid_order = has_rowid and not source.order_by
+        self.rowid_order = has_rowid and not order_by
         self.table = quote(source.table)
         self.names = names
         self.source_sql = self.table
-        self.where = f"({source.filter})" if source.filter else ""
+        self.where = f"({enclosable(source.filter)})" if source.filter else ""
         # rowid last, or the primary key of a table without rowid (unique, never NULL there): rows that
         # tie on the order columns keep one order, so a resume is exact (a view has neither)
         key = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5] and kind == "table"]
         self.total_order = has_rowid or bool(key)
         # the table's columns, not the select's: a column read as exact text is an alias of that name
-        columns = [*source.order_by, *(c for c in key if c not in source.order_by and not has_rowid)]
+        columns = [*order_by, *(c for c in key if c not in order_by and not has_rowid)]
         order = [*(f"{self.table}.{quote(c)}" for c in columns), *(["rowid"] if has_rowid else [])]
         self.order = f" ORDER BY {', '.join(order)}" if order else ""
 
@@ -194,56 +205,66 @@ class SqliteSource:
     def chunks(
         self, start: int, chunk_rows: int, key: ResumeKey | None = None
     ) -> Iterator[tuple[pl.DataFrame, ResumeKey | None]]:
-        """The rows from row ``start`` (counting from 0) on, in order, as frames of at most ``chunk_rows``
-        (a SQLite file is read by rowid: a resume needs no key)."""
-        return ((frame, None) for frame in self._frames(start, chunk_rows))
-
-    def _frames(self, start: int, chunk_rows: int) -> Iterator[pl.DataFrame]:
+        """The rows from row ``start`` (counting from 0) on, in order, as frames of at most ``chunk_rows``;
+        read in rowid order, each with the rowid of its last row, and from after ``key`` when given (rows
+        deleted or inserted before it meanwhile cannot shift it), else skipping ``start`` rows."""
         limit = self.source.limit if isinstance(self.source, TableSource) else None
         remaining = None if limit is None else max(0, limit - start)
         if remaining == 0:
             return iter(())
         if self.rowid_order:
-            return self._rowid_chunks(start, chunk_rows, remaining)
-        return prefetched(self._ordered_chunks(start, chunk_rows, remaining))
+            after = int(key[0]) if key else None
+            return self._rowid_chunks(start, after, chunk_rows, remaining)
+        return ((frame, None) for frame in prefetched(self._ordered_chunks(start, chunk_rows, remaining)))
 
     def close(self) -> None:
         """Nothing stays open between reads."""
 
-    def _rowid_chunks(self, start: int, chunk_rows: int, remaining: int | None) -> Iterator[pl.DataFrame]:
+    def _rowid_chunks(
+        self, start: int, after: int | None, chunk_rows: int, remaining: int | None
+    ) -> Iterator[tuple[pl.DataFrame, ResumeKey | None]]:
         spans = Spans(chunk_rows)
         with self._cursor() as cur, ThreadPoolExecutor(READERS, "impex-export-read") as pool:
-            segments = self._segments(cur, start, spans)
-            pending: deque[tuple[int, Future[pl.DataFrame]]] = deque()
+            segments = self._segments(cur, start, after, spans)
+            pending: deque[tuple[int, int | None, Future[pl.DataFrame]]] = deque()
 
             def refill() -> None:
                 for lo, hi, rows in islice(segments, READERS - len(pending)):
-                    pending.append((rows, pool.submit(self._segment, lo, hi, rows)))
+                    pending.append((rows, hi, pool.submit(self._segment, lo, hi, rows)))
 
             refill()
             try:
                 while pending:
-                    rows, future = pending.popleft()
+                    rows, hi, future = pending.popleft()
                     refill()  # the next segments are read while this one is written
                     frame = future.result()
+                    # the resume key: a segment was read whole up to its end (the last one has no end:
+                    # it reads its rows' rowids, to the last row it held)
+                    last = hi - 1 if hi is not None else frame.get_column(ROWID).max()
+                    frame = frame.drop(ROWID, strict=False)
                     spans.observe(rows, frame)
                     if remaining is not None:
                         frame = frame.head(remaining)
                         remaining -= frame.height
                     if frame.height:
-                        yield frame
+                        yield frame, (str(last),)
                     if remaining == 0:
                         return
             finally:
-                for _, future in pending:
+                for _, _, future in pending:
                     future.cancel()
 
-    def _segments(self, cur: Any, start: int, spans: Spans) -> Iterator[tuple[int, int | None, int]]:
+    def _segments(
+        self, cur: Any, start: int, after: int | None, spans: Spans
+    ) -> Iterator[tuple[int, int | None, int]]:
         """Rowid ranges [lo, hi) of about ``spans.rows`` table rows each, from the source's row ``start``
-        on, with the width in rowids of each. The bounds are rowid values: no walk of the b-tree (which
-        would read every page); a seek skips a gap in the rowids, and the width follows their density."""
-        where = f" WHERE {self.where}" if self.where else ""
-        cur.execute(f"SELECT rowid FROM {self.table}{where} ORDER BY rowid LIMIT 1 OFFSET {start}")
+        on (the first after rowid ``after`` when given), with the width in rowids of each. The bounds
+        are rowid values: no walk of the b-tree (which would read every page); a seek skips a gap in
+        the rowids, and the width follows their density."""
+        where = [*([self.where] if self.where else []), *([f"rowid > {after}"] if after is not None else [])]
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        skip = f" OFFSET {start}" if after is None else ""
+        cur.execute(f"SELECT rowid FROM {self.table}{condition} ORDER BY rowid LIMIT 1{skip}")
         found = cur.fetchall()
         if not found:
             return
@@ -269,7 +290,8 @@ class SqliteSource:
         while True:
             exact = frozenset(self.as_text)
             with self._cursor(batch_rows=rows + 1) as cur:  # one batch: one typing of the columns
-                cur.execute(f"{self._select(exact)} WHERE {' AND '.join(cond)} ORDER BY rowid")
+                select = self._select(exact, rowid=hi is None)
+                cur.execute(f"{select} WHERE {' AND '.join(cond)} ORDER BY rowid")
                 table = cur.fetch_arrow_table()
             lost = self._lost_reals(table, exact)
             if not lost:
@@ -322,10 +344,11 @@ class SqliteSource:
 
 def _exact_text(name: str) -> str:
     """A column as text, its REAL values written exactly: SQLite's own 15 digits when they read back
-    as the same number, else 17."""
+    as the same number, else 17; its BLOBs as \\x and their bytes in hex, as PostgreSQL writes a bytea."""
     c = quote(name)
     return (
-        f"CASE WHEN typeof({c}) <> 'real' THEN {c} WHEN CAST(CAST({c} AS TEXT) AS REAL) = {c} "
+        f"CASE WHEN typeof({c}) = 'blob' THEN '\\x' || lower(hex({c})) "
+        f"WHEN typeof({c}) <> 'real' THEN {c} WHEN CAST(CAST({c} AS TEXT) AS REAL) = {c} "
         f"THEN CAST({c} AS TEXT) ELSE printf('%!.17g', {c}) END AS {c}"
     )
 
@@ -367,6 +390,7 @@ class PrefetchedPostgres:
         self.date_columns = source.date_columns
         self.timestamp_columns = source.timestamp_columns
         self.numeric_columns = source.numeric_columns
+        self.server_texts = source.server_texts
         self.total_order = source.total_order
 
     def column_names(self) -> list[str]:

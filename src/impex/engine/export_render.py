@@ -1,8 +1,10 @@
 """How an export renders a chunk's values before the CSV writer: SQLite's date and timestamp text in
-the job's formats, exact decimals with the job's decimal separator."""
+the job's formats, exact decimals with the job's decimal separator, and the dates and timestamps the
+writer cannot render (PostgreSQL's infinity) as the database's text of them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 import polars as pl
@@ -20,12 +22,33 @@ class Columns(Protocol):
     def timestamp_columns(self) -> tuple[str, ...]: ...
     @property
     def numeric_columns(self) -> tuple[str, ...]: ...
+    @property
+    def server_texts(self) -> Mapping[str, str]: ...
 
 
 def write_chunk(writer: CsvWriter, frame: pl.DataFrame, source: Columns, fmt: OutputFormat) -> None:
     """``frame``'s rows through ``writer``, its dates and numbers rendered as ``fmt`` says."""
+    frame = with_server_texts(frame, source.server_texts, fmt)
     frame = render_dates(frame, source.date_columns, source.timestamp_columns, fmt)
     writer.write(render_numeric(render_moments(frame, fmt), source.numeric_columns, fmt))
+
+
+def with_server_texts(frame: pl.DataFrame, texts: Mapping[str, str], fmt: OutputFormat) -> pl.DataFrame:
+    """The date and timestamp columns in ``texts`` with, where they are null, the text of the hidden
+    column ``texts`` names (a value the writer cannot render), the hidden columns dropped. Only a chunk
+    that holds such a value renders its column as text: the writer renders the others alike."""
+    hidden = [h for h in texts.values() if h in frame.columns]
+    exprs = [
+        pl.coalesce(
+            pl.col(name).dt.to_string(
+                fmt.date_format if frame.schema[name] == pl.Date else fmt.local_timestamp_format
+            ),
+            pl.col(texts[name]),
+        ).alias(name)
+        for name in texts
+        if texts[name] in frame.columns and frame.get_column(texts[name]).null_count() < frame.height
+    ]
+    return frame.with_columns(exprs).drop(hidden) if hidden else frame
 
 
 ISO_DATE = "%Y-%m-%d"

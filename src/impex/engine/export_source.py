@@ -21,10 +21,12 @@ from impex.engine.export_readers import ResumeKey
 from impex.targets import Connection
 from impex.targets.base import TargetError
 from impex.targets.pg_source import PostgresReader, as_plain, literal, pg_type, plain_type
-from impex.targets.sql import quote, quoted_list
+from impex.targets.pg_temporal import unrenderable
+from impex.targets.sql import enclosable, quote, quoted_list
 
 CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, as for SQLite: bigger ones cost peak RSS, not speed
 KEY_PREFIX = "_impex_key"
+TEXT_PREFIX = "_impex_text"
 
 
 class PostgresExportSource:
@@ -40,6 +42,9 @@ class PostgresExportSource:
         self.key_types: list[str] = []  # the ordering columns' types, when a resume goes by key
         self.filter = ""
         self.numeric_columns: tuple[str, ...] = ()  # exact decimals, read as text
+        # date and timestamp columns → the hidden column of their values the writer cannot render
+        # (see pg_temporal), in a chunk that holds any
+        self.server_texts: dict[str, str] = {}
         self.total_order = isinstance(source, TableSource)  # by its key, or by its whole row
         try:
             if isinstance(source, TableSource):
@@ -61,20 +66,28 @@ class PostgresExportSource:
             raise TargetError(f"source table {table} has no column(s) {', '.join(missing)}")
         key = reader.primary_key(table)
         order = [*source.order_by, *(k for k in key if k not in source.order_by)]
-        self.filter = f"({source.filter})" if source.filter else ""
+        self.filter = f"({enclosable(source.filter)})" if source.filter else ""
         schema = reader.result_schema(f"SELECT {quoted_list(names)} FROM {quote(table)}")
-        self.select = f"SELECT {self._columns(schema, 't')}"
+        t = quote(table)  # no alias: a filter may name the table (items.id, a correlated subquery)
+        self.select = f"SELECT {self._columns(schema, t)}"
         if key and all(declared[c].not_null for c in order):
             self.key_types = [declared[c].pg_type for c in order]
-            hidden = ", ".join(f"t.{quote(c)}::text AS {KEY_PREFIX}{i}" for i, c in enumerate(order))
+            hidden = ", ".join(f"{t}.{quote(c)}::text AS {KEY_PREFIX}{i}" for i, c in enumerate(order))
             self.select += f", {hidden}"
-        self.select += f" FROM {quote(table)} t"
-        self.order = [f"t.{quote(c)}" for c in order] if key else [*map(quote, order), "t::text"]
+        self.select += f" FROM {t}"
+        # ROW(t.*): the whole row, even where a column bears the table's name
+        self.order = [f"{t}.{quote(c)}" for c in order] if key else [*map(quote, order), f"ROW({t}.*)::text"]
         self.names = names
 
     def _describe_query(self, source: QuerySource) -> None:
-        query = source.query.strip().rstrip(";")
+        query = enclosable(source.query)
         schema = self.reader.result_schema(query)
+        doubled = sorted({n for n in schema.names if schema.names.count(n) > 1})
+        if doubled:  # a file's header names each column once (and a frame holds it once)
+            raise TargetError(
+                f"the export query gives more than one column named {', '.join(doubled)}: "
+                "give each its own name (… AS another_name)"
+            )
         self.select = f"SELECT {self._columns(schema, 'q')} FROM ({query}) AS q"
         self.names = schema.names
 
@@ -119,8 +132,13 @@ class PostgresExportSource:
             yield self._split(buffer)
 
     def _split(self, batches: list[pa.RecordBatch]) -> tuple[pl.DataFrame, ResumeKey | None]:
-        frame = pl.from_arrow(pa.Table.from_batches(batches))
+        table, texts = unrenderable(pa.Table.from_batches(batches))
+        frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
+        if texts:
+            frame = frame.with_columns(
+                pl.Series(self.server_texts[name], values, dtype=pl.String) for name, values in texts.items()
+            )
         if not self.key_types:
             return frame, None
         hidden = [f"{KEY_PREFIX}{i}" for i in range(len(self.key_types))]
@@ -128,16 +146,26 @@ class PostgresExportSource:
         return frame.drop(hidden), tuple(str(v) for v in last)
 
     def _columns(self, schema: pa.Schema, alias: str) -> str:
-        """The select list: each column as the driver reads it, or as the server's text of it."""
+        """The select list: each column as the driver reads it, or as the server's output text of it."""
         self.numeric_columns = tuple(f.name for f in schema if pg_type(f) == "numeric")
+        temporal = [f.name for f in schema if pg_type(f) in ("date", "timestamp", "timestamptz")]
+        self.server_texts = {name: f"{TEXT_PREFIX}{i}" for i, name in enumerate(temporal)}
         if alias == "q" and all(plain_type(f) for f in schema):
             return "q.*"  # also takes a query's columns that share a name
         return ", ".join(
             f"{alias}.{quote(f.name)}"
             if plain_type(f)
-            else f"{alias}.{quote(f.name)}::text AS {quote(f.name)}"
+            else f"{as_text(f'{alias}.{quote(f.name)}', f)} AS {quote(f.name)}"
             for f in schema
         )
 
     def close(self) -> None:
         self.reader.close()
+
+
+def as_text(column: str, field: pa.Field) -> str:
+    """A column as the server's text of it, as COPY writes it: its ::text, but for an inet, whose
+    ::text adds the netmask (10.0.0.1/32) that its output text leaves out."""
+    if pg_type(field) == "inet":
+        return f"CASE WHEN {column} IS NOT NULL THEN format('%s', {column}) END"
+    return f"{column}::text"

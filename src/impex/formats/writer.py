@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ QUOTE_STYLES: dict[str, Literal["necessary", "always", "never"]] = {
     "none": "never",
 }
 LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n"}
+BYTE_ORDER_MARKED = {"utf-8-sig", "utf-16", "utf-32"}  # Python's names: the others say no mark
 
 
 class BinaryWriter(Protocol):
@@ -51,6 +53,11 @@ class CsvWriter:
         self._file = binary_file
         self._fmt = fmt
         self._encoding = canonical(fmt.encoding)
+        # One encoder for the whole file: an encoding with a byte order mark writes it once, at the
+        # start (a resumed file has it already), not before every batch.
+        self._encoder = codecs.getincrementalencoder(self._encoding)()
+        if rows_before and self._encoding in BYTE_ORDER_MARKED:
+            self._encoder.setstate(0)
         self._header_pending = fmt.header
         # rows of the file written before (a resumed export): a refused row's number counts them
         self.rows_before = rows_before
@@ -75,7 +82,7 @@ class CsvWriter:
             data = self._render(df, ambiguous) if ambiguous else self._csv_bytes(df, self._fmt.null_value)
             if self._encoding != "utf-8":
                 try:
-                    data = transcode(data, self._encoding)
+                    data = transcode(data, self._encoding, self._encoder)
                 except FormatError:
                     self._refuse_unencodable(df)
                     raise
@@ -133,19 +140,25 @@ class CsvWriter:
         return self.rows_before + self.rows_written + index + 1
 
     def _refuse_unencodable(self, df: pl.DataFrame) -> None:
-        """FormatError naming the first row, column and value holding a character the encoding lacks."""
+        """FormatError naming the first row, column and value holding a character the encoding lacks
+        (or the column name of the header)."""
+        for place, text in self._texts(df):
+            try:
+                text.encode(self._encoding)
+            except UnicodeEncodeError as error:
+                bad = text[error.start]
+                raise FormatError(
+                    f"{place} {text!r} holds {bad!r} (U+{ord(bad):04X}), which {self._encoding} cannot encode"
+                ) from None
+
+    def _texts(self, df: pl.DataFrame) -> Iterator[tuple[str, str]]:
+        """Each text ``df`` writes, after where it is: the header's column names, then row by row."""
+        if self._header_pending:
+            yield from (("the header: column name", name) for name in df.columns)
         for row, values in enumerate(df.iter_rows()):
             for name, value in zip(df.columns, values, strict=True):
-                if not isinstance(value, str):
-                    continue
-                try:
-                    value.encode(self._encoding)
-                except UnicodeEncodeError as error:
-                    bad = value[error.start]
-                    raise FormatError(
-                        f"row {self._row_no(row)}, column {name}: {value!r} holds {bad!r} "
-                        f"(U+{ord(bad):04X}), which {self._encoding} cannot encode"
-                    ) from None
+                if isinstance(value, str):
+                    yield f"row {self._row_no(row)}, column {name}:", value
 
     def _decimal_comma_floats(self, df: pl.DataFrame) -> pl.DataFrame:
         fmt = self._fmt
@@ -238,11 +251,12 @@ class _Counting:
         return self._file.write(data)
 
 
-def transcode(data: bytes, encoding: str) -> bytes:
-    """UTF-8 ``data`` in ``encoding``; FormatError naming the first character it cannot encode."""
+def transcode(data: bytes, encoding: str, encoder: codecs.IncrementalEncoder | None = None) -> bytes:
+    """UTF-8 ``data`` in ``encoding`` (through ``encoder``, which ends each piece in the encoding's
+    initial shift state); FormatError naming the first character it cannot encode."""
     text = data.decode("utf-8")
     try:
-        return text.encode(encoding)
+        return encoder.encode(text, final=True) if encoder is not None else text.encode(encoding)
     except UnicodeEncodeError as error:
         bad = text[error.start]
         line = text.count("\n", 0, error.start) + 1

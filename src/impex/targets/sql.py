@@ -23,3 +23,9 @@ def driver_words(message: str) -> str:
     text = re.sub(r"^\[SQLite\] ", "", text)
     text = re.sub(r"^[Ff]ailed to (?:execute|prepare|step)(?: query)?: ", "", text)
     return text.strip()
+
+
+def enclosable(query: str) -> str:
+    """A query to put in parentheses as a subquery: without its final semicolon, and ending on a line
+    of its own, so that a closing comment (``-- …``) does not swallow the parenthesis."""
+    return query.strip().rstrip(";").rstrip() + "\n"
