@@ -350,10 +350,10 @@ def test_infinite_and_far_future_dates_and_timestamps_are_written_as_the_server_
     assert out.read_text() == (
         "id,d,ts,tz\n"
         "3,-infinity,-infinity,-infinity\n"
-        "1,31.01.2024,31.01.2024 08:05,31.01.2024 08:05\n"
-        "4,12345-06-07,294276-12-31 23:59:59,294276-12-31 23:59:59.5\n"
+        "1,31.01.2024,31.01.2024 08:05,31.01.2024 08:05+00:00\n"
+        "4,12345-06-07,294276-12-31 23:59:59,294276-12-31 23:59:59.5+00:00\n"
         "2,infinity,infinity,infinity\n"
-        "5,31.12.1999,,01.01.2000 00:00\n"
+        "5,31.12.1999,,01.01.2000 00:00+00:00\n"
     )
 
 
@@ -372,8 +372,8 @@ def test_the_default_timestamp_format_keeps_the_fraction_of_a_second_an_import_r
     assert status is S.FINISHED, journal_error(store, job_id)
     assert out.read_text() == (
         "id,ts,tz\n"
-        "1,2024-01-31 08:05:09.123456,2024-01-31 08:05:09.000001\n"
-        "2,2024-01-31 08:05:09.500,2024-01-31 08:05:09\n"
+        "1,2024-01-31 08:05:09.123456,2024-01-31 08:05:09.000001+00:00\n"
+        "2,2024-01-31 08:05:09.500,2024-01-31 08:05:09+00:00\n"
         "3,2024-01-31 08:05:09,\n"
         "4,,infinity\n"
     )

@@ -40,15 +40,34 @@ def with_server_texts(frame: pl.DataFrame, texts: Mapping[str, str], fmt: Output
     hidden = [h for h in texts.values() if h in frame.columns]
     exprs = [
         pl.coalesce(
-            pl.col(name).dt.to_string(
-                fmt.date_format if frame.schema[name] == pl.Date else fmt.local_timestamp_format
-            ),
-            pl.col(texts[name]),
+            _rendered(frame.schema[name], name, fmt), _server_text(frame.schema[name], texts[name], fmt)
         ).alias(name)
         for name in texts
         if texts[name] in frame.columns and frame.get_column(texts[name]).null_count() < frame.height
     ]
     return frame.with_columns(exprs).drop(hidden) if hidden else frame
+
+
+def _rendered(dtype: pl.DataType, name: str, fmt: OutputFormat) -> pl.Expr:
+    """A column's dates or timestamps as text, as the writer or ``render_moments`` would write them."""
+    if dtype == pl.Date:
+        return pl.col(name).dt.to_string(fmt.date_format)
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return pl.col(name).dt.convert_time_zone("UTC").dt.to_string(fmt.moment_format)
+    return pl.col(name).dt.to_string(fmt.local_timestamp_format)
+
+
+UTC_OFFSETS = {"%:z": "+00:00", "%::z": "+00:00:00", "%#z": "+00", "%z": "+0000"}
+
+
+def _server_text(dtype: pl.DataType, hidden: str, fmt: OutputFormat) -> pl.Expr:
+    """The server's text of a value the writer cannot render; a moment's (timestamptz, in UTC) with
+    the offset its column's other values are written with, unless it is infinity."""
+    text = pl.col(hidden)
+    if not (isinstance(dtype, pl.Datetime) and dtype.time_zone is not None):
+        return text
+    offset = next((v for k, v in UTC_OFFSETS.items() if k in fmt.moment_format), "+00:00")
+    return pl.when(text.str.ends_with("infinity")).then(text).otherwise(text + offset)
 
 
 ISO_DATE = "%Y-%m-%d"
