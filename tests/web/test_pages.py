@@ -309,3 +309,30 @@ def test_the_general_tab_of_a_finished_run_shows_no_cause(browser, store, settin
     store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
     Worker(store, settings, concurrency=1).run_one(job_id)
     assert "Cause" not in browser("viewer").get(f"/jobs/{job_id}").text
+
+
+def progress_bars(page: str) -> list[str]:
+    return re.findall(r"<progress[^>]*>", page)
+
+
+def test_a_job_that_is_not_working_shows_no_busy_progress_bar_but_a_dash(browser, store, settings, web):
+    """An indeterminate bar (no value) moves as if work were going on: only a job that a worker is
+    running shows one. A job never run, or whose run failed before it knew the file's size, shows —."""
+    never = store.create_job(import_definition(source=str(web.files / "people.csv")), owner="operator")
+    failed = store.create_job(import_definition(source=str(web.files / "gone.csv")), owner="operator")
+    store.transition(failed, OPERATOR_ACTIONS[0], actor="operator")
+    assert Worker(store, settings, concurrency=1).run_one(failed) is S.FINISHED_WITH_ERRORS
+    client = browser("viewer")
+    for job_id in (never, failed):
+        general = client.get(f"/jobs/{job_id}/general").text
+        assert progress_bars(general) == [] and 'class="progress none">—<' in general
+        row = client.get("/jobs/rows", params={"q": "people"}).text.split(f'data-job="{job_id}"')[1]
+        row = row.split("</tr>")[0]
+        assert progress_bars(row) == [] and 'class="progress none">—<' in row
+
+
+def test_a_running_job_whose_size_is_not_known_yet_shows_a_busy_progress_bar(browser, store, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    store.claim_job(job_id, "w", 60)
+    general = browser("viewer").get(f"/jobs/{job_id}/general").text
+    assert progress_bars(general) == ['<progress max="1"  aria-label="Progress">']

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from impex.definitions_io import DefinitionError, parse_definition
 from impex.domain.journal import Level
 from impex.domain.roles import Role
-from impex.domain.status import Action, Status, allowed_actions
+from impex.domain.status import ACTIVE, Action, Status, allowed_actions
 from impex.store import queries
 from impex.web.api_jobs import act
 from impex.web.auth import (
@@ -50,6 +50,8 @@ PAGE_SIZE = 50
 
 
 SORT_VALUES = frozenset(k.value for k in queries.JobSort)
+# A worker runs the job: its progress may move even before the file's size is known.
+WORKING = frozenset(s.value for s in ACTIVE - {Status.QUEUED})
 
 
 def render(
@@ -67,6 +69,7 @@ def render(
         "role_labels": ROLE_LABELS,
         "duration": duration,
         "statuses": list(Status),
+        "working": WORKING,
         **data,
     }
     return ctx.templates.TemplateResponse(request, name, context, status_code=status_code)
