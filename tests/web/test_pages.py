@@ -8,7 +8,7 @@ import re
 import pytest
 
 from impex.domain.rejects import Reason, Reject
-from impex.domain.status import OPERATOR_ACTIONS, S, allowed_actions
+from impex.domain.status import OPERATOR_ACTIONS, A, S, allowed_actions
 from impex.engine.worker import Worker
 from support import write
 from web.conftest import PEOPLE, import_definition
@@ -336,3 +336,46 @@ def test_a_running_job_whose_size_is_not_known_yet_shows_a_busy_progress_bar(bro
     store.claim_job(job_id, "w", 60)
     general = browser("viewer").get(f"/jobs/{job_id}/general").text
     assert progress_bars(general) == ['<progress max="1"  aria-label="Progress">']
+
+
+def button_form(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form of button ``action``, as the browser would post them."""
+    form = re.search(rf'<form method="post" action="/jobs/\d+/{action}".*?</form>', page, re.S).group(0)
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+
+
+def test_a_start_pressed_in_a_stale_tab_is_refused_rather_than_starting_a_new_run(browser, store, job_id):
+    """Two tabs show the job paused; one cancels it. The other's Start, meant to resume the paused
+    run, would now begin a new run from the file's first record: refused, and nothing changes."""
+    reach(store, job_id, S.PAUSED)
+    client = browser("operator")
+    first, second = (client.get(f"/jobs/{job_id}").text for _ in range(2))
+    client.post(f"/jobs/{job_id}/cancel", data=button_form(first, "cancel"))
+    assert store.status_of(job_id) is S.CANCELED
+    german = {"Accept-Language": "de", "Accept": "text/html"}
+    refused = client.post(f"/jobs/{job_id}/start", data=button_form(second, "start"), headers=german)
+    assert refused.status_code == 409
+    assert (
+        "Starten: Auftrag 1 hat sich geändert, seit diese Seite ihn zeigte (damals Ausgesetzt, jetzt "
+        "Abgebrochen); es wurde nichts getan." in html.unescape(refused.text)
+    )
+    assert store.status_of(job_id) is S.CANCELED and len(store.runs_of(job_id)) == 1
+
+
+def test_a_start_pressed_twice_runs_the_job_once_and_a_stale_rerun_is_refused(browser, store, job_id):
+    client = browser("operator")
+    page = client.get(f"/jobs/{job_id}").text
+    assert client.post(f"/jobs/{job_id}/start", data=button_form(page, "start")).status_code == 200
+    again = client.post(f"/jobs/{job_id}/start", data=button_form(page, "start"))  # a double click
+    assert again.status_code == 409 and "Queued now" in again.text
+    # Run 1 finishes; a tab shows it, another runs the job again, to its end: the first tab's Start
+    # would run it a third time.
+    store.claim_job(job_id, "w", 60)
+    store.transition(job_id, A.FINISH, actor="w")
+    finished = client.get(f"/jobs/{job_id}").text
+    client.post(f"/jobs/{job_id}/start", data=button_form(finished, "start"))
+    store.claim_job(job_id, "w", 60)
+    store.transition(job_id, A.FINISH, actor="w")
+    refused = client.post(f"/jobs/{job_id}/start", data=button_form(finished, "start"))
+    assert refused.status_code == 409 and "ran again since this page showed it" in refused.text
+    assert len(store.runs_of(job_id)) == 2

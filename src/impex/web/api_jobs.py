@@ -19,7 +19,7 @@ from impex.definitions_io import parse_definition
 from impex.domain.definitions import ImportJob, QuerySource
 from impex.domain.journal import Level
 from impex.domain.roles import Role
-from impex.domain.status import ACTIVE, Action, Status
+from impex.domain.status import ACTIVE, Action, Seen, Status
 from impex.engine.actions import operate
 from impex.engine.reject_export import export_rejects
 from impex.store import queries
@@ -110,9 +110,9 @@ def read(job_id: int, _user: Viewer, ctx: Ctx, t: Tr) -> dict[str, Any]:
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
 
 
-def act(ctx: WebContext, job_id: int, action: Action, user: User) -> None:
+def act(ctx: WebContext, job_id: int, action: Action, user: User, seen: Seen | None = None) -> None:
     ctx.store.job(job_id)  # 404 before 409
-    operate(ctx.store, ctx.settings, job_id, action, actor=user.name)
+    operate(ctx.store, ctx.settings, job_id, action, actor=user.name, seen=seen)
 
 
 def _act(ctx: WebContext, job_id: int, action: Action, user: User, t: Translator) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from impex.definitions_io import DefinitionError
-from impex.domain.status import IllegalTransition, Status, allowed_actions
+from impex.domain.status import IllegalTransition, StaleAction, Status, allowed_actions
 from impex.store.store import JobNotFound
 
 log = logging.getLogger("impex.web")
@@ -74,6 +74,24 @@ def _said(error: ApiError, t: Any) -> str:
     """The error's message in the page's language where its details allow (an action the status
     does not allow), else as the API gives it."""
     details = error.details if isinstance(error.details, dict) else {}
+    if error.code == "stale_action" and {"job_id", "action", "status", "seen"} <= details.keys():
+        then, now = Status(details["seen"]), Status(details["status"])
+        if then is not now:
+            template = t.gettext(
+                "{action}: job {job} changed since this page showed it ({seen} then, {status} now); "
+                "nothing was done. Look at it again, then choose."
+            )
+        else:
+            template = t.gettext(
+                "{action}: job {job} ran again since this page showed it; nothing was done. "
+                "Look at it again, then choose."
+            )
+        return template.format(
+            action=t.action(details["action"]),
+            job=details["job_id"],
+            seen=t.status(then),
+            status=t.status(now),
+        )
     if error.code == "illegal_transition" and {"job_id", "action", "status"} <= details.keys():
         status = Status(details["status"])
         allowed = ", ".join(t.action(a) for a in allowed_actions(status)) or "—"
@@ -123,6 +141,9 @@ def install_error_handlers(app: FastAPI) -> None:
             "action": error.action.value,
             "status": error.status.value,
         }
+        if isinstance(error, StaleAction):
+            details["seen"] = error.seen.status.value
+            return _respond(request, ApiError(409, "stale_action", str(error), details))
         return _respond(request, ApiError(409, "illegal_transition", str(error), details))
 
     @app.exception_handler(JobNotFound)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from impex.definitions_io import DefinitionError, parse_definition
 from impex.domain.journal import Level
 from impex.domain.roles import Role
-from impex.domain.status import ACTIVE, Action, Status, allowed_actions
+from impex.domain.status import ACTIVE, Action, Seen, Status, allowed_actions
 from impex.store import queries
 from impex.web.api_jobs import act
 from impex.web.auth import (
@@ -317,12 +317,26 @@ def job_head(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
 
 @router.post("/jobs/{job_id}/{action}")
 def job_action(
-    job_id: int, action: str, request: Request, ctx: Ctx, csrf: Annotated[str, Form()] = ""
+    job_id: int,
+    action: str,
+    request: Request,
+    ctx: Ctx,
+    csrf: Annotated[str, Form()] = "",
+    seen: Annotated[str, Form()] = "",
+    run: Annotated[str, Form()] = "",
 ) -> Response:
-    """A Start / Pause / Cancel button. A refused one shows the 409 page naming the status."""
+    """A Start / Pause / Cancel button. A refused one shows the 409 page naming the status.
+
+    A Start means what the page showed: resume the paused run, or run the job again. Pressed in a
+    tab that another one (or person) has overtaken, it would resume nothing and start a new run
+    instead, or run the job once more: refused unless the job is still as the page showed it
+    (``seen``, ``run``). Pause and Cancel mean the same in every status that allows them."""
     auth = page_auth(request, Role.OPERATOR)
     check_csrf(request, auth, csrf)
     if action not in {a.value for a in (Action.START, Action.PAUSE, Action.CANCEL)}:
         raise ApiError(404, "not_found", f"no action {action!r}")
-    act(ctx, job_id, Action(action), auth.user)
+    shown = None
+    if action == Action.START and seen in STATUS_VALUES:
+        shown = Seen(Status(seen), int(run) if run.isdigit() else None)
+    act(ctx, job_id, Action(action), auth.user, seen=shown)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
