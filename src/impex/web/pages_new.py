@@ -126,9 +126,16 @@ async def create_import(request: Request, ctx: Ctx, t: Tr) -> Response:
     except (FormProblem, DefinitionError, ApiError) as problem:
         if isinstance(problem, ApiError) and problem.status != 422:
             raise
-        text = problem.message if isinstance(problem, ApiError) else str(problem)
+        text = _said(problem, t)
         return await run_in_threadpool(_import_page, request, ctx, t, auth, upload, problem=text, values=form)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+
+def _said(problem: FormProblem | DefinitionError | ApiError, t: Translator) -> str:
+    """A form's problem in the person's language where it is one of the form's own."""
+    if isinstance(problem, FormProblem):
+        return problem.said(t.gettext)
+    return problem.message if isinstance(problem, ApiError) else str(problem)
 
 
 def _export_page(request: Request, t: Translator, auth: Auth, **data: Any) -> Response:
@@ -158,6 +165,5 @@ async def create_export(request: Request, ctx: Ctx, t: Tr) -> Response:
     except (FormProblem, DefinitionError, ApiError) as problem:
         if isinstance(problem, ApiError) and problem.status != 422:
             raise
-        text = problem.message if isinstance(problem, ApiError) else str(problem)
-        return _export_page(request, t, auth, problem=text, values=form)
+        return _export_page(request, t, auth, problem=_said(problem, t), values=form)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
