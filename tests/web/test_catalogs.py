@@ -183,3 +183,22 @@ def test_a_transition_line_names_statuses_and_action_in_the_language():
 )
 def test_the_language_is_the_remembered_choice_else_the_browsers(cookie, header, expected):
     assert choose_language(cookie, header) == expected
+
+
+def test_a_journal_line_says_its_numbers_yes_no_and_durations_as_the_language_does():
+    detected = {"delimiter": ";", "encoding": "cp1252", "header": True}
+    assert translator("de").journal("format.detected", detected) == (
+        "Erkanntes Format: Trennzeichen ';', Kodierung cp1252, Kopfzeile Ja"
+    )
+    summary = {key: 0 for key in ("inserted", "updated", "unchanged", "deleted", "doubles", "duplicates")}
+    summary |= {"read": 1234567, "rejected": 1500, "duration": "2.5 s"}
+    said = translator("de").journal("run.summary", summary)
+    assert said.startswith("Zusammenfassung: gelesen 1.234.567, ") and "zurückgewiesen 1.500" in said
+    assert said.endswith("Dauer 2,5 s")
+    progress = {"read": 20000, "rate": 15000, "percent": 12.5, "eta": "unknown"}
+    assert translator("pt").journal("run.progress", progress) == (
+        "20.000 registros lidos, 15.000 registros/s, 12,5% do arquivo, conclusão prevista desconhecida"
+    )
+    assert translator("en").journal("run.progress", progress) == (
+        "20,000 records read, 15,000 records/s, 12.5% of the file, ETA unknown"
+    )

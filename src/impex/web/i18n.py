@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from impex.domain.journal import MESSAGES
 from impex.domain.rejects import AND, LINE, Reason, shown
 from impex.domain.rejects import MESSAGES as REJECT_MESSAGES
 from impex.domain.status import Action, Status
-from impex.web.labels import JOURNAL_ACTION_LABELS, REASON_LABELS, STATUS_LABELS
+from impex.web.labels import JOURNAL_ACTION_LABELS, N_, REASON_LABELS, STATUS_LABELS
 
 LANGUAGES: dict[str, str] = {
     "en": "English",
@@ -139,10 +140,25 @@ class Translator:
         if code == "run.first_error" and "message" in shown:  # the reject's, kept in English too
             said = shown["message"]
             shown["message"] = self.reject(shown.get("reject_code"), shown.get("reject_params"), said)
+        shown = {key: self._value(key, value) for key, value in shown.items()}
         try:
             return self.gettext(template).format(**shown)
         except (KeyError, IndexError, ValueError):
             return template.format_map(_Missing(shown))
+
+    def _value(self, key: str, value: Any) -> Any:
+        """A journal parameter as this language writes it: numbers, yes/no, and the durations the
+        engine stores as text ("2.5 s", an ETA "unknown")."""
+        if isinstance(value, bool):
+            return self.gettext(N_("Yes") if value else N_("No"))
+        if isinstance(value, int | float):
+            return self.number(value)
+        if key in ("duration", "eta") and isinstance(value, str):
+            if value == "unknown":
+                return self.gettext(N_("unknown"))
+            if seconds := _SECONDS.fullmatch(value):
+                return f"{self.number(float(seconds[1]))} s"
+        return value
 
     def reject(self, code: str | None, params: Mapping[str, Any] | None, message: str) -> str:
         """A reject's message in this language, from its code and parameters. One stored without a
@@ -156,6 +172,9 @@ class Translator:
             return self.gettext(LINE).format(line=params["line"], message=said)
         except (KeyError, IndexError, ValueError):
             return message
+
+
+_SECONDS = re.compile(r"(\d+(?:\.\d+)?) s")
 
 
 class _Missing(dict[str, Any]):
