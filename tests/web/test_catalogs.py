@@ -202,3 +202,43 @@ def test_a_journal_line_says_its_numbers_yes_no_and_durations_as_the_language_do
     assert translator("en").journal("run.progress", progress) == (
         "20,000 records read, 15,000 records/s, 12.5% of the file, ETA unknown"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "params", "said"),
+    [
+        (
+            "worker.takeover",
+            {"worker": "worker b", "reason": "its lease ran out", "previous": "worker a"},
+            "Übernommen von worker b nach Ablauf seiner Lease (vorheriger Worker: worker a)",
+        ),
+        (
+            "run.resumed",
+            {"run": 2, "record_no": 1500, "line_no": 1501, "reason": "a shutdown (SIGTERM)"},
+            "Lauf 2 fortgesetzt ab Datensatz 1.500 (Zeile 1.501) nach einem Herunterfahren (SIGTERM)",
+        ),
+        (
+            "run.resumed",
+            {"run": 1, "record_no": 9, "line_no": 9, "reason": "a pause, but /out/p.part is gone"},
+            "Lauf 1 fortgesetzt ab Datensatz 9 (Zeile 9) nach einer Pause, aber /out/p.part fehlt",
+        ),
+        (
+            "run.resumed",
+            {
+                "run": 1,
+                "record_no": 9,
+                "line_no": 9,
+                "reason": "a crash of its worker (w1: its lease ran out)",
+            },
+            "Lauf 1 fortgesetzt ab Datensatz 9 (Zeile 9) nach einem Absturz seines Workers "
+            "(w1: seine Lease lief ab)",
+        ),
+        (
+            "run.resumed",
+            {"run": 1, "record_no": 9, "line_no": 9, "reason": "a cause from a newer impex"},
+            "Lauf 1 fortgesetzt ab Datensatz 9 (Zeile 9) nach a cause from a newer impex",
+        ),
+    ],
+)
+def test_why_a_run_stopped_is_said_in_the_language_in_takeover_and_resume_lines(code, params, said):
+    assert translator("de").journal(code, params) == said

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from impex.domain.counters import Counters
-from impex.domain.journal import Level
+from impex.domain.journal import LEASE_RAN_OUT, PAUSED, SHUTDOWN_BY, STOPPED, WORKER_CRASHED, Level
 from impex.domain.rejects import Reject
 from impex.domain.status import (
     TERMINAL,
@@ -497,17 +497,17 @@ class Store:
                 .limit(2)
             ).all()
         if not rows:
-            return "a stop"
+            return STOPPED
         if len(rows) == 2 and rows[0][0] == "worker.takeover" and rows[1][0] == "run.shutdown":
             rows = rows[1:]  # the pickup after a shutdown: the shutdown says more
         code, params = rows[0][0], json.loads(rows[0][1] or "{}")
         if code == "run.paused":
-            return "a pause"
+            return PAUSED
         if code == "run.shutdown":
-            return f"a shutdown ({params.get('signal', 'a signal')})"
-        if params.get("reason") == "its lease ran out":
-            return f"a crash of its worker ({params.get('previous', 'unknown')}: its lease ran out)"
-        return str(params.get("reason") or "a stop")
+            return SHUTDOWN_BY.format(signal=params.get("signal", "a signal"))
+        if params.get("reason") == LEASE_RAN_OUT:
+            return WORKER_CRASHED.format(worker=params.get("previous", "unknown"))
+        return str(params.get("reason") or STOPPED)
 
     def detected_format(self, run_id: int) -> dict[str, Any]:
         """What the run found its file to be, as its journal says (delimiter, encoding, header);

@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
-from impex.domain.journal import MESSAGES
+from impex.domain.journal import MESSAGES, STOP_REASONS
 from impex.domain.rejects import AND, LINE, Reason, shown
 from impex.domain.rejects import MESSAGES as REJECT_MESSAGES
 from impex.domain.status import Action, Status
@@ -137,6 +137,8 @@ class Translator:
                     shown[key] = self.status(shown[key])
             if shown.get("action") in ACTION_VALUES:
                 shown["action"] = self.action(shown["action"])
+        if code in ("run.resumed", "worker.takeover") and isinstance(shown.get("reason"), str):
+            shown["reason"] = self.stop_reason(shown["reason"])
         if code == "run.first_error" and "message" in shown:  # the reject's, kept in English too
             said = shown["message"]
             shown["message"] = self.reject(shown.get("reject_code"), shown.get("reject_params"), said)
@@ -160,6 +162,17 @@ class Translator:
                 return f"{self.number(float(seconds[1]))} s"
         return value
 
+    def stop_reason(self, said: str) -> str:
+        """Why a run stopped (stored in English) in this language; one this version does not know
+        stays as it is."""
+        for template, pattern in _STOP_REASONS:
+            if found := pattern.fullmatch(said):
+                parts = found.groupdict()
+                if "reason" in parts:
+                    parts["reason"] = self.stop_reason(parts["reason"])
+                return self.gettext(template).format(**parts)
+        return said
+
     def reject(self, code: str | None, params: Mapping[str, Any] | None, message: str) -> str:
         """A reject's message in this language, from its code and parameters. One stored without a
         code (before impex kept them), or with a code this version does not know, shows its English
@@ -174,6 +187,12 @@ class Translator:
             return message
 
 
+def _pattern(template: str) -> re.Pattern[str]:
+    """What ``template`` gives once formatted, each placeholder a named group."""
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template)))
+
+
+_STOP_REASONS = [(template, _pattern(template)) for template in STOP_REASONS]
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?) s")
 
 
