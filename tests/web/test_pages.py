@@ -379,3 +379,23 @@ def test_a_start_pressed_twice_runs_the_job_once_and_a_stale_rerun_is_refused(br
     refused = client.post(f"/jobs/{job_id}/start", data=button_form(finished, "start"))
     assert refused.status_code == 409 and "ran again since this page showed it" in refused.text
     assert len(store.runs_of(job_id)) == 2
+
+
+def test_a_long_journal_shows_its_latest_lines_and_leads_to_the_earlier_ones(browser, store, job_id):
+    """A run writes a progress line a second: its first lines (created, started, detected format)
+    must stay reachable from the Journal tab, which shows the latest page and follows the job."""
+    from impex.domain.journal import Level
+    from impex.web.pages import JOURNAL_PAGE
+
+    for i in range(JOURNAL_PAGE + 20):
+        store.log(job_id, None, Level.INFO, "run.progress_unsized", {"read": i, "rate": 10})
+    client = browser("viewer")
+    latest = client.get(f"/jobs/{job_id}", params={"tab": "journal"}).text
+    assert latest.count('<tr class="level-') == JOURNAL_PAGE and "Job created by" not in latest
+    assert "data-stream=" in latest
+    earlier = re.search(r'<a href="([^"]+)"[^>]*data-page="earlier"', latest).group(1)
+    first = client.get(html.unescape(earlier)).text
+    assert first.count('<tr class="level-') == 21 and "Job created by system" in first
+    assert ">0 records read, 10 records/s<" in first and ">19 records read" in first
+    assert "data-stream=" not in first and 'data-page="earlier"' not in first
+    assert 'data-page="latest"' in first

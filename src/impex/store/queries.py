@@ -162,10 +162,13 @@ def journal_page(
     run_id: int | None = None,
     limit: int = 200,
     tail: bool = False,
+    before_id: int | None = None,
 ) -> list[JournalLine]:
-    """A job's journal lines after ``after_id`` in order; with ``tail``, the last ``limit`` of them.
-    ``min_level`` keeps that level and the more severe ones."""
+    """A job's journal lines after ``after_id`` (and before ``before_id``) in order; with ``tail``,
+    the last ``limit`` of them. ``min_level`` keeps that level and the more severe ones."""
     where: list[Any] = [journal.c.job_id == job_id, journal.c.id > after_id]
+    if before_id is not None:
+        where.append(journal.c.id < before_id)
     if min_level is not None:
         levels = list(Level)
         where.append(journal.c.level.in_([lv.value for lv in levels[levels.index(min_level) :]]))

@@ -47,6 +47,7 @@ router = APIRouter(include_in_schema=False)
 Ctx = Annotated[WebContext, Depends(web_context)]
 Tr = Annotated[Translator, Depends(translator)]
 PAGE_SIZE = 50
+JOURNAL_PAGE = 500
 
 
 SORT_VALUES = frozenset(k.value for k in queries.JobSort)
@@ -256,18 +257,36 @@ def job_page(
     reason: str | None = None,
     column: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
+    before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     auth = page_auth(request)
     tab = tab if tab in TAB_LABELS else "general"
     data = _job_page_data(ctx, t, job_id)
     data.update(tab=tab, tabs=TAB_LABELS, levels=LEVEL_LABELS)
     if tab == "journal":
-        min_level = Level(level) if level and level in set(Level) else None
-        lines = queries.journal_page(ctx.store.engine, job_id, min_level=min_level, limit=500, tail=True)
-        data.update(lines=[journal_dict(line, t) for line in lines], level=level or "")
+        data.update(_journal_data(ctx, t, job_id, level, before))
     elif tab == "rejects":
         data.update(_rejects_data(ctx, t, job_id, run, reason, column, page))
     return render(request, "job.html", t, auth, **data)
+
+
+def _journal_data(
+    ctx: WebContext, t: Translator, job_id: int, level: str | None, before: int | None
+) -> dict[str, Any]:
+    """The latest page of the journal (which the page then follows), or the page of lines before
+    line ``before``; ``earlier``: where the page before this one ends, if there are earlier lines."""
+    min_level = Level(level) if level and level in set(Level) else None
+    lines = queries.journal_page(
+        ctx.store.engine, job_id, min_level=min_level, limit=JOURNAL_PAGE + 1, tail=True, before_id=before
+    )
+    earlier = lines[1].id if len(lines) > JOURNAL_PAGE else None
+    shown = lines[-JOURNAL_PAGE:]
+    return {
+        "lines": [journal_dict(line, t) for line in shown],
+        "level": level or "",
+        "earlier": earlier,
+        "latest": before is None,
+    }
 
 
 def _rejects_data(
