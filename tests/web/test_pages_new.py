@@ -380,3 +380,33 @@ def test_a_bad_field_of_the_import_form_is_named_as_the_form_labels_it_in_the_us
     assert "target.table" not in response.text
     with pytest.raises(JobNotFound):
         store.job(1)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "said"),
+    [
+        (
+            "utf-8",
+            "Die Datei lässt sich nicht als 'utf-8' lesen; die Vorschau liest sie, wie impex sie erkannt "
+            "hat.",
+        ),
+        (
+            "nonsense",
+            "'nonsense' ist keine Zeichenkodierung, die impex kennt; die Vorschau liest die Datei, wie ",
+        ),
+    ],
+)
+def test_reading_an_upload_again_in_a_wrong_encoding_keeps_the_page_and_says_why(
+    browser, api, encoding, said
+):
+    """A Latin-1 file read again as UTF-8 showed no record at all, without a word; an unknown
+    encoding left the page for an English error page."""
+    latin = "id;name\n1;Zoë\n2;Müller\n".encode("latin-1")
+    upload = api["operator"].post("/api/uploads", files={"file": ("latin.csv", latin, "text/csv")})
+    params = {"upload": upload.json()["name"], "delimiter": ";", "encoding": encoding, "header": "1"}
+    page = browser("operator").get("/jobs/new/import", params=params, headers={"Accept-Language": "de"})
+    assert page.status_code == 422
+    told = html.unescape(re.search(r'<p class="problem" role="alert">(.*?)</p>', page.text).group(1))
+    assert told.startswith(said)
+    assert 'id="mapping"' in page.text and "<td>Zoë</td>" in page.text and "<td>Müller</td>" in page.text
+    assert 'name="encoding" value="cp1252"' in page.text
