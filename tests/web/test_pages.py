@@ -399,3 +399,17 @@ def test_a_long_journal_shows_its_latest_lines_and_leads_to_the_earlier_ones(bro
     assert ">0 records read, 10 records/s<" in first and ">19 records read" in first
     assert "data-stream=" not in first and 'data-page="earlier"' not in first
     assert 'data-page="latest"' in first
+
+
+def test_the_tabs_are_plain_links_that_say_which_page_is_shown(browser, job_id):
+    """Each tab loads a page: links, reached with Tab and followed with Enter. ARIA tabs promise
+    arrow keys and panels in place, which these are not; the current one is the current page."""
+    page = browser("viewer").get(
+        f"/jobs/{job_id}", params={"tab": "journal"}, headers={"Accept-Language": "nl"}
+    )
+    nav = re.search(r'<nav class="tabs"[^>]*>(.*?)</nav>', page.text, re.S)
+    assert 'aria-label="Onderdelen van de taak"' in nav.group(0)
+    assert 'role="tab' not in page.text
+    links = re.findall(r"<a ([^>]*)>([^<]*)</a>", nav.group(1))
+    assert [text for _attrs, text in links] == ["Algemeen", "Logboek", "Afgewezen records"]
+    assert ['aria-current="page"' in attrs for attrs, _text in links] == [False, True, False]
