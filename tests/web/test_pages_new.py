@@ -410,3 +410,21 @@ def test_reading_an_upload_again_in_a_wrong_encoding_keeps_the_page_and_says_why
     assert told.startswith(said)
     assert 'id="mapping"' in page.text and "<td>Zoë</td>" in page.text and "<td>Müller</td>" in page.text
     assert 'name="encoding" value="cp1252"' in page.text
+
+
+def test_a_job_naming_an_unknown_connection_is_refused_and_not_created(browser, api, store, uploaded):
+    """It could only fail when run; the form says so in the user's language, the API with its code."""
+    client = browser("operator")
+    csrf = csrf_of(client.get("/jobs/new/import", params={"upload": uploaded}).text)
+    form = {**IMPORT_FORM, "upload": uploaded, "csrf": csrf, "do": "draft", "connection": "nowhere"}
+    response = client.post("/jobs/new/import", data=form, headers={"Accept-Language": "de"})
+    assert response.status_code == 422
+    assert problem_of(response.text) == "Verbindung: keine Verbindung namens 'nowhere' (bekannt: default)"
+    export = {"name": "out", "table": "people", "output": "out.csv", "connection": "nowhere"}
+    export |= {"csrf": csrf_of(client.get("/jobs/new/export").text)}
+    assert client.post("/jobs/new/export", data=export).status_code == 422
+    definition = {"kind": "export", "name": "e", "source": {"table": "t", "connection": "nowhere"}}
+    refused = api["operator"].post("/api/jobs", json={"definition": {**definition, "output": "e.csv"}})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_connection"
+    with pytest.raises(JobNotFound):
+        store.job(1)

@@ -159,6 +159,11 @@ def _said(problem: FormProblem | DefinitionError | ApiError, t: Translator) -> s
     """A form's problem in the person's language where it is one of the form's own."""
     if isinstance(problem, FormProblem):
         return problem.said(t.gettext)
+    if isinstance(problem, ApiError) and problem.code == "unknown_connection":
+        said = t.gettext("Connection: no connection named {name} (known: {known})")
+        return said.format(
+            name=repr(problem.details["connection"]), known=", ".join(problem.details["known"])
+        )
     return problem.message if isinstance(problem, ApiError) else str(problem)
 
 
