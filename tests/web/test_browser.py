@@ -226,3 +226,23 @@ def test_an_operator_imports_watches_pauses_resumes_and_a_viewer_only_reads(page
     refused = page.request.post(f"{server}/api/uploads", multipart={"file": file})
     assert refused.status == 403 and refused.json()["error"]["code"] == "forbidden"
     assert time.monotonic() - started < 60
+
+
+def test_a_refused_upload_is_told_in_the_users_language_without_english(page, server):
+    """The page used to join its own sentence and the API's English one ('… — the file: not a text
+    file: byte 0x00 at line 1 …')."""
+    log_in(page, server, "operator")
+    page.goto(f"{server}/lang/de?next=/jobs/new/import")
+    problem = page.locator("#upload .problem")
+    picture = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40
+    for name, content, said in [
+        ("bild.csv", picture, "Das ist keine Textdatei: Byte 0x00 in Zeile 3, Spalte 1. Laden Sie"),
+        ("leer.csv", b"", "Die Datei ist leer."),
+    ]:
+        page.set_input_files(
+            "#upload input[type=file]", {"name": name, "mimeType": "text/csv", "buffer": content}
+        )
+        page.click("#upload button[type=submit]")
+        playwright.expect(problem).to_contain_text(said)  # waits for the answer
+        assert not re.search(r"\b(the|file|is|not)\b", problem.inner_text()), problem.inner_text()
+    shot(page, "new-import-refused-de")
