@@ -413,3 +413,12 @@ def test_the_tabs_are_plain_links_that_say_which_page_is_shown(browser, job_id):
     links = re.findall(r"<a ([^>]*)>([^<]*)</a>", nav.group(1))
     assert [text for _attrs, text in links] == ["Algemeen", "Logboek", "Afgewezen records"]
     assert ['aria-current="page"' in attrs for attrs, _text in links] == [False, True, False]
+
+
+def test_the_journal_level_filter_changes_the_page_only_when_asked(browser, job_id):
+    """A select that submits on change reloads the page at each arrow key of a keyboard user
+    going through the levels (WCAG 3.2.2): the filter has its own button, as on the other tabs."""
+    page = browser("viewer").get(f"/jobs/{job_id}", params={"tab": "journal"}).text
+    form = re.search(r'<form method="get" class="filters">.*?</form>', page, re.S).group(0)
+    assert "onchange" not in form and "<noscript>" not in form
+    assert '<button type="submit">Filter</button>' in form
