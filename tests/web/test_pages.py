@@ -422,3 +422,16 @@ def test_the_journal_level_filter_changes_the_page_only_when_asked(browser, job_
     form = re.search(r'<form method="get" class="filters">.*?</form>', page, re.S).group(0)
     assert "onchange" not in form and "<noscript>" not in form
     assert '<button type="submit">Filter</button>' in form
+
+
+def test_a_refused_button_leads_back_to_the_job(browser, store, job_id):
+    reach(store, job_id, S.FINISHED)
+    client = browser("operator")
+    page = client.get(f"/jobs/{job_id}").text
+    refused = client.post(
+        f"/jobs/{job_id}/pause",
+        data=button_form(page, "start"),
+        headers={"Accept": "text/html", "Accept-Language": "es"},
+    )
+    assert refused.status_code == 409
+    assert f'<a href="/jobs/{job_id}">Volver al trabajo {job_id}</a>' in refused.text

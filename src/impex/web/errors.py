@@ -62,10 +62,16 @@ def _respond(request: Request, error: ApiError, headers: dict[str, str] | None =
     english = ERROR_TITLES.get(error.status)
     title = t.gettext(english) if english else HTTPStatus(error.status).phrase
     message = _said(error, t)
+    details = error.details if isinstance(error.details, dict) else {}
+    back = "<a href='/'>impex</a>"
+    if isinstance(details.get("job_id"), int):  # a refused button: back to its job
+        job = details["job_id"]
+        said = t.gettext("Back to job {job}").format(job=job)
+        back = f'<a href="/jobs/{job}">{_escape(said)}</a>'
     page = (
         f'<!doctype html><html lang="{t.language}"><meta charset=utf-8><title>{_escape(title)}</title>'
         f'<link rel=stylesheet href="/static/app.css"><main class="error"><h1>{error.status} '
-        f"{_escape(title)}</h1><p>{_escape(message)}</p><p><a href='/'>impex</a></p></main></html>"
+        f"{_escape(title)}</h1><p>{_escape(message)}</p><p>{back}</p></main></html>"
     )
     return HTMLResponse(page, status_code=error.status, headers=headers)
 
