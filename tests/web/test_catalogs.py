@@ -242,3 +242,12 @@ def test_a_journal_line_says_its_numbers_yes_no_and_durations_as_the_language_do
 )
 def test_why_a_run_stopped_is_said_in_the_language_in_takeover_and_resume_lines(code, params, said):
     assert translator("de").journal(code, params) == said
+
+
+def test_a_run_s_options_are_shown_as_json_not_as_python():
+    options = {"source": "/data/zürich.csv", "columns": [{"name": "id", "required": True}], "filter": None}
+    said = translator("nl").journal("run.started", {"run": 1, "by": "ana", "options": options})
+    assert said.endswith(
+        'met opties: {"source": "/data/zürich.csv", "columns": [{"name": "id", "required": true}], '
+        '"filter": null}'
+    )

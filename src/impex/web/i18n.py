@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -150,11 +151,13 @@ class Translator:
 
     def _value(self, key: str, value: Any) -> Any:
         """A journal parameter as this language writes it: numbers, yes/no, and the durations the
-        engine stores as text ("2.5 s", an ETA "unknown")."""
+        engine stores as text ("2.5 s", an ETA "unknown"); options as JSON, not Python."""
         if isinstance(value, bool):
             return self.gettext(N_("Yes") if value else N_("No"))
         if isinstance(value, int | float):
             return self.number(value)
+        if isinstance(value, dict | list):  # a run's options: as a job file or the API writes them
+            return json.dumps(value, ensure_ascii=False)
         if key in ("duration", "eta") and isinstance(value, str):
             if value == "unknown":
                 return self.gettext(N_("unknown"))
