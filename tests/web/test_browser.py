@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from impex.domain.status import A, S
 from impex.engine.worker import Worker
 from impex.settings import Settings
 from impex.web.app import create_app
 from web.conftest import PASSWORD
+from web.test_api_jobs import reach
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -246,3 +248,21 @@ def test_a_refused_upload_is_told_in_the_users_language_without_english(page, se
         playwright.expect(problem).to_contain_text(said)  # waits for the answer
         assert not re.search(r"\b(the|file|is|not)\b", problem.inner_text()), problem.inner_text()
     shot(page, "new-import-refused-de")
+
+
+def test_the_list_and_a_job_fit_a_laptop_screen_in_every_language_even_with_a_long_label(page, server, store):
+    """A label without spaces widened the list to twice the screen; German, Portuguese, Spanish and
+    Italian labels pushed its last column (the owner) off a 1280 px screen."""
+    name = "monthly_customer_export_" * 8  # 192 characters, no space to break at
+    job = store.create_job(
+        {"kind": "import", "name": name, "source": "x.csv", "target": {"table": "t"}}, owner="operator"
+    )
+    store.transition(job, A.START, actor="operator")
+    store.transition(job, A.PAUSE, actor="operator")
+    other = store.create_job({"kind": "import", "name": "short", "source": "x.csv", "target": {"table": "t"}})
+    reach(store, other, S.FINISHED_WITH_ERRORS)
+    log_in(page, server, "operator")
+    for language, path in [("en", "/jobs"), ("en", f"/jobs/{job}"), ("pt", "/jobs"), ("de", "/jobs")]:
+        page.goto(f"{server}/lang/{language}?next={path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, f"{path} in {language} is {width} px wide"
