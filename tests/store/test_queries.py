@@ -100,3 +100,35 @@ def test_each_reject_filter_is_counted_from_its_own_index(store, run_with_reject
     with store.engine.connect() as c:
         plan = " ".join(str(row[-1]) for row in c.execute(sa.text(sql)))
     assert f"COVERING INDEX {index} (" in plan
+
+
+def listed(store, sort: queries.JobSort, descending: bool) -> list[int]:
+    f = queries.JobFilter(sort=sort, descending=descending)
+    return [job.id for job, _run in queries.list_jobs(store.engine, f).items]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_job_list_sorts_statuses_in_their_lifecycle_order_the_same_in_every_language(store, descending):
+    """Sorted by their codes, the statuses came in an order no language reads (German: Abgebrochen,
+    Wird abgebrochen, In Bearbeitung, Abgeschlossen …)."""
+    draft, queued, paused = (store.create_job(DEFINITION) for _ in range(3))
+    store.transition(queued, A.START, actor="ana")
+    store.transition(paused, A.START, actor="ana")
+    store.transition(paused, A.PAUSE, actor="ana")
+    lifecycle = [draft, queued, paused]  # editing, queued, paused
+    assert listed(store, queries.JobSort.STATUS, descending) == (lifecycle[::-1] if descending else lifecycle)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_jobs_never_started_come_last_when_sorted_by_start_on_either_store(store, descending):
+    """PostgreSQL puts nulls first in a descending order, SQLite last: hundreds of drafts hid the
+    jobs that did run, on one store only."""
+    never = store.create_job(DEFINITION)
+    ran = []
+    for _ in range(2):
+        job_id = store.create_job(DEFINITION)
+        store.transition(job_id, A.START, actor="ana")
+        store.claim_job(job_id, "w", 30)
+        ran.append(job_id)
+    started = listed(store, queries.JobSort.STARTED, descending)
+    assert started[-1] == never and sorted(started[:2]) == ran

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from impex.domain.status import A, S
 from impex.engine.worker import Worker
 from impex.settings import Settings
 from impex.web.app import create_app
 from web.conftest import PASSWORD
+from web.test_api_jobs import reach
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -226,3 +228,41 @@ def test_an_operator_imports_watches_pauses_resumes_and_a_viewer_only_reads(page
     refused = page.request.post(f"{server}/api/uploads", multipart={"file": file})
     assert refused.status == 403 and refused.json()["error"]["code"] == "forbidden"
     assert time.monotonic() - started < 60
+
+
+def test_a_refused_upload_is_told_in_the_users_language_without_english(page, server):
+    """The page used to join its own sentence and the API's English one ('… — the file: not a text
+    file: byte 0x00 at line 1 …')."""
+    log_in(page, server, "operator")
+    page.goto(f"{server}/lang/de?next=/jobs/new/import")
+    problem = page.locator("#upload .problem")
+    picture = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40
+    for name, content, said in [
+        ("bild.csv", picture, "Das ist keine Textdatei: Byte 0x00 in Zeile 3, Spalte 1. Laden Sie"),
+        ("leer.csv", b"", "Die Datei ist leer."),
+    ]:
+        page.set_input_files(
+            "#upload input[type=file]", {"name": name, "mimeType": "text/csv", "buffer": content}
+        )
+        page.click("#upload button[type=submit]")
+        playwright.expect(problem).to_contain_text(said)  # waits for the answer
+        assert not re.search(r"\b(the|file|is|not)\b", problem.inner_text()), problem.inner_text()
+    shot(page, "new-import-refused-de")
+
+
+def test_the_list_and_a_job_fit_a_laptop_screen_in_every_language_even_with_a_long_label(page, server, store):
+    """A label without spaces widened the list to twice the screen; German, Portuguese, Spanish and
+    Italian labels pushed its last column (the owner) off a 1280 px screen."""
+    name = "monthly_customer_export_" * 8  # 192 characters, no space to break at
+    job = store.create_job(
+        {"kind": "import", "name": name, "source": "x.csv", "target": {"table": "t"}}, owner="operator"
+    )
+    store.transition(job, A.START, actor="operator")
+    store.transition(job, A.PAUSE, actor="operator")
+    other = store.create_job({"kind": "import", "name": "short", "source": "x.csv", "target": {"table": "t"}})
+    reach(store, other, S.FINISHED_WITH_ERRORS)
+    log_in(page, server, "operator")
+    for language, path in [("en", "/jobs"), ("en", f"/jobs/{job}"), ("pt", "/jobs"), ("de", "/jobs")]:
+        page.goto(f"{server}/lang/{language}?next={path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, f"{path} in {language} is {width} px wide"

@@ -183,3 +183,71 @@ def test_a_transition_line_names_statuses_and_action_in_the_language():
 )
 def test_the_language_is_the_remembered_choice_else_the_browsers(cookie, header, expected):
     assert choose_language(cookie, header) == expected
+
+
+def test_a_journal_line_says_its_numbers_yes_no_and_durations_as_the_language_does():
+    detected = {"delimiter": ";", "encoding": "cp1252", "header": True}
+    assert translator("de").journal("format.detected", detected) == (
+        "Erkanntes Format: Trennzeichen ';', Kodierung cp1252, Kopfzeile Ja"
+    )
+    summary = {key: 0 for key in ("inserted", "updated", "unchanged", "deleted", "doubles", "duplicates")}
+    summary |= {"read": 1234567, "rejected": 1500, "duration": "2.5 s"}
+    said = translator("de").journal("run.summary", summary)
+    assert said.startswith("Zusammenfassung: gelesen 1.234.567, ") and "zurückgewiesen 1.500" in said
+    assert said.endswith("Dauer 2,5 s")
+    progress = {"read": 20000, "rate": 15000, "percent": 12.5, "eta": "unknown"}
+    assert translator("pt").journal("run.progress", progress) == (
+        "20.000 registros lidos, 15.000 registros/s, 12,5% do arquivo, conclusão prevista desconhecida"
+    )
+    assert translator("en").journal("run.progress", progress) == (
+        "20,000 records read, 15,000 records/s, 12.5% of the file, ETA unknown"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "params", "said"),
+    [
+        (
+            "worker.takeover",
+            {"worker": "worker b", "reason": "its lease ran out", "previous": "worker a"},
+            "Übernommen von worker b nach Ablauf seiner Lease (vorheriger Worker: worker a)",
+        ),
+        (
+            "run.resumed",
+            {"run": 2, "record_no": 1500, "line_no": 1501, "reason": "a shutdown (SIGTERM)"},
+            "Lauf 2 fortgesetzt ab Datensatz 1.500 (Zeile 1.501) nach einem Herunterfahren (SIGTERM)",
+        ),
+        (
+            "run.resumed",
+            {"run": 1, "record_no": 9, "line_no": 9, "reason": "a pause, but /out/p.part is gone"},
+            "Lauf 1 fortgesetzt ab Datensatz 9 (Zeile 9) nach einer Pause, aber /out/p.part fehlt",
+        ),
+        (
+            "run.resumed",
+            {
+                "run": 1,
+                "record_no": 9,
+                "line_no": 9,
+                "reason": "a crash of its worker (w1: its lease ran out)",
+            },
+            "Lauf 1 fortgesetzt ab Datensatz 9 (Zeile 9) nach einem Absturz seines Workers "
+            "(w1: seine Lease lief ab)",
+        ),
+        (
+            "run.resumed",
+            {"run": 1, "record_no": 9, "line_no": 9, "reason": "a cause from a newer impex"},
+            "Lauf 1 fortgesetzt ab Datensatz 9 (Zeile 9) nach a cause from a newer impex",
+        ),
+    ],
+)
+def test_why_a_run_stopped_is_said_in_the_language_in_takeover_and_resume_lines(code, params, said):
+    assert translator("de").journal(code, params) == said
+
+
+def test_a_run_s_options_are_shown_as_json_not_as_python():
+    options = {"source": "/data/zürich.csv", "columns": [{"name": "id", "required": True}], "filter": None}
+    said = translator("nl").journal("run.started", {"run": 1, "by": "ana", "options": options})
+    assert said.endswith(
+        'met opties: {"source": "/data/zürich.csv", "columns": [{"name": "id", "required": true}], '
+        '"filter": null}'
+    )

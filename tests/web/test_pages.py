@@ -8,7 +8,7 @@ import re
 import pytest
 
 from impex.domain.rejects import Reason, Reject
-from impex.domain.status import OPERATOR_ACTIONS, S, allowed_actions
+from impex.domain.status import OPERATOR_ACTIONS, A, S, allowed_actions
 from impex.engine.worker import Worker
 from support import write
 from web.conftest import PEOPLE, import_definition
@@ -309,3 +309,129 @@ def test_the_general_tab_of_a_finished_run_shows_no_cause(browser, store, settin
     store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
     Worker(store, settings, concurrency=1).run_one(job_id)
     assert "Cause" not in browser("viewer").get(f"/jobs/{job_id}").text
+
+
+def progress_bars(page: str) -> list[str]:
+    return re.findall(r"<progress[^>]*>", page)
+
+
+def test_a_job_that_is_not_working_shows_no_busy_progress_bar_but_a_dash(browser, store, settings, web):
+    """An indeterminate bar (no value) moves as if work were going on: only a job that a worker is
+    running shows one. A job never run, or whose run failed before it knew the file's size, shows —."""
+    never = store.create_job(import_definition(source=str(web.files / "people.csv")), owner="operator")
+    failed = store.create_job(import_definition(source=str(web.files / "gone.csv")), owner="operator")
+    store.transition(failed, OPERATOR_ACTIONS[0], actor="operator")
+    assert Worker(store, settings, concurrency=1).run_one(failed) is S.FINISHED_WITH_ERRORS
+    client = browser("viewer")
+    for job_id in (never, failed):
+        general = client.get(f"/jobs/{job_id}/general").text
+        assert progress_bars(general) == [] and 'class="progress none">—<' in general
+        row = client.get("/jobs/rows", params={"q": "people"}).text.split(f'data-job="{job_id}"')[1]
+        row = row.split("</tr>")[0]
+        assert progress_bars(row) == [] and 'class="progress none">—<' in row
+
+
+def test_a_running_job_whose_size_is_not_known_yet_shows_a_busy_progress_bar(browser, store, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    store.claim_job(job_id, "w", 60)
+    general = browser("viewer").get(f"/jobs/{job_id}/general").text
+    assert progress_bars(general) == ['<progress max="1"  aria-label="Progress">']
+
+
+def button_form(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form of button ``action``, as the browser would post them."""
+    form = re.search(rf'<form method="post" action="/jobs/\d+/{action}".*?</form>', page, re.S).group(0)
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+
+
+def test_a_start_pressed_in_a_stale_tab_is_refused_rather_than_starting_a_new_run(browser, store, job_id):
+    """Two tabs show the job paused; one cancels it. The other's Start, meant to resume the paused
+    run, would now begin a new run from the file's first record: refused, and nothing changes."""
+    reach(store, job_id, S.PAUSED)
+    client = browser("operator")
+    first, second = (client.get(f"/jobs/{job_id}").text for _ in range(2))
+    client.post(f"/jobs/{job_id}/cancel", data=button_form(first, "cancel"))
+    assert store.status_of(job_id) is S.CANCELED
+    german = {"Accept-Language": "de", "Accept": "text/html"}
+    refused = client.post(f"/jobs/{job_id}/start", data=button_form(second, "start"), headers=german)
+    assert refused.status_code == 409
+    assert (
+        "Starten: Auftrag 1 hat sich geändert, seit diese Seite ihn zeigte (damals Ausgesetzt, jetzt "
+        "Abgebrochen); es wurde nichts getan." in html.unescape(refused.text)
+    )
+    assert store.status_of(job_id) is S.CANCELED and len(store.runs_of(job_id)) == 1
+
+
+def test_a_start_pressed_twice_runs_the_job_once_and_a_stale_rerun_is_refused(browser, store, job_id):
+    client = browser("operator")
+    page = client.get(f"/jobs/{job_id}").text
+    assert client.post(f"/jobs/{job_id}/start", data=button_form(page, "start")).status_code == 200
+    again = client.post(f"/jobs/{job_id}/start", data=button_form(page, "start"))  # a double click
+    assert again.status_code == 409 and "Queued now" in again.text
+    # Run 1 finishes; a tab shows it, another runs the job again, to its end: the first tab's Start
+    # would run it a third time.
+    store.claim_job(job_id, "w", 60)
+    store.transition(job_id, A.FINISH, actor="w")
+    finished = client.get(f"/jobs/{job_id}").text
+    client.post(f"/jobs/{job_id}/start", data=button_form(finished, "start"))
+    store.claim_job(job_id, "w", 60)
+    store.transition(job_id, A.FINISH, actor="w")
+    refused = client.post(f"/jobs/{job_id}/start", data=button_form(finished, "start"))
+    assert refused.status_code == 409 and "ran again since this page showed it" in refused.text
+    assert len(store.runs_of(job_id)) == 2
+
+
+def test_a_long_journal_shows_its_latest_lines_and_leads_to_the_earlier_ones(browser, store, job_id):
+    """A run writes a progress line a second: its first lines (created, started, detected format)
+    must stay reachable from the Journal tab, which shows the latest page and follows the job."""
+    from impex.domain.journal import Level
+    from impex.web.pages import JOURNAL_PAGE
+
+    for i in range(JOURNAL_PAGE + 20):
+        store.log(job_id, None, Level.INFO, "run.progress_unsized", {"read": i, "rate": 10})
+    client = browser("viewer")
+    latest = client.get(f"/jobs/{job_id}", params={"tab": "journal"}).text
+    assert latest.count('<tr class="level-') == JOURNAL_PAGE and "Job created by" not in latest
+    assert "data-stream=" in latest
+    earlier = re.search(r'<a href="([^"]+)"[^>]*data-page="earlier"', latest).group(1)
+    first = client.get(html.unescape(earlier)).text
+    assert first.count('<tr class="level-') == 21 and "Job created by system" in first
+    assert ">0 records read, 10 records/s<" in first and ">19 records read" in first
+    assert "data-stream=" not in first and 'data-page="earlier"' not in first
+    assert 'data-page="latest"' in first
+
+
+def test_the_tabs_are_plain_links_that_say_which_page_is_shown(browser, job_id):
+    """Each tab loads a page: links, reached with Tab and followed with Enter. ARIA tabs promise
+    arrow keys and panels in place, which these are not; the current one is the current page."""
+    page = browser("viewer").get(
+        f"/jobs/{job_id}", params={"tab": "journal"}, headers={"Accept-Language": "nl"}
+    )
+    nav = re.search(r'<nav class="tabs"[^>]*>(.*?)</nav>', page.text, re.S)
+    assert 'aria-label="Onderdelen van de taak"' in nav.group(0)
+    assert 'role="tab' not in page.text
+    links = re.findall(r"<a ([^>]*)>([^<]*)</a>", nav.group(1))
+    assert [text for _attrs, text in links] == ["Algemeen", "Logboek", "Afgewezen records"]
+    assert ['aria-current="page"' in attrs for attrs, _text in links] == [False, True, False]
+
+
+def test_the_journal_level_filter_changes_the_page_only_when_asked(browser, job_id):
+    """A select that submits on change reloads the page at each arrow key of a keyboard user
+    going through the levels (WCAG 3.2.2): the filter has its own button, as on the other tabs."""
+    page = browser("viewer").get(f"/jobs/{job_id}", params={"tab": "journal"}).text
+    form = re.search(r'<form method="get" class="filters">.*?</form>', page, re.S).group(0)
+    assert "onchange" not in form and "<noscript>" not in form
+    assert '<button type="submit">Filter</button>' in form
+
+
+def test_a_refused_button_leads_back_to_the_job(browser, store, job_id):
+    reach(store, job_id, S.FINISHED)
+    client = browser("operator")
+    page = client.get(f"/jobs/{job_id}").text
+    refused = client.post(
+        f"/jobs/{job_id}/pause",
+        data=button_form(page, "start"),
+        headers={"Accept": "text/html", "Accept-Language": "es"},
+    )
+    assert refused.status_code == 409
+    assert f'<a href="/jobs/{job_id}">Volver al trabajo {job_id}</a>' in refused.text

@@ -99,7 +99,7 @@ def test_without_a_header_columns_come_by_position_and_a_tab_stays_a_tab():
 
 
 def test_a_number_field_that_is_not_a_number_is_a_form_problem():
-    with pytest.raises(FormProblem, match="chunk_rows"):
+    with pytest.raises(FormProblem, match=r"Records per chunk: 'many' is not a whole number"):
         import_definition({**IMPORT_FORM, "chunk_rows": "many"}, "x.csv")
 
 
@@ -328,3 +328,103 @@ def test_the_general_tab_shows_rate_and_eta_while_running(browser, store, job_id
     assert '<span class="eta">ETA 0:01:15</span>' in html
     german = browser("viewer").get(f"/jobs/{job_id}/general", headers={"Accept-Language": "de"}).text
     assert "12.346" in german
+
+
+def problem_of(page: str) -> str:
+    return html.unescape(re.search(r'<p class="problem" role="alert">(.*?)</p>', page, re.S).group(1))
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ({"table": ""}, "Tabelle: bitte ausfüllen"),
+        ({"table": "1bad"}, "Tabelle: '1bad' ist kein gültiger Name (Buchstaben, Ziffern und _, beginnend"),
+        ({"columns": "id, full-name"}, "Spalten: 'full-name' ist kein gültiger Name"),
+        ({"name": " "}, "Bezeichnung: bitte ausfüllen"),
+        ({"output": ""}, "Dateiname: bitte ausfüllen"),
+    ],
+)
+def test_a_bad_field_of_the_export_form_is_named_as_the_form_labels_it_in_the_users_language(
+    web, store, typed, said
+):
+    client = web.client(Accept="text/html", **{"Accept-Language": "de"})
+    login(client, "operator")
+    form = {"csrf": csrf_of(client.get("/jobs/new/export").text), "name": "out", "table": "people"}
+    form |= {"output": "out.csv", "do": "start", **typed}
+    response = client.post("/jobs/new/export", data=form)
+    assert response.status_code == 422
+    assert problem_of(response.text).startswith(said)
+    assert "QuerySource" not in response.text and "definition:" not in response.text
+    with pytest.raises(JobNotFound):
+        store.job(1)
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "said"),
+    [
+        ("nl", {"table": "bad name"}, "Doeltabel: 'bad name' is geen geldige naam (letters, cijfers en _"),
+        ("nl", {"table": ""}, "Doeltabel: vul dit in"),
+        ("es", {"col-3-name": "1st"}, "Columna de destino age: '1st' no es un nombre válido"),
+        ("es", {"chunk_rows": "many"}, "Registros por bloque: 'many' no es un número entero"),
+    ],
+)
+def test_a_bad_field_of_the_import_form_is_named_as_the_form_labels_it_in_the_users_language(
+    browser, store, uploaded, language, typed, said
+):
+    client = browser("operator")
+    csrf = csrf_of(client.get("/jobs/new/import", params={"upload": uploaded}).text)
+    form = {**IMPORT_FORM, "upload": uploaded, "csrf": csrf, "do": "start", **typed}
+    response = client.post("/jobs/new/import", data=form, headers={"Accept-Language": language})
+    assert response.status_code == 422
+    assert problem_of(response.text).startswith(said)
+    assert "target.table" not in response.text
+    with pytest.raises(JobNotFound):
+        store.job(1)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "said"),
+    [
+        (
+            "utf-8",
+            "Die Datei lässt sich nicht als 'utf-8' lesen; die Vorschau liest sie, wie impex sie erkannt "
+            "hat.",
+        ),
+        (
+            "nonsense",
+            "'nonsense' ist keine Zeichenkodierung, die impex kennt; die Vorschau liest die Datei, wie ",
+        ),
+    ],
+)
+def test_reading_an_upload_again_in_a_wrong_encoding_keeps_the_page_and_says_why(
+    browser, api, encoding, said
+):
+    """A Latin-1 file read again as UTF-8 showed no record at all, without a word; an unknown
+    encoding left the page for an English error page."""
+    latin = "id;name\n1;Zoë\n2;Müller\n".encode("latin-1")
+    upload = api["operator"].post("/api/uploads", files={"file": ("latin.csv", latin, "text/csv")})
+    params = {"upload": upload.json()["name"], "delimiter": ";", "encoding": encoding, "header": "1"}
+    page = browser("operator").get("/jobs/new/import", params=params, headers={"Accept-Language": "de"})
+    assert page.status_code == 422
+    told = html.unescape(re.search(r'<p class="problem" role="alert">(.*?)</p>', page.text).group(1))
+    assert told.startswith(said)
+    assert 'id="mapping"' in page.text and "<td>Zoë</td>" in page.text and "<td>Müller</td>" in page.text
+    assert 'name="encoding" value="cp1252"' in page.text
+
+
+def test_a_job_naming_an_unknown_connection_is_refused_and_not_created(browser, api, store, uploaded):
+    """It could only fail when run; the form says so in the user's language, the API with its code."""
+    client = browser("operator")
+    csrf = csrf_of(client.get("/jobs/new/import", params={"upload": uploaded}).text)
+    form = {**IMPORT_FORM, "upload": uploaded, "csrf": csrf, "do": "draft", "connection": "nowhere"}
+    response = client.post("/jobs/new/import", data=form, headers={"Accept-Language": "de"})
+    assert response.status_code == 422
+    assert problem_of(response.text) == "Verbindung: keine Verbindung namens 'nowhere' (bekannt: default)"
+    export = {"name": "out", "table": "people", "output": "out.csv", "connection": "nowhere"}
+    export |= {"csrf": csrf_of(client.get("/jobs/new/export").text)}
+    assert client.post("/jobs/new/export", data=export).status_code == 422
+    definition = {"kind": "export", "name": "e", "source": {"table": "t", "connection": "nowhere"}}
+    refused = api["operator"].post("/api/jobs", json={"definition": {**definition, "output": "e.csv"}})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_connection"
+    with pytest.raises(JobNotFound):
+        store.job(1)

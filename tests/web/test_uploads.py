@@ -123,6 +123,12 @@ def test_a_file_that_is_not_text_is_415_and_leaves_nothing(api, web, data, field
     assert leftovers(web) == []
 
 
+def test_a_binary_file_is_refused_naming_its_first_binary_byte_for_a_program_to_say(api):
+    picture = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40
+    error = assert_error(upload(api["operator"], picture, "data.csv"), 415, "not_text")
+    assert error["details"] == {"byte": "0x00", "line": 3, "column": 1}
+
+
 def test_a_request_that_is_not_multipart_is_415(api, web):
     assert_error(api["operator"].post("/api/uploads", json={"file": "x"}), 415, "not_multipart")
     assert_error(api["operator"].post("/api/uploads", data={"delimiter": ";"}), 415, "not_multipart")

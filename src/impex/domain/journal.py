@@ -62,5 +62,27 @@ MESSAGES: dict[str, str] = {
 }
 
 
+# Why a run stopped, as a takeover or resume line names it (its ``reason``, stored as English text):
+# the UI finds the one a stored reason was made from, to say it in the reader's language.
+STOPPED = "a stop"
+PAUSED = "a pause"
+SERVER_SHUTDOWN = "a server shutdown"
+LEASE_RAN_OUT = "its lease ran out"
+SHUTDOWN_BY = "a shutdown ({signal})"
+WORKER_CRASHED = "a crash of its worker ({worker}: its lease ran out)"
+PART_GONE = "{reason}, but {path} is gone"
+PART_SHORTER = "{reason}, but {path} is shorter than recorded"
+STOP_REASONS = (
+    STOPPED,
+    PAUSED,
+    SERVER_SHUTDOWN,
+    LEASE_RAN_OUT,
+    SHUTDOWN_BY,
+    WORKER_CRASHED,
+    PART_GONE,
+    PART_SHORTER,
+)
+
+
 def render(code: str, params: dict[str, Any]) -> str:
     return messages.render(MESSAGES, code, params)

@@ -107,6 +107,28 @@ class IllegalTransition(Exception):
         )
 
 
+@dataclass(frozen=True)
+class Seen:
+    """The job as a person saw it when choosing an action: its status and current run."""
+
+    status: Status
+    run_id: int | None
+
+
+class StaleAction(IllegalTransition):
+    """An action chosen on a view of the job that is no longer true (another tab or person acted
+    meanwhile): a Start meant as a resume would otherwise begin a new run, or start a job again."""
+
+    def __init__(self, job_id: int, action: Action, status: Status, seen: Seen) -> None:
+        super().__init__(job_id, action, status)
+        self.seen = seen
+        now = f"it is {status.value} now" if seen.status is not status else "it ran again since"
+        self.args = (
+            f"did not {action.value} job {job_id}: it changed since it was shown (it was "
+            f"{seen.status.value}, {now}); nothing was done",
+        )
+
+
 def next_status(action: Action, source: Status) -> Status:
     try:
         return TRANSITIONS[(action, source)]

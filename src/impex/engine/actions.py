@@ -11,7 +11,7 @@ from pathlib import Path
 
 from impex.domain.definitions import ImportJob
 from impex.domain.journal import Level
-from impex.domain.status import Action, S, Transition
+from impex.domain.status import Action, S, Seen, Transition
 from impex.engine.connections import connection_url
 from impex.engine.execution import run_key, technical_error
 from impex.settings import Settings
@@ -20,9 +20,12 @@ from impex.targets import open_target
 from impex.targets.base import TargetError
 
 
-def operate(store: Store, settings: Settings, job_id: int, action: Action, *, actor: str) -> Transition:
-    """Apply ``action`` (IllegalTransition if the status does not allow it)."""
-    t = store.transition(job_id, action, actor=actor)
+def operate(
+    store: Store, settings: Settings, job_id: int, action: Action, *, actor: str, seen: Seen | None = None
+) -> Transition:
+    """Apply ``action`` (IllegalTransition if the status does not allow it; StaleAction if the job is
+    no longer as ``seen``)."""
+    t = store.transition(job_id, action, actor=actor, seen=seen)
     if t.target is S.CANCELED:
         discard_leftovers(store, settings, job_id, actor=actor)
     return t

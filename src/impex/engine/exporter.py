@@ -30,7 +30,7 @@ import polars as pl
 
 from impex.domain.counters import Counters
 from impex.domain.definitions import ExportJob
-from impex.domain.journal import Level
+from impex.domain.journal import PART_GONE, PART_SHORTER, Level
 from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
@@ -186,7 +186,7 @@ class ExportRun:
         size = part.stat().st_size if part.exists() else -1
         reason = self.store.stop_reason(run.id)
         if size < done_bytes:  # only a machine crash loses fsynced bytes: the file starts over
-            reason += f", but {part} is {'gone' if size < 0 else 'shorter than recorded'}"
+            reason = (PART_GONE if size < 0 else PART_SHORTER).format(reason=reason, path=part)
             written, done_bytes = 0, 0
         self.log("run.resumed", run=run.run_no, record_no=written, line_no=written, reason=reason)
         return written, done_bytes

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from impex.domain import journal
 from impex.domain.journal import Level
 from impex.domain.status import ACTIVE, A, Status
 from impex.engine.execution import Execution, Progress, RunTakenOver, Shutdown
@@ -102,7 +103,7 @@ def recover(store: Store, actor: str, only: int | None = None) -> None:
     """Queue again what dead workers (no heartbeat for a lease) or shut-down ones left behind (or
     only job ``only`` of it: a process running one job in the foreground leaves the rest to workers)."""
     for job_id, t, previous, run_id in store.recover(actor=actor, include_shutdown=True, only=only):
-        reason = "a server shutdown" if t.source is Status.SERVER_SHUTDOWN else "its lease ran out"
+        reason = journal.SERVER_SHUTDOWN if t.source is Status.SERVER_SHUTDOWN else journal.LEASE_RAN_OUT
         params = {"worker": actor, "reason": reason, "previous": previous or "none"}
         store.log(job_id, run_id, Level.INFO, "worker.takeover", params, actor)
 

@@ -15,7 +15,11 @@ class InternalParseError(FormatError):
 
 class NotText(FormatError):
     """The file holds binary bytes: no text encoding reads it (a spreadsheet, an image, UTF-16 without
-    a byte order mark...)."""
+    a byte order mark...). ``where``: the first such byte (as 0xNN), its line and column."""
+
+    def __init__(self, message: str, where: dict[str, str | int] | None = None) -> None:
+        super().__init__(message)
+        self.where = where or {}
 
 
 class NotAFile(OSError):

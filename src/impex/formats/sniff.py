@@ -181,7 +181,8 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
         raise NotText(
             f"{path}: not a text file: byte 0x{sample[at]:02x} at line {line}, column {column} "
             f"(offset {at}); impex reads delimited text (CSV) in an ASCII-compatible encoding, plain or "
-            "in a .gz or .zip file"
+            "in a .gz or .zip file",
+            {"byte": f"0x{sample[at]:02x}", "line": line, "column": column},
         )
     if b"\n" not in sample and b"\r" in sample.rstrip(b"\r"):
         at = sample.find(b"\r")

@@ -40,7 +40,8 @@ _SORT_COLUMNS: dict[JobSort, Any] = {
     JobSort.ID: jobs.c.id,
     JobSort.NAME: jobs.c.name,
     JobSort.KIND: jobs.c.kind,
-    JobSort.STATUS: jobs.c.status,
+    # in the order of the lifecycle, as the statuses are declared: the same in every language
+    JobSort.STATUS: sa.case({s.value: i for i, s in enumerate(Status)}, value=jobs.c.status),
     JobSort.OWNER: jobs.c.owner,
     JobSort.CREATED: jobs.c.created_at,
     JobSort.UPDATED: jobs.c.updated_at,
@@ -88,7 +89,9 @@ def list_jobs(engine: sa.Engine, f: JobFilter) -> Page[tuple[JobRecord, RunRecor
         where.append(sa.func.lower(jobs.c.name).like(_like(f.text.lower()), escape="\\"))
     joined = jobs.outerjoin(runs, runs.c.id == jobs.c.current_run_id)
     column = _SORT_COLUMNS[f.sort]
-    order = [column.desc() if f.descending else column.asc(), jobs.c.id.desc()]
+    # Jobs never started (or not ended) last either way, on both stores (PostgreSQL puts nulls first
+    # in a descending order, SQLite last).
+    order = [(column.desc() if f.descending else column.asc()).nulls_last(), jobs.c.id.desc()]
     query = sa.select(jobs).select_from(joined).where(*where).order_by(*order).limit(f.limit).offset(f.offset)
     with read_connection(engine) as c:
         total = int(c.scalar(sa.select(sa.func.count()).select_from(jobs).where(*where)) or 0)
@@ -162,10 +165,13 @@ def journal_page(
     run_id: int | None = None,
     limit: int = 200,
     tail: bool = False,
+    before_id: int | None = None,
 ) -> list[JournalLine]:
-    """A job's journal lines after ``after_id`` in order; with ``tail``, the last ``limit`` of them.
-    ``min_level`` keeps that level and the more severe ones."""
+    """A job's journal lines after ``after_id`` (and before ``before_id``) in order; with ``tail``,
+    the last ``limit`` of them. ``min_level`` keeps that level and the more severe ones."""
     where: list[Any] = [journal.c.job_id == job_id, journal.c.id > after_id]
+    if before_id is not None:
+        where.append(journal.c.id < before_id)
     if min_level is not None:
         levels = list(Level)
         where.append(journal.c.level.in_([lv.value for lv in levels[levels.index(min_level) :]]))

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from impex.domain.counters import Counters
-from impex.domain.journal import Level
+from impex.domain.journal import LEASE_RAN_OUT, PAUSED, SHUTDOWN_BY, STOPPED, WORKER_CRASHED, Level
 from impex.domain.rejects import Reject
 from impex.domain.status import (
     TERMINAL,
@@ -24,6 +24,8 @@ from impex.domain.status import (
     Action,
     IllegalTransition,
     S,
+    Seen,
+    StaleAction,
     Status,
     Transition,
     next_status,
@@ -143,14 +145,24 @@ class Store:
             return job_id, None
 
     def transition(
-        self, job_id: int, action: Action, *, actor: str, lease_token: str | None = None, **params: Any
+        self,
+        job_id: int,
+        action: Action,
+        *,
+        actor: str,
+        lease_token: str | None = None,
+        seen: Seen | None = None,
+        **params: Any,
     ) -> Transition:
         """Apply ``action`` to the job, or raise IllegalTransition naming the job and its status.
 
         A worker passes its ``lease_token``: if another worker has taken the run over meanwhile,
-        nothing changes and LeaseLost is raised (fencing, as the target's checkpoint row does)."""
+        nothing changes and LeaseLost is raised (fencing, as the target's checkpoint row does).
+        With ``seen``, the job must still be as the caller saw it, else StaleAction is raised."""
         with self.engine.begin() as c:
-            return self._transition(c, job_id, action, actor=actor, params=params, lease_token=lease_token)
+            return self._transition(
+                c, job_id, action, actor=actor, params=params, lease_token=lease_token, seen=seen
+            )
 
     def _transition(
         self,
@@ -161,6 +173,7 @@ class Store:
         actor: str,
         params: dict[str, Any],
         lease_token: str | None = None,
+        seen: Seen | None = None,
     ) -> Transition:
         # FOR UPDATE (PostgreSQL): a concurrent transition of this job waits for ours, then reads the
         # status we wrote, instead of both reading the same status and one failing its guard.
@@ -174,6 +187,8 @@ class Store:
             if holder != lease_token:
                 raise LeaseLost(f"job {job_id}: another worker took it over; {action.value} not applied")
         source = Status(row.status)
+        if seen is not None and (seen.status, seen.run_id) != (source, row.current_run_id):
+            raise StaleAction(job_id, action, source, seen)
         try:
             target = next_status(action, source)
         except IllegalTransition:
@@ -482,17 +497,17 @@ class Store:
                 .limit(2)
             ).all()
         if not rows:
-            return "a stop"
+            return STOPPED
         if len(rows) == 2 and rows[0][0] == "worker.takeover" and rows[1][0] == "run.shutdown":
             rows = rows[1:]  # the pickup after a shutdown: the shutdown says more
         code, params = rows[0][0], json.loads(rows[0][1] or "{}")
         if code == "run.paused":
-            return "a pause"
+            return PAUSED
         if code == "run.shutdown":
-            return f"a shutdown ({params.get('signal', 'a signal')})"
-        if params.get("reason") == "its lease ran out":
-            return f"a crash of its worker ({params.get('previous', 'unknown')}: its lease ran out)"
-        return str(params.get("reason") or "a stop")
+            return SHUTDOWN_BY.format(signal=params.get("signal", "a signal"))
+        if params.get("reason") == LEASE_RAN_OUT:
+            return WORKER_CRASHED.format(worker=params.get("previous", "unknown"))
+        return str(params.get("reason") or STOPPED)
 
     def detected_format(self, run_id: int) -> dict[str, Any]:
         """What the run found its file to be, as its journal says (delimiter, encoding, header);

@@ -16,11 +16,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from impex.definitions_io import parse_definition
-from impex.domain.definitions import ImportJob, QuerySource
+from impex.domain.definitions import ExportJob, ImportJob, QuerySource
 from impex.domain.journal import Level
 from impex.domain.roles import Role
-from impex.domain.status import ACTIVE, Action, Status
+from impex.domain.status import ACTIVE, Action, Seen, Status
 from impex.engine.actions import operate
+from impex.engine.connections import BadConnection, connection_names
 from impex.engine.reject_export import export_rejects
 from impex.store import queries
 from impex.store.records import RunRecord
@@ -48,6 +49,22 @@ class CreateJob(BaseModel):
     )
 
 
+def _known_connection(ctx: WebContext, definition: ImportJob | ExportJob) -> None:
+    """A job naming a connection the server does not have could only fail when it runs."""
+    name = definition.target.connection if isinstance(definition, ImportJob) else definition.source.connection
+    try:
+        known = connection_names(ctx.settings)
+    except BadConnection as error:
+        raise ApiError(422, "bad_connection", str(error)) from None
+    if name not in known:
+        raise ApiError(
+            422,
+            "unknown_connection",
+            f"no connection named {name!r} (known: {', '.join(known)})",
+            {"connection": name, "known": known},
+        )
+
+
 def create_job(
     ctx: WebContext, user: User, data: dict[str, Any], *, start: bool, upload: str | None = None
 ) -> int:
@@ -58,6 +75,7 @@ def create_job(
             raise ApiError(422, "not_an_import", "only an import reads an uploaded file", {"upload": upload})
         data = {**data, "source": str(stored_path(ctx.settings.file_roots, upload))}
     definition = parse_definition(data)
+    _known_connection(ctx, definition)
     if not isinstance(definition, ImportJob) and not user.may(Role.ADMIN):
         # a query, and a row filter (an SQL expression, subqueries and functions included), run SQL
         # of the user's own on the database: the admin's to allow
@@ -110,9 +128,9 @@ def read(job_id: int, _user: Viewer, ctx: Ctx, t: Tr) -> dict[str, Any]:
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
 
 
-def act(ctx: WebContext, job_id: int, action: Action, user: User) -> None:
+def act(ctx: WebContext, job_id: int, action: Action, user: User, seen: Seen | None = None) -> None:
     ctx.store.job(job_id)  # 404 before 409
-    operate(ctx.store, ctx.settings, job_id, action, actor=user.name)
+    operate(ctx.store, ctx.settings, job_id, action, actor=user.name, seen=seen)
 
 
 def _act(ctx: WebContext, job_id: int, action: Action, user: User, t: Translator) -> dict[str, Any]:

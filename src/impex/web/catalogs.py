@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 from jinja2.ext import babel_extract
 
-from impex.domain.journal import MESSAGES
+from impex.domain.journal import MESSAGES, STOP_REASONS
 from impex.domain.rejects import AND, LINE
 from impex.domain.rejects import MESSAGES as REJECT_MESSAGES
 from impex.web.i18n import LANGUAGES, po_path
@@ -38,9 +38,10 @@ def _from_templates() -> Iterator[str]:
 
 def source_strings() -> list[str]:
     """Every msgid the UI uses: marked strings in the code and templates, the journal's messages and
-    the rejects' (with the frame and the key names' joint they are said in)."""
+    why runs stopped, and the rejects' (with the frame and the key names' joint they are said in)."""
     rejects = [LINE, AND, *REJECT_MESSAGES.values()]
-    found = dict.fromkeys([*_from_python(), *_from_templates(), *MESSAGES.values(), *rejects])
+    journal = [*MESSAGES.values(), *STOP_REASONS]
+    found = dict.fromkeys([*_from_python(), *_from_templates(), *journal, *rejects])
     return sorted(found)
 
 

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from impex.definitions_io import DefinitionError
-from impex.domain.status import IllegalTransition, Status, allowed_actions
+from impex.domain.status import IllegalTransition, StaleAction, Status, allowed_actions
 from impex.store.store import JobNotFound
 
 log = logging.getLogger("impex.web")
@@ -62,10 +62,16 @@ def _respond(request: Request, error: ApiError, headers: dict[str, str] | None =
     english = ERROR_TITLES.get(error.status)
     title = t.gettext(english) if english else HTTPStatus(error.status).phrase
     message = _said(error, t)
+    details = error.details if isinstance(error.details, dict) else {}
+    back = "<a href='/'>impex</a>"
+    if isinstance(details.get("job_id"), int):  # a refused button: back to its job
+        job = details["job_id"]
+        said = t.gettext("Back to job {job}").format(job=job)
+        back = f'<a href="/jobs/{job}">{_escape(said)}</a>'
     page = (
         f'<!doctype html><html lang="{t.language}"><meta charset=utf-8><title>{_escape(title)}</title>'
         f'<link rel=stylesheet href="/static/app.css"><main class="error"><h1>{error.status} '
-        f"{_escape(title)}</h1><p>{_escape(message)}</p><p><a href='/'>impex</a></p></main></html>"
+        f"{_escape(title)}</h1><p>{_escape(message)}</p><p>{back}</p></main></html>"
     )
     return HTMLResponse(page, status_code=error.status, headers=headers)
 
@@ -74,6 +80,24 @@ def _said(error: ApiError, t: Any) -> str:
     """The error's message in the page's language where its details allow (an action the status
     does not allow), else as the API gives it."""
     details = error.details if isinstance(error.details, dict) else {}
+    if error.code == "stale_action" and {"job_id", "action", "status", "seen"} <= details.keys():
+        then, now = Status(details["seen"]), Status(details["status"])
+        if then is not now:
+            template = t.gettext(
+                "{action}: job {job} changed since this page showed it ({seen} then, {status} now); "
+                "nothing was done. Look at it again, then choose."
+            )
+        else:
+            template = t.gettext(
+                "{action}: job {job} ran again since this page showed it; nothing was done. "
+                "Look at it again, then choose."
+            )
+        return template.format(
+            action=t.action(details["action"]),
+            job=details["job_id"],
+            seen=t.status(then),
+            status=t.status(now),
+        )
     if error.code == "illegal_transition" and {"job_id", "action", "status"} <= details.keys():
         status = Status(details["status"])
         allowed = ", ".join(t.action(a) for a in allowed_actions(status)) or "—"
@@ -123,6 +147,9 @@ def install_error_handlers(app: FastAPI) -> None:
             "action": error.action.value,
             "status": error.status.value,
         }
+        if isinstance(error, StaleAction):
+            details["seen"] = error.seen.status.value
+            return _respond(request, ApiError(409, "stale_action", str(error), details))
         return _respond(request, ApiError(409, "illegal_transition", str(error), details))
 
     @app.exception_handler(JobNotFound)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import io
+import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,11 +21,11 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
-from impex.domain.journal import MESSAGES
+from impex.domain.journal import MESSAGES, STOP_REASONS
 from impex.domain.rejects import AND, LINE, Reason, shown
 from impex.domain.rejects import MESSAGES as REJECT_MESSAGES
 from impex.domain.status import Action, Status
-from impex.web.labels import JOURNAL_ACTION_LABELS, REASON_LABELS, STATUS_LABELS
+from impex.web.labels import JOURNAL_ACTION_LABELS, N_, REASON_LABELS, STATUS_LABELS
 
 LANGUAGES: dict[str, str] = {
     "en": "English",
@@ -136,13 +138,43 @@ class Translator:
                     shown[key] = self.status(shown[key])
             if shown.get("action") in ACTION_VALUES:
                 shown["action"] = self.action(shown["action"])
+        if code in ("run.resumed", "worker.takeover") and isinstance(shown.get("reason"), str):
+            shown["reason"] = self.stop_reason(shown["reason"])
         if code == "run.first_error" and "message" in shown:  # the reject's, kept in English too
             said = shown["message"]
             shown["message"] = self.reject(shown.get("reject_code"), shown.get("reject_params"), said)
+        shown = {key: self._value(key, value) for key, value in shown.items()}
         try:
             return self.gettext(template).format(**shown)
         except (KeyError, IndexError, ValueError):
             return template.format_map(_Missing(shown))
+
+    def _value(self, key: str, value: Any) -> Any:
+        """A journal parameter as this language writes it: numbers, yes/no, and the durations the
+        engine stores as text ("2.5 s", an ETA "unknown"); options as JSON, not Python."""
+        if isinstance(value, bool):
+            return self.gettext(N_("Yes") if value else N_("No"))
+        if isinstance(value, int | float):
+            return self.number(value)
+        if isinstance(value, dict | list):  # a run's options: as a job file or the API writes them
+            return json.dumps(value, ensure_ascii=False)
+        if key in ("duration", "eta") and isinstance(value, str):
+            if value == "unknown":
+                return self.gettext(N_("unknown"))
+            if seconds := _SECONDS.fullmatch(value):
+                return f"{self.number(float(seconds[1]))} s"
+        return value
+
+    def stop_reason(self, said: str) -> str:
+        """Why a run stopped (stored in English) in this language; one this version does not know
+        stays as it is."""
+        for template, pattern in _STOP_REASONS:
+            if found := pattern.fullmatch(said):
+                parts = found.groupdict()
+                if "reason" in parts:
+                    parts["reason"] = self.stop_reason(parts["reason"])
+                return self.gettext(template).format(**parts)
+        return said
 
     def reject(self, code: str | None, params: Mapping[str, Any] | None, message: str) -> str:
         """A reject's message in this language, from its code and parameters. One stored without a
@@ -156,6 +188,15 @@ class Translator:
             return self.gettext(LINE).format(line=params["line"], message=said)
         except (KeyError, IndexError, ValueError):
             return message
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """What ``template`` gives once formatted, each placeholder a named group."""
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template)))
+
+
+_STOP_REASONS = [(template, _pattern(template)) for template in STOP_REASONS]
+_SECONDS = re.compile(r"(\d+(?:\.\d+)?) s")
 
 
 class _Missing(dict[str, Any]):

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from impex.definitions_io import DefinitionError, parse_definition
 from impex.domain.journal import Level
 from impex.domain.roles import Role
-from impex.domain.status import Action, Status, allowed_actions
+from impex.domain.status import ACTIVE, Action, Seen, Status, allowed_actions
 from impex.store import queries
 from impex.web.api_jobs import act
 from impex.web.auth import (
@@ -47,9 +47,12 @@ router = APIRouter(include_in_schema=False)
 Ctx = Annotated[WebContext, Depends(web_context)]
 Tr = Annotated[Translator, Depends(translator)]
 PAGE_SIZE = 50
+JOURNAL_PAGE = 500
 
 
 SORT_VALUES = frozenset(k.value for k in queries.JobSort)
+# A worker runs the job: its progress may move even before the file's size is known.
+WORKING = frozenset(s.value for s in ACTIVE - {Status.QUEUED})
 
 
 def render(
@@ -67,6 +70,7 @@ def render(
         "role_labels": ROLE_LABELS,
         "duration": duration,
         "statuses": list(Status),
+        "working": WORKING,
         **data,
     }
     return ctx.templates.TemplateResponse(request, name, context, status_code=status_code)
@@ -253,18 +257,36 @@ def job_page(
     reason: str | None = None,
     column: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
+    before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     auth = page_auth(request)
     tab = tab if tab in TAB_LABELS else "general"
     data = _job_page_data(ctx, t, job_id)
     data.update(tab=tab, tabs=TAB_LABELS, levels=LEVEL_LABELS)
     if tab == "journal":
-        min_level = Level(level) if level and level in set(Level) else None
-        lines = queries.journal_page(ctx.store.engine, job_id, min_level=min_level, limit=500, tail=True)
-        data.update(lines=[journal_dict(line, t) for line in lines], level=level or "")
+        data.update(_journal_data(ctx, t, job_id, level, before))
     elif tab == "rejects":
         data.update(_rejects_data(ctx, t, job_id, run, reason, column, page))
     return render(request, "job.html", t, auth, **data)
+
+
+def _journal_data(
+    ctx: WebContext, t: Translator, job_id: int, level: str | None, before: int | None
+) -> dict[str, Any]:
+    """The latest page of the journal (which the page then follows), or the page of lines before
+    line ``before``; ``earlier``: where the page before this one ends, if there are earlier lines."""
+    min_level = Level(level) if level and level in set(Level) else None
+    lines = queries.journal_page(
+        ctx.store.engine, job_id, min_level=min_level, limit=JOURNAL_PAGE + 1, tail=True, before_id=before
+    )
+    earlier = lines[1].id if len(lines) > JOURNAL_PAGE else None
+    shown = lines[-JOURNAL_PAGE:]
+    return {
+        "lines": [journal_dict(line, t) for line in shown],
+        "level": level or "",
+        "earlier": earlier,
+        "latest": before is None,
+    }
 
 
 def _rejects_data(
@@ -314,12 +336,26 @@ def job_head(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
 
 @router.post("/jobs/{job_id}/{action}")
 def job_action(
-    job_id: int, action: str, request: Request, ctx: Ctx, csrf: Annotated[str, Form()] = ""
+    job_id: int,
+    action: str,
+    request: Request,
+    ctx: Ctx,
+    csrf: Annotated[str, Form()] = "",
+    seen: Annotated[str, Form()] = "",
+    run: Annotated[str, Form()] = "",
 ) -> Response:
-    """A Start / Pause / Cancel button. A refused one shows the 409 page naming the status."""
+    """A Start / Pause / Cancel button. A refused one shows the 409 page naming the status.
+
+    A Start means what the page showed: resume the paused run, or run the job again. Pressed in a
+    tab that another one (or person) has overtaken, it would resume nothing and start a new run
+    instead, or run the job once more: refused unless the job is still as the page showed it
+    (``seen``, ``run``). Pause and Cancel mean the same in every status that allows them."""
     auth = page_auth(request, Role.OPERATOR)
     check_csrf(request, auth, csrf)
     if action not in {a.value for a in (Action.START, Action.PAUSE, Action.CANCEL)}:
         raise ApiError(404, "not_found", f"no action {action!r}")
-    act(ctx, job_id, Action(action), auth.user)
+    shown = None
+    if action == Action.START and seen in STATUS_VALUES:
+        shown = Seen(Status(seen), int(run) if run.isdigit() else None)
+    act(ctx, job_id, Action(action), auth.user, seen=shown)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)

@@ -30,6 +30,7 @@ from impex.web.labels import (
 )
 from impex.web.pages import render
 from impex.web.uploads import (
+    check_text,
     existing_columns,
     format_options,
     guess_column_name,
@@ -60,6 +61,8 @@ def original_name(upload: str) -> str:
 
 def _preview(ctx: WebContext, upload: str, fields: dict[str, str | None]) -> dict[str, Any]:
     path = stored_path(ctx.settings.file_roots, upload)
+    if chosen := fields.get("encoding"):
+        check_text(path, chosen)  # as the upload checks it: known, and the file is in it
     header = fields.get("header")
     choice = None if not header else header in ("1", "true", "yes", "on")
     detected = preview_file(path, format_options({**fields, "header": None}), choice)
@@ -86,8 +89,14 @@ def _import_page(
 ) -> Response:
     if upload:
         fields = {k: data.get("values", {}).get(k) or request.query_params.get(k) for k in FORMAT_FIELDS}
-        data.update(_preview(ctx, upload, fields))
-    status = 422 if data.get("problem") else 200
+        try:
+            data.update(_preview(ctx, upload, fields))
+        except ApiError as problem:
+            said = _encoding_said(problem, t)
+            if said is None:
+                raise
+            data.update(_preview(ctx, upload, {**fields, "encoding": None}), format_problem=said)
+    status = 422 if data.get("problem") or data.get("format_problem") else 200
     limit = ctx.settings.upload_max_mb * 1024 * 1024
     values = data.pop("values", {})
     return render(
@@ -96,6 +105,21 @@ def _import_page(
 
 
 FORMAT_FIELDS = ("delimiter", "encoding", "header", "table", "connection")
+
+
+def _encoding_said(problem: ApiError, t: Translator) -> str | None:
+    """An encoding chosen to read the upload again that does not fit it, in the person's language
+    (the page then shows the file as detected); None for other problems."""
+    encoding = repr((problem.details or {}).get("encoding"))
+    if problem.code == "undecodable":
+        text = t.gettext("The file cannot be read as {encoding}; the preview reads it as impex detected it.")
+    elif problem.code == "unsupported_encoding":
+        text = t.gettext(
+            "{encoding} is not an encoding impex knows; the preview reads the file as impex detected it."
+        )
+    else:
+        return None
+    return text.format(encoding=encoding)
 
 
 @router.get("/jobs/new/import")
@@ -126,9 +150,21 @@ async def create_import(request: Request, ctx: Ctx, t: Tr) -> Response:
     except (FormProblem, DefinitionError, ApiError) as problem:
         if isinstance(problem, ApiError) and problem.status != 422:
             raise
-        text = problem.message if isinstance(problem, ApiError) else str(problem)
+        text = _said(problem, t)
         return await run_in_threadpool(_import_page, request, ctx, t, auth, upload, problem=text, values=form)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+
+def _said(problem: FormProblem | DefinitionError | ApiError, t: Translator) -> str:
+    """A form's problem in the person's language where it is one of the form's own."""
+    if isinstance(problem, FormProblem):
+        return problem.said(t.gettext)
+    if isinstance(problem, ApiError) and problem.code == "unknown_connection":
+        said = t.gettext("Connection: no connection named {name} (known: {known})")
+        return said.format(
+            name=repr(problem.details["connection"]), known=", ".join(problem.details["known"])
+        )
+    return problem.message if isinstance(problem, ApiError) else str(problem)
 
 
 def _export_page(request: Request, t: Translator, auth: Auth, **data: Any) -> Response:
@@ -158,6 +194,5 @@ async def create_export(request: Request, ctx: Ctx, t: Tr) -> Response:
     except (FormProblem, DefinitionError, ApiError) as problem:
         if isinstance(problem, ApiError) and problem.status != 422:
             raise
-        text = problem.message if isinstance(problem, ApiError) else str(problem)
-        return _export_page(request, t, auth, problem=text, values=form)
+        return _export_page(request, t, auth, problem=_said(problem, t), values=form)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)

@@ -196,7 +196,7 @@ def check_text(path: Path, requested_encoding: str | None) -> str:
     try:
         encoding, bom = resolve_encoding(head, requested_encoding, "the file")
     except NotText as error:
-        raise ApiError(415, "not_text", f"{error}; upload a CSV file") from None
+        raise ApiError(415, "not_text", f"{error}; upload a CSV file", error.where or None) from None
     except FormatError as error:
         raise ApiError(415, "unsupported_encoding", str(error), {"encoding": requested_encoding}) from None
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")

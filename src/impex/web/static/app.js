@@ -33,6 +33,19 @@ function tailJournal(body) {
   });
 }
 
+// What the page says of a refused upload, in its language: its own sentence where it has one for the
+// refusal (the API's message is English), else its lead and the API's words.
+function refusal(messages, status, error) {
+  const details = error.details || {};
+  if (error.code === "not_text" && details.line) {
+    return messages.msgNotTextAt.replace(/\{(\w+)\}/g, (all, key) => (key in details ? details[key] : all));
+  }
+  if (error.code === "empty_file") return messages.msgEmpty;
+  if (status === 413) return messages.msgTooLarge;
+  const lead = { 415: messages.msgNotText }[status];
+  return [lead || messages.msgFailed, error.message].filter(Boolean).join(" — ");
+}
+
 // The new-import page: send the file to the API, then show its preview; refusals (413, 415) in place.
 function setupUpload(form) {
   const problem = form.querySelector(".problem");
@@ -63,9 +76,7 @@ function setupUpload(form) {
         location.assign("/jobs/new/import?upload=" + encodeURIComponent(body.name));
         return;
       }
-      const error = (body && body.error) || {};
-      const lead = { 413: form.dataset.msgTooLarge, 415: form.dataset.msgNotText }[response.status];
-      show([lead || form.dataset.msgFailed, error.message].filter(Boolean).join(" — "));
+      show(refusal(form.dataset, response.status, (body && body.error) || {}));
     } catch (failure) {
       show(form.dataset.msgFailed);
     } finally {
