@@ -473,3 +473,28 @@ def test_a_damaged_zip_archive_is_an_error_naming_it(tmp_path: Path) -> None:
     path.write_bytes(whole[:60] + whole[200:])
     with pytest.raises(FormatError, match=r"data\.zip: not a readable zip archive"):
         DelimitedReader(path, CSV)
+
+
+def _encrypted(path: Path) -> Path:
+    """A zip whose one member is marked as encrypted (general purpose flag bit 0), as `zip -P` makes."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("data.csv", "a,b\n1,2\n")
+    data = bytearray(path.read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature) + flags_at
+        data[at] |= 0x01
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_password_protected_zip_is_refused_naming_the_file_and_its_member(tmp_path: Path) -> None:
+    path = _encrypted(tmp_path / "secret.zip")
+    with pytest.raises(FormatError, match=r"secret\.zip: data\.csv in the zip archive is encrypted"):
+        DelimitedReader(path, CSV)
+
+
+def test_an_empty_zip_archive_is_refused_as_one_holding_no_data_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.zip"
+    zipfile.ZipFile(path, "w").close()
+    with pytest.raises(FormatError, match=r"empty\.zip: the zip archive holds no data file"):
+        DelimitedReader(path, CsvFormat())

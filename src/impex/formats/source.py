@@ -17,6 +17,8 @@ from impex.formats.errors import FormatError, NotAFile
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # an archive of no member is only its end record
+ENCRYPTED = 0x01  # bit 0 of a zip member's general purpose flags
 SKIP_BLOCK = 4 * 1024 * 1024
 # What Path.is_file takes for "no file": missing, a file where a folder should be, a link loop.
 _NOTHING_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
@@ -53,7 +55,13 @@ def _zip_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
     if len(members) > 1:
         names = ", ".join(m.filename for m in members)
         raise FormatError(f"{path}: the zip archive holds several files ({names}); expected exactly one")
-    return members[0]
+    member = members[0]
+    if member.flag_bits & ENCRYPTED:
+        raise FormatError(
+            f"{path}: {member.filename} in the zip archive is encrypted (password-protected): impex "
+            "cannot read it; extract it and import the file itself"
+        )
+    return member
 
 
 def open_source(path: str | Path) -> Source:
@@ -79,7 +87,7 @@ def open_source(path: str | Path) -> Source:
         magic = probe.read(4)
     if magic.startswith(GZIP_MAGIC):
         return Source(_Checked(gzip.open(path, "rb"), path, "gzip"), "gzip", None)
-    if magic == ZIP_MAGIC:
+    if magic in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, EOFError) as error:
@@ -87,7 +95,7 @@ def open_source(path: str | Path) -> Source:
         try:
             info = _zip_member(archive, path)
             stream = archive.open(info)
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
             archive.close()
             raise FormatError(f"{path}: not a readable zip archive ({error})") from None
         except BaseException:
