@@ -498,3 +498,25 @@ def test_an_empty_zip_archive_is_refused_as_one_holding_no_data_file(tmp_path: P
     zipfile.ZipFile(path, "w").close()
     with pytest.raises(FormatError, match=r"empty\.zip: the zip archive holds no data file"):
         DelimitedReader(path, CsvFormat())
+
+
+def test_lines_appended_while_a_file_is_read_are_not_read(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name\n1,a\n2,b\n")
+    with DelimitedReader(path, CSV) as reader:
+        with path.open("ab") as writer:
+            writer.write(b"3,c\n4,half a li")
+        records = [row for chunk in reader.chunks(10) for row in chunk.frame.rows()]
+    assert records == [("1", "a"), ("2", "b")]
+
+
+def test_a_last_line_still_being_written_is_an_error_naming_the_file_and_line_not_a_record(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, b"id,name\n1,a\n2,half a li")
+    with DelimitedReader(path, CSV) as reader:
+        with path.open("ab") as writer:
+            writer.write(b"ne\n3,c\n")
+        with pytest.raises(
+            FormatError, match=r"data\.csv: the file grew while it was read, and its last line \(line 3\)"
+        ):
+            list(reader.chunks(10))

@@ -209,6 +209,12 @@ class DelimitedReader:
             blocks.append(block)
             size += len(block)
         self._buf = b"".join(blocks)
+        if self._eof and self._buf and not self._buf.endswith(b"\n") and self._source.grown():
+            line = self._position.line_no + self._buf.count(b"\n") + 1
+            raise FormatError(
+                f"{self.path}: the file grew while it was read, and its last line (line {line}) was still "
+                "being written: import the file once it is complete"
+            )
 
     def _emit(self, recs: Records) -> RecordChunk:
         chunk = build_chunk(self._buf[: recs.consumed], recs, self._position, self._layout())

@@ -38,6 +38,10 @@ class Source:
     kind: str  # "plain", "gzip" or "zip"
     total_bytes: int | None  # uncompressed size when cheaply known
 
+    def grown(self) -> bool:
+        """Whether a plain file has grown since it was opened (it is being written)."""
+        return isinstance(self.stream, _Snapshot) and self.stream.grown()
+
     def close(self) -> None:
         self.stream.close()
 
@@ -103,7 +107,8 @@ def open_source(path: str | Path) -> Source:
             raise
         # ZipExtFile does not close the archive it came from when opened from a ZipFile object.
         return Source(_Checked(_ZipStream(stream, archive), path, "zip"), "zip", info.file_size)
-    return Source(path.open("rb"), "plain", os.path.getsize(path))
+    plain = _Snapshot(path.open("rb"))
+    return Source(plain, "plain", plain.size)
 
 
 class _Checked:
@@ -128,6 +133,31 @@ class _Checked:
         self._stream.close()
 
 
+class _Snapshot:
+    """A plain file's bytes up to the size it had when opened: what another program appends while it
+    is read (maybe half a line) is not read. ``grown`` tells whether the file has grown since."""
+
+    def __init__(self, file: io.BufferedReader) -> None:
+        self._file = file
+        self.size = os.fstat(file.fileno()).st_size
+        self._left = self.size
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(self._left if size < 0 else min(size, self._left))
+        self._left -= len(data)
+        return data
+
+    def seek(self, offset: int) -> None:
+        self._file.seek(offset)
+        self._left = max(self.size - offset, 0)
+
+    def grown(self) -> bool:
+        return os.fstat(self._file.fileno()).st_size > self.size
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class _ZipStream:
     """A zip member stream that also closes its archive."""
 
@@ -150,7 +180,7 @@ def skip_to(source: Source, offset: int) -> None:
     """Position the stream at byte ``offset`` of the uncompressed content (compressed: read and discard)."""
     if offset <= 0:
         return
-    if isinstance(source.stream, io.BufferedReader):
+    if isinstance(source.stream, _Snapshot):
         source.stream.seek(offset)
         return
     remaining = offset
