@@ -328,3 +328,10 @@ def test_the_general_tab_shows_rate_and_eta_while_running(browser, store, job_id
     assert '<span class="eta">ETA 0:01:15</span>' in html
     german = browser("viewer").get(f"/jobs/{job_id}/general", headers={"Accept-Language": "de"}).text
     assert "12.346" in german
+
+
+def test_a_header_name_the_file_has_twice_is_read_by_position_so_each_column_gets_its_own_field():
+    form = {**IMPORT_FORM, "col-2-use": "1", "col-2-source": "name", "col-3-source": "name"}
+    form |= {"col-2-name": "first", "col-3-name": "second", "col-3-type": "string"}
+    definition = parse_definition(import_definition(form, "x.csv"))
+    assert [(c.name, c.source) for c in definition.columns] == [("id", "id"), ("first", 2), ("second", 3)]
