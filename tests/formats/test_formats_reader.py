@@ -93,6 +93,18 @@ def test_a_utf8_bom_is_skipped_and_offsets_count_it(tmp_path: Path) -> None:
     assert chunk.end.offset == path.stat().st_size
 
 
+@pytest.mark.parametrize("given", ["latin-1", "cp1252", "iso8859-15"])
+def test_a_utf8_bom_under_another_given_encoding_is_an_error_not_text_read_as_mojibake(
+    tmp_path: Path, given: str
+) -> None:
+    path = write(tmp_path, b"\xef\xbb\xbfid,name\n1,\xc3\xa9t\xc3\xa9\n")
+    with pytest.raises(
+        FormatError,
+        match=rf"data\.csv: the file starts with a UTF-8 byte order mark .* given as {given}: give",
+    ):
+        DelimitedReader(path, CsvFormat(delimiter=",", encoding=given))
+
+
 def test_last_record_without_trailing_newline_is_read(tmp_path: Path) -> None:
     got = read_all(write(tmp_path, b"a,b\n1,2\n3,4"), CSV)
     assert got.rows == [("1", "2"), ("3", "4")]

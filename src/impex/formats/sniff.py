@@ -194,6 +194,11 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
         name = canonical(requested)
         if name in ("utf-8", "utf-8-sig"):
             return ("utf-8-sig" if bom else "utf-8"), bom
+        if bom:  # read as another encoding, the mark would be text ('ï»¿' in cp1252) and so would all else
+            raise FormatError(
+                f"{path}: the file starts with a UTF-8 byte order mark (bytes EF BB BF), but its encoding "
+                f"is given as {requested}: give encoding utf-8, or leave it out to detect it"
+            )
         if not ascii_compatible(name):
             raise FormatError(
                 f"{path}: encoding {requested} is not supported (not ASCII-compatible: a delimiter, quote "
