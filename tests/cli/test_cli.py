@@ -268,6 +268,30 @@ def test_quick_import_from_a_named_pipe_says_to_save_the_data_first(cli, tmp_pat
     assert "Errno" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("text", "found", "expected"),
+    [("id,name\n1,Ann,x\n2,Bob,y\n", 2, 3), ("id,name,extra\n1,Ann\n2,Bob\n", 3, 2)],
+)
+def test_quick_import_of_a_header_that_does_not_fit_the_records_says_so_and_writes_nothing(
+    cli, data_dir, tmp_path, text, found, expected
+):
+    data = write(tmp_path / "people.csv", text)
+    result = cli("import", str(data), "--table", "t")
+    assert result.exit_code == 2
+    assert f"people.csv: line 1 has {found} fields, the records below it have {expected}" in result.stderr
+    assert "--no-header" in result.stderr
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall() == []
+
+
+def test_quick_import_without_a_header_rejects_a_first_line_of_another_field_count(cli, data_dir, tmp_path):
+    data = write(tmp_path / "people.csv", "id,name,extra\n1,Ann\n2,Bob\n")
+    result = cli("import", str(data), "--table", "t", "--no-header")
+    assert result.exit_code == 0
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT * FROM t ORDER BY 1").fetchall() == [(1, "Ann"), (2, "Bob")]
+
+
 def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
     data = write(tmp_path / "semi.csv", "id;name\n1;Ann\n2;Bob\n")
     result = cli("import", str(data), "--table", "semi", "--key", "id")

@@ -213,6 +213,13 @@ def import_cmd(
         from impex.engine.execution import technical_error
 
         raise fail(technical_error(e)) from None
+    if detected.odd_first_line is not None and header is not False:
+        line, found, expected = detected.odd_first_line
+        raise fail(
+            f"{data_file}: line {line} has {found} fields, the records below it have {expected}: a header "
+            "needs one name per field. Fix that line, or give --no-header to import the records with "
+            f"positional names (line {line} is then rejected)"
+        )
     from impex.validate.plan import sanitise_names
 
     names = sanitise_names(detected.column_names)  # "Prénom", "" and a repeated name are columns too
