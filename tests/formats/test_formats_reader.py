@@ -529,6 +529,17 @@ def test_a_last_line_still_being_written_is_an_error_naming_the_file_and_line_no
         with path.open("ab") as writer:
             writer.write(b"ne\n3,c\n")
         with pytest.raises(
-            FormatError, match=r"data\.csv: the file grew while it was read, and its last line \(line 3\)"
+            FormatError,
+            match=r"data\.csv: the file changed while it was read \(it had 23 bytes, it has 30\), "
+            r"and its last line \(line 3\) is cut short",
         ):
+            list(reader.chunks(10))
+
+
+def test_a_file_cut_short_while_it_is_read_is_an_error_not_a_shorter_last_record(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name\n1,a\n2,a long name\n")
+    with DelimitedReader(path, CSV) as reader:
+        with path.open("r+b") as writer:
+            writer.truncate(15)
+        with pytest.raises(FormatError, match=r"data\.csv: the file changed while it was read .* \(line 3\)"):
             list(reader.chunks(10))

@@ -209,12 +209,19 @@ class DelimitedReader:
             blocks.append(block)
             size += len(block)
         self._buf = b"".join(blocks)
-        if self._eof and self._buf and not self._buf.endswith(b"\n") and self._source.grown():
-            line = self._position.line_no + self._buf.count(b"\n") + 1
-            raise FormatError(
-                f"{self.path}: the file grew while it was read, and its last line (line {line}) was still "
-                "being written: import the file once it is complete"
-            )
+        if self._eof and self._buf and not self._buf.endswith(b"\n"):
+            self._check_last_line()
+
+    def _check_last_line(self) -> None:
+        """A last line without a line end in a file that something writes is cut short: not a record."""
+        now = self._source.size_now()
+        if now is None or now == self.total_bytes:
+            return
+        line = self._position.line_no + self._buf.count(b"\n") + 1
+        raise FormatError(
+            f"{self.path}: the file changed while it was read (it had {self.total_bytes:,} bytes, it has "
+            f"{now:,}), and its last line (line {line}) is cut short: import it once nothing writes it"
+        )
 
     def _emit(self, recs: Records) -> RecordChunk:
         chunk = build_chunk(self._buf[: recs.consumed], recs, self._position, self._layout())

@@ -38,9 +38,9 @@ class Source:
     kind: str  # "plain", "gzip" or "zip"
     total_bytes: int | None  # uncompressed size when cheaply known
 
-    def grown(self) -> bool:
-        """Whether a plain file has grown since it was opened (it is being written)."""
-        return isinstance(self.stream, _Snapshot) and self.stream.grown()
+    def size_now(self) -> int | None:
+        """A plain file's size now, which differs from ``total_bytes`` if something writes it; else None."""
+        return self.stream.size_now() if isinstance(self.stream, _Snapshot) else None
 
     def close(self) -> None:
         self.stream.close()
@@ -135,7 +135,7 @@ class _Checked:
 
 class _Snapshot:
     """A plain file's bytes up to the size it had when opened: what another program appends while it
-    is read (maybe half a line) is not read. ``grown`` tells whether the file has grown since."""
+    is read (maybe half a line) is not read."""
 
     def __init__(self, file: io.BufferedReader) -> None:
         self._file = file
@@ -151,8 +151,8 @@ class _Snapshot:
         self._file.seek(offset)
         self._left = max(self.size - offset, 0)
 
-    def grown(self) -> bool:
-        return os.fstat(self._file.fileno()).st_size > self.size
+    def size_now(self) -> int:
+        return os.fstat(self._file.fileno()).st_size
 
     def close(self) -> None:
         self._file.close()
