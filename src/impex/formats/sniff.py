@@ -39,6 +39,8 @@ MAX_STRAY_CONTROLS = 3
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # Turkish cp1254's İ Ş ş ğ ı read as cp1252 (Icelandic's letters, rare elsewhere): let it be asked.
 _TURKISH_AS_WESTERN = "ÝÞþðý"
+# Inside a word (O’Brien, don’t, l’été) where another code page's letters read as cp1252 show symbols.
+APOSTROPHE = "\u2019"
 _WESTERN_SIGNS = "€£¥§©®°±²³¹¼½¾¿¡«»‘’‚“”„–—…•†‡‰‹›™·\xa0"
 
 
@@ -111,7 +113,7 @@ def _reads_as(sample: bytes, encoding: str, *, western: bool = False) -> bool:
         before = text[run.start() - 1] if run.start() else " "
         after = text[run.end()] if run.end() < len(text) else " "
         for i, c in enumerate(chars):
-            if c.isalpha():
+            if c.isalpha() or c == APOSTROPHE:
                 continue
             left = chars[i - 1] if i else before
             right = chars[i + 1] if i + 1 < len(chars) else after
