@@ -292,6 +292,14 @@ def test_quick_import_without_a_header_rejects_a_first_line_of_another_field_cou
         assert db.execute("SELECT * FROM t ORDER BY 1").fetchall() == [(1, "Ann"), (2, "Bob")]
 
 
+def test_quick_import_of_standard_input_says_to_save_the_data_first(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("import", "-", "--table", "t")
+    assert result.exit_code == 2
+    assert "impex does not read standard input" in result.stderr
+    assert "save the data to a file first" in result.stderr
+
+
 def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
     data = write(tmp_path / "semi.csv", "id;name\n1;Ann\n2;Bob\n")
     result = cli("import", str(data), "--table", "semi", "--key", "id")

@@ -191,6 +191,11 @@ def import_cmd(
     from impex.domain.definitions import ColumnSpec, CsvFormat, ImportJob, Reconciliation, Target
     from impex.formats.detect import detect_format
 
+    if str(data_file) == "-" and not data_file.exists():
+        raise fail(
+            "-: impex does not read standard input: it reads its source twice over (to detect the format, "
+            "then again from any point to resume); save the data to a file first"
+        )
     given: dict[str, object] = {
         "delimiter": delimiter,
         "encoding": encoding,
