@@ -284,6 +284,25 @@ def test_quick_import_of_a_header_that_does_not_fit_the_records_says_so_and_writ
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall() == []
 
 
+@pytest.mark.parametrize(
+    ("first", "said"),
+    [
+        (b"id,na\x00me", "line 1 cannot be read as a header: line 1: a NUL byte (0x00) at column 6"),
+        (b"id,n\xe4me", "line 1 cannot be read as a header: line 1: invalid UTF-8 byte 0xe4 at column 5"),
+        (b'id,"name', "line 1 cannot be read as a header: line 1: unterminated quote"),
+    ],
+)
+def test_quick_import_of_a_header_line_that_cannot_be_read_says_why_and_writes_nothing(
+    cli, data_dir, tmp_path, first, said
+):
+    data = write(tmp_path / "people.csv", first + b"\n1,Ann\n2,Bob\n")
+    result = cli("import", str(data), "--table", "t", "--encoding", "utf-8")
+    assert result.exit_code == 2
+    assert f"people.csv: {said}" in result.stderr and "--no-header" in result.stderr
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall() == []
+
+
 def test_quick_import_without_a_header_rejects_a_first_line_of_another_field_count(cli, data_dir, tmp_path):
     data = write(tmp_path / "people.csv", "id,name,extra\n1,Ann\n2,Bob\n")
     result = cli("import", str(data), "--table", "t", "--no-header")

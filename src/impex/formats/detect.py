@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from impex.domain.definitions import ColumnType, CsvFormat
-from impex.domain.rejects import Reason, Reject
+from impex.domain.rejects import Reject
 from impex.formats.conventions import Conventions, Note, choose_conventions
 from impex.formats.reader import DelimitedReader
 from impex.formats.readings import (
@@ -44,10 +44,10 @@ class DetectedFormat:
     sample: list[list[str | None]]
     column_types: list[ColumnType]
     conventions: Conventions = field(default_factory=lambda: Conventions(".", None, ISO_DATE, ISO_TIMESTAMP))
-    # (line, its field count, the records' field count) of a first line that does not have the field
-    # count of the records below it: a header that does not fit them, or a title line. Read as a
-    # header, its names would not say which field is which.
-    odd_first_line: tuple[int, int, int] | None = None
+    # The first line read as a record, when it is rejected as one: another field count than the records
+    # below it (a header that does not fit them, a title line), a bad byte, a quote never closed. Read
+    # as a header, it would not say which field is which.
+    first_line_reject: Reject | None = None
 
     @property
     def notes(self) -> list[Note | None]:
@@ -76,7 +76,7 @@ def detect_format(
     with DelimitedReader(path, plain, block_size=HEAD_BYTES) as reader:
         chunk = next(reader.chunks(sample_lines + 1), None)
         rows: list[list[str | None]] = [list(row) for row in chunk.frame.rows()] if chunk else []
-    odd = _odd_first_line(chunk.rejects if chunk else [])
+    first_rejected = chunk.rejects[0] if chunk and chunk.rejects and chunk.rejects[0].record_no == 1 else None
     width = len(rows[0]) if rows else 0
     below_first = choose_conventions(_present(rows[1:], width, fmt), fmt, delimiter)
     header_guess = looks_like_header(rows, below_first.applied(fmt))
@@ -96,15 +96,8 @@ def detect_format(
         for i in range(width)
     ]
     return DetectedFormat(
-        encoding, delimiter, has_header, header_guess, names, sample, types, conventions, odd
+        encoding, delimiter, has_header, header_guess, names, sample, types, conventions, first_rejected
     )
-
-
-def _odd_first_line(rejects: Sequence[Reject]) -> tuple[int, int, int] | None:
-    first = rejects[0] if rejects else None
-    if first is None or first.record_no != 1 or first.reason is not Reason.WRONG_FIELD_COUNT:
-        return None
-    return first.line_no, int(first.params["found"]), int(first.params["expected"])
 
 
 def _present(rows: Sequence[Sequence[str | None]], width: int, fmt: CsvFormat) -> list[list[str]]:
