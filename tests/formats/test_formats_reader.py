@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import zipfile
 from pathlib import Path
 
@@ -147,6 +148,25 @@ def test_skip_lines_skips_physical_lines_before_the_header(tmp_path: Path) -> No
     assert got.header == ["id", "name"]
     assert got.rows == [("1", "Ann")]
     assert got.line_nos == [4]
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b'id,"name\n1,Ann\n2,Bob\n', "line 1: unterminated quote in field 2"),
+        (b'id,"name\n1,Ann\n2,"Bob\n3,Cy\n', "line 1: stray quote"),  # the quote closes lines below
+        (b"id,n\xe4me\n1,Ann\n", "line 1: invalid UTF-8 byte 0xe4 at column 5"),
+        (b"id,na\x00me\n1,Ann\n", "line 1: a NUL byte (0x00) at column 6"),
+        (b'# export\nid,"na"me\n1,Ann\n', "line 2: stray quote"),
+    ],
+)
+def test_a_header_line_that_is_no_good_record_is_an_error_naming_the_file_line_and_why(
+    tmp_path: Path, data: bytes, said: str
+) -> None:
+    path = write(tmp_path, data)
+    skip = 1 if data.startswith(b"#") else 0
+    with pytest.raises(FormatError, match=rf"data\.csv: the header cannot be read: {re.escape(said)}"):
+        DelimitedReader(path, CsvFormat(delimiter=",", encoding="utf-8", skip_lines=skip))
 
 
 def test_a_quoted_header_is_unquoted(tmp_path: Path) -> None:

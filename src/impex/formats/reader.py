@@ -139,9 +139,17 @@ class DelimitedReader:
             self.n_fields = Counter(counts).most_common(1)[0][0] if counts else 0
             return Position(pos, 0, line)
         self.n_fields = int(field_counts(recs.starts[k : k + 1], recs.ends[k : k + 1], quotes, delims)[0])
+        self._check_header(a[: recs.nexts[k]].tobytes(), recs.head(k + 1), Position(pos, 0, line))
         self.header = self._parse_header(a[recs.starts[k] : recs.ends[k]].tobytes())
         lines = int(recs.first_lines[k + 1]) if k + 1 < len(recs) else recs.lines_consumed
         return Position(pos + int(recs.nexts[k]), 0, line + lines)
+
+    def _check_header(self, data: bytes, recs: Records, start: Position) -> None:
+        """The header line read as a record must be good: a quote never closed would take the records
+        below it for one name, a bad byte would change a name."""
+        rejects = build_chunk(data, recs, start, self._layout()).rejects
+        if rejects:
+            raise FormatError(f"{self.path}: the header cannot be read: {rejects[0].message}")
 
     def _parse_header(self, raw: bytes) -> list[str]:
         return [name.decode(self.encoding, errors="replace") for name in split_fields(raw, self._syntax)]
