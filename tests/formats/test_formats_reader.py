@@ -258,6 +258,17 @@ def test_utf16_is_refused_with_a_clear_error_naming_the_file(tmp_path: Path) -> 
         DelimitedReader(write(tmp_path, b"a,b\n", "b.csv"), CsvFormat(encoding="utf-16-le"))
 
 
+@pytest.mark.parametrize(("encoding", "name"), [("utf-16-le", "UTF-16LE"), ("utf-16-be", "UTF-16BE")])
+def test_utf16_without_a_byte_order_mark_is_refused_saying_what_it_looks_like(
+    tmp_path: Path, encoding: str, name: str
+) -> None:
+    path = write(tmp_path, "id,name\n1,Zoë\n2,Bob\n".encode(encoding))
+    with pytest.raises(
+        FormatError, match=rf"data\.csv: the file looks like {name} without a byte order mark"
+    ):
+        DelimitedReader(path, CsvFormat())
+
+
 def test_lines_ending_in_cr_alone_are_refused_naming_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, b"id;name\r1;a\r2;b\r")
     with pytest.raises(FormatError) as refused:

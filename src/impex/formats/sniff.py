@@ -167,6 +167,21 @@ def binary_byte(sample: bytes) -> int | None:
     return nul if nul >= 0 else min(at for c in CONTROL if (at := sample.find(c)) >= 0)
 
 
+def utf16_without_bom(sample: bytes) -> str | None:
+    """'UTF-16LE' or 'UTF-16BE' when ``sample`` reads as mostly ASCII text in it: a NUL in nearly every
+    second byte, on one side of each pair; else None."""
+    pairs = sample[: len(sample) // 2 * 2][:4096]
+    if len(pairs) < 4:
+        return None
+    high, low = pairs[0::2].count(0), pairs[1::2].count(0)
+    half = len(pairs) // 2
+    if low >= 0.9 * half and high <= 0.1 * half:
+        return "UTF-16LE"
+    if high >= 0.9 * half and low <= 0.1 * half:
+        return "UTF-16BE"
+    return None
+
+
 def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> tuple[str, int]:
     """(encoding, length of a BOM to skip) for a file starting with ``sample``.
 
@@ -176,6 +191,12 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
     """
     if sample.startswith(WIDE_BOMS) and not sample.startswith(UTF8_BOM):
         raise FormatError(f"{path}: UTF-16/UTF-32 files are not supported; convert the file to UTF-8")
+    wide = utf16_without_bom(sample)
+    if wide is not None:
+        raise FormatError(
+            f"{path}: the file looks like {wide} without a byte order mark (every other byte is NUL): "
+            "UTF-16 files are not supported; convert the file to UTF-8"
+        )
     at = binary_byte(sample)
     if at is not None:
         line = sample.count(b"\n", 0, at) + 1
