@@ -319,6 +319,16 @@ def test_quick_import_of_standard_input_says_to_save_the_data_first(cli, tmp_pat
     assert "save the data to a file first" in result.stderr
 
 
+def test_quick_import_of_an_excel_file_starting_sep_takes_its_delimiter_and_its_real_header(
+    cli, data_dir, tmp_path
+):
+    data = write(tmp_path / "excel.csv", "sep=,\r\nid,name\r\n1,Ann\r\n2,Bob\r\n")
+    result = cli("import", str(data), "--table", "t")
+    assert result.exit_code == 0
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT id, name FROM t ORDER BY id").fetchall() == [(1, "Ann"), (2, "Bob")]
+
+
 def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
     data = write(tmp_path / "semi.csv", "id;name\n1;Ann\n2;Bob\n")
     result = cli("import", str(data), "--table", "semi", "--key", "id")

@@ -169,6 +169,25 @@ def test_a_header_line_that_is_no_good_record_is_an_error_naming_the_file_line_a
         DelimitedReader(path, CsvFormat(delimiter=",", encoding="utf-8", skip_lines=skip))
 
 
+@pytest.mark.parametrize("directive", [b"sep=;\r\n", b"SEP=;\n", b'"sep=;"\n', b"\xef\xbb\xbfsep=;\n"])
+def test_excel_s_sep_line_names_the_delimiter_and_is_no_header_nor_record(
+    tmp_path: Path, directive: bytes
+) -> None:
+    path = write(tmp_path, directive + b"id;name\n1;Ann\n2;Bob\n")
+    got = read_all(path, CsvFormat())
+    assert got.header == ["id", "name"] and got.rows == [("1", "Ann"), ("2", "Bob")]
+    assert got.line_nos == [3, 4] and got.rejects == []
+    first = read_all(path, CsvFormat(), max_records=1).chunks[0]
+    rest = read_all(path, CsvFormat(), max_records=1, start=first.end)
+    assert rest.rows == [("2", "Bob")] and rest.line_nos == [4]
+
+
+def test_a_sep_line_is_one_of_the_lines_skip_lines_skips_when_it_is_set(tmp_path: Path) -> None:
+    path = write(tmp_path, b"sep=;\nid;name\n1;Ann\n")
+    got = read_all(path, CsvFormat(delimiter=";", skip_lines=1))
+    assert got.header == ["id", "name"] and got.rows == [("1", "Ann")] and got.line_nos == [3]
+
+
 def test_a_quoted_header_is_unquoted(tmp_path: Path) -> None:
     got = read_all(write(tmp_path, b'"id","full, name"\n1,x\n'), CSV)
     assert got.header == ["id", "full, name"]

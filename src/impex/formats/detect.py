@@ -19,7 +19,7 @@ from impex.formats.readings import (
     is_timestamp,
     number_reading,
 )
-from impex.formats.sniff import guess_delimiter, resolve_encoding
+from impex.formats.sniff import excel_separator, guess_delimiter, resolve_encoding
 from impex.formats.source import read_head
 
 HEAD_BYTES = 1024 * 1024
@@ -71,7 +71,8 @@ def detect_format(
     given (None: guessed from the sample, ``fmt.header`` when it cannot tell)."""
     head, complete = read_head(path, HEAD_BYTES)
     encoding, bom = resolve_encoding(head, fmt.encoding, path)
-    delimiter = fmt.delimiter or guess_delimiter(head[bom:], fmt, complete)
+    directive = excel_separator(head[bom:]) if fmt.skip_lines == 0 else None
+    delimiter = fmt.delimiter or (directive[0] if directive else guess_delimiter(head[bom:], fmt, complete))
     plain = fmt.model_copy(update={"encoding": encoding, "delimiter": delimiter, "header": False})
     with DelimitedReader(path, plain, block_size=HEAD_BYTES) as reader:
         chunk = next(reader.chunks(sample_lines + 1), None)

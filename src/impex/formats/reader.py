@@ -14,7 +14,7 @@ from impex.domain.definitions import CsvFormat
 from impex.domain.position import Position
 from impex.formats.chunk import Layout, RecordChunk, build_chunk, split_fields
 from impex.formats.errors import FormatError
-from impex.formats.sniff import UTF8_BOM, guess_delimiter, resolve_encoding
+from impex.formats.sniff import UTF8_BOM, excel_separator, guess_delimiter, resolve_encoding
 from impex.formats.source import open_source, read_head, skip_to
 from impex.formats.split import Records, Syntax, field_counts, quote_positions, split_records
 
@@ -65,8 +65,14 @@ class DelimitedReader:
             bom = len(UTF8_BOM) if head.startswith(UTF8_BOM) and "utf" in self.encoding else 0
         else:
             self.encoding, bom = resolve_encoding(head, fmt.encoding, self.path)
+        # Excel's first line 'sep=;': a directive, skipped like a line skip_lines skips (unless the
+        # definition skips lines itself: then it counts that line).
+        directive = excel_separator(head[bom:]) if fmt.skip_lines == 0 else None
+        self._directive = directive[1] if directive else 0
         if fmt.delimiter is not None:
             self.delimiter = fmt.delimiter
+        elif directive is not None:
+            self.delimiter = directive[0]
         elif detected is not None:
             self.delimiter = detected.delimiter
         else:
@@ -108,7 +114,7 @@ class DelimitedReader:
             head, complete = read_head(self.path, len(head) * 4)
 
     def _probe_in(self, head: bytes, complete: bool, bom: int) -> Position | None:
-        pos, line = bom, 0
+        pos, line = bom + self._directive, int(self._directive > 0)
         for _ in range(self.fmt.skip_lines):
             newline = head.find(b"\n", pos)
             if newline < 0:

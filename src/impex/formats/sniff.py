@@ -240,6 +240,18 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
     return name, 0
 
 
+_EXCEL_SEPARATOR = re.compile(rb'(?i)(?:sep=([^\r\n"\x80-\xff])|"sep=([^\r\n"\x80-\xff])")\r?\n')
+
+
+def excel_separator(sample: bytes) -> tuple[str, int] | None:
+    """The delimiter a first line ``sep=;`` names (as Excel writes and reads it), and that line's length
+    with its line end; None if the file does not start so. That line is no header and no record."""
+    found = _EXCEL_SEPARATOR.match(sample)
+    if found is None:
+        return None
+    return (found.group(1) or found.group(2)).decode("ascii"), found.end()
+
+
 def guess_delimiter(sample: bytes, fmt: CsvFormat, final: bool, max_records: int = 200) -> str:
     """The candidate delimiter giving the most consistent field count (more than one field) in the sample."""
     a = np.frombuffer(sample, dtype=np.uint8)
