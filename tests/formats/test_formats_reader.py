@@ -106,6 +106,20 @@ def test_a_utf8_bom_under_another_given_encoding_is_an_error_not_text_read_as_mo
         DelimitedReader(path, CsvFormat(delimiter=",", encoding=given))
 
 
+@pytest.mark.parametrize("given", ["latin-1", "cp1252", "cp1250"])
+def test_utf8_text_under_another_given_encoding_is_an_error_showing_a_word_as_it_would_be_misread(
+    tmp_path: Path, given: str
+) -> None:
+    path = write(tmp_path, "id,city\n1,Berlin\n2,Köln\n".encode())
+    with pytest.raises(FormatError) as raised:
+        DelimitedReader(path, CsvFormat(delimiter=",", encoding=given))
+    misread = "Köln".encode().decode(given)
+    assert str(raised.value) == (
+        f"{path}: its encoding is given as {given}, but the text is UTF-8: line 3 holds 'Köln', which "
+        f"{given} reads as {misread!r}. Give encoding utf-8, or leave it out to detect it"
+    )
+
+
 def test_last_record_without_trailing_newline_is_read(tmp_path: Path) -> None:
     got = read_all(write(tmp_path, b"a,b\n1,2\n3,4"), CSV)
     assert got.rows == [("1", "2"), ("3", "4")]

@@ -182,6 +182,28 @@ def utf16_without_bom(sample: bytes) -> str | None:
     return None
 
 
+def utf8_misread(sample: bytes, encoding: str) -> tuple[int, str, str] | None:
+    """When ``sample`` is UTF-8 text beyond ASCII (which text in another encoding almost never is): the
+    line of its first word beyond ASCII, that word, and the word as ``encoding`` reads it ('Köln' as
+    'KÃ¶ln'). None otherwise: ASCII only, or not UTF-8."""
+    if sample.isascii():
+        return None
+    try:
+        codecs.utf_8_decode(sample, "strict", False)  # a character cut at the sample's end is no error
+    except UnicodeDecodeError:
+        return None
+    at = next(i for i, byte in enumerate(sample) if byte > 0x7F)
+    start = max(sample.rfind(sep, 0, at) for sep in (b" ", b"\n", b"\t", b",", b";", b"|", b'"')) + 1
+    ends = [
+        end
+        for sep in (b" ", b"\r", b"\n", b"\t", b",", b";", b"|", b'"')
+        if (end := sample.find(sep, at)) >= 0
+    ]
+    word = sample[start : min(ends, default=len(sample))]
+    line = sample.count(b"\n", 0, at) + 1
+    return line, word.decode("utf-8", errors="replace"), word.decode(encoding, errors="replace")
+
+
 def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> tuple[str, int]:
     """(encoding, length of a BOM to skip) for a file starting with ``sample``.
 
@@ -226,6 +248,14 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
             raise FormatError(
                 f"{path}: encoding {requested} is not supported (not ASCII-compatible: a delimiter, quote "
                 "or line-end byte can be part of a character in it); convert the file to UTF-8"
+            )
+        misread = utf8_misread(sample, name)
+        if misread is not None:
+            line, word, read = misread
+            raise FormatError(
+                f"{path}: its encoding is given as {requested}, but the text is UTF-8: line {line} holds "
+                f"{word!r}, which {requested} reads as {read!r}. Give encoding utf-8, or leave it out to "
+                "detect it"
             )
         return name, 0
     if bom:
