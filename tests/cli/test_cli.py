@@ -268,6 +268,67 @@ def test_quick_import_from_a_named_pipe_says_to_save_the_data_first(cli, tmp_pat
     assert "Errno" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("text", "found", "expected"),
+    [("id,name\n1,Ann,x\n2,Bob,y\n", 2, 3), ("id,name,extra\n1,Ann\n2,Bob\n", 3, 2)],
+)
+def test_quick_import_of_a_header_that_does_not_fit_the_records_says_so_and_writes_nothing(
+    cli, data_dir, tmp_path, text, found, expected
+):
+    data = write(tmp_path / "people.csv", text)
+    result = cli("import", str(data), "--table", "t")
+    assert result.exit_code == 2
+    assert f"people.csv: line 1 has {found} fields, the records below it have {expected}" in result.stderr
+    assert "--no-header" in result.stderr
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall() == []
+
+
+@pytest.mark.parametrize(
+    ("first", "said"),
+    [
+        (b"id,na\x00me", "line 1 cannot be read as a header: line 1: a NUL byte (0x00) at column 6"),
+        (b"id,n\xe4me", "line 1 cannot be read as a header: line 1: invalid UTF-8 byte 0xe4 at column 5"),
+        (b'id,"name', "line 1 cannot be read as a header: line 1: unterminated quote"),
+    ],
+)
+def test_quick_import_of_a_header_line_that_cannot_be_read_says_why_and_writes_nothing(
+    cli, data_dir, tmp_path, first, said
+):
+    data = write(tmp_path / "people.csv", first + b"\n1,Ann\n2,Bob\n")
+    result = cli("import", str(data), "--table", "t", "--encoding", "utf-8")
+    assert result.exit_code == 2
+    assert f"people.csv: {said}" in result.stderr and "--no-header" in result.stderr
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall() == []
+
+
+def test_quick_import_without_a_header_rejects_a_first_line_of_another_field_count(cli, data_dir, tmp_path):
+    data = write(tmp_path / "people.csv", "id,name,extra\n1,Ann\n2,Bob\n")
+    result = cli("import", str(data), "--table", "t", "--no-header")
+    assert result.exit_code == 0
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT * FROM t ORDER BY 1").fetchall() == [(1, "Ann"), (2, "Bob")]
+
+
+def test_quick_import_of_standard_input_says_to_save_the_data_first(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("import", "-", "--table", "t")
+    assert result.exit_code == 2
+    assert "impex does not read standard input" in result.stderr
+    assert "save the data to a file first" in result.stderr
+
+
+def test_quick_import_of_an_excel_file_starting_sep_takes_its_delimiter_and_its_real_header(
+    cli, data_dir, tmp_path
+):
+    data = write(tmp_path / "excel.csv", "sep=,\r\nid,name\r\n1,Ann\r\n2,Bob\r\n")
+    result = cli("import", str(data), "--table", "t")
+    assert result.exit_code == 0
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT id, name FROM t ORDER BY id").fetchall() == [(1, "Ann"), (2, "Bob")]
+
+
 def test_quick_import_detects_the_format_and_shows_it(cli, tmp_path):
     data = write(tmp_path / "semi.csv", "id;name\n1;Ann\n2;Bob\n")
     result = cli("import", str(data), "--table", "semi", "--key", "id")

@@ -69,3 +69,29 @@ def test_a_copy_of_the_same_bytes_resumes_as_the_file_itself_would(store, settin
     assert run_job(store, settings, job_id)[0] is S.FINISHED
     assert table_rows(data_dir) == [(i, f"N{i}") for i in range(1, 1001)]
     assert "run.source_changed" not in codes(store, job_id)
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_a_file_another_program_appends_to_while_it_is_read_stops_the_run_with_errors_saying_so(
+    store, settings, data_dir, tmp_path, commit
+):
+    source = write(tmp_path / "people.csv", people(20_000))
+    definition = define(
+        source=str(source), columns=COLUMNS, chunk_rows=500, chunk_bytes=64 * 1024, commit=commit
+    )
+    appended = []
+
+    def append_half_a_line(progress):
+        if not appended:
+            appended.append(True)
+            with source.open("ab") as writer:
+                writer.write(b"20001,Half a na")
+
+    status, job_id = run_job(store, settings, definition, on_progress=append_half_a_line)
+    assert appended and status is S.FINISHED_WITH_ERRORS
+    # What was read is the file as it was when the run began: never the half-written line.
+    rows = table_rows(data_dir)
+    assert rows == ([(i, f"N{i}") for i in range(1, 20_001)] if commit == "incremental" else [])
+    line = next(line for line in store.journal_lines(job_id) if line.code == "run.source_changed")
+    assert line.params["size_then"] == len(people(20_000))
+    assert line.params["size_now"] == len(people(20_000)) + len("20001,Half a na")

@@ -104,6 +104,7 @@ def test_bom_and_latin1_are_detected(tmp_path: Path) -> None:
         ("id,nom\n1,Hélène\n2,Noël\n3,Coeur\n", "latin-1"),  # a few names: once taken for Big5
         ("id,name\n1,Müller\n2,Café\n", "latin-1"),  # once cp775
         ("id,nombre\n1,“Año” – 5 €\n2,¿Qué?\n", "cp1252"),
+        ("id,name\n1,Bob’s Diner\n2,O’Brien\n3,l’été\n", "cp1252"),  # typographic apostrophes in words
     ],
 )
 def test_a_small_western_file_is_read_as_cp1252(tmp_path: Path, text: str, encoding: str) -> None:

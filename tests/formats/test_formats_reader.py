@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import zipfile
 from pathlib import Path
 
@@ -93,6 +94,32 @@ def test_a_utf8_bom_is_skipped_and_offsets_count_it(tmp_path: Path) -> None:
     assert chunk.end.offset == path.stat().st_size
 
 
+@pytest.mark.parametrize("given", ["latin-1", "cp1252", "iso8859-15"])
+def test_a_utf8_bom_under_another_given_encoding_is_an_error_not_text_read_as_mojibake(
+    tmp_path: Path, given: str
+) -> None:
+    path = write(tmp_path, b"\xef\xbb\xbfid,name\n1,\xc3\xa9t\xc3\xa9\n")
+    with pytest.raises(
+        FormatError,
+        match=rf"data\.csv: the file starts with a UTF-8 byte order mark .* given as {given}: give",
+    ):
+        DelimitedReader(path, CsvFormat(delimiter=",", encoding=given))
+
+
+@pytest.mark.parametrize("given", ["latin-1", "cp1252", "cp1250"])
+def test_utf8_text_under_another_given_encoding_is_an_error_showing_a_word_as_it_would_be_misread(
+    tmp_path: Path, given: str
+) -> None:
+    path = write(tmp_path, "id,city\n1,Berlin\n2,Köln\n".encode())
+    with pytest.raises(FormatError) as raised:
+        DelimitedReader(path, CsvFormat(delimiter=",", encoding=given))
+    misread = "Köln".encode().decode(given)
+    assert str(raised.value) == (
+        f"{path}: its encoding is given as {given}, but the text is UTF-8: line 3 holds 'Köln', which "
+        f"{given} reads as {misread!r}. Give encoding utf-8, or leave it out to detect it"
+    )
+
+
 def test_last_record_without_trailing_newline_is_read(tmp_path: Path) -> None:
     got = read_all(write(tmp_path, b"a,b\n1,2\n3,4"), CSV)
     assert got.rows == [("1", "2"), ("3", "4")]
@@ -135,6 +162,44 @@ def test_skip_lines_skips_physical_lines_before_the_header(tmp_path: Path) -> No
     assert got.header == ["id", "name"]
     assert got.rows == [("1", "Ann")]
     assert got.line_nos == [4]
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b'id,"name\n1,Ann\n2,Bob\n', "line 1: unterminated quote in field 2"),
+        (b'id,"name\n1,Ann\n2,"Bob\n3,Cy\n', "line 1: stray quote"),  # the quote closes lines below
+        (b"id,n\xe4me\n1,Ann\n", "line 1: invalid UTF-8 byte 0xe4 at column 5"),
+        (b"id,na\x00me\n1,Ann\n", "line 1: a NUL byte (0x00) at column 6"),
+        (b'# export\nid,"na"me\n1,Ann\n', "line 2: stray quote"),
+    ],
+)
+def test_a_header_line_that_is_no_good_record_is_an_error_naming_the_file_line_and_why(
+    tmp_path: Path, data: bytes, said: str
+) -> None:
+    path = write(tmp_path, data)
+    skip = 1 if data.startswith(b"#") else 0
+    with pytest.raises(FormatError, match=rf"data\.csv: the header cannot be read: {re.escape(said)}"):
+        DelimitedReader(path, CsvFormat(delimiter=",", encoding="utf-8", skip_lines=skip))
+
+
+@pytest.mark.parametrize("directive", [b"sep=;\r\n", b"SEP=;\n", b'"sep=;"\n', b"\xef\xbb\xbfsep=;\n"])
+def test_excel_s_sep_line_names_the_delimiter_and_is_no_header_nor_record(
+    tmp_path: Path, directive: bytes
+) -> None:
+    path = write(tmp_path, directive + b"id;name\n1;Ann\n2;Bob\n")
+    got = read_all(path, CsvFormat())
+    assert got.header == ["id", "name"] and got.rows == [("1", "Ann"), ("2", "Bob")]
+    assert got.line_nos == [3, 4] and got.rejects == []
+    first = read_all(path, CsvFormat(), max_records=1).chunks[0]
+    rest = read_all(path, CsvFormat(), max_records=1, start=first.end)
+    assert rest.rows == [("2", "Bob")] and rest.line_nos == [4]
+
+
+def test_a_sep_line_is_one_of_the_lines_skip_lines_skips_when_it_is_set(tmp_path: Path) -> None:
+    path = write(tmp_path, b"sep=;\nid;name\n1;Ann\n")
+    got = read_all(path, CsvFormat(delimiter=";", skip_lines=1))
+    assert got.header == ["id", "name"] and got.rows == [("1", "Ann")] and got.line_nos == [3]
 
 
 def test_a_quoted_header_is_unquoted(tmp_path: Path) -> None:
@@ -224,6 +289,17 @@ def test_utf16_is_refused_with_a_clear_error_naming_the_file(tmp_path: Path) -> 
         DelimitedReader(path, CsvFormat())
     with pytest.raises(FormatError, match="not supported"):
         DelimitedReader(write(tmp_path, b"a,b\n", "b.csv"), CsvFormat(encoding="utf-16-le"))
+
+
+@pytest.mark.parametrize(("encoding", "name"), [("utf-16-le", "UTF-16LE"), ("utf-16-be", "UTF-16BE")])
+def test_utf16_without_a_byte_order_mark_is_refused_saying_what_it_looks_like(
+    tmp_path: Path, encoding: str, name: str
+) -> None:
+    path = write(tmp_path, "id,name\n1,Zoë\n2,Bob\n".encode(encoding))
+    with pytest.raises(
+        FormatError, match=rf"data\.csv: the file looks like {name} without a byte order mark"
+    ):
+        DelimitedReader(path, CsvFormat())
 
 
 def test_lines_ending_in_cr_alone_are_refused_naming_the_file(tmp_path: Path) -> None:
@@ -473,3 +549,61 @@ def test_a_damaged_zip_archive_is_an_error_naming_it(tmp_path: Path) -> None:
     path.write_bytes(whole[:60] + whole[200:])
     with pytest.raises(FormatError, match=r"data\.zip: not a readable zip archive"):
         DelimitedReader(path, CSV)
+
+
+def _encrypted(path: Path) -> Path:
+    """A zip whose one member is marked as encrypted (general purpose flag bit 0), as `zip -P` makes."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("data.csv", "a,b\n1,2\n")
+    data = bytearray(path.read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature) + flags_at
+        data[at] |= 0x01
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_password_protected_zip_is_refused_naming_the_file_and_its_member(tmp_path: Path) -> None:
+    path = _encrypted(tmp_path / "secret.zip")
+    with pytest.raises(FormatError, match=r"secret\.zip: data\.csv in the zip archive is encrypted"):
+        DelimitedReader(path, CSV)
+
+
+def test_an_empty_zip_archive_is_refused_as_one_holding_no_data_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.zip"
+    zipfile.ZipFile(path, "w").close()
+    with pytest.raises(FormatError, match=r"empty\.zip: the zip archive holds no data file"):
+        DelimitedReader(path, CsvFormat())
+
+
+def test_lines_appended_while_a_file_is_read_are_not_read(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name\n1,a\n2,b\n")
+    with DelimitedReader(path, CSV) as reader:
+        with path.open("ab") as writer:
+            writer.write(b"3,c\n4,half a li")
+        records = [row for chunk in reader.chunks(10) for row in chunk.frame.rows()]
+    assert records == [("1", "a"), ("2", "b")]
+
+
+def test_a_last_line_still_being_written_is_an_error_naming_the_file_and_line_not_a_record(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, b"id,name\n1,a\n2,half a li")
+    with DelimitedReader(path, CSV) as reader:
+        with path.open("ab") as writer:
+            writer.write(b"ne\n3,c\n")
+        with pytest.raises(
+            FormatError,
+            match=r"data\.csv: the file changed while it was read \(it had 23 bytes, it has 30\), "
+            r"and its last line \(line 3\) is cut short",
+        ):
+            list(reader.chunks(10))
+
+
+def test_a_file_cut_short_while_it_is_read_is_an_error_not_a_shorter_last_record(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name\n1,a\n2,a long name\n")
+    with DelimitedReader(path, CSV) as reader:
+        with path.open("r+b") as writer:
+            writer.truncate(15)
+        with pytest.raises(FormatError, match=r"data\.csv: the file changed while it was read .* \(line 3\)"):
+            list(reader.chunks(10))

@@ -44,6 +44,19 @@ class TestSource:
         with pytest.raises(PlanError, match="column x: source 'name' matches several header fields"):
             build_plan([ColumnSpec(name="x", source="name")], ["NAME", "Name"], 2)
 
+    @pytest.mark.parametrize("source", ["name", None])
+    def test_a_name_the_header_has_twice_is_ambiguous_and_says_the_positions(self, source):
+        with pytest.raises(
+            PlanError, match=r"column name: source 'name' names several header fields \(positions 2, 3\)"
+        ):
+            build_plan([ColumnSpec(name="name", source=source)], ["id", "name", "name"], 3)
+
+    def test_a_header_name_twice_is_read_by_position(self):
+        plan = build_plan(
+            [ColumnSpec(name="a", source=2), ColumnSpec(name="b", source=3)], ["id", "n", "n"], 3
+        )
+        assert fields(plan) == [("a", 1), ("b", 2)]
+
     def test_by_position_counting_from_one(self):
         plan = build_plan([ColumnSpec(name="a", source=3), ColumnSpec(name="b", source=1)], None, 3)
         assert fields(plan) == [("a", 2), ("b", 0)]

@@ -170,6 +170,21 @@ class TestDate:
         assert good(result) == [date(2023, 2, 28)]
         assert only_error(result)["message"] == "column c: '2023-02-28' is not a date in format %d/%m/%Y"
 
+    @pytest.mark.parametrize(
+        ("value", "fmt"),
+        [("0000-01-01", "%Y-%m-%d"), ("-0001-12-31", "%Y-%m-%d"), ("01.01.0000", "%d.%m.%Y")],
+    )
+    def test_a_year_before_1_is_refused_saying_so_not_stored_as_a_date_bc(self, run_one, value, fmt):
+        result = run_one(
+            ["0001-01-01" if fmt == "%Y-%m-%d" else "01.01.0001", value],
+            CsvFormat(date_format=fmt),
+            type="date",
+        )
+        assert good(result) == [date(1, 1, 1)]
+        assert only_error(result)["message"] == (
+            f"column c: '{value}' is before year 1 (there is no year 0): dates start at 0001-01-01"
+        )
+
 
 class TestTimestamp:
     def test_default_format_and_iso_8601(self, run_one):
@@ -188,6 +203,22 @@ class TestTimestamp:
             "column c: '2023-02-28 25:00:00' is not a timestamp in format %Y-%m-%d %H:%M:%S"
             " or ISO 8601 without a time zone"
         )
+
+    @pytest.mark.parametrize(
+        "value", ["0000-01-01 00:00:00", "0000-12-31T23:59:59.5", "-0001-01-01 00:00:00"]
+    )
+    def test_a_year_before_1_is_refused_saying_so(self, run_one, value):
+        error = only_error(run_one([value], type="timestamp"))
+        assert error["reason"] == "type_error"
+        assert error["message"] == (
+            f"column c: '{value}' is before year 1 (there is no year 0): dates start at 0001-01-01"
+        )
+
+    def test_a_year_before_1_with_a_utc_offset_is_refused_too(self, run_one):
+        fmt = CsvFormat(timestamp_format="%Y-%m-%d %H:%M:%S%z")
+        result = run_one(["0001-01-01 12:00:00+00:00", "0000-06-01 12:00:00+02:00"], fmt, type="timestamp")
+        assert good(result) == [datetime(1, 1, 1, 12)]
+        assert "before year 1" in only_error(result)["message"]
 
     def test_custom_format_takes_no_iso_form(self, run_one):
         fmt = CsvFormat(timestamp_format="%d.%m.%Y %H:%M")

@@ -428,3 +428,10 @@ def test_a_job_naming_an_unknown_connection_is_refused_and_not_created(browser, 
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_connection"
     with pytest.raises(JobNotFound):
         store.job(1)
+
+
+def test_a_header_name_the_file_has_twice_is_read_by_position_so_each_column_gets_its_own_field():
+    form = {**IMPORT_FORM, "col-2-use": "1", "col-2-source": "name", "col-3-source": "name"}
+    form |= {"col-2-name": "first", "col-3-name": "second", "col-3-type": "string"}
+    definition = parse_definition(import_definition(form, "x.csv"))
+    assert [(c.name, c.source) for c in definition.columns] == [("id", "id"), ("first", 2), ("second", 3)]

@@ -17,6 +17,7 @@ from impex.cli.context import app_context, submit
 from impex.cli.render import console, emit_json, escape, fail
 from impex.cli.serve import serve_cmd
 from impex.domain.choices import ColumnType, CommitMode, Operation
+from impex.domain.rejects import Reason, Reject
 from impex.settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -51,6 +52,21 @@ OPTION_OF = {
     "filter": "--where",
     "source": "DATA_FILE",
 }
+
+
+def _unreadable_header(data_file: Path, first: Reject) -> str:
+    """Why the first line, rejected as a record, gives no column names; and the way out."""
+    line = first.line_no
+    if first.reason is Reason.WRONG_FIELD_COUNT:
+        found, expected = first.params["found"], first.params["expected"]
+        why = f"line {line} has {found} fields, the records below it have {expected}"
+        why += ": a header needs one name per field"
+    else:
+        why = f"line {line} cannot be read as a header: {first.message}"
+    return (
+        f"{data_file}: {why}. Fix that line, or give --no-header to import the records with positional "
+        f"names (line {line} is then rejected)"
+    )
 
 
 def _bad_options(error: ValueError) -> typer.Exit:
@@ -194,6 +210,11 @@ def import_cmd(
     from impex.domain.definitions import ColumnSpec, CsvFormat, ImportJob, Reconciliation, Target
     from impex.formats.detect import detect_format
 
+    if str(data_file) == "-" and not data_file.exists():
+        raise fail(
+            "-: impex does not read standard input: it reads its source twice over (to detect the format, "
+            "then again from any point to resume); save the data to a file first"
+        )
     given: dict[str, object] = {
         "delimiter": spelled_delimiter(delimiter),
         "encoding": encoding,
@@ -216,6 +237,8 @@ def import_cmd(
         from impex.engine.execution import technical_error
 
         raise fail(technical_error(e)) from None
+    if detected.first_line_reject is not None and header is not False:
+        raise fail(_unreadable_header(data_file, detected.first_line_reject))
     from impex.validate.plan import sanitise_names
 
     names = sanitise_names(detected.column_names)  # "Prénom", "" and a repeated name are columns too

@@ -83,6 +83,9 @@ MESSAGES: dict[str, str] = {
     "type_error.timestamp_iso": (
         "column {column}: '{value}' is not a timestamp in format {format} or ISO 8601 without a time zone"
     ),
+    "type_error.before_year_one": (
+        "column {column}: '{value}' is before year 1 (there is no year 0): dates start at 0001-01-01"
+    ),
     "too_long": "column {column}: '{value}' is {length} characters, at most {limit} allowed",
     "wrong_field_count": "expected {expected} fields, found {found}",
     "bad_encoding": "invalid {encoding} byte {byte} at column {position}",

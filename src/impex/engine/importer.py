@@ -198,6 +198,7 @@ class ImportRun:
                         checkpoint = self._commit(target)
                     self._progress(checkpoint)
                     self._check_threshold(checkpoint)
+        self._unchanged_since_begun(source)
         return self._finish(target, self._commit(target))
 
     def _commit(self, target: RunTarget) -> Checkpoint:
@@ -244,6 +245,17 @@ class ImportRun:
             "run.source_changed",
             {"path": self.job.source, "size_then": then["size"], "size_now": now["size"]},
         )
+
+    def _unchanged_since_begun(self, then: dict[str, Any]) -> None:
+        """The run read the file as it was when it began (a plain file up to the size it had); if it has
+        changed since (another program writes it still), the run stops with errors rather than finish
+        as if it had imported the file as it is."""
+        now = Fingerprint.of(self.job.source).as_dict()
+        if now != then:
+            raise ImportFailed(
+                "run.source_changed",
+                {"path": self.job.source, "size_then": then["size"], "size_now": now["size"]},
+            )
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
         """Keys applied by this run are kept in the target for a resume, unless the table was empty

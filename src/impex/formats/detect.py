@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from impex.domain.definitions import ColumnType, CsvFormat
+from impex.domain.rejects import Reject
 from impex.formats.conventions import Conventions, Note, choose_conventions
 from impex.formats.reader import DelimitedReader
 from impex.formats.readings import (
@@ -18,7 +19,7 @@ from impex.formats.readings import (
     is_timestamp,
     number_reading,
 )
-from impex.formats.sniff import guess_delimiter, resolve_encoding
+from impex.formats.sniff import excel_separator, guess_delimiter, resolve_encoding
 from impex.formats.source import read_head
 
 HEAD_BYTES = 1024 * 1024
@@ -43,6 +44,10 @@ class DetectedFormat:
     sample: list[list[str | None]]
     column_types: list[ColumnType]
     conventions: Conventions = field(default_factory=lambda: Conventions(".", None, ISO_DATE, ISO_TIMESTAMP))
+    # The first line read as a record, when it is rejected as one: another field count than the records
+    # below it (a header that does not fit them, a title line), a bad byte, a quote never closed. Read
+    # as a header, it would not say which field is which.
+    first_line_reject: Reject | None = None
 
     @property
     def notes(self) -> list[Note | None]:
@@ -66,11 +71,13 @@ def detect_format(
     given (None: guessed from the sample, ``fmt.header`` when it cannot tell)."""
     head, complete = read_head(path, HEAD_BYTES)
     encoding, bom = resolve_encoding(head, fmt.encoding, path)
-    delimiter = fmt.delimiter or guess_delimiter(head[bom:], fmt, complete)
+    directive = excel_separator(head[bom:]) if fmt.skip_lines == 0 else None
+    delimiter = fmt.delimiter or (directive[0] if directive else guess_delimiter(head[bom:], fmt, complete))
     plain = fmt.model_copy(update={"encoding": encoding, "delimiter": delimiter, "header": False})
     with DelimitedReader(path, plain, block_size=HEAD_BYTES) as reader:
         chunk = next(reader.chunks(sample_lines + 1), None)
         rows: list[list[str | None]] = [list(row) for row in chunk.frame.rows()] if chunk else []
+    first_rejected = chunk.rejects[0] if chunk and chunk.rejects and chunk.rejects[0].record_no == 1 else None
     width = len(rows[0]) if rows else 0
     below_first = choose_conventions(_present(rows[1:], width, fmt), fmt, delimiter)
     header_guess = looks_like_header(rows, below_first.applied(fmt))
@@ -89,7 +96,9 @@ def detect_format(
         ColumnType.STRING if i in conventions.notes else infer_type([row[i] for row in sample], typed)
         for i in range(width)
     ]
-    return DetectedFormat(encoding, delimiter, has_header, header_guess, names, sample, types, conventions)
+    return DetectedFormat(
+        encoding, delimiter, has_header, header_guess, names, sample, types, conventions, first_rejected
+    )
 
 
 def _present(rows: Sequence[Sequence[str | None]], width: int, fmt: CsvFormat) -> list[list[str]]:

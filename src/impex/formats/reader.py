@@ -14,7 +14,7 @@ from impex.domain.definitions import CsvFormat
 from impex.domain.position import Position
 from impex.formats.chunk import Layout, RecordChunk, build_chunk, split_fields
 from impex.formats.errors import FormatError
-from impex.formats.sniff import UTF8_BOM, guess_delimiter, resolve_encoding
+from impex.formats.sniff import UTF8_BOM, excel_separator, guess_delimiter, resolve_encoding
 from impex.formats.source import open_source, read_head, skip_to
 from impex.formats.split import Records, Syntax, field_counts, quote_positions, split_records
 
@@ -65,8 +65,14 @@ class DelimitedReader:
             bom = len(UTF8_BOM) if head.startswith(UTF8_BOM) and "utf" in self.encoding else 0
         else:
             self.encoding, bom = resolve_encoding(head, fmt.encoding, self.path)
+        # Excel's first line 'sep=;': a directive, skipped like a line skip_lines skips (unless the
+        # definition skips lines itself: then it counts that line).
+        directive = excel_separator(head[bom:]) if fmt.skip_lines == 0 else None
+        self._directive = directive[1] if directive else 0
         if fmt.delimiter is not None:
             self.delimiter = fmt.delimiter
+        elif directive is not None:
+            self.delimiter = directive[0]
         elif detected is not None:
             self.delimiter = detected.delimiter
         else:
@@ -108,7 +114,7 @@ class DelimitedReader:
             head, complete = read_head(self.path, len(head) * 4)
 
     def _probe_in(self, head: bytes, complete: bool, bom: int) -> Position | None:
-        pos, line = bom, 0
+        pos, line = bom + self._directive, int(self._directive > 0)
         for _ in range(self.fmt.skip_lines):
             newline = head.find(b"\n", pos)
             if newline < 0:
@@ -139,9 +145,17 @@ class DelimitedReader:
             self.n_fields = Counter(counts).most_common(1)[0][0] if counts else 0
             return Position(pos, 0, line)
         self.n_fields = int(field_counts(recs.starts[k : k + 1], recs.ends[k : k + 1], quotes, delims)[0])
+        self._check_header(a[: recs.nexts[k]].tobytes(), recs.head(k + 1), Position(pos, 0, line))
         self.header = self._parse_header(a[recs.starts[k] : recs.ends[k]].tobytes())
         lines = int(recs.first_lines[k + 1]) if k + 1 < len(recs) else recs.lines_consumed
         return Position(pos + int(recs.nexts[k]), 0, line + lines)
+
+    def _check_header(self, data: bytes, recs: Records, start: Position) -> None:
+        """The header line read as a record must be good: a quote never closed would take the records
+        below it for one name, a bad byte would change a name."""
+        rejects = build_chunk(data, recs, start, self._layout()).rejects
+        if rejects:
+            raise FormatError(f"{self.path}: the header cannot be read: {rejects[0].message}")
 
     def _parse_header(self, raw: bytes) -> list[str]:
         return [name.decode(self.encoding, errors="replace") for name in split_fields(raw, self._syntax)]
@@ -209,6 +223,19 @@ class DelimitedReader:
             blocks.append(block)
             size += len(block)
         self._buf = b"".join(blocks)
+        if self._eof and self._buf and not self._buf.endswith(b"\n"):
+            self._check_last_line()
+
+    def _check_last_line(self) -> None:
+        """A last line without a line end in a file that something writes is cut short: not a record."""
+        now = self._source.size_now()
+        if now is None or now == self.total_bytes:
+            return
+        line = self._position.line_no + self._buf.count(b"\n") + 1
+        raise FormatError(
+            f"{self.path}: the file changed while it was read (it had {self.total_bytes:,} bytes, it has "
+            f"{now:,}), and its last line (line {line}) is cut short: import it once nothing writes it"
+        )
 
     def _emit(self, recs: Records) -> RecordChunk:
         chunk = build_chunk(self._buf[: recs.consumed], recs, self._position, self._layout())

@@ -39,6 +39,8 @@ MAX_STRAY_CONTROLS = 3
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # Turkish cp1254's İ Ş ş ğ ı read as cp1252 (Icelandic's letters, rare elsewhere): let it be asked.
 _TURKISH_AS_WESTERN = "ÝÞþðý"
+# Inside a word (O’Brien, don’t, l’été) where another code page's letters read as cp1252 show symbols.
+APOSTROPHE = "\u2019"
 _WESTERN_SIGNS = "€£¥§©®°±²³¹¼½¾¿¡«»‘’‚“”„–—…•†‡‰‹›™·\xa0"
 
 
@@ -111,7 +113,7 @@ def _reads_as(sample: bytes, encoding: str, *, western: bool = False) -> bool:
         before = text[run.start() - 1] if run.start() else " "
         after = text[run.end()] if run.end() < len(text) else " "
         for i, c in enumerate(chars):
-            if c.isalpha():
+            if c.isalpha() or c == APOSTROPHE:
                 continue
             left = chars[i - 1] if i else before
             right = chars[i + 1] if i + 1 < len(chars) else after
@@ -165,6 +167,43 @@ def binary_byte(sample: bytes) -> int | None:
     return nul if nul >= 0 else min(at for c in CONTROL if (at := sample.find(c)) >= 0)
 
 
+def utf16_without_bom(sample: bytes) -> str | None:
+    """'UTF-16LE' or 'UTF-16BE' when ``sample`` reads as mostly ASCII text in it: a NUL in nearly every
+    second byte, on one side of each pair; else None."""
+    pairs = sample[: len(sample) // 2 * 2][:4096]
+    if len(pairs) < 4:
+        return None
+    high, low = pairs[0::2].count(0), pairs[1::2].count(0)
+    half = len(pairs) // 2
+    if low >= 0.9 * half and high <= 0.1 * half:
+        return "UTF-16LE"
+    if high >= 0.9 * half and low <= 0.1 * half:
+        return "UTF-16BE"
+    return None
+
+
+def utf8_misread(sample: bytes, encoding: str) -> tuple[int, str, str] | None:
+    """When ``sample`` is UTF-8 text beyond ASCII (which text in another encoding almost never is): the
+    line of its first word beyond ASCII, that word, and the word as ``encoding`` reads it ('Köln' as
+    'KÃ¶ln'). None otherwise: ASCII only, or not UTF-8."""
+    if sample.isascii():
+        return None
+    try:
+        codecs.utf_8_decode(sample, "strict", False)  # a character cut at the sample's end is no error
+    except UnicodeDecodeError:
+        return None
+    at = next(i for i, byte in enumerate(sample) if byte > 0x7F)
+    start = max(sample.rfind(sep, 0, at) for sep in (b" ", b"\n", b"\t", b",", b";", b"|", b'"')) + 1
+    ends = [
+        end
+        for sep in (b" ", b"\r", b"\n", b"\t", b",", b";", b"|", b'"')
+        if (end := sample.find(sep, at)) >= 0
+    ]
+    word = sample[start : min(ends, default=len(sample))]
+    line = sample.count(b"\n", 0, at) + 1
+    return line, word.decode("utf-8", errors="replace"), word.decode(encoding, errors="replace")
+
+
 def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> tuple[str, int]:
     """(encoding, length of a BOM to skip) for a file starting with ``sample``.
 
@@ -174,6 +213,12 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
     """
     if sample.startswith(WIDE_BOMS) and not sample.startswith(UTF8_BOM):
         raise FormatError(f"{path}: UTF-16/UTF-32 files are not supported; convert the file to UTF-8")
+    wide = utf16_without_bom(sample)
+    if wide is not None:
+        raise FormatError(
+            f"{path}: the file looks like {wide} without a byte order mark (every other byte is NUL): "
+            "UTF-16 files are not supported; convert the file to UTF-8"
+        )
     at = binary_byte(sample)
     if at is not None:
         line = sample.count(b"\n", 0, at) + 1
@@ -195,10 +240,23 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
         name = canonical(requested)
         if name in ("utf-8", "utf-8-sig"):
             return ("utf-8-sig" if bom else "utf-8"), bom
+        if bom:  # read as another encoding, the mark would be text ('ï»¿' in cp1252) and so would all else
+            raise FormatError(
+                f"{path}: the file starts with a UTF-8 byte order mark (bytes EF BB BF), but its encoding "
+                f"is given as {requested}: give encoding utf-8, or leave it out to detect it"
+            )
         if not ascii_compatible(name):
             raise FormatError(
                 f"{path}: encoding {requested} is not supported (not ASCII-compatible: a delimiter, quote "
                 "or line-end byte can be part of a character in it); convert the file to UTF-8"
+            )
+        misread = utf8_misread(sample, name)
+        if misread is not None:
+            line, word, read = misread
+            raise FormatError(
+                f"{path}: its encoding is given as {requested}, but the text is UTF-8: line {line} holds "
+                f"{word!r}, which {requested} reads as {read!r}. Give encoding utf-8, or leave it out to "
+                "detect it"
             )
         return name, 0
     if bom:
@@ -211,6 +269,18 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
     if not ascii_compatible(name):
         raise FormatError(f"{path}: detected encoding {name} is not supported (not ASCII-compatible)")
     return name, 0
+
+
+_EXCEL_SEPARATOR = re.compile(rb'(?i)(?:sep=([^\r\n"\x80-\xff])|"sep=([^\r\n"\x80-\xff])")\r?\n')
+
+
+def excel_separator(sample: bytes) -> tuple[str, int] | None:
+    """The delimiter a first line ``sep=;`` names (as Excel writes and reads it), and that line's length
+    with its line end; None if the file does not start so. That line is no header and no record."""
+    found = _EXCEL_SEPARATOR.match(sample)
+    if found is None:
+        return None
+    return (found.group(1) or found.group(2)).decode("ascii"), found.end()
 
 
 def guess_delimiter(sample: bytes, fmt: CsvFormat, final: bool, max_records: int = 200) -> str:

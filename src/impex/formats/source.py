@@ -17,6 +17,8 @@ from impex.formats.errors import FormatError, NotAFile
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # an archive of no member is only its end record
+ENCRYPTED = 0x01  # bit 0 of a zip member's general purpose flags
 SKIP_BLOCK = 4 * 1024 * 1024
 # What Path.is_file takes for "no file": missing, a file where a folder should be, a link loop.
 _NOTHING_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
@@ -36,6 +38,10 @@ class Source:
     kind: str  # "plain", "gzip" or "zip"
     total_bytes: int | None  # uncompressed size when cheaply known
 
+    def size_now(self) -> int | None:
+        """A plain file's size now, which differs from ``total_bytes`` if something writes it; else None."""
+        return self.stream.size_now() if isinstance(self.stream, _Snapshot) else None
+
     def close(self) -> None:
         self.stream.close()
 
@@ -53,7 +59,13 @@ def _zip_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
     if len(members) > 1:
         names = ", ".join(m.filename for m in members)
         raise FormatError(f"{path}: the zip archive holds several files ({names}); expected exactly one")
-    return members[0]
+    member = members[0]
+    if member.flag_bits & ENCRYPTED:
+        raise FormatError(
+            f"{path}: {member.filename} in the zip archive is encrypted (password-protected): impex "
+            "cannot read it; extract it and import the file itself"
+        )
+    return member
 
 
 def open_source(path: str | Path) -> Source:
@@ -79,7 +91,7 @@ def open_source(path: str | Path) -> Source:
         magic = probe.read(4)
     if magic.startswith(GZIP_MAGIC):
         return Source(_Checked(gzip.open(path, "rb"), path, "gzip"), "gzip", None)
-    if magic == ZIP_MAGIC:
+    if magic in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, EOFError) as error:
@@ -87,7 +99,7 @@ def open_source(path: str | Path) -> Source:
         try:
             info = _zip_member(archive, path)
             stream = archive.open(info)
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
             archive.close()
             raise FormatError(f"{path}: not a readable zip archive ({error})") from None
         except BaseException:
@@ -95,7 +107,8 @@ def open_source(path: str | Path) -> Source:
             raise
         # ZipExtFile does not close the archive it came from when opened from a ZipFile object.
         return Source(_Checked(_ZipStream(stream, archive), path, "zip"), "zip", info.file_size)
-    return Source(path.open("rb"), "plain", os.path.getsize(path))
+    plain = _Snapshot(path.open("rb"))
+    return Source(plain, "plain", plain.size)
 
 
 class _Checked:
@@ -120,6 +133,31 @@ class _Checked:
         self._stream.close()
 
 
+class _Snapshot:
+    """A plain file's bytes up to the size it had when opened: what another program appends while it
+    is read (maybe half a line) is not read."""
+
+    def __init__(self, file: io.BufferedReader) -> None:
+        self._file = file
+        self.size = os.fstat(file.fileno()).st_size
+        self._left = self.size
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(self._left if size < 0 else min(size, self._left))
+        self._left -= len(data)
+        return data
+
+    def seek(self, offset: int) -> None:
+        self._file.seek(offset)
+        self._left = max(self.size - offset, 0)
+
+    def size_now(self) -> int:
+        return os.fstat(self._file.fileno()).st_size
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class _ZipStream:
     """A zip member stream that also closes its archive."""
 
@@ -142,7 +180,7 @@ def skip_to(source: Source, offset: int) -> None:
     """Position the stream at byte ``offset`` of the uncompressed content (compressed: read and discard)."""
     if offset <= 0:
         return
-    if isinstance(source.stream, io.BufferedReader):
+    if isinstance(source.stream, _Snapshot):
         source.stream.seek(offset)
         return
     remaining = offset

@@ -10,6 +10,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import partial, reduce
 from typing import Any
 
@@ -21,6 +22,7 @@ from impex.validate.plan import PlannedColumn
 DEFAULT_TIMESTAMP_FORMAT: str = CsvFormat.model_fields["timestamp_format"].default
 # The default timestamp format also takes ISO 8601: a 'T' between date and time, fractional seconds.
 _ISO_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
+_YEAR_ONE = datetime(1, 1, 1)
 _DECIMAL_SHAPE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
 _INTEGER_SHAPE = r"^[+-]?[0-9]+$"  # ASCII digits: '١٢' is no integer the cast takes, not one too big
 
@@ -142,11 +144,18 @@ def cast(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat, *, iso: bool = True)
             return _decimal(text, col.dtype)
         case ColumnType.BOOLEAN:
             return _boolean(text, fmt)
-        case ColumnType.DATE:
-            return text.str.strptime(pl.Date, fmt.date_format, strict=False, exact=True, cache=False)
-        case ColumnType.TIMESTAMP:
-            return _timestamp(text, fmt, col.dtype, iso)
+        case ColumnType.DATE | ColumnType.TIMESTAMP:
+            moment = _moment(text, col, fmt, iso)
+            return pl.when(moment >= pl.lit(_YEAR_ONE, dtype=col.dtype)).then(moment)
     raise ValueError(f"unknown type {col.type!r}")  # pragma: no cover
+
+
+def _moment(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat, iso: bool = True) -> pl.Expr:
+    """A date or timestamp as '%Y' reads it: of any year, 0 and before too ('0000-01-01', a stand-in
+    for no date in some exports, which PostgreSQL would store as 1 BC). :func:`cast` keeps years from 1."""
+    if col.type is ColumnType.DATE:
+        return text.str.strptime(pl.Date, fmt.date_format, strict=False, exact=True, cache=False)
+    return _timestamp(text, fmt, col.dtype, iso)
 
 
 def _without_thousands(text: pl.Expr, fmt: CsvFormat) -> pl.Expr:
@@ -230,6 +239,8 @@ def type_error(col: PlannedColumn, fmt: CsvFormat, text: str) -> tuple[str, dict
         case ColumnType.BOOLEAN:
             true, false = "/".join(fmt.true_values), "/".join(fmt.false_values)
             return "type_error.boolean", {"true": true, "false": false}
+        case ColumnType.DATE | ColumnType.TIMESTAMP if _before_year_one(text, col, fmt):
+            return "type_error.before_year_one", {}
         case ColumnType.DATE:
             return "type_error.date", {"format": fmt.date_format}
         case ColumnType.TIMESTAMP:
@@ -237,6 +248,11 @@ def type_error(col: PlannedColumn, fmt: CsvFormat, text: str) -> tuple[str, dict
             code = "type_error.timestamp_iso" if iso else "type_error.timestamp"
             return code, {"format": fmt.timestamp_format}
     raise AssertionError(f"no cast fails for type {col.type}")  # pragma: no cover
+
+
+def _before_year_one(text: str, col: PlannedColumn, fmt: CsvFormat) -> bool:
+    year = pl.select(_moment(pl.lit(text), col, fmt).dt.year()).item()
+    return year is not None and year < 1
 
 
 def _integer_shaped(text: str, fmt: CsvFormat) -> bool:

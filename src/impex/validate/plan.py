@@ -190,8 +190,15 @@ def _resolve_field(spec: ColumnSpec, header: Sequence[str] | None, n_fields: int
             f"column {spec.name}: source {source!r} names a header field, but the file has no header "
             f"(give the source as a position from 1 to {n_fields})"
         )
-    if source in header:
-        return list(header).index(source)
+    exact = [i for i, h in enumerate(header) if h == source]
+    if len(exact) > 1:
+        positions = ", ".join(str(i + 1) for i in exact)
+        raise PlanError(
+            f"column {spec.name}: source {source!r} names several header fields (positions {positions}): "
+            "give the source as the position of the one to read"
+        )
+    if exact:
+        return exact[0]
     # then regardless of case and of spaces around the name (" Name " in the header, "Name" here)
     folded = [i for i, h in enumerate(header) if h.strip().casefold() == source.strip().casefold()]
     if len(folded) == 1:

@@ -6,6 +6,7 @@ labels it (the definition's own checks would speak English, of its keys)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -93,17 +94,19 @@ def import_columns(form: Mapping[str, str], has_header: bool) -> tuple[list[dict
     existing table's list is "not imported") and the key columns among them."""
     columns: list[dict[str, Any]] = []
     keys: list[str] = []
-    i = 1
-    while f"col-{i}-name" in form:
+    # A name the header has twice reads by position: by name, it would say which of the two is meant.
+    names = Counter(form.get(f"col-{i}-source", "") for i in range(1, _rows(form) + 1))
+    for i in range(1, _rows(form) + 1):
         prefix = f"col-{i}-"
         name = form[prefix + "name"].strip()
         if _checked(form, prefix + "use") and name:
             header_name = form.get(prefix + "source", "")
             which = header_name or f"#{i}"
             _name(name, N_("Target column"), which)
+            by_name = has_header and header_name and names[header_name] == 1
             column: dict[str, Any] = {
                 "name": name,
-                "source": header_name if has_header and header_name else i,
+                "source": header_name if by_name else i,
                 "type": form.get(prefix + "type") or "string",
                 "required": _checked(form, prefix + "required"),
             }
@@ -112,8 +115,15 @@ def import_columns(form: Mapping[str, str], has_header: bool) -> tuple[list[dict
             columns.append(column)
             if _checked(form, prefix + "key"):
                 keys.append(name)
-        i += 1
     return columns, keys
+
+
+def _rows(form: Mapping[str, str]) -> int:
+    """How many column rows (``col-N-name``, from 1) the form has."""
+    n = 0
+    while f"col-{n + 1}-name" in form:
+        n += 1
+    return n
 
 
 def import_definition(form: Mapping[str, str], source: str) -> dict[str, Any]:
