@@ -220,7 +220,9 @@ def _timestamp(text: pl.Expr, fmt: CsvFormat, dtype: pl.DataType, iso: bool = Tr
     return text.str.strptime(dtype, fmt.timestamp_format, strict=False, exact=True, cache=False)
 
 
-def type_error(col: PlannedColumn, fmt: CsvFormat, text: str) -> tuple[str, dict[str, Any]]:
+def type_error(
+    col: PlannedColumn, fmt: CsvFormat, text: str, *, before_year_one: bool = False
+) -> tuple[str, dict[str, Any]]:
     """Why a value failing the cast is not of its column's type: a message code (see
     ``impex.domain.rejects.MESSAGES``) and the parameters it takes beyond the column and value."""
     match col.type:
@@ -239,7 +241,7 @@ def type_error(col: PlannedColumn, fmt: CsvFormat, text: str) -> tuple[str, dict
         case ColumnType.BOOLEAN:
             true, false = "/".join(fmt.true_values), "/".join(fmt.false_values)
             return "type_error.boolean", {"true": true, "false": false}
-        case ColumnType.DATE | ColumnType.TIMESTAMP if _before_year_one(text, col, fmt):
+        case ColumnType.DATE | ColumnType.TIMESTAMP if before_year_one:
             return "type_error.before_year_one", {}
         case ColumnType.DATE:
             return "type_error.date", {"format": fmt.date_format}
@@ -250,9 +252,10 @@ def type_error(col: PlannedColumn, fmt: CsvFormat, text: str) -> tuple[str, dict
     raise AssertionError(f"no cast fails for type {col.type}")  # pragma: no cover
 
 
-def _before_year_one(text: str, col: PlannedColumn, fmt: CsvFormat) -> bool:
-    year = pl.select(_moment(pl.lit(text), col, fmt).dt.year()).item()
-    return year is not None and year < 1
+def before_year_one(texts: pl.Series, col: PlannedColumn, fmt: CsvFormat) -> list[bool]:
+    """Per text (a few: the bad values of a chunk), whether it reads as a date or timestamp before year 1."""
+    years = pl.select(_moment(pl.lit(texts, dtype=pl.String), col, fmt).dt.year()).to_series()
+    return [year is not None and year < 1 for year in years.to_list()]
 
 
 def _integer_shaped(text: str, fmt: CsvFormat) -> bool:

@@ -16,6 +16,7 @@ from impex.formats.edges import STRIPPED
 from impex.validate.casts import (
     DEFAULT_TIMESTAMP_FORMAT,
     after_trim_steps,
+    before_year_one,
     cast,
     equals_any,
     markers_apply,
@@ -268,8 +269,18 @@ def _errors(
     texts = {i: bad.get_column(f"__s{i}").to_list() for i in present}
     failed = {i: bad.get_column(f"__f{i}").to_list() for i in present}
     raws = {i: raw.get_column(name).to_list() for i, name in fields.items()}
+    dated = (ColumnType.DATE, ColumnType.TIMESTAMP)
+    early = {
+        i: before_year_one(bad.get_column(f"__s{i}"), plan.columns[i], fmt)
+        for i in present
+        if plan.columns[i].type in dated
+    }
     rows = [
-        (plan.columns[i].name, raws[i][k], *_why(plan.columns[i], fmt, texts[i][k], failed[i][k], raws[i][k]))
+        (
+            plan.columns[i].name,
+            raws[i][k],
+            *_why(plan.columns[i], fmt, texts[i][k], failed[i][k], raws[i][k], i in early and early[i][k]),
+        )
         for k, i in enumerate(first_bad)
     ]
     columns, values, reasons, codes, params = zip(*rows, strict=True) if rows else ((),) * 5
@@ -288,11 +299,16 @@ def _errors(
 
 
 def _why(
-    col: PlannedColumn, fmt: CsvFormat, text: str | None, failed: bool, raw: str | None
+    col: PlannedColumn,
+    fmt: CsvFormat,
+    text: str | None,
+    failed: bool,
+    raw: str | None,
+    before_year_one: bool = False,
 ) -> tuple[str, str, dict[str, Any]]:
     """Why a column's value is bad: the reason, and the message's code and parameters. ``text`` is
     the field after trimming, null markers and transforms; ``failed``: no typed value came out of it;
-    ``raw`` the field as read."""
+    ``raw`` the field as read; ``before_year_one``: it reads as a date before year 1."""
     if failed and text is None:
         if raw is None or raw.strip(STRIPPED) == "":
             return Reason.MISSING_REQUIRED.value, "missing_required.empty", {"column": col.name}
@@ -301,7 +317,7 @@ def _why(
     assert text is not None
     value = shown_value(text)
     if failed:
-        code, params = type_error(col, fmt, text)
+        code, params = type_error(col, fmt, text, before_year_one=before_year_one)
         return Reason.TYPE_ERROR.value, code, {"column": col.name, "value": value, **params}
     too_long = {"column": col.name, "value": value, "length": len(text), "limit": col.spec.max_length}
     return Reason.TOO_LONG.value, "too_long", too_long
