@@ -18,6 +18,7 @@ from impex.targets.base import ChunkResult, ChunkWrite, Refusal, RefusedRecord
 from impex.targets.pg_copy import ENCODED, as_encoded, encode_rows, encoded_rows
 from impex.targets.pg_fit import Refused, as_frame, selected_as_text, sending
 from impex.targets.sql import quote, quoted_list
+from impex.targets.staged_updates import UPDATES, apply_counted, changes_sql, last_of_each_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -117,54 +118,33 @@ class Staging:
         return result
 
     def _apply_updates(self, staged: list[str], result: ChunkResult) -> None:
-        """The last staged update of each key, counted as each staged update would have counted in
-        incremental mode (see ``_changes``); a key without a row is inserted when the run inserts
-        (the copy before was refused)."""
-        run, stage, group = self.run, quote(self.name), quoted_list(self.run.keys)
-        last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
-        where = f"_op IN ('u', 'r') AND _rec IN ({last})"
+        """The last staged update of each key, counted as each one would have counted in incremental
+        mode; a key without a row is inserted when the run inserts (the copy before was refused)."""
+        run, stage = self.run, quote(self.name)
+        where = last_of_each_key(stage, run.keys)
         values = [c for c in staged if c not in run.keys]
-        if values:
-            result.updated, result.unchanged = self._changes(values)
+
+        def changes() -> tuple[int, int]:
+            sql = changes_sql(stage, quote(run.table), run.keys, values, _rows_differ)
+            updated, total = self.t.rows(sql)[0]
+            return int(updated), int(total) - int(updated)
+
+        def update() -> None:
             source = f"(SELECT * FROM {stage} WHERE {where})"
             if self._set_based(partial(run.update_from, source, values)) is None:
-                refused_before = len(result.refused_records)
                 self._isolated(where, staged, run.update, result)
-                result.updated -= len(result.refused_records) - refused_before  # counted as changing it
-        else:  # keys only: an update changes nothing
-            staged_updates = f"SELECT count(*) FROM {stage} WHERE _op IN ('u', 'r')"
-            result.unchanged = int(self.t.rows(staged_updates)[0][0])
-        if run.inserts_missing:
-            revived = self._isolated(where, staged, run.insert_missing, result)
-            result.inserted += revived
-            result.revived += revived
-            if values:
-                result.updated -= revived
-            else:
-                result.unchanged -= revived
 
-    def _changes(self, values: list[str]) -> tuple[int, int]:
-        """How many staged updates change their row, and how many do not: each is compared with the
-        row as the staged row of its key before it left it (in record order), or as the table has it.
-        So they count as they would have in incremental mode, where each went to the table in turn;
-        only the last of each key does here."""
-        stage, table, group = quote(self.name), quote(self.run.table), quoted_list(self.run.keys)
-        before = ", ".join(f"lag({quote(v)}) OVER w AS {quote('_was_' + v)}" for v in values)
-        news = ", ".join(f"s.{quote(v)}" for v in values)
-        was = ", ".join(f"s.{quote('_was_' + v)}" for v in values)
-        had = ", ".join(f"t.{quote(v)}" for v in values)
-        join = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in self.run.keys)
-        changed = (
-            f"CASE WHEN s._n > 1 THEN ROW({news}) IS DISTINCT FROM ROW({was}) "
-            f"ELSE ROW({news}) IS DISTINCT FROM ROW({had}) END"
+        apply_counted(
+            result,
+            changes=changes if values else None,
+            count=lambda: int(self.t.rows(f"SELECT count(*) FROM {stage} WHERE {UPDATES}")[0][0]),
+            update=update,
+            revive=(
+                (lambda: self._isolated(where, staged, run.insert_missing, result))
+                if run.inserts_missing
+                else None
+            ),
         )
-        updated, total = self.t.rows(
-            f"WITH s AS (SELECT *, {before}, row_number() OVER w AS _n FROM {stage} "
-            f"WHERE _op IN ('i', 'u', 'r') WINDOW w AS (PARTITION BY {group} ORDER BY _rec)) "
-            f"SELECT count(*) FILTER (WHERE {changed}), count(*) FROM s LEFT JOIN {table} t ON {join} "
-            "WHERE s._op IN ('u', 'r')"
-        )[0]
-        return int(updated), int(total) - int(updated)
 
     def _set_based(self, statement: Callable[[], Any]) -> int | None:
         """The statement's row count, or None (and nothing done) if the database refused a row."""
@@ -200,3 +180,7 @@ class Staging:
 
     def drop(self) -> None:
         self.t.execute(f"DROP TABLE IF EXISTS {quote(self.name)}")
+
+
+def _rows_differ(a: str, b: str) -> str:
+    return f"ROW({a}) IS DISTINCT FROM ROW({b})"

@@ -38,6 +38,7 @@ from impex.targets.sqlite_deferred import applied_checked, staged_checked
 from impex.targets.sqlite_keys import TableKeys, lacks_parent, table_keys
 from impex.targets.sqlite_refusal import explained, is_refusal, raised_messages
 from impex.targets.sqlite_sql import name_key as sqlite_name_key
+from impex.targets.staged_updates import UPDATES, apply_counted, changes_sql, last_of_each_key
 from impex.targets.values import arrow, as_stored
 from impex.targets.writeback import Writeback, descriptors_of
 
@@ -59,6 +60,10 @@ STAGED = ("_op", "_rec", "_line", "_raw")  # what a staged row has besides the j
 
 
 _PARAMETER_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary()}
+
+
+def _rows_differ(a: str, b: str) -> str:
+    return f"({a}) IS NOT ({b})"
 
 
 def _bound(params: tuple[Any, ...]) -> pa.RecordBatch | tuple[Any, ...]:
@@ -432,7 +437,7 @@ class SqliteRun(ChunkTransactions):
 
     def _apply_staged_rows(self) -> ChunkResult:
         """Staged inserts, then the last staged update of each key (their counts: see
-        ``_staged_changes``), then deletes. Rows the database refuses are isolated by halving, batch
+        ``staged_updates``), then deletes. Rows the database refuses are isolated by halving, batch
         by batch, and reported with their record."""
         result = ChunkResult()
         if not self.t.table_exists(self.stage_table):
@@ -482,49 +487,30 @@ class SqliteRun(ChunkTransactions):
         return inserted
 
     def _apply_staged_updates(self, staged: list[str], result: ChunkResult) -> None:
-        """The last staged update of each key, counted as each staged update would have counted in
-        incremental mode (see ``_staged_changes``); a key without a row is inserted when the run
-        inserts (the copy before was refused)."""
-        stage, group = quote(self.stage_table), quoted_list(self.keys)
-        last = f"SELECT max(_rec) FROM {stage} WHERE _op IN ('u', 'r') GROUP BY {group}"
-        where = f"_op IN ('u', 'r') AND _rec IN ({last})"
+        """The last staged update of each key, counted as each one would have counted in incremental
+        mode; a key without a row is inserted when the run inserts (the copy before was refused)."""
+        stage, table = quote(self.stage_table), quote(self.table)
+        where = last_of_each_key(stage, self.keys)
         values = [c for c in staged if c not in self.keys]
-        if values:
-            result.updated, result.unchanged = self._staged_changes(values)
-            refused_before = len(result.refused_records)
-            self._staged_isolating(where, staged, self.update, result)
-            result.updated -= len(result.refused_records) - refused_before  # counted as changing it
-        else:  # keys only: an update changes nothing
-            staged_updates = f"SELECT count(*) FROM {stage} WHERE _op IN ('u', 'r')"
-            result.unchanged = int(self.t._rows(staged_updates)[0][0])
-        if self.inserts_missing:
-            revived = self._staged_isolating(where, staged, self.insert_missing, result)
-            result.inserted += revived
-            result.revived += revived
-            if values:
-                result.updated -= revived
-            else:
-                result.unchanged -= revived
 
-    def _staged_changes(self, values: list[str]) -> tuple[int, int]:
-        """How many staged updates change their row, and how many do not: each is compared with the
-        row as the staged row of its key before it left it (in record order), or as the table has it.
-        So they count as they would have in incremental mode, where each went to the table in turn;
-        only the last of each key does here."""
-        stage, table, group = quote(self.stage_table), quote(self.table), quoted_list(self.keys)
-        before = ", ".join(f"lag({quote(v)}) OVER w AS {quote('_was_' + v)}" for v in values)
-        news = ", ".join(f"s.{quote(v)}" for v in values)
-        was = ", ".join(f"s.{quote('_was_' + v)}" for v in values)
-        had = ", ".join(f"t.{quote(v)}" for v in values)
-        join = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in self.keys)
-        changed = f"CASE WHEN s._n > 1 THEN ({news}) IS NOT ({was}) ELSE ({news}) IS NOT ({had}) END"
-        ((updated, total),) = self.t._rows(
-            f"WITH s AS (SELECT *, {before}, row_number() OVER w AS _n FROM {stage} "
-            f"WHERE _op IN ('i', 'u', 'r') WINDOW w AS (PARTITION BY {group} ORDER BY _rec)) "
-            f"SELECT coalesce(sum({changed}), 0), count(*) FROM s LEFT JOIN {table} t ON {join} "
-            "WHERE s._op IN ('u', 'r')"
+        def changes() -> tuple[int, int]:
+            ((updated, total),) = self.t._rows(changes_sql(stage, table, self.keys, values, _rows_differ))
+            return int(updated), int(total) - int(updated)
+
+        def update() -> None:
+            self._staged_isolating(where, staged, self.update, result)
+
+        apply_counted(
+            result,
+            changes=changes if values else None,
+            count=lambda: int(self.t._rows(f"SELECT count(*) FROM {stage} WHERE {UPDATES}")[0][0]),
+            update=update,
+            revive=(
+                (lambda: self._staged_isolating(where, staged, self.insert_missing, result))
+                if self.inserts_missing
+                else None
+            ),
         )
-        return int(updated), int(total) - int(updated)
 
     def _staged_isolating(self, where: str, staged: list[str], op: Any, result: ChunkResult) -> int:
         """Apply ``op`` to the staged rows matching ``where``, in record order and in batches."""
