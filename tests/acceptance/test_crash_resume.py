@@ -48,16 +48,15 @@ def job_state(data_dir: Path, job_id: int):
         store.close()
 
 
-def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_result(
-    tmp_path, data_dir, impex_env, contacts_job
-):
-    job = contacts_job(rows=250_000, chunk_rows=500)
-    expected = reference(tmp_path, job, impex_env)
-    env = {**impex_env, "IMPEX_LEASE_SECONDS": "0.3", "IMPEX_HEARTBEAT_SECONDS": "0.05"}
-    job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]
-    rng = random.Random(20261124)
-    kills, reads = 0, []
-    while kills < 20:
+def kill_9_while_running(
+    env: dict[str, str], data_dir: Path, job_id: int, *, times: int, within: float, seed: int
+) -> list[int]:
+    """Start a worker, let it run the job for a random instant up to ``within`` seconds (mid-chunk,
+    mid-commit…), kill it with SIGKILL; ``times`` over, or until the job ends first. The records read
+    as each kill left them."""
+    rng = random.Random(seed)
+    reads: list[int] = []
+    while len(reads) < times:
         worker = subprocess.Popen(
             [*IMPEX, "worker", "--exit-when-idle"],
             env=env,
@@ -71,14 +70,24 @@ def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_re
                 break
             assert time.monotonic() < deadline, "the worker never took the job"
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.35))  # a random instant of the import: mid-chunk, mid-commit…
+        time.sleep(rng.uniform(0.0, within))
         if worker.poll() is not None:
             break  # it finished before we could kill it
         worker.send_signal(signal.SIGKILL)
         worker.wait()
-        kills += 1
         reads.append(job_state(data_dir, job_id)[1])
-    assert kills >= 20, f"the import finished after only {kills} kills; make the file larger"
+    return reads
+
+
+def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_result(
+    tmp_path, data_dir, impex_env, contacts_job
+):
+    job = contacts_job(rows=250_000, chunk_rows=500)
+    expected = reference(tmp_path, job, impex_env)
+    env = {**impex_env, "IMPEX_LEASE_SECONDS": "0.3", "IMPEX_HEARTBEAT_SECONDS": "0.05"}
+    job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]
+    reads = kill_9_while_running(env, data_dir, job_id, times=20, within=0.35, seed=20261124)
+    assert len(reads) == 20, f"the import finished after only {len(reads)} kills; make the file larger"
     assert reads[-1] < expected[2][0][0], "the kills should all land before the end"
     time.sleep(0.4)  # let the last lease lapse
     impex(env, "worker", "--exit-when-idle")
@@ -191,28 +200,7 @@ def test_kill_9_amid_deferred_foreign_key_checks_then_resume_gives_the_uninterru
     assert expected[1], "the file should have orphans"
     env = {**impex_env, "IMPEX_LEASE_SECONDS": "0.3", "IMPEX_HEARTBEAT_SECONDS": "0.05"}
     job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]
-    rng = random.Random(20261125)
-    kills = 0
-    while kills < 5:
-        worker = subprocess.Popen(
-            [*IMPEX, "worker", "--exit-when-idle"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while worker.poll() is None:
-            status, _, holder = job_state(data_dir, job_id)
-            if status is S.RUNNING and holder and holder.endswith(f":{worker.pid}"):
-                break
-            assert time.monotonic() < deadline, "the worker never took the job"
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.3))
-        if worker.poll() is not None:
-            break
-        worker.send_signal(signal.SIGKILL)
-        worker.wait()
-        kills += 1
+    kills = len(kill_9_while_running(env, data_dir, job_id, times=5, within=0.3, seed=20261125))
     assert kills == 5, f"the import finished after only {kills} kills; make the file larger"
     time.sleep(0.4)  # let the last lease lapse
     impex(env, "worker", "--exit-when-idle")
