@@ -166,6 +166,24 @@ def test_rejects_export_is_the_source_format_with_a_reason_column(cli, job_file,
     assert lines[1].startswith("2,Bob,x,") and "type_error" in lines[1]
 
 
+def test_rejects_list_and_export_take_only_the_reason_and_column_asked_for(cli, tmp_path):
+    write(tmp_path / "people.csv", "id,name,age\n1,Ann,30\n2,Bob,x\n,Cy,40\n4,Di,forty\nfive,Ed,50\n")
+    cli("run", str(write(tmp_path / "job.yaml", JOB.format(extra=""))))
+    out = tmp_path / "fix.csv"
+    result = cli("jobs", "rejects", "1", "--reason", "type_error", "--column", "age", "--export", str(out))
+    assert result.exit_code == 0 and f"2 rejects written to {out}" in " ".join(result.stdout.split())
+    assert [line.split(",")[:3] for line in out.read_text().splitlines()[1:]] == [
+        ["2", "Bob", "x"],
+        ["4", "Di", "forty"],
+    ]
+    listed = json.loads(cli("jobs", "rejects", "1", "--column", "id", "--json").stdout)
+    assert [(r["record_no"], r["reason"]) for r in listed] == [(3, "missing_required"), (5, "type_error")]
+    listed = json.loads(cli("jobs", "rejects", "1", "--reason", "type_error", "--json").stdout)
+    assert [r["record_no"] for r in listed] == [2, 4, 5]
+    unknown = cli("jobs", "rejects", "1", "--reason", "typo")
+    assert unknown.exit_code == 2 and "type_error" in unknown.stderr
+
+
 def test_rejects_export_keeps_the_source_encoding_delimiter_and_quote(cli, tmp_path):
     (tmp_path / "people.csv").write_bytes("id;Prénom\n1;José\nzwei;'Zoë; die Ältere'\n".encode("cp1252"))
     job = write(

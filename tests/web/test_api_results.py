@@ -86,6 +86,32 @@ def test_rejects_download_closes_a_quote_the_source_left_open_so_each_reason_is_
     assert "the export added a closing quote" in rows[1][-1]
 
 
+MIXED = "id,name,age\n1,Ann,30\n2,Bob,x\n,Cy,40\n4,Di,forty\nfive,Ed,50\n"
+
+
+@pytest.mark.parametrize(
+    ("filters", "records"),
+    [
+        ({"reason": "type_error", "column": "age"}, ["2,Bob,x", "4,Di,forty"]),
+        ({"reason": "type_error"}, ["2,Bob,x", "4,Di,forty", "five,Ed,50"]),
+        ({"column": "id"}, [",Cy,40", "five,Ed,50"]),
+        ({"reason": "", "column": ""}, ["2,Bob,x", ",Cy,40", "4,Di,forty", "five,Ed,50"]),  # "All"
+        ({"reason": "too_long"}, []),
+    ],
+)
+def test_rejects_download_takes_the_reason_and_column_filters_of_the_rejects_tab(
+    api, store, settings, web, filters, records
+):
+    write(web.files / "people.csv", MIXED)
+    job = api["operator"].post("/api/jobs", json={"definition": import_definition(), "start": True}).json()
+    run(store, settings, job["id"])
+    response = api["viewer"].get(f"/api/jobs/{job['id']}/rejects/download", params=filters)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["id", "name", "age", "reason"]
+    assert [",".join(row[:-1]) for row in rows[1:]] == records
+
+
 def test_a_job_that_never_ran_has_no_rejects_yet(api, web):
     write(web.files / "people.csv", PEOPLE)
     job_id = api["operator"].post("/api/jobs", json={"definition": import_definition()}).json()["id"]

@@ -125,6 +125,20 @@ def test_the_tabs_of_a_finished_job(browser, store, settings, job_id):
     assert "4,Di,forty" not in client.get(f"/jobs/{job_id}", params={"tab": "rejects", "column": "id"}).text
 
 
+def test_the_rejects_tabs_download_link_downloads_what_the_tab_shows(browser, store, settings, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    assert Worker(store, settings, concurrency=1).run_one(job_id) is S.FINISHED
+    client = browser("viewer")
+    filtered = {"tab": "rejects", "reason": "type_error", "column": "age & more"}
+    page = client.get(f"/jobs/{job_id}", params=filtered).text
+    link = f"/api/jobs/{job_id}/rejects/download?run=1&amp;reason=type_error&amp;column=age%20%26%20more"
+    assert f'href="{link}"' in page
+    unfiltered = client.get(f"/jobs/{job_id}", params={"tab": "rejects", "reason": "", "column": ""}).text
+    assert f'href="/api/jobs/{job_id}/rejects/download?run=1"' in unfiltered
+    download = client.get(html.unescape(link.replace("age%20%26%20more", "age")))
+    assert [line.split(",")[1] for line in download.text.splitlines()[1:]] == ["Bob", "Di"]
+
+
 def test_the_language_follows_the_browser_then_the_users_choice(browser, store, settings, job_id):
     store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
     Worker(store, settings, concurrency=1).run_one(job_id)

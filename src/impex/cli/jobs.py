@@ -22,6 +22,7 @@ from impex.cli.render import (
     run_dict,
 )
 from impex.cli.render import show_job as render_job
+from impex.domain.rejects import Reason
 from impex.domain.status import ACTIVE, A, Action, IllegalTransition, Status
 from impex.store.errors import JobNotFound
 
@@ -137,10 +138,13 @@ def rejects_cmd(
     export: Annotated[
         Path | None, typer.Option(help="Write them in the source format, with a reason column.")
     ] = None,
+    reason: Annotated[Reason | None, typer.Option(help="Only the rejects of this reason.")] = None,
+    column: Annotated[str | None, typer.Option(help="Only the rejects of this column.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many shown.")] = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """The records a run could not process: line, raw record, reason."""
+    """The records a run could not process: line, raw record, reason. --reason and --column narrow
+    both the list and the --export file."""
     store = _store(ctx)
     run_id = _run_id(store, job_id, run)
     if export is not None:
@@ -149,14 +153,14 @@ def rejects_cmd(
         from impex.formats.errors import NotAFile
 
         try:
-            count = export_rejects(store, store.job(job_id), run_id, export)
+            count = export_rejects(store, store.job(job_id), run_id, export, reason=reason, column=column)
         except NotAFile as e:
             raise fail(str(e.strerror)) from None
         except OSError as e:
             raise fail(f"cannot write {export}: {e.strerror or e}") from None
         console.print(f"{count} rejects written to {escape(str(export))}")
         return
-    rows = store.rejects_of(run_id, limit=limit)
+    rows = store.rejects_of(run_id, limit=limit, reason=reason, column=column)
     encoding = store.source_encoding(run_id)
     if as_json:
         emit_json([r.as_dict(encoding) for r in rows])

@@ -21,10 +21,19 @@ from impex.store.store import Store
 BATCH = 10_000
 
 
-def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int:
+def export_rejects(
+    store: Store,
+    job: JobRecord,
+    run_id: int,
+    path: Path,
+    *,
+    reason: str | None = None,
+    column: str | None = None,
+) -> int:
     """Write the run's rejects to ``path``: each raw record as it was in the source, then its reason,
-    in the source's delimiter, quote and encoding, under its header if it had one. The file appears
-    under its name only once complete."""
+    in the source's delimiter, quote and encoding, under its header if it had one. With ``reason``
+    and/or ``column``, only the rejects of that reason and/or column. The file appears under its name
+    only once complete."""
     path = through_link(path)
     check_replaceable(path, "the rejects file")
     path.parent.mkdir(parents=True, exist_ok=True)  # as an export does
@@ -50,7 +59,9 @@ def export_rejects(store: Store, job: JobRecord, run_id: int, path: Path) -> int
             out.write(preamble)
             if header:
                 write_raw_records(out, [], [], header=header, **options)
-            while batch := store.rejects_of(run_id, after_record=after, limit=BATCH):
+            while batch := store.rejects_of(
+                run_id, after_record=after, limit=BATCH, reason=reason, column=column
+            ):
                 rows = [_row(r, syntax) for r in batch]
                 write_raw_records(out, [raw for raw, _ in rows], [why for _, why in rows], **options)
                 count += len(batch)

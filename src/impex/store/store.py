@@ -548,13 +548,26 @@ class Store:
         with self.engine.begin() as c:
             c.execute(rejects.delete().where(rejects.c.run_id == run_id, rejects.c.record_no > record_no))
 
-    def rejects_of(self, run_id: int, *, after_record: int = 0, limit: int = 1000) -> list[RejectRecord]:
+    def rejects_of(
+        self,
+        run_id: int,
+        *,
+        after_record: int = 0,
+        limit: int = 1000,
+        reason: str | None = None,
+        column: str | None = None,
+    ) -> list[RejectRecord]:
+        """A run's rejects in record order; with ``reason`` and/or ``column``, only those."""
         query = (
             sa.select(rejects)
             .where(rejects.c.run_id == run_id, rejects.c.record_no > after_record)
             .order_by(rejects.c.record_no)
             .limit(limit)
         )
+        if reason:
+            query = query.where(rejects.c.reason == reason)
+        if column:
+            query = query.where(rejects.c.column_name == column)
         with read_connection(self.engine) as c:
             return [reject_record(r) for r in c.execute(query)]
 

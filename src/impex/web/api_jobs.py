@@ -285,7 +285,8 @@ def rejects(
 
 @router.get(
     "/{job_id}/rejects/download",
-    summary="A run's rejects as a file in the source's format, with a reason column",
+    summary="A run's rejects (all, or by reason and/or column) as a file in the source's format, "
+    "with a reason column",
     response_class=FileResponse,
 )
 def rejects_download(
@@ -294,6 +295,8 @@ def rejects_download(
     ctx: Ctx,
     cleanup: BackgroundTasks,
     run: Annotated[int | None, Query(ge=1)] = None,
+    reason: Annotated[str | None, Query(description="Only the rejects of this reason.")] = None,
+    column: Annotated[str | None, Query(description="Only the rejects of this column.")] = None,
 ) -> FileResponse:
     job = ctx.store.job(job_id)
     if job.kind != "import":
@@ -303,7 +306,7 @@ def rejects_download(
     os.close(handle)
     path = Path(name)
     cleanup.add_task(path.unlink, missing_ok=True)
-    export_rejects(ctx.store, job, the_run.id, path)
+    export_rejects(ctx.store, job, the_run.id, path, reason=reason, column=column)
     suffix = _source_suffix(job.definition.get("source", ""))
     filename = f"job-{job_id}-run-{the_run.run_no}-rejects{suffix}"
     return FileResponse(path, filename=filename, media_type="text/csv; charset=utf-8")
@@ -324,6 +327,8 @@ def output(
     _user: Viewer,
     ctx: Ctx,
     run: Annotated[int | None, Query(ge=1)] = None,
+    reason: Annotated[str | None, Query(description="Only the rejects of this reason.")] = None,
+    column: Annotated[str | None, Query(description="Only the rejects of this column.")] = None,
 ) -> FileResponse:
     job = ctx.store.job(job_id)
     if job.kind != "export":
