@@ -1,4 +1,5 @@
-"""Reading job definitions from YAML or JSON files, with messages that name the bad key."""
+"""Reading job definitions from YAML or JSON files, with messages that name the bad key; showing a
+stored one as YAML."""
 
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ def parse_definition(data: Any, origin: str = "definition") -> ImportJob | Expor
         return _ADAPTER.validate_python(data)
     except ValidationError as e:
         raise DefinitionError(_describe(e, origin)) from None
+
+
+def definition_yaml(stored: dict[str, Any]) -> str:
+    """A stored definition as compact YAML: only the keys that differ from their defaults, as a user
+    writes a job file (a definition a later version no longer reads is shown whole)."""
+    try:
+        parsed = parse_definition(stored)
+    except DefinitionError:
+        shown = stored
+    else:
+        shown = {"kind": parsed.kind, "name": parsed.name}
+        shown.update(parsed.model_dump(mode="json", exclude_defaults=True))
+    return yaml.safe_dump(shown, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
 
 
 def _describe(error: ValidationError, origin: str) -> str:

@@ -184,6 +184,23 @@ def test_rejects_list_and_export_take_only_the_reason_and_column_asked_for(cli, 
     assert unknown.exit_code == 2 and "type_error" in unknown.stderr
 
 
+def test_show_prints_the_definition_as_compact_yaml_of_the_keys_set(cli, tmp_path):
+    write(tmp_path / "people.csv", PEOPLE)
+    cli("run", str(write(tmp_path / "job.yaml", JOB.format(extra="errors: {max_rejects: 5}"))))
+    shown = cli("jobs", "show", "1").stdout
+    assert shown.split("definition:\n", 1)[1].splitlines() == [
+        "  kind: import",
+        "  name: people",
+        f"  source: {tmp_path / 'people.csv'}",
+        "  target: {table: people}",
+        "  columns:",
+        "  - {name: id, type: integer, required: true}",
+        "  - {name: name}",
+        "  - {name: age, type: integer}",
+        "  errors: {max_rejects: 5}",
+    ]
+
+
 def test_rejects_export_keeps_the_source_encoding_delimiter_and_quote(cli, tmp_path):
     (tmp_path / "people.csv").write_bytes("id;Prénom\n1;José\nzwei;'Zoë; die Ältere'\n".encode("cp1252"))
     job = write(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from textwrap import indent
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -79,7 +80,7 @@ def show_cmd(
     job_id: int,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """A job's status, definition and runs with their counters."""
+    """A job's status, runs with their counters, and definition (as YAML, only the keys set)."""
     store = _store(ctx)
     try:
         job = store.job(job_id)
@@ -92,7 +93,11 @@ def show_cmd(
         data["runs"] = [run_dict(r) for r in runs]
         emit_json(data)
     else:
+        from impex.definitions_io import definition_yaml  # pydantic: only this command needs it
+
         render_job(job, runs, why_failed(store, runs))
+        console.print("definition:")
+        console.print(indent(definition_yaml(job.definition).rstrip(), "  "), markup=False, highlight=False)
 
 
 @app.command("journal")
