@@ -423,3 +423,29 @@ def test_a_filter_may_name_the_table_as_a_correlated_subquery_does(store, pg_set
     status, job_id = run_job(store, pg_settings, export(out, source, chunk_rows=1))
     assert status is S.FINISHED, journal_error(store, job_id)
     assert out.read_text() == "id,name\n2,Name 2\n5,Name 5\n"
+
+
+FLOAT_SPECIALS = (
+    "INSERT INTO t VALUES (1, 'NaN', 'NaN', 'NaN', 1.5), (2, 'Infinity', 'Infinity', 'Infinity', -2.25), "
+    "(3, '-Infinity', '-Infinity', '-Infinity', 1e300), (4, NULL, NULL, NULL, NULL)"
+)
+
+
+def test_nan_and_infinity_are_written_as_psql_copy_writes_them(store, pg_settings, sql, tmp_path):
+    # psql -c "\\copy (SELECT * FROM t ORDER BY id) TO STDOUT CSV HEADER" writes these bytes
+    sql("CREATE TABLE t (id int PRIMARY KEY, f double precision, r real, n numeric, g double precision)")
+    sql(FLOAT_SPECIALS)
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, pg_settings, export(out))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == (
+        "id,f,r,n,g\n"
+        "1,NaN,NaN,NaN,1.5\n"
+        "2,Infinity,Infinity,Infinity,-2.25\n"
+        "3,-Infinity,-Infinity,-Infinity,1e+300\n"
+        "4,,,,\n"
+    )
+    comma = export(out, format={"delimiter": ";", "decimal_separator": ","})
+    status, job_id = run_job(store, pg_settings, comma)
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text().splitlines()[1:3] == ["1;NaN;NaN;NaN;1,5", "2;Infinity;Infinity;Infinity;-2,25"]
