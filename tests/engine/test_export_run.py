@@ -181,6 +181,34 @@ def test_delimiter_quoting_header_line_ending_null_value_and_decimal_comma(store
     assert out.read_text().splitlines() == ["id,age", "1,30", "2,", "3,40"]
 
 
+def test_infinities_are_written_as_postgresql_writes_them_and_read_back_by_an_import(
+    store, settings, data_dir, tmp_path
+):
+    # SQLite keeps a NaN as NULL; an infinity it keeps as a REAL, among integers or text too
+    inf = float("inf")
+    rows = [(1, inf, inf, inf), (2, -inf, -inf, -inf), (3, 1.5, 7, "seven"), (4, None, None, None)]
+    fill(data_dir, "(id INTEGER PRIMARY KEY, f REAL, m NUMERIC, a)", rows)
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out))
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert out.read_text() == (
+        "id,f,m,a\n1,Infinity,Infinity,Infinity\n2,-Infinity,-Infinity,-Infinity\n3,1.5,7,seven\n4,,,\n"
+    )
+    back = define(
+        source=str(out),
+        target={"table": "back"},
+        columns=[{"name": "id", "type": "integer"}, {"name": "f", "type": "float"}],
+    )
+    status, job_id = run_job(store, settings, back)
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert table_rows(data_dir, "back") == [
+        (1, inf),
+        (2, -inf),
+        (3, 1.5),
+        (4, None),
+    ]
+
+
 def test_another_encoding_and_a_character_it_cannot_hold(store, settings, data_dir, tmp_path):
     fill(data_dir, "(name TEXT)", [("Zoë",)])
     out = tmp_path / "out.csv"

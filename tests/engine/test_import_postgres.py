@@ -157,6 +157,37 @@ def test_rows_the_database_refuses_become_constraint_rejects_with_their_line(
     assert store.runs_of(job_id)[-1].counters.rejected == 2
 
 
+def test_nan_and_infinities_go_into_float_columns_as_postgresql_reads_them_and_a_decimal_refuses_them(
+    store, pg_settings, tmp_path, sql
+):
+    source = write(
+        tmp_path / "specials.csv",
+        "id,f,d\n1,NaN,1.5\n2,Infinity,2\n3,-Infinity,3\n4,inf,4\n5,-INF,5\n6,nan,6\n7,2.5,NaN\n8,1e400,8\n",
+    )
+    columns = [
+        {"name": "id", "type": "integer"},
+        {"name": "f", "type": "float"},
+        {"name": "d", "type": "decimal"},
+    ]
+    definition = define(source=str(source), target={"table": "t", "connection": "pg"}, columns=columns)
+    status, job_id = run_job(store, pg_settings, definition)
+    assert status is S.FINISHED
+    assert sql("SELECT id, f::text FROM t ORDER BY id") == [
+        (1, "NaN"),
+        (2, "Infinity"),
+        (3, "-Infinity"),
+        (4, "Infinity"),
+        (5, "-Infinity"),
+        (6, "NaN"),
+    ]
+    assert [(r[0], r[2]) for r in rejects(store, job_id)] == [(7, "type_error"), (8, "type_error")]
+    refused = store.rejects_of(store.runs_of(job_id)[-1].id)[0]
+    assert refused.message == (
+        "line 8: column d: 'NaN' is no exact number, and a decimal column holds only those: "
+        "declare the column float for NaN and infinities"
+    )
+
+
 def test_pause_after_the_first_chunk_then_start_ends_as_an_uninterrupted_run(
     store, pg_settings, tmp_path, sql
 ):

@@ -73,9 +73,17 @@ MESSAGES: dict[str, str] = {
     "type_error.integer_range": "column {column}: '{value}' is out of the 64-bit integer range",
     "type_error.float": "column {column}: '{value}' is not a number (decimal separator {separator!r})",
     "type_error.float_range": "column {column}: '{value}' is out of the 64-bit float range",
+    "type_error.float_nan": (
+        "column {column}: '{value}' is NaN (not a number), which a SQLite column cannot hold: "
+        "SQLite would store NULL in its place"
+    ),
     "type_error.decimal": (
         "column {column}: '{value}' is not a decimal number with at most {precision} digits, "
         "{scale} of them after the decimal separator {separator!r}"
+    ),
+    "type_error.decimal_special": (
+        "column {column}: '{value}' is no exact number, and a decimal column holds only those: "
+        "declare the column float for NaN and infinities"
     ),
     "type_error.boolean": "column {column}: '{value}' is not a boolean (expected {true} or {false})",
     "type_error.date": "column {column}: '{value}' is not a date in format {format}",

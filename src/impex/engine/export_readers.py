@@ -43,8 +43,9 @@ ROWID = "_impex_rowid"  # the last segment's rowids, beside its columns: the res
 TYPE_MISMATCH = "Type mismatch"  # the driver types columns from a query's first batch
 # The driver's own, and Arrow's while batches are read (an I/O status becomes a plain OSError)
 DRIVER_ERRORS = (adbc_driver_manager.Error, pa.ArrowException, OSError)
-# How the driver writes a REAL in a column it typed as text (values of mixed types): 7 digits, lost.
-DRIVER_REAL_TEXT = r"^-?\d\.\d{6}e[+-]\d{2,3}$"
+# How the driver writes a REAL in a column it typed as text (values of mixed types): 7 digits, lost;
+# an infinity as 'inf', which PostgreSQL would not read back as one.
+DRIVER_REAL_TEXT = r"^-?(?:\d\.\d{6}e[+-]\d{2,3}|inf)$"
 
 
 class SqliteSource:
@@ -344,11 +345,13 @@ class SqliteSource:
 
 def _exact_text(name: str) -> str:
     """A column as text, its REAL values written exactly: SQLite's own 15 digits when they read back
-    as the same number, else 17; its BLOBs as \\x and their bytes in hex, as PostgreSQL writes a bytea."""
+    as the same number, else 17, an infinity as PostgreSQL writes one (SQLite: 'Inf'); its BLOBs as \\x
+    and their bytes in hex, as PostgreSQL writes a bytea. (9e999 is SQLite's literal of infinity.)"""
     c = quote(name)
     return (
         f"CASE WHEN typeof({c}) = 'blob' THEN '\\x' || lower(hex({c})) "
-        f"WHEN typeof({c}) <> 'real' THEN {c} WHEN CAST(CAST({c} AS TEXT) AS REAL) = {c} "
+        f"WHEN typeof({c}) <> 'real' THEN {c} WHEN {c} = 9e999 THEN 'Infinity' "
+        f"WHEN {c} = -9e999 THEN '-Infinity' WHEN CAST(CAST({c} AS TEXT) AS REAL) = {c} "
         f"THEN CAST({c} AS TEXT) ELSE printf('%!.17g', {c}) END AS {c}"
     )
 

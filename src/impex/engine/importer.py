@@ -90,6 +90,7 @@ class ImportRun:
         self.rejects: RejectWriter  # stores each chunk's rejects while its rows go in
         self.clock = Clock()  # replaced by one that knows the run's earlier active time
         self.total_bytes: int | None = None
+        self.holds_nan = False  # the target's float columns keep a NaN (known once it is open)
 
     def log(self, code: str, level: Level = Level.INFO, /, **params: Any) -> None:
         self.store.log(self.ex.job_id, self.ex.run_id, level, code, params, self.ex.actor)
@@ -129,6 +130,7 @@ class ImportRun:
 
     def _execute(self, session: TargetSession) -> Status:
         job = self.job
+        self.holds_nan = session.holds_nan
         with DelimitedReader(job.source, job.format) as probe:
             header, n_fields = probe.header, probe.n_fields
             detected = {"delimiter": probe.delimiter, "encoding": probe.encoding, "header": job.format.header}
@@ -340,7 +342,9 @@ class ImportRun:
         """In the producer thread: validate, and reconcile too unless that must ask the table on the
         target's own connection (see ``_reconciling``), so that the target's thread does little but
         write."""
-        validated = validate(chunk.frame, plan, self.job.format, plain=chunk.plain, quoting=chunk)
+        validated = validate(
+            chunk.frame, plan, self.job.format, plain=chunk.plain, quoting=chunk, nan=self.holds_nan
+        )
         chunk = chunk.parsed()
         if not self.reconciles_here:
             return chunk, validated

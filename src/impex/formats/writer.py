@@ -22,6 +22,7 @@ QUOTE_STYLES: dict[str, Literal["necessary", "always", "never"]] = {
     "none": "never",
 }
 LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n"}
+INFINITIES = {"inf": "Infinity", "-inf": "-Infinity"}
 BYTE_ORDER_MARKED = {"utf-8-sig", "utf-16", "utf-32"}  # Python's names: the others say no mark
 
 
@@ -69,7 +70,7 @@ class CsvWriter:
 
     def write(self, df: pl.DataFrame) -> None:
         """Append ``df``'s rows (its column names make the header)."""
-        df = self._decimal_comma_floats(df)
+        df = self._decimal_comma_floats(self._infinities_spelled_out(df))
         df = values_like_null(df, self._fmt)
         if self._fmt.quoting == "none":
             self._refuse_unquotable(df)
@@ -159,6 +160,17 @@ class CsvWriter:
             for name, value in zip(df.columns, values, strict=True):
                 if isinstance(value, str):
                     yield f"row {self._row_no(row)}, column {name}:", value
+
+    def _infinities_spelled_out(self, df: pl.DataFrame) -> pl.DataFrame:
+        """The float columns holding an infinity as text, as PostgreSQL writes them (Polars writes
+        'inf'; 'NaN' both write alike). Only those: Polars writes a float as its cast to text."""
+        infinite = [n for n, t in df.schema.items() if t.is_float() and df.get_column(n).is_infinite().any()]
+        if not infinite:
+            return df
+        text = pl.col(infinite).cast(pl.String).replace(INFINITIES)
+        if self._fmt.decimal_separator == ",":
+            text = text.str.replace(".", ",", literal=True)
+        return df.with_columns(text)
 
     def _decimal_comma_floats(self, df: pl.DataFrame) -> pl.DataFrame:
         fmt = self._fmt

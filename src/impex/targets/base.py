@@ -418,6 +418,8 @@ class RunTarget(Protocol):
 
 
 class TargetSession(Protocol):
+    holds_nan: bool  # a float column keeps a NaN (SQLite stores NULL in its place)
+
     def name_key(self, name: str) -> str:
         """What two names of columns must share to be one column in this database."""
         ...

@@ -30,6 +30,8 @@ class PostgresTarget:
     Rows go in by binary COPY of data encoded column by column (``pg_copy``); statements take
     ``$1``-style parameters."""
 
+    holds_nan = True  # double precision and real keep NaN, as numeric does
+
     def __init__(self, url: str, password: str | None = None) -> None:
         self.where = redact_url(url)
         self.secrets = Secrets(url, password)

@@ -80,6 +80,8 @@ def _bound(params: tuple[Any, ...]) -> pa.RecordBatch | tuple[Any, ...]:
 
 
 class SqliteTarget:
+    holds_nan = False  # SQLite stores NULL for a NaN
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ DEFAULT_TIMESTAMP_FORMAT: str = CsvFormat.model_fields["timestamp_format"].defau
 _ISO_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 _YEAR_ONE = datetime(1, 1, 1)
 _DECIMAL_SHAPE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
+_SPECIAL = r"[+-]?(?:nan|inf|infinity)"  # a float's values beyond numbers, as PostgreSQL reads them
 _INTEGER_SHAPE = r"^[+-]?[0-9]+$"  # ASCII digits: '١٢' is no integer the cast takes, not one too big
 
 
@@ -126,19 +127,24 @@ def number_text(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat) -> pl.Expr | 
     return None
 
 
-def cast(text: pl.Expr, col: PlannedColumn, fmt: CsvFormat, *, iso: bool = True) -> pl.Expr:
+def cast(
+    text: pl.Expr, col: PlannedColumn, fmt: CsvFormat, *, iso: bool = True, nan: bool = False
+) -> pl.Expr:
     """``text`` (after :func:`number_text` for numbers) cast to the column's type; null where it does
-    not fit. String length is checked by the validator."""
+    not fit. String length is checked by the validator. ``nan``: the target's float columns keep a NaN
+    (PostgreSQL's do; SQLite would store NULL)."""
     match col.type:
         case ColumnType.STRING:
             return text
         case ColumnType.INTEGER:
             return text.cast(pl.Int64, strict=False)
         case ColumnType.FLOAT:
-            # 'NaN' would reach most databases as NULL (SQLite) or as a value no comparison matches.
+            # Polars reads NaN, inf and Infinity in any case, with a sign too, as PostgreSQL does.
             number = text.cast(pl.Float64, strict=False)
             # 'inf' is a value; 1e400 is not: it overflows to one.
             spelled = text.str.contains("(?i)inf")
+            if nan:
+                return pl.when(~number.is_infinite() | spelled).then(number)
             return pl.when(~number.is_nan() & (number.is_finite() | spelled)).then(number)
         case ColumnType.DECIMAL:
             return _decimal(text, col.dtype)
@@ -233,9 +239,13 @@ def type_error(
         case ColumnType.FLOAT:
             if _overflows(text, fmt):
                 return "type_error.float_range", {}
+            if re.fullmatch(r"[+-]?nan", text, re.IGNORECASE):
+                return "type_error.float_nan", {}
             return "type_error.float", {"separator": fmt.decimal_separator}
         case ColumnType.DECIMAL:
             assert isinstance(col.dtype, pl.Decimal)
+            if re.fullmatch(_SPECIAL, text, re.IGNORECASE):
+                return "type_error.decimal_special", {}
             p, s = col.dtype.precision, col.dtype.scale
             return "type_error.decimal", {"precision": p, "scale": s, "separator": fmt.decimal_separator}
         case ColumnType.BOOLEAN:

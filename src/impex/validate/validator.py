@@ -74,6 +74,7 @@ def validate(
     *,
     plain: bool = False,
     quoting: FieldQuoting | None = None,
+    nan: bool = False,
 ) -> Validated:
     """Prepare, check and cast every planned column of ``frame`` (all-text columns ``f1..fN``).
 
@@ -81,7 +82,8 @@ def validate(
     Raises :class:`PlanError` when a field is missing from ``frame`` or a constant/default does not fit
     its column: those are definition errors, not data errors. ``plain``: see ``prepare_steps``.
     ``quoting``: a field equal to a null marker that was quoted in the file is that text, not a null
-    (unless ``fmt.quoted_nulls``); without it, every field equal to a marker is null.
+    (unless ``fmt.quoted_nulls``); without it, every field equal to a marker is null. ``nan``: the
+    target's float columns keep a NaN (without, it is refused: SQLite would store NULL).
     """
     absent = [field_name(c.field) for c in plan.columns if c.field is not None]
     absent = [name for name in absent if name not in frame.columns]
@@ -90,7 +92,7 @@ def validate(
     not_text = [name for name, dtype in frame.schema.items() if dtype != pl.String]
     if not_text:  # e.g. a column of nulls only, built without a schema
         frame = frame.with_columns(pl.col(not_text).cast(pl.String))
-    checked = _check(frame, plan, fmt, plain, quoting)
+    checked = _check(frame, plan, fmt, plain, quoting, nan)
     ok = checked.get_column(_FIRST_BAD).is_null()
     typed = checked.select(pl.col(f"__v{i}").alias(c.name) for i, c in enumerate(plan.columns))
     if ok.all():
@@ -100,7 +102,12 @@ def validate(
 
 
 def _check(
-    frame: pl.DataFrame, plan: Plan, fmt: CsvFormat, plain: bool = False, quoting: FieldQuoting | None = None
+    frame: pl.DataFrame,
+    plan: Plan,
+    fmt: CsvFormat,
+    plain: bool = False,
+    quoting: FieldQuoting | None = None,
+    nan: bool = False,
 ) -> pl.DataFrame:
     """Every column's prepared text ``__s{i}`` and typed value ``__v{i}``, and per row the index of
     its first bad column (null for a good row).
@@ -135,7 +142,7 @@ def _check(
             numbers.append(number.alias(f"__n{i}"))
         number_ref = pl.col(f"__n{i}") if number is not None else text
         iso = col.type is ColumnType.TIMESTAMP and _may_be_iso(frame, col, fmt)
-        values.append(_value(text, number_ref, col, fmt, iso).alias(value))
+        values.append(_value(text, number_ref, col, fmt, iso, nan).alias(value))
         bad.append(pl.when(_is_bad(text, pl.col(value), col)).then(pl.lit(i, pl.Int32)))
 
     if looks:
@@ -202,8 +209,10 @@ def _may_be_iso(frame: pl.DataFrame, col: PlannedColumn, fmt: CsvFormat) -> bool
     return "T" in text or "." in text
 
 
-def _value(text: pl.Expr, number: pl.Expr, col: PlannedColumn, fmt: CsvFormat, iso: bool = True) -> pl.Expr:
-    value = cast(number, col, fmt, iso=iso)
+def _value(
+    text: pl.Expr, number: pl.Expr, col: PlannedColumn, fmt: CsvFormat, iso: bool = True, nan: bool = False
+) -> pl.Expr:
+    value = cast(number, col, fmt, iso=iso, nan=nan)
     if col.spec.default is None:
         return value
     default = pl.lit(_literal(col, col.spec.default, fmt, "default"), dtype=col.dtype)
