@@ -243,10 +243,7 @@ class ImportRun:
             return dataclasses.replace(checkpoint, state=dict(checkpoint.state, source=now))
         if then is None:  # begun by an impex that kept no fingerprint: nothing to compare
             return checkpoint
-        raise ImportFailed(
-            "run.source_changed",
-            {"path": self.job.source, "size_then": then["size"], "size_now": now["size"]},
-        )
+        raise self._source_changed(then, now)
 
     def _unchanged_since_begun(self, then: dict[str, Any]) -> None:
         """The run read the file as it was when it began (a plain file up to the size it had); if it has
@@ -254,10 +251,11 @@ class ImportRun:
         as if it had imported the file as it is."""
         now = Fingerprint.of(self.job.source).as_dict()
         if now != then:
-            raise ImportFailed(
-                "run.source_changed",
-                {"path": self.job.source, "size_then": then["size"], "size_now": now["size"]},
-            )
+            raise self._source_changed(then, now)
+
+    def _source_changed(self, then: dict[str, Any], now: dict[str, Any]) -> ImportFailed:
+        params = {"path": self.job.source, "size_then": then["size"], "size_now": now["size"]}
+        return ImportFailed("run.source_changed", params)
 
     def _persist_seen(self, checkpoint: Checkpoint) -> bool:
         """Keys applied by this run are kept in the target for a resume, unless the table was empty
