@@ -53,7 +53,7 @@ def _rendered(dtype: pl.DataType, name: str, fmt: OutputFormat) -> pl.Expr:
     if dtype == pl.Date:
         return pl.col(name).dt.to_string(fmt.date_format)
     if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-        return pl.col(name).dt.convert_time_zone("UTC").dt.to_string(fmt.moment_format)
+        return _moment_text(pl.col(name), fmt)
     return pl.col(name).dt.to_string(fmt.local_timestamp_format)
 
 
@@ -104,8 +104,11 @@ def render_moments(frame: pl.DataFrame, fmt: OutputFormat) -> pl.DataFrame:
     moments = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime) and t.time_zone is not None]
     if not moments:
         return frame
-    utc = pl.col(moments).dt.convert_time_zone("UTC")
-    return frame.with_columns(utc.dt.to_string(fmt.moment_format))
+    return frame.with_columns(_moment_text(pl.col(moments), fmt))
+
+
+def _moment_text(moments: pl.Expr, fmt: OutputFormat) -> pl.Expr:
+    return moments.dt.convert_time_zone("UTC").dt.to_string(fmt.moment_format)
 
 
 NUMBER_TEXT = r"^[-+]?[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]+)?$"
