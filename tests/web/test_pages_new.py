@@ -406,7 +406,7 @@ def test_reading_an_upload_again_in_a_wrong_encoding_keeps_the_page_and_says_why
     params = {"upload": upload.json()["name"], "delimiter": ";", "encoding": encoding, "header": "1"}
     page = browser("operator").get("/jobs/new/import", params=params, headers={"Accept-Language": "de"})
     assert page.status_code == 422
-    told = html.unescape(re.search(r'<p class="problem" role="alert">(.*?)</p>', page.text).group(1))
+    told = problem_of(page.text)
     assert told.startswith(said)
     assert 'id="mapping"' in page.text and "<td>Zoë</td>" in page.text and "<td>Müller</td>" in page.text
     assert 'name="encoding" value="cp1252"' in page.text

@@ -207,7 +207,14 @@ def import_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Quick import: detect the format, show it, and run the import in the foreground."""
-    from impex.domain.definitions import ColumnSpec, CsvFormat, ImportJob, Reconciliation, Target
+    from impex.domain.definitions import (
+        ColumnSpec,
+        CsvFormat,
+        ImportJob,
+        Reconciliation,
+        Target,
+        spelled_delimiter,
+    )
     from impex.formats.detect import detect_format
 
     if str(data_file) == "-" and not data_file.exists():
@@ -324,11 +331,6 @@ def _character(separator: str) -> str:
     return SPACES.get(separator) or repr(separator)
 
 
-def spelled_delimiter(given: str | None) -> str | None:
-    """The delimiter an option names: a tab is hard to type in a shell, so \\t and tab say it too."""
-    return "\t" if given in ("\\t", "tab", "TAB") else given
-
-
 def job_name(said: str) -> str:
     """A quick job's name, shortened to what a job name may hold (a file's name may be longer)."""
     from impex.domain.definitions import ExportJob
@@ -355,7 +357,7 @@ def export_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Quick export of a table (or query) to a delimited file, in the foreground."""
-    from impex.domain.definitions import ExportJob, OutputFormat, QuerySource, TableSource
+    from impex.domain.definitions import ExportJob, OutputFormat, QuerySource, TableSource, spelled_delimiter
 
     if (table is None) == (query is None):
         raise fail("give exactly one of --table or --query")

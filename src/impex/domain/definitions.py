@@ -40,6 +40,12 @@ def check_identifier(value: str) -> str:
     return value
 
 
+def spelled_delimiter(given: str | None) -> str | None:
+    """The delimiter a person typed: a tab is hard to type (in a shell, in a form field), so \\t and
+    tab say it too."""
+    return "\t" if given in ("\\t", "tab", "TAB") else given
+
+
 def one_ascii_character(value: str) -> str:
     if len(value.encode("utf-8")) != 1:
         raise ValueError(f"expected a single ASCII character, got {value!r}")

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from impex.domain.definitions import IDENTIFIER
+from impex.domain.definitions import IDENTIFIER, spelled_delimiter
 from impex.web.labels import N_
 
 REQUIRED = N_("fill it in")
@@ -85,10 +85,6 @@ def _names(raw: str) -> list[str]:
 CONVENTIONS = ("decimal_separator", "thousands_separator", "date_format", "timestamp_format")
 
 
-def _delimiter(raw: str) -> str:
-    return "\t" if raw in ("\\t", "tab") else raw
-
-
 def import_columns(form: Mapping[str, str], has_header: bool) -> tuple[list[dict[str, Any]], list[str]]:
     """The mapped columns (rows ``col-N-…`` with ``use`` ticked and a target column; none chosen in an
     existing table's list is "not imported") and the key columns among them."""
@@ -145,7 +141,7 @@ def import_definition(form: Mapping[str, str], source: str) -> dict[str, Any]:
         "name": name,
         "source": source,
         "format": {
-            "delimiter": _delimiter(form.get("delimiter", "")) or None,
+            "delimiter": spelled_delimiter(form.get("delimiter", "")) or None,
             "encoding": form.get("encoding") or None,
             "header": has_header,
             # the conventions the preview detected, so that the columns it typed read as it read them
@@ -191,7 +187,7 @@ def export_definition(form: Mapping[str, str]) -> dict[str, Any]:
         "source": source,
         "output": output,
         "format": {
-            "delimiter": _delimiter(form.get("delimiter", ",")) or ",",
+            "delimiter": spelled_delimiter(form.get("delimiter", ",")) or ",",
             "header": _checked(form, "header"),
             "gzip": gzip,
         },
