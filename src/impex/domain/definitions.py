@@ -23,7 +23,7 @@ from impex.domain.choices import (
 )
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_OFFSET = re.compile(r"%[:#]?z")
+OFFSET_DIRECTIVE = re.compile(r"%[:#]?z")  # a UTC offset in a timestamp format
 _DEFAULT_TIMESTAMP = "%Y-%m-%d %H:%M:%S"  # of the file formats; ISO 8601 with a space
 
 
@@ -98,7 +98,7 @@ class CsvFormat(Model):
 
 def with_offset(timestamp_format: str) -> bool:
     """Whether ``timestamp_format`` reads a UTC offset ('%z'): the import stores its moments in UTC."""
-    return _OFFSET.search(timestamp_format) is not None
+    return OFFSET_DIRECTIVE.search(timestamp_format) is not None
 
 
 class ColumnSpec(Model):
@@ -244,7 +244,7 @@ class OutputFormat(Model):
         none to write); the default writes a fraction of a second when there is one."""
         if self.timestamp_format == _DEFAULT_TIMESTAMP:
             return f"{_DEFAULT_TIMESTAMP}%.f"
-        return _OFFSET.sub("", self.timestamp_format)
+        return OFFSET_DIRECTIVE.sub("", self.timestamp_format)
 
     @property
     def moment_format(self) -> str:

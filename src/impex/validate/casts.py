@@ -16,7 +16,14 @@ from typing import Any
 
 import polars as pl
 
-from impex.domain.definitions import ColumnSpec, ColumnType, CsvFormat, Transform, with_offset
+from impex.domain.definitions import (
+    OFFSET_DIRECTIVE,
+    ColumnSpec,
+    ColumnType,
+    CsvFormat,
+    Transform,
+    with_offset,
+)
 from impex.validate.plan import PlannedColumn
 
 DEFAULT_TIMESTAMP_FORMAT: str = CsvFormat.model_fields["timestamp_format"].default
@@ -220,7 +227,7 @@ def _timestamp(text: pl.Expr, fmt: CsvFormat, dtype: pl.DataType, iso: bool = Tr
         # '%#z' takes 'Z', '+02', '+0200' and '+02:00' alike. Polars gives the moment in UTC; the
         # column keeps it without a zone (a timestamp column holds no offset in SQLite, nor in
         # PostgreSQL's 'timestamp without time zone', which impex creates).
-        lenient = re.sub(r"%[:#]?z", "%#z", fmt.timestamp_format)
+        lenient = OFFSET_DIRECTIVE.sub("%#z", fmt.timestamp_format)
         moment = text.str.strptime(dtype, lenient, strict=False, exact=True, cache=False)
         return moment.dt.replace_time_zone(None)
     return text.str.strptime(dtype, fmt.timestamp_format, strict=False, exact=True, cache=False)
