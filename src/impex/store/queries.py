@@ -110,13 +110,19 @@ class RejectFilter:
     after: int | None = None  # only records after this number (keyset paging: as quick at any depth)
 
 
+def reject_conditions(run_id: int, reason: str | None, column: str | None) -> list[Any]:
+    """A run's rejects, only one reason and/or one column when given."""
+    where: list[Any] = [rejects.c.run_id == run_id]
+    if reason:
+        where.append(rejects.c.reason == reason)
+    if column:
+        where.append(rejects.c.column_name == column)
+    return where
+
+
 def list_rejects(engine: sa.Engine, run_id: int, f: RejectFilter) -> Page[RejectRecord]:
     """A run's rejects in record order, optionally only one reason and/or one column."""
-    where: list[Any] = [rejects.c.run_id == run_id]
-    if f.reason:
-        where.append(rejects.c.reason == f.reason)
-    if f.column:
-        where.append(rejects.c.column_name == f.column)
+    where = reject_conditions(run_id, f.reason, f.column)
     keys = sa.select(rejects.c.record_no).where(*where).order_by(rejects.c.record_no)
     if f.after is not None:
         keys = keys.where(rejects.c.record_no > f.after)

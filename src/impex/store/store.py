@@ -560,14 +560,10 @@ class Store:
         """A run's rejects in record order; with ``reason`` and/or ``column``, only those."""
         query = (
             sa.select(rejects)
-            .where(rejects.c.run_id == run_id, rejects.c.record_no > after_record)
+            .where(*queries.reject_conditions(run_id, reason, column), rejects.c.record_no > after_record)
             .order_by(rejects.c.record_no)
             .limit(limit)
         )
-        if reason:
-            query = query.where(rejects.c.reason == reason)
-        if column:
-            query = query.where(rejects.c.column_name == column)
         with read_connection(self.engine) as c:
             return [reject_record(r) for r in c.execute(query)]
 
