@@ -139,6 +139,27 @@ def test_the_rejects_tabs_download_link_downloads_what_the_tab_shows(browser, st
     assert [line.split(",")[1] for line in download.text.splitlines()[1:]] == ["Bob", "Di"]
 
 
+def test_the_rejects_tabs_next_and_previous_pages_keep_a_column_filter_with_any_characters(
+    browser, store, job_id
+):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    run = store.claim_job(job_id, "w", 60).run
+    column = "Nr. #1 & more"
+    both = [column, "age"]
+    rejects = [Reject(n, n + 1, b"x", Reason.TYPE_ERROR, both[n % 2], "x", "bad") for n in range(1, 141)]
+    store.add_rejects(run.id, rejects)
+    client = browser("viewer")
+    first = client.get(f"/jobs/{job_id}", params={"tab": "rejects", "column": column}).text
+    [following] = re.findall(r'<a href="(\?tab=rejects[^"]*page=2)"', first)
+    second = client.get(f"/jobs/{job_id}{html.unescape(following)}").text
+    assert [html.unescape(c) for c in re.findall(r'<td class="num">\d+</td><td>([^<]*)</td>', second)] == (
+        [column] * 20
+    )  # the 70 rejects of that column, 50 a page
+    [back] = re.findall(r'<a href="(\?tab=rejects[^"]*page=1)"', second)
+    previous = client.get(f"/jobs/{job_id}{html.unescape(back)}").text
+    assert previous.count(column.replace("&", "&amp;")) > 50
+
+
 def test_the_language_follows_the_browser_then_the_users_choice(browser, store, settings, job_id):
     store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
     Worker(store, settings, concurrency=1).run_one(job_id)
