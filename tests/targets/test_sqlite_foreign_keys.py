@@ -165,6 +165,28 @@ def test_a_deferred_key_takes_a_parent_later_in_the_same_chunk_and_refuses_whom_
     assert rows(path, "SELECT id, manager_id FROM employees ORDER BY id") == [(3, 4), (4, None)]
 
 
+def test_an_immediate_key_takes_a_parent_later_in_the_same_chunk_as_postgresql_s_copy_does(tmp_path):
+    """SQLite checks an immediate key row by row as the driver inserts; PostgreSQL's COPY at the end
+    of the chunk's statement. Employee 3's manager comes after him, 7's manager 8 comes after 7 and
+    is managed by 3; 5's manager (9) never comes, and 6's manager is 5."""
+    path = tmp_path / "staff.db"
+    write = ChunkWrite(inserts=employees([3, 7, 4, 5, 6, 8], [4, 8, None, 9, 5, 3]))
+    ddl = EMPLOYEES.format(deferred="") + "INSERT INTO employees VALUES (1, 'boss', NULL);"
+    (result,) = ran(path, ddl, "employees", [write])
+    assert result.refused == [
+        Refusal(3, f"column manager_id = '9': {NO_MANAGER}", "manager_id", "9"),
+        Refusal(4, f"column manager_id = '5': {NO_MANAGER}", "manager_id", "5"),
+    ]
+    assert result.inserted == 4
+    assert rows(path, "SELECT id, manager_id FROM employees ORDER BY id") == [
+        (1, None),
+        (3, 4),
+        (4, None),
+        (7, 8),
+        (8, 3),
+    ]
+
+
 def test_a_deferred_key_refused_in_one_chunk_leaves_the_commit_of_the_others_whole(tmp_path):
     path = tmp_path / "staff.db"
     writes = [ChunkWrite(inserts=employees([1], [None])), ChunkWrite(inserts=employees([2, 3], [8, 1]))]

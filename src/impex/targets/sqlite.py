@@ -335,7 +335,26 @@ class SqliteRun(ChunkTransactions):
         )
 
     def isolating(self, frame: pl.DataFrame, op: Any, refused: list[Refusal]) -> int:
-        """Run ``op`` on the frame; rows the database refuses are isolated by halving, not row by row."""
+        """Run ``op`` on the frame; rows the database refuses are isolated by halving, not row by row.
+
+        The driver inserts row by row, and SQLite checks an immediate foreign key at each row, where
+        PostgreSQL's COPY checks it at the end of the chunk: so the rows refused for want of a parent
+        go in again once the others are in (a parent may come later in the chunk), until no more does.
+        """
+        first = len(refused)
+        done = self._halving(frame, op, refused)
+        while orphans := [r for r in refused[first:] if lacks_parent(r.message)]:
+            again: list[Refusal] = []
+            retried = frame.filter(pl.col("_row").is_in([r.row for r in orphans]))
+            went_in = self._halving(retried, op, again)
+            if not went_in:
+                break
+            done += went_in
+            orphaned = {r.row for r in orphans}
+            refused[first:] = sorted([*(r for r in refused[first:] if r.row not in orphaned), *again])
+        return done
+
+    def _halving(self, frame: pl.DataFrame, op: Any, refused: list[Refusal]) -> int:
         t = self.t
         t._execute("SAVEPOINT impex_part")
         try:
@@ -351,7 +370,7 @@ class SqliteRun(ChunkTransactions):
                 refused.append(explained(self, frame, driver_words(str(e))))
                 return 0
             half = frame.height // 2
-            return self.isolating(frame.slice(0, half), op, refused) + self.isolating(
+            return self._halving(frame.slice(0, half), op, refused) + self._halving(
                 frame.slice(half), op, refused
             )
 
@@ -472,8 +491,9 @@ class SqliteRun(ChunkTransactions):
 
     def _orphans_again(self, staged: list[str], result: ChunkResult) -> int:
         """Insert again the staged rows refused for want of a parent, now that the others are in:
-        one statement took them all, and a parent later in the file was then a parent too, but
-        the rows isolated after a refusal went in one by one. Until no more goes in."""
+        one statement took them all, and a parent later in the file was then a parent too, but the
+        rows isolated after a refusal went in batch by batch (``isolating`` retries within a batch).
+        Until no more goes in."""
         inserted = 0
         while orphans := {r.record_no for r in result.refused_records if lacks_parent(r.message)}:
             self.load_temp(RETRIED, pl.DataFrame({"_rec": sorted(orphans)}, schema={"_rec": pl.Int64}))
