@@ -342,16 +342,12 @@ class SqliteRun(ChunkTransactions):
         go in again once the others are in (a parent may come later in the chunk), until no more does.
         """
         first = len(refused)
-        done = self._halving(frame, op, refused)
-        while orphans := [r for r in refused[first:] if lacks_parent(r.message)]:
+        done = went_in = self._halving(frame, op, refused)
+        while went_in and (orphans := {r.row for r in refused[first:] if lacks_parent(r.message)}):
             again: list[Refusal] = []
-            retried = frame.filter(pl.col("_row").is_in([r.row for r in orphans]))
-            went_in = self._halving(retried, op, again)
-            if not went_in:
-                break
+            went_in = self._halving(frame.filter(pl.col("_row").is_in(sorted(orphans))), op, again)
             done += went_in
-            orphaned = {r.row for r in orphans}
-            refused[first:] = sorted([*(r for r in refused[first:] if r.row not in orphaned), *again])
+            refused[first:] = sorted([*(r for r in refused[first:] if r.row not in orphans), *again])
         return done
 
     def _halving(self, frame: pl.DataFrame, op: Any, refused: list[Refusal]) -> int:
