@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from impex.definition_yaml import load_yaml
 from impex.domain.definitions import ExportJob, ImportJob, JobDefinition
 
 _ADAPTER: TypeAdapter[ImportJob | ExportJob] = TypeAdapter(JobDefinition)
@@ -87,7 +88,7 @@ def load_definition(path: str | Path) -> ImportJob | ExportJob:
     if not text.strip():
         raise DefinitionError(f"{path}: the file is empty: expected a job definition (kind, name, source, …)")
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise DefinitionError(
             f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {e}"

@@ -1,0 +1,69 @@
+"""A job file's YAML means what its writer meant: YAML 1.1's readings of NO, 010 or 1:30 do not reach
+the table."""
+
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from impex.cli.main import app
+from impex.definitions_io import DefinitionError, load_definition
+from support import write
+
+COUNTRIES = "id,country,born,score\n1,NO,,\n2,Norway,,\n3,DE,1990-05-01,x\n"
+JOB = """kind: import
+name: countries
+source: countries.csv
+target: {table: countries}
+columns:
+  - {name: id, type: integer}
+  - name: country
+    remap: {Norway: NO, DE: Germany, "off": OFF}
+  - {name: code, constant: 010}
+  - {name: region, constant: NO}
+  - {name: slot, constant: 1:30}
+  - {name: marker, constant: yes}
+  - {name: born, type: date, default: 2000-01-01}
+  - {name: score, type: float, default: 1.50, remap: {x: 2}}
+  - {name: active, type: boolean, constant: off}
+"""
+
+
+def test_plain_scalars_in_text_places_are_imported_as_written_not_as_yaml_1_1_reads_them(data_dir, tmp_path):
+    write(tmp_path / "countries.csv", COUNTRIES)
+    job = write(tmp_path / "job.yaml", JOB)
+    result = CliRunner().invoke(app, ["--data-dir", str(data_dir), "run", str(job)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(data_dir / "data.db") as db:
+        rows = db.execute("SELECT * FROM countries ORDER BY id").fetchall()
+    assert rows == [
+        (1, "NO", "010", "NO", "1:30", "yes", "2000-01-01", 1.5, 0),
+        (2, "NO", "010", "NO", "1:30", "yes", "2000-01-01", 1.5, 0),
+        (3, "Germany", "010", "NO", "1:30", "yes", "1990-05-01", 2.0, 0),
+    ]
+
+
+def test_null_values_true_values_and_names_keep_their_text(tmp_path):
+    job = write(
+        tmp_path / "job.yaml",
+        "kind: import\nname: 2024\nsource: a.csv\ntarget: {table: t}\n"
+        "format: {null_values: ['', NULL, N/A], true_values: [Y, yes, on, 1], false_values: [N, no, off, 0], "
+        "header: no, skip_lines: 010}\n"
+        "columns: [{name: a, source: 2}, {name: b, source: 010}]\n",
+    )
+    definition = load_definition(job)
+    assert definition.name == "2024"
+    assert definition.format.null_values == ("", "NULL", "N/A")
+    assert definition.format.true_values == ("Y", "yes", "on", "1")
+    assert definition.format.false_values == ("N", "no", "off", "0")
+    assert definition.format.header is False and definition.format.skip_lines == 10
+    assert [c.source for c in definition.columns] == [2, 10]  # a position, in decimal
+
+
+def test_a_null_where_text_is_expected_is_still_refused_naming_its_key(tmp_path):
+    job = write(
+        tmp_path / "job.yaml",
+        "kind: import\nname: x\nsource: a.csv\ntarget: {table: t}\nformat: {null_values: [null]}\n",
+    )
+    with pytest.raises(DefinitionError, match=r"format\.null_values\.0: Input should be a valid string"):
+        load_definition(job)
