@@ -11,6 +11,7 @@ number, whatever the file's decimal separator), read as YAML 1.2 reads it (``010
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,3 +109,32 @@ def _column(raw: Any, settled: Any) -> Any:
     if isinstance(source, Plain) and isinstance(source.value, int) and not isinstance(source.value, bool):
         settled["source"] = source.value
     return settled
+
+
+LineOf = Callable[[tuple[str | int, ...]], "int | None"]
+
+
+def yaml_lines(text: str) -> LineOf:
+    """Where a key path (``("columns", 3, "max_length")``) is written in ``text``: the line of its
+    deepest part that the text has (a missing key: the line of the mapping that misses it)."""
+    root = yaml.compose(text, Loader=_Loader)
+
+    def line_of(path: tuple[str | int, ...]) -> int | None:
+        node, line = root, None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                found = [
+                    (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)
+                ]
+                if not found:
+                    break
+                key, node = found[-1]
+                line = key.start_mark.line + 1
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+    return line_of

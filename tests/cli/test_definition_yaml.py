@@ -65,5 +65,48 @@ def test_a_null_where_text_is_expected_is_still_refused_naming_its_key(tmp_path)
         tmp_path / "job.yaml",
         "kind: import\nname: x\nsource: a.csv\ntarget: {table: t}\nformat: {null_values: [null]}\n",
     )
-    with pytest.raises(DefinitionError, match=r"format\.null_values\.0: Input should be a valid string"):
+    with pytest.raises(
+        DefinitionError,
+        match=r"job.yaml, line 5: format\.null_values\[0\]: Input should be a valid string \(got None\)",
+    ):
         load_definition(job)
+
+
+def test_each_problem_of_a_job_file_names_its_line_and_key_path(tmp_path):
+    job = write(
+        tmp_path / "job.yaml",
+        "kind: import\n"
+        "name: countries\n"
+        "source: countries.csv\n"
+        "target: {table: countries}\n"
+        "columns:\n"
+        "  - {name: id, type: integer}\n"
+        "  - name: code\n"
+        "    type: integer\n"
+        "    max_length: 2\n"
+        "  - name: country\n"
+        "    transforms: [upper]\n"
+        "    remap:\n"
+        "      Norway: NO\n"
+        "      no: NO\n"
+        "  - name: region\n"
+        "    constant: Nord\n"
+        "    sorce: region\n",
+    )
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(job)
+    assert str(refused.value).splitlines() == [
+        f"{job}, line 17: columns[3].sorce: unknown key: did you mean 'source'?",
+    ]
+    job.write_text(job.read_text().replace("sorce", "source"))
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(job)
+    assert str(refused.value).splitlines() == [
+        f"{job}, line 9: columns[1].max_length: only a string column has a maximum length; "
+        "this one is integer",
+        f"{job}, line 13: columns[2].remap.Norway: never matches: the remap compares the field trimmed and "
+        "transformed, which make 'Norway' 'NORWAY' (the remap is case-sensitive)",
+        f"{job}, line 14: columns[2].remap.no: never matches: the remap compares the field trimmed and "
+        "transformed, which make 'no' 'NO' (the remap is case-sensitive)",
+        f"{job}, line 16: columns[3].constant: a column takes a constant or a source, not both",
+    ]

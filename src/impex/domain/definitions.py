@@ -90,9 +90,12 @@ class CsvFormat(Model):
     @model_validator(mode="after")
     def _distinct_characters(self) -> CsvFormat:
         if self.delimiter is not None and self.delimiter == self.quote:
-            raise ValueError("delimiter and quote must differ")
+            raise ValueError(f"quote: {self.quote!r} is the delimiter too: they must differ")
         if self.thousands_separator is not None and self.thousands_separator == self.decimal_separator:
-            raise ValueError("thousands_separator and decimal_separator must differ")
+            raise ValueError(
+                f"thousands_separator: {self.thousands_separator!r} is the decimal_separator too: "
+                "they must differ"
+            )
         return self
 
 
@@ -172,7 +175,10 @@ class ImportJob(Model):
         if self.columns:
             missing = [k for k in self.reconciliation.keys if k not in names]
             if missing:
-                raise ValueError(f"reconciliation.keys: {', '.join(missing)} not among the declared columns")
+                raise ValueError(
+                    f"reconciliation.keys: {', '.join(missing)} not among the declared columns "
+                    f"({', '.join(names)})"
+                )
         needs_keys = self.reconciliation.operation is not Operation.INSERT
         if needs_keys and not self.reconciliation.keys:
             op = self.reconciliation.operation.value
