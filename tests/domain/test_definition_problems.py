@@ -63,6 +63,23 @@ def column(**spec) -> dict:
             "which make 'no' 'NO' (the remap is case-sensitive)",
         ),
         (
+            {
+                "format": {"null_values": ["", "-"]},
+                "columns": [{"name": "c", "required": True, "constant": "-"}],
+            },
+            "columns[0].constant: '-' reads as null, and a value is required",
+        ),
+        (
+            column(type="integer", remap={"": "0"}),
+            "columns[1].remap['']: never matches: a field equal to '' is null (format.null_values) "
+            "before the remap; a default gives nulls a value",
+        ),
+        (
+            {"format": {"null_values": ["", "NULL"], "quoted_nulls": True}, **column(remap={"NULL": "none"})},
+            "columns[1].remap.NULL: never matches: a field equal to 'NULL' is null (format.null_values) "
+            "before the remap; a default gives nulls a value",
+        ),
+        (
             {"format": {"delimiter": ",", "escape": ","}},
             "format.escape: the escape character ',' is the delimiter",
         ),
@@ -127,6 +144,7 @@ def test_values_that_fit_are_accepted_as_they_are_read_from_the_file():
                 {"name": "price", "type": "decimal", "precision": 6, "scale": 2, "default": "1,50"},
                 {"name": "day", "type": "date", "remap": {"never": "31.12.9999", "?": "n/a"}},
                 {"name": "code", "max_length": 7, "transforms": ["upper"], "remap": {"STRASSE": "ST"}},
+                {"name": "note", "remap": {"": "(empty)"}},  # a quoted empty text
             ],
         }
     )

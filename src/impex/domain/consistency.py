@@ -81,6 +81,16 @@ def _column_problems(column: ColumnSpec, fmt: CsvFormat) -> list[Problem]:
                     f"which make {key!r} {prepared!r} (the remap is case-sensitive)",
                 )
             )
+        elif key in fmt.null_values and (
+            fmt.quoted_nulls or (key == "" and column.type is not ColumnType.STRING)
+        ):
+            problems.append(
+                Problem(
+                    ("remap", key),
+                    f"never matches: a field equal to {key!r} is null (format.null_values) before the remap; "
+                    "a default gives nulls a value",
+                )
+            )
     return problems
 
 
