@@ -31,6 +31,26 @@ class _Loader(yaml.SafeLoader):
     type than text are :class:`Plain`."""
 
 
+class DuplicateKey(yaml.YAMLError):
+    """A mapping that names one key twice: YAML would keep the last value and say nothing."""
+
+    def __init__(self, key: str, line: int | None = None, first: int | None = None) -> None:
+        first_on = f" (first on line {first})" if first else ""
+        super().__init__(f"key {key!r} written twice in one mapping{first_on}")
+        self.key, self.line, self.first = key, line, first
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[str, int] = {}
+    for key, _ in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.tag != f"{_TAG}merge":
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise DuplicateKey(key.value, line, seen[key.value])
+            seen[key.value] = line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
 _TAG = "tag:yaml.org,2002:"
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag == f"{_TAG}timestamp"]
@@ -64,6 +84,7 @@ def _kept(construct: Any) -> Any:
     return constructor
 
 
+_Loader.construct_mapping = _construct_mapping  # type: ignore[assignment,method-assign]
 _Loader.add_constructor(f"{_TAG}bool", _kept(yaml.SafeLoader.construct_yaml_bool))
 _Loader.add_constructor(f"{_TAG}int", _kept(lambda loader, node: int(node.value)))
 _Loader.add_constructor(f"{_TAG}float", _kept(lambda loader, node: _float(node.value)))

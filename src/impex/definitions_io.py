@@ -13,7 +13,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from impex.definition_yaml import LineOf, load_yaml, yaml_lines
+from impex.definition_yaml import DuplicateKey, LineOf, load_yaml, yaml_lines
 from impex.domain.consistency import Problem, import_problems
 from impex.domain.definitions import ExportJob, ImportJob, JobDefinition
 from impex.validate.literals import literal_problems
@@ -158,11 +158,24 @@ def load_definition(path: str | Path) -> ImportJob | ExportJob:
         raise DefinitionError(f"{path}: the file is empty: expected a job definition (kind, name, source, …)")
     is_json = path.suffix.lower() == ".json"
     try:
-        data = json.loads(text) if is_json else load_yaml(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys) if is_json else load_yaml(text)
+    except DuplicateKey as e:
+        where = f"{path}, line {e.line}" if e.line else str(path)
+        raise DefinitionError(
+            f"{where}: {e}: {'JSON' if is_json else 'YAML'} would keep the last one"
+        ) from None
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise DefinitionError(f"{path}: not valid {'JSON' if is_json else 'YAML'}: {e}") from None
     definition = parse_definition(data, str(path), None if is_json else yaml_lines(text))
     return _resolve_paths(definition, path.parent)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    twice = next((key for i, key in enumerate(keys) if key in keys[:i]), None)
+    if twice is not None:
+        raise DuplicateKey(twice)
+    return dict(pairs)
 
 
 def _resolve_paths(definition: ImportJob | ExportJob, base: Path) -> ImportJob | ExportJob:

@@ -110,3 +110,30 @@ def test_each_problem_of_a_job_file_names_its_line_and_key_path(tmp_path):
         "transformed, which make 'no' 'NO' (the remap is case-sensitive)",
         f"{job}, line 16: columns[3].constant: a column takes a constant or a source, not both",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        (
+            "job.yaml",
+            "kind: import\nname: x\nsource: a.csv\ntarget: {table: t}\ncolumns:\n  - name: country\n"
+            "    remap:\n      NO: Norway\n      DE: Germany\n      'NO': Nowhere\n",
+            "job.yaml, line 10: key 'NO' written twice in one mapping (first on line 8): "
+            "YAML would keep the last one",
+        ),
+        (
+            "job.json",
+            '{"kind": "import", "name": "x", "source": "a.csv", "target": {"table": "t"}, '
+            '"columns": [{"name": "c", "remap": {"NO": "Norway", "NO": "Nowhere"}}]}',
+            "job.json: key 'NO' written twice in one mapping: JSON would keep the last one",
+        ),
+    ],
+)
+def test_a_key_written_twice_is_refused_instead_of_the_last_one_silently_winning(
+    tmp_path, name, content, said
+):
+    job = write(tmp_path / name, content)
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(job)
+    assert str(refused.value) == f"{tmp_path}/{said}"
