@@ -137,3 +137,22 @@ def test_a_key_written_twice_is_refused_instead_of_the_last_one_silently_winning
     with pytest.raises(DefinitionError) as refused:
         load_definition(job)
     assert str(refused.value) == f"{tmp_path}/{said}"
+
+
+def test_numbers_and_booleans_of_a_json_job_file_where_text_is_taken_are_read_as_their_text(
+    data_dir, tmp_path
+):
+    write(tmp_path / "countries.csv", "id,member,rate\n1,NO,x\n2,DE,1e3\n3,,y\n")
+    job = write(
+        tmp_path / "job.json",
+        '{"kind": "import", "name": "json", "source": "countries.csv", "target": {"table": "countries"},'
+        ' "format": {"null_values": ["", 0]},'
+        ' "columns": [{"name": "id", "type": "integer", "remap": {"1": 100}},'
+        ' {"name": "member", "type": "boolean", "remap": {"NO": false, "DE": true}},'
+        ' {"name": "rate", "type": "float", "remap": {"x": 1.5, "y": 0}}]}',
+    )
+    result = CliRunner().invoke(app, ["--data-dir", str(data_dir), "run", str(job)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(data_dir / "data.db") as db:
+        rows = db.execute("SELECT * FROM countries ORDER BY id").fetchall()
+    assert rows == [(2, 1, 1000.0), (3, None, None), (100, 0, 1.5)]  # 'y' → 0, a null value: null

@@ -28,7 +28,8 @@ _DEFAULT_TIMESTAMP = "%Y-%m-%d %H:%M:%S"  # of the file formats; ISO 8601 with a
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A number where text is taken is that text (JSON's "remap": {"x": 0}, "false_values": [0]).
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 def check_identifier(value: str) -> str:
@@ -120,6 +121,14 @@ class ColumnSpec(Model):
     remap: dict[str, str] = Field(default_factory=dict)  # source value -> value, after transforms
 
     _name_ok = field_validator("name")(classmethod(lambda cls, v: check_identifier(v)))
+
+    @field_validator("remap", mode="before")
+    @classmethod
+    def _booleans_as_words(cls, value: Any) -> Any:
+        """A boolean remapped to is the word the default true and false values read ("J": true)."""
+        if isinstance(value, dict):
+            return {k: str(v).lower() if isinstance(v, bool) else v for k, v in value.items()}
+        return value
 
     @field_validator("source")
     @classmethod
