@@ -31,6 +31,9 @@ class _Loader(yaml.SafeLoader):
     type than text are :class:`Plain`."""
 
 
+_TAG = "tag:yaml.org,2002:"
+
+
 class DuplicateKey(yaml.YAMLError):
     """A mapping that names one key twice: YAML would keep the last value and say nothing."""
 
@@ -51,7 +54,6 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
     return yaml.SafeLoader.construct_mapping(loader, node, deep)
 
 
-_TAG = "tag:yaml.org,2002:"
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag == f"{_TAG}timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()

@@ -192,9 +192,11 @@ def _resolve_field(spec: ColumnSpec, header: Sequence[str] | None, n_fields: int
     source = spec.source if spec.source is not None else spec.name
     if isinstance(source, int):
         if source > n_fields:
+            named = f" (to read the header field {str(source)!r}, quote it: source: {str(source)!r})"
             raise PlanError(
                 f"column {spec.name}: source position {source} is out of range, "
                 f"the records have {n_fields} fields{_available(header)}"
+                f"{named if header is not None and str(source) in header else ''}"
             )
         return source - 1
     if header is None:
