@@ -118,8 +118,8 @@ _YAML_11_BOOLEANS = {"yes": True, "on": True, "no": False, "off": False}
 
 
 def _column(raw: Any, settled: Any) -> Any:
-    """A column's constant and default as YAML's values unless the column takes text; its source
-    as a position when it is a whole number."""
+    """A column's constant and default as YAML's values unless the column takes text (a boolean's
+    remapped values too); its source as a position when it is a whole number."""
     if not isinstance(raw, dict):
         return settled
     kind = settled.get("type", "string")
@@ -128,6 +128,14 @@ def _column(raw: Any, settled: Any) -> Any:
             settled[key] = raw[key].value
         elif kind == "boolean" and isinstance(raw.get(key), str) and raw[key].lower() in _YAML_11_BOOLEANS:
             settled[key] = _YAML_11_BOOLEANS[raw[key].lower()]  # on, off, yes, no: YAML 1.1 said so too
+    remap = settled.get("remap")
+    if kind == "boolean" and isinstance(remap, dict):
+        words = {
+            key: _YAML_11_BOOLEANS.get(value.lower(), value)
+            for key, value in remap.items()
+            if isinstance(value, str)
+        }
+        settled["remap"] = {**remap, **words}
     source = raw.get("source")
     if isinstance(source, Plain) and isinstance(source.value, int) and not isinstance(source.value, bool):
         settled["source"] = source.value
