@@ -47,11 +47,20 @@ def parse_definition(
     return definition
 
 
+def stored_definition(stored: dict[str, Any]) -> ImportJob | ExportJob:
+    """A definition the store holds, without the checks of a new one (:func:`parse_definition`):
+    a job accepted before a check existed is still shown and run as it was."""
+    try:
+        return _ADAPTER.validate_python(stored)
+    except ValidationError as e:
+        raise DefinitionError(_describe(_problems(e, stored), "definition", None)) from None
+
+
 def definition_yaml(stored: dict[str, Any]) -> str:
     """A stored definition as compact YAML: only the keys that differ from their defaults, as a user
     writes a job file (a definition a later version no longer reads is shown whole)."""
     try:
-        parsed = parse_definition(stored)
+        parsed = stored_definition(stored)
     except DefinitionError:
         shown = stored
     else:
@@ -68,7 +77,7 @@ def _problems(error: ValidationError, data: dict[str, Any]) -> list[Problem]:
             path = path[1:]  # the discriminator's branch name is noise for the user
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            message = "unknown key" + _spelling(data["kind"], path)
+            message = "unknown key" + _spelling(data.get("kind"), path)
         if path[:1] == ["source"] and path[1:2] in (["table"], ["query"]):
             del path[1]  # the kind of an export's source: noise too
         elif item["type"] == "missing":
@@ -86,9 +95,9 @@ def _problems(error: ValidationError, data: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _spelling(kind: str, path: list[str | int]) -> str:
+def _spelling(kind: Any, path: list[str | int]) -> str:
     """A hint for an unknown key: the key of that place it is closest to."""
-    known = _keys_at(ImportJob if kind == "import" else ExportJob, path[:-1])
+    known = _keys_at(ExportJob if kind == "export" else ImportJob, path[:-1])
     close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6) if path else []
     return f": did you mean {close[0]!r}?" if close else " (check its spelling)"
 

@@ -8,7 +8,9 @@ from typer.testing import CliRunner
 
 from impex.cli.main import app
 from impex.definitions_io import DefinitionError, load_definition
-from support import write
+from impex.domain.definitions import ImportJob
+from impex.domain.status import A, S
+from support import run_job, write
 
 COUNTRIES = "id,country,born,score\n1,NO,,\n2,Norway,,\n3,DE,1990-05-01,x\n"
 JOB = """kind: import
@@ -156,3 +158,16 @@ def test_numbers_and_booleans_of_a_json_job_file_where_text_is_taken_are_read_as
     with sqlite3.connect(data_dir / "data.db") as db:
         rows = db.execute("SELECT * FROM countries ORDER BY id").fetchall()
     assert rows == [(2, 1, 1000.0), (3, None, None), (100, 0, 1.5)]  # 'y' → 0, a null value: null
+
+
+def test_a_job_stored_before_the_definition_checks_is_still_run_and_shown_compactly(
+    store, settings, data_dir, tmp_path
+):
+    source = write(tmp_path / "in.csv", "id,name\n1,Ann\n")
+    old = {"kind": "import", "name": "old", "source": str(source), "target": {"table": "t"}}
+    old["columns"] = [{"name": "id", "type": "integer", "max_length": 5}, {"name": "name"}]
+    job_id = store.create_job(ImportJob.model_validate(old).model_dump(mode="json"), actor="tester")
+    store.transition(job_id, A.START, actor="tester")
+    assert run_job(store, settings, job_id)[0] is S.FINISHED
+    shown = CliRunner().invoke(app, ["--data-dir", str(data_dir), "jobs", "show", str(job_id)]).stdout
+    assert "max_length: 5" in shown and "chunk_rows" not in shown  # only the keys set
