@@ -84,8 +84,8 @@ def test_a_bad_definition_names_the_file_the_key_and_what_is_expected(cli, tmp_p
     )
     result = cli("run", str(job))
     assert result.exit_code == 2
-    assert "bad.yaml: format.delimiter: expected a single ASCII character, got ';;'" in result.stderr
-    assert "bad.yaml: reconciliaton: unknown key (check its spelling)" in result.stderr
+    assert "bad.yaml, line 5: format.delimiter: expected a single ASCII character, got ';;'" in result.stderr
+    assert "bad.yaml, line 6: reconciliaton: unknown key: did you mean 'reconciliation'?" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_a_bad_definition_names_the_file_the_key_and_what_is_expected(cli, tmp_p
         (
             "kind: import\nname: x\nsource: a.csv\ntarget: {table: t}\n"
             "columns: [{name: id}]\nreconciliation: {keys: [idd]}\n",
-            "job.yaml: (top level): reconciliation.keys: idd not among the declared columns",
+            "job.yaml, line 6: reconciliation.keys: idd not among the declared columns (id)",
         ),
         ("", "job.yaml: the file is empty: expected a job definition (kind, name, source, …)"),
         (

@@ -520,3 +520,17 @@ def test_a_source_not_in_the_header_ends_the_run_naming_the_column_and_the_heade
         "(available: 'id', 'name', 'e_mail')"
     ]
     assert store.runs_of(job_id)[-1].counters.read == 0
+
+
+def test_a_key_not_among_the_header_columns_of_a_job_without_columns_ends_the_run_naming_them(
+    store, settings, data_dir, tmp_path
+):
+    """Without declared columns, the columns are the header's names made into column names: a key
+    written as the header spells it (ID) is said to be missing, with the columns there are."""
+    reconciliation = {"keys": ["ID"], "operation": "insert_or_update"}
+    status, job_id = load(store, settings, tmp_path, "ID,Name\n1,Ann\n", [], reconciliation=reconciliation)
+    assert status is S.FINISHED_WITH_ERRORS
+    errors = [line.params["error"] for line in store.journal_lines(job_id) if line.code == "run.error"]
+    assert errors == [f"{tmp_path / 'in.csv'}: reconciliation.keys: 'ID' not among the columns (id, name)"]
+    with sqlite3.connect(data_dir / "data.db") as c:
+        assert c.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall() == []

@@ -3,10 +3,13 @@ from the environment: rows, rejects (the database's own refusals too), pause and
 
 import json
 import secrets
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from impex.definitions_io import load_definition
 from impex.domain.status import A, S
 from impex.settings import load_settings
 from pg_support import fresh_named_schema, sql_runner
@@ -400,3 +403,36 @@ def test_a_run_paused_after_a_refused_record_ends_as_one_that_never_stopped(
     assert sql("SELECT * FROM paused ORDER BY id") == sql("SELECT * FROM straight ORDER BY id")
     assert rejects(store, job_id) == rejects(store, straight)
     assert store.runs_of(job_id)[-1].counters == store.runs_of(straight)[-1].counters
+
+
+def test_a_yaml_job_file_puts_its_constants_remaps_and_transformed_text_in_postgresql_as_written(
+    store, pg_settings, tmp_path, sql
+):
+    """NO stays Norway's code, on/off are a boolean's, 1.50 a decimal whatever the decimal comma,
+    and a text upper-cased to more characters (straße → STRASSE) fits a varchar counted in characters."""
+    write(tmp_path / "countries.csv", "id,name,country\n1,straße,NO\n2,ΟΔΥΣΣΕΥΣ,no\n3,😀,DE\n")
+    job = write(
+        tmp_path / "job.yaml",
+        "kind: import\nname: countries\nsource: countries.csv\ntarget: {table: countries, connection: pg}\n"
+        "format: {decimal_separator: ','}\n"
+        "columns:\n"
+        "  - {name: id, type: integer}\n"
+        "  - {name: name, transforms: [upper], max_length: 8}\n"
+        "  - {name: code, source: country}\n"
+        "  - {name: member, source: country, type: boolean, remap: {NO: off, 'no': on, DE: yes}}\n"
+        "  - {name: price, type: decimal, precision: 6, scale: 2, constant: 1.50}\n"
+        "  - {name: fee, type: decimal, precision: 6, scale: 2, constant: '2,25'}\n"
+        "  - {name: region, constant: NO}\n"
+        "  - {name: day, type: date, constant: 2024-01-05}\n",
+    )
+    status, job_id = run_job(store, pg_settings, load_definition(job).model_dump(mode="json"))
+    assert status is S.FINISHED, [line.params.get("error") for line in store.journal_lines(job_id)]
+    assert sql("SELECT * FROM countries ORDER BY id") == [
+        (1, "STRASSE", "NO", False, Decimal("1.50"), Decimal("2.25"), "NO", date(2024, 1, 5)),
+        (2, "ΟΔΥΣΣΕΥΣ", "no", True, Decimal("1.50"), Decimal("2.25"), "NO", date(2024, 1, 5)),
+        (3, "😀", "DE", True, Decimal("1.50"), Decimal("2.25"), "NO", date(2024, 1, 5)),
+    ]
+    assert sql(
+        "SELECT character_maximum_length FROM information_schema.columns WHERE table_name = 'countries' "
+        "AND column_name = 'name' AND table_schema = current_schema()"
+    ) == [(8,)]

@@ -79,6 +79,14 @@ class TestSource:
         ):
             build_plan([ColumnSpec(name="x", source=4)], HEADER, 3)
 
+    def test_a_position_out_of_range_that_the_header_has_as_a_name_says_to_quote_it(self):
+        with pytest.raises(PlanError) as refused:
+            build_plan([ColumnSpec(name="y2024", source=2024)], ["id", "2023", "2024"], 3)
+        assert str(refused.value) == (
+            "column y2024: source position 2024 is out of range, the records have 3 fields "
+            "(available: 'id', '2023', '2024') (to read the header field '2024', quote it: source: '2024')"
+        )
+
     def test_a_name_without_header(self):
         with pytest.raises(
             PlanError, match="column x: source 'x' names a header field, but the file has no header"

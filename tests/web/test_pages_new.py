@@ -55,7 +55,6 @@ IMPORT_FORM = {
     "col-3-source": "age",
     "col-3-name": "years",
     "col-3-type": "integer",
-    "col-3-max_length": "3",
     "operation": "insert_or_update",
     "doubles": "reject",
     "duplicates": "update",
@@ -72,7 +71,9 @@ def test_the_import_form_becomes_a_definition_of_the_ticked_columns_and_keys():
         ("id", "id", "integer", True),
         ("years", "age", "integer", False),
     ]
-    assert definition["columns"][1]["max_length"] == 3
+    assert definition["columns"][1]["max_length"] is None  # a text column's only
+    text_row = import_definition({**IMPORT_FORM, "col-3-type": "string", "col-3-max_length": "3"}, "x.csv")
+    assert parse_definition(text_row).columns[1].max_length == 3
     assert definition["reconciliation"] == {
         "keys": ["id"],
         "operation": "insert_or_update",

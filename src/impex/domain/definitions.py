@@ -28,7 +28,8 @@ _DEFAULT_TIMESTAMP = "%Y-%m-%d %H:%M:%S"  # of the file formats; ISO 8601 with a
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A number where text is taken is that text (JSON's "remap": {"x": 0}, "false_values": [0]).
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 def check_identifier(value: str) -> str:
@@ -90,9 +91,12 @@ class CsvFormat(Model):
     @model_validator(mode="after")
     def _distinct_characters(self) -> CsvFormat:
         if self.delimiter is not None and self.delimiter == self.quote:
-            raise ValueError("delimiter and quote must differ")
+            raise ValueError(f"quote: {self.quote!r} is the delimiter too: they must differ")
         if self.thousands_separator is not None and self.thousands_separator == self.decimal_separator:
-            raise ValueError("thousands_separator and decimal_separator must differ")
+            raise ValueError(
+                f"thousands_separator: {self.thousands_separator!r} is the decimal_separator too: "
+                "they must differ"
+            )
         return self
 
 
@@ -117,6 +121,14 @@ class ColumnSpec(Model):
     remap: dict[str, str] = Field(default_factory=dict)  # source value -> value, after transforms
 
     _name_ok = field_validator("name")(classmethod(lambda cls, v: check_identifier(v)))
+
+    @field_validator("remap", mode="before")
+    @classmethod
+    def _booleans_as_words(cls, value: Any) -> Any:
+        """A boolean remapped to is the word the default true and false values read ("J": true)."""
+        if isinstance(value, dict):
+            return {k: str(v).lower() if isinstance(v, bool) else v for k, v in value.items()}
+        return value
 
     @field_validator("source")
     @classmethod
@@ -172,7 +184,10 @@ class ImportJob(Model):
         if self.columns:
             missing = [k for k in self.reconciliation.keys if k not in names]
             if missing:
-                raise ValueError(f"reconciliation.keys: {', '.join(missing)} not among the declared columns")
+                raise ValueError(
+                    f"reconciliation.keys: {', '.join(missing)} not among the declared columns "
+                    f"({', '.join(names)})"
+                )
         needs_keys = self.reconciliation.operation is not Operation.INSERT
         if needs_keys and not self.reconciliation.keys:
             op = self.reconciliation.operation.value

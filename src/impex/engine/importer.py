@@ -46,7 +46,7 @@ from impex.targets.base import (
     TargetSession,
 )
 from impex.validate import Plan, Validated, build_plan, target_schema, utc_columns, validate
-from impex.validate.plan import PlanError
+from impex.validate.plan import PlanError, check_keys
 
 PROGRESS_WRITE_SECONDS = 0.25
 INSERTING = (Operation.INSERT, Operation.UPSERT, Operation.INSERT_NEW)  # operations that insert new keys
@@ -137,6 +137,7 @@ class ImportRun:
             self.total_bytes = probe.total_bytes
         try:
             plan = build_plan(job.columns, header, n_fields)
+            check_keys(plan, job.reconciliation.keys)
         except PlanError as error:  # said of the file: which one
             raise PlanError(f"{job.source}: {error}") from None
         created = self._ensure_table(session, plan)

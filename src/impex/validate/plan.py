@@ -87,6 +87,18 @@ def build_plan(columns: Sequence[ColumnSpec], header: Sequence[str] | None, n_fi
     return Plan(planned, n_fields)
 
 
+def check_keys(plan: Plan, keys: Sequence[str]) -> None:
+    """Raise :class:`PlanError` when a key is not among the plan's columns: declared columns are
+    checked with the definition, but without any, the columns are the header's names made into
+    column names (``ID`` becomes ``id``)."""
+    missing = [key for key in keys if key not in plan.names]
+    if missing:
+        raise PlanError(
+            f"reconciliation.keys: {', '.join(repr(k) for k in missing)} not among the columns "
+            f"({', '.join(plan.names)})"
+        )
+
+
 def target_schema(plan: Plan) -> list[TargetColumn]:
     """Name, type, max length, precision/scale and required flag of each target column, in plan order."""
     schema = []
@@ -180,9 +192,11 @@ def _resolve_field(spec: ColumnSpec, header: Sequence[str] | None, n_fields: int
     source = spec.source if spec.source is not None else spec.name
     if isinstance(source, int):
         if source > n_fields:
+            named = f" (to read the header field {str(source)!r}, quote it: source: {str(source)!r})"
             raise PlanError(
                 f"column {spec.name}: source position {source} is out of range, "
                 f"the records have {n_fields} fields{_available(header)}"
+                f"{named if header is not None and str(source) in header else ''}"
             )
         return source - 1
     if header is None:

@@ -215,7 +215,7 @@ def _value(
     value = cast(number, col, fmt, iso=iso, nan=nan)
     if col.spec.default is None:
         return value
-    default = pl.lit(_literal(col, col.spec.default, fmt, "default"), dtype=col.dtype)
+    default = pl.lit(literal_value(col, col.spec.default, fmt, "default"), dtype=col.dtype)
     return pl.when(text.is_null()).then(default).otherwise(value)
 
 
@@ -229,9 +229,9 @@ def _is_bad(text: pl.Expr, value: pl.Expr, col: PlannedColumn) -> pl.Expr:
 
 
 def _constant(col: PlannedColumn, fmt: CsvFormat) -> Any:
-    value = _literal(col, col.spec.constant, fmt, "constant", prepared=True)
+    value = literal_value(col, col.spec.constant, fmt, "constant", prepared=True)
     if value is None and col.spec.default is not None:
-        value = _literal(col, col.spec.default, fmt, "default")
+        value = literal_value(col, col.spec.default, fmt, "default")
     if value is None and col.spec.required:
         raise PlanError(
             f"column {col.name}: the constant {col.spec.constant!r} is empty, and a value is required"
@@ -239,7 +239,7 @@ def _constant(col: PlannedColumn, fmt: CsvFormat) -> Any:
     return value
 
 
-def _literal(col: PlannedColumn, literal: Any, fmt: CsvFormat, what: str, prepared: bool = False) -> Any:
+def literal_value(col: PlannedColumn, literal: Any, fmt: CsvFormat, what: str, prepared: bool = False) -> Any:
     """A constant or default as a value of the column's type; text is read like a field of the file."""
     if not isinstance(literal, str):
         try:
@@ -254,9 +254,14 @@ def _literal(col: PlannedColumn, literal: Any, fmt: CsvFormat, what: str, prepar
     value = cast(number if number is not None else pl.col("text"), col, fmt)
     row = probe.select(text.alias("text")).select(pl.col("text"), value.alias("value"))
     text_value, value = row.item(0, "text"), row.item(0, "value")
-    too_long = col.spec.max_length is not None and len(text_value or "") > col.spec.max_length
-    if (text_value is not None and value is None) or (col.type is ColumnType.STRING and too_long):
-        raise PlanError(f"column {col.name}: the {what} {literal!r} does not fit type {col.type}")
+    unfit = f"column {col.name}: the {what} {literal!r} does not fit type {col.type}"
+    if text_value is not None and value is None:
+        code, params = type_error(col, fmt, text_value)
+        why = render(code, {"column": col.name, "value": text_value, **params})
+        raise PlanError(f"{unfit}: {why.removeprefix(f'column {col.name}: ')}")
+    limit = col.spec.max_length
+    if col.type is ColumnType.STRING and limit is not None and len(text_value or "") > limit:
+        raise PlanError(f"{unfit}: it is {len(text_value)} characters, at most {limit} allowed")
     return value
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from impex.definitions_io import DefinitionError, parse_definition
+from impex.definitions_io import DefinitionError, stored_definition
 from impex.domain.journal import Level
 from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Seen, Status, allowed_actions
@@ -225,7 +225,7 @@ def _job_page_data(ctx: WebContext, t: Translator, job_id: int) -> dict[str, Any
     detail = job_detail(job, runs, t)
     # Every default spelled out, for the summary; one an older impex wrote is shown as it is.
     with contextlib.suppress(DefinitionError):
-        detail["definition"] = parse_definition(job.definition).model_dump(mode="json")
+        detail["definition"] = stored_definition(job.definition).model_dump(mode="json")
     current = next((r for r in runs if r.id == job.current_run_id), None)
     latest = runs[-1] if runs else None
     why = [t.journal(line.code, line.params) for line in ctx.store.why_failed(latest)] if latest else []
