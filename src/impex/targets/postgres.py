@@ -202,6 +202,20 @@ class PostgresTarget:
         )
         return [name for (name,) in rows]
 
+    def computed_columns(self, table: str) -> dict[str, str]:
+        """Columns the database fills itself, which a run must not write, with how: a generated
+        column (its expression), an identity column GENERATED ALWAYS (whose values a COPY would
+        take from the file all the same, without moving its sequence on)."""
+        rows = self.rows(
+            "SELECT a.attname::text, CASE WHEN a.attidentity = 'a' THEN 'GENERATED ALWAYS AS IDENTITY' "
+            "ELSE 'GENERATED ALWAYS AS (' || pg_get_expr(d.adbin, d.adrelid) || ') STORED' END "
+            "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND (a.attgenerated <> '' OR a.attidentity = 'a') ORDER BY a.attnum",
+            (quote(table),),
+        )
+        return {name: how for name, how in rows}
+
     def primary_key(self, table: str) -> tuple[str, ...]:
         """The primary key columns, in key order (what an export orders by when told nothing)."""
         rows = self.rows(

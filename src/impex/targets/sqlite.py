@@ -190,6 +190,13 @@ class SqliteTarget:
     def table_columns(self, table: str) -> list[str]:
         return [r[1] for r in self._rows(f"PRAGMA table_info({quote(table)})")]
 
+    def computed_columns(self, table: str) -> dict[str, str]:
+        """Generated columns (which ``table_columns`` does not list), which a run must not write."""
+        hidden = {2: "GENERATED ALWAYS AS (…) VIRTUAL", 3: "GENERATED ALWAYS AS (…) STORED"}
+        return {
+            r[1]: hidden[r[6]] for r in self._rows(f"PRAGMA table_xinfo({quote(table)})") if r[6] in hidden
+        }
+
     def required_columns(self, table: str) -> list[str]:
         """Columns a new row must be given a value for: NOT NULL, no default (an INTEGER PRIMARY KEY
         is the rowid: SQLite picks one)."""
