@@ -103,3 +103,30 @@ def test_values_that_fit_go_in_whole_and_a_char_column_pads_them(schema, table):
     )
     assert refused == []
     assert stored(table) == [(1, "xyz", "hello", "011", '{"a ",bc}'), (2, "xyz", "hello", "011", '{"a ",bc}')]
+
+
+@pytest.mark.parametrize("prepared", [False, True], ids=["as_given", "prepared_by_the_reading_thread"])
+def test_a_row_no_partition_takes_is_refused_naming_the_partition_key_and_the_others_are_routed(
+    schema, sql, prepared
+):
+    sql("CREATE TABLE sales (id bigint, region text, amount bigint) PARTITION BY LIST (region)")
+    sql("CREATE TABLE sales_eu PARTITION OF sales FOR VALUES IN ('eu')")
+    sql("CREATE TABLE sales_us PARTITION OF sales FOR VALUES IN ('us')")
+    frame = pl.DataFrame(
+        {"id": [1, 2, 3], "region": ["eu", "asia", "us"], "amount": [5, 6, 7], "_row": [0, 1, 2]}
+    )
+    t = PostgresTarget(schema[1])
+    run = t.open_run(RunSpec("s:1:1", "tok", "sales", ()), {})
+    got = []
+    write = ChunkWrite(inserts=frame)
+    run.commit_chunk(run.prepare(write) if prepared else write, lambda r: got.append(r) or Checkpoint())
+    t.close()
+    reason = (
+        'no partition of relation "sales" found for row: '
+        "Partition key of the failing row contains (region) = (asia)."
+    )
+    assert got[0].refused == [Refusal(1, f"column region = 'asia': {reason}", "region", "asia")]
+    assert sql("SELECT tableoid::regclass::text, id FROM sales ORDER BY id") == [
+        ("sales_eu", 1),
+        ("sales_us", 3),
+    ]
