@@ -470,3 +470,29 @@ def test_the_columns_the_database_fills_are_filled_by_it_and_an_update_may_match
         (1, "a@x.org", "x.org", 1, True),
         (2, "c@z.org", "z.org", 2, True),
     ]
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+@pytest.mark.parametrize(
+    ("operation", "expected"), [("update", (0, 1, 1, 1)), ("insert_or_update", (1, 1, 1, 0))]
+)
+def test_a_key_the_table_holds_on_several_rows_updates_them_all_and_counts_its_record_once(
+    store, pg_settings, tmp_path, sql, commit, operation, expected
+):
+    sql("CREATE TABLE t (id bigint, v text)")  # no primary key: the job's key is not unique
+    sql("INSERT INTO t VALUES (1, 'a'), (1, 'b'), (2, 'c')")
+    path = write(tmp_path / "f.csv", "id,v\n1,z\n2,c\n3,d\n")
+    definition = define(
+        source=str(path),
+        target={"table": "t", "connection": "pg"},
+        columns=[{"name": "id", "type": "integer"}, {"name": "v"}],
+        reconciliation={"keys": ["id"], "operation": operation},
+        commit=commit,
+    )
+    status, job_id = run_job(store, pg_settings, definition)
+    assert status is S.FINISHED
+    c = store.runs_of(job_id)[-1].counters
+    assert (c.inserted, c.updated, c.unchanged, c.rejected) == expected
+    assert (
+        sql("SELECT id, v FROM t ORDER BY id, v") == [(1, "z"), (1, "z"), (2, "c")] + [(3, "d")] * expected[0]
+    )
