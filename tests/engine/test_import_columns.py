@@ -403,6 +403,26 @@ def test_a_sqlite_table_and_columns_named_in_another_case_are_the_ones_the_job_n
     assert table_rows(data_dir) == [(1, "Ann"), (2, "Bob")]
 
 
+def test_a_job_writing_a_generated_column_is_refused_naming_it_and_the_others_fill_it(
+    store, settings, data_dir, tmp_path
+):
+    sql(
+        data_dir,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT, domain TEXT AS (substr(email, 3)) STORED)",
+    )
+    columns = [{"name": "email"}, {"name": "domain"}]
+    status, job_id = load(store, settings, tmp_path, "email,domain\na@x.org,zzz\n", columns)
+    assert status is S.FINISHED_WITH_ERRORS
+    error = next(line for line in store.journal_lines(job_id) if line.code == "run.error").params["error"]
+    assert error == (
+        "table t fills column(s) domain (GENERATED ALWAYS AS (…) STORED) itself: "
+        "take them out of the job's columns"
+    )
+    status, _ = load(store, settings, tmp_path, "email,domain\na@x.org,zzz\n", columns[:1])
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(1, "a@x.org", "x.org")]
+
+
 @pytest.mark.parametrize("commit", ["incremental", "atomic"])
 def test_a_constraint_reject_names_the_column_the_database_names_and_its_value(
     store, settings, data_dir, tmp_path, commit

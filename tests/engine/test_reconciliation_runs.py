@@ -182,3 +182,28 @@ def test_a_run_paused_after_a_refused_record_ends_as_one_that_never_stopped(
     assert table_rows(data_dir, "t2") == table_rows(data_dir)
     assert store.runs_of(paused)[-1].counters == store.runs_of(whole)[-1].counters
     assert rejects(store, paused) == rejects(store, whole)
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+@pytest.mark.parametrize(
+    ("operation", "expected"), [("update", (0, 1, 1, 1)), ("insert_or_update", (1, 1, 1, 0))]
+)
+def test_a_key_the_table_holds_on_several_rows_updates_them_all_and_counts_its_record_once(
+    store, settings, data_dir, tmp_path, commit, operation, expected
+):
+    with sqlite3.connect(data_dir / "data.db") as c:  # no primary key: the job's key is not unique
+        c.executescript(
+            "CREATE TABLE t (id INTEGER, v TEXT); INSERT INTO t VALUES (1, 'a'), (1, 'b'), (2, 'c');"
+        )
+    path = write(tmp_path / "f.csv", "id,v\n1,z\n2,c\n3,d\n")
+    definition = define(
+        source=str(path),
+        columns=COLUMNS,
+        reconciliation={"keys": ["id"], "operation": operation},
+        commit=commit,
+    )
+    status, job_id = run_job(store, settings, definition)
+    assert status is S.FINISHED
+    c = store.runs_of(job_id)[-1].counters
+    assert (c.inserted, c.updated, c.unchanged, c.rejected) == expected
+    assert table_rows(data_dir, order="id, v") == [(1, "z"), (1, "z"), (2, "c")] + [(3, "d")] * expected[0]

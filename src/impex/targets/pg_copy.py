@@ -24,7 +24,7 @@ NULL = struct.pack(">i", -1)
 ENCODED = "_copy"  # a frame's column of rows encoded ahead, beside their ``_row``
 _EPOCH_DAYS = 10_957  # 2000-01-01, PostgreSQL's epoch, in days since 1970-01-01
 _EPOCH_US = _EPOCH_DAYS * 86_400_000_000
-_TEXT = {"text", "character varying", "character"}
+_TEXT = {"text", "character varying", "bpchar"}
 _INTEGERS = {"bigint": ">i8", "integer": ">i4", "smallint": ">i2"}
 _WIDTH = {
     "bigint": 8,

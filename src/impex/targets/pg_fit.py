@@ -107,12 +107,13 @@ def sending(types: dict[str, str] | None) -> Iterator[None]:
         raise
 
 
-KEY_DETAIL = re.compile(r"^Key \(([^)]*)\)=")
+KEY_DETAIL = re.compile(r"^(?:Key|Partition key of the failing row contains) \(([^)]*)\) ?=")
 
 
 def _key_columns(detail: str) -> tuple[str, ...]:
-    """The columns of a key a unique or foreign key violation names: ``Key (email)=(…)``; none for
-    a key on an expression."""
+    """The columns of a key a unique or foreign key violation names, ``Key (email)=(…)``, or of the
+    partition key no partition takes, ``Partition key of the failing row contains (region) = (…)``;
+    none for a key on an expression."""
     match = KEY_DETAIL.match(detail)
     return tuple(name.strip('"') for name in match.group(1).split(", ")) if match else ()
 

@@ -60,7 +60,8 @@ class PostgresRun(ChunkTransactions):
         # Without an index on the keys, hashing the table is the best plan there is.
         self.probe = bool(keys) and target.indexed_by(table, keys)
         self.planner = target.settings(tuple(PROBES)) if self.probe else {}
-        self.upserts_keys = not spec.atomic and bool(keys) and target.unique_on(table, keys)
+        self.unique_keys = not keys or target.unique_on(table, keys)
+        self.upserts_keys = not spec.atomic and bool(keys) and self.unique_keys
         self.staging = Staging(self, self.stage_table) if spec.atomic else None
         self.insert_columns: list[str] = []  # of prepared inserts, set once (see ``prepare``)
         self.upsert_types: dict[str, str] = {}  # of prepared upserts' temporary table, set once
@@ -342,15 +343,24 @@ class PostgresRun(ChunkTransactions):
         return self._probing(lambda: self.update_from("pg_temp._impex_upd", values))
 
     def update_from(self, source: str, values: list[str]) -> int:
-        """One UPDATE … FROM; only rows whose values differ are written (and counted)."""
+        """One UPDATE … FROM; only rows whose values differ are written, and counted by key: a key
+        the table holds on several rows (no unique index says it cannot) updates them all, once."""
         table = quote(self.table)
         sets = ", ".join(f"{quote(c)} = {self._cast('s', c)}" for c in values)
         mine = ", ".join(f"t.{quote(c)}" for c in values)
         theirs = ", ".join(self._cast("s", c) for c in values)
-        self.t.execute(
+        update = (
             f"UPDATE {table} t SET {sets} FROM {source} s "
             f"WHERE {self._join('t', 's')} AND ROW({mine}) IS DISTINCT FROM ROW({theirs})"
         )
+        if not self.unique_keys:
+            keys = ", ".join(f"t.{quote(k)}" for k in self.keys)
+            return int(
+                self.t.rows(
+                    f"WITH done AS ({update} RETURNING {keys}) SELECT count(DISTINCT done) FROM done"
+                )[0][0]
+            )
+        self.t.execute(update)
         return int(self.t.cur.rowcount)
 
     def insert_missing(self, frame: pl.DataFrame) -> int:

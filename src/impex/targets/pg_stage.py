@@ -125,7 +125,7 @@ class Staging:
         values = [c for c in staged if c not in run.keys]
 
         def changes() -> tuple[int, int]:
-            sql = changes_sql(stage, quote(run.table), run.keys, values, _rows_differ)
+            sql = changes_sql(stage, quote(run.table), run.keys, values, _rows_differ, unique=run.unique_keys)
             updated, total = self.t.rows(sql)[0]
             return int(updated), int(total) - int(updated)
 

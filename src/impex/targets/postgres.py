@@ -22,6 +22,8 @@ from impex.targets.sql import quote, quoted_list
 
 STREAM_ROWS = 10_000  # rows of a streamed query read at once
 DDL_LOCK = 0x1A9E7_0002  # advisory lock key: impex's table creations take turns on a database
+# Types whose name alone means a length of 1: the same types without a length limit.
+UNLIMITED = {"character": "bpchar", "character[]": "bpchar[]", "bit": "bit varying", "bit[]": "bit varying[]"}
 
 
 class PostgresTarget:
@@ -170,13 +172,22 @@ class PostgresTarget:
         return bool(found) and found[0][0] in ("v", "m")
 
     def column_types(self, table: str) -> dict[str, str]:
-        """Column name → type without its length or precision (so a cast to it never truncates)."""
+        """Column name → a type its values are cast to, without a length or precision, so that the
+        cast never truncates and the column itself refuses what does not fit: a domain's base type
+        (a cast to a domain over varchar(5) cuts the text to 5 characters; the domain's checks still
+        hold when the value goes into the column), and for character and bit, which without a
+        length mean character(1) and bit(1), their unlimited forms."""
         rows = self.rows(
-            "SELECT attname::text, atttypid::regtype::text FROM pg_attribute "
-            "WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            "WITH RECURSIVE typed(attnum, name, typ) AS ("
+            "SELECT attnum, attname::text, atttypid FROM pg_attribute "
+            "WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped "
+            "UNION ALL SELECT c.attnum, c.name, t.typbasetype FROM typed c "
+            "JOIN pg_type t ON t.oid = c.typ WHERE t.typtype = 'd') "
+            "SELECT c.name, c.typ::regtype::text FROM typed c JOIN pg_type t ON t.oid = c.typ "
+            "WHERE t.typtype <> 'd' ORDER BY c.attnum",
             (quote(table),),
         )
-        return {name: pg_type for name, pg_type in rows}
+        return {name: UNLIMITED.get(pg_type, pg_type) for name, pg_type in rows}
 
     def table_columns(self, table: str) -> list[str]:
         return list(self.column_types(table))
@@ -190,6 +201,20 @@ class PostgresTarget:
             (quote(table),),
         )
         return [name for (name,) in rows]
+
+    def computed_columns(self, table: str) -> dict[str, str]:
+        """Columns the database fills itself, which a run must not write, with how: a generated
+        column (its expression), an identity column GENERATED ALWAYS (whose values a COPY would
+        take from the file all the same, without moving its sequence on)."""
+        rows = self.rows(
+            "SELECT a.attname::text, CASE WHEN a.attidentity = 'a' THEN 'GENERATED ALWAYS AS IDENTITY' "
+            "ELSE 'GENERATED ALWAYS AS (' || pg_get_expr(d.adbin, d.adrelid) || ') STORED' END "
+            "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND (a.attgenerated <> '' OR a.attidentity = 'a') ORDER BY a.attnum",
+            (quote(table),),
+        )
+        return {name: how for name, how in rows}
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         """The primary key columns, in key order (what an export orders by when told nothing)."""

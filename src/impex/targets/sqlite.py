@@ -35,7 +35,7 @@ from impex.targets.base import (
 )
 from impex.targets.sql import driver_words, quote, quoted_list
 from impex.targets.sqlite_deferred import applied_checked, staged_checked
-from impex.targets.sqlite_keys import TableKeys, lacks_parent, table_keys
+from impex.targets.sqlite_keys import TableKeys, lacks_parent, table_keys, unique_on
 from impex.targets.sqlite_refusal import explained, is_refusal, raised_messages
 from impex.targets.sqlite_sql import name_key as sqlite_name_key
 from impex.targets.staged_updates import UPDATES, apply_counted, changes_sql, last_of_each_key
@@ -190,6 +190,13 @@ class SqliteTarget:
     def table_columns(self, table: str) -> list[str]:
         return [r[1] for r in self._rows(f"PRAGMA table_info({quote(table)})")]
 
+    def computed_columns(self, table: str) -> dict[str, str]:
+        """Generated columns (which ``table_columns`` does not list), which a run must not write."""
+        hidden = {2: "GENERATED ALWAYS AS (…) VIRTUAL", 3: "GENERATED ALWAYS AS (…) STORED"}
+        return {
+            r[1]: hidden[r[6]] for r in self._rows(f"PRAGMA table_xinfo({quote(table)})") if r[6] in hidden
+        }
+
     def required_columns(self, table: str) -> list[str]:
         """Columns a new row must be given a value for: NOT NULL, no default (an INTEGER PRIMARY KEY
         is the rowid: SQLite picks one)."""
@@ -249,6 +256,7 @@ class SqliteRun(ChunkTransactions):
         self.t = target
         self.columns = target.table_columns(spec.table)
         self.upserts_keys = False  # SQLite's key lookups are cheap: inserts and updates stay apart
+        self.unique_keys = not spec.keys or unique_on(target._rows, spec.table, spec.keys)
         self.checkpoint = self._claim(state)
         self.applied = self.checkpoint  # the last chunk's checkpoint, committed or not
         self.pending = False  # a transaction holds applied chunks not committed yet
@@ -392,11 +400,15 @@ class SqliteRun(ChunkTransactions):
         join = " AND ".join(f"{quote(self.table)}.{quote(k)} = s.{quote(k)}" for k in self.keys)
         mine = ", ".join(f"{quote(self.table)}.{quote(c)}" for c in values)
         theirs = ", ".join(f"s.{quote(c)}" for c in values)
-        self.t._execute(
-            f"UPDATE {quote(self.table)} SET {sets} FROM temp._impex_upd s "
-            f"WHERE {join} AND ({mine}) IS NOT ({theirs})"
-        )
-        return int(self.t._rows("SELECT changes()")[0][0])
+        changing = f"{join} AND ({mine}) IS NOT ({theirs})"
+        records = None
+        if not self.unique_keys:  # a key on several rows updates them all, and counts once
+            records = self.t._rows(
+                f"SELECT count(*) FROM temp._impex_upd s WHERE EXISTS (SELECT 1 FROM {quote(self.table)} "
+                f"WHERE {changing})"
+            )[0][0]
+        self.t._execute(f"UPDATE {quote(self.table)} SET {sets} FROM temp._impex_upd s WHERE {changing}")
+        return int(self.t._rows("SELECT changes()")[0][0] if records is None else records)
 
     def insert_missing(self, frame: pl.DataFrame) -> int:
         self.load_temp("_impex_new", frame.drop("_row"))
@@ -512,7 +524,9 @@ class SqliteRun(ChunkTransactions):
         values = [c for c in staged if c not in self.keys]
 
         def changes() -> tuple[int, int]:
-            ((updated, total),) = self.t._rows(changes_sql(stage, table, self.keys, values, _rows_differ))
+            ((updated, total),) = self.t._rows(
+                changes_sql(stage, table, self.keys, values, _rows_differ, unique=self.unique_keys)
+            )
             return int(updated), int(total) - int(updated)
 
         def update() -> None:

@@ -164,3 +164,18 @@ def referred_sql(key: ForeignKey, gone: str, row_id: str, *, still_there: bool) 
         parent = " AND ".join(f"p.{quote(ref)} = g.{quote(ref)}" for ref in key.referenced)
         sql += f" AND NOT EXISTS (SELECT 1 FROM {quote(key.parent)} p WHERE {parent})"
     return sql
+
+
+def unique_on(rows: Rows, table: str, keys: tuple[str, ...]) -> bool:
+    """Whether the table's primary key or a unique index (not partial, no expression) has exactly
+    the key columns: then no two rows share a key."""
+    wanted = {k.lower() for k in keys}
+    info = rows(f"PRAGMA table_info({quote(table)})", ())
+    if wanted and {str(r[1]).lower() for r in info if r[5]} == wanted:
+        return True
+    for index in rows(f"PRAGMA index_list({quote(table)})", ()):
+        if index[2] and not index[4]:  # unique, not partial
+            columns = [r[2] for r in rows(f"PRAGMA index_info({quote(index[1])})", ())]
+            if None not in columns and {str(c).lower() for c in columns} == wanted:
+                return True
+    return False

@@ -25,20 +25,32 @@ def last_of_each_key(stage: str, keys: Sequence[str]) -> str:
     return f"{UPDATES} AND _rec IN ({last})"
 
 
-def changes_sql(stage: str, table: str, keys: Sequence[str], values: Sequence[str], differ: Differ) -> str:
+def changes_sql(
+    stage: str, table: str, keys: Sequence[str], values: Sequence[str], differ: Differ, *, unique: bool = True
+) -> str:
     """A query of one row: how many staged updates change their row, and how many there are. Each is
-    compared with the staged row of its key before it (in record order), or else with the table's."""
+    compared with the staged row of its key before it (in record order), or else with the table's:
+    when the table may hold a key on several rows (``unique`` false), it changes them if it changes
+    any of them (or the key has none, as for a single row)."""
     before = ", ".join(f"lag({quote(v)}) OVER w AS {quote('_was_' + v)}" for v in values)
     news = ", ".join(f"s.{quote(v)}" for v in values)
     was = ", ".join(f"s.{quote('_was_' + v)}" for v in values)
     had = ", ".join(f"t.{quote(v)}" for v in values)
     join = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in keys)
-    changed = f"CASE WHEN s._n > 1 THEN {differ(news, was)} ELSE {differ(news, had)} END"
+    rows = f"s LEFT JOIN {table} t ON {join}"
+    first = differ(news, had)
+    if not unique:
+        rows = "s"
+        first = (
+            f"EXISTS (SELECT 1 FROM {table} t WHERE {join} AND {first}) "
+            f"OR NOT EXISTS (SELECT 1 FROM {table} t WHERE {join})"
+        )
+    changed = f"CASE WHEN s._n > 1 THEN {differ(news, was)} ELSE {first} END"
     return (
         f"WITH s AS (SELECT *, {before}, row_number() OVER w AS _n FROM {stage} "
         f"WHERE _op IN ('i', 'u', 'r') WINDOW w AS (PARTITION BY {quoted_list(keys)} ORDER BY _rec)) "
         f"SELECT coalesce(sum(CASE WHEN {changed} THEN 1 ELSE 0 END), 0), count(*) "
-        f"FROM s LEFT JOIN {table} t ON {join} WHERE s._op IN ('u', 'r')"
+        f"FROM {rows} WHERE s._op IN ('u', 'r')"
     )
 
 
