@@ -33,7 +33,7 @@ from impex.domain.definitions import ExportJob
 from impex.domain.journal import PART_GONE, PART_SHORTER, Level
 from impex.domain.status import A, Status
 from impex.engine.connections import connection_url
-from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
+from impex.engine.execution import STOP_CODES, Execution, Progress, ends_the_run, technical_error
 from impex.engine.export_readers import ResumeKey, Source, open_source
 from impex.engine.export_render import write_chunk
 from impex.engine.export_resume import Chunks, same_rows_then_rest
@@ -41,7 +41,6 @@ from impex.engine.final_file import check_replaceable, through_link
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
 from impex.store.records import RunRecord
-from impex.targets.base import TargetError
 
 CHECKPOINT_BYTES = 64 * 1024 * 1024  # fsync + store progress at least this often…
 CHECKPOINT_SECONDS = 0.25  # …and at least this often; a resume redoes at most this much
@@ -102,7 +101,9 @@ class ExportRun:
     def execute(self) -> Status:
         try:
             return self._execute()
-        except (OSError, ValueError, TargetError, LookupError, pl.exceptions.PolarsError) as error:
+        except BaseException as error:  # a Polars panic too: it is no Exception
+            if not ends_the_run(error):
+                raise
             if self.part is not None:  # the run is over (Start begins another): nothing half-written stays
                 with contextlib.suppress(OSError):
                     discard_partial(self.part)

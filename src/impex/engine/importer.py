@@ -26,7 +26,7 @@ from impex.domain.rejects import Reason, Reject
 from impex.domain.status import A, Status
 from impex.engine.chunk_rejects import as_json, from_json, refused_reject, refused_rejects, rejects_at
 from impex.engine.connections import connection_url
-from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
+from impex.engine.execution import STOP_CODES, Execution, Progress, ends_the_run, technical_error
 from impex.engine.keyset import KeySet
 from impex.engine.prefetch import Prefetch
 from impex.engine.progress import Clock, format_duration, format_eta
@@ -103,7 +103,9 @@ class ImportRun:
                 return self._execute(session)
             except ImportFailed as failure:
                 return self._fail(failure.code, failure.params)
-            except (OSError, ValueError, TargetError, LookupError) as error:
+            except BaseException as error:  # a Polars panic too: it is no Exception
+                if not ends_the_run(error):
+                    raise
                 return self._fail("run.error", {"error": technical_error(error)})
             finally:
                 if session is not None:

@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from impex.domain import journal
 from impex.domain.journal import Level
 from impex.domain.status import ACTIVE, A, Status
-from impex.engine.execution import Execution, Progress, RunTakenOver, Shutdown
+from impex.engine.execution import STORE_DOWN, Execution, Progress, RunTakenOver, Shutdown, ends_the_run
 from impex.settings import Settings
 from impex.store.errors import database_message
 from impex.store.records import Claim
@@ -34,8 +32,6 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("impex.worker")
-# The store's database is down or unreachable (or, for SQLite, locked past its busy timeout).
-STORE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
 STORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between attempts, the last one repeated
 
 
@@ -78,7 +74,9 @@ def run_claim(ex: Execution) -> Status | None:
         )
         ex.store_lost = True
         return None
-    except Exception as error:  # an unexpected bug must not leave the job "running" forever
+    except BaseException as error:  # an unexpected bug must not leave the job "running" forever
+        if not ends_the_run(error):
+            raise
         try:
             ex.store.log(ex.job_id, ex.run_id, Level.ERROR, "run.error", {"error": repr(error)}, ex.actor)
             return ex.store.transition(
