@@ -36,7 +36,7 @@ from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress, ends_the_run, technical_error
 from impex.engine.export_readers import ResumeKey, Source, open_source
 from impex.engine.export_render import write_chunk
-from impex.engine.export_resume import Chunks, same_rows_then_rest
+from impex.engine.export_resume import Chunks, StoppedWhileComparing, same_rows_then_rest
 from impex.engine.final_file import check_replaceable, through_link
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
@@ -157,7 +157,11 @@ class ExportRun:
             out.truncate(done_bytes)
             out.seek(done_bytes)
             began = time.monotonic()
-            chunks, written = self._chunks(source, out, part, written)
+            try:
+                chunks, written = self._chunks(source, out, part, written)
+            except StoppedWhileComparing as told:  # the file holds what it held
+                self._written = written
+                return self._stop(told.action)
             before = run.active_seconds + time.monotonic() - began  # the rows read again: active time
             clock = Clock(before=before, records_at_start=written, bytes_at_start=out.tell())
             stopped = self._copy(source, chunks, out, written, clock)
@@ -198,7 +202,7 @@ class ExportRun:
         rows = self.job.chunk_rows
         if not written or source.total_order:
             return source.chunks(written, rows, self.keys.at(written)), written
-        rest = same_rows_then_rest(source, part, self.job.format, written, rows)
+        rest = same_rows_then_rest(source, part, self.job.format, written, rows, self.ex.requested_stop)
         if rest is not None:
             return rest, written
         self.log("export.restarted", rows=written)
