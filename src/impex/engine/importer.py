@@ -285,6 +285,17 @@ class ImportRun:
         if session.is_view(table):
             raise ImportFailed("run.error", {"error": f"{table} is a view, not a table: impex loads tables"})
         if not session.table_exists(table):
+            committed = session.committed_records(self.ex.run_key)
+            if committed:  # a new table would get the rest of the file only, and be said to hold it all
+                session.drop_run_tables(self.ex.run_key)
+                raise ImportFailed(
+                    "run.error",
+                    {
+                        "error": f"table {table} is gone: it was dropped or renamed since the run began, "
+                        f"after its first {committed} records had gone through; Start begins a new run "
+                        "that imports the whole file again"
+                    },
+                )
             if not self.job.target.create:
                 raise ImportFailed(
                     "run.error", {"error": f"table {table} does not exist and target.create is false"}
