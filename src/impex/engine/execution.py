@@ -69,11 +69,11 @@ class Execution:
         return run_key(self.store, self.claim.job.id, self.claim.run.run_no)
 
     def requested_stop(self) -> Action | None:
-        """At a chunk boundary: was the run told to pause, cancel or shut down?"""
+        """At a chunk boundary: was the run told to pause, cancel or shut down? An operator's pause or
+        cancel asked for before a shutdown is the one carried out (and journaled): a canceled run
+        leaves nothing behind, which a shutdown would keep for the resume."""
         if self.lease_lost.is_set():
             raise RunTakenOver(f"job {self.job_id}: another worker took it over")
-        if self.shutdown.is_set():
-            return A.SHUTDOWN
         status = self.store.status_of(self.job_id)
         if status is S.PAUSING:
             return A.CHUNK_BOUNDARY_PAUSE
@@ -81,6 +81,8 @@ class Execution:
             return A.CHUNK_BOUNDARY_CANCEL
         if status is not S.RUNNING:
             raise RunTakenOver(f"job {self.job_id} is {status.value}; this worker no longer runs it")
+        if self.shutdown.is_set():
+            return A.SHUTDOWN
         return None
 
 

@@ -31,7 +31,7 @@ import polars as pl
 from impex.domain.counters import Counters
 from impex.domain.definitions import ExportJob
 from impex.domain.journal import PART_GONE, PART_SHORTER, Level
-from impex.domain.status import A, Status
+from impex.domain.status import A, S, Status
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress, ends_the_run, technical_error
 from impex.engine.export_readers import ResumeKey, Source, open_source
@@ -302,9 +302,13 @@ class ExportRun:
         if action is A.SHUTDOWN:
             params["signal"] = self.ex.shutdown.cause
         self.log(STOP_CODES[action], **params)
-        return self.store.transition(
+        stopped = self.store.transition(
             self.ex.job_id, action, actor=self.ex.actor, lease_token=self.ex.claim.lease_token
-        ).target
+        )
+        canceled_meanwhile = stopped.target is S.CANCELED and action is not A.CHUNK_BOUNDARY_CANCEL
+        if canceled_meanwhile and self.part is not None:
+            discard_partial(self.part)
+        return stopped.target
 
 
 class Checkpoint:

@@ -23,7 +23,7 @@ from impex.domain.definitions import ColumnType, CommitMode, DoublesPolicy, Impo
 from impex.domain.journal import Level
 from impex.domain.position import Position
 from impex.domain.rejects import Reason, Reject
-from impex.domain.status import A, Status
+from impex.domain.status import A, S, Status
 from impex.engine.chunk_rejects import as_json, from_json, refused_reject, refused_rejects, rejects_at
 from impex.engine.connections import connection_url
 from impex.engine.execution import STOP_CODES, Execution, Progress, ends_the_run, technical_error
@@ -553,9 +553,10 @@ class ImportRun:
         if action is A.SHUTDOWN:
             params["signal"] = self.ex.shutdown.cause
         self.log(STOP_CODES[action], **params)
-        return self.store.transition(
-            self.ex.job_id, action, actor=self.ex.actor, lease_token=self.token
-        ).target
+        stopped = self.store.transition(self.ex.job_id, action, actor=self.ex.actor, lease_token=self.token)
+        if stopped.target is S.CANCELED and action is not A.CHUNK_BOUNDARY_CANCEL:  # canceled meanwhile
+            target.abandon()
+        return stopped.target
 
     def _finish(self, target: RunTarget, checkpoint: Checkpoint, *, already_applied: bool = False) -> Status:
         if not already_applied:
