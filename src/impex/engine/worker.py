@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from impex.domain import journal
 from impex.domain.journal import Level
 from impex.domain.status import ACTIVE, A, Status
+from impex.engine.actions import discard_leftovers
 from impex.engine.execution import STORE_DOWN, Execution, Progress, RunTakenOver, Shutdown, ends_the_run
 from impex.settings import Settings
 from impex.store.errors import database_message
@@ -97,13 +98,17 @@ def _runner(ex: Execution) -> ImportRun | ExportRun:
     return ExportRun(ex)
 
 
-def recover(store: Store, actor: str, only: int | None = None) -> None:
+def recover(store: Store, settings: Settings, actor: str, only: int | None = None) -> None:
     """Queue again what dead workers (no heartbeat for a lease) or shut-down ones left behind (or
-    only job ``only`` of it: a process running one job in the foreground leaves the rest to workers)."""
+    only job ``only`` of it: a process running one job in the foreground leaves the rest to workers).
+    A job that was canceling is canceled, and what its run left behind goes, as its worker would have
+    removed it."""
     for job_id, t, previous, run_id in store.recover(actor=actor, include_shutdown=True, only=only):
         reason = journal.SERVER_SHUTDOWN if t.source is Status.SERVER_SHUTDOWN else journal.LEASE_RAN_OUT
         params = {"worker": actor, "reason": reason, "previous": previous or "none"}
         store.log(job_id, run_id, Level.INFO, "worker.takeover", params, actor)
+        if t.target is Status.CANCELED:
+            discard_leftovers(store, settings, job_id, actor=actor)
 
 
 @dataclass
@@ -169,7 +174,7 @@ class Worker:
                     self._heartbeat()
                     last_beat = now
                 if now - last_recover >= self.settings.lease_seconds / 2:
-                    recover(self.store, self.actor)
+                    recover(self.store, self.settings, self.actor)
                     last_recover = now
                 claimed = False
                 if len(self._running) < self.concurrency:
@@ -196,7 +201,7 @@ class Worker:
         while True:
             try:
                 if not recovered:
-                    recover(self.store, self.actor, only=job_id)
+                    recover(self.store, self.settings, self.actor, only=job_id)
                     recovered = True
                 stopped, status = self._step_one(job_id)
                 outage.over()
@@ -221,7 +226,7 @@ class Worker:
             elif status not in ACTIVE:
                 return True, status
             else:  # still held by a process that may be dead (or by this one, cut off from the store)
-                recover(self.store, self.actor, only=job_id)
+                recover(self.store, self.settings, self.actor, only=job_id)
         self._heartbeat()
         if job_id in self._running:
             self._running[job_id][0].join(timeout=min(self.settings.heartbeat_seconds, 0.5))
