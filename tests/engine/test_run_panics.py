@@ -2,17 +2,19 @@
 errors naming it, keeps the table and the reject list in step, and leaves the worker running others.
 
 No input known to make Polars panic is at hand, so these specs make it panic at the narrowest seam:
-the validation of the reading thread, and the bulk insert of the target's thread.
+the validation of the reading thread, the bulk insert of the target's thread, an export's writing.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import Any
 
 import pytest
 from polars.exceptions import PanicException
 
+import impex.engine.exporter as exporter
 import impex.engine.importer as importer
 from impex.domain.status import TERMINAL, S
 from impex.engine.worker import Worker
@@ -103,3 +105,31 @@ def test_a_panic_while_writing_ends_the_run_with_errors_and_the_worker_goes_on(
     _assert_ended_with_the_panic_in_step(store, data_dir, panics)
     assert store.status_of(fine) is S.FINISHED
     assert table_rows(data_dir, "fine") == [(1, 1), (2, 2)]
+
+
+def test_a_panic_while_exporting_ends_the_run_with_errors_leaving_no_file_and_the_worker_goes_on(
+    store, settings, data_dir, tmp_path, monkeypatch
+):
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+        c.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 1001)])
+    write_chunk = exporter.write_chunk
+
+    def writing(writer, frame, *args: Any) -> None:
+        if 610 in frame.get_column("id").to_list():
+            raise PanicException("polars panicked writing this chunk")
+        write_chunk(writer, frame, *args)
+
+    monkeypatch.setattr(exporter, "write_chunk", writing)
+    out = tmp_path / "out" / "t.csv"
+    panics = submit(
+        store,
+        {"kind": "export", "name": "t", "source": {"table": "t"}, "output": str(out), "chunk_rows": 100},
+    )
+    fine = submit(store, _job(str(write(tmp_path / "b.csv", "id,v\n1,1\n")), "fine"))
+    _serve_until_over(store, settings, panics, fine)
+    assert store.status_of(panics) is S.FINISHED_WITH_ERRORS
+    [error] = [line for line in store.journal_lines(panics) if line.code == "run.error"]
+    assert error.params["error"] == "PanicException: polars panicked writing this chunk"
+    assert list(out.parent.iterdir()) == []
+    assert store.status_of(fine) is S.FINISHED
