@@ -128,8 +128,18 @@ class Worker:
         return f"worker {self.name}"
 
     def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT: each job stops at its next chunk boundary. A second one, when a run does
+        not reach one (a locked or silent database), stops the process at once, as kill -9 would:
+        every run goes on from its checkpoint when it is taken over."""
+
         def stop(signum: int, _frame: FrameType | None) -> None:
-            self.shutdown.request(signal.Signals(signum).name)
+            name = signal.Signals(signum).name
+            if self.shutdown.is_set():
+                log.warning("%s again: stopping at once; each job goes on from its checkpoint", name)
+                logging.shutdown()
+                os._exit(128 + signum)
+            log.warning("%s: each job stops at its next chunk boundary (%s again stops at once)", name, name)
+            self.shutdown.request(name)
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
