@@ -293,3 +293,57 @@ def test_kill_9_into_a_postgresql_table_that_refuses_rows_then_resume_gives_the_
     reasons = {(r[2], r[3]) for r in expected[1]}  # the unique index names region and email
     assert {("constraint", c) for c in ("region", "code", "tier", "score")} <= reasons
     assert any(reason == "double" for reason, _ in reasons)
+
+
+def test_a_second_ctrl_c_stops_a_run_stuck_before_its_next_chunk_at_once_and_it_resumes_exactly(
+    tmp_path, data_dir, impex_env, contacts_job
+):
+    """The first Ctrl-C says that the run stops at its next chunk boundary; when none comes (here the
+    target database is locked by another program), a second one stops the process at once, as kill -9
+    would, and the run goes on from its checkpoint at the next start."""
+    job = contacts_job(rows=5_000, chunk_rows=500)
+    expected = reference(tmp_path, job, impex_env)
+    data_dir.mkdir(exist_ok=True)
+    locker = subprocess.Popen(
+        [
+            *IMPEX[:1],
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()",
+            str(data_dir / "data.db"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert locker.stdout is not None and locker.stdout.readline() == "locked\n"
+        run = subprocess.Popen(
+            [*IMPEX, "run", str(job), "--json"],
+            env=impex_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(JobNotFound):
+                if (data_dir / "impex.db").exists() and job_state(data_dir, 1)[0] is S.RUNNING:
+                    break
+            assert time.monotonic() < deadline and run.poll() is None
+            time.sleep(0.01)
+        run.send_signal(signal.SIGINT)
+        assert run.stderr is not None
+        first = run.stderr.readline()
+        assert "SIGINT: each job stops at its next chunk boundary (SIGINT again stops at once)" in first
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=20) == 128 + signal.SIGINT
+        assert "SIGINT again: stopping at once" in run.stderr.read()
+        assert job_state(data_dir, 1)[0] is S.RUNNING  # as a crash leaves it, for a takeover
+    finally:
+        locker.kill()
+        locker.wait()
+    again = impex({**impex_env, "IMPEX_LEASE_SECONDS": "1"}, "run", str(job), "--json")
+    assert json.loads(again.stdout)["id"] == 1
+    assert job_state(data_dir, 1)[0] is S.FINISHED
+    assert outcome(data_dir) == expected

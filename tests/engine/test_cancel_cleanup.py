@@ -8,7 +8,8 @@ import pytest
 
 from impex.domain.status import A, S
 from impex.engine.actions import operate
-from support import define, make_contacts, run_job
+from impex.engine.worker import Worker
+from support import codes, define, make_contacts, run_job, submit
 
 COLUMNS = [
     {"name": "id", "type": "integer", "required": True},
@@ -69,4 +70,104 @@ def test_an_export_canceled_while_paused_removes_its_partial_file(store, setting
     job_id = paused_after_its_first_chunk(store, settings, definition)
     assert [p.name for p in out.parent.iterdir()] != []
     operate(store, settings, job_id, A.CANCEL, actor="tester")
+    assert list(out.parent.iterdir()) == []
+
+
+def canceled_then_shut_down_before_its_next_chunk(store, settings, definition) -> int:
+    """Cancel the job at its first chunk, and stop its worker (SIGTERM) before the next one."""
+    worker = Worker(store, settings, concurrency=1)
+
+    def cancel_then_stop(progress):
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.CANCEL, actor="tester")
+            worker.shutdown.request("SIGTERM")
+
+    worker.on_progress = cancel_then_stop
+    job_id = submit(store, definition)
+    assert worker.run_one(job_id) is S.CANCELED
+    assert "run.canceled" in codes(store, job_id)
+    return job_id
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_an_import_canceled_then_shut_down_before_its_next_chunk_drops_its_own_tables(
+    store, settings, data_dir, tmp_path, commit
+):
+    source = make_contacts(tmp_path / "contacts.csv", 3000)
+    definition = define(
+        source=str(source),
+        columns=COLUMNS,
+        chunk_rows=500,
+        commit=commit,
+        reconciliation={"keys": ["id"], "doubles": "reject"},
+    )
+    canceled_then_shut_down_before_its_next_chunk(store, settings, definition)
+    assert tables(data_dir) == ["_impex_checkpoint", "t"]
+    if commit == "atomic":
+        with sqlite3.connect(data_dir / "data.db") as c:
+            assert c.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+
+def test_an_export_canceled_then_shut_down_before_its_next_chunk_removes_its_partial_file(
+    store, settings, data_dir, tmp_path
+):
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+        c.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 2001)])
+    out = tmp_path / "out" / "t.csv"
+    definition = {
+        "kind": "export",
+        "name": "t",
+        "source": {"table": "t"},
+        "output": str(out),
+        "chunk_rows": 200,
+    }
+    canceled_then_shut_down_before_its_next_chunk(store, settings, definition)
+    assert list(out.parent.iterdir()) == []
+
+
+def canceled_while_a_dead_worker_held_it(store, settings, definition) -> int:
+    """Paused after its first chunk, started again, claimed by a worker that dies (its lease runs out
+    at once), canceled meanwhile; then a worker starts and takes it over."""
+    job_id = paused_after_its_first_chunk(store, settings, definition)
+    store.transition(job_id, A.START, actor="tester")
+    assert store.claim_job(job_id, "dead-worker", lease_seconds=0.0) is not None
+    store.transition(job_id, A.CANCEL, actor="tester")
+    assert store.status_of(job_id) is S.CANCELING
+    Worker(store, settings).serve(exit_when_idle=True)
+    assert store.status_of(job_id) is S.CANCELED
+    return job_id
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_an_import_whose_worker_died_while_it_was_canceling_leaves_nothing_of_its_own_once_taken_over(
+    store, settings, data_dir, tmp_path, commit
+):
+    source = make_contacts(tmp_path / "contacts.csv", 3000)
+    definition = define(
+        source=str(source),
+        columns=COLUMNS,
+        chunk_rows=500,
+        commit=commit,
+        reconciliation={"keys": ["id"], "doubles": "reject"},
+    )
+    canceled_while_a_dead_worker_held_it(store, settings, definition)
+    assert tables(data_dir) == ["_impex_checkpoint", "t"]
+
+
+def test_an_export_whose_worker_died_while_it_was_canceling_leaves_no_partial_file_once_taken_over(
+    store, settings, data_dir, tmp_path
+):
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+        c.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 2001)])
+    out = tmp_path / "out" / "t.csv"
+    definition = {
+        "kind": "export",
+        "name": "t",
+        "source": {"table": "t"},
+        "output": str(out),
+        "chunk_rows": 200,
+    }
+    canceled_while_a_dead_worker_held_it(store, settings, definition)
     assert list(out.parent.iterdir()) == []

@@ -532,3 +532,24 @@ def test_a_key_the_table_holds_on_several_rows_updates_them_all_and_counts_its_r
     assert (
         sql("SELECT id, v FROM t ORDER BY id, v") == [(1, "z"), (1, "z"), (2, "c")] + [(3, "d")] * expected[0]
     )
+
+
+def test_a_table_dropped_while_its_run_is_paused_ends_the_run_with_errors_at_start(
+    store, pg_settings, tmp_path, sql
+):
+    """Start does not make a new table for the rest of the file, which would be said to hold all of it."""
+    source = make_contacts(tmp_path / "contacts.csv", 2000)
+    job_id = paused_after_its_first_chunk(store, pg_settings, contacts_job(source, chunk_rows=600))
+    sql("DROP TABLE contacts")
+    store.transition(job_id, A.START, actor="tester")
+    assert run_job(store, pg_settings, job_id)[0] is S.FINISHED_WITH_ERRORS
+    [error] = [line for line in store.journal_lines(job_id) if line.code == "run.error"]
+    assert error.params["error"].startswith(
+        "table contacts is gone: it was dropped or renamed since the run began, after its first 600 records"
+    )
+    assert sql("SELECT to_regclass('contacts') IS NULL") == [(True,)]
+    seen = (
+        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+        "AND tablename LIKE '\\_impex\\_seen%'"
+    )
+    assert sql(seen) == [(0,)]

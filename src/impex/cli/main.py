@@ -401,7 +401,8 @@ def worker_cmd(
         bool, typer.Option("--exit-when-idle", help="Stop when no job is left.")
     ] = False,
 ) -> None:
-    """Run queued jobs until stopped; SIGTERM/SIGINT stop each job at a chunk boundary (server_shutdown).
+    """Run queued jobs until stopped; SIGTERM/SIGINT stop each job at a chunk boundary (server_shutdown),
+    a second one at once (as kill -9: the jobs resume from their checkpoints).
     While the store cannot be reached, the worker says so and keeps trying."""
     from impex.engine.worker import Worker
 

@@ -6,11 +6,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+
 from impex.domain.counters import Counters
 from impex.domain.status import A, Action, S, Status
 from impex.settings import Settings
+from impex.store.errors import LeaseLost
 from impex.store.records import Claim
 from impex.store.store import Store
+from impex.targets.base import FencedOut
+
+# The store's database is down or unreachable (or, for SQLite, locked past its busy timeout).
+STORE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
 class Shutdown(threading.Event):
@@ -62,11 +69,11 @@ class Execution:
         return run_key(self.store, self.claim.job.id, self.claim.run.run_no)
 
     def requested_stop(self) -> Action | None:
-        """At a chunk boundary: was the run told to pause, cancel or shut down?"""
+        """At a chunk boundary: was the run told to pause, cancel or shut down? An operator's pause or
+        cancel asked for before a shutdown is the one carried out (and journaled): a canceled run
+        leaves nothing behind, which a shutdown would keep for the resume."""
         if self.lease_lost.is_set():
             raise RunTakenOver(f"job {self.job_id}: another worker took it over")
-        if self.shutdown.is_set():
-            return A.SHUTDOWN
         status = self.store.status_of(self.job_id)
         if status is S.PAUSING:
             return A.CHUNK_BOUNDARY_PAUSE
@@ -74,6 +81,8 @@ class Execution:
             return A.CHUNK_BOUNDARY_CANCEL
         if status is not S.RUNNING:
             raise RunTakenOver(f"job {self.job_id} is {status.value}; this worker no longer runs it")
+        if self.shutdown.is_set():
+            return A.SHUTDOWN
         return None
 
 
@@ -89,6 +98,14 @@ def technical_error(error: BaseException) -> str:
 
 class RunTakenOver(RuntimeError):
     """The job is no longer this process's to run (lease lost or recovered elsewhere)."""
+
+
+def ends_the_run(error: BaseException) -> bool:
+    """Whether ``error`` ends the run with errors: any, a bug or a Polars panic (a BaseException) too,
+    but those saying that the run is no longer this process's to end (another took it over, the store
+    cannot be reached: it resumes elsewhere or later) or that the process itself must exit."""
+    not_ours = (RunTakenOver, LeaseLost, FencedOut, *STORE_DOWN, KeyboardInterrupt, SystemExit)
+    return not isinstance(error, not_ours)
 
 
 STOP_CODES: dict[Action, str] = {

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Protocol
 
 import polars as pl
 
 from impex.domain.definitions import OutputFormat
+from impex.domain.status import Action
 from impex.engine.export_readers import ResumeKey, Source
 from impex.engine.export_render import write_chunk
 from impex.formats.writer import CsvWriter
@@ -55,11 +56,27 @@ class SameBytes:
             return None
 
 
+class StoppedWhileComparing(Exception):
+    """The run was told to stop (pause, cancel, shutdown) while it read again the rows its file holds."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(action.value)
+        self.action = action
+
+
 def same_rows_then_rest(
-    source: Source, part: Path, fmt: OutputFormat, rows: int, chunk_rows: int
+    source: Source,
+    part: Path,
+    fmt: OutputFormat,
+    rows: int,
+    chunk_rows: int,
+    requested_stop: Callable[[], Action | None],
 ) -> Chunks | None:
     """The source's chunks after its first ``rows`` rows, read from its first row on, when those
-    render as the bytes of the partial file ``part`` (which holds them); None when they do not."""
+    render as the bytes of the partial file ``part`` (which holds them); None when they do not.
+    ``requested_stop`` is asked at each chunk boundary, as the copy asks it: reading millions of rows
+    again takes as long as writing them, and a pause, a cancel or a shutdown waits for no more than
+    a chunk (StoppedWhileComparing; the file is as it was)."""
     chunks = source.chunks(0, chunk_rows)
     with gzip.open(part, "rb") if fmt.gzip else open(part, "rb") as expected:
         sink = SameBytes(expected)
@@ -73,6 +90,10 @@ def same_rows_then_rest(
                 break
             if left == 0:
                 return _rest(frame.slice(take), key, chunks)
+            stop = requested_stop()
+            if stop is not None:
+                _close(chunks)
+                raise StoppedWhileComparing(stop)
     _close(chunks)
     return None
 

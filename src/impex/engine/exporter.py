@@ -31,17 +31,16 @@ import polars as pl
 from impex.domain.counters import Counters
 from impex.domain.definitions import ExportJob
 from impex.domain.journal import PART_GONE, PART_SHORTER, Level
-from impex.domain.status import A, Status
+from impex.domain.status import A, S, Status
 from impex.engine.connections import connection_url
-from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
+from impex.engine.execution import STOP_CODES, Execution, Progress, ends_the_run, technical_error
 from impex.engine.export_readers import ResumeKey, Source, open_source
 from impex.engine.export_render import write_chunk
-from impex.engine.export_resume import Chunks, same_rows_then_rest
+from impex.engine.export_resume import Chunks, StoppedWhileComparing, same_rows_then_rest
 from impex.engine.final_file import check_replaceable, through_link
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
 from impex.store.records import RunRecord
-from impex.targets.base import TargetError
 
 CHECKPOINT_BYTES = 64 * 1024 * 1024  # fsync + store progress at least this often…
 CHECKPOINT_SECONDS = 0.25  # …and at least this often; a resume redoes at most this much
@@ -102,7 +101,9 @@ class ExportRun:
     def execute(self) -> Status:
         try:
             return self._execute()
-        except (OSError, ValueError, TargetError, LookupError, pl.exceptions.PolarsError) as error:
+        except BaseException as error:  # a Polars panic too: it is no Exception
+            if not ends_the_run(error):
+                raise
             if self.part is not None:  # the run is over (Start begins another): nothing half-written stays
                 with contextlib.suppress(OSError):
                     discard_partial(self.part)
@@ -156,7 +157,11 @@ class ExportRun:
             out.truncate(done_bytes)
             out.seek(done_bytes)
             began = time.monotonic()
-            chunks, written = self._chunks(source, out, part, written)
+            try:
+                chunks, written = self._chunks(source, out, part, written)
+            except StoppedWhileComparing as told:  # the file holds what it held
+                self._written = written
+                return self._stop(told.action)
             before = run.active_seconds + time.monotonic() - began  # the rows read again: active time
             clock = Clock(before=before, records_at_start=written, bytes_at_start=out.tell())
             stopped = self._copy(source, chunks, out, written, clock)
@@ -197,7 +202,7 @@ class ExportRun:
         rows = self.job.chunk_rows
         if not written or source.total_order:
             return source.chunks(written, rows, self.keys.at(written)), written
-        rest = same_rows_then_rest(source, part, self.job.format, written, rows)
+        rest = same_rows_then_rest(source, part, self.job.format, written, rows, self.ex.requested_stop)
         if rest is not None:
             return rest, written
         self.log("export.restarted", rows=written)
@@ -297,9 +302,13 @@ class ExportRun:
         if action is A.SHUTDOWN:
             params["signal"] = self.ex.shutdown.cause
         self.log(STOP_CODES[action], **params)
-        return self.store.transition(
+        stopped = self.store.transition(
             self.ex.job_id, action, actor=self.ex.actor, lease_token=self.ex.claim.lease_token
-        ).target
+        )
+        canceled_meanwhile = stopped.target is S.CANCELED and action is not A.CHUNK_BOUNDARY_CANCEL
+        if canceled_meanwhile and self.part is not None:
+            discard_partial(self.part)
+        return stopped.target
 
 
 class Checkpoint:

@@ -23,10 +23,10 @@ from impex.domain.definitions import ColumnType, CommitMode, DoublesPolicy, Impo
 from impex.domain.journal import Level
 from impex.domain.position import Position
 from impex.domain.rejects import Reason, Reject
-from impex.domain.status import A, Status
+from impex.domain.status import A, S, Status
 from impex.engine.chunk_rejects import as_json, from_json, refused_reject, refused_rejects, rejects_at
 from impex.engine.connections import connection_url
-from impex.engine.execution import STOP_CODES, Execution, Progress, technical_error
+from impex.engine.execution import STOP_CODES, Execution, Progress, ends_the_run, technical_error
 from impex.engine.keyset import KeySet
 from impex.engine.prefetch import Prefetch
 from impex.engine.progress import Clock, format_duration, format_eta
@@ -103,7 +103,9 @@ class ImportRun:
                 return self._execute(session)
             except ImportFailed as failure:
                 return self._fail(failure.code, failure.params)
-            except (OSError, ValueError, TargetError, LookupError) as error:
+            except BaseException as error:  # a Polars panic too: it is no Exception
+                if not ends_the_run(error):
+                    raise
                 return self._fail("run.error", {"error": technical_error(error)})
             finally:
                 if session is not None:
@@ -284,6 +286,17 @@ class ImportRun:
         if session.is_view(table):
             raise ImportFailed("run.error", {"error": f"{table} is a view, not a table: impex loads tables"})
         if not session.table_exists(table):
+            committed = session.committed_records(self.ex.run_key)
+            if committed:  # a new table would get the rest of the file only, and be said to hold it all
+                session.drop_run_tables(self.ex.run_key)
+                raise ImportFailed(
+                    "run.error",
+                    {
+                        "error": f"table {table} is gone: it was dropped or renamed since the run began, "
+                        f"after its first {committed} records had gone through; Start begins a new run "
+                        "that imports the whole file again"
+                    },
+                )
             if not self.job.target.create:
                 raise ImportFailed(
                     "run.error", {"error": f"table {table} does not exist and target.create is false"}
@@ -566,9 +579,10 @@ class ImportRun:
         if action is A.SHUTDOWN:
             params["signal"] = self.ex.shutdown.cause
         self.log(STOP_CODES[action], **params)
-        return self.store.transition(
-            self.ex.job_id, action, actor=self.ex.actor, lease_token=self.token
-        ).target
+        stopped = self.store.transition(self.ex.job_id, action, actor=self.ex.actor, lease_token=self.token)
+        if stopped.target is S.CANCELED and action is not A.CHUNK_BOUNDARY_CANCEL:  # canceled meanwhile
+            target.abandon()
+        return stopped.target
 
     def _finish(self, target: RunTarget, checkpoint: Checkpoint, *, already_applied: bool = False) -> Status:
         if not already_applied:

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from impex.domain import journal
 from impex.domain.journal import Level
 from impex.domain.status import ACTIVE, A, Status
-from impex.engine.execution import Execution, Progress, RunTakenOver, Shutdown
+from impex.engine.actions import discard_leftovers
+from impex.engine.execution import STORE_DOWN, Execution, Progress, RunTakenOver, Shutdown, ends_the_run
 from impex.settings import Settings
 from impex.store.errors import database_message
 from impex.store.records import Claim
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("impex.worker")
-# The store's database is down or unreachable (or, for SQLite, locked past its busy timeout).
-STORE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
 STORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between attempts, the last one repeated
 
 
@@ -78,7 +75,9 @@ def run_claim(ex: Execution) -> Status | None:
         )
         ex.store_lost = True
         return None
-    except Exception as error:  # an unexpected bug must not leave the job "running" forever
+    except BaseException as error:  # an unexpected bug must not leave the job "running" forever
+        if not ends_the_run(error):
+            raise
         try:
             ex.store.log(ex.job_id, ex.run_id, Level.ERROR, "run.error", {"error": repr(error)}, ex.actor)
             return ex.store.transition(
@@ -99,13 +98,17 @@ def _runner(ex: Execution) -> ImportRun | ExportRun:
     return ExportRun(ex)
 
 
-def recover(store: Store, actor: str, only: int | None = None) -> None:
+def recover(store: Store, settings: Settings, actor: str, only: int | None = None) -> None:
     """Queue again what dead workers (no heartbeat for a lease) or shut-down ones left behind (or
-    only job ``only`` of it: a process running one job in the foreground leaves the rest to workers)."""
+    only job ``only`` of it: a process running one job in the foreground leaves the rest to workers).
+    A job that was canceling is canceled, and what its run left behind goes, as its worker would have
+    removed it."""
     for job_id, t, previous, run_id in store.recover(actor=actor, include_shutdown=True, only=only):
         reason = journal.SERVER_SHUTDOWN if t.source is Status.SERVER_SHUTDOWN else journal.LEASE_RAN_OUT
         params = {"worker": actor, "reason": reason, "previous": previous or "none"}
         store.log(job_id, run_id, Level.INFO, "worker.takeover", params, actor)
+        if t.target is Status.CANCELED:
+            discard_leftovers(store, settings, job_id, actor=actor)
 
 
 @dataclass
@@ -125,8 +128,18 @@ class Worker:
         return f"worker {self.name}"
 
     def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT: each job stops at its next chunk boundary. A second one, when a run does
+        not reach one (a locked or silent database), stops the process at once, as kill -9 would:
+        every run goes on from its checkpoint when it is taken over."""
+
         def stop(signum: int, _frame: FrameType | None) -> None:
-            self.shutdown.request(signal.Signals(signum).name)
+            name = signal.Signals(signum).name
+            if self.shutdown.is_set():
+                log.warning("%s again: stopping at once; each job goes on from its checkpoint", name)
+                logging.shutdown()
+                os._exit(128 + signum)
+            log.warning("%s: each job stops at its next chunk boundary (%s again stops at once)", name, name)
+            self.shutdown.request(name)
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
@@ -171,7 +184,7 @@ class Worker:
                     self._heartbeat()
                     last_beat = now
                 if now - last_recover >= self.settings.lease_seconds / 2:
-                    recover(self.store, self.actor)
+                    recover(self.store, self.settings, self.actor)
                     last_recover = now
                 claimed = False
                 if len(self._running) < self.concurrency:
@@ -198,7 +211,7 @@ class Worker:
         while True:
             try:
                 if not recovered:
-                    recover(self.store, self.actor, only=job_id)
+                    recover(self.store, self.settings, self.actor, only=job_id)
                     recovered = True
                 stopped, status = self._step_one(job_id)
                 outage.over()
@@ -223,7 +236,7 @@ class Worker:
             elif status not in ACTIVE:
                 return True, status
             else:  # still held by a process that may be dead (or by this one, cut off from the store)
-                recover(self.store, self.actor, only=job_id)
+                recover(self.store, self.settings, self.actor, only=job_id)
         self._heartbeat()
         if job_id in self._running:
             self._running[job_id][0].join(timeout=min(self.settings.heartbeat_seconds, 0.5))

@@ -271,6 +271,10 @@ class PostgresTarget:
     def is_empty(self, table: str) -> bool:
         return not self.rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
 
+    def committed_records(self, run_key: str) -> int:
+        found = self.rows(f"SELECT record_no FROM {CHECKPOINTS} WHERE run_key = $1", (run_key,))
+        return int(found[0][0]) if found else 0
+
     def open_run(self, spec: RunSpec, state: dict[str, Any]) -> PostgresRun:
         """The run's target; a new run's checkpoint starts with ``state``."""
         return PostgresRun(self, spec, state)

@@ -223,6 +223,10 @@ class SqliteTarget:
     def is_empty(self, table: str) -> bool:
         return not self._rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
 
+    def committed_records(self, run_key: str) -> int:
+        found = self._rows(f"SELECT record_no FROM {CHECKPOINTS} WHERE run_key=?", (run_key,))
+        return int(found[0][0]) if found else 0
+
     def open_run(self, spec: RunSpec, state: dict[str, Any]) -> SqliteRun:
         """The run's target; a new run's checkpoint starts with ``state``."""
         return SqliteRun(self, spec, state)
