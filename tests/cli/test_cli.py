@@ -749,3 +749,35 @@ def test_the_job_list_says_when_it_shows_only_some(cli, job_file):
     assert "2 of 3 jobs (--limit shows more)" in shown.stdout
     assert "of 3 jobs" not in cli("jobs", "list").stdout
     assert [j["id"] for j in json.loads(cli("jobs", "list", "--json", "--limit", "2").stdout)] == [3, 2]
+
+
+def test_quick_export_writes_a_windows_file_for_a_german_excel_and_the_quick_import_reads_it_back(
+    cli, data_dir, tmp_path
+):
+    with sqlite3.connect(data_dir / "data.db") as db:
+        db.execute("CREATE TABLE kunden (name TEXT, betrag REAL)")
+        db.execute("INSERT INTO kunden VALUES ('Jürgen Müller', 1234.5), ('Weiß', -0.25)")
+    out = tmp_path / "kunden.csv"
+    german = ["--delimiter", ";", "--decimal-separator", ",", "--encoding", "cp1252", "--crlf"]
+    result = cli("export", "--table", "kunden", *german, str(out))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert out.read_bytes() == "name;betrag\r\nJürgen Müller;1234,5\r\nWeiß;-0,25\r\n".encode("cp1252")
+    result = cli("import", str(out), "--table", "back")
+    assert result.exit_code == 0 and "encoding cp1252" in result.stdout and "decimal ','" in result.stdout
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT * FROM back").fetchall() == [("Jürgen Müller", 1234.5), ("Weiß", -0.25)]
+
+
+def test_quick_export_to_an_encoding_that_cannot_hold_a_value_names_it_and_leaves_no_file(
+    cli, data_dir, tmp_path
+):
+    with sqlite3.connect(data_dir / "data.db") as db:
+        db.execute("CREATE TABLE orte (id INTEGER, name TEXT)")
+        db.execute("INSERT INTO orte VALUES (1, 'Köln'), (2, 'Łódź')")
+    out = tmp_path / "out" / "orte.csv"
+    result = cli("export", "--table", "orte", "--encoding", "cp1252", str(out))
+    assert result.exit_code == 1
+    assert "row 2, column name: 'Łódź' holds 'Ł' (U+0141), which cp1252 cannot encode" in result.stdout
+    assert list(out.parent.iterdir()) == []  # neither the file nor a part of it
+    refused = cli("export", "--table", "orte", "--decimal-separator", ";", str(out))
+    assert refused.exit_code == 2 and "error: --decimal-separator: expected '.' or ','" in refused.stderr

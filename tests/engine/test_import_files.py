@@ -306,6 +306,33 @@ def test_a_given_utf8_encoding_rejects_latin1_bytes_as_bad_encoding(store, setti
     assert rejects(store, job_id) == [(2, 3, "bad_encoding", b"2,Zo\xeb")]
 
 
+def test_a_cp1252_record_past_an_ascii_start_read_as_utf8_is_rejected_saying_how_cp1252_reads_it(
+    store, settings, data_dir, tmp_path
+):
+    # detection reads the first megabyte: all ASCII, it says UTF-8; the one name with an umlaut comes later
+    good = b"".join(b"%d,Name %d\n" % (i, i) for i in range(1, 100_001))
+    content = b"id,name\n" + good + "100001,Jürgen Müller\n100002,Bo\n".encode("cp1252")
+    assert content.index(b"\xfc") > 1_000_000
+    status, job_id = load(store, settings, tmp_path, content)
+    assert status is S.FINISHED and detected(store, job_id)["encoding"] == "utf-8"
+    reject = store.rejects_of(store.runs_of(job_id)[-1].id)[0]
+    assert (reject.reason, reject.column, reject.raw) == (
+        "bad_encoding",
+        "name",
+        "100001,Jürgen Müller".encode("cp1252"),
+    )
+    assert reject.message == (
+        "line 100002: invalid UTF-8 byte 0xfc at column 9; in cp1252 the field reads 'Jürgen Müller': "
+        "if the file is in cp1252, give that encoding"
+    )
+    # a byte no Western text holds keeps the plain message
+    content = "id,name\n1,Ann\n2,Zoë\n".encode() + b"3,B\x81b\n"
+    status, job_id = load(store, settings, tmp_path, content, format={"encoding": "utf-8"})
+    assert store.rejects_of(store.runs_of(job_id)[-1].id)[0].message == (
+        "line 4: invalid UTF-8 byte 0x81 at column 4"
+    )
+
+
 def test_without_header_columns_map_by_position_from_line_one(store, settings, data_dir, tmp_path):
     columns = [
         {"name": "name", "source": 2},

@@ -4,6 +4,7 @@ again as the source did. Real files and a real store, through the engine."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,51 @@ def test_a_fixed_rejects_file_imports_a_quoted_null_marker_as_the_text_and_a_bar
     status, again = run_job(store, settings, define(source=str(fixed), columns=COLUMNS, format=fmt))
     assert status is S.FINISHED and store.rejects_of(store.runs_of(again)[-1].id) == []
     assert table_rows(data_dir) == [(1, "NULL", None, 7), (2, None, "NULL", 5)]
+
+
+EXCEL_COLUMNS = [{"name": "id", "type": "integer"}, {"name": "name"}, {"name": "betrag", "type": "float"}]
+EXCEL_FORMAT = {"delimiter": ";", "decimal_separator": ","}
+
+
+def test_rejects_of_an_excel_utf8_file_keep_its_byte_order_mark_its_crlf_and_their_bytes(
+    store, settings, data_dir, tmp_path
+):
+    # Excel's "CSV UTF-8": a byte order mark, ';', CRLF, a quoted field holding a line break
+    source = (
+        codecs.BOM_UTF8
+        + 'id;name;betrag\r\n1;Jürgen;1,5\r\n2a;Müller;2,5\r\n3;"Weiß\r\nStraße";x\r\n'.encode()
+        + b"4;K\xfcln;3,5\r\n"  # a cp1252 byte: bad_encoding
+    )
+    _, out = import_and_export(store, settings, tmp_path, source, columns=EXCEL_COLUMNS, format=EXCEL_FORMAT)
+    data = out.read_bytes()
+    # without the mark Excel opens the file as cp1252 and shows 'MÃ¼ller' to the user who fixes it
+    assert data.startswith(codecs.BOM_UTF8 + b'"id";"name";"betrag";"reason"\r\n')
+    lines = data[len(codecs.BOM_UTF8) :].split(b"\r\n")
+    assert b"\n" not in b"".join(lines)  # every line ends as the source's lines do
+    assert lines[1].startswith("2a;Müller;2,5;\"type_error: line 3: column id: '2a'".encode())
+    assert lines[2] == '3;"Weiß'.encode() and lines[3].startswith('Straße";x;"type_error: '.encode())
+    assert lines[4].startswith(b'4;K\xfcln;3,5;"bad_encoding: ')
+    fixed = data.replace(b"2a;", b"2;").replace(b";x;", b";4,5;").replace(b"K\xfcln", "Köln".encode())
+    fixed_file = write(tmp_path / "fixed.csv", fixed)
+    definition = define(source=str(fixed_file), columns=EXCEL_COLUMNS, format=EXCEL_FORMAT)
+    status, again = run_job(store, settings, definition)
+    assert status is S.FINISHED and store.rejects_of(store.runs_of(again)[-1].id) == []
+    assert sorted(table_rows(data_dir)) == [
+        (1, "Jürgen", 1.5),
+        (2, "Müller", 2.5),
+        (3, "Weiß\r\nStraße", 4.5),
+        (4, "Köln", 3.5),
+    ]
+
+
+def test_rejects_of_a_windows_latin1_file_are_its_own_lines_byte_for_byte_with_a_reason_field(
+    store, settings, tmp_path
+):
+    lines = [b"sep=;", b"id;name;betrag;", b"1;J\xfcrgen;1,5;", b"2a;M\xfcller;2,5;", b"3;\xd6l\x00;3,5;"]
+    source = b"\r\n".join(lines) + b"\r\n"
+    _, out = import_and_export(store, settings, tmp_path, source, columns=EXCEL_COLUMNS, format=EXCEL_FORMAT)
+    written = out.read_bytes().split(b"\r\n")
+    assert written[:2] == [b"sep=;", b'"id";"name";"betrag";"";"reason"']
+    assert written[2].startswith(lines[3] + b';"type_error: ')
+    assert written[3].startswith(lines[4] + b';"bad_encoding: ')
+    assert written[4:] == [b""]

@@ -133,6 +133,37 @@ def test_other_scripts_are_detected_from_enough_text_and_never_taken_for_cp1252(
     assert detected.sample[0] == ["0", f"{words[0]} {words[1]}"]
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding", "read_as"),
+    [
+        ("ad;şehir\nŞükrü Güneş;İstanbul\nAyşe Yılmaz;Eskişehir\n", "cp1254", "cp1254"),  # once cp1250
+        ("ad;şehir\nŞükrü Güneş;İstanbul\nAyşe Yılmaz;Eskişehir\n", "iso8859-9", "cp1254"),
+        ("ad;soyad\nÇağlar;Gökçe\nIlgın;Ümit\n", "cp1254", "cp1254"),  # once 'Çađlar'
+        ("artikel;preis\nBrot;2,50 €\nKäse;12,00 €\n", "iso8859-15", "iso8859-15"),  # once '2,50 ¤'
+        ("mot;prix\ncœur;5 €\nSœur;Œuvre\n", "iso8859-15", "iso8859-15"),  # once refused
+    ],
+)
+def test_a_short_turkish_or_latin9_file_is_read_in_its_own_code_page(
+    tmp_path: Path, text: str, encoding: str, read_as: str
+) -> None:
+    detected = detect_format(write(tmp_path, text.encode(encoding)), CsvFormat())
+    assert detected.encoding == read_as
+    assert [detected.header, *detected.sample] == [line.split(";") for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("encoding", ["cp850", "mac_roman"])
+def test_an_old_dos_or_mac_export_is_asked_for_not_read_as_control_characters_or_capitals_in_words(
+    tmp_path: Path, encoding: str
+) -> None:
+    # once cp1250 ('Niccol• PellŠ', 'ForlŤ') and iso8859-2 (C1 control characters for ò è ì)
+    text = "nome;città\nNiccolò Pellè;Forlì\nGiosuè Carducci;Cantù\n"
+    path = write(tmp_path, text.encode(encoding))
+    with pytest.raises(FormatError, match="cannot tell the encoding from the text"):
+        detect_format(path, CsvFormat())
+    given = detect_format(path, CsvFormat(encoding=encoding))
+    assert given.header == ["nome", "città"] and given.sample[0] == ["Niccolò Pellè", "Forlì"]
+
+
 def test_too_little_text_to_tell_its_encoding_asks_for_it(tmp_path: Path) -> None:
     path = write(tmp_path, "id,name\n1,Привет\n".encode("cp1251"))
     with pytest.raises(FormatError) as refused:

@@ -263,7 +263,10 @@ def test_invalid_utf8_in_one_record_rejects_only_that_record(tmp_path: Path) -> 
     )
     assert reject.column == "name"
     assert reject.value == "Ren\\xe9"
-    assert reject.message == "line 3: invalid UTF-8 byte 0xe9 at column 6"
+    assert reject.message == (
+        "line 3: invalid UTF-8 byte 0xe9 at column 6; in cp1252 the field reads 'René': "
+        "if the file is in cp1252, give that encoding"
+    )
 
 
 def test_latin1_records_are_transcoded_and_raw_bytes_stay_latin1(tmp_path: Path) -> None:

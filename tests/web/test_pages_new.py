@@ -175,7 +175,7 @@ def test_an_existing_table_gives_the_target_columns_guessed_by_normalised_name(
     ]
     unknown = api["operator"].post("/api/uploads", files=upload, data={"table": "nope"}).json()
     assert unknown["preview"]["table_columns"] is None  # a new table: names from the header
-    assert [c["target"] for c in unknown["preview"]["columns"]] == ["id", "full_name", "ge", "notes"]
+    assert [c["target"] for c in unknown["preview"]["columns"]] == ["id", "full_name", "age", "notes"]
 
     client = browser("operator")
     html = client.get("/jobs/new/import", params={"upload": body["name"], "table": "folks"}).text

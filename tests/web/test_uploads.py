@@ -4,6 +4,8 @@ an import job can then read it by its stored name."""
 from __future__ import annotations
 
 import gzip
+import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from impex.domain.status import S
 from impex.engine.worker import Worker
 from impex.settings import Settings
 from impex.web.app import create_app
+from support import IMPEX, write
 from web.conftest import PEOPLE, assert_error, import_definition
 
 
@@ -61,13 +64,38 @@ def test_an_upload_is_stored_and_previewed_with_format_types_and_the_first_200_r
     assert len(preview["rows"]) == 200 and preview["rows"][0] == ["1", "Name 1", "21", "2024-01-02"]
 
 
-def test_a_semicolon_latin1_file_is_detected_and_header_names_become_column_names(api):
-    text = "Kunden Nr;Straße;Ort\n1;Hauptstraße 1;Köln\n2;Bahnhofstraße 9;Düsseldorf\n"
+def test_a_semicolon_latin1_file_is_detected_and_header_names_become_the_columns_impex_import_makes(
+    api, data_dir, tmp_path
+):
+    text = (
+        "Kunden Nr;Straße;Ort;Prénom;Città\n1;Hauptstraße 1;Köln;Zoë;Forlì\n2;Bahnhofstraße 9;Düsseldorf;;\n"
+    )
     body = upload(api["operator"], text.encode("cp1252"), "kunden.csv").json()
     preview = body["preview"]
     assert preview["delimiter"] == ";" and preview["encoding"] != "utf-8"  # a one-byte Western encoding
-    assert [c["target"] for c in preview["columns"]] == ["kunden_nr", "stra_e", "ort"]
-    assert preview["rows"][1] == ["2", "Bahnhofstraße 9", "Düsseldorf"]
+    # once 'stra_e', 'pr_nom' and 'citt', where impex import names them 'strae', 'prenom' and 'citta'
+    targets = [c["target"] for c in preview["columns"]]
+    assert targets == ["kunden_nr", "strae", "ort", "prenom", "citta"]
+    assert preview["rows"][1] == ["2", "Bahnhofstraße 9", "Düsseldorf", None, None]
+    # a table made of the web's names takes the same file from the quick import
+    with sqlite3.connect(data_dir / "data.db") as db:
+        db.execute(f"CREATE TABLE kunden ({', '.join(targets)})")
+    source = write(tmp_path / "k.csv", text.encode("cp1252"))
+    quick = subprocess.run(
+        [*IMPEX, "--data-dir", str(data_dir), "import", str(source), "--table", "kunden", "--all-text"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert quick.returncode == 0, quick.stdout + quick.stderr
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT * FROM kunden ORDER BY 1").fetchall()[0] == (
+            "1",
+            "Hauptstraße 1",
+            "Köln",
+            "Zoë",
+            "Forlì",
+        )
 
 
 def test_given_delimiter_and_header_choice_are_used(api):

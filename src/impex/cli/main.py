@@ -351,6 +351,16 @@ def export_cmd(
     limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
     connection: Annotated[str, typer.Option(help="Named connection.")] = "default",
     delimiter: Annotated[str, typer.Option(help="Field delimiter (\\t or tab: a tab).")] = ",",
+    encoding: Annotated[
+        str, typer.Option(help="Encoding, e.g. cp1252, or utf-8-sig (with the byte order mark Excel reads).")
+    ] = "utf-8",
+    decimal_separator: Annotated[
+        str, typer.Option(help="Decimal separator of the numbers, '.' or ','.")
+    ] = ".",
+    date_format: Annotated[str, typer.Option(help="Date format, e.g. %d.%m.%Y.")] = "%Y-%m-%d",
+    crlf: Annotated[
+        bool, typer.Option("--crlf", help="End lines in CRLF (as Windows does), not LF.")
+    ] = False,
     gzip: Annotated[
         bool | None, typer.Option("--gzip/--no-gzip", help="Compress the output (default: if named .gz).")
     ] = None,
@@ -382,7 +392,12 @@ def export_cmd(
             source=source,
             output=os.path.abspath(out_file),
             format=OutputFormat(
-                delimiter=spelled_delimiter(delimiter) or ",", **({} if gzip is None else {"gzip": gzip})
+                delimiter=spelled_delimiter(delimiter) or ",",
+                encoding=encoding,
+                decimal_separator=decimal_separator,
+                date_format=date_format,
+                line_ending="crlf" if crlf else "lf",
+                **({} if gzip is None else {"gzip": gzip}),
             ),
         )
     except ValueError as e:

@@ -277,6 +277,13 @@ class OutputFormat(Model):
             raise ValueError("a line break cannot be the delimiter or the quote")
         return one_ascii_character(value)
 
+    @field_validator("decimal_separator")
+    @classmethod
+    def _decimal_point_or_comma(cls, value: str) -> str:
+        if value not in (".", ","):
+            raise ValueError(f"expected '.' or ',', got {value!r}")
+        return value
+
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str) -> str:

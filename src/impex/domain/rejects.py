@@ -97,6 +97,10 @@ MESSAGES: dict[str, str] = {
     "too_long": "column {column}: '{value}' is {length} characters, at most {limit} allowed",
     "wrong_field_count": "expected {expected} fields, found {found}",
     "bad_encoding": "invalid {encoding} byte {byte} at column {position}",
+    "bad_encoding.other_page": (
+        "invalid {encoding} byte {byte} at column {position}; in {other} the field reads '{reading}': "
+        "if the file is in {other}, give that encoding"
+    ),
     "bad_encoding.nul": "a NUL byte (0x00) at column {position}: not text",
     "unterminated_quote": f"unterminated quote: {_UNTERMINATED}",
     "unterminated_quote.in_field": f"unterminated quote in field {{field}}: {_UNTERMINATED}",

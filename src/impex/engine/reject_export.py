@@ -6,6 +6,7 @@ its reason says so: the reason stays a field of its own and the records after it
 
 from __future__ import annotations
 
+import codecs
 import os
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def export_rejects(
     column: str | None = None,
 ) -> int:
     """Write the run's rejects to ``path``: each raw record as it was in the source, then its reason,
-    in the source's delimiter, quote and encoding, under its header if it had one. With ``reason``
+    in the source's delimiter, quote, encoding (with its UTF-8 byte order mark, which tells Excel the
+    file is UTF-8) and line ending, under its header if it had one. With ``reason``
     and/or ``column``, only the rejects of that reason and/or column. The file appears under its name
     only once complete."""
     path = through_link(path)
@@ -44,19 +46,25 @@ def export_rejects(
     # The lines skip_lines skips go first, so that the same definition reads the file: the source's
     # own, or (the source gone) as many placeholders.
     preamble = b"(a line the job's skip_lines skips)\n" * fmt.skip_lines
+    line_ending = "\n"
     try:
         with DelimitedReader(definition.source, fmt) as reader:
             delimiter, encoding, header = reader.delimiter, reader.encoding, reader.header
-            preamble = reader.preamble
+            preamble, line_ending = reader.preamble, reader.line_ending
     except (OSError, ValueError):
         pass  # the source is gone or changed: the raw records are all that is needed
-    options = {"delimiter": delimiter or ",", "quote": fmt.quote, "encoding": encoding or "utf-8"}
+    options = {
+        "delimiter": delimiter or ",",
+        "quote": fmt.quote,
+        "encoding": encoding or "utf-8",
+        "line_ending": line_ending,
+    }
     syntax = Syntax.of(fmt, options["delimiter"])
     count = after = 0
     partial = path.with_name(f".{path.name}.part")
     try:
         with open(partial, "wb") as out:
-            out.write(preamble)
+            out.write((codecs.BOM_UTF8 if options["encoding"] == "utf-8-sig" else b"") + preamble)
             if header:
                 write_raw_records(out, [], [], header=header, **options)
             while batch := store.rejects_of(

@@ -15,6 +15,7 @@ from impex.formats.edges import may_need_trim
 from impex.formats.encoding import find_not_text, is_utf8, to_utf8
 from impex.formats.frame import escaped_quotes_outside, good_body, parse_frame
 from impex.formats.quoted import quoted_fields
+from impex.formats.sniff import reads_as_western
 from impex.formats.split import (
     I64,
     U8,
@@ -195,6 +196,12 @@ def _reject(
         else:
             code, params = "bad_encoding", {"line": line, "position": position, "encoding": label}
             params["byte"] = f"0x{raw[offset]:02x}"
+            field = raw[f_start:f_end]
+            # UTF-8 detected from a start of the file that was all ASCII: the file may be cp1252 (0xFF,
+            # a rare ÿ there, is more often a stray byte)
+            if is_utf8(layout.encoding) and b"\xff" not in field and reads_as_western(field):
+                code, params["other"] = "bad_encoding.other_page", "cp1252"
+                params["reading"] = field.decode("cp1252")
         # shown as the file's bytes are: a NUL as \x00, which a PostgreSQL store could not keep
         value = raw[f_start:f_end].decode(layout.encoding, errors="backslashreplace").replace("\x00", "\\x00")
         column = _name(index, layout.header)

@@ -43,6 +43,7 @@ class DelimitedReader:
     Encoding and delimiter left ``None`` in ``fmt`` are detected (or taken from ``detected``).
     ``header`` is None when ``fmt.header`` is False, and ``[]`` when a header is expected but the file
     has none. ``n_fields`` is the header's field count, else the first record's (0 for an empty file).
+    ``line_ending`` is the first record's: ``"\r\n"`` or ``"\n"`` (also when it cannot tell).
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class DelimitedReader:
         self.header: list[str] | None = None
         self.n_fields = 0
         self.preamble = b""
+        self.line_ending = "\n"
         data_start = self._probe(head, complete, bom)
         self._position = start if start is not None and start.offset > 0 else data_start
         source = open_source(self.path)
@@ -134,6 +136,8 @@ class DelimitedReader:
             self.header = [] if self.fmt.header else None
             return Position(len(head), 0, line + recs.lines_consumed)
         k = int(first[0])
+        if a[recs.ends[k] : recs.ends[k] + 1].tobytes() == b"\r":
+            self.line_ending = "\r\n"
         quotes = quote_positions(a, self._syntax)
         delims = np.flatnonzero(a == self._syntax.delimiter)
         if not self.fmt.header:

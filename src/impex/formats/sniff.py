@@ -34,11 +34,16 @@ STRUCTURE = "\n\r,;|\t\"'\\"
 # carriage return are text; NUL never is.
 CONTROL = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D}))
 NOT_CONTROL = bytes(sorted(set(range(256)) - set(CONTROL)))
+_NOT_C1 = bytes(sorted(set(range(256)) - set(range(0x80, 0xA0))))
 MAX_CONTROL_SHARE = 0.01
 MAX_STRAY_CONTROLS = 3
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # Turkish cp1254's İ Ş ş ğ ı read as cp1252 (Icelandic's letters, rare elsewhere): let it be asked.
 _TURKISH_AS_WESTERN = "ÝÞþðý"
+# Text whose letters beyond ASCII are all Turkish ones, some of them letters only Turkish has, is
+# Turkish: read in cp1250 the same bytes are letters too ('Şükrü' as 'Ţükrü', 'İstanbul' as 'Ýstanbul').
+_TURKISH = frozenset("çğıöşüâîûÇĞİÖŞÜÂÎÛ")
+_ONLY_TURKISH = frozenset("ğıİşŞĞ")
 # Inside a word (O’Brien, don’t, l’été) where another code page's letters read as cp1252 show symbols.
 APOSTROPHE = "\u2019"
 _WESTERN_SIGNS = "€£¥§©®°±²³¹¼½¾¿¡«»‘’‚“”„–—…•†‡‰‹›™·\xa0"
@@ -104,6 +109,8 @@ def _reads_as(sample: bytes, encoding: str, *, western: bool = False) -> bool:
         return False
     for run in _NON_ASCII.finditer(text):
         chars = run.group()
+        if any("\x80" <= c <= "\x9f" for c in chars):
+            return False  # C1 controls: what ISO-8859 pages make of other pages' letters, never text
         if western and (
             len(chars) >= 3
             or not all(c.isalpha() or c in _WESTERN_SIGNS for c in chars)
@@ -113,9 +120,11 @@ def _reads_as(sample: bytes, encoding: str, *, western: bool = False) -> bool:
         before = text[run.start() - 1] if run.start() else " "
         after = text[run.end()] if run.end() < len(text) else " "
         for i, c in enumerate(chars):
+            left = chars[i - 1] if i else before
+            if c.isupper() and left.islower():
+                return False  # a capital inside a word: 'PellŠ', DOS cp850's 'Pellè' read as cp1250
             if c.isalpha() or c == APOSTROPHE:
                 continue
-            left = chars[i - 1] if i else before
             right = chars[i + 1] if i + 1 < len(chars) else after
             if right.isalpha() and (left.isalpha() or unicodedata.category(c) in ("Sc", "No")):
                 return False
@@ -128,6 +137,10 @@ def _charset_guess(sample: bytes, path: str | Path) -> str:
     and no word holds a symbol. Else FormatError: asking beats guessing."""
     if reads_as_western(sample[:262_144]):
         return "cp1252"
+    if not _has_c1_bytes(sample) and _reads_as(sample[:262_144], "iso8859-15", western=True):
+        return "iso8859-15"  # where cp1252 would read the euro sign (0xA4) as '¤', œ (0xBD) as '½'
+    if _reads_as_turkish(sample[:262_144]):
+        return "cp1254"
     from charset_normalizer import from_bytes  # only files of no declared encoding need it
 
     head = sample[:262_144]
@@ -145,6 +158,18 @@ def _charset_guess(sample: bytes, path: str | Path) -> str:
             f"column {column} is not UTF-8): give the encoding, e.g. cp1252, cp1250 or cp1251"
         )
     return best
+
+
+def _has_c1_bytes(sample: bytes) -> bool:
+    """Whether ``sample`` holds a byte 0x80-0x9F, which ISO-8859 pages leave to control characters."""
+    return len(sample.translate(None, _NOT_C1)) > 0
+
+
+def _reads_as_turkish(sample: bytes) -> bool:
+    if not _reads_as(sample, "cp1254"):
+        return False
+    letters = {c for c in sample.decode("cp1254") if not c.isascii() and c.isalpha()}
+    return letters <= _TURKISH and bool(letters & _ONLY_TURKISH)
 
 
 def _mostly_ascii_letters(sample: bytes, encoding: str) -> bool:

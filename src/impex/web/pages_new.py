@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from impex.definitions_io import DefinitionError
 from impex.domain.roles import Role
+from impex.validate.plan import sanitise_names
 from impex.web.api_jobs import create_job
 from impex.web.auth import Auth, check_csrf, page_auth
 from impex.web.context import WebContext, translator, web_context
@@ -33,7 +34,6 @@ from impex.web.uploads import (
     check_text,
     existing_columns,
     format_options,
-    guess_column_name,
     preview_dict,
     preview_file,
     stored_path,
@@ -67,7 +67,7 @@ def _preview(ctx: WebContext, upload: str, fields: dict[str, str | None]) -> dic
     choice = None if not header else header in ("1", "true", "yes", "on")
     detected = preview_file(path, format_options({**fields, "header": None}), choice)
     stem = original_name(upload).split(".")[0] or "import"
-    table = (fields.get("table") or "").strip() or guess_column_name(stem, 1, set())
+    table = (fields.get("table") or "").strip() or sanitise_names([stem])[0]
     connection = (fields.get("connection") or "").strip() or "default"
     try:
         existing, table_problem = existing_columns(ctx.settings, connection, table), None

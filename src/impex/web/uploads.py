@@ -259,20 +259,6 @@ def stored_path(roots: list[Path], name: str) -> Path:
     return path
 
 
-def guess_column_name(header: str, position: int, taken: set[str]) -> str:
-    """A valid, unused target column name from a header: lower case, other characters as _."""
-    name = re.sub(r"[^a-z0-9_]+", "_", header.strip().lower()).strip("_")[:60]
-    if not name:
-        name = f"f{position}"
-    if not IDENTIFIER.match(name):
-        name = f"c_{name}"[:60]
-    unique, n = name, 2
-    while unique in taken:
-        unique, n = f"{name}_{n}", n + 1
-    taken.add(unique)
-    return unique
-
-
 def existing_columns(settings: Settings, connection: str | None, table: str | None) -> list[str] | None:
     """The columns of ``table`` in the named connection when it exists there; None when it does not
     (or no table is named). A connection that cannot be used is a 422 naming it (never a password)."""
@@ -309,8 +295,8 @@ def preview_dict(detected: DetectedFormat, table_columns: list[str] | None = Non
     mapped to the table column of the same normalised name, or to none ("not imported")."""
     pairs = list(enumerate(zip(detected.column_names, detected.column_types, strict=False), 1))
     if table_columns is None:
-        taken: set[str] = set()
-        targets = [guess_column_name(name, i, taken) for i, (name, _kind) in pairs]
+        # named as impex import names them, so that either can load the file into the other's table
+        targets = sanitise_names([name for _i, (name, _kind) in pairs])
     else:
         targets = match_table_columns([name for _i, (name, _kind) in pairs], table_columns)
     columns = [
