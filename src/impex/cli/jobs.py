@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from impex.cli.context import app_context, why_failed
+from impex.cli.exit_codes import EXIT_CODES_HELP, Exit
 from impex.cli.render import (
     console,
     emit_json,
@@ -182,7 +183,7 @@ def _act(ctx: typer.Context, job_id: int, action: Action, as_json: bool) -> None
     except JobNotFound as e:
         raise fail(str(e)) from None
     except IllegalTransition as e:
-        raise fail(str(e), code=1) from None
+        raise fail(str(e), code=Exit.NOT_ALLOWED) from None
     if as_json:
         emit_json({"id": job_id, "action": action.value, "from": t.source.value, "status": t.target.value})
     else:
@@ -192,19 +193,19 @@ def _act(ctx: typer.Context, job_id: int, action: Action, as_json: bool) -> None
 JSON_OPTION = Annotated[bool, typer.Option("--json")]
 
 
-@app.command("start")
+@app.command("start", epilog=EXIT_CODES_HELP)
 def start_cmd(ctx: typer.Context, job_id: int, as_json: JSON_OPTION = False) -> None:
     """Queue a job: a draft, a paused one (it resumes), or a finished one (a new run)."""
     _act(ctx, job_id, A.START, as_json)
 
 
-@app.command("pause")
+@app.command("pause", epilog=EXIT_CODES_HELP)
 def pause_cmd(ctx: typer.Context, job_id: int, as_json: JSON_OPTION = False) -> None:
     """Pause at the next chunk boundary; Start resumes it."""
     _act(ctx, job_id, A.PAUSE, as_json)
 
 
-@app.command("cancel")
+@app.command("cancel", epilog=EXIT_CODES_HELP)
 def cancel_cmd(ctx: typer.Context, job_id: int, as_json: JSON_OPTION = False) -> None:
     """Cancel a queued, running or paused job."""
     _act(ctx, job_id, A.CANCEL, as_json)

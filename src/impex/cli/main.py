@@ -14,6 +14,7 @@ import typer
 
 from impex.cli import jobs as jobs_cli
 from impex.cli.context import app_context, submit
+from impex.cli.exit_codes import EXIT_CODES_HELP, Exit
 from impex.cli.render import console, emit_json, escape, fail
 from impex.cli.serve import serve_cmd
 from impex.domain.choices import ColumnType, CommitMode, Operation
@@ -96,7 +97,7 @@ def _load(job_file: Path) -> ImportJob | ExportJob:
     try:
         return load_definition(job_file)
     except DefinitionError as e:
-        raise fail(str(e)) from None
+        raise fail(str(e), code=Exit.BAD_DEFINITION) from None
 
 
 def _warnings_to_stderr() -> None:
@@ -115,17 +116,18 @@ def _run(ctx: typer.Context, definition: ImportJob | ExportJob, *, as_json: bool
     return typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json))
 
 
-@app.command("run")
+@app.command("run", epilog=EXIT_CODES_HELP)
 def run_cmd(
     ctx: typer.Context,
     job_file: Annotated[Path, typer.Argument(help="Job definition (YAML or JSON).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Run a job definition in the foreground. Exit code 0 when it finished, non-zero otherwise."""
+    """Run a job definition in the foreground; run it again after a pause, Ctrl-C or a crash and it goes on
+    from its checkpoint."""
     raise _run(ctx, _load(job_file), as_json=as_json)
 
 
-@app.command("submit")
+@app.command("submit", epilog=EXIT_CODES_HELP)
 def submit_cmd(
     ctx: typer.Context,
     job_file: Annotated[Path, typer.Argument(help="Job definition (YAML or JSON).")],
@@ -141,7 +143,7 @@ def submit_cmd(
         console.print(f"job {job_id} {'saved as draft' if draft else 'queued'}")
 
 
-@app.command("import")
+@app.command("import", epilog=EXIT_CODES_HELP)
 def import_cmd(
     ctx: typer.Context,
     data_file: Annotated[Path, typer.Argument(help="CSV/delimited file (.gz and .zip too).")],
@@ -339,7 +341,7 @@ def job_name(said: str) -> str:
     return said if len(said) <= most else said[: most - 1] + "…"
 
 
-@app.command("export")
+@app.command("export", epilog=EXIT_CODES_HELP)
 def export_cmd(
     ctx: typer.Context,
     out_file: Annotated[Path, typer.Argument(help="File to write ({job}, {run}, {date}, {time} allowed).")],
