@@ -363,6 +363,7 @@ def export_cmd(
 
     if (table is None) == (query is None):
         raise fail("give exactly one of --table or --query")
+    _check_output(out_file)
     try:
         source: TableSource | QuerySource = (
             TableSource(
@@ -390,6 +391,26 @@ def export_cmd(
     except ValueError as e:
         raise _bad_options(e) from None
     raise _run(ctx, definition, as_json=as_json)
+
+
+def _check_output(out_file: Path) -> None:
+    """Refuse, before any job is saved, an output the export could not be renamed over: standard output,
+    a folder, a pipe, a device (the run would only end with errors, leaving a job behind)."""
+    from impex.engine.final_file import check_replaceable, through_link
+    from impex.formats.errors import NotAFile
+
+    if str(out_file) == "-" and not out_file.exists():
+        raise fail(
+            "-: impex does not write to standard output: an export is written under a temporary name and "
+            "renamed once complete (so that a stopped or failed run never leaves half a file); give a file "
+            "name, then read the file"
+        )
+    if "{" in out_file.name:  # a name template: the file is named when the run begins
+        return
+    try:
+        check_replaceable(through_link(out_file), "the export file")
+    except NotAFile as e:
+        raise fail(str(e.strerror)) from None
 
 
 @app.command("worker")
