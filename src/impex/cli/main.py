@@ -147,7 +147,13 @@ def submit_cmd(
 def import_cmd(
     ctx: typer.Context,
     data_file: Annotated[Path, typer.Argument(help="CSV/delimited file (.gz and .zip too).")],
-    table: Annotated[str, typer.Option(help="Target table (created if missing).")],
+    table: Annotated[
+        str | None,
+        typer.Option(
+            help="Target table (created if missing). Default: the file's name without its extensions, "
+            "as a table name (Straße.csv.gz: strasse)."
+        ),
+    ] = None,
     connection: Annotated[str, typer.Option(help="Named target connection.")] = "default",
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter (detected if omitted; \\t or tab: a tab).")
@@ -224,6 +230,7 @@ def import_cmd(
             "-: impex does not read standard input: it reads its source twice over (to detect the format, "
             "then again from any point to resume); save the data to a file first"
         )
+    table = table if table is not None else _table_named_after(data_file)
     given: dict[str, object] = {
         "delimiter": spelled_delimiter(delimiter),
         "encoding": encoding,
@@ -287,6 +294,17 @@ def import_cmd(
     except ValueError as e:
         raise _bad_options(e) from None
     raise _run(ctx, definition, as_json=as_json)
+
+
+def _table_named_after(data_file: Path) -> str:
+    """The table a quick import fills when none is named: its file's name, without the extensions."""
+    from impex.domain.names import identifier
+
+    stem = data_file.name.removesuffix(".gz").removesuffix(".zip")
+    name = identifier(Path(stem).stem if Path(stem).suffix else stem)
+    if not name:
+        raise fail(f"{data_file}: its name gives no table name (letters, digits and _): give --table")
+    return name
 
 
 def _detected_line(
