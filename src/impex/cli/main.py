@@ -269,9 +269,17 @@ def import_cmd(
         raise fail(
             f"--key: {', '.join(unknown)} not among the columns of {data_file.name} ({', '.join(names)})"
         )
+    from impex.cli.table_fit import DoesNotFit, columns_to_import
+
+    try:
+        taken, left_out = columns_to_import(app_context(ctx).settings, connection, table, names)
+    except DoesNotFit as e:
+        raise fail(f"{data_file}: {e}") from None
+    if left_out and not as_json:
+        console.print(escape(left_out))
     columns = tuple(
         ColumnSpec(name=n, source=i + 1, type=t, required=n in keys)
-        for i, (n, t) in enumerate(zip(names, types, strict=True))
+        for i, (n, t) in enumerate(zip(names[:taken], types[:taken], strict=True))
     )
     try:
         definition = ImportJob(
