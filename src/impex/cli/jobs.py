@@ -57,7 +57,7 @@ def _run_id(store: Store, job_id: int, run_no: int | None) -> int:
 def list_cmd(
     ctx: typer.Context,
     status: Annotated[Status | None, typer.Option(help="Only jobs in this status.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 50,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The job list, newest first."""
@@ -146,7 +146,7 @@ def rejects_cmd(
     ] = None,
     reason: Annotated[Reason | None, typer.Option(help="Only the rejects of this reason.")] = None,
     column: Annotated[str | None, typer.Option(help="Only the rejects of this column.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many shown.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many shown.")] = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The records a run could not process: line, raw record, reason. --reason and --column narrow

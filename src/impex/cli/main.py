@@ -86,7 +86,7 @@ def _bad_options(error: ValueError) -> typer.Exit:
         name = str(item["loc"][-1])
         option = OPTION_OF.get(name, f"--{name.replace('_', '-')}")
         shown = repr(item.get("input"))
-        named = message.startswith((shown, "'", '"')) or f"got {shown}" in message
+        named = message.startswith(("'", '"')) or shown in message
         lines.append(f"{option}: {message}" + ("" if named else f" (got {shown})"))
     return fail("\n".join(lines))
 
@@ -221,6 +221,7 @@ def import_cmd(
         ImportJob,
         Reconciliation,
         Target,
+        check_identifier,
         spelled_delimiter,
     )
     from impex.formats.detect import detect_format
@@ -231,6 +232,10 @@ def import_cmd(
             "then again from any point to resume); save the data to a file first"
         )
     table = table if table is not None else _table_named_after(data_file)
+    try:  # before the detection, which reads the file
+        check_identifier(table)
+    except ValueError as e:
+        raise fail(f"--table: {e}") from None
     given: dict[str, object] = {
         "delimiter": spelled_delimiter(delimiter),
         "encoding": encoding,
