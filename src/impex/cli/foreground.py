@@ -7,11 +7,12 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from impex.cli.context import AppContext, why_failed
 from impex.cli.exit_codes import exit_of
-from impex.cli.render import console, emit_json, job_dict, show_job
+from impex.cli.render import console, emit_json, show_job
 from impex.domain.definitions import ExportJob, ImportJob
 from impex.domain.status import S
 from impex.engine import execution
 from impex.engine.worker import Worker
+from impex.store.shapes import current_run, job_shape
 
 
 def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_json: bool) -> int:
@@ -52,7 +53,7 @@ def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_jso
     runs = app.store.runs_of(job_id)
     why = why_failed(app.store, runs[-1:])
     if as_json:
-        data = job_dict(job, runs[-1] if runs else None)
+        data = job_shape(job, current_run(job, runs))
         if why:
             data["why"] = why[runs[-1].id]
         emit_json(data)

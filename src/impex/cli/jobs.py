@@ -17,11 +17,9 @@ from impex.cli.render import (
     emit_json,
     emit_json_line,
     fail,
-    job_dict,
     jobs_table,
     journal_line,
     rejects_table,
-    run_dict,
 )
 from impex.cli.render import show_job as render_job
 from impex.domain.rejects import Reason
@@ -68,7 +66,9 @@ def list_cmd(
         store.engine, queries.JobFilter(statuses=(status,) if status else (), limit=limit)
     )
     if as_json:
-        emit_json([job_dict(j, r) for j, r in page.items])
+        from impex.store.shapes import job_shape
+
+        emit_json([job_shape(j, r) for j, r in page.items])  # as GET /api/jobs
     else:
         console.print(jobs_table(page.items))
         if page.total > len(page.items):
@@ -89,9 +89,11 @@ def show_cmd(
         raise fail(str(e)) from None
     runs = store.runs_of(job_id)
     if as_json:
-        data = job_dict(job, runs[-1] if runs else None)
+        from impex.store.shapes import current_run, job_shape, run_shape
+
+        data = job_shape(job, current_run(job, runs))  # as GET /api/jobs/ID
         data["definition"] = job.definition
-        data["runs"] = [run_dict(r) for r in runs]
+        data["runs"] = [run_shape(r) for r in runs]
         emit_json(data)
     else:
         from impex.definitions_io import definition_yaml  # pydantic: only this command needs it
