@@ -49,3 +49,16 @@ def test_a_bad_table_name_is_refused_before_the_file_is_read(impex_env, tmp_path
 def test_a_limit_below_one_is_refused_naming_the_option(impex_env, command, limit):
     result = impex(impex_env, *command, "--limit", limit)
     assert result.returncode == 2 and "'--limit'" in result.stderr
+
+
+def test_rejects_export_of_an_export_job_says_it_has_none_and_writes_nothing(impex_env, tmp_path):
+    source = write(tmp_path / "people.csv", "id,name\n1,Ann\n")
+    assert impex(impex_env, "import", str(source), "--table", "people").returncode == 0
+    assert impex(impex_env, "export", "--table", "people", str(tmp_path / "out.csv")).returncode == 0
+    result = impex(impex_env, "jobs", "rejects", "2", "--export", str(tmp_path / "rejects.csv"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (
+        f"error: job 2 is an export: it has no rejects to write to {tmp_path / 'rejects.csv'}"
+        in result.stderr
+    )
+    assert not (tmp_path / "rejects.csv").exists()

@@ -155,6 +155,8 @@ def rejects_cmd(
     both the list and the --export file."""
     store = _store(ctx)
     run_id = _run_id(store, job_id, run)
+    if export is not None and store.job(job_id).kind != "import":  # as the API says it
+        raise fail(f"job {job_id} is an export: it has no rejects to write to {export}")
     if export is not None:
         # Writing rejects back loads the file formats (polars, pyarrow): only this option needs them.
         from impex.engine.reject_export import export_rejects
