@@ -32,3 +32,13 @@ def test_a_job_in_json_is_the_apis_job_without_its_labels(api, impex_env, tmp_pa
     assert ran == {k: v for k, v in shown.items() if k not in ("definition", "runs")}
     listed = impex(impex_env, "jobs", "list", "--json")
     assert listed == without_labels(api["viewer"].get("/api/jobs").json()["items"])
+
+
+def test_a_submitted_job_in_json_is_the_apis_job_too(api, impex_env, tmp_path):  # noqa: F811
+    write(tmp_path / "people.csv", "id,name\n1,Ann\n")
+    job = write(
+        tmp_path / "job.yaml", "kind: import\nname: people\nsource: people.csv\ntarget: {table: people}\n"
+    )
+    submitted = impex(impex_env, "submit", str(job), "--json")
+    assert submitted == without_labels(api["viewer"].get("/api/jobs").json()["items"][0])
+    assert submitted["status"] == "queued" and submitted["actions"] == ["pause", "cancel"]

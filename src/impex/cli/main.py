@@ -138,7 +138,11 @@ def submit_cmd(
     definition = _load(job_file)
     job_id = submit(app_context(ctx), definition, start=not draft)
     if as_json:
-        emit_json({"id": job_id, "status": app_context(ctx).store.status_of(job_id).value})
+        from impex.store.shapes import current_run, job_shape
+
+        store = app_context(ctx).store
+        job = store.job(job_id)
+        emit_json(job_shape(job, current_run(job, store.runs_of(job_id))))  # as GET /api/jobs lists it
     else:
         console.print(f"job {job_id} {'saved as draft' if draft else 'queued'}")
 
