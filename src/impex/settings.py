@@ -19,6 +19,7 @@ class Setting:
     help: str
     kind: type = str
     least: float | None = None  # the smallest value that makes sense
+    most: float | None = None  # the largest
 
     @property
     def env(self) -> str:
@@ -62,7 +63,7 @@ SETTINGS: tuple[Setting, ...] = (
         0.0,
     ),
     Setting("host", "127.0.0.1", "Address `impex serve` listens on."),
-    Setting("port", 8080, "Port `impex serve` listens on.", int, 0),
+    Setting("port", 8080, "Port `impex serve` listens on.", int, 0, 65535),
     Setting(
         "file_folders",
         "",
@@ -132,4 +133,8 @@ def load_settings(
             ) from None
         if s.least is not None and values[s.name] < s.least:
             raise ValueError(f"setting {s.name} ({s.env}): {raw!r} is less than {s.least:g}, its least value")
+        if s.most is not None and values[s.name] > s.most:
+            raise ValueError(
+                f"setting {s.name} ({s.env}): {raw!r} is more than {s.most:g}, its largest value"
+            )
     return Settings(values)

@@ -83,7 +83,7 @@ def test_a_bad_definition_names_the_file_the_key_and_what_is_expected(cli, tmp_p
         "format: {delimiter: ';;'}\nreconciliaton: {}\n",
     )
     result = cli("run", str(job))
-    assert result.exit_code == 2
+    assert result.exit_code == 5
     assert "bad.yaml, line 5: format.delimiter: expected a single ASCII character, got ';;'" in result.stderr
     assert "bad.yaml, line 6: reconciliaton: unknown key: did you mean 'reconciliation'?" in result.stderr
 
@@ -113,7 +113,7 @@ def test_a_job_file_that_cannot_be_used_says_why_in_one_line(cli, tmp_path, cont
     else:
         job.write_text(content)
     result = cli("run", str(job))
-    assert result.exit_code == 2
+    assert result.exit_code == 5
     assert " ".join(result.stderr.split()) == f"error: {tmp_path}/{said}"
 
 
@@ -147,7 +147,7 @@ def test_submit_then_list_show_and_journal(cli, job_file):
 def test_an_illegal_action_is_refused_with_a_clear_message(cli, job_file):
     cli("run", str(job_file))
     result = cli("jobs", "pause", "1")
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert "cannot pause job 1: it is finished (operator actions allowed now: start)" in result.stderr
 
 

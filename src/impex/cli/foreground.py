@@ -6,13 +6,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from impex.cli.context import AppContext, why_failed
-from impex.cli.render import console, emit_json, job_dict, show_job
+from impex.cli.exit_codes import exit_of
+from impex.cli.render import console, emit_json, show_job
 from impex.domain.definitions import ExportJob, ImportJob
-from impex.domain.status import S, Status
+from impex.domain.status import S
 from impex.engine import execution
 from impex.engine.worker import Worker
-
-EXIT_CODES = {S.FINISHED: 0, S.FINISHED_WITH_ERRORS: 1}
+from impex.store.shapes import current_run, job_shape
 
 
 def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_json: bool) -> int:
@@ -53,7 +53,7 @@ def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_jso
     runs = app.store.runs_of(job_id)
     why = why_failed(app.store, runs[-1:])
     if as_json:
-        data = job_dict(job, runs[-1] if runs else None)
+        data = job_shape(job, current_run(job, runs))
         if why:
             data["why"] = why[runs[-1].id]
         emit_json(data)
@@ -61,8 +61,4 @@ def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_jso
         show_job(job, runs[-1:], why)
         if runs and runs[-1].counters.rejected:
             console.print(f"rejects: impex jobs rejects {job_id}")
-    return exit_code(final)
-
-
-def exit_code(status: Status) -> int:
-    return EXIT_CODES.get(status, 3)
+    return exit_of(final)

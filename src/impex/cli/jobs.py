@@ -11,16 +11,15 @@ import typer
 from rich.markup import escape
 
 from impex.cli.context import app_context, why_failed
+from impex.cli.exit_codes import EXIT_CODES_HELP, Exit
 from impex.cli.render import (
     console,
     emit_json,
     emit_json_line,
     fail,
-    job_dict,
     jobs_table,
     journal_line,
     rejects_table,
-    run_dict,
 )
 from impex.cli.render import show_job as render_job
 from impex.domain.rejects import Reason
@@ -56,7 +55,7 @@ def _run_id(store: Store, job_id: int, run_no: int | None) -> int:
 def list_cmd(
     ctx: typer.Context,
     status: Annotated[Status | None, typer.Option(help="Only jobs in this status.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 50,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The job list, newest first."""
@@ -67,7 +66,9 @@ def list_cmd(
         store.engine, queries.JobFilter(statuses=(status,) if status else (), limit=limit)
     )
     if as_json:
-        emit_json([job_dict(j, r) for j, r in page.items])
+        from impex.store.shapes import job_shape
+
+        emit_json([job_shape(j, r) for j, r in page.items])  # as GET /api/jobs
     else:
         console.print(jobs_table(page.items))
         if page.total > len(page.items):
@@ -88,9 +89,11 @@ def show_cmd(
         raise fail(str(e)) from None
     runs = store.runs_of(job_id)
     if as_json:
-        data = job_dict(job, runs[-1] if runs else None)
+        from impex.store.shapes import current_run, job_shape, run_shape
+
+        data = job_shape(job, current_run(job, runs))  # as GET /api/jobs/ID
         data["definition"] = job.definition
-        data["runs"] = [run_dict(r) for r in runs]
+        data["runs"] = [run_shape(r) for r in runs]
         emit_json(data)
     else:
         from impex.definitions_io import definition_yaml  # pydantic: only this command needs it
@@ -145,13 +148,15 @@ def rejects_cmd(
     ] = None,
     reason: Annotated[Reason | None, typer.Option(help="Only the rejects of this reason.")] = None,
     column: Annotated[str | None, typer.Option(help="Only the rejects of this column.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many shown.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many shown.")] = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The records a run could not process: line, raw record, reason. --reason and --column narrow
     both the list and the --export file."""
     store = _store(ctx)
     run_id = _run_id(store, job_id, run)
+    if export is not None and store.job(job_id).kind != "import":  # as the API says it
+        raise fail(f"job {job_id} is an export: it has no rejects to write to {export}")
     if export is not None:
         # Writing rejects back loads the file formats (polars, pyarrow): only this option needs them.
         from impex.engine.reject_export import export_rejects
@@ -182,7 +187,7 @@ def _act(ctx: typer.Context, job_id: int, action: Action, as_json: bool) -> None
     except JobNotFound as e:
         raise fail(str(e)) from None
     except IllegalTransition as e:
-        raise fail(str(e), code=1) from None
+        raise fail(str(e), code=Exit.NOT_ALLOWED) from None
     if as_json:
         emit_json({"id": job_id, "action": action.value, "from": t.source.value, "status": t.target.value})
     else:
@@ -192,19 +197,19 @@ def _act(ctx: typer.Context, job_id: int, action: Action, as_json: bool) -> None
 JSON_OPTION = Annotated[bool, typer.Option("--json")]
 
 
-@app.command("start")
+@app.command("start", epilog=EXIT_CODES_HELP)
 def start_cmd(ctx: typer.Context, job_id: int, as_json: JSON_OPTION = False) -> None:
     """Queue a job: a draft, a paused one (it resumes), or a finished one (a new run)."""
     _act(ctx, job_id, A.START, as_json)
 
 
-@app.command("pause")
+@app.command("pause", epilog=EXIT_CODES_HELP)
 def pause_cmd(ctx: typer.Context, job_id: int, as_json: JSON_OPTION = False) -> None:
     """Pause at the next chunk boundary; Start resumes it."""
     _act(ctx, job_id, A.PAUSE, as_json)
 
 
-@app.command("cancel")
+@app.command("cancel", epilog=EXIT_CODES_HELP)
 def cancel_cmd(ctx: typer.Context, job_id: int, as_json: JSON_OPTION = False) -> None:
     """Cancel a queued, running or paused job."""
     _act(ctx, job_id, A.CANCEL, as_json)

@@ -14,6 +14,7 @@ import typer
 
 from impex.cli import jobs as jobs_cli
 from impex.cli.context import app_context, submit
+from impex.cli.exit_codes import EXIT_CODES_HELP, Exit
 from impex.cli.render import console, emit_json, escape, fail
 from impex.cli.serve import serve_cmd
 from impex.domain.choices import ColumnType, CommitMode, Operation
@@ -85,7 +86,7 @@ def _bad_options(error: ValueError) -> typer.Exit:
         name = str(item["loc"][-1])
         option = OPTION_OF.get(name, f"--{name.replace('_', '-')}")
         shown = repr(item.get("input"))
-        named = message.startswith((shown, "'", '"')) or f"got {shown}" in message
+        named = message.startswith(("'", '"')) or shown in message
         lines.append(f"{option}: {message}" + ("" if named else f" (got {shown})"))
     return fail("\n".join(lines))
 
@@ -96,7 +97,7 @@ def _load(job_file: Path) -> ImportJob | ExportJob:
     try:
         return load_definition(job_file)
     except DefinitionError as e:
-        raise fail(str(e)) from None
+        raise fail(str(e), code=Exit.BAD_DEFINITION) from None
 
 
 def _warnings_to_stderr() -> None:
@@ -115,17 +116,18 @@ def _run(ctx: typer.Context, definition: ImportJob | ExportJob, *, as_json: bool
     return typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json))
 
 
-@app.command("run")
+@app.command("run", epilog=EXIT_CODES_HELP)
 def run_cmd(
     ctx: typer.Context,
     job_file: Annotated[Path, typer.Argument(help="Job definition (YAML or JSON).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Run a job definition in the foreground. Exit code 0 when it finished, non-zero otherwise."""
+    """Run a job definition in the foreground; run it again after a pause, Ctrl-C or a crash and it goes on
+    from its checkpoint."""
     raise _run(ctx, _load(job_file), as_json=as_json)
 
 
-@app.command("submit")
+@app.command("submit", epilog=EXIT_CODES_HELP)
 def submit_cmd(
     ctx: typer.Context,
     job_file: Annotated[Path, typer.Argument(help="Job definition (YAML or JSON).")],
@@ -136,16 +138,26 @@ def submit_cmd(
     definition = _load(job_file)
     job_id = submit(app_context(ctx), definition, start=not draft)
     if as_json:
-        emit_json({"id": job_id, "status": app_context(ctx).store.status_of(job_id).value})
+        from impex.store.shapes import current_run, job_shape
+
+        store = app_context(ctx).store
+        job = store.job(job_id)
+        emit_json(job_shape(job, current_run(job, store.runs_of(job_id))))  # as GET /api/jobs lists it
     else:
         console.print(f"job {job_id} {'saved as draft' if draft else 'queued'}")
 
 
-@app.command("import")
+@app.command("import", epilog=EXIT_CODES_HELP)
 def import_cmd(
     ctx: typer.Context,
     data_file: Annotated[Path, typer.Argument(help="CSV/delimited file (.gz and .zip too).")],
-    table: Annotated[str, typer.Option(help="Target table (created if missing).")],
+    table: Annotated[
+        str | None,
+        typer.Option(
+            help="Target table (created if missing). Default: the file's name without its extensions, "
+            "as a table name (Straße.csv.gz: strasse)."
+        ),
+    ] = None,
     connection: Annotated[str, typer.Option(help="Named target connection.")] = "default",
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter (detected if omitted; \\t or tab: a tab).")
@@ -213,6 +225,7 @@ def import_cmd(
         ImportJob,
         Reconciliation,
         Target,
+        check_identifier,
         spelled_delimiter,
     )
     from impex.formats.detect import detect_format
@@ -222,6 +235,11 @@ def import_cmd(
             "-: impex does not read standard input: it reads its source twice over (to detect the format, "
             "then again from any point to resume); save the data to a file first"
         )
+    table = table if table is not None else _table_named_after(data_file)
+    try:  # before the detection, which reads the file
+        check_identifier(table)
+    except ValueError as e:
+        raise fail(f"--table: {e}") from None
     given: dict[str, object] = {
         "delimiter": spelled_delimiter(delimiter),
         "encoding": encoding,
@@ -260,9 +278,17 @@ def import_cmd(
         raise fail(
             f"--key: {', '.join(unknown)} not among the columns of {data_file.name} ({', '.join(names)})"
         )
+    from impex.cli.table_fit import DoesNotFit, columns_to_import
+
+    try:
+        taken, left_out = columns_to_import(app_context(ctx).settings, connection, table, names)
+    except DoesNotFit as e:
+        raise fail(f"{data_file}: {e}") from None
+    if left_out and not as_json:
+        console.print(escape(left_out))
     columns = tuple(
         ColumnSpec(name=n, source=i + 1, type=t, required=n in keys)
-        for i, (n, t) in enumerate(zip(names, types, strict=True))
+        for i, (n, t) in enumerate(zip(names[:taken], types[:taken], strict=True))
     )
     try:
         definition = ImportJob(
@@ -285,6 +311,17 @@ def import_cmd(
     except ValueError as e:
         raise _bad_options(e) from None
     raise _run(ctx, definition, as_json=as_json)
+
+
+def _table_named_after(data_file: Path) -> str:
+    """The table a quick import fills when none is named: its file's name, without the extensions."""
+    from impex.domain.names import identifier
+
+    stem = data_file.name.removesuffix(".gz").removesuffix(".zip")
+    name = identifier(Path(stem).stem if Path(stem).suffix else stem)
+    if not name:
+        raise fail(f"{data_file}: its name gives no table name (letters, digits and _): give --table")
+    return name
 
 
 def _detected_line(
@@ -339,7 +376,7 @@ def job_name(said: str) -> str:
     return said if len(said) <= most else said[: most - 1] + "…"
 
 
-@app.command("export")
+@app.command("export", epilog=EXIT_CODES_HELP)
 def export_cmd(
     ctx: typer.Context,
     out_file: Annotated[Path, typer.Argument(help="File to write ({job}, {run}, {date}, {time} allowed).")],
@@ -371,6 +408,7 @@ def export_cmd(
 
     if (table is None) == (query is None):
         raise fail("give exactly one of --table or --query")
+    _check_output(out_file)
     try:
         source: TableSource | QuerySource = (
             TableSource(
@@ -403,6 +441,26 @@ def export_cmd(
     except ValueError as e:
         raise _bad_options(e) from None
     raise _run(ctx, definition, as_json=as_json)
+
+
+def _check_output(out_file: Path) -> None:
+    """Refuse, before any job is saved, an output the export could not be renamed over: standard output,
+    a folder, a pipe, a device (the run would only end with errors, leaving a job behind)."""
+    from impex.engine.final_file import check_replaceable, through_link
+    from impex.formats.errors import NotAFile
+
+    if str(out_file) == "-" and not out_file.exists():
+        raise fail(
+            "-: impex does not write to standard output: an export is written under a temporary name and "
+            "renamed once complete (so that a stopped or failed run never leaves half a file); give a file "
+            "name, then read the file"
+        )
+    if "{" in out_file.name:  # a name template: the file is named when the run begins
+        return
+    try:
+        check_replaceable(through_link(out_file), "the export file")
+    except NotAFile as e:
+        raise fail(str(e.strerror)) from None
 
 
 @app.command("worker")

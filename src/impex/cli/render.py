@@ -45,40 +45,6 @@ def emit_json_line(data: Any) -> None:
     print(json.dumps(data, default=str), flush=True)
 
 
-def job_dict(job: JobRecord, run: RunRecord | None) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": job.id,
-        "name": job.name,
-        "kind": job.kind,
-        "status": job.status.value,
-        "queue": job.queue,
-        "owner": job.owner,
-        "actions": [a.value for a in allowed_actions(job.status)],
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-    }
-    if run is not None:
-        data["run"] = run_dict(run)
-    return data
-
-
-def run_dict(run: RunRecord) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "run_no": run.run_no,
-        "outcome": run.outcome.value if run.outcome else None,
-        "started_at": run.started_at,
-        "ended_at": run.ended_at,
-        "active_seconds": round(run.active_seconds, 3),
-        "counters": run.counters.as_dict(),
-        "bytes_done": run.bytes_done,
-        "bytes_total": run.bytes_total,
-        "rate": run.rate,
-        "eta_seconds": run.eta_seconds,
-        "output_path": run.output_path,
-    }
-
-
 def jobs_table(rows: list[tuple[JobRecord, RunRecord | None]]) -> Table:
     table = Table("ID", "Name", "Kind", "Status", "Read", "Rejected", "Started", "Duration")
     for job, run in rows:

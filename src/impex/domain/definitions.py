@@ -41,6 +41,14 @@ def check_identifier(value: str) -> str:
     return value
 
 
+def known_encoding(value: str) -> str:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ValueError(f"unknown encoding {value!r}") from None
+    return value
+
+
 def spelled_delimiter(given: str | None) -> str | None:
     """The delimiter a person typed: a tab is hard to type (in a shell, in a form field), so \\t and
     tab say it too."""
@@ -87,6 +95,11 @@ class CsvFormat(Model):
         if value is not None and (len(value) != 1 or value.isdigit() or value in "+-"):
             raise ValueError(f"expected a single character other than a digit or a sign, got {value!r}")
         return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        return None if value is None else known_encoding(value)
 
     @model_validator(mode="after")
     def _distinct_characters(self) -> CsvFormat:
@@ -287,11 +300,7 @@ class OutputFormat(Model):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str) -> str:
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"unknown encoding {value!r}") from None
-        return value
+        return known_encoding(value)
 
     @model_validator(mode="after")
     def _distinct_characters(self) -> OutputFormat:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -11,11 +9,11 @@ from typing import NamedTuple
 import polars as pl
 
 from impex.domain.definitions import ColumnSpec, ColumnType, CsvFormat, with_offset
+from impex.domain.names import MAX_IDENTIFIER, identifier
 
 # A decimal declared without precision/scale still needs a fixed scale in Polars (and in most databases).
 DEFAULT_PRECISION = 38
 DEFAULT_SCALE_UNCONSTRAINED = 9
-_MAX_IDENTIFIER = 63
 
 
 class PlanError(ValueError):
@@ -125,23 +123,15 @@ def sanitise_names(header: Sequence[str]) -> list[str]:
     used: set[str] = set()
     result = []
     for i, raw in enumerate(header, start=1):
-        base = _identifier(raw) or f"c{i}"
+        base = identifier(raw) or f"c{i}"
         name, n = base, 1
         while name in used:
             n += 1
             suffix = f"_{n}"
-            name = base[: _MAX_IDENTIFIER - len(suffix)] + suffix
+            name = base[: MAX_IDENTIFIER - len(suffix)] + suffix
         used.add(name)
         result.append(name)
     return result
-
-
-def _identifier(raw: str) -> str:
-    ascii_only = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
-    name = re.sub(r"[^a-z0-9]+", "_", ascii_only.lower()).strip("_")
-    if name and name[0].isdigit():
-        name = "_" + name
-    return name[:_MAX_IDENTIFIER]
 
 
 def utc_columns(plan: Plan, fmt: CsvFormat) -> tuple[str, ...]:

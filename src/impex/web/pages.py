@@ -18,6 +18,7 @@ from impex.domain.journal import Level
 from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Seen, Status, allowed_actions
 from impex.store import queries
+from impex.store.shapes import progress
 from impex.web.api_jobs import act
 from impex.web.auth import (
     LOGIN_CSRF_COOKIE,
@@ -41,7 +42,7 @@ from impex.web.labels import (
     TAB_LABELS,
     TYPE_LABELS,
 )
-from impex.web.serialize import file_format, job_detail, job_summary, journal_dict, progress, reject_dict
+from impex.web.serialize import file_format, job_detail, job_summary, journal_dict, reject_dict
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[WebContext, Depends(web_context)]

@@ -1,0 +1,46 @@
+"""The quick import into a table that exists: which of the file's columns go in, checked before any job
+is saved, so that a file the table cannot take is refused at once rather than end a run with errors."""
+
+from __future__ import annotations
+
+from impex.domain.definitions import IDENTIFIER
+from impex.engine.connections import BadConnection, UnknownConnection, connection_url
+from impex.settings import Settings
+from impex.targets import TargetError, open_target
+
+# The last column of a rejects file (``impex jobs rejects ID --export FILE``): why each record was rejected.
+REASON_COLUMN = "reason"
+
+
+class DoesNotFit(ValueError):
+    """The file has columns that the existing table lacks; or the target cannot be asked."""
+
+
+def columns_to_import(settings: Settings, connection: str, table: str, names: list[str]) -> tuple[int, str]:
+    """How many of the file's columns, from the first, go into ``table``, and a note on the ones left
+    out: all of them (no note) when the table does not exist yet; all but a rejects file's reasons when
+    the table has no column of that name, so that fixed rejects import again as they are."""
+    if not IDENTIFIER.match(table):
+        return len(names), ""  # the definition names what is wrong with it
+    try:
+        session = open_target(connection_url(settings, connection))
+    except (UnknownConnection, BadConnection, TargetError) as error:
+        raise DoesNotFit(f"--connection {connection}: {error}") from None
+    try:
+        if not session.table_exists(table):
+            return len(names), ""
+        have = {session.name_key(name): name for name in session.table_columns(table)}
+        missing = [name for name in names if session.name_key(name) not in have]
+    finally:
+        session.close()
+    if missing == [REASON_COLUMN] and names[-1] == REASON_COLUMN:
+        return len(
+            names
+        ) - 1, f"column {REASON_COLUMN} (a rejects file's reasons) is not in table {table}: left out"
+    if missing:
+        has = ", ".join(sorted(have.values()))
+        raise DoesNotFit(
+            f"table {table} has no column(s) {', '.join(missing)} (it has: {has}): give --table to import "
+            "into a new table"
+        )
+    return len(names), ""

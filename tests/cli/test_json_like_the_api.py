@@ -1,0 +1,44 @@
+"""`impex jobs show|list --json` and `impex run|import --json` give a job in the REST API's shape: the
+same fields, names and values, without the labels the API adds in the caller's language."""
+
+import json
+import subprocess
+
+from support import IMPEX, write
+from web.conftest import api, quick_hashes, web  # noqa: F401  (the API's fixtures, on this store)
+
+LABELS = ("status_label", "outcome_label")
+
+
+def impex(env, *args: str) -> dict | list:
+    done = subprocess.run([*IMPEX, *args], env=env, capture_output=True, text=True, timeout=120)
+    return json.loads(done.stdout)
+
+
+def without_labels(data):
+    if isinstance(data, dict):
+        return {k: without_labels(v) for k, v in data.items() if k not in LABELS}
+    if isinstance(data, list):
+        return [without_labels(v) for v in data]
+    return data
+
+
+def test_a_job_in_json_is_the_apis_job_without_its_labels(api, impex_env, tmp_path):  # noqa: F811
+    source = write(tmp_path / "people.csv", "id,name\n1,Ann\n2,Bob\n")
+    ran = impex(impex_env, "import", str(source), "--table", "people", "--json")
+    from_api = api["viewer"].get("/api/jobs/1").json()
+    shown = impex(impex_env, "jobs", "show", "1", "--json")
+    assert shown == without_labels(from_api)
+    assert ran == {k: v for k, v in shown.items() if k not in ("definition", "runs")}
+    listed = impex(impex_env, "jobs", "list", "--json")
+    assert listed == without_labels(api["viewer"].get("/api/jobs").json()["items"])
+
+
+def test_a_submitted_job_in_json_is_the_apis_job_too(api, impex_env, tmp_path):  # noqa: F811
+    write(tmp_path / "people.csv", "id,name\n1,Ann\n")
+    job = write(
+        tmp_path / "job.yaml", "kind: import\nname: people\nsource: people.csv\ntarget: {table: people}\n"
+    )
+    submitted = impex(impex_env, "submit", str(job), "--json")
+    assert submitted == without_labels(api["viewer"].get("/api/jobs").json()["items"][0])
+    assert submitted["status"] == "queued" and submitted["actions"] == ["pause", "cancel"]

@@ -1,0 +1,56 @@
+"""`impex export --table T OUT`: an output the export cannot be written to is refused before any job is
+saved, with the path and why, as the quick import refuses its source."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from support import IMPEX, write
+
+
+def impex(env, *args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*IMPEX, *args], env=env, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+@pytest.fixture
+def people(impex_env, tmp_path):
+    source = write(tmp_path / "people.csv", "id,name\n1,Ann\n2,Bob\n")
+    assert impex(impex_env, "import", str(source), "--table", "people").returncode == 0
+    return impex_env
+
+
+def jobs(env) -> list[str]:
+    return [j["name"] for j in json.loads(impex(env, "jobs", "list", "--json").stdout)]
+
+
+def test_an_export_to_dash_says_it_does_not_write_to_standard_output_and_writes_no_file(people, tmp_path):
+    result = impex(people, "export", "--table", "people", "-", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "-: impex does not write to standard output" in result.stderr and result.stdout == ""
+    assert not (tmp_path / "-").exists()
+    assert jobs(people) == ["import people.csv into people"]
+
+
+@pytest.mark.parametrize(("output", "kind"), [("folder", "a folder"), ("/dev/null", "a device")])
+def test_an_export_to_a_folder_or_a_device_is_refused_and_saves_no_job(people, tmp_path, output, kind):
+    path = tmp_path if output == "folder" else output
+    result = impex(people, "export", "--table", "people", str(path))
+    assert result.returncode == 2
+    assert f"cannot write the export file {path}: it is {kind}, not a file" in result.stderr
+    assert jobs(people) == ["import people.csv into people"]
+
+
+def test_an_export_to_a_named_pipe_is_refused_and_leaves_the_pipe(people, tmp_path):
+    pipe = tmp_path / "out.csv"
+    os.mkfifo(pipe)
+    result = impex(people, "export", "--table", "people", str(pipe))
+    assert result.returncode == 2 and f"cannot write the export file {pipe}" in result.stderr
+    assert jobs(people) == ["import people.csv into people"]
+
+
+def test_an_export_over_an_existing_file_replaces_it(people, tmp_path):
+    out = write(tmp_path / "out.csv", "old content\n")
+    assert impex(people, "export", "--table", "people", str(out)).returncode == 0
+    assert out.read_text() == "id,name\n1,Ann\n2,Bob\n"
