@@ -33,7 +33,7 @@ def test_a_definition_with_an_unknown_encoding_is_refused_before_any_job(impex_e
     )
     result = impex(impex_env, "run", str(job))
     assert result.returncode == 5
-    assert "job.yaml: format.encoding: unknown encoding 'nonsense'" in result.stderr
+    assert "job.yaml, line 5: format.encoding: unknown encoding 'nonsense'" in result.stderr
     assert saved_jobs(impex_env) == []
 
 

@@ -60,7 +60,7 @@ def test_a_refused_definition_and_a_refused_option_have_codes_of_their_own(impex
         tmp_path / "job.yaml", "kind: import\nname: p\nsource: people.csv\ntarget: {table: p}\ncolums: []\n"
     )
     refused = impex(impex_env, "run", str(typo))
-    assert refused.returncode == 5 and "job.yaml: colums: unknown key" in refused.stderr
+    assert refused.returncode == 5 and "colums: unknown key: did you mean 'columns'?" in refused.stderr
     assert impex(impex_env, "run", str(tmp_path / "gone.yaml")).returncode == 5
     bad_option = impex(impex_env, "import", str(tmp_path / "people.csv"), "--table", "p", "--delimiter", "ab")
     assert bad_option.returncode == 2 and "--delimiter" in bad_option.stderr

@@ -73,9 +73,9 @@ def test_a_semicolon_latin1_file_is_detected_and_header_names_become_the_columns
     body = upload(api["operator"], text.encode("cp1252"), "kunden.csv").json()
     preview = body["preview"]
     assert preview["delimiter"] == ";" and preview["encoding"] != "utf-8"  # a one-byte Western encoding
-    # once 'stra_e', 'pr_nom' and 'citt', where impex import names them 'strae', 'prenom' and 'citta'
+    # once 'stra_e', 'pr_nom' and 'citt', where impex import names them 'strasse', 'prenom' and 'citta'
     targets = [c["target"] for c in preview["columns"]]
-    assert targets == ["kunden_nr", "strae", "ort", "prenom", "citta"]
+    assert targets == ["kunden_nr", "strasse", "ort", "prenom", "citta"]
     assert preview["rows"][1] == ["2", "Bahnhofstraße 9", "Düsseldorf", None, None]
     # a table made of the web's names takes the same file from the quick import
     with sqlite3.connect(data_dir / "data.db") as db:
