@@ -6,7 +6,6 @@ job stored before a check existed still runs as it did (the option was ignored).
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass
 
 from impex.domain.definitions import ColumnSpec, ColumnType, CsvFormat, ImportJob, Reconciliation, Transform
@@ -35,11 +34,6 @@ def import_problems(job: ImportJob) -> list[Problem]:
 
 def _format_problems(fmt: CsvFormat) -> list[Problem]:
     problems = []
-    if fmt.encoding is not None:
-        try:
-            codecs.lookup(fmt.encoding)
-        except LookupError:
-            problems.append(Problem(("format", "encoding"), f"unknown encoding {fmt.encoding!r}"))
     if fmt.escape is not None and fmt.escape == fmt.delimiter:
         problems.append(
             Problem(("format", "escape"), f"the escape character {fmt.escape!r} is the delimiter")
