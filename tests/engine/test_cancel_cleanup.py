@@ -35,16 +35,36 @@ def tables(data_dir: Path) -> list[str]:
         return [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1")]
 
 
-@pytest.mark.parametrize("commit", ["incremental", "atomic"])
-def test_an_import_canceled_while_paused_drops_its_own_tables(store, settings, data_dir, tmp_path, commit):
+def contacts_import(tmp_path: Path, commit: str) -> dict:
+    """An import of 3,000 contacts in chunks of 500, in the given commit mode."""
     source = make_contacts(tmp_path / "contacts.csv", 3000)
-    definition = define(
+    return define(
         source=str(source),
         columns=COLUMNS,
         chunk_rows=500,
         commit=commit,
         reconciliation={"keys": ["id"], "doubles": "reject"},
     )
+
+
+def table_export(data_dir: Path, tmp_path: Path) -> tuple[dict, Path]:
+    """An export of a 2,000-row table in chunks of 200, and the file it writes."""
+    with sqlite3.connect(data_dir / "data.db") as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+        c.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 2001)])
+    out = tmp_path / "out" / "t.csv"
+    return {
+        "kind": "export",
+        "name": "t",
+        "source": {"table": "t"},
+        "output": str(out),
+        "chunk_rows": 200,
+    }, out
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_an_import_canceled_while_paused_drops_its_own_tables(store, settings, data_dir, tmp_path, commit):
+    definition = contacts_import(tmp_path, commit)
     job_id = paused_after_its_first_chunk(store, settings, definition)
     assert any(name.startswith("_impex_s") for name in tables(data_dir))
     t = operate(store, settings, job_id, A.CANCEL, actor="tester")
@@ -56,17 +76,7 @@ def test_an_import_canceled_while_paused_drops_its_own_tables(store, settings, d
 
 
 def test_an_export_canceled_while_paused_removes_its_partial_file(store, settings, data_dir, tmp_path):
-    with sqlite3.connect(data_dir / "data.db") as c:
-        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
-        c.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 2001)])
-    out = tmp_path / "out" / "t.csv"
-    definition = {
-        "kind": "export",
-        "name": "t",
-        "source": {"table": "t"},
-        "output": str(out),
-        "chunk_rows": 200,
-    }
+    definition, out = table_export(data_dir, tmp_path)
     job_id = paused_after_its_first_chunk(store, settings, definition)
     assert [p.name for p in out.parent.iterdir()] != []
     operate(store, settings, job_id, A.CANCEL, actor="tester")
@@ -93,14 +103,7 @@ def canceled_then_shut_down_before_its_next_chunk(store, settings, definition) -
 def test_an_import_canceled_then_shut_down_before_its_next_chunk_drops_its_own_tables(
     store, settings, data_dir, tmp_path, commit
 ):
-    source = make_contacts(tmp_path / "contacts.csv", 3000)
-    definition = define(
-        source=str(source),
-        columns=COLUMNS,
-        chunk_rows=500,
-        commit=commit,
-        reconciliation={"keys": ["id"], "doubles": "reject"},
-    )
+    definition = contacts_import(tmp_path, commit)
     canceled_then_shut_down_before_its_next_chunk(store, settings, definition)
     assert tables(data_dir) == ["_impex_checkpoint", "t"]
     if commit == "atomic":
@@ -111,17 +114,7 @@ def test_an_import_canceled_then_shut_down_before_its_next_chunk_drops_its_own_t
 def test_an_export_canceled_then_shut_down_before_its_next_chunk_removes_its_partial_file(
     store, settings, data_dir, tmp_path
 ):
-    with sqlite3.connect(data_dir / "data.db") as c:
-        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
-        c.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 2001)])
-    out = tmp_path / "out" / "t.csv"
-    definition = {
-        "kind": "export",
-        "name": "t",
-        "source": {"table": "t"},
-        "output": str(out),
-        "chunk_rows": 200,
-    }
+    definition, out = table_export(data_dir, tmp_path)
     canceled_then_shut_down_before_its_next_chunk(store, settings, definition)
     assert list(out.parent.iterdir()) == []
 
@@ -143,14 +136,7 @@ def canceled_while_a_dead_worker_held_it(store, settings, definition) -> int:
 def test_an_import_whose_worker_died_while_it_was_canceling_leaves_nothing_of_its_own_once_taken_over(
     store, settings, data_dir, tmp_path, commit
 ):
-    source = make_contacts(tmp_path / "contacts.csv", 3000)
-    definition = define(
-        source=str(source),
-        columns=COLUMNS,
-        chunk_rows=500,
-        commit=commit,
-        reconciliation={"keys": ["id"], "doubles": "reject"},
-    )
+    definition = contacts_import(tmp_path, commit)
     canceled_while_a_dead_worker_held_it(store, settings, definition)
     assert tables(data_dir) == ["_impex_checkpoint", "t"]
 
@@ -158,16 +144,6 @@ def test_an_import_whose_worker_died_while_it_was_canceling_leaves_nothing_of_it
 def test_an_export_whose_worker_died_while_it_was_canceling_leaves_no_partial_file_once_taken_over(
     store, settings, data_dir, tmp_path
 ):
-    with sqlite3.connect(data_dir / "data.db") as c:
-        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
-        c.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 2001)])
-    out = tmp_path / "out" / "t.csv"
-    definition = {
-        "kind": "export",
-        "name": "t",
-        "source": {"table": "t"},
-        "output": str(out),
-        "chunk_rows": 200,
-    }
+    definition, out = table_export(data_dir, tmp_path)
     canceled_while_a_dead_worker_held_it(store, settings, definition)
     assert list(out.parent.iterdir()) == []

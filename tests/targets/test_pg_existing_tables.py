@@ -6,10 +6,9 @@ upserts, updates, atomic staging)."""
 import polars as pl
 import pytest
 
-from impex.domain.counters import Counters
-from impex.domain.position import Position
 from impex.targets.base import Checkpoint, ChunkWrite, Refusal, RunSpec
 from impex.targets.postgres import PostgresTarget
+from targets.test_pg_refusals import applied
 
 CODES = (
     "CREATE TABLE codes (id bigint PRIMARY KEY, code char(3), label short5, bits bit(3), "
@@ -41,16 +40,7 @@ def codes(ids, code="ab", label="abc", bits="101", pairs="{ab}"):
 def written(schema, write, *, atomic=False, prepared=False):
     """What the database refused of the chunk, and the table after it committed."""
     t = PostgresTarget(schema[1])
-    run = t.open_run(RunSpec("s:1:1", "tok", "codes", ("id",), atomic=atomic), {})
-    got = []
-
-    def finalize(result):
-        got.append(result)
-        return Checkpoint(Position(1, 1, 1), Counters(inserted=result.inserted))
-
-    run.commit_chunk(run.prepare(write) if prepared else write, finalize)
-    if atomic:
-        run.finish(finalize)
+    got = applied(t, write, prepared=prepared, atomic=atomic, table="codes")
     t.close()
     return [r for result in got for r in result.refused]
 

@@ -43,9 +43,9 @@ def events(start=0):
     )
 
 
-def applied(target, write, *, prepared, atomic=False):
+def applied(target, write, *, prepared, atomic=False, table="events"):
     """What the run did with the chunk: its ChunkResult (in atomic mode, the final apply's too)."""
-    run = target.open_run(RunSpec("s:1:1", "tok", "events", ("id",), atomic=atomic), {})
+    run = target.open_run(RunSpec("s:1:1", "tok", table, ("id",), atomic=atomic), {})
     got = []
 
     def finalize(result):
