@@ -79,7 +79,7 @@ def test_constants_fill_every_row_in_their_type(store, settings, data_dir, tmp_p
 def test_defaults_replace_empty_and_null_fields_only(store, settings, data_dir, tmp_path):
     columns = [
         {"name": "id", "type": "integer"},
-        {"name": "country", "default": "FR", "required": True},
+        {"name": "country", "default": "FR"},
         {"name": "qty", "type": "integer", "default": 1},
         {"name": "due", "type": "date", "default": "2024-12-31"},
     ]
@@ -133,9 +133,12 @@ def test_a_remap_can_turn_source_codes_into_typed_values(store, settings, data_d
     assert rejects(store, job_id) == [(3, 4, "type_error", b"3,B")]
 
 
+EMPTY_CODE = "column code: a value is required (the field was empty)"
+
+
 def test_required_and_max_length(store, settings, data_dir, tmp_path):
     columns = [{"name": "id", "type": "integer"}, {"name": "code", "required": True, "max_length": 3}]
-    content = "id,code\n1,abc\n2,Zoë\n3,abcd\n4,\n5, \n6,  ab  \n"
+    content = 'id,code\n1,abc\n2,Zoë\n3,abcd\n4,\n5, \n6,  ab  \n7,""\n8,"  "\n'  # quoted: empty text
     status, job_id = load(store, settings, tmp_path, content, columns)
     assert status is S.FINISHED
     assert table_rows(data_dir) == [(1, "abc"), (2, "Zoë"), (6, "ab")]
@@ -155,6 +158,8 @@ def test_required_and_max_length(store, settings, data_dir, tmp_path):
             " ",
             "line 6: column code: a value is required (the field was empty)",
         ),
+        (7, "missing_required", "code", "", f"line 8: {EMPTY_CODE}"),
+        (8, "missing_required", "code", "  ", f"line 9: {EMPTY_CODE}"),
     ]
 
 

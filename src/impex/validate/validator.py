@@ -223,6 +223,8 @@ def _is_bad(text: pl.Expr, value: pl.Expr, col: PlannedColumn) -> pl.Expr:
     spec = col.spec
     # Null after the cast: a failed cast if there was text, else a missing value (if one is required).
     bad = value.is_null() & text.is_not_null() if not spec.required else value.is_null()
+    if spec.required and spec.type is ColumnType.STRING:
+        bad = bad | (text == "")  # a quoted empty field is empty text, which is no value either
     if spec.type is ColumnType.STRING and spec.max_length is not None:
         bad = bad | (text.str.len_chars() > spec.max_length)
     return bad
@@ -323,7 +325,7 @@ def _why(
     """Why a column's value is bad: the reason, and the message's code and parameters. ``text`` is
     the field after trimming, null markers and transforms; ``failed``: no typed value came out of it;
     ``raw`` the field as read; ``before_year_one``: it reads as a date before year 1."""
-    if failed and text is None:
+    if (failed and text is None) or (text == "" and col.spec.required):
         if raw is None or raw.strip(STRIPPED) == "":
             return Reason.MISSING_REQUIRED.value, "missing_required.empty", {"column": col.name}
         blank = {"column": col.name, "value": visible(raw)}
