@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from impex.targets.sql import quote
-from impex.targets.sqlite_sql import OPEN, Token, is_word, same_name, tokens
+from impex.targets.sqlite_sql import OPEN, Token, is_word, name_key, same_name, tokens
 
 FOREIGN_KEY = "FOREIGN KEY constraint failed"  # all SQLite says
 MISSING = "not present in"
@@ -169,13 +169,13 @@ def referred_sql(key: ForeignKey, gone: str, row_id: str, *, still_there: bool) 
 def unique_on(rows: Rows, table: str, keys: tuple[str, ...]) -> bool:
     """Whether the table's primary key or a unique index (not partial, no expression) has exactly
     the key columns: then no two rows share a key."""
-    wanted = {k.lower() for k in keys}
+    wanted = {name_key(k) for k in keys}
     info = rows(f"PRAGMA table_info({quote(table)})", ())
-    if wanted and {str(r[1]).lower() for r in info if r[5]} == wanted:
+    if wanted and {name_key(str(r[1])) for r in info if r[5]} == wanted:
         return True
     for index in rows(f"PRAGMA index_list({quote(table)})", ()):
         if index[2] and not index[4]:  # unique, not partial
             columns = [r[2] for r in rows(f"PRAGMA index_info({quote(index[1])})", ())]
-            if None not in columns and {str(c).lower() for c in columns} == wanted:
+            if None not in columns and {name_key(str(c)) for c in columns} == wanted:
                 return True
     return False
