@@ -7,6 +7,7 @@ from impex.domain.definitions import IDENTIFIER
 from impex.engine.connections import BadConnection, UnknownConnection, connection_url
 from impex.settings import Settings
 from impex.targets import TargetError, open_target
+from impex.targets.base import lacking_columns
 
 # The last column of a rejects file (``impex jobs rejects ID --export FILE``): why each record was rejected.
 REASON_COLUMN = "reason"
@@ -29,8 +30,7 @@ def columns_to_import(settings: Settings, connection: str, table: str, names: li
     try:
         if not session.table_exists(table):
             return len(names), ""
-        have = {session.name_key(name): name for name in session.table_columns(table)}
-        missing = [name for name in names if session.name_key(name) not in have]
+        missing, has = lacking_columns(session, table, names)
     finally:
         session.close()
     if missing == [REASON_COLUMN] and names[-1] == REASON_COLUMN:
@@ -38,9 +38,8 @@ def columns_to_import(settings: Settings, connection: str, table: str, names: li
             names
         ) - 1, f"column {REASON_COLUMN} (a rejects file's reasons) is not in table {table}: left out"
     if missing:
-        has = ", ".join(sorted(have.values()))
         raise DoesNotFit(
-            f"table {table} has no column(s) {', '.join(missing)} (it has: {has}): give --table to import "
-            "into a new table"
+            f"table {table} has no column(s) {', '.join(missing)} (it has: {', '.join(has)}): give --table "
+            "to import into a new table"
         )
     return len(names), ""

@@ -44,6 +44,7 @@ from impex.targets.base import (
     RunTarget,
     TargetError,
     TargetSession,
+    lacking_columns,
 )
 from impex.validate import Plan, Validated, build_plan, target_schema, utc_columns, validate
 from impex.validate.plan import PlanError, check_keys
@@ -305,15 +306,11 @@ class ImportRun:
             return True
         key = session.name_key
         self._refuse_computed(session, [c.name for c in wanted])
-        have = {key(name): name for name in session.table_columns(table)}
-        missing = [c.name for c in wanted if key(c.name) not in have]
+        missing, has = lacking_columns(session, table, [c.name for c in wanted])
         if missing:
             raise ImportFailed(
                 "run.error",
-                {
-                    "error": f"table {table} has no column(s) {', '.join(missing)} "
-                    f"(it has: {', '.join(sorted(have.values()))})"
-                },
+                {"error": f"table {table} has no column(s) {', '.join(missing)} (it has: {', '.join(has)})"},
             )
         filled = {key(w.name) for w in wanted}
         unfilled = [c for c in session.required_columns(table) if key(c) not in filled]

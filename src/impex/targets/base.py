@@ -442,3 +442,10 @@ class TargetSession(Protocol):
     def drop_run_tables(self, run_key: str) -> None: ...
     def stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatch]: ...
     def close(self) -> None: ...
+
+
+def lacking_columns(session: TargetSession, table: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """Of ``names``, those ``table`` has no column for (compared as the database compares names), and
+    the table's columns, sorted (for a message saying what it has)."""
+    have = {session.name_key(name): name for name in session.table_columns(table)}
+    return [name for name in names if session.name_key(name) not in have], sorted(have.values())
