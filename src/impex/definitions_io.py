@@ -80,7 +80,7 @@ def _problems(error: ValidationError, data: dict[str, Any]) -> list[Problem]:
             message = "unknown key" + _spelling(data.get("kind"), path)
         if path[:1] == ["source"] and path[1:2] in (["table"], ["query"]):
             del path[1]  # the kind of an export's source: noise too
-        elif item["type"] == "missing":
+        if item["type"] == "missing":
             message = "required key is missing"
         # a check of a whole mapping may name the key it is about: "reconciliation.keys: …"
         named = re.match(r"([a-z_]+(?:\.[a-z_]+)*): ", message)

@@ -135,6 +135,13 @@ def test_a_misspelt_key_of_an_export_source_suggests_the_key_of_that_kind_of_sou
         assert str(refused.value) == f"definition: {said}"
 
 
+def test_a_key_missing_from_an_export_source_is_said_to_be_missing_like_any_other():
+    export = {"kind": "export", "name": "e", "output": "out.csv"}
+    with pytest.raises(DefinitionError) as refused:
+        parse_definition({**export, "source": {}})
+    assert str(refused.value) == "definition: source.table: required key is missing"
+
+
 def test_values_that_fit_are_accepted_as_they_are_read_from_the_file():
     parse_definition(
         {
