@@ -337,8 +337,7 @@ def test_a_second_ctrl_c_stops_a_run_stuck_before_its_next_chunk_at_once_and_it_
         first = run.stderr.readline()
         assert "SIGINT: each job stops at its next chunk boundary (SIGINT again stops at once)" in first
         run.send_signal(signal.SIGINT)
-        assert run.wait(timeout=20) == 128 + signal.SIGINT
-        assert "SIGINT again: stopping at once" in run.stderr.read()
+        assert run.wait(timeout=20) == -signal.SIGINT  # ended by the signal itself: 130 in a shell
         assert job_state(data_dir, 1)[0] is S.RUNNING  # as a crash leaves it, for a takeover
     finally:
         locker.kill()

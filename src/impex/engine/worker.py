@@ -134,11 +134,11 @@ class Worker:
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             name = signal.Signals(signum).name
-            if self.shutdown.is_set():
-                log.warning("%s again: stopping at once; each job goes on from its checkpoint", name)
-                logging.shutdown()
-                os._exit(128 + signum)
             log.warning("%s: each job stops at its next chunk boundary (%s again stops at once)", name, name)
+            # The second one is the system's to carry out: a Python handler runs only once the main
+            # thread is back from what it waits in (a locked database), which may be long.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             self.shutdown.request(name)
 
         signal.signal(signal.SIGTERM, stop)
