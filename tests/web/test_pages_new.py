@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import html
 import re
 import sqlite3
@@ -10,6 +11,7 @@ import pytest
 
 from impex.definitions_io import parse_definition
 from impex.domain.counters import Counters
+from impex.domain.names import table_name_for
 from impex.domain.status import S
 from impex.store.store import JobNotFound
 from impex.web.forms import FormProblem, export_definition, import_definition
@@ -142,6 +144,28 @@ def test_the_import_page_previews_the_upload_and_guesses_the_mapping(browser, up
     assert re.search(r'name="col-3-type">.*?<option value="string" selected', html, re.S)  # "x", "forty"
     assert 'name="table" required pattern="[A-Za-z_][A-Za-z0-9_]{0,62}" value="people"' in html
     assert html.count('<tr><td class="num muted">') == 5 and "<td>forty</td>" in html
+
+
+@pytest.mark.parametrize(
+    ("file_name", "label", "table"),
+    [
+        ("my.data.csv.gz", "my.data", "my_data"),
+        ("Straße Größe.csv", "Strasse_Grosse", "strasse_grosse"),
+        ("日本.csv", "upload", "upload"),  # `impex import` asks for --table: the form needs something
+    ],
+)
+def test_the_suggested_table_is_the_one_the_quick_import_of_the_file_fills(
+    browser, api, file_name, label, table
+):
+    body = PEOPLE.encode()
+    if file_name.endswith(".gz"):
+        body = gzip.compress(body)
+    upload = api["operator"].post("/api/uploads", files={"file": (file_name, body, "text/csv")}).json()
+    page = browser("operator").get("/jobs/new/import", params={"upload": upload["name"]}).text
+    assert f'name="name" required maxlength="200" value="{label}"' in page
+    assert f'name="table" required pattern="[A-Za-z_][A-Za-z0-9_]{{0,62}}" value="{table}"' in page
+    if table != "upload":
+        assert table_name_for(file_name) == table
 
 
 def test_reading_again_without_a_header_shows_the_header_line_as_a_record(browser, uploaded):

@@ -315,10 +315,9 @@ def import_cmd(
 
 def _table_named_after(data_file: Path) -> str:
     """The table a quick import fills when none is named: its file's name, without the extensions."""
-    from impex.domain.names import identifier
+    from impex.domain.names import table_name_for
 
-    stem = data_file.name.removesuffix(".gz").removesuffix(".zip")
-    name = identifier(Path(stem).stem if Path(stem).suffix else stem)
+    name = table_name_for(data_file.name)
     if not name:
         raise fail(f"{data_file}: its name gives no table name (letters, digits and _): give --table")
     return name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import PurePath
 
 MAX_IDENTIFIER = 63
 
@@ -38,13 +39,33 @@ _SPELLED_OUT = str.maketrans(
 )
 
 
+def ascii_spelling(text: str) -> str:
+    """``text`` with its Latin letters in ASCII (``é`` → ``e``, ``ß`` → ``ss``) and whatever else is
+    not ASCII dropped."""
+    spelled = unicodedata.normalize("NFKD", text.translate(_SPELLED_OUT))
+    return spelled.encode("ascii", "ignore").decode("ascii")
+
+
 def identifier(text: str) -> str:
     """``text`` as a table or column name: Latin letters without their accents (``é`` → ``e``, ``ß`` →
     ``ss``), lower case, any other run of characters as ``_``, ``_`` before a leading digit; empty
     when nothing of it can be written so (``"日本"``, ``"$$"``)."""
-    spelled = unicodedata.normalize("NFKD", text.translate(_SPELLED_OUT))
-    ascii_only = spelled.encode("ascii", "ignore").decode("ascii")
-    name = re.sub(r"[^a-z0-9]+", "_", ascii_only.lower()).strip("_")
+    name = re.sub(r"[^a-z0-9]+", "_", ascii_spelling(text).lower()).strip("_")
     if name and name[0].isdigit():
         name = "_" + name
     return name[:MAX_IDENTIFIER]
+
+
+def file_stem(file_name: str) -> str:
+    """A file's name without its directory and extensions: the compression's (``.gz``, ``.zip``) and
+    the format's (``my.data.csv.gz`` → ``my.data``)."""
+    name = PurePath(file_name).name
+    for compressed in (".gz", ".zip"):
+        name = name.removesuffix(compressed)
+    return PurePath(name).stem if PurePath(name).suffix else name
+
+
+def table_name_for(file_name: str) -> str:
+    """The table a file's rows go to when none is named: its stem as an identifier (``Straße.csv`` →
+    ``strasse``, ``my.data.csv`` → ``my_data``); empty when nothing of it can be written so."""
+    return identifier(file_stem(file_name))

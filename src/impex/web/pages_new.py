@@ -12,8 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from impex.definitions_io import DefinitionError
+from impex.domain.names import file_stem, table_name_for
 from impex.domain.roles import Role
-from impex.validate.plan import sanitise_names
 from impex.web.api_jobs import create_job
 from impex.web.auth import Auth, check_csrf, page_auth
 from impex.web.context import WebContext, translator, web_context
@@ -66,8 +66,9 @@ def _preview(ctx: WebContext, upload: str, fields: dict[str, str | None]) -> dic
     header = fields.get("header")
     choice = None if not header else header in ("1", "true", "yes", "on")
     detected = preview_file(path, format_options({**fields, "header": None}), choice)
-    stem = original_name(upload).split(".")[0] or "import"
-    table = (fields.get("table") or "").strip() or sanitise_names([stem])[0]
+    file_name = original_name(upload)
+    # The same table as `impex import FILE` fills; none (the form asks) when the name gives none.
+    table = (fields.get("table") or "").strip() or table_name_for(file_name)
     connection = (fields.get("connection") or "").strip() or "default"
     try:
         existing, table_problem = existing_columns(ctx.settings, connection, table), None
@@ -77,7 +78,7 @@ def _preview(ctx: WebContext, upload: str, fields: dict[str, str | None]) -> dic
         "upload": upload,
         "file_name": original_name(upload),
         "preview": preview_dict(detected, existing),
-        "suggested_name": stem,
+        "suggested_name": file_stem(file_name) or "import",
         "suggested_table": table,
         "suggested_connection": connection,
         "table_problem": table_problem,

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from impex.domain.definitions import IDENTIFIER, CsvFormat, with_offset
+from impex.domain.names import ascii_spelling, file_stem
 from impex.engine.connections import BadConnection, UnknownConnection, connection_url
 from impex.formats.detect import DetectedFormat, detect_format
 from impex.formats.errors import FormatError, NotText
@@ -214,8 +215,14 @@ def check_text(path: Path, requested_encoding: str | None) -> str:
 def safe_filename(name: str) -> str:
     """The uploaded file's own name, reduced to a harmless one (no folders, no leading dot)."""
     base = re.split(r"[\\/]", name)[-1]
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._")[-100:]
-    return cleaned or "upload.csv"
+    # Latin letters spelt in ASCII, as a table name spells them: the new-import page suggests the table
+    # `impex import` of the same file fills (Straße.csv: strasse, not stra_e).
+    spelled = "".join(ascii_spelling(c) or c for c in base)
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", spelled).lstrip(".")[-100:]
+    stem = file_stem(cleaned)
+    if not re.search("[A-Za-z0-9]", stem):  # nothing to name a table after (日本.csv)
+        cleaned = "upload" + (cleaned[len(stem) :] or ".csv")
+    return cleaned
 
 
 @dataclass(frozen=True)
