@@ -54,3 +54,20 @@ def test_an_export_over_an_existing_file_replaces_it(people, tmp_path):
     out = write(tmp_path / "out.csv", "old content\n")
     assert impex(people, "export", "--table", "people", str(out)).returncode == 0
     assert out.read_text() == "id,name\n1,Ann\n2,Bob\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        (["--table", "nosuch"], "source table nosuch does not exist in data.db"),
+        (["--table", "people", "--column", "age"], "source table people has no column(s) age"),
+        (["--query", "SELECT age FROM people"], "no such column: age"),
+        (["--table", "people", "--connection", "crm"], "no connection named 'crm'"),
+    ],
+)
+def test_a_source_the_export_cannot_read_is_refused_and_saves_no_job(people, tmp_path, source, said):
+    result = impex(people, "export", *source, str(tmp_path / "out.csv"))
+    assert result.returncode == 2
+    assert "error: nothing exported: " in result.stderr and said in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+    assert jobs(people) == ["import people.csv into people"]

@@ -22,8 +22,9 @@ from impex.domain.rejects import Reason, Reject
 from impex.settings import SETTINGS
 
 if TYPE_CHECKING:
-    from impex.domain.definitions import ExportJob, ImportJob
+    from impex.domain.definitions import ExportJob, ImportJob, QuerySource, TableSource
     from impex.formats.detect import DetectedFormat
+    from impex.settings import Settings
 
 app = typer.Typer(
     help="impex: import data files into database tables and export tables to files, as jobs you can "
@@ -439,7 +440,25 @@ def export_cmd(
         )
     except ValueError as e:
         raise _bad_options(e) from None
+    _check_source(app_context(ctx).settings, definition.source)
     raise _run(ctx, definition, as_json=as_json)
+
+
+def _check_source(settings: Settings, source: TableSource | QuerySource) -> None:
+    """Refuse, before any job is saved, a source the export could not read: an unknown connection or
+    table, a column the table lacks, a query the database refuses."""
+    from impex.engine.connections import BadConnection, UnknownConnection, connection_url
+    from impex.engine.export_readers import open_source
+    from impex.targets import TargetError
+
+    try:
+        opened = open_source(connection_url(settings, source.connection), source)
+        try:
+            opened.column_names()  # a query is prepared here
+        finally:
+            opened.close()
+    except (UnknownConnection, BadConnection, TargetError) as e:
+        raise fail(f"nothing exported: {e}") from None
 
 
 def _check_output(out_file: Path) -> None:
