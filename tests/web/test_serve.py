@@ -141,3 +141,14 @@ def _password_from(proc: subprocess.Popen[str]) -> str:
         if found:
             return found.group(1)
     raise AssertionError("no admin password printed")
+
+
+def test_serve_on_a_port_in_use_says_so_and_creates_no_admin(impex_env):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*IMPEX, "serve", "--port", str(port)], env=impex_env, capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 2  # bad arguments, not 3 (canceled)
+    assert f"cannot serve on 127.0.0.1:{port}: the port is in use" in result.stderr
+    assert "admin" not in result.stdout

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
 
 from impex.cli.context import app_context
-from impex.cli.render import console
+from impex.cli.render import console, fail
 
 
 def serve_cmd(
@@ -35,6 +37,7 @@ def serve_cmd(
     app_ctx = app_context(ctx)
     app_ctx.overrides.update(host=host, port=port)
     settings = app_ctx.settings
+    _check_free(settings.host, settings.port)
     store = app_ctx.store
     password = Users(store.engine).bootstrap_admin()
     address = f"http://{settings.host}:{settings.port}"
@@ -50,3 +53,19 @@ def serve_cmd(
     console.print(f"impex serving {address} (API: {address}/api/docs)", highlight=False)
     app = create_app(settings, store, worker=worker)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse, before the first start creates its admin user, an address another program listens on
+    (uvicorn would say so in a log line and exit 3, which impex's other commands give a canceled run)."""
+    try:
+        with socket.create_server((host, port)):  # SO_REUSEADDR as uvicorn binds
+            pass
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            reason = "the port is in use (another impex serve?)"
+        else:
+            reason = error.strerror or str(error)
+        raise fail(
+            f"cannot serve on {host}:{port}: {reason}; give another --port (or IMPEX_PORT) or --host"
+        ) from None
