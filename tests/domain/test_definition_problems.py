@@ -155,3 +155,38 @@ def test_values_that_fit_are_accepted_as_they_are_read_from_the_file():
             ],
         }
     )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "said"),
+    [
+        (
+            {"date_format": "DD.MM.YYYY"},
+            "format.date_format: 'DD.MM.YYYY' has no directive, so it would read no value: a format is "
+            "written with strftime directives (%d.%m.%Y reads 31.12.2024); write '%d.%m.%Y' for "
+            "'DD.MM.YYYY'",
+        ),
+        (
+            {"timestamp_format": "dd/MM/yyyy HH:mm:ss"},
+            "format.timestamp_format: 'dd/MM/yyyy HH:mm:ss' has no directive, so it would read no value: "
+            "a format is written with strftime directives (%d.%m.%Y reads 31.12.2024); write "
+            "'%d/%m/%Y %H:%M:%S' for 'dd/MM/yyyy HH:mm:ss'",
+        ),
+        (
+            {"date_format": "%d.%m.%Q"},
+            "format.date_format: '%d.%m.%Q': %Q is no strftime directive (%Y year, %m month, %d day, "
+            "%H hour, %M minute, %S second, %z UTC offset…)",
+        ),
+    ],
+)
+def test_a_date_format_that_could_read_no_date_is_refused_with_what_to_write(fmt, said):
+    assert refusal(format=fmt) == [f"definition: {said}"]
+
+
+@pytest.mark.parametrize(
+    "fmt", ["%d.%m.%Y", "%-d.%-m.%y", "%Y-%m-%dT%H:%M:%S%.3f%:z", "%d %b %Y", "%s", "%Y%m%d"]
+)
+def test_every_chrono_date_format_is_taken_for_import_and_export(fmt):
+    assert parse_definition({**BASE, "format": {"date_format": fmt}}).format.date_format == fmt
+    export = {"kind": "export", "name": "e", "output": "out.csv", "source": {"table": "t"}}
+    assert parse_definition({**export, "format": {"date_format": fmt}}).format.date_format == fmt

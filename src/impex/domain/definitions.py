@@ -21,6 +21,7 @@ from impex.domain.choices import (
     Operation,
     Transform,
 )
+from impex.domain.time_formats import check_time_format
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 OFFSET_DIRECTIVE = re.compile(r"%[:#]?z")  # a UTC offset in a timestamp format
@@ -100,6 +101,10 @@ class CsvFormat(Model):
     @classmethod
     def _known_encoding(cls, value: str | None) -> str | None:
         return None if value is None else known_encoding(value)
+
+    _formats_ok = field_validator("date_format", "timestamp_format")(
+        classmethod(lambda cls, v: check_time_format(v))
+    )
 
     @model_validator(mode="after")
     def _distinct_characters(self) -> CsvFormat:
@@ -301,6 +306,10 @@ class OutputFormat(Model):
     @classmethod
     def _known_encoding(cls, value: str) -> str:
         return known_encoding(value)
+
+    _formats_ok = field_validator("date_format", "timestamp_format")(
+        classmethod(lambda cls, v: check_time_format(v))
+    )
 
     @model_validator(mode="after")
     def _distinct_characters(self) -> OutputFormat:
