@@ -8,7 +8,8 @@ from pathlib import Path
 from impex.domain.definitions import CsvFormat
 from impex.domain.position import Position
 from impex.domain.rejects import Reject
-from impex.formats import DelimitedReader, RecordChunk
+from impex.formats.chunk import RecordChunk
+from impex.formats.reader import DelimitedReader
 
 
 @dataclass

@@ -9,8 +9,7 @@ import pytest
 from formats_support import write
 
 from impex.domain.definitions import ColumnType, CsvFormat
-from impex.formats import detect_format
-from impex.formats.detect import DetectedFormat
+from impex.formats.detect import DetectedFormat, detect_format
 
 T = ColumnType
 GERMAN = "Kunde;Betrag;Datum;Stadt\n1;1.234,50;24.12.2025;Köln\n2;99,90;01.01.2026;München\n"

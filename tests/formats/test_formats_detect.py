@@ -8,8 +8,9 @@ import pytest
 from formats_support import write
 
 from impex.domain.definitions import ColumnType, CsvFormat
-from impex.formats import DelimitedReader, detect_format
+from impex.formats.detect import detect_format
 from impex.formats.errors import FormatError
+from impex.formats.reader import DelimitedReader
 
 T = ColumnType
 TYPED = (

@@ -14,7 +14,8 @@ from formats_support import read_all, write
 
 from impex.domain.definitions import CsvFormat
 from impex.domain.rejects import Reason
-from impex.formats import DelimitedReader, FormatError, NotText
+from impex.formats.errors import FormatError, NotText
+from impex.formats.reader import DelimitedReader
 
 CSV = CsvFormat(delimiter=",", encoding="utf-8")
 

@@ -13,7 +13,8 @@ import pytest
 from formats_support import read_all
 
 from impex.domain.definitions import CsvFormat, OutputFormat
-from impex.formats import CsvWriter, FormatError, write_raw_records
+from impex.formats.errors import FormatError
+from impex.formats.writer import CsvWriter, write_raw_records
 
 FRAME = pl.DataFrame(
     {

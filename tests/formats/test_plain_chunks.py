@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from impex.domain.definitions import ColumnSpec, CsvFormat
-from impex.formats import DelimitedReader
+from impex.formats.reader import DelimitedReader
 from impex.validate import build_plan, validate
 
 FMT = CsvFormat(delimiter=",", encoding="utf-8", header=False)

@@ -1,19 +1,5 @@
-"""Reading and writing delimited files: record chunks with line numbers and raw bytes, detection, writer."""
+"""Reading and writing delimited files: record chunks with line numbers and raw bytes, detection, writer.
 
-from impex.formats.chunk import RecordChunk
-from impex.formats.detect import DetectedFormat, detect_format
-from impex.formats.errors import FormatError, InternalParseError, NotText
-from impex.formats.reader import DelimitedReader
-from impex.formats.writer import CsvWriter, write_raw_records
-
-__all__ = [
-    "CsvWriter",
-    "DelimitedReader",
-    "DetectedFormat",
-    "FormatError",
-    "InternalParseError",
-    "NotText",
-    "RecordChunk",
-    "detect_format",
-    "write_raw_records",
-]
+Import from the modules (``impex.formats.reader``…): this package imports none of them, so that a
+command needing one (an export writes, it never reads a file) does not load the others.
+"""
