@@ -95,3 +95,23 @@ def test_a_file_another_program_appends_to_while_it_is_read_stops_the_run_with_e
     line = next(line for line in store.journal_lines(job_id) if line.code == "run.source_changed")
     assert line.params["size_then"] == len(people(20_000))
     assert line.params["size_now"] == len(people(20_000)) + len("20001,Half a na")
+
+
+@pytest.mark.parametrize("commit", ["incremental", "atomic"])
+def test_a_file_deleted_while_it_is_read_is_read_to_its_end_all_the_same_and_the_journal_says_so(
+    store, settings, data_dir, tmp_path, commit
+):
+    source = write(tmp_path / "people.csv", people(20_000))
+    definition = define(
+        source=str(source), columns=COLUMNS, chunk_rows=500, chunk_bytes=64 * 1024, commit=commit
+    )
+
+    def delete(progress):  # as a clean-up job would: the run has the file open
+        source.unlink(missing_ok=True)
+
+    status, job_id = run_job(store, settings, definition, on_progress=delete)
+    assert not source.exists() and status is S.FINISHED
+    assert table_rows(data_dir) == [(i, f"N{i}") for i in range(1, 20_001)]
+    line = next(line for line in store.journal_lines(job_id) if line.code == "run.source_gone")
+    assert line.level == "warning" and line.params["path"] == str(source)
+    assert line.text.endswith("the run had it open and read all of it")

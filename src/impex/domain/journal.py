@@ -42,6 +42,10 @@ MESSAGES: dict[str, str] = {
         "{size_now}): the run stops rather than read on in another file. Start the job again to import "
         "the file as it is now, in a new run"
     ),
+    "run.source_gone": (
+        "The source file {path} was deleted or moved while the run read it; the run had it open and "
+        "read all of it"
+    ),
     "run.atomic_rolled_back": "Atomic mode: nothing was written to {table}",
     "run.paused": "Paused at record {record_no} (line {line_no})",
     "run.canceled": "Canceled at record {record_no} (line {line_no})",

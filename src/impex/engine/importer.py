@@ -253,7 +253,11 @@ class ImportRun:
         """The run read the file as it was when it began (a plain file up to the size it had); if it has
         changed since (another program writes it still), the run stops with errors rather than finish
         as if it had imported the file as it is."""
-        now = Fingerprint.of(self.job.source).as_dict()
+        try:
+            now = Fingerprint.of(self.job.source).as_dict()
+        except FileNotFoundError:  # read to its end through the open file all the same
+            self.log("run.source_gone", Level.WARNING, path=self.job.source)
+            return
         if now != then:
             raise self._source_changed(then, now)
 
