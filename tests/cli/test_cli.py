@@ -378,6 +378,21 @@ def test_quick_import_of_a_german_export_stores_typed_amounts_and_dates(cli, dat
     )
     result = cli("import", str(data), "--table", "kunden", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["run"]["counters"]["rejected"] == 0
+    assert json.loads(result.stdout)["detected"] == {  # what the line below says, for a script
+        "delimiter": ";",
+        "encoding": "cp1252",
+        "header": True,
+        "decimal_separator": ",",
+        "thousands_separator": ".",
+        "date_format": "%d.%m.%Y",
+        "timestamp_format": "%Y-%m-%d %H:%M:%S",
+        "columns": [
+            {"name": "kunde", "type": "integer"},
+            {"name": "betrag", "type": "float"},
+            {"name": "datum", "type": "date"},
+            {"name": "stadt", "type": "string"},
+        ],
+    }
     assert cli("import", str(data), "--table", "shown").stdout.startswith(
         "detected: delimiter ';', encoding cp1252, header yes, decimal ',', thousands '.', dates %d.%m.%Y, "
         "4 columns: kunde (integer), betrag (float), datum (date %d.%m.%Y), stadt (string)"
@@ -418,6 +433,21 @@ def test_quick_import_keeps_as_text_what_it_cannot_tell_and_says_which_option_te
         "betrag (string: numbers, but the decimal separator cannot be told ('1.234': 1.234 or 1234?); "
         "give --decimal-separator)"
     ) in said
+    columns = json.loads(cli("import", str(data), "--table", "j", "--json").stdout)["detected"]["columns"]
+    assert columns == [
+        {
+            "name": "datum",
+            "type": "string",
+            "kept_as_text": "dates, but day and month cannot be told apart: %d/%m/%Y or %m/%d/%Y?",
+            "option": "--date-format",
+        },
+        {
+            "name": "betrag",
+            "type": "string",
+            "kept_as_text": "numbers, but the decimal separator cannot be told ('1.234': 1.234 or 1234?)",
+            "option": "--decimal-separator",
+        },
+    ]
     told = cli("import", str(data), "--table", "u", "--date-format", "%m/%d/%Y", "--decimal-separator", ",")
     assert "dates %m/%d/%Y" in told.stdout and "datum (date %m/%d/%Y), betrag (integer)" in told.stdout
     with sqlite3.connect(data_dir / "data.db") as db:

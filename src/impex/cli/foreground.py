@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
@@ -15,7 +17,13 @@ from impex.engine.worker import Worker
 from impex.store.shapes import current_run, job_shape
 
 
-def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_json: bool) -> int:
+def run_foreground(
+    app: AppContext,
+    definition: ImportJob | ExportJob,
+    *,
+    as_json: bool,
+    shown: dict[str, Any] | None = None,
+) -> int:
     """Run the definition to its end here. A job of exactly this definition that did not end (a stop
     by Ctrl-C, a shutdown, a pause, a crash) goes on from its checkpoint rather than start over."""
     job_id, resumed = app.store.job_to_run(definition.model_dump(mode="json"), actor="cli")
@@ -53,7 +61,7 @@ def run_foreground(app: AppContext, definition: ImportJob | ExportJob, *, as_jso
     runs = app.store.runs_of(job_id)
     why = why_failed(app.store, runs[-1:])
     if as_json:
-        data = job_shape(job, current_run(job, runs))
+        data = job_shape(job, current_run(job, runs)) | (shown or {})
         if why:
             data["why"] = why[runs[-1].id]
         emit_json(data)

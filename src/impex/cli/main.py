@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -108,13 +108,19 @@ def _warnings_to_stderr() -> None:
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", level=logging.WARNING)
 
 
-def _run(ctx: typer.Context, definition: ImportJob | ExportJob, *, as_json: bool) -> typer.Exit:
-    """Run the job in this process; the exit carries its outcome's code."""
+def _run(
+    ctx: typer.Context,
+    definition: ImportJob | ExportJob,
+    *,
+    as_json: bool,
+    shown: dict[str, Any] | None = None,
+) -> typer.Exit:
+    """Run the job in this process; the exit carries its outcome's code. ``shown`` goes into the JSON."""
     from impex.cli.foreground import run_foreground
 
     _warnings_to_stderr()
 
-    return typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json))
+    return typer.Exit(run_foreground(app_context(ctx), definition, as_json=as_json, shown=shown))
 
 
 @app.command("run", epilog=EXIT_CODES_HELP)
@@ -273,6 +279,7 @@ def import_cmd(
     types = [ColumnType.STRING] * len(names) if all_text else list(detected.column_types)
     if not as_json:
         console.print(escape(_detected_line(detected, names, types, all_text)))
+    shown = {"detected": _detected_shape(detected, names, types, all_text)} if as_json else None
     keys = tuple(key or ())
     unknown = [k for k in keys if k not in names]
     if unknown:
@@ -311,7 +318,7 @@ def import_cmd(
         )
     except ValueError as e:
         raise _bad_options(e) from None
-    raise _run(ctx, definition, as_json=as_json)
+    raise _run(ctx, definition, as_json=as_json, shown=shown)
 
 
 def _table_named_after(data_file: Path) -> str:
@@ -358,6 +365,31 @@ def _detected_line(
             settle = f"; give --{note.option.replace('_', '-')}" if note.option else ""
             columns.append(f"{name} (string: {note.text}{settle})")
     return f"detected: {', '.join(parts)}, {len(names)} columns: {', '.join(columns)}"
+
+
+def _detected_shape(
+    detected: DetectedFormat, names: list[str], types: list[ColumnType], all_text: bool
+) -> dict[str, Any]:
+    """What ``_detected_line`` says, for a script: the format, and each column's type and why a column
+    that looks typed is kept as text."""
+    found = detected.conventions
+    columns = []
+    for name, kind, note in zip(names, types, detected.notes, strict=True):
+        column: dict[str, Any] = {"name": name, "type": kind.value}
+        if note is not None and not all_text:
+            column["kept_as_text"] = note.text
+            column["option"] = f"--{note.option.replace('_', '-')}" if note.option else None
+        columns.append(column)
+    return {
+        "delimiter": detected.delimiter,
+        "encoding": detected.encoding,
+        "header": detected.has_header,
+        "decimal_separator": found.decimal_separator,
+        "thousands_separator": found.thousands_separator,
+        "date_format": found.date_format,
+        "timestamp_format": found.timestamp_format,
+        "columns": columns,
+    }
 
 
 SPACES = {" ": "space", "\u00a0": "no-break space", "\u202f": "narrow no-break space"}
