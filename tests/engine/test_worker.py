@@ -82,6 +82,29 @@ def test_jobs_left_by_a_shutdown_resume_when_a_worker_starts(store, settings, da
     assert resumed.params["reason"] == "a shutdown (SIGINT)"
 
 
+def test_a_job_a_shutdown_left_can_be_paused_to_stay_stopped_when_workers_start_then_start_resumes_it(
+    store, settings, data_dir, tmp_path
+):
+    rows = "id\n" + "".join(f"{i}\n" for i in range(1, 101))
+    columns = [{"name": "id", "type": "integer"}]
+    job_id = submit(
+        store, define(source=str(write(tmp_path / "f.csv", rows)), chunk_rows=10, columns=columns)
+    )
+    first = Worker(store, settings)
+    first.on_progress = lambda p: first.shutdown.request("SIGTERM")
+    first.serve()
+    assert store.status_of(job_id) is S.SERVER_SHUTDOWN
+    held = len(table_rows(data_dir))
+    store.transition(job_id, A.PAUSE, actor="operator")
+    Worker(store, settings).serve(exit_when_idle=True)
+    assert store.status_of(job_id) is S.PAUSED and len(table_rows(data_dir)) == held
+    store.transition(job_id, A.START, actor="operator")
+    Worker(store, settings).serve(exit_when_idle=True)
+    assert store.status_of(job_id) is S.FINISHED
+    assert [r[0] for r in table_rows(data_dir)] == list(range(1, 101))
+    assert len(store.runs_of(job_id)) == 1  # the same run went on from its checkpoint
+
+
 def test_pause_reaches_a_running_job_within_a_second(store, settings, tmp_path):
     rows = "id\n" + "".join(f"{i}\n" for i in range(1, 200_001))
     job_id = submit(store, define(source=str(write(tmp_path / "f.csv", rows)), chunk_rows=1000))

@@ -56,6 +56,7 @@ TRANSITIONS: dict[tuple[Action, Status], Status] = {
     (A.CLAIM, S.QUEUED): S.RUNNING,
     (A.PAUSE, S.RUNNING): S.PAUSING,
     (A.PAUSE, S.QUEUED): S.PAUSED,
+    (A.PAUSE, S.SERVER_SHUTDOWN): S.PAUSED,  # held: no resume when impex starts again, until Start
     (A.CHUNK_BOUNDARY_PAUSE, S.PAUSING): S.PAUSED,
     (A.CANCEL, S.QUEUED): S.CANCELED,
     (A.CANCEL, S.RUNNING): S.CANCELING,
