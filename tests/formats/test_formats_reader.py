@@ -463,6 +463,47 @@ def test_a_zip_with_several_data_files_is_refused(tmp_path: Path) -> None:
         DelimitedReader(path, CSV)
 
 
+def _office_zip(path: Path, members: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "members", "said"),
+    [
+        (
+            "book.xlsx",
+            {
+                "[Content_Types].xml": "<Types/>",
+                "xl/workbook.xml": "<w/>",
+                "xl/worksheets/sheet1.xml": "<s/>",
+            },
+            "book.xlsx: an Excel workbook, not a data file: impex imports delimited text (CSV): save the "
+            "sheet as CSV (Excel: File → Save As → CSV UTF-8) and import that",
+        ),
+        (
+            "book.ods",
+            {"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<c/>"},
+            "book.ods: an OpenDocument spreadsheet, not a data file: impex imports delimited text (CSV): "
+            "save the sheet as CSV (LibreOffice Calc: File → Save As → Text CSV) and import that",
+        ),
+    ],
+)
+def test_a_spreadsheet_is_refused_saying_how_to_save_it_as_csv(tmp_path: Path, name, members, said) -> None:
+    with pytest.raises(FormatError) as refused:
+        DelimitedReader(_office_zip(tmp_path / name, members), CSV)
+    assert str(refused.value) == f"{tmp_path / said}"
+
+
+def test_an_old_excel_workbook_is_refused_saying_how_to_save_it_as_csv(tmp_path: Path) -> None:
+    path = tmp_path / "book.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(FormatError, match=r"book\.xls: an Excel 97-2003 workbook .*: save the sheet as CSV"):
+        DelimitedReader(path, CSV)
+
+
 def test_a_missing_file_raises_file_not_found_with_its_path(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nowhere\.csv"):
         DelimitedReader(tmp_path / "nowhere.csv", CSV)

@@ -4,8 +4,10 @@ an import job can then read it by its stored name."""
 from __future__ import annotations
 
 import gzip
+import io
 import sqlite3
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -213,3 +215,14 @@ def test_a_file_name_in_any_script_is_kept_as_it_was_sent(api, filename):
     response = upload(api["operator"], PEOPLE, filename=filename)
     assert response.status_code == 201
     assert response.json()["original_name"] == filename
+
+
+def test_an_excel_workbook_is_415_saying_how_to_save_it_as_csv(api, web):
+    workbook = io.BytesIO()
+    with zipfile.ZipFile(workbook, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    error = assert_error(upload(api["operator"], workbook.getvalue(), "Kunden.xlsx"), 415, "not_text")
+    assert "an Excel workbook, not a data file" in error["message"]
+    assert "save the sheet as CSV (Excel: File → Save As → CSV UTF-8)" in error["message"]
+    assert leftovers(web) == []

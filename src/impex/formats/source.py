@@ -46,7 +46,32 @@ class Source:
         self.stream.close()
 
 
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: Excel 97-2003 (.xls), old Word
+_SAVE_AS_CSV = "impex imports delimited text (CSV): save the sheet as CSV"
+_IN_EXCEL = "(Excel: File → Save As → CSV UTF-8) and import that"
+EXCEL = f"an Excel workbook, not a data file: {_SAVE_AS_CSV} {_IN_EXCEL}"
+OLD_OFFICE = (
+    f"an Excel 97-2003 workbook (or another old Office file), not a data file: {_SAVE_AS_CSV} {_IN_EXCEL}"
+)
+OPENDOCUMENT = (
+    f"an OpenDocument spreadsheet, not a data file: {_SAVE_AS_CSV} (LibreOffice Calc: File → Save As → "
+    "Text CSV) and import that"
+)
+
+
+def _office_document(archive: zipfile.ZipFile) -> str | None:
+    """What an office document the zip archive is (Excel's .xlsx, OpenDocument's .ods), if it is one."""
+    names = set(archive.namelist())
+    if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+        return EXCEL
+    if "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
+        return OPENDOCUMENT
+    return None
+
+
 def _zip_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
+    if (document := _office_document(archive)) is not None:
+        raise FormatError(f"{path}: {document}")
     members = [
         info
         for info in archive.infolist()
@@ -88,10 +113,12 @@ def open_source(path: str | Path) -> Source:
             str(path),
         )
     with path.open("rb") as probe:
-        magic = probe.read(4)
+        magic = probe.read(len(OLE2_MAGIC))
+    if magic == OLE2_MAGIC:
+        raise FormatError(f"{path}: {OLD_OFFICE}")
     if magic.startswith(GZIP_MAGIC):
         return Source(_Checked(gzip.open(path, "rb"), path, "gzip"), "gzip", None)
-    if magic in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
+    if magic[:4] in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, EOFError) as error:
