@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from impex.domain.definitions import CsvFormat
-from impex.formats.split import CR, NL, Syntax, analyse_records, split_records
+from impex.formats.chunk import field_count
+from impex.formats.split import (
+    CR,
+    NL,
+    Syntax,
+    analyse_records,
+    field_counts,
+    quote_positions,
+    split_records,
+)
 
 PIECES = [b"a", b"b", b" ", b",", b'"', b"\n", b"\r\n", b"\r", b"\\"]
 
@@ -70,3 +79,14 @@ def test_counts_and_stray_quotes_match_a_byte_by_byte_reading(pieces, multiline,
         counts, stray = analyse_records(a, recs.starts, recs.unterminated, quotes, syn, **extra)
         assert counts.tolist() == expected_counts
         assert stray[terminated].tolist() == np.array(expected_stray)[terminated].tolist()
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(st.sampled_from(PIECES), max_size=30), escape=st.sampled_from([None, "\\"]))
+def test_one_rejected_records_field_count_is_the_count_of_a_whole_chunks_records(pieces, escape):
+    raw = b"".join(pieces)
+    syn = Syntax.of(CsvFormat(escape=escape), ",")
+    a = np.frombuffer(raw, dtype=np.uint8)
+    quotes = quote_positions(a, syn)
+    counted = field_counts(np.array([0]), np.array([len(raw)]), quotes, np.flatnonzero(a == syn.delimiter))
+    assert field_count(raw, syn) == int(counted[0])
