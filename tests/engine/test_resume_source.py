@@ -29,6 +29,10 @@ def paused_at(store, settings, source: Path, records: int) -> int:
     return job_id
 
 
+def read_in_small_chunks(source: Path, commit: str) -> dict:
+    return define(source=str(source), columns=COLUMNS, chunk_rows=500, chunk_bytes=64 * 1024, commit=commit)
+
+
 CHANGES = {
     "cut short": lambda path: path.write_bytes(path.read_bytes()[:1500]),
     "replaced by a smaller one": lambda path: write(path, "id,name\n" + "5000,X\n" * 50),
@@ -76,9 +80,7 @@ def test_a_file_another_program_appends_to_while_it_is_read_stops_the_run_with_e
     store, settings, data_dir, tmp_path, commit
 ):
     source = write(tmp_path / "people.csv", people(20_000))
-    definition = define(
-        source=str(source), columns=COLUMNS, chunk_rows=500, chunk_bytes=64 * 1024, commit=commit
-    )
+    definition = read_in_small_chunks(source, commit)
     appended = []
 
     def append_half_a_line(progress):
@@ -102,9 +104,7 @@ def test_a_file_deleted_while_it_is_read_is_read_to_its_end_all_the_same_and_the
     store, settings, data_dir, tmp_path, commit
 ):
     source = write(tmp_path / "people.csv", people(20_000))
-    definition = define(
-        source=str(source), columns=COLUMNS, chunk_rows=500, chunk_bytes=64 * 1024, commit=commit
-    )
+    definition = read_in_small_chunks(source, commit)
 
     def delete(progress):  # as a clean-up job would: the run has the file open
         source.unlink(missing_ok=True)

@@ -58,16 +58,22 @@ def test_shutdown_stops_each_job_at_a_chunk_boundary_naming_the_signal(store, se
     assert line.params["signal"] == "SIGTERM" and line.params["record_no"] == 50
 
 
-def test_jobs_left_by_a_shutdown_resume_when_a_worker_starts(store, settings, data_dir, tmp_path):
+def left_by_a_shutdown(store, settings, tmp_path, signal: str) -> int:
+    """A job of 100 records a shutdown by ``signal`` stopped after its first chunk: its id."""
     rows = "id\n" + "".join(f"{i}\n" for i in range(1, 101))
     columns = [{"name": "id", "type": "integer"}]
     job_id = submit(
         store, define(source=str(write(tmp_path / "f.csv", rows)), chunk_rows=10, columns=columns)
     )
     first = Worker(store, settings)
-    first.on_progress = lambda p: first.shutdown.request("SIGINT")
+    first.on_progress = lambda p: first.shutdown.request(signal)
     first.serve()
     assert store.status_of(job_id) is S.SERVER_SHUTDOWN
+    return job_id
+
+
+def test_jobs_left_by_a_shutdown_resume_when_a_worker_starts(store, settings, data_dir, tmp_path):
+    job_id = left_by_a_shutdown(store, settings, tmp_path, "SIGINT")
     Worker(store, settings).serve(exit_when_idle=True)
     assert store.status_of(job_id) is S.FINISHED
     assert [r[0] for r in table_rows(data_dir)] == list(range(1, 101))
@@ -85,15 +91,7 @@ def test_jobs_left_by_a_shutdown_resume_when_a_worker_starts(store, settings, da
 def test_a_job_a_shutdown_left_can_be_paused_to_stay_stopped_when_workers_start_then_start_resumes_it(
     store, settings, data_dir, tmp_path
 ):
-    rows = "id\n" + "".join(f"{i}\n" for i in range(1, 101))
-    columns = [{"name": "id", "type": "integer"}]
-    job_id = submit(
-        store, define(source=str(write(tmp_path / "f.csv", rows)), chunk_rows=10, columns=columns)
-    )
-    first = Worker(store, settings)
-    first.on_progress = lambda p: first.shutdown.request("SIGTERM")
-    first.serve()
-    assert store.status_of(job_id) is S.SERVER_SHUTDOWN
+    job_id = left_by_a_shutdown(store, settings, tmp_path, "SIGTERM")
     held = len(table_rows(data_dir))
     store.transition(job_id, A.PAUSE, actor="operator")
     Worker(store, settings).serve(exit_when_idle=True)
