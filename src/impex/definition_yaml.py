@@ -169,3 +169,26 @@ def yaml_lines(text: str) -> LineOf:
         return line
 
     return line_of
+
+
+def json_lines(text: str) -> LineOf | None:
+    """``yaml_lines`` of a JSON text, which is YAML's flow style; None when YAML cannot read it so."""
+    try:
+        return yaml_lines(_as_yaml(text))
+    except yaml.YAMLError:
+        return None
+
+
+def json_duplicate(text: str) -> DuplicateKey | None:
+    """A key a JSON text writes twice in one mapping, with its lines (as YAML reads the text)."""
+    try:
+        load_yaml(_as_yaml(text))
+    except DuplicateKey as duplicate:
+        return duplicate
+    except yaml.YAMLError:
+        pass
+    return None
+
+
+def _as_yaml(json_text: str) -> str:
+    return json_text.replace("\t", " ")  # in JSON, a tab is only ever whitespace between tokens

@@ -13,7 +13,14 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from impex.definition_yaml import DuplicateKey, LineOf, load_yaml, yaml_lines
+from impex.definition_yaml import (
+    DuplicateKey,
+    LineOf,
+    json_duplicate,
+    json_lines,
+    load_yaml,
+    yaml_lines,
+)
 from impex.domain.consistency import Problem, import_problems
 from impex.domain.definitions import ExportJob, ImportJob, JobDefinition
 from impex.validate.literals import literal_problems
@@ -169,13 +176,14 @@ def load_definition(path: str | Path) -> ImportJob | ExportJob:
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys) if is_json else load_yaml(text)
     except DuplicateKey as e:
-        where = f"{path}, line {e.line}" if e.line else str(path)
+        twice = (json_duplicate(text) or e) if is_json else e  # JSON's reader tells no line
+        where = f"{path}, line {twice.line}" if twice.line else str(path)
         raise DefinitionError(
-            f"{where}: {e}: {'JSON' if is_json else 'YAML'} would keep the last one"
+            f"{where}: {twice}: {'JSON' if is_json else 'YAML'} would keep the last one"
         ) from None
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise DefinitionError(f"{path}: not valid {'JSON' if is_json else 'YAML'}: {e}") from None
-    definition = parse_definition(data, str(path), None if is_json else yaml_lines(text))
+    definition = parse_definition(data, str(path), json_lines(text) if is_json else yaml_lines(text))
     return _resolve_paths(definition, path.parent)
 
 

@@ -114,6 +114,29 @@ def test_each_problem_of_a_job_file_names_its_line_and_key_path(tmp_path):
     ]
 
 
+def test_a_json_job_files_problems_are_named_with_their_line_as_a_yaml_files_are(tmp_path):
+    job = write(
+        tmp_path / "job.json",
+        '{\n\t"kind": "import",\n\t"name": "x",\n\t"source": "a.csv",\n\t"target": {"table": "t"},\n'
+        '\t"columns": [\n\t\t{"name": "id", "type": "integer"},\n'
+        '\t\t{"name": "code", "type": "integer", "max_length": 2},\n'
+        '\t\t{"name": "caf\\u00e9\\/bar"}\n\t]\n}\n',
+    )
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(job)
+    assert str(refused.value).splitlines() == [
+        f"{job}, line 9: columns[2].name: 'café/bar' is not a valid table or column name (letters, digits "
+        "and _, starting with a letter or _, at most 63 characters)"
+    ]
+    job.write_text(job.read_text().replace("caf\\u00e9\\/bar", "cafe"))
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(job)
+    assert str(refused.value) == (
+        f"{job}, line 8: columns[1].max_length: only a string column has a maximum length; "
+        "this one is integer"
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "content", "said"),
     [
@@ -126,9 +149,10 @@ def test_each_problem_of_a_job_file_names_its_line_and_key_path(tmp_path):
         ),
         (
             "job.json",
-            '{"kind": "import", "name": "x", "source": "a.csv", "target": {"table": "t"}, '
-            '"columns": [{"name": "c", "remap": {"NO": "Norway", "NO": "Nowhere"}}]}',
-            "job.json: key 'NO' written twice in one mapping: JSON would keep the last one",
+            '{"kind": "import", "name": "x", "source": "a.csv", "target": {"table": "t"},\n'
+            '"columns": [{"name": "c", "remap": {"NO": "Norway",\n\t"NO": "Nowhere"}}]}',
+            "job.json, line 3: key 'NO' written twice in one mapping (first on line 2): "
+            "JSON would keep the last one",
         ),
     ],
 )
