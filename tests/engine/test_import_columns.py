@@ -76,6 +76,65 @@ def test_constants_fill_every_row_in_their_type(store, settings, data_dir, tmp_p
     assert table_rows(data_dir) == [(1, "crm", 7, "2024-01-31", 1), (2, "crm", 7, "2024-01-31", 1)]
 
 
+def test_a_column_reads_its_dates_with_its_own_format_where_it_has_one(store, settings, data_dir, tmp_path):
+    columns = [
+        {"name": "id", "type": "integer"},
+        {"name": "born", "type": "date", "date_format": "%d.%m.%Y", "default": "01.01.1900"},
+        {"name": "due", "type": "date"},  # the format's: ISO
+        {"name": "seen", "type": "timestamp", "timestamp_format": "%Y-%m-%dT%H:%M:%S%:z"},
+        {"name": "sent", "type": "timestamp"},
+    ]
+    content = (
+        "id,born,due,seen,sent\n"
+        "1,05.01.1980,2024-02-29,2024-01-05T10:30:00+02:00,2024-01-05 10:30:00\n"
+        "2,,2024-03-01,2024-07-05T05:30:00+00:00,2024-07-05 05:30:00\n"
+        "3,1980-01-05,2024-03-02,2024-01-05T10:30:00+02:00,2024-01-05 10:30:00\n"
+    )
+    status, job_id = load(store, settings, tmp_path, content, columns)
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [
+        (1, "1980-01-05", "2024-02-29", "2024-01-05 08:30:00", "2024-01-05 10:30:00"),
+        (2, "1900-01-01", "2024-03-01", "2024-07-05 05:30:00", "2024-07-05 05:30:00"),
+    ]
+    assert reject_details(store, job_id) == [
+        (
+            3,
+            "type_error",
+            "born",
+            "1980-01-05",
+            "line 4: column born: '1980-01-05' is not a date in format %d.%m.%Y",
+        )
+    ]
+
+
+def test_a_column_format_for_another_type_or_that_reads_nothing_is_refused_when_defined():
+    from impex.definitions_io import DefinitionError, parse_definition
+
+    for column, said in [
+        (
+            {"name": "c", "date_format": "%d.%m.%Y"},
+            "columns[0].date_format: only a date column has a date_format; this one is string",
+        ),
+        (
+            {"name": "c", "type": "date", "timestamp_format": "%d.%m.%Y %H:%M"},
+            "columns[0].timestamp_format: only a timestamp column has a timestamp_format; this one is date",
+        ),
+        (
+            {"name": "c", "type": "date", "date_format": "DD.MM.YYYY"},
+            "columns[0].date_format: 'DD.MM.YYYY' has no directive, so it would read no value: a format is "
+            "written with strftime directives (%d.%m.%Y reads 31.12.2024); write '%d.%m.%Y' for 'DD.MM.YYYY'",
+        ),
+        (
+            {"name": "c", "type": "date", "date_format": "%d.%m.%Y", "default": "2024-01-31"},
+            "columns[0].default: the default '2024-01-31' does not fit type date: "
+            "'2024-01-31' is not a date in format %d.%m.%Y",
+        ),
+    ]:
+        with pytest.raises(DefinitionError) as refused:
+            parse_definition(define(source="in.csv") | {"columns": [column]})
+        assert str(refused.value) == f"definition: {said}"
+
+
 def test_defaults_replace_empty_and_null_fields_only(store, settings, data_dir, tmp_path):
     columns = [
         {"name": "id", "type": "integer"},

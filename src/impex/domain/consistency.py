@@ -60,6 +60,9 @@ def _column_problems(column: ColumnSpec, fmt: CsvFormat) -> list[Problem]:
     for key in ("precision", "scale"):
         if getattr(column, key) is not None and column.type is not ColumnType.DECIMAL:
             problems.append(Problem((key,), f"only a decimal column has a {key}; this one is {kind}"))
+    for key, owner in (("date_format", ColumnType.DATE), ("timestamp_format", ColumnType.TIMESTAMP)):
+        if getattr(column, key) is not None and column.type is not owner:
+            problems.append(Problem((key,), f"only a {owner.value} column has a {key}; this one is {kind}"))
     if column.precision is not None and column.scale is not None and column.scale > column.precision:
         problems.append(
             Problem(("scale",), f"{column.scale} is larger than the precision, {column.precision}")

@@ -137,8 +137,14 @@ class ColumnSpec(Model):
     required: bool = False
     transforms: tuple[Transform, ...] = ()
     remap: dict[str, str] = Field(default_factory=dict)  # source value -> value, after transforms
+    # This column's own, instead of the format's (a file with dates written two ways)
+    date_format: str | None = None
+    timestamp_format: str | None = None
 
     _name_ok = field_validator("name")(classmethod(lambda cls, v: check_identifier(v)))
+    _formats_ok = field_validator("date_format", "timestamp_format")(
+        classmethod(lambda cls, v: None if v is None else check_time_format(v))
+    )
 
     @field_validator("remap", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Any
 
 from impex.domain.consistency import Problem
 from impex.domain.definitions import ImportJob
-from impex.validate.plan import PlanError, PlannedColumn, polars_dtype
+from impex.validate.plan import PlanError, PlannedColumn, column_format, polars_dtype
 from impex.validate.validator import literal_value
 
 
@@ -29,7 +29,8 @@ def literal_problems(job: ImportJob) -> list[Problem]:
             if literal is None or (what == "remapped value" and literal in job.format.null_values):
                 continue
             try:
-                value = literal_value(column, literal, job.format, what, prepared=what == "constant")
+                own = column_format(spec, job.format)
+                value = literal_value(column, literal, own, what, prepared=what == "constant")
             except PlanError as error:
                 why = str(error).removeprefix(f"column {spec.name}: ")
                 problems.append(Problem(("columns", i, *path), why))

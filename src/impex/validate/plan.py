@@ -134,12 +134,21 @@ def sanitise_names(header: Sequence[str]) -> list[str]:
     return result
 
 
+def column_format(spec: ColumnSpec, fmt: CsvFormat) -> CsvFormat:
+    """The format a column's values are read with: the file's, with the column's own date or
+    timestamp format where it has one."""
+    own = {k: v for k in ("date_format", "timestamp_format") if (v := getattr(spec, k)) is not None}
+    return fmt.model_copy(update=own) if own else fmt
+
+
 def utc_columns(plan: Plan, fmt: CsvFormat) -> tuple[str, ...]:
     """The timestamp columns whose values are moments in UTC: read with a UTC offset, they are
     converted to UTC and kept without a zone (see ``casts``), so a target must say which zone they are in."""
-    if not with_offset(fmt.timestamp_format):
-        return ()
-    return tuple(c.name for c in plan.columns if c.type is ColumnType.TIMESTAMP)
+    return tuple(
+        c.name
+        for c in plan.columns
+        if c.type is ColumnType.TIMESTAMP and with_offset(column_format(c.spec, fmt).timestamp_format)
+    )
 
 
 def polars_dtype(spec: ColumnSpec) -> pl.DataType:

@@ -26,7 +26,7 @@ from impex.validate.casts import (
     trim_step,
     type_error,
 )
-from impex.validate.plan import Plan, PlanError, PlannedColumn
+from impex.validate.plan import Plan, PlanError, PlannedColumn, column_format
 
 ERROR_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int64(),
@@ -126,8 +126,9 @@ def _check(
     numbers, values, bad = [], [], []
     for i, col in enumerate(plan.columns):
         text, value = pl.col(f"__s{i}"), f"__v{i}"
+        own = column_format(col.spec, fmt)
         if col.field is None:
-            values.append(pl.lit(_constant(col, fmt), dtype=col.dtype).alias(value))
+            values.append(pl.lit(_constant(col, own), dtype=col.dtype).alias(value))
             continue
         if looks:  # __s{i} holds the trimmed field already
             steps, source = after_trim_steps(col.spec, fmt, plain=plain, nulled=nulled[i]), text
@@ -141,8 +142,8 @@ def _check(
         if number is not None:
             numbers.append(number.alias(f"__n{i}"))
         number_ref = pl.col(f"__n{i}") if number is not None else text
-        iso = col.type is ColumnType.TIMESTAMP and _may_be_iso(frame, col, fmt)
-        values.append(_value(text, number_ref, col, fmt, iso, nan).alias(value))
+        iso = col.type is ColumnType.TIMESTAMP and _may_be_iso(frame, col, own)
+        values.append(_value(text, number_ref, col, own, iso, nan).alias(value))
         bad.append(pl.when(_is_bad(text, pl.col(value), col)).then(pl.lit(i, pl.Int32)))
 
     if looks:
@@ -286,8 +287,9 @@ def _errors(
     failed = {i: bad.get_column(f"__f{i}").to_list() for i in present}
     raws = {i: raw.get_column(name).to_list() for i, name in fields.items()}
     dated = (ColumnType.DATE, ColumnType.TIMESTAMP)
+    own = {i: column_format(plan.columns[i].spec, fmt) for i in present}
     early = {
-        i: before_year_one(bad.get_column(f"__s{i}"), plan.columns[i], fmt)
+        i: before_year_one(bad.get_column(f"__s{i}"), plan.columns[i], own[i])
         for i in present
         if plan.columns[i].type in dated
     }
@@ -295,7 +297,7 @@ def _errors(
         (
             plan.columns[i].name,
             raws[i][k],
-            *_why(plan.columns[i], fmt, texts[i][k], failed[i][k], raws[i][k], i in early and early[i][k]),
+            *_why(plan.columns[i], own[i], texts[i][k], failed[i][k], raws[i][k], i in early and early[i][k]),
         )
         for k, i in enumerate(first_bad)
     ]
