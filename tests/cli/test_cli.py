@@ -457,6 +457,25 @@ def test_quick_import_keeps_as_text_what_it_cannot_tell_and_says_which_option_te
         ]
 
 
+def test_quick_import_reads_a_column_that_writes_its_dates_another_way_with_a_format_of_its_own(
+    cli, data_dir, tmp_path
+):
+    data = write(
+        tmp_path / "people.csv",
+        "id;born;created\n1;05.01.1980;2024-01-05\n2;31.12.1979;2024-02-29\n3;15.06.1990;2023-12-31\n",
+    )
+    result = cli("import", str(data), "--table", "people")
+    assert "born (date %d.%m.%Y), created (date %Y-%m-%d, its own format)" in " ".join(result.stdout.split())
+    detected = json.loads(cli("import", str(data), "--table", "again", "--json").stdout)["detected"]
+    assert detected["columns"][2] == {"name": "created", "type": "date", "date_format": "%Y-%m-%d"}
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT born, created FROM people ORDER BY id").fetchall() == [
+            ("1980-01-05", "2024-01-05"),
+            ("1979-12-31", "2024-02-29"),
+            ("1990-06-15", "2023-12-31"),
+        ]
+
+
 def test_quick_import_of_a_swiss_file_with_utc_offsets_stores_amounts_and_moments_in_utc(
     cli, data_dir, tmp_path
 ):

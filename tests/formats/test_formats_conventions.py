@@ -197,6 +197,16 @@ def test_the_file_has_one_date_format_and_the_minority_stays_text_with_a_note(tm
     detected = detect(tmp_path, "a;b;c\n24.12.2025;25.12.2025;2025-12-26\n")
     assert detected.column_types == [T.DATE, T.DATE, T.STRING] and found(detected)[2] == "%d.%m.%Y"
     assert notes(detected)[2] == "dates as %Y-%m-%d, but the file's date format is %d.%m.%Y"
+    # one format reads all of them: a column may have it as its own
+    assert detected.conventions.own_formats == {2: ("date", "%Y-%m-%d")}
+
+
+def test_a_column_whose_day_and_month_cannot_be_told_apart_gets_no_format_of_its_own(tmp_path: Path) -> None:
+    detected = detect(tmp_path, "a;b\n01/02/2025;x\n")  # no column tells the day from the month
+    assert detected.column_types == [T.STRING, T.STRING] and detected.conventions.own_formats == {}
+    # the file's other dates tell it: day first
+    detected = detect(tmp_path, "a;b\n24.12.2025;01/02/2025\n")
+    assert detected.conventions.own_formats == {1: ("date", "%d/%m/%Y")}
 
 
 def test_a_header_above_german_numbers_and_dates_is_told_from_a_first_record(tmp_path: Path) -> None:

@@ -277,9 +277,12 @@ def import_cmd(
     if not names:
         raise fail(f"{data_file}: the file is empty (no header line and no record): nothing to import")
     types = [ColumnType.STRING] * len(names) if all_text else list(detected.column_types)
+    own = {} if all_text else _own_formats(detected)
+    for i, (kind, _format) in own.items():
+        types[i] = kind
     if not as_json:
-        console.print(escape(_detected_line(detected, names, types, all_text)))
-    shown = {"detected": _detected_shape(detected, names, types, all_text)} if as_json else None
+        console.print(escape(_detected_line(detected, names, types, own, all_text)))
+    shown = {"detected": _detected_shape(detected, names, types, own, all_text)} if as_json else None
     keys = tuple(key or ())
     unknown = [k for k in keys if k not in names]
     if unknown:
@@ -295,7 +298,13 @@ def import_cmd(
     if left_out and not as_json:
         console.print(escape(left_out))
     columns = tuple(
-        ColumnSpec(name=n, source=i + 1, type=t, required=n in keys)
+        ColumnSpec(
+            name=n,
+            source=i + 1,
+            type=t,
+            required=n in keys,
+            **({f"{own[i][0].value}_format": own[i][1]} if i in own else {}),
+        )
         for i, (n, t) in enumerate(zip(names[:taken], types[:taken], strict=True))
     )
     try:
@@ -331,8 +340,17 @@ def _table_named_after(data_file: Path) -> str:
     return name
 
 
+OwnFormats = dict[int, tuple[ColumnType, str]]
+
+
+def _own_formats(detected: DetectedFormat) -> OwnFormats:
+    """The columns whose dates (or timestamps) all read in one format other than the file's: they are
+    imported as dates with that format as their own."""
+    return {i: (ColumnType(kind), form) for i, (kind, form) in detected.conventions.own_formats.items()}
+
+
 def _detected_line(
-    detected: DetectedFormat, names: list[str], types: list[ColumnType], all_text: bool
+    detected: DetectedFormat, names: list[str], types: list[ColumnType], own: OwnFormats, all_text: bool
 ) -> str:
     """What the quick import detected: the format, the conventions its columns use, each column's type,
     and why a column that looks typed is kept as text (unless all are, as asked)."""
@@ -358,8 +376,10 @@ def _detected_line(
         + (", stored in UTC" if with_offset(found.timestamp_format) else ""),
     }
     columns = []
-    for name, kind, note in zip(names, types, detected.notes, strict=True):
-        if note is None or all_text:
+    for i, (name, kind, note) in enumerate(zip(names, types, detected.notes, strict=True)):
+        if i in own:
+            columns.append(f"{name} ({kind.value} {own[i][1]}, its own format)")
+        elif note is None or all_text:
             columns.append(f"{name} ({' '.join(filter(None, (kind.value, read_as.get(kind))))})")
         else:
             settle = f"; give --{note.option.replace('_', '-')}" if note.option else ""
@@ -368,15 +388,17 @@ def _detected_line(
 
 
 def _detected_shape(
-    detected: DetectedFormat, names: list[str], types: list[ColumnType], all_text: bool
+    detected: DetectedFormat, names: list[str], types: list[ColumnType], own: OwnFormats, all_text: bool
 ) -> dict[str, Any]:
     """What ``_detected_line`` says, for a script: the format, and each column's type and why a column
     that looks typed is kept as text."""
     found = detected.conventions
     columns = []
-    for name, kind, note in zip(names, types, detected.notes, strict=True):
+    for i, (name, kind, note) in enumerate(zip(names, types, detected.notes, strict=True)):
         column: dict[str, Any] = {"name": name, "type": kind.value}
-        if note is not None and not all_text:
+        if i in own:
+            column[f"{kind.value}_format"] = own[i][1]
+        elif note is not None and not all_text:
             column["kept_as_text"] = note.text
             column["option"] = f"--{note.option.replace('_', '-')}" if note.option else None
         columns.append(column)

@@ -46,6 +46,9 @@ class Conventions:
     date_format: str
     timestamp_format: str
     notes: dict[int, Note] = field(default_factory=dict)
+    # A column kept as text whose dates (or timestamps) all read in one other format: its kind and format,
+    # for a definition that gives the column its own (columns[i].date_format)
+    own_formats: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     def applied(self, fmt: CsvFormat) -> CsvFormat:
         return fmt.model_copy(
@@ -65,6 +68,7 @@ def choose_conventions(columns: Sequence[Sequence[str]], fmt: CsvFormat, delimit
     first likely, not certain). Nor is a two-digit year chosen: '24' is 2024 or 1924 only if told."""
     given = fmt.model_fields_set
     notes: dict[int, Note] = {}
+    own: dict[int, tuple[str, str]] = {}
     decimal, thousands = _numbers(columns, fmt, given, delimiter, notes)
     date_sets = _candidates(columns, date_formats)
     stamp_sets = _candidates(columns, timestamp_formats)
@@ -76,6 +80,7 @@ def choose_conventions(columns: Sequence[Sequence[str]], fmt: CsvFormat, delimit
         "date",
         is_date,
         notes,
+        own,
     )
     timestamp_format = _choose(
         columns,
@@ -84,6 +89,7 @@ def choose_conventions(columns: Sequence[Sequence[str]], fmt: CsvFormat, delimit
         "timestamp",
         is_timestamp,
         notes,
+        own,
     )
     return Conventions(
         decimal,
@@ -91,6 +97,7 @@ def choose_conventions(columns: Sequence[Sequence[str]], fmt: CsvFormat, delimit
         date_format or fmt.date_format,
         timestamp_format or fmt.timestamp_format,
         notes,
+        own,
     )
 
 
@@ -222,9 +229,10 @@ def _choose(
     kind: str,
     fits: Callable[[str, str], bool],
     notes: dict[int, Note],
+    own: dict[int, tuple[str, str]],
 ) -> str | None:
     """The format of the most columns of ``kind`` (ties: the first column's), or the given one; a note
-    for every column it does not read."""
+    for every column it does not read, and its own format when one alone reads it."""
     settled = Counter(next(iter(c)) for c in sets.values() if len(c) == 1 and not two_digit_year(*c))
     chosen = given or (settled.most_common(1)[0][0] if settled else None)
     option = f"{kind}_format"
@@ -242,6 +250,7 @@ def _choose(
             notes[i] = Note(f"{kind}s, but day and month cannot be told apart: {possible}?", option)
         else:
             notes[i] = Note(f"{kind}s as {possible}, but the file's {kind} format is {chosen}")
+            own[i] = (kind, possible)
     return chosen
 
 
