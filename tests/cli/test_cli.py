@@ -817,6 +817,22 @@ def test_quick_export_writes_a_windows_file_for_a_german_excel_and_the_quick_imp
         assert db.execute("SELECT * FROM back").fetchall() == [("Jürgen Müller", 1234.5), ("Weiß", -0.25)]
 
 
+def test_dates_impex_imported_into_a_new_sqlite_table_export_in_the_date_format_asked_for(
+    cli, data_dir, tmp_path
+):
+    data = write(tmp_path / "termine.csv", "id;tag;um\n1;24.12.2025;24.12.2025 18:30:00\n")
+    assert cli("import", str(data), "--table", "termine").exit_code == 0
+    out = tmp_path / "out.csv"
+    result = cli("export", "--table", "termine", "--date-format", "%d.%m.%Y", "--delimiter", ";", str(out))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    # the table says which columns hold dates: DATE and TIMESTAMP, their values ISO text
+    assert out.read_text() == "id;tag;um\n1;24.12.2025;2025-12-24 18:30:00\n"
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT typeof(tag), tag, typeof(um), um FROM termine").fetchall() == [
+            ("text", "2025-12-24", "text", "2025-12-24 18:30:00")
+        ]
+
+
 def test_quick_export_to_an_encoding_that_cannot_hold_a_value_names_it_and_leaves_no_file(
     cli, data_dir, tmp_path
 ):

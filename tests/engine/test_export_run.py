@@ -308,9 +308,9 @@ def test_date_and_timestamp_columns_follow_the_formats_and_other_text_stays_as_s
     assert out.read_text() == "d,ts,t\n31/01/2024,31/01/2024 08:05,2024-01-31\nnot a date,01/02/2024 10:00,\n"
 
 
-def test_imported_dates_and_booleans_come_out_as_stored_iso_text_and_0_1(store, settings, tmp_path):
-    """impex's SQLite target keeps a date as ISO text in a TEXT column and a boolean as 0/1 in an INTEGER
-    column; an export writes them as stored (date_format applies to columns declared DATE/TIMESTAMP)."""
+def test_imported_dates_come_out_in_the_date_format_and_booleans_as_stored_0_1(store, settings, tmp_path):
+    """impex's SQLite target keeps a date as ISO text in a column it declares DATE, and a boolean as 0/1
+    in an INTEGER column; an export writes the dates in its date_format, the booleans as stored."""
     source = write(tmp_path / "in.csv", "id,born,ok\n1,2001-02-03,true\n2,,false\n")
     columns = [
         {"name": "id", "type": "integer"},
@@ -320,7 +320,7 @@ def test_imported_dates_and_booleans_come_out_as_stored_iso_text_and_0_1(store, 
     assert run_job(store, settings, define(source=str(source), columns=columns))[0] is S.FINISHED
     out = tmp_path / "out.csv"
     run_job(store, settings, export(out, format={"date_format": "%d.%m.%Y"}))
-    assert out.read_text() == "id,born,ok\n1,2001-02-03,1\n2,,0\n"
+    assert out.read_text() == "id,born,ok\n1,03.02.2001,1\n2,,0\n"
 
 
 def test_a_stored_export_to_a_gz_name_with_gzip_false_still_runs_as_it_did_before_the_gz_rule(

@@ -249,8 +249,8 @@ def test_every_type_lands_in_its_sqlite_form(store, settings, data_dir, tmp_path
         "f": "REAL",
         "d": "TEXT",
         "b": "INTEGER",
-        "day": "TEXT",
-        "ts": "TEXT",
+        "day": "DATE",  # ISO text, as "2024-02-29" below
+        "ts": "TIMESTAMP",
     }
     assert table_rows(data_dir, order="rowid") == [
         ("007", -42, 1500.0, "1234.50", 1, "2024-02-29", "2024-02-29 23:59:58"),

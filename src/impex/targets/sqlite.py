@@ -48,8 +48,8 @@ SQLITE_TYPES = {
     ColumnType.FLOAT: "REAL",
     ColumnType.DECIMAL: "TEXT",  # exact; SQLite has no decimal type
     ColumnType.BOOLEAN: "INTEGER",
-    ColumnType.DATE: "TEXT",
-    ColumnType.TIMESTAMP: "TEXT",
+    ColumnType.DATE: "DATE",  # ISO text; NUMERIC affinity keeps it so (it is no number), and tools see a date
+    ColumnType.TIMESTAMP: "TIMESTAMP",
 }
 
 CHECKPOINTS = "_impex_checkpoint"
