@@ -310,3 +310,34 @@ def test_a_row_with_values_two_columns_refuse_is_refused_for_the_one_the_databas
         ),
     ]
     assert sql("SELECT id FROM events") == [(3,)]
+
+
+@pytest.mark.parametrize("operation", ["inserts", "upserts"])
+def test_nulls_and_values_a_domain_refuses_are_each_refused_with_the_domain_s_words(schema, sql, operation):
+    """A null the domain refuses is the domain column's (the row's key column was named, as a copy
+    of the table given the key alone refused it too)."""
+    sql("CREATE DOMAIN code AS varchar(3) NOT NULL CHECK (VALUE <> 'xxx')")
+    sql("CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb, code code)")
+    frame = pl.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5, 6],
+            "payload": ["{}", "{}", "[]", "{}", "{}", "1"],
+            "code": ["abc", None, "xxx", "abcd", None, "ok"],
+            "_row": [0, 1, 2, 3, 4, 5],
+        }
+    )
+    t = PostgresTarget(schema[1])
+    (result,) = applied(t, ChunkWrite(**{operation: frame}), prepared=True)
+    t.close()
+    assert result.refused == [
+        Refusal(1, "column code = null: domain code does not allow null values", "code", None),
+        Refusal(
+            2,
+            "column code = 'xxx': value for domain code violates check constraint \"code_check\"",
+            "code",
+            "xxx",
+        ),
+        Refusal(3, "column code = 'abcd': value too long for type character varying(3)", "code", "abcd"),
+        Refusal(4, "column code = null: domain code does not allow null values", "code", None),
+    ]
+    assert sql("SELECT id FROM events ORDER BY id") == [(1,), (6,)]
