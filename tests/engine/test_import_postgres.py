@@ -405,6 +405,59 @@ def test_a_run_paused_after_a_refused_record_ends_as_one_that_never_stopped(
     assert store.runs_of(job_id)[-1].counters == store.runs_of(straight)[-1].counters
 
 
+BAD_VALUES = {  # by column: a value its type refuses, and the database's words
+    "mood": ("angry {i}", 'invalid input value for enum mood: "angry {i}"'),
+    "tag": ("tag-{i}", 'invalid input syntax for type uuid: "tag-{i}"'),
+    "payload": ("{{{i}", 'invalid input syntax for type json: Expected string or "}}", but found "{i}".'),
+}
+
+
+def typed_events(path: Path, rows: int) -> tuple[Path, list[tuple[int, int, str, str, str]]]:
+    """A file of events, every seventh with a value its column's type refuses (each value its
+    own): the file, and its rejects as (record, line, column, value, message)."""
+    lines, refused = ["id,mood,tag,payload"], []
+    for i in range(1, rows + 1):
+        values = {"mood": "ok", "tag": f"00000000-0000-0000-0000-{i:012d}", "payload": f'"{{""n"": {i}}}"'}
+        if i % 7 == 3:
+            column = list(BAD_VALUES)[i % 3]
+            value, words = (text.format(i=i) for text in BAD_VALUES[column])
+            values[column] = value
+            message = f"line {i + 1}: refused by the database: column {column} = '{value}': {words}"
+            refused.append((i, i + 1, column, value, message))
+        lines.append(f"{i},{values['mood']},{values['tag']},{values['payload']}")
+    return write(path, "\n".join(lines) + "\n"), refused
+
+
+@pytest.mark.parametrize("paused", [False, True], ids=["straight", "paused_after_its_first_chunk"])
+def test_many_values_an_enum_a_uuid_or_a_jsonb_refuses_are_each_rejected_with_their_reason_in_one_run(
+    store, pg_settings, tmp_path, sql, paused
+):
+    sql("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
+    sql("CREATE TABLE events (id bigint PRIMARY KEY, mood mood, tag uuid, payload jsonb)")
+    source, refused = typed_events(tmp_path / "events.csv", 700)
+    job = define(
+        source=str(source),
+        target={"table": "events", "connection": "pg"},
+        columns=[{"name": "id", "type": "integer"}, {"name": "mood"}, {"name": "tag"}, {"name": "payload"}],
+        reconciliation={"keys": ["id"]},
+        chunk_rows=200,
+    )
+    if paused:
+        job_id = paused_after_its_first_chunk(store, pg_settings, job)
+        started_again(store, pg_settings, job_id)
+    else:
+        status, job_id = run_job(store, pg_settings, job)
+        assert status is S.FINISHED
+    run = store.runs_of(job_id)[-1]
+    got = store.rejects_of(run.id, limit=10**6)
+    assert [(r.record_no, r.line_no, r.column, r.value, r.message) for r in got] == refused
+    assert {r.reason for r in got} == {"constraint"}
+    assert run.counters.inserted == 700 - len(refused) == 600
+    kept = {i for i in range(1, 701)} - {r[0] for r in refused}
+    assert sql("SELECT id FROM events ORDER BY id") == [(i,) for i in sorted(kept)]
+    assert sql("SELECT count(*) FROM events WHERE payload ->> 'n' = id::text AND tag IS NOT NULL") == [(600,)]
+
+
 def test_a_yaml_job_file_puts_its_constants_remaps_and_transformed_text_in_postgresql_as_written(
     store, pg_settings, tmp_path, sql
 ):

@@ -219,3 +219,125 @@ def test_a_deferred_foreign_key_refuses_its_orphans_one_by_one_not_the_whole_com
     )
     assert result.refused == [Refusal(2, f"column parent = '9': {reason}", "parent", "9")]
     assert sql("SELECT id FROM events ORDER BY id") == [(1,), (2,)]
+
+
+MOODS = "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')"
+# A trigger counting the rows that reach the table, in statements that fail too: a sequence is not
+# rolled back.
+REACHED = (
+    "CREATE SEQUENCE reached",
+    "CREATE FUNCTION count_reached() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN PERFORM nextval('reached'); RETURN NEW; END $$",
+    "CREATE TRIGGER reached BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION count_reached()",
+)
+
+
+def moods(rows, every):
+    """``rows`` rows, every ``every``-th from the third on with a mood the enum does not have (a
+    label of its own, a few of them repeated)."""
+    labels = [f"angry {i % 7}" if i % every == 2 else ("sad", "ok", "happy")[i % 3] for i in range(rows)]
+    return pl.DataFrame({"id": range(rows), "mood": labels, "_row": range(rows)})
+
+
+@pytest.mark.parametrize("prepared", [False, True], ids=["as_given", "prepared_by_the_reading_thread"])
+@pytest.mark.parametrize("operation", ["inserts", "upserts"])
+def test_many_values_an_enum_refuses_are_each_refused_without_sending_the_chunk_again_and_again(
+    schema, sql, operation, prepared
+):
+    """The values the column refuses are found for the whole chunk at once, not by halving it: each
+    row the table takes reaches it once, but for the two before the first refused value, which
+    reached it in the statement that was refused too."""
+    sql(MOODS)
+    sql("CREATE TABLE events (id bigint PRIMARY KEY, mood mood)")
+    for statement in REACHED:
+        sql(statement)
+    frame = moods(1000, every=10)
+    t = PostgresTarget(schema[1])
+    (result,) = applied(t, ChunkWrite(**{operation: frame}), prepared=prepared)
+    t.close()
+    bad = frame.filter(pl.col("mood").str.starts_with("angry"))
+    assert result.refused == [
+        Refusal(i, f"column mood = '{m}': invalid input value for enum mood: \"{m}\"", "mood", m)
+        for i, m in bad.select("_row", "mood").iter_rows()
+    ]
+    assert sql("SELECT count(*), min(id), max(id) FROM events WHERE mood IS NOT NULL") == [(900, 0, 999)]
+    assert sql("SELECT id FROM events WHERE id % 10 = 2") == []
+    assert sql("SELECT last_value FROM reached") == [(2 + 900,)]
+
+
+def test_in_atomic_mode_many_values_an_enum_refuses_are_each_refused_when_staged(schema, sql):
+    sql(MOODS)
+    sql("CREATE TABLE events (id bigint PRIMARY KEY, mood mood)")
+    frame = moods(1000, every=10)
+    t = PostgresTarget(schema[1])
+    staging, final = applied(t, ChunkWrite(inserts=staged(frame)), prepared=True, atomic=True)
+    t.close()
+    bad = frame.filter(pl.col("mood").str.starts_with("angry"))
+    assert [(r.row, r.column, r.value) for r in staging.refused] == [
+        (i, "mood", m) for i, m in bad.select("_row", "mood").iter_rows()
+    ]
+    assert final.refused_records == []
+    assert sql("SELECT count(*) FROM events") == [(900,)]
+
+
+@pytest.mark.parametrize("operation", ["inserts", "upserts"])
+def test_a_row_with_values_two_columns_refuse_is_refused_for_the_one_the_database_names(
+    schema, sql, operation
+):
+    """PostgreSQL computes a row's values in its table's order, whatever the order of the job's
+    columns: the first refused one in that order is named, with the database's words about it."""
+    sql(MOODS)
+    sql("CREATE TABLE events (id bigint PRIMARY KEY, mood mood, payload jsonb, tag uuid)")
+    frame = pl.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "tag": ["nope", "nope", "0b5c4d52-6d4b-4a61-9b3a-6e0f3a3c1b2d"],
+            "payload": ["{}", "[", "[1]"],
+            "mood": ["angry", "ok", "sad"],
+            "_row": [0, 1, 2],
+        }
+    )
+    t = PostgresTarget(schema[1])
+    (result,) = applied(t, ChunkWrite(**{operation: frame}), prepared=True)
+    t.close()
+    assert result.refused == [
+        Refusal(0, "column mood = 'angry': invalid input value for enum mood: \"angry\"", "mood", "angry"),
+        Refusal(
+            1,
+            "column payload = '[': invalid input syntax for type json: The input string ended unexpectedly.",
+            "payload",
+            "[",
+        ),
+    ]
+    assert sql("SELECT id FROM events") == [(3,)]
+
+
+@pytest.mark.parametrize("operation", ["inserts", "upserts"])
+def test_nulls_and_values_a_domain_refuses_are_each_refused_with_the_domain_s_words(schema, sql, operation):
+    """A null the domain refuses is the domain column's (the row's key column was named, as a copy
+    of the table given the key alone refused it too)."""
+    sql("CREATE DOMAIN code AS varchar(3) NOT NULL CHECK (VALUE <> 'xxx')")
+    sql("CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb, code code)")
+    frame = pl.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5, 6],
+            "payload": ["{}", "{}", "[]", "{}", "{}", "1"],
+            "code": ["abc", None, "xxx", "abcd", None, "ok"],
+            "_row": [0, 1, 2, 3, 4, 5],
+        }
+    )
+    t = PostgresTarget(schema[1])
+    (result,) = applied(t, ChunkWrite(**{operation: frame}), prepared=True)
+    t.close()
+    assert result.refused == [
+        Refusal(1, "column code = null: domain code does not allow null values", "code", None),
+        Refusal(
+            2,
+            "column code = 'xxx': value for domain code violates check constraint \"code_check\"",
+            "code",
+            "xxx",
+        ),
+        Refusal(3, "column code = 'abcd': value too long for type character varying(3)", "code", "abcd"),
+        Refusal(4, "column code = null: domain code does not allow null values", "code", None),
+    ]
+    assert sql("SELECT id FROM events ORDER BY id") == [(1,), (6,)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -46,7 +47,8 @@ class Refused(TargetError):
     the ones its error names (a COPY's column, a not-null column, a key's columns), ``constraint``
     the constraint it names, ``function`` the trigger function that raised it (RAISE EXCEPTION).
     ``sent`` is set by a statement that sent rows encoded by ``pg_copy``: their columns and types,
-    to read a refused row back."""
+    to read a refused row back; ``casts`` by a statement casting every row of its frame into a
+    table (``pg_casts`` then finds the refused values of the whole frame at once)."""
 
     def __init__(
         self,
@@ -65,6 +67,18 @@ class Refused(TargetError):
         self.state = state
         self.function = function
         self.sent: dict[str, str] | None = None
+        self.casts: Casts | None = None
+
+
+@dataclass(frozen=True)
+class Casts:
+    """How a statement puts every row of its frame into ``table``: each value cast to its column's
+    base type in ``types``, then assigned to the column. ``encoded``: the temporary table's types of
+    rows encoded ahead (``pg_copy``); None for a frame sent as it is."""
+
+    table: str
+    types: dict[str, str]
+    encoded: dict[str, str] | None = None
 
 
 RAISED = "P0001"  # raise_exception: a PL/pgSQL RAISE EXCEPTION, a trigger's refusal of the row
@@ -82,10 +96,8 @@ def refusal(error: psycopg.Error, scrub: Callable[[object], str] = str) -> Refus
     if not (state.startswith(("23", "22")) or state == RAISED) or state == "22P03":
         return None
     diag = error.diag
-    message = diag.message_primary or driver_words(str(error))
     detail = diag.message_detail or ""
-    if detail and not detail.startswith("Failing row contains"):  # the whole row, unlabelled
-        message = f"{message}: {detail}"
+    message = reason(diag.message_primary or driver_words(str(error)), detail)
     # A value's own parser may put lines of its own before the COPY's ("JSON data, line 1: …").
     match = COPY_LINE.search(diag.context or "")
     named = diag.column_name or (match.group(2) if match else None)
@@ -94,6 +106,23 @@ def refusal(error: psycopg.Error, scrub: Callable[[object], str] = str) -> Refus
     functions = FUNCTION_LINE.findall(diag.context or "") if state == RAISED else []
     function = functions[-1].strip('"').replace('""', '"') if functions else None
     return Refused(scrub(message), row, columns, diag.constraint_name, state, function)
+
+
+def reason(message: str, detail: str) -> str:
+    """The database's message and its detail, but for a detail showing the whole row unlabelled."""
+    if detail and not detail.startswith("Failing row contains"):
+        return f"{message}: {detail}"
+    return message
+
+
+@contextmanager
+def casting(casts: Casts) -> Iterator[None]:
+    """Around a statement casting every row of its frame as ``casts`` says: its refusal keeps it."""
+    try:
+        yield
+    except Refused as e:
+        e.casts = casts
+        raise
 
 
 @contextmanager

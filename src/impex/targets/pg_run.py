@@ -27,8 +27,9 @@ from impex.targets.base import (
     TargetError,
     Upserted,
 )
+from impex.targets.pg_casts import cast_refusals
 from impex.targets.pg_copy import ENCODED, as_encoded, encode_rows, encoded_rows, temporary_columns
-from impex.targets.pg_fit import Refused, as_frame, sending
+from impex.targets.pg_fit import Casts, Refused, as_frame, casting, sending
 from impex.targets.pg_refusal import explained
 from impex.targets.pg_stage import Staging
 from impex.targets.sql import quote, quoted_list
@@ -198,8 +199,10 @@ class PostgresRun(ChunkTransactions):
         frame. A failed COPY names its row: that row is refused, the rows before it (they passed) are
         carried into the next window together with fresh rows after it, so the rows after a refused
         one are never sent again from the top. Windows shrink to about the distance between refused
-        rows and double after each success. When the database names no row, the window is halved."""
-        t, done, pos, fresh = self.t, 0, 0, frame.height
+        rows and double after each success. When the database names no row, the values of the
+        window's rows that a cast of the statement refuses are found all at once (``pg_casts``), and
+        the rest of the window is halved."""
+        t, done, pos, fresh, first = self.t, 0, 0, frame.height, len(refused)
         carry = frame.clear()  # rows known to pass, not committed yet (they went in before a refusal)
         t.execute("SAVEPOINT impex_window")
         while pos < frame.height or carry.height:
@@ -212,7 +215,7 @@ class PostgresRun(ChunkTransactions):
                 t.execute("ROLLBACK TO impex_window")
                 at = e.row if e.row is not None and carry.height <= e.row < part.height else None
                 if at is None:  # nothing named (or a carried row, which passed before): halve
-                    done += self._halving(part, op, refused)
+                    done += self._halving(self._cast_refused(part, e, refused), op, refused)
                     pos, carry = pos + taken, frame.clear()
                     self._advance()
                     continue
@@ -224,7 +227,19 @@ class PostgresRun(ChunkTransactions):
             pos, carry, fresh = pos + taken, frame.clear(), max(fresh, WINDOW_MIN) * 2
             self._advance()
         t.execute("RELEASE impex_window")
+        refused[first:] = sorted(refused[first:], key=lambda r: r.row)  # in the frame's order
         return done
+
+    def _cast_refused(self, frame: pl.DataFrame, error: Refused, refused: list[Refusal]) -> pl.DataFrame:
+        """The rows of ``frame`` but those whose values a cast of the statement refuses, found for
+        the whole frame at once (``pg_casts``) and added to ``refused``."""
+        if error.casts is None:
+            return frame
+        found = cast_refusals(self, frame, error.casts)
+        if not found:
+            return frame
+        refused += found.values()
+        return frame.filter(~pl.int_range(frame.height).is_in(list(found)))
 
     def _advance(self) -> None:
         """Move the window's savepoint past the rows that went in."""
@@ -299,9 +314,10 @@ class PostgresRun(ChunkTransactions):
         self.t.load_temporary("_impex_ins", frame)
         cols = frame.columns
         casts = ", ".join(f"s.{quote(c)}::{types[c]}" for c in cols)
-        self.t.execute(
-            f"INSERT INTO {quote(table)} ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_ins s"
-        )
+        with casting(Casts(table, types)):
+            self.t.execute(
+                f"INSERT INTO {quote(table)} ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_ins s"
+            )
 
     def upsert(self, frame: pl.DataFrame, tally: Upserted) -> int:
         """One INSERT … ON CONFLICT DO UPDATE: rows whose key is new go in, the others are updated
@@ -329,7 +345,8 @@ class PostgresRun(ChunkTransactions):
         # xmax = 0: the row was inserted, not updated; counted by the server, not sent back row by row
         counted = f"WITH done AS ({sql}RETURNING xmax = 0 AS new) "
         counted += "SELECT count(*) FILTER (WHERE new), count(*) FROM done"
-        with sending(self.upsert_types if ENCODED in frame.columns else None):
+        encoded = self.upsert_types if ENCODED in frame.columns else None
+        with sending(encoded), casting(Casts(self.table, self.types, encoded)):
             inserted, changed = self.t.rows(counted)[0]
         tally.inserted += inserted
         tally.updated += changed - inserted
