@@ -470,3 +470,33 @@ def test_a_refused_button_leads_back_to_the_job(browser, store, job_id):
     )
     assert refused.status_code == 409
     assert f'<a href="/jobs/{job_id}">Volver al trabajo {job_id}</a>' in refused.text
+
+
+def test_a_huge_value_in_a_reject_is_shown_clipped_and_the_download_keeps_it_whole(browser, store, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    run = store.claim_job(job_id, "w", 60).run
+    huge = "A" * 1_000_000
+    raw = f"5,{huge},30".encode()
+    store.add_rejects(run.id, [Reject(5, 6, raw, Reason.TOO_LONG, "name", huge, "too long")])
+    client = browser("viewer")
+    page = client.get(f"/jobs/{job_id}", params={"tab": "rejects"}).text
+    assert len(page) < 20_000  # not the 2 MB of the value and its record: the table stays readable
+    assert "5,AAAA" in page
+    assert "1,000,000 characters in all" in page and "1,000,005 characters in all" in page
+    german = client.get(f"/jobs/{job_id}", params={"tab": "rejects"}, headers={"Accept-Language": "de"}).text
+    assert "1.000.000 Zeichen insgesamt" in german
+    download = client.get(f"/api/jobs/{job_id}/rejects/download", params={"run": 1})
+    assert huge in download.text
+
+
+def test_a_reject_s_script_right_to_left_and_control_characters_are_shown_as_text(browser, store, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    run = store.claim_job(job_id, "w", 60).run
+    raw = "6,<script>alert(1)</script>,\u202eevil\x01".encode()
+    store.add_rejects(run.id, [Reject(6, 7, raw, Reason.TYPE_ERROR, "<b>age</b>", "\u202eevil\x01", "bad")])
+    page = browser("viewer").get(f"/jobs/{job_id}", params={"tab": "rejects"}).text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>age</b>" not in page
+    # An override would show "evil" backwards and a control byte nothing: both are shown as codes.
+    assert "\u202e" not in page and "\x01" not in page
+    assert "6,&lt;script&gt;alert(1)&lt;/script&gt;,\\u202eevil\\x01" in page

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from impex.definitions_io import DefinitionError, stored_definition
 from impex.domain.journal import Level
+from impex.domain.rejects import visible
 from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Seen, Status, allowed_actions
 from impex.store import queries
@@ -49,6 +50,10 @@ Ctx = Annotated[WebContext, Depends(web_context)]
 Tr = Annotated[Translator, Depends(translator)]
 PAGE_SIZE = 50
 JOURNAL_PAGE = 500
+# The rejects tab shows this much of a value and of a raw record (a 1 MB field made a 2 MB page
+# whose table no one could read); the download has them whole.
+VALUE_CHARS = 100
+RAW_CHARS = 1000
 
 
 SORT_VALUES = frozenset(k.value for k in queries.JobSort)
@@ -308,7 +313,7 @@ def _rejects_data(
     reasons, columns = queries.reject_facets(ctx.store.engine, chosen.id)
     encoding = ctx.store.source_encoding(chosen.id)
     return {
-        "rejects": [reject_dict(r, encoding, t) for r in found.items],
+        "rejects": [_shown_reject(reject_dict(r, encoding, t), t) for r in found.items],
         "reject_total": found.total,
         "reasons": reasons,
         "columns": columns,
@@ -319,6 +324,28 @@ def _rejects_data(
         "page": page,
         "pages": max(1, -(-found.total // PAGE_SIZE)),
     }
+
+
+def _shown_reject(row: dict[str, Any], t: Translator) -> dict[str, Any]:
+    """A reject as the tab shows it: its value and raw record cut to a readable length (with a note
+    of their whole length), and the characters that show as nothing, or turn the text around (a
+    right-to-left override), written as escapes; a raw record keeps its line breaks."""
+    value, value_note = _clipped(row["value"], VALUE_CHARS, t)
+    raw, raw_note = _clipped(row["raw"], RAW_CHARS, t)
+    return {
+        **row,
+        "value": visible(value) if value is not None else None,
+        "value_note": value_note,
+        "raw": "\n".join(visible(part) for part in raw.split("\n")) if raw is not None else None,
+        "raw_note": raw_note,
+    }
+
+
+def _clipped(text: str | None, limit: int, t: Translator) -> tuple[str | None, str | None]:
+    if text is None or len(text) <= limit:
+        return text, None
+    note = t.gettext("… {count} characters in all; download the rejects to see them whole")
+    return text[:limit], note.format(count=t.number(len(text)))
 
 
 @router.get("/jobs/{job_id}/general")
