@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from impex.domain.roles import Role
 from impex.store.users import Users
 from web.conftest import PASSWORD, assert_error
@@ -28,6 +30,17 @@ def test_a_page_without_a_session_redirects_to_the_login_form(web):
     response = web.client().get("/jobs?status=paused", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/jobs%3Fstatus%3Dpaused"
+
+
+@pytest.mark.parametrize("path", ["/jobs/rows", "/jobs/1/head", "/jobs/1/general"])
+def test_a_part_a_page_refreshes_is_refused_without_a_session_not_replaced_by_the_login_form(web, path):
+    response = web.client(Accept="text/html").get(path, follow_redirects=False)
+    assert response.status_code == 401 and "<form" not in response.text
+
+
+def test_the_login_form_says_when_a_session_has_ended(web):
+    assert "Your session has ended" in web.client().get("/login?expired=1&next=/jobs/1").text
+    assert "Your session has ended" not in web.client().get("/login?next=/jobs/1").text
 
 
 def test_logging_in_sets_a_session_and_goes_where_the_user_was_heading(web):

@@ -266,3 +266,22 @@ def test_the_list_and_a_job_fit_a_laptop_screen_in_every_language_even_with_a_lo
         page.goto(f"{server}/lang/{language}?next={path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1280, f"{path} in {language} is {width} px wide"
+
+
+def test_a_page_left_open_when_the_session_ends_asks_to_log_in_and_comes_back(page, server, store):
+    """The live refresh used to put the login form, twice, inside the job page (its head and its
+    General tab), and that form led to a bare fragment of the page once logged in."""
+    job = store.create_job(
+        {"kind": "import", "name": "nightly", "source": "x.csv", "target": {"table": "t"}}, owner="operator"
+    )
+    log_in(page, server, "operator")
+    page.goto(f"{server}/jobs/{job}")
+    page.context.clear_cookies()  # as when the session expires, or the server's secret changes
+    page.wait_for_url(re.compile(r"/login\?"))
+    playwright.expect(page.locator("main")).to_contain_text("Your session has ended")
+    assert page.locator("form.login").count() == 1 and page.locator("#job-head").count() == 0
+    page.fill("input[name=name]", "operator")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/jobs/{job}")
+    head_says(page, "nightly")

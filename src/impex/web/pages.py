@@ -24,6 +24,7 @@ from impex.web.api_jobs import act
 from impex.web.auth import (
     LOGIN_CSRF_COOKIE,
     Auth,
+    authenticate,
     check_csrf,
     clear_session,
     new_csrf,
@@ -94,8 +95,19 @@ def home() -> RedirectResponse:
     return RedirectResponse("/jobs", status_code=303)
 
 
+def fragment_auth(request: Request) -> Auth:
+    """For the parts a page refreshes: 401 without a session, not the login form (which the page
+    would show inside itself); the page's script then goes to the login and back."""
+    auth = authenticate(request)
+    if auth is None:
+        raise ApiError(401, "unauthorized", "the session has ended; log in again")
+    return page_auth(request)
+
+
 @router.get("/login")
-def login_form(request: Request, t: Tr, next: str = "/jobs", failed: bool = False) -> Response:
+def login_form(
+    request: Request, t: Tr, next: str = "/jobs", failed: bool = False, expired: bool = False
+) -> Response:
     token = new_csrf()
     response = render(
         request,
@@ -106,6 +118,7 @@ def login_form(request: Request, t: Tr, next: str = "/jobs", failed: bool = Fals
         login_csrf=token,
         next=_safe_next(next),
         failed=failed,
+        expired=expired,
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
     return response
@@ -221,7 +234,7 @@ def jobs_page(request: Request, ctx: Ctx, t: Tr, lq: ListParams) -> Response:
 @router.get("/jobs/rows")
 def jobs_rows(request: Request, ctx: Ctx, t: Tr, lq: ListParams) -> Response:
     """The list's rows alone, for the page's live refresh."""
-    auth = page_auth(request)
+    auth = fragment_auth(request)
     return render(request, "_job_rows.html", t, auth, **_list_data(ctx, t, lq.job_filter()))
 
 
@@ -351,14 +364,14 @@ def _clipped(text: str | None, limit: int, t: Translator) -> tuple[str | None, s
 @router.get("/jobs/{job_id}/general")
 def job_general(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
     """The General tab's body and the buttons, for the page's live refresh."""
-    auth = page_auth(request)
+    auth = fragment_auth(request)
     return render(request, "_general.html", t, auth, **_job_page_data(ctx, t, job_id))
 
 
 @router.get("/jobs/{job_id}/head")
 def job_head(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
     """The job's title, status and buttons, for the page's live refresh."""
-    auth = page_auth(request)
+    auth = fragment_auth(request)
     return render(request, "_job_head.html", t, auth, **_job_page_data(ctx, t, job_id))
 
 
