@@ -106,7 +106,12 @@ def fragment_auth(request: Request) -> Auth:
 
 @router.get("/login")
 def login_form(
-    request: Request, t: Tr, next: str = "/jobs", failed: bool = False, expired: bool = False
+    request: Request,
+    t: Tr,
+    next: str = "/jobs",
+    failed: bool = False,
+    expired: bool = False,
+    undone: bool = False,
 ) -> Response:
     token = new_csrf()
     response = render(
@@ -119,6 +124,7 @@ def login_form(
         next=_safe_next(next),
         failed=failed,
         expired=expired,
+        undone=undone,
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
     return response
