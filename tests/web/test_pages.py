@@ -150,12 +150,12 @@ def test_the_rejects_tabs_next_and_previous_pages_keep_a_column_filter_with_any_
     store.add_rejects(run.id, rejects)
     client = browser("viewer")
     first = client.get(f"/jobs/{job_id}", params={"tab": "rejects", "column": column}).text
-    [following] = re.findall(r'<a href="(\?tab=rejects[^"]*page=2)"', first)
+    [following] = re.findall(r'<a href="(\?tab=rejects[^"]*page=2)">Next', first)  # (Last: too)
     second = client.get(f"/jobs/{job_id}{html.unescape(following)}").text
     assert [html.unescape(c) for c in re.findall(r'<td class="num">\d+</td><td>([^<]*)</td>', second)] == (
         [column] * 20
     )  # the 70 rejects of that column, 50 a page
-    [back] = re.findall(r'<a href="(\?tab=rejects[^"]*page=1)"', second)
+    [back] = re.findall(r'<a href="(\?tab=rejects[^"]*page=1)">‹', second)  # Previous (First: «)
     previous = client.get(f"/jobs/{job_id}{html.unescape(back)}").text
     assert previous.count(column.replace("&", "&amp;")) > 50
 
@@ -500,3 +500,39 @@ def test_a_reject_s_script_right_to_left_and_control_characters_are_shown_as_tex
     # An override would show "evil" backwards and a control byte nothing: both are shown as codes.
     assert "\u202e" not in page and "\x01" not in page
     assert "6,&lt;script&gt;alert(1)&lt;/script&gt;,\\u202eevil\\x01" in page
+
+
+def many_rejects(store, job_id, count: int) -> None:
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    run = store.claim_job(job_id, "w", 60).run
+    store.add_rejects(
+        run.id, [Reject(n, n + 1, b"x", Reason.TYPE_ERROR, "age", "x", "bad") for n in range(1, count + 1)]
+    )
+
+
+def record_numbers(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr><td class="num">\d+</td><td class="num">(\d+)</td>', page)]
+
+
+def test_thousands_of_rejects_say_which_page_is_shown_and_lead_to_the_first_last_or_any_page(
+    browser, store, job_id
+):
+    many_rejects(store, job_id, 5_000)  # 100 pages of 50
+    client = browser("viewer")
+    german = {"Accept-Language": "de"}
+    first = client.get(f"/jobs/{job_id}", params={"tab": "rejects"}, headers=german).text
+    assert "Seite 1 von 100" in first
+    [last] = re.findall(r'<a href="(\?tab=rejects[^"]*page=100)"[^>]*>[^<]*Letzte', first)
+    assert record_numbers(client.get(f"/jobs/{job_id}{html.unescape(last)}").text)[-1] == 5_000
+    [jump] = re.findall(r'<form method="get" class="goto">(.*?)</form>', first, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', jump))
+    assert fields == {"tab": "rejects", "run": "1", "reason": "", "column": ""}
+    assert re.search(r'<input type="number" name="page" min="1" max="100" value="1"', jump)
+    page_40 = client.get(f"/jobs/{job_id}", params={**fields, "page": 40}).text
+    assert "Page 40 of 100" in page_40 and record_numbers(page_40)[0] == 39 * 50 + 1
+
+
+def test_a_rejects_page_past_the_last_shows_the_last_page(browser, store, job_id):
+    many_rejects(store, job_id, 120)  # 3 pages; the filter or a new run left the old page number
+    page = browser("viewer").get(f"/jobs/{job_id}", params={"tab": "rejects", "page": 9}).text
+    assert "Page 3 of 3" in page and record_numbers(page) == list(range(101, 121))

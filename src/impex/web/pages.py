@@ -5,6 +5,7 @@ the API; the small scripts in static/ refresh parts of them while jobs run."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -329,6 +330,11 @@ def _rejects_data(
         return {"rejects": [], "reject_total": 0, "reasons": [], "columns": [], "reject_run": None}
     f = queries.RejectFilter(reason or None, column or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     found = queries.list_rejects(ctx.store.engine, chosen.id, f)
+    pages = max(1, -(-found.total // PAGE_SIZE))
+    if page > pages:  # a page number kept from another filter or run: its last page
+        page = pages
+        f = dataclasses.replace(f, offset=(page - 1) * PAGE_SIZE)
+        found = queries.list_rejects(ctx.store.engine, chosen.id, f)
     reasons, columns = queries.reject_facets(ctx.store.engine, chosen.id)
     encoding = ctx.store.source_encoding(chosen.id)
     return {
@@ -341,7 +347,7 @@ def _rejects_data(
         "reason": reason or "",
         "column": column or "",
         "page": page,
-        "pages": max(1, -(-found.total // PAGE_SIZE)),
+        "pages": pages,
     }
 
 
