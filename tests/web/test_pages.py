@@ -536,3 +536,17 @@ def test_a_rejects_page_past_the_last_shows_the_last_page(browser, store, job_id
     many_rejects(store, job_id, 120)  # 3 pages; the filter or a new run left the old page number
     page = browser("viewer").get(f"/jobs/{job_id}", params={"tab": "rejects", "page": 9}).text
     assert "Page 3 of 3" in page and record_numbers(page) == list(range(101, 121))
+
+
+def test_a_page_refused_for_a_role_says_so_in_the_users_language(browser):
+    german = {"Accept-Language": "de"}
+    page = html.unescape(browser("viewer").get("/jobs/new/import", headers=german).text)
+    assert "403 Nicht erlaubt" in page
+    assert "Benutzer viewer (Betrachter) darf das nicht: dafür ist die Rolle Operator nötig" in page
+    assert "may not do this" not in page
+
+
+def test_a_job_that_does_not_exist_leads_to_the_job_list_not_to_itself(browser):
+    page = html.unescape(browser("viewer").get("/jobs/999", headers={"Accept-Language": "de"}).text)
+    assert "404 Nicht gefunden" in page and "Auftrag 999 gibt es nicht" in page
+    assert 'href="/jobs/999"' not in page and '<a href="/jobs">' in page
