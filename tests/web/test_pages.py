@@ -550,3 +550,16 @@ def test_a_job_that_does_not_exist_leads_to_the_job_list_not_to_itself(browser):
     page = html.unescape(browser("viewer").get("/jobs/999", headers={"Accept-Language": "de"}).text)
     assert "404 Nicht gefunden" in page and "Auftrag 999 gibt es nicht" in page
     assert 'href="/jobs/999"' not in page and '<a href="/jobs">' in page
+
+
+def test_each_run_s_rejected_count_leads_to_that_run_s_rejects(browser, store, settings, job_id):
+    for _ in range(2):
+        store.transition(job_id, A.START, actor="operator")
+        assert Worker(store, settings, concurrency=1).run_one(job_id) is S.FINISHED
+    client = browser("viewer")
+    general = client.get(f"/jobs/{job_id}").text
+    runs = general[general.index('<table class="runs">') :]
+    assert f'<a href="/jobs/{job_id}?tab=rejects&amp;run=1">2</a>' in runs
+    assert f'<a href="/jobs/{job_id}?tab=rejects&amp;run=2">' in runs
+    earlier = client.get(f"/jobs/{job_id}", params={"tab": "rejects", "run": 1}).text
+    assert "<option selected>1</option>" in earlier and "2,Bob,x" in earlier
