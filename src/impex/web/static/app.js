@@ -97,6 +97,12 @@ function setupUpload(form) {
   });
 }
 
+// A button that asks first (Cancel): listened for on the document, as the refresh replaces the buttons.
+document.addEventListener("submit", (event) => {
+  const question = event.submitter && event.submitter.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const upload = document.getElementById("upload");
   if (upload) setupUpload(upload);
