@@ -563,3 +563,16 @@ def test_each_run_s_rejected_count_leads_to_that_run_s_rejects(browser, store, s
     assert f'<a href="/jobs/{job_id}?tab=rejects&amp;run=2">' in runs
     earlier = client.get(f"/jobs/{job_id}", params={"tab": "rejects", "run": 1}).text
     assert "<option selected>1</option>" in earlier and "2,Bob,x" in earlier
+
+
+def test_the_rejects_of_a_run_that_does_not_exist_are_refused_not_replaced_by_the_latest_run_s(
+    browser, store, settings, job_id
+):
+    store.transition(job_id, A.START, actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    response = browser("viewer").get(
+        f"/jobs/{job_id}", params={"tab": "rejects", "run": 7}, headers={"Accept-Language": "de"}
+    )
+    page = html.unescape(response.text)
+    assert response.status_code == 404 and "2,Bob,x" not in page
+    assert f"Auftrag {job_id} hat keinen Lauf 7" in page and f'<a href="/jobs/{job_id}">' in page

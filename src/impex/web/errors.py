@@ -105,6 +105,8 @@ def _said(error: ApiError, t: Any) -> str:
         return template.format(
             user=details["user"], role=_role(t, details["role"]), needed=_role(t, details["needed"])
         )
+    if error.code == "no_run" and {"job_id", "run"} <= details.keys():
+        return t.gettext("Job {job} has no run {run}.").format(job=details["job_id"], run=details["run"])
     if error.code == "job_not_found" and "job_id" in details:
         return t.gettext("Job {job} does not exist (or no longer does).").format(job=details["job_id"])
     if error.code == "illegal_transition" and {"job_id", "action", "status"} <= details.keys():

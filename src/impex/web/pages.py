@@ -326,6 +326,9 @@ def _rejects_data(
 ) -> dict[str, Any]:
     runs = ctx.store.runs_of(job_id)
     chosen = next((r for r in runs if r.run_no == run_no), runs[-1] if runs else None)
+    if run_no is not None and (chosen is None or chosen.run_no != run_no):
+        # an old link, or a typo: not the latest run's rejects under another run's number
+        raise ApiError(404, "no_run", f"job {job_id} has no run {run_no}", {"job_id": job_id, "run": run_no})
     if chosen is None:
         return {"rejects": [], "reject_total": 0, "reasons": [], "columns": [], "reject_run": None}
     f = queries.RejectFilter(reason or None, column or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
