@@ -470,7 +470,8 @@ def test_an_output_outside_the_file_folders_is_refused_in_the_users_language(web
     response = client.post("/jobs/new/export", data={**form, "do": "start"})
     assert response.status_code == 422
     said = html.unescape(response.text)
-    assert f"../../x.csv: il file deve trovarsi in una delle cartelle dei file ({web.files.resolve()})" in said
+    folder = web.files.resolve()
+    assert f"../../x.csv: il file deve trovarsi in una delle cartelle dei file ({folder})" in said
     assert "must lie inside" not in said
     with pytest.raises(JobNotFound):
         store.job(1)
