@@ -576,3 +576,10 @@ def test_the_rejects_of_a_run_that_does_not_exist_are_refused_not_replaced_by_th
     page = html.unescape(response.text)
     assert response.status_code == 404 and "2,Bob,x" not in page
     assert f"Auftrag {job_id} hat keinen Lauf 7" in page and f'<a href="/jobs/{job_id}">' in page
+
+
+def test_the_list_s_search_ignores_the_case_of_any_letter_not_only_ascii(browser, store, job_id):
+    other = store.create_job(import_definition(name="Überweisungen Österreich", source="x.csv"))
+    for typed in ("über", "ÖSTERREICH", "weisungen ö"):
+        page = browser("viewer").get("/jobs", params={"q": typed}).text
+        assert f'data-job="{other}"' in page and f'data-job="{job_id}"' not in page, typed
