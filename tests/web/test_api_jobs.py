@@ -107,9 +107,10 @@ def test_a_body_that_is_not_a_definition_is_422(api):
 
 
 @pytest.mark.parametrize("source", ["/etc/passwd", "../../outside.csv", "sub/../../escape.csv"])
-def test_files_outside_the_configured_folders_are_refused(api, source):
+def test_files_outside_the_configured_folders_are_refused(api, web, source):
     response = api["operator"].post("/api/jobs", json={"definition": import_definition(source)})
-    assert assert_error(response, 422, "path_not_allowed")["details"] == {"path": source}
+    details = assert_error(response, 422, "path_not_allowed")["details"]
+    assert details == {"path": source, "folders": [str(web.files.resolve())]}
 
 
 def test_export_files_are_confined_too(api):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from impex.domain.roles import Role
 from impex.store.users import Users
 from web.conftest import PASSWORD, assert_error
@@ -28,6 +30,35 @@ def test_a_page_without_a_session_redirects_to_the_login_form(web):
     response = web.client().get("/jobs?status=paused", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/jobs%3Fstatus%3Dpaused"
+
+
+@pytest.mark.parametrize("path", ["/jobs/rows", "/jobs/1/head", "/jobs/1/general"])
+def test_a_part_a_page_refreshes_is_refused_without_a_session_not_replaced_by_the_login_form(web, path):
+    response = web.client(Accept="text/html").get(path, follow_redirects=False)
+    assert response.status_code == 401 and "<form" not in response.text
+
+
+def test_the_login_form_says_when_a_session_has_ended(web):
+    assert "Your session has ended" in web.client().get("/login?expired=1&next=/jobs/1").text
+    assert "Your session has ended" not in web.client().get("/login?next=/jobs/1").text
+
+
+def test_a_button_pressed_after_the_session_ended_does_nothing_and_leads_back_to_its_job(web, store):
+    """The login used to lead to the button's address, which only takes a POST: 405 Method Not Allowed."""
+    job = store.create_job({"kind": "import", "name": "n", "source": "x.csv", "target": {"table": "t"}})
+    client = web.client(Accept="text/html")
+    pressed = client.post(f"/jobs/{job}/start", data={"csrf": "from-the-old-session"}, follow_redirects=False)
+    assert pressed.status_code == 303
+    assert pressed.headers["location"] == f"/login?next=/jobs/{job}&undone=1"
+    form = client.get(pressed.headers["location"]).text
+    assert "Your session had ended, so nothing was done" in form
+    assert login(client, "operator", next=f"/jobs/{job}").headers["location"] == f"/jobs/{job}"
+    assert store.status_of(job).value == "editing"
+
+
+def test_logging_out_after_the_session_ended_leads_to_the_login_form(web):
+    response = web.client(Accept="text/html").post("/logout", data={"csrf": "x"}, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/login")
 
 
 def test_logging_in_sets_a_session_and_goes_where_the_user_was_heading(web):

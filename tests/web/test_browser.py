@@ -184,6 +184,7 @@ def test_an_operator_imports_watches_pauses_resumes_and_a_viewer_only_reads(page
     assert rows[1][4].startswith("type_error") and "age" in rows[1][4]
 
     other = upload_and_map(page, server, source, "people again")  # into table people_again
+    page.once("dialog", lambda dialog: dialog.accept())  # Cancel asks first
     page.click("button[data-action=cancel]")
     head_says(page, "Canceled")
     shot(page, "job-canceled")
@@ -266,3 +267,48 @@ def test_the_list_and_a_job_fit_a_laptop_screen_in_every_language_even_with_a_lo
         page.goto(f"{server}/lang/{language}?next={path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1280, f"{path} in {language} is {width} px wide"
+
+
+def test_a_page_left_open_when_the_session_ends_asks_to_log_in_and_comes_back(page, server, store):
+    """The live refresh used to put the login form, twice, inside the job page (its head and its
+    General tab), and that form led to a bare fragment of the page once logged in."""
+    job = store.create_job(
+        {"kind": "import", "name": "nightly", "source": "x.csv", "target": {"table": "t"}}, owner="operator"
+    )
+    log_in(page, server, "operator")
+    page.goto(f"{server}/jobs/{job}")
+    page.context.clear_cookies()  # as when the session expires, or the server's secret changes
+    page.wait_for_url(re.compile(r"/login\?"))
+    playwright.expect(page.locator("main")).to_contain_text("Your session has ended")
+    assert page.locator("form.login").count() == 1 and page.locator("#job-head").count() == 0
+    page.fill("input[name=name]", "operator")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/jobs/{job}")
+    head_says(page, "nightly")
+
+
+def test_cancel_asks_first_and_a_no_leaves_the_job_as_it_was(page, server, store):
+    """Cancel sat beside Pause and ended a paused run at one click: it can only be run again from the
+    start, not resumed."""
+    job = store.create_job(
+        {"kind": "import", "name": "nightly", "source": "x.csv", "target": {"table": "t"}}, owner="operator"
+    )
+    reach(store, job, S.PAUSED)
+    log_in(page, server, "operator")
+    page.goto(f"{server}/lang/de?next=/jobs/{job}")
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    page.click("button[data-action=cancel]")
+    assert asked and f"Auftrag {job}" in asked[0] and "abbrechen" in asked[0]
+    page.reload()
+    assert store.status_of(job) is S.PAUSED
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    page.click("button[data-action=cancel]")
+    head_says(page, "Abgebrochen")
+    assert store.status_of(job) is S.CANCELED

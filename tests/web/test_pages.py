@@ -150,12 +150,12 @@ def test_the_rejects_tabs_next_and_previous_pages_keep_a_column_filter_with_any_
     store.add_rejects(run.id, rejects)
     client = browser("viewer")
     first = client.get(f"/jobs/{job_id}", params={"tab": "rejects", "column": column}).text
-    [following] = re.findall(r'<a href="(\?tab=rejects[^"]*page=2)"', first)
+    [following] = re.findall(r'<a href="(\?tab=rejects[^"]*page=2)">Next', first)  # (Last: too)
     second = client.get(f"/jobs/{job_id}{html.unescape(following)}").text
     assert [html.unescape(c) for c in re.findall(r'<td class="num">\d+</td><td>([^<]*)</td>', second)] == (
         [column] * 20
     )  # the 70 rejects of that column, 50 a page
-    [back] = re.findall(r'<a href="(\?tab=rejects[^"]*page=1)"', second)
+    [back] = re.findall(r'<a href="(\?tab=rejects[^"]*page=1)">‹', second)  # Previous (First: «)
     previous = client.get(f"/jobs/{job_id}{html.unescape(back)}").text
     assert previous.count(column.replace("&", "&amp;")) > 50
 
@@ -470,3 +470,116 @@ def test_a_refused_button_leads_back_to_the_job(browser, store, job_id):
     )
     assert refused.status_code == 409
     assert f'<a href="/jobs/{job_id}">Volver al trabajo {job_id}</a>' in refused.text
+
+
+def test_a_huge_value_in_a_reject_is_shown_clipped_and_the_download_keeps_it_whole(browser, store, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    run = store.claim_job(job_id, "w", 60).run
+    huge = "A" * 1_000_000
+    raw = f"5,{huge},30".encode()
+    store.add_rejects(run.id, [Reject(5, 6, raw, Reason.TOO_LONG, "name", huge, "too long")])
+    client = browser("viewer")
+    page = client.get(f"/jobs/{job_id}", params={"tab": "rejects"}).text
+    assert len(page) < 20_000  # not the 2 MB of the value and its record: the table stays readable
+    assert "5,AAAA" in page
+    assert "1,000,000 characters in all" in page and "1,000,005 characters in all" in page
+    german = client.get(f"/jobs/{job_id}", params={"tab": "rejects"}, headers={"Accept-Language": "de"}).text
+    assert "1.000.000 Zeichen insgesamt" in german
+    download = client.get(f"/api/jobs/{job_id}/rejects/download", params={"run": 1})
+    assert huge in download.text
+
+
+def test_a_reject_s_script_right_to_left_and_control_characters_are_shown_as_text(browser, store, job_id):
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    run = store.claim_job(job_id, "w", 60).run
+    raw = "6,<script>alert(1)</script>,\u202eevil\x01".encode()
+    store.add_rejects(run.id, [Reject(6, 7, raw, Reason.TYPE_ERROR, "<b>age</b>", "\u202eevil\x01", "bad")])
+    page = browser("viewer").get(f"/jobs/{job_id}", params={"tab": "rejects"}).text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>age</b>" not in page
+    # An override would show "evil" backwards and a control byte nothing: both are shown as codes.
+    assert "\u202e" not in page and "\x01" not in page
+    assert "6,&lt;script&gt;alert(1)&lt;/script&gt;,\\u202eevil\\x01" in page
+
+
+def many_rejects(store, job_id, count: int) -> None:
+    store.transition(job_id, OPERATOR_ACTIONS[0], actor="operator")
+    run = store.claim_job(job_id, "w", 60).run
+    store.add_rejects(
+        run.id, [Reject(n, n + 1, b"x", Reason.TYPE_ERROR, "age", "x", "bad") for n in range(1, count + 1)]
+    )
+
+
+def record_numbers(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr><td class="num">\d+</td><td class="num">(\d+)</td>', page)]
+
+
+def test_thousands_of_rejects_say_which_page_is_shown_and_lead_to_the_first_last_or_any_page(
+    browser, store, job_id
+):
+    many_rejects(store, job_id, 5_000)  # 100 pages of 50
+    client = browser("viewer")
+    german = {"Accept-Language": "de"}
+    first = client.get(f"/jobs/{job_id}", params={"tab": "rejects"}, headers=german).text
+    assert "Seite 1 von 100" in first
+    [last] = re.findall(r'<a href="(\?tab=rejects[^"]*page=100)"[^>]*>[^<]*Letzte', first)
+    assert record_numbers(client.get(f"/jobs/{job_id}{html.unescape(last)}").text)[-1] == 5_000
+    [jump] = re.findall(r'<form method="get" class="goto">(.*?)</form>', first, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', jump))
+    assert fields == {"tab": "rejects", "run": "1", "reason": "", "column": ""}
+    assert re.search(r'<input type="number" name="page" min="1" max="100" value="1"', jump)
+    page_40 = client.get(f"/jobs/{job_id}", params={**fields, "page": 40}).text
+    assert "Page 40 of 100" in page_40 and record_numbers(page_40)[0] == 39 * 50 + 1
+
+
+def test_a_rejects_page_past_the_last_shows_the_last_page(browser, store, job_id):
+    many_rejects(store, job_id, 120)  # 3 pages; the filter or a new run left the old page number
+    page = browser("viewer").get(f"/jobs/{job_id}", params={"tab": "rejects", "page": 9}).text
+    assert "Page 3 of 3" in page and record_numbers(page) == list(range(101, 121))
+
+
+def test_a_page_refused_for_a_role_says_so_in_the_users_language(browser):
+    german = {"Accept-Language": "de"}
+    page = html.unescape(browser("viewer").get("/jobs/new/import", headers=german).text)
+    assert "403 Nicht erlaubt" in page
+    assert "Benutzer viewer (Betrachter) darf das nicht: dafür ist die Rolle Operator nötig" in page
+    assert "may not do this" not in page
+
+
+def test_a_job_that_does_not_exist_leads_to_the_job_list_not_to_itself(browser):
+    page = html.unescape(browser("viewer").get("/jobs/999", headers={"Accept-Language": "de"}).text)
+    assert "404 Nicht gefunden" in page and "Auftrag 999 gibt es nicht" in page
+    assert 'href="/jobs/999"' not in page and '<a href="/jobs">' in page
+
+
+def test_each_run_s_rejected_count_leads_to_that_run_s_rejects(browser, store, settings, job_id):
+    for _ in range(2):
+        store.transition(job_id, A.START, actor="operator")
+        assert Worker(store, settings, concurrency=1).run_one(job_id) is S.FINISHED
+    client = browser("viewer")
+    general = client.get(f"/jobs/{job_id}").text
+    runs = general[general.index('<table class="runs">') :]
+    assert f'<a href="/jobs/{job_id}?tab=rejects&amp;run=1">2</a>' in runs
+    assert f'<a href="/jobs/{job_id}?tab=rejects&amp;run=2">' in runs
+    earlier = client.get(f"/jobs/{job_id}", params={"tab": "rejects", "run": 1}).text
+    assert "<option selected>1</option>" in earlier and "2,Bob,x" in earlier
+
+
+def test_the_rejects_of_a_run_that_does_not_exist_are_refused_not_replaced_by_the_latest_run_s(
+    browser, store, settings, job_id
+):
+    store.transition(job_id, A.START, actor="operator")
+    Worker(store, settings, concurrency=1).run_one(job_id)
+    response = browser("viewer").get(
+        f"/jobs/{job_id}", params={"tab": "rejects", "run": 7}, headers={"Accept-Language": "de"}
+    )
+    page = html.unescape(response.text)
+    assert response.status_code == 404 and "2,Bob,x" not in page
+    assert f"Auftrag {job_id} hat keinen Lauf 7" in page and f'<a href="/jobs/{job_id}">' in page
+
+
+def test_the_list_s_search_ignores_the_case_of_any_letter_not_only_ascii(browser, store, job_id):
+    other = store.create_job(import_definition(name="Überweisungen Österreich", source="x.csv"))
+    for typed in ("über", "ÖSTERREICH", "weisungen ö"):
+        page = browser("viewer").get("/jobs", params={"q": typed}).text
+        assert f'data-job="{other}"' in page and f'data-job="{job_id}"' not in page, typed

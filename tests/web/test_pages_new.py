@@ -460,3 +460,18 @@ def test_a_header_name_the_file_has_twice_is_read_by_position_so_each_column_get
     form |= {"col-2-name": "first", "col-3-name": "second", "col-3-type": "string"}
     definition = parse_definition(import_definition(form, "x.csv"))
     assert [(c.name, c.source) for c in definition.columns] == [("id", "id"), ("first", 2), ("second", 3)]
+
+
+def test_an_output_outside_the_file_folders_is_refused_in_the_users_language(web, store):
+    client = web.client(Accept="text/html", **{"Accept-Language": "it"})
+    login(client, "operator")
+    csrf = csrf_of(client.get("/jobs/new/export").text)
+    form = {"csrf": csrf, "name": "out", "source_kind": "table", "table": "people", "output": "../../x.csv"}
+    response = client.post("/jobs/new/export", data={**form, "do": "start"})
+    assert response.status_code == 422
+    said = html.unescape(response.text)
+    folder = web.files.resolve()
+    assert f"../../x.csv: il file deve trovarsi in una delle cartelle dei file ({folder})" in said
+    assert "must lie inside" not in said
+    with pytest.raises(JobNotFound):
+        store.job(1)

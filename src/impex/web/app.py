@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +28,21 @@ from impex.web.feeds import JournalFeeds
 from impex.web.i18n import load_all
 
 HERE = Path(__file__).parent
+JOB_BUTTON = re.compile(r"/jobs/(\d+)/\w+")
+
+
+def _login_for(request: Request) -> str:
+    """The login form, then back to the page asked for; for a form sent without a session (a button
+    pressed after it ended), back to the page the form was on, not to its POST-only address, and
+    the login says that nothing was done."""
+    if request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return f"/login?next={quote(target, safe='/')}"
+    if request.url.path == "/logout":  # logged out already
+        return "/login"
+    button = JOB_BUTTON.fullmatch(request.url.path)
+    page = f"/jobs/{button.group(1)}" if button else request.url.path
+    return f"/login?next={quote(page, safe='/')}&undone=1"
 
 
 def create_app(settings: Settings, store: Store, *, worker: Worker | None = None) -> FastAPI:
@@ -68,8 +84,7 @@ def create_app(settings: Settings, store: Store, *, worker: Worker | None = None
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _error: LoginRequired) -> Response:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+        return RedirectResponse(_login_for(request), status_code=303)
 
     @app.get("/api/health", tags=["server"], summary="Is the server up (no login needed)")
     def health() -> dict[str, Any]:

@@ -95,7 +95,7 @@ def _forbidden(user: User, needed: Role) -> ApiError:
         403,
         "forbidden",
         f"user {user.name} ({user.role.value}) may not do this: it needs the {needed.value} role",
-        {"role": user.role.value, "needed": needed.value},
+        {"user": user.name, "role": user.role.value, "needed": needed.value},
     )
 
 

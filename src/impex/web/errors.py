@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from impex.definitions_io import DefinitionError
 from impex.domain.status import IllegalTransition, StaleAction, Status, allowed_actions
 from impex.store.store import JobNotFound
+from impex.web.labels import ERROR_TITLES, ROLE_LABELS
 
 log = logging.getLogger("impex.web")
 
@@ -56,7 +57,6 @@ def _respond(request: Request, error: ApiError, headers: dict[str, str] | None =
             error_body(error.code, error.message, error.details), status_code=error.status, headers=headers
         )
     from impex.web.context import translator  # (it imports this module)
-    from impex.web.labels import ERROR_TITLES
 
     t = translator(request)
     english = ERROR_TITLES.get(error.status)
@@ -64,7 +64,9 @@ def _respond(request: Request, error: ApiError, headers: dict[str, str] | None =
     message = _said(error, t)
     details = error.details if isinstance(error.details, dict) else {}
     back = "<a href='/'>impex</a>"
-    if isinstance(details.get("job_id"), int):  # a refused button: back to its job
+    if error.code == "job_not_found":  # no job to go back to: to the list
+        back = f'<a href="/jobs">{_escape(t.gettext("Jobs"))}</a>'
+    elif isinstance(details.get("job_id"), int):  # a refused button: back to its job
         job = details["job_id"]
         said = t.gettext("Back to job {job}").format(job=job)
         back = f'<a href="/jobs/{job}">{_escape(said)}</a>'
@@ -98,6 +100,15 @@ def _said(error: ApiError, t: Any) -> str:
             seen=t.status(then),
             status=t.status(now),
         )
+    if error.code == "forbidden" and {"user", "role", "needed"} <= details.keys():
+        template = t.gettext("User {user} ({role}) may not do this: it needs the {needed} role.")
+        return template.format(
+            user=details["user"], role=_role(t, details["role"]), needed=_role(t, details["needed"])
+        )
+    if error.code == "no_run" and {"job_id", "run"} <= details.keys():
+        return t.gettext("Job {job} has no run {run}.").format(job=details["job_id"], run=details["run"])
+    if error.code == "job_not_found" and "job_id" in details:
+        return t.gettext("Job {job} does not exist (or no longer does).").format(job=details["job_id"])
     if error.code == "illegal_transition" and {"job_id", "action", "status"} <= details.keys():
         status = Status(details["status"])
         allowed = ", ".join(t.action(a) for a in allowed_actions(status)) or "—"
@@ -111,6 +122,10 @@ def _said(error: ApiError, t: Any) -> str:
             allowed=allowed,
         )
     return error.message
+
+
+def _role(t: Any, role: str) -> str:
+    return str(t.gettext(ROLE_LABELS[role])) if role in ROLE_LABELS else role
 
 
 def _escape(text: str) -> str:

@@ -5,6 +5,7 @@ the API; the small scripts in static/ refresh parts of them while jobs run."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from impex.definitions_io import DefinitionError, stored_definition
 from impex.domain.journal import Level
+from impex.domain.rejects import visible
 from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Seen, Status, allowed_actions
 from impex.store import queries
@@ -23,6 +25,7 @@ from impex.web.api_jobs import act
 from impex.web.auth import (
     LOGIN_CSRF_COOKIE,
     Auth,
+    authenticate,
     check_csrf,
     clear_session,
     new_csrf,
@@ -49,6 +52,10 @@ Ctx = Annotated[WebContext, Depends(web_context)]
 Tr = Annotated[Translator, Depends(translator)]
 PAGE_SIZE = 50
 JOURNAL_PAGE = 500
+# The rejects tab shows this much of a value and of a raw record (a 1 MB field made a 2 MB page
+# whose table no one could read); the download has them whole.
+VALUE_CHARS = 100
+RAW_CHARS = 1000
 
 
 SORT_VALUES = frozenset(k.value for k in queries.JobSort)
@@ -89,8 +96,24 @@ def home() -> RedirectResponse:
     return RedirectResponse("/jobs", status_code=303)
 
 
+def fragment_auth(request: Request) -> Auth:
+    """For the parts a page refreshes: 401 without a session, not the login form (which the page
+    would show inside itself); the page's script then goes to the login and back."""
+    auth = authenticate(request)
+    if auth is None:
+        raise ApiError(401, "unauthorized", "the session has ended; log in again")
+    return page_auth(request)
+
+
 @router.get("/login")
-def login_form(request: Request, t: Tr, next: str = "/jobs", failed: bool = False) -> Response:
+def login_form(
+    request: Request,
+    t: Tr,
+    next: str = "/jobs",
+    failed: bool = False,
+    expired: bool = False,
+    undone: bool = False,
+) -> Response:
     token = new_csrf()
     response = render(
         request,
@@ -101,6 +124,8 @@ def login_form(request: Request, t: Tr, next: str = "/jobs", failed: bool = Fals
         login_csrf=token,
         next=_safe_next(next),
         failed=failed,
+        expired=expired,
+        undone=undone,
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
     return response
@@ -216,7 +241,7 @@ def jobs_page(request: Request, ctx: Ctx, t: Tr, lq: ListParams) -> Response:
 @router.get("/jobs/rows")
 def jobs_rows(request: Request, ctx: Ctx, t: Tr, lq: ListParams) -> Response:
     """The list's rows alone, for the page's live refresh."""
-    auth = page_auth(request)
+    auth = fragment_auth(request)
     return render(request, "_job_rows.html", t, auth, **_list_data(ctx, t, lq.job_filter()))
 
 
@@ -301,14 +326,22 @@ def _rejects_data(
 ) -> dict[str, Any]:
     runs = ctx.store.runs_of(job_id)
     chosen = next((r for r in runs if r.run_no == run_no), runs[-1] if runs else None)
+    if run_no is not None and (chosen is None or chosen.run_no != run_no):
+        # an old link, or a typo: not the latest run's rejects under another run's number
+        raise ApiError(404, "no_run", f"job {job_id} has no run {run_no}", {"job_id": job_id, "run": run_no})
     if chosen is None:
         return {"rejects": [], "reject_total": 0, "reasons": [], "columns": [], "reject_run": None}
     f = queries.RejectFilter(reason or None, column or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     found = queries.list_rejects(ctx.store.engine, chosen.id, f)
+    pages = max(1, -(-found.total // PAGE_SIZE))
+    if page > pages:  # a page number kept from another filter or run: its last page
+        page = pages
+        f = dataclasses.replace(f, offset=(page - 1) * PAGE_SIZE)
+        found = queries.list_rejects(ctx.store.engine, chosen.id, f)
     reasons, columns = queries.reject_facets(ctx.store.engine, chosen.id)
     encoding = ctx.store.source_encoding(chosen.id)
     return {
-        "rejects": [reject_dict(r, encoding, t) for r in found.items],
+        "rejects": [_shown_reject(reject_dict(r, encoding, t), t) for r in found.items],
         "reject_total": found.total,
         "reasons": reasons,
         "columns": columns,
@@ -317,21 +350,43 @@ def _rejects_data(
         "reason": reason or "",
         "column": column or "",
         "page": page,
-        "pages": max(1, -(-found.total // PAGE_SIZE)),
+        "pages": pages,
     }
+
+
+def _shown_reject(row: dict[str, Any], t: Translator) -> dict[str, Any]:
+    """A reject as the tab shows it: its value and raw record cut to a readable length (with a note
+    of their whole length), and the characters that show as nothing, or turn the text around (a
+    right-to-left override), written as escapes; a raw record keeps its line breaks."""
+    value, value_note = _clipped(row["value"], VALUE_CHARS, t)
+    raw, raw_note = _clipped(row["raw"], RAW_CHARS, t)
+    return {
+        **row,
+        "value": visible(value) if value is not None else None,
+        "value_note": value_note,
+        "raw": "\n".join(visible(part) for part in raw.split("\n")) if raw is not None else None,
+        "raw_note": raw_note,
+    }
+
+
+def _clipped(text: str | None, limit: int, t: Translator) -> tuple[str | None, str | None]:
+    if text is None or len(text) <= limit:
+        return text, None
+    note = t.gettext("… {count} characters in all; download the rejects to see them whole")
+    return text[:limit], note.format(count=t.number(len(text)))
 
 
 @router.get("/jobs/{job_id}/general")
 def job_general(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
     """The General tab's body and the buttons, for the page's live refresh."""
-    auth = page_auth(request)
+    auth = fragment_auth(request)
     return render(request, "_general.html", t, auth, **_job_page_data(ctx, t, job_id))
 
 
 @router.get("/jobs/{job_id}/head")
 def job_head(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
     """The job's title, status and buttons, for the page's live refresh."""
-    auth = page_auth(request)
+    auth = fragment_auth(request)
     return render(request, "_job_head.html", t, auth, **_job_page_data(ctx, t, job_id))
 
 

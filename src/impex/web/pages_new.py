@@ -165,6 +165,9 @@ def _said(problem: FormProblem | DefinitionError | ApiError, t: Translator) -> s
         return said.format(
             name=repr(problem.details["connection"]), known=", ".join(problem.details["known"])
         )
+    if isinstance(problem, ApiError) and problem.code == "path_not_allowed" and problem.details:
+        said = t.gettext("{path}: the file must lie inside one of the file folders ({folders})")
+        return said.format(path=problem.details["path"], folders=", ".join(problem.details["folders"]))
     return problem.message if isinstance(problem, ApiError) else str(problem)
 
 

@@ -21,7 +21,7 @@ def confine(raw: str, roots: list[Path]) -> Path:
             422,
             "path_not_allowed",
             f"{raw}: files must lie inside the configured folders ({folders})",
-            {"path": raw},
+            {"path": raw, "folders": [str(r) for r in roots]},
         )
     return resolved
 

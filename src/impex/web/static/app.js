@@ -3,10 +3,22 @@
 
 const REFRESH_MS = 1500;
 
+let sessionEnded = false;
+
+// The session ended (it expired, or the user logged out in another tab): to the login, then back here.
+function logInAgain() {
+  if (sessionEnded) return;
+  sessionEnded = true;
+  location.assign("/login?expired=1&next=" + encodeURIComponent(location.pathname + location.search));
+}
+
 function refresh(element) {
-  if (document.hidden) return;
+  if (document.hidden || sessionEnded) return;
   fetch(element.dataset.refresh, { headers: { Accept: "text/html" }, credentials: "same-origin" })
-    .then((response) => (response.ok ? response.text() : null))
+    .then((response) => {
+      if (response.status === 401) logInAgain();
+      return response.ok ? response.text() : null;
+    })
     .then((html) => {
       if (html !== null && html !== element.dataset.last) {
         element.dataset.last = html;
@@ -84,6 +96,12 @@ function setupUpload(form) {
     }
   });
 }
+
+// A button that asks first (Cancel): listened for on the document, as the refresh replaces the buttons.
+document.addEventListener("submit", (event) => {
+  const question = event.submitter && event.submitter.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
 
 document.addEventListener("DOMContentLoaded", () => {
   const upload = document.getElementById("upload");
