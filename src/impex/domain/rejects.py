@@ -102,6 +102,13 @@ MESSAGES: dict[str, str] = {
         "if the file is in {other}, give that encoding"
     ),
     "bad_encoding.nul": "a NUL byte (0x00) at column {position}: not text",
+    "bad_encoding.surrogate": (
+        "a lone surrogate {unit} at column {position}: half of a character, not {encoding} text"
+    ),
+    "bad_encoding.odd_byte": (
+        "a lone byte {byte} at column {position}: the file ends in half of a {encoding} unit "
+        "(an odd number of bytes)"
+    ),
     "unterminated_quote": f"unterminated quote: {_UNTERMINATED}",
     "unterminated_quote.in_field": f"unterminated quote in field {{field}}: {_UNTERMINATED}",
     "quote_inside": f"unterminated quote: {_INCH}",

@@ -27,6 +27,7 @@ from impex.formats.split import (
     pair_quotes,
     quote_positions,
 )
+from impex.formats.utf16 import LE, as_text, bad_unit, label, shown, to_file
 
 GOOD, UNTERMINATED, BAD_ENCODING, WRONG_COUNT, STRAY_QUOTE = range(5)
 
@@ -54,6 +55,9 @@ class RecordChunk:
     syntax: Syntax = field(repr=False)
     # No field starts or ends with whitespace, none is an empty quoted field: trimming changes nothing.
     plain: bool = False
+    # The file's encoding when ``data`` is its content transcoded to UTF-8 (UTF-16): raw records are
+    # given back in it.
+    transcoded_from: str | None = None
 
     @property
     def n_records(self) -> int:
@@ -63,7 +67,10 @@ class RecordChunk:
     def raw(self, rows: npt.ArrayLike) -> list[bytes]:
         """Raw bytes (without line ending) of the given frame rows, exactly as in the file."""
         index = np.asarray(rows, dtype=np.int64)
-        return [self.data[s:e] for s, e in zip(self.row_starts[index], self.row_ends[index], strict=True)]
+        raws = [self.data[s:e] for s, e in zip(self.row_starts[index], self.row_ends[index], strict=True)]
+        if self.transcoded_from is not None:
+            return [to_file(raw, self.transcoded_from) for raw in raws]
+        return raws
 
     def quoted(self, rows: npt.ArrayLike, fields: npt.ArrayLike) -> Mask:
         """Whether field ``fields[k]`` (0-based) of frame row ``rows[k]`` is quoted in the file."""
@@ -87,9 +94,10 @@ class Layout:
     """What a chunk needs to know about the file."""
 
     syntax: Syntax
-    encoding: str
+    encoding: str  # of the bytes read: UTF-8 when transcoded
     n_fields: int
     header: list[str] | None
+    transcoded_from: str | None = None  # the file's encoding when it is transcoded (UTF-16)
 
 
 def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> RecordChunk:
@@ -153,6 +161,7 @@ def build_chunk(data: bytes, recs: Records, start: Position, layout: Layout) -> 
         quotes=quotes,
         syntax=syn,
         plain=plain,
+        transcoded_from=layout.transcoded_from,
     )
 
 
@@ -174,6 +183,37 @@ def _reject(
     """The reject of record ``i`` (a Python step per rejected record only)."""
     start, end = int(recs.starts[i]), int(recs.ends[i])
     raw = data[start:end]
+    if layout.transcoded_from is not None:
+        return _transcoded_reject(raw, bad_bytes.get(i, start) - start, record_no, line_no, reason, layout)
+    return _reject_of(raw, bad_bytes.get(i, start) - start, record_no, line_no, reason, layout)
+
+
+def _transcoded_reject(
+    raw: bytes, offset: int, record_no: int, line_no: int, reason: int, layout: Layout
+) -> Reject:
+    """The reject of a transcoded record, with the file's raw bytes; a bad unit named as in the file."""
+    encoding = layout.transcoded_from
+    assert encoding is not None
+    if reason != BAD_ENCODING or raw[offset] == 0:
+        found = _reject_of(raw, offset, record_no, line_no, reason, layout)
+        return replace(found, raw=to_file(raw, encoding))
+    line = line_no + raw.count(b"\n", 0, offset)
+    position = len(as_text(raw[raw.rfind(b"\n", 0, offset) + 1 : offset])) + 1
+    unit = bad_unit(raw, offset)
+    params: dict[str, object] = {"line": line, "position": position, "encoding": label(encoding)}
+    if len(unit) >= 2:
+        code = "bad_encoding.surrogate"
+        params["unit"] = f"0x{int.from_bytes(unit[:2], 'little' if encoding == LE else 'big'):04x}"
+    else:
+        code, params["byte"] = "bad_encoding.odd_byte", f"0x{unit[0]:02x}"
+    index, f_start, f_end = field_at(raw, offset, layout.syntax)
+    column = _name(index, layout.header)
+    value = shown(raw[f_start:f_end])
+    return said(record_no, line_no, to_file(raw, encoding), Reason.BAD_ENCODING, column, value, code, params)
+
+
+def _reject_of(raw: bytes, offset: int, record_no: int, line_no: int, reason: int, layout: Layout) -> Reject:
+    """The reject of record ``raw``; ``offset``: its first bad byte's, for a bad encoding."""
     syn = layout.syntax
     if reason == UNTERMINATED:
         opened = open_quote(raw, syn)
@@ -186,7 +226,6 @@ def _reject(
         column = _name(opened, layout.header)
         return said(record_no, line_no, raw, Reason.UNTERMINATED_QUOTE, column, None, code, params)
     if reason == BAD_ENCODING:
-        offset = bad_bytes[i] - start
         line = line_no + raw.count(b"\n", 0, offset)
         position = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
         label = "UTF-8" if is_utf8(layout.encoding) else layout.encoding

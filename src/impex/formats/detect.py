@@ -20,7 +20,7 @@ from impex.formats.readings import (
     number_reading,
 )
 from impex.formats.sniff import excel_separator, guess_delimiter, resolve_encoding
-from impex.formats.source import read_head
+from impex.formats.source import read_start
 
 HEAD_BYTES = 1024 * 1024
 
@@ -69,8 +69,9 @@ def detect_format(
     """Detect the format of ``path``; values given in ``fmt`` are kept: delimiter and encoding when not
     None, the number and date conventions when set (in its ``model_fields_set``). So is ``header`` when
     given (None: guessed from the sample, ``fmt.header`` when it cannot tell)."""
-    head, complete = read_head(path, HEAD_BYTES)
-    encoding, bom = resolve_encoding(head, fmt.encoding, path)
+    start = read_start(path, HEAD_BYTES, fmt.encoding)
+    head, complete = start.data, start.complete
+    encoding, bom = resolve_encoding(head, fmt.encoding, path, transcoded_from=start.transcoded_from)
     directive = excel_separator(head[bom:]) if fmt.skip_lines == 0 else None
     delimiter = fmt.delimiter or (directive[0] if directive else guess_delimiter(head[bom:], fmt, complete))
     plain = fmt.model_copy(update={"encoding": encoding, "delimiter": delimiter, "header": False})

@@ -17,6 +17,7 @@ from impex.formats.errors import FormatError
 from impex.formats.sniff import UTF8_BOM, excel_separator, guess_delimiter, resolve_encoding
 from impex.formats.source import open_source, read_head, skip_to
 from impex.formats.split import Records, Syntax, field_counts, quote_positions, split_records
+from impex.formats.utf16 import to_file
 
 if TYPE_CHECKING:
     from impex.formats.detect import DetectedFormat
@@ -60,8 +61,25 @@ class DelimitedReader:
         self.fmt = fmt
         self.block_size = block_size
         self.max_chunk_bytes = max(max_chunk_bytes, block_size)
-        head, complete = read_head(self.path, PROBE_SIZE)
-        if detected is not None and fmt.encoding is None:
+        # Given, or detected before: read as it says (a UTF-16 file is transcoded to UTF-8 below).
+        self._requested = fmt.encoding or (detected.encoding if detected is not None else None)
+        source = open_source(self.path, self._requested)
+        self._source = source
+        try:
+            self._open(fmt, detected, start)
+        except BaseException:
+            source.close()
+            raise
+        self._buf = b""
+        self._eof = False
+        self._average = 0.0  # bytes per record seen so far, to size the next read
+
+    def _open(self, fmt: CsvFormat, detected: DetectedFormat | None, start: Position | None) -> None:
+        head, complete = read_head(self.path, PROBE_SIZE, self._requested)
+        self.transcoded_from = self._source.transcoded_from
+        if self.transcoded_from is not None:  # the file's encoding; its content comes as UTF-8
+            self.encoding, bom = self.transcoded_from, 0
+        elif detected is not None and fmt.encoding is None:
             self.encoding = detected.encoding
             bom = len(UTF8_BOM) if head.startswith(UTF8_BOM) and "utf" in self.encoding else 0
         else:
@@ -85,25 +103,21 @@ class DelimitedReader:
         self.line_ending = "\n"
         data_start = self._probe(head, complete, bom)
         self._position = start if start is not None and start.offset > 0 else data_start
-        source = open_source(self.path)
-        self._source = source
-        self.total_bytes = source.total_bytes
-        try:
-            skip_to(source, self._position.offset)
-        except BaseException:
-            source.close()
-            raise
-        self._buf = b""
-        self._eof = False
-        self._average = 0.0  # bytes per record seen so far, to size the next read
+        self.total_bytes = self._source.total_bytes
+        skip_to(self._source, self._position.offset)
 
     @property
     def position(self) -> Position:
         """Where the next chunk starts."""
         return self._position
 
+    @property
+    def _stream_encoding(self) -> str:
+        """The encoding of the bytes read: UTF-8 for a transcoded file."""
+        return "utf-8" if self.transcoded_from is not None else self.encoding
+
     def _layout(self) -> Layout:
-        return Layout(self._syntax, self.encoding, self.n_fields, self.header)
+        return Layout(self._syntax, self._stream_encoding, self.n_fields, self.header, self.transcoded_from)
 
     def _probe(self, head: bytes, complete: bool, bom: int) -> Position:
         """Skip ``skip_lines`` and read the header (or count the first record's fields)."""
@@ -113,7 +127,7 @@ class DelimitedReader:
                 return found
             if len(head) >= self.max_chunk_bytes:
                 raise FormatError(f"{self.path}: no complete first record in {len(head)} bytes")
-            head, complete = read_head(self.path, len(head) * 4)
+            head, complete = read_head(self.path, len(head) * 4, self._requested)
 
     def _probe_in(self, head: bytes, complete: bool, bom: int) -> Position | None:
         pos, line = bom + self._directive, int(self._directive > 0)
@@ -127,6 +141,8 @@ class DelimitedReader:
                 break
             pos, line = newline + 1, line + 1
         self.preamble = head[bom:pos]  # the lines skip_lines skips, as they are in the file
+        if self.transcoded_from is not None:
+            self.preamble = to_file(self.preamble, self.transcoded_from)
         a = np.frombuffer(head, dtype=np.uint8)[pos:]
         recs = split_records(a, self._syntax, final=complete)
         first = np.flatnonzero(~recs.blank)
@@ -162,7 +178,9 @@ class DelimitedReader:
             raise FormatError(f"{self.path}: the header cannot be read: {rejects[0].message}")
 
     def _parse_header(self, raw: bytes) -> list[str]:
-        return [name.decode(self.encoding, errors="replace") for name in split_fields(raw, self._syntax)]
+        return [
+            name.decode(self._stream_encoding, errors="replace") for name in split_fields(raw, self._syntax)
+        ]
 
     def chunks(self, max_records: int, *, first: int | None = None) -> Iterator[RecordChunk]:
         """Chunks of at most ``max_records`` records (and about ``max_chunk_bytes``) up to the end;

@@ -15,6 +15,7 @@ from impex.domain.definitions import CsvFormat
 from impex.formats.errors import FormatError, NotText
 from impex.formats.readings import STYLES, date_formats, number_reading, timestamp_formats
 from impex.formats.split import I64, Syntax, field_counts, quote_positions, split_records
+from impex.formats.utf16 import label, without_bom
 
 UTF8_BOM = codecs.BOM_UTF8
 WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -192,21 +193,6 @@ def binary_byte(sample: bytes) -> int | None:
     return nul if nul >= 0 else min(at for c in CONTROL if (at := sample.find(c)) >= 0)
 
 
-def utf16_without_bom(sample: bytes) -> str | None:
-    """'UTF-16LE' or 'UTF-16BE' when ``sample`` reads as mostly ASCII text in it: a NUL in nearly every
-    second byte, on one side of each pair; else None."""
-    pairs = sample[: len(sample) // 2 * 2][:4096]
-    if len(pairs) < 4:
-        return None
-    high, low = pairs[0::2].count(0), pairs[1::2].count(0)
-    half = len(pairs) // 2
-    if low >= 0.9 * half and high <= 0.1 * half:
-        return "UTF-16LE"
-    if high >= 0.9 * half and low <= 0.1 * half:
-        return "UTF-16BE"
-    return None
-
-
 def utf8_misread(sample: bytes, encoding: str) -> tuple[int, str, str] | None:
     """When ``sample`` is UTF-8 text beyond ASCII (which text in another encoding almost never is): the
     line of its first word beyond ASCII, that word, and the word as ``encoding`` reads it ('Köln' as
@@ -229,20 +215,30 @@ def utf8_misread(sample: bytes, encoding: str) -> tuple[int, str, str] | None:
     return line, word.decode("utf-8", errors="replace"), word.decode(encoding, errors="replace")
 
 
-def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> tuple[str, int]:
+def resolve_encoding(
+    sample: bytes, requested: str | None, path: str | Path, *, transcoded_from: str | None = None
+) -> tuple[str, int]:
     """(encoding, length of a BOM to skip) for a file starting with ``sample``.
 
-    UTF-8 with a BOM is reported as ``utf-8-sig``. Encodings that are not ASCII-compatible
-    (UTF-16/32...) cannot be split byte-wise and raise FormatError naming the file; binary content
-    raises NotText, naming the file and the first binary byte.
+    ``sample`` is what ``read_start`` gives: a UTF-16 file comes transcoded to UTF-8 (its encoding is
+    then ``transcoded_from``, which this returns), unless another encoding is requested for it.
+    UTF-8 with a BOM is reported as ``utf-8-sig``. Other encodings that are not ASCII-compatible
+    cannot be split byte-wise and raise FormatError naming the file; binary content raises NotText,
+    naming the file and the first binary byte.
     """
+    if transcoded_from is not None:
+        return transcoded_from, 0
     if sample.startswith(WIDE_BOMS) and not sample.startswith(UTF8_BOM):
-        raise FormatError(f"{path}: UTF-16/UTF-32 files are not supported; convert the file to UTF-8")
-    wide = utf16_without_bom(sample)
+        raise FormatError(
+            f"{path}: the file starts with a UTF-16 or UTF-32 byte order mark, but its encoding is given as "
+            f"{requested}: give encoding utf-16, or leave it out to detect it"
+        )
+    wide = without_bom(sample)
     if wide is not None:
         raise FormatError(
-            f"{path}: the file looks like {wide} without a byte order mark (every other byte is NUL): "
-            "UTF-16 files are not supported; convert the file to UTF-8"
+            f"{path}: the file looks like {label(wide)} without a byte order mark (every other byte is "
+            f"NUL), but its encoding is given as {requested}: give encoding utf-16, or leave it out to "
+            "detect it"
         )
     at = binary_byte(sample)
     if at is not None:
@@ -273,7 +269,7 @@ def resolve_encoding(sample: bytes, requested: str | None, path: str | Path) -> 
         if not ascii_compatible(name):
             raise FormatError(
                 f"{path}: encoding {requested} is not supported (not ASCII-compatible: a delimiter, quote "
-                "or line-end byte can be part of a character in it); convert the file to UTF-8"
+                "or line-end byte can be part of a character in it); convert the file to UTF-8 or UTF-16"
             )
         misread = utf8_misread(sample, name)
         if misread is not None:

@@ -1,4 +1,5 @@
-"""Opening a data file as one uncompressed byte stream: plain, gzip or zip, recognised by content."""
+"""Opening a data file as one uncompressed byte stream: plain, gzip or zip, recognised by content; a
+UTF-16 one transcoded to UTF-8 (see ``utf16``), as a compressed one is decompressed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from impex.formats.errors import FormatError, NotAFile
+from impex.formats.utf16 import PROBE, Transcoded, wide_encoding
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -32,11 +34,16 @@ class ByteStream(Protocol):
 
 @dataclass
 class Source:
-    """An open byte stream over a file's (uncompressed) content."""
+    """An open byte stream over a file's (uncompressed) content.
+
+    ``transcoded_from`` names the file's encoding ('utf-16-le', 'utf-16-be') when the stream gives its
+    content transcoded to UTF-8; offsets then count the UTF-8 bytes, and a resume reads from the start.
+    """
 
     stream: ByteStream
     kind: str  # "plain", "gzip" or "zip"
     total_bytes: int | None  # uncompressed size when cheaply known
+    transcoded_from: str | None = None
 
     def size_now(self) -> int | None:
         """A plain file's size now, which differs from ``total_bytes`` if something writes it; else None."""
@@ -93,10 +100,29 @@ def _zip_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
     return member
 
 
-def open_source(path: str | Path) -> Source:
-    """Open ``path`` for reading its uncompressed bytes. Missing file: FileNotFoundError naming it;
-    a folder: IsADirectoryError; a pipe or a device: NotAFile."""
-    path = Path(path)
+def open_source(path: str | Path, encoding: str | None = None) -> Source:
+    """Open ``path`` for reading its uncompressed bytes, transcoded to UTF-8 when it is UTF-16 (as
+    ``encoding``, the one requested, says, or else its byte order mark or NUL pattern). Missing file:
+    FileNotFoundError naming it; a folder: IsADirectoryError; a pipe or a device: NotAFile; UTF-32,
+    or a byte order mark the requested encoding contradicts: FormatError."""
+    source = _open_content(Path(path))
+    try:
+        head = source.stream.read(PROBE)
+        wide = wide_encoding(head, encoding, path)
+    except BaseException:
+        source.close()
+        raise
+    if isinstance(source.stream, _Snapshot):
+        source.stream.seek(0)
+    else:  # a decompressing stream cannot go back: open it again
+        source.close()
+        source = _open_content(Path(path))
+    if wide is None:
+        return source
+    return Source(Transcoded(source.stream, wide), source.kind, None, wide)
+
+
+def _open_content(path: Path) -> Source:
     try:
         mode = path.stat().st_mode
     except OSError as error:
@@ -220,11 +246,27 @@ def skip_to(source: Source, offset: int) -> None:
         remaining -= len(block)
 
 
-def read_head(path: str | Path, size: int) -> tuple[bytes, bool]:
-    """The first ``size`` uncompressed bytes of ``path``, and whether they are the whole content."""
-    source = open_source(path)
+@dataclass(frozen=True)
+class Head:
+    """A file's first bytes, as ``open_source`` gives them."""
+
+    data: bytes
+    complete: bool  # the whole content
+    transcoded_from: str | None  # as Source's
+
+
+def read_start(path: str | Path, size: int, encoding: str | None = None) -> Head:
+    """The first ``size`` uncompressed bytes of ``path``, transcoded as ``open_source`` does."""
+    source = open_source(path, encoding)
     try:
         head = source.stream.read(size)
-        return head, len(head) < size
+        return Head(head, len(head) < size, source.transcoded_from)
     finally:
         source.close()
+
+
+def read_head(path: str | Path, size: int, encoding: str | None = None) -> tuple[bytes, bool]:
+    """The first ``size`` uncompressed bytes of ``path`` (transcoded as ``open_source`` does), and
+    whether they are the whole content."""
+    head = read_start(path, size, encoding)
+    return head.data, head.complete
