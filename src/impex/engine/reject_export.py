@@ -15,6 +15,7 @@ from impex.engine.final_file import check_replaceable, through_link
 from impex.formats.chunk import closing_quote
 from impex.formats.reader import DelimitedReader
 from impex.formats.split import Syntax
+from impex.formats.utf16 import BE, LE
 from impex.formats.writer import write_raw_records
 from impex.store.records import JobRecord, RejectRecord
 from impex.store.store import Store
@@ -32,16 +33,17 @@ def export_rejects(
     column: str | None = None,
 ) -> int:
     """Write the run's rejects to ``path``: each raw record as it was in the source, then its reason,
-    in the source's delimiter, quote, encoding (with its UTF-8 byte order mark, which tells Excel the
-    file is UTF-8) and line ending, under its header if it had one. With ``reason``
-    and/or ``column``, only the rejects of that reason and/or column. The file appears under its name
-    only once complete."""
+    in the source's delimiter, quote, encoding (with its byte order mark when UTF-8 had one, and always
+    in UTF-16, as Excel's "Unicode Text" has) and line ending, under its header if it had one. With
+    ``reason`` and/or ``column``, only the rejects of that reason and/or column. The file appears under
+    its name only once complete."""
     path = through_link(path)
     check_replaceable(path, "the rejects file")
     path.parent.mkdir(parents=True, exist_ok=True)  # as an export does
     definition = ImportJob.model_validate(job.definition)
     fmt = definition.format
-    delimiter, encoding = fmt.delimiter, fmt.encoding
+    # The source gone, the raw records are still in the encoding the run read them in.
+    delimiter, encoding = fmt.delimiter, store.detected_format(run_id).get("encoding") or fmt.encoding
     header: list[str] | None = None
     # The lines skip_lines skips go first, so that the same definition reads the file: the source's
     # own, or (the source gone) as many placeholders.
@@ -64,7 +66,7 @@ def export_rejects(
     partial = path.with_name(f".{path.name}.part")
     try:
         with open(partial, "wb") as out:
-            out.write((codecs.BOM_UTF8 if options["encoding"] == "utf-8-sig" else b"") + preamble)
+            out.write(_byte_order_mark(options["encoding"]) + preamble)
             if header:
                 write_raw_records(out, [], [], header=header, **options)
             while batch := store.rejects_of(
@@ -78,6 +80,13 @@ def export_rejects(
     finally:
         partial.unlink(missing_ok=True)
     return count
+
+
+def _byte_order_mark(encoding: str) -> bytes:
+    """The mark a rejects file in ``encoding`` starts with: UTF-8's when the source had one, and
+    UTF-16's, which tells Excel and impex the byte order."""
+    marks = {"utf-8-sig": codecs.BOM_UTF8, LE: codecs.BOM_UTF16_LE, BE: codecs.BOM_UTF16_BE}
+    return marks.get(codecs.lookup(encoding).name, b"")
 
 
 def _row(reject: RejectRecord, syntax: Syntax) -> tuple[bytes, str]:
