@@ -3,6 +3,7 @@ an import job can then read it by its stored name."""
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import sqlite3
@@ -142,15 +143,38 @@ def test_a_streamed_body_without_length_is_cut_at_the_limit_and_leaves_nothing(l
     ("data", "fields", "code"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40, {}, "not_text"),
-        ("id,name\n1,Ann\n".encode("utf-16"), {}, "unsupported_encoding"),
+        ("id,name\n1,Ann\n".encode("utf-32"), {}, "unsupported_encoding"),
         (bytes(range(128, 256)) * 50, {"encoding": "utf-8"}, "undecodable"),
         (b"\x1f\x8b\x08\x00broken gzip", {}, "not_text"),
     ],
-    ids=["binary", "utf-16", "undecodable", "broken-gzip"],
+    ids=["binary", "utf-32", "undecodable", "broken-gzip"],
 )
 def test_a_file_that_is_not_text_is_415_and_leaves_nothing(api, web, data, fields, code):
     assert_error(upload(api["operator"], data, "data.csv", **fields), 415, code)
     assert leftovers(web) == []
+
+
+@pytest.mark.parametrize("name", ["people.txt", "people.txt.gz"])
+def test_excels_unicode_text_is_previewed_as_utf16_and_imported(api, store, settings, name):
+    text = "id\tname\tage\r\n1\tZoë\t30\r\n2\t😀 Émile\t41\r\n"
+    data = codecs.BOM_UTF16_LE + text.encode("utf-16-le")
+    response = upload(api["operator"], gzip.compress(data) if name.endswith(".gz") else data, name)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    preview = body["preview"]
+    assert (preview["encoding"], preview["delimiter"], preview["header"]) == (
+        "utf-16-le",
+        "\t",
+        ["id", "name", "age"],
+    )
+    assert preview["rows"] == [["1", "Zoë", "30"], ["2", "😀 Émile", "41"]]
+    definition = {k: v for k, v in import_definition().items() if k != "source"}
+    definition["format"] = {"encoding": preview["encoding"], "delimiter": "\t"}
+    job = api["operator"].post(
+        "/api/jobs", json={"definition": definition, "upload": body["name"], "start": True}
+    )
+    assert job.status_code == 201, job.text
+    assert Worker(store, settings, concurrency=1).run_one(job.json()["id"]) is S.FINISHED
 
 
 def test_a_binary_file_is_refused_naming_its_first_binary_byte_for_a_program_to_say(api):

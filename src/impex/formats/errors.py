@@ -13,9 +13,14 @@ class InternalParseError(FormatError):
     """The splitter and the columnar parser disagree: a bug in impex, never the file's fault."""
 
 
+class UnsupportedEncoding(FormatError):
+    """The file's text is in an encoding impex does not read (UTF-32), or not in the one requested (its
+    byte order mark says another)."""
+
+
 class NotText(FormatError):
-    """The file holds binary bytes: no text encoding reads it (a spreadsheet, an image, UTF-16 without
-    a byte order mark...). ``where``: the first such byte (as 0xNN), its line and column."""
+    """The file holds binary bytes: no text encoding reads it (a spreadsheet, an image...).
+    ``where``: the first such byte (as 0xNN), its line and column."""
 
     def __init__(self, message: str, where: dict[str, str | int] | None = None) -> None:
         super().__init__(message)

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-from impex.formats.errors import FormatError
+from impex.formats.errors import FormatError, UnsupportedEncoding
 
 LE, BE = "utf-16-le", "utf-16-be"
 UTF16 = frozenset({"utf-16", LE, BE})
@@ -68,10 +68,10 @@ def without_bom(sample: bytes) -> str | None:
 def wide_encoding(head: bytes, requested: str | None, path: str | Path) -> str | None:
     """'utf-16-le' or 'utf-16-be' when the content starting with ``head`` is to be read as UTF-16:
     ``requested`` says so, or (none requested) its byte order mark or NUL pattern does. None for
-    other text. FormatError for UTF-32, and for a mark that contradicts the requested encoding."""
+    other text. UnsupportedEncoding for UTF-32, and for a mark that contradicts the requested one."""
     name = _name(requested) if requested else None
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or name in UTF32:
-        raise FormatError(
+        raise UnsupportedEncoding(
             f"{path}: UTF-32 files are not supported; convert the file to UTF-8 or UTF-16 "
             "(Excel's 'Unicode Text')"
         )
@@ -81,20 +81,20 @@ def wide_encoding(head: bytes, requested: str | None, path: str | Path) -> str |
     if name not in UTF16:
         if marked:
             mark = " ".join(f"{byte:02X}" for byte in BOMS[marked])
-            raise FormatError(
+            raise UnsupportedEncoding(
                 f"{path}: the file starts with a {LABELS[marked]} byte order mark (bytes {mark}), but its "
                 f"encoding is given as {requested}: give encoding utf-16, or leave it out to detect it"
             )
         return None
     if head.startswith(codecs.BOM_UTF8):
-        raise FormatError(
+        raise UnsupportedEncoding(
             f"{path}: the file starts with a UTF-8 byte order mark (bytes EF BB BF), but its encoding is "
             f"given as {requested}: give encoding utf-8, or leave it out to detect it"
         )
     if name == "utf-16":  # the mark says the order; without one, the NUL pattern; else Windows' LE
         return marked or without_bom(head) or LE
     if marked and marked != name:
-        raise FormatError(
+        raise UnsupportedEncoding(
             f"{path}: the file starts with a {LABELS[marked]} byte order mark, but its encoding is given "
             f"as {requested}: give encoding utf-16, or leave it out to detect it"
         )

@@ -20,9 +20,9 @@ from impex.domain.definitions import IDENTIFIER, CsvFormat, with_offset
 from impex.domain.names import ascii_spelling, file_stem
 from impex.engine.connections import BadConnection, UnknownConnection, connection_url
 from impex.formats.detect import DetectedFormat, detect_format
-from impex.formats.errors import FormatError, NotText
+from impex.formats.errors import FormatError, NotText, UnsupportedEncoding
 from impex.formats.sniff import resolve_encoding
-from impex.formats.source import read_head
+from impex.formats.source import read_start
 from impex.settings import Settings
 from impex.targets import TargetError, open_target
 from impex.validate.plan import sanitise_names
@@ -189,18 +189,24 @@ def check_text(path: Path, requested_encoding: str | None) -> str:
     """The encoding of ``path``'s content (decompressed when gzip/zip), or ApiError 415 when it is
     binary or mostly undecodable. A few bad bytes are left to the import, which rejects their records."""
     try:
-        head, complete = read_head(path, SNIFF_BYTES)
+        start = read_start(path, SNIFF_BYTES, requested_encoding)
+    except UnsupportedEncoding as error:
+        raise ApiError(415, "unsupported_encoding", str(error), {"encoding": requested_encoding}) from None
     except UNREADABLE as error:
         raise ApiError(415, "not_text", f"the file cannot be read as text: {error}") from None
+    head, complete = start.data, start.complete
     if not head:
         raise ApiError(422, "empty_file", "the file is empty")
     try:
-        encoding, bom = resolve_encoding(head, requested_encoding, "the file")
+        encoding, bom = resolve_encoding(
+            head, requested_encoding, "the file", transcoded_from=start.transcoded_from
+        )
     except NotText as error:
         raise ApiError(415, "not_text", f"{error}; upload a CSV file", error.where or None) from None
     except FormatError as error:
         raise ApiError(415, "unsupported_encoding", str(error), {"encoding": requested_encoding}) from None
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    # a UTF-16 file's head comes transcoded to UTF-8
+    decoder = codecs.getincrementaldecoder("utf-8" if start.transcoded_from else encoding)(errors="replace")
     text = decoder.decode(head[bom:], final=complete)
     if text.count("\ufffd") > MAX_BAD_SHARE * max(1, len(text)):
         raise ApiError(
