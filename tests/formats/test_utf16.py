@@ -96,10 +96,13 @@ def test_an_odd_byte_count_rejects_the_last_record_only(tmp_path: Path) -> None:
 
 
 def test_a_nul_character_rejects_its_record_as_a_nul_byte_does_in_other_encodings(tmp_path: Path) -> None:
-    path = unicode_text(tmp_path, "id\tname\r\n1\tA\x00n\r\n2\tBob\r\n")
+    path = unicode_text(tmp_path, "id\tname\r\n1\tZoë\x00n\r\n2\tBob\r\n")
     got = read_all(path, CsvFormat())
     assert got.rows == [("2", "Bob")]
-    assert [(r.line_no, r.code) for r in got.rejects] == [(2, "bad_encoding.nul")]
+    [reject] = got.rejects
+    assert (reject.line_no, reject.code, reject.value) == (2, "bad_encoding.nul", "Zoë\\x00n")
+    assert reject.message == "line 2: a NUL byte (0x00) at column 6: not text"
+    assert reject.raw == "1\tZoë\x00n".encode("utf-16-le")
 
 
 def test_reading_a_utf16_file_from_each_chunk_end_gives_exactly_the_remaining_records(tmp_path: Path) -> None:

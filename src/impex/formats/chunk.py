@@ -191,24 +191,27 @@ def _reject(
 def _transcoded_reject(
     raw: bytes, offset: int, record_no: int, line_no: int, reason: int, layout: Layout
 ) -> Reject:
-    """The reject of a transcoded record, with the file's raw bytes; a bad unit named as in the file."""
+    """The reject of a transcoded record, with the file's raw bytes; a bad unit named as in the file,
+    at the column that counts characters (the UTF-8 bytes read are none of the file's)."""
     encoding = layout.transcoded_from
     assert encoding is not None
-    if reason != BAD_ENCODING or raw[offset] == 0:
+    if reason != BAD_ENCODING:
         found = _reject_of(raw, offset, record_no, line_no, reason, layout)
         return replace(found, raw=to_file(raw, encoding))
     line = line_no + raw.count(b"\n", 0, offset)
     position = len(as_text(raw[raw.rfind(b"\n", 0, offset) + 1 : offset])) + 1
     unit = bad_unit(raw, offset)
     params: dict[str, object] = {"line": line, "position": position, "encoding": label(encoding)}
-    if len(unit) >= 2:
+    if raw[offset] == 0:
+        code = "bad_encoding.nul"
+    elif len(unit) >= 2:
         code = "bad_encoding.surrogate"
         params["unit"] = f"0x{int.from_bytes(unit[:2], 'little' if encoding == LE else 'big'):04x}"
     else:
         code, params["byte"] = "bad_encoding.odd_byte", f"0x{unit[0]:02x}"
     index, f_start, f_end = field_at(raw, offset, layout.syntax)
     column = _name(index, layout.header)
-    value = shown(raw[f_start:f_end])
+    value = shown(raw[f_start:f_end]).replace("\x00", "\\x00")
     return said(record_no, line_no, to_file(raw, encoding), Reason.BAD_ENCODING, column, value, code, params)
 
 
