@@ -136,3 +136,16 @@ def test_another_encoding_given_for_a_file_marked_utf16_is_refused_naming_the_ma
         f"{path}: the file starts with a UTF-16LE byte order mark (bytes FF FE), but its encoding is given "
         "as cp1252: give encoding utf-16, or leave it out to detect it"
     )
+
+
+def test_utf16_given_for_a_file_without_a_nul_byte_is_refused_rather_than_read_as_garbage(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "id,name\n1,Zoë\n".encode())
+    with pytest.raises(FormatError) as refused:
+        DelimitedReader(path, CsvFormat(encoding="utf-16"))
+    assert str(refused.value) == (
+        f"{path}: its encoding is given as utf-16, but its start holds no NUL byte, which UTF-16 text "
+        "holds in every ASCII character (a delimiter, a line end): give its encoding, or leave it out to "
+        "detect it"
+    )

@@ -416,6 +416,11 @@ def test_a_bad_field_of_the_import_form_is_named_as_the_form_labels_it_in_the_us
             "hat.",
         ),
         (
+            "utf-16",
+            "Die Datei lässt sich nicht als 'utf-16' lesen; die Vorschau liest sie, wie impex sie erkannt "
+            "hat.",
+        ),
+        (
             "nonsense",
             "'nonsense' ist keine Zeichenkodierung, die impex kennt; die Vorschau liest die Datei, wie ",
         ),

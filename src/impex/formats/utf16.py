@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-from impex.formats.errors import FormatError, UnsupportedEncoding
+from impex.formats.errors import UnsupportedEncoding
 
 LE, BE = "utf-16-le", "utf-16-be"
 UTF16 = frozenset({"utf-16", LE, BE})
@@ -44,10 +44,11 @@ codecs.register_error(ESCAPES, _escape_units)
 
 
 def _name(encoding: str) -> str:
+    """Python's name of ``encoding``; an unknown one as given (the encoding check names it)."""
     try:
         return codecs.lookup(encoding).name
     except LookupError:
-        raise FormatError(f"unknown encoding {encoding!r}") from None
+        return encoding
 
 
 def without_bom(sample: bytes) -> str | None:
@@ -90,6 +91,12 @@ def wide_encoding(head: bytes, requested: str | None, path: str | Path) -> str |
         raise UnsupportedEncoding(
             f"{path}: the file starts with a UTF-8 byte order mark (bytes EF BB BF), but its encoding is "
             f"given as {requested}: give encoding utf-8, or leave it out to detect it"
+        )
+    if not marked and head and b"\x00" not in head:
+        raise UnsupportedEncoding(
+            f"{path}: its encoding is given as {requested}, but its start holds no NUL byte, which UTF-16 "
+            "text holds in every ASCII character (a delimiter, a line end): give its encoding, or leave it "
+            "out to detect it"
         )
     if name == "utf-16":  # the mark says the order; without one, the NUL pattern; else Windows' LE
         return marked or without_bom(head) or LE

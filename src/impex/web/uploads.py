@@ -190,8 +190,9 @@ def check_text(path: Path, requested_encoding: str | None) -> str:
     binary or mostly undecodable. A few bad bytes are left to the import, which rejects their records."""
     try:
         start = read_start(path, SNIFF_BYTES, requested_encoding)
-    except UnsupportedEncoding as error:
-        raise ApiError(415, "unsupported_encoding", str(error), {"encoding": requested_encoding}) from None
+    except UnsupportedEncoding as error:  # UTF-32; or a mark, or no NUL byte, that the choice contradicts
+        code = "undecodable" if requested_encoding else "unsupported_encoding"
+        raise ApiError(415, code, str(error), {"encoding": requested_encoding}) from None
     except UNREADABLE as error:
         raise ApiError(415, "not_text", f"the file cannot be read as text: {error}") from None
     head, complete = start.data, start.complete
