@@ -14,7 +14,9 @@ from test_formats_resume import assert_resumes_everywhere
 
 from impex.domain.definitions import CsvFormat
 from impex.domain.rejects import Reason
-from impex.formats import DelimitedReader, FormatError, detect_format
+from impex.formats.detect import detect_format
+from impex.formats.errors import FormatError
+from impex.formats.reader import DelimitedReader
 
 EXCEL = 'id\tname\tcity\r\n1\tZoë\tKöln\r\n2\t"two\r\nlines"\tParis\r\n3\tBob\r\n4\t😀 smile\tΑθήνα\r\n'
 SMALL = {"block_size": 64, "max_chunk_bytes": 256}
