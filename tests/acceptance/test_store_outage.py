@@ -65,6 +65,10 @@ class Proxy:
             except OSError:  # cut
                 return
             server = socket.create_connection(self.upstream)
+            # No Nagle delay, as libpq sets its own socket: else many of the store's small messages
+            # wait for the other end's delayed ACK (~40 ms each), and the run is 7 times slower.
+            for end in (client, server):
+                end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self.lock:
                 if not self.up or self.listener is not listener:  # cut meanwhile
                     client.close()
