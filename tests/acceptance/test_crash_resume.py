@@ -192,7 +192,7 @@ def test_kill_9_amid_deferred_foreign_key_checks_then_resume_gives_the_uninterru
 ):
     """A manager is checked at the end of each chunk (the key is DEFERRABLE INITIALLY DEFERRED): the
     rows refused there and the rows kept are those of a run never killed."""
-    job = write(tmp_path / "staff.yaml", STAFF_JOB.format(source=make_staff(tmp_path / "staff.csv", 20_000)))
+    job = write(tmp_path / "staff.yaml", STAFF_JOB.format(source=make_staff(tmp_path / "staff.csv", 10_000)))
     ref_dir = tmp_path / "reference"
     for folder in (ref_dir, data_dir):
         folder.mkdir(exist_ok=True)
