@@ -83,7 +83,9 @@ def kill_9_while_running(
 def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_result(
     tmp_path, data_dir, impex_env, contacts_job
 ):
-    job = contacts_job(rows=250_000, chunk_rows=500)
+    # Each worker lives up to 0.35 s once it holds the job, and commits about once a second: it does
+    # not get far (here each kill left 500 records read), and 100,000 leave a wide margin.
+    job = contacts_job(rows=100_000, chunk_rows=500)
     expected = reference(tmp_path, job, impex_env)
     env = {**impex_env, "IMPEX_LEASE_SECONDS": "0.3", "IMPEX_HEARTBEAT_SECONDS": "0.05"}
     job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]
@@ -190,7 +192,7 @@ def test_kill_9_amid_deferred_foreign_key_checks_then_resume_gives_the_uninterru
 ):
     """A manager is checked at the end of each chunk (the key is DEFERRABLE INITIALLY DEFERRED): the
     rows refused there and the rows kept are those of a run never killed."""
-    job = write(tmp_path / "staff.yaml", STAFF_JOB.format(source=make_staff(tmp_path / "staff.csv", 20_000)))
+    job = write(tmp_path / "staff.yaml", STAFF_JOB.format(source=make_staff(tmp_path / "staff.csv", 10_000)))
     ref_dir = tmp_path / "reference"
     for folder in (ref_dir, data_dir):
         folder.mkdir(exist_ok=True)
@@ -303,6 +305,8 @@ def test_a_second_ctrl_c_stops_a_run_stuck_before_its_next_chunk_at_once_and_it_
     would, and the run goes on from its checkpoint at the next start."""
     job = contacts_job(rows=5_000, chunk_rows=500)
     expected = reference(tmp_path, job, impex_env)
+    # A short lease, so that the next start takes the killed run over at once rather than after 30 s.
+    env = {**impex_env, "IMPEX_LEASE_SECONDS": "1"}
     data_dir.mkdir(exist_ok=True)
     locker = subprocess.Popen(
         [
@@ -320,7 +324,7 @@ def test_a_second_ctrl_c_stops_a_run_stuck_before_its_next_chunk_at_once_and_it_
         assert locker.stdout is not None and locker.stdout.readline() == "locked\n"
         run = subprocess.Popen(
             [*IMPEX, "run", str(job), "--json"],
-            env=impex_env,
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -342,7 +346,7 @@ def test_a_second_ctrl_c_stops_a_run_stuck_before_its_next_chunk_at_once_and_it_
     finally:
         locker.kill()
         locker.wait()
-    again = impex({**impex_env, "IMPEX_LEASE_SECONDS": "1"}, "run", str(job), "--json")
+    again = impex(env, "run", str(job), "--json")
     assert json.loads(again.stdout)["id"] == 1
     assert job_state(data_dir, 1)[0] is S.FINISHED
     assert outcome(data_dir) == expected

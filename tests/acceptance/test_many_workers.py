@@ -19,7 +19,7 @@ from pg_support import fresh_schema
 from support import IMPEX, JOB, make_contacts, submit, wait_until
 
 JOBS = 20
-ROWS = 25_000
+ROWS = 12_500  # 25 chunks a job: six run at once, long enough to kill a worker in the middle of one
 CLI_SUBMITS = 4
 SECRET = "not-a-real-password-4f9c"  # the local server trusts; the password must still never leak
 

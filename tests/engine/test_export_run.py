@@ -781,7 +781,7 @@ def test_kill_9_at_random_instants_then_resume_gives_the_uninterrupted_file(
 def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes(
     store, settings, data_dir, tmp_path, impex_env
 ):
-    many(data_dir, 400_000)
+    many(data_dir, 150_000)  # SIGTERM lands once rows are seen written: 10,000-25,000 of them here
     reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
     run_job(store, settings, export(reference, chunk_rows=300))
     job_id = submit(store, export(out, chunk_rows=300))
@@ -793,7 +793,7 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes(
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     status, written, _ = job_state(data_dir, job_id)
-    assert status is S.SERVER_SHUTDOWN and 0 < written < 400_000
+    assert status is S.SERVER_SHUTDOWN and 0 < written < 150_000
     assert not out.exists()
     subprocess.run([*IMPEX, "worker", "--exit-when-idle"], env=impex_env, check=True, capture_output=True)
     assert job_state(data_dir, job_id)[0] is S.FINISHED
@@ -802,4 +802,4 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes(
     journal = [line.code for line in lines]
     assert "run.shutdown" in journal and journal.count("run.resumed") == 1
     assert next(line for line in lines if line.code == "run.shutdown").params["signal"] == "SIGTERM"
-    assert store.runs_of(job_id)[-1].counters.written == 400_000
+    assert store.runs_of(job_id)[-1].counters.written == 150_000

@@ -134,11 +134,12 @@ class Worker:
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             name = signal.Signals(signum).name
-            log.warning("%s: each job stops at its next chunk boundary (%s again stops at once)", name, name)
             # The second one is the system's to carry out: a Python handler runs only once the main
-            # thread is back from what it waits in (a locked database), which may be long.
+            # thread is back from what it waits in (a locked database), which may be long. Handed over
+            # before the message, so that a second signal sent once it is read cannot come here.
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            log.warning("%s: each job stops at its next chunk boundary (%s again stops at once)", name, name)
             self.shutdown.request(name)
 
         signal.signal(signal.SIGTERM, stop)
