@@ -803,3 +803,16 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes(
     assert "run.shutdown" in journal and journal.count("run.resumed") == 1
     assert next(line for line in lines if line.code == "run.shutdown").params["signal"] == "SIGTERM"
     assert store.runs_of(job_id)[-1].counters.written == 150_000
+
+
+def test_a_real_among_the_dates_of_a_date_column_comes_out_exact(store, settings, data_dir, tmp_path):
+    """A DATE column (as impex declares one in SQLite) holds ISO text, and may hold a REAL that some
+    other program stored there: it comes out whole, not as the driver's 7 digits."""
+    fill(
+        data_dir,
+        "(id INTEGER PRIMARY KEY, day DATE)",
+        [(1, "2024-01-31"), (2, 123456.789), (3, float("inf")), (4, None)],
+    )
+    out = tmp_path / "out.csv"
+    assert run_job(store, settings, export(out))[0] is S.FINISHED
+    assert out.read_text() == "id,day\n1,2024-01-31\n2,123456.789\n3,Infinity\n4,\n"

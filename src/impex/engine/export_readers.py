@@ -46,6 +46,16 @@ DRIVER_ERRORS = (adbc_driver_manager.Error, pa.ArrowException, OSError)
 # How the driver writes a REAL in a column it typed as text (values of mixed types): 7 digits, lost;
 # an infinity as 'inf', which PostgreSQL would not read back as one.
 DRIVER_REAL_TEXT = r"^-?(?:\d\.\d{6}e[+-]\d{2,3}|inf)$"
+DRIVER_REAL_LENGTHS = pa.array([3, 4, 12, 13, 14], pa.int64())  # of those texts: the cheap first look
+
+
+def _holds_driver_reals(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether text values hold a REAL as the driver writes it: looked for by its pattern only where
+    a value has its length (ten times as fast on a column of dates, none of which has)."""
+    lengths = pc.cast(pc.binary_length(values), pa.int64())
+    if not pc.any(pc.is_in(lengths, value_set=DRIVER_REAL_LENGTHS)).as_py():
+        return False
+    return bool(pc.any(pc.match_substring_regex(values, DRIVER_REAL_TEXT)).as_py())
 
 
 class SqliteSource:
@@ -120,7 +130,7 @@ class SqliteSource:
                 or (
                     pa.types.is_string(field.type)
                     and field.name not in self.text_affinity
-                    and pc.any(pc.match_substring_regex(data.column(field.name), DRIVER_REAL_TEXT)).as_py()
+                    and _holds_driver_reals(data.column(field.name))
                 )
             )
         }
