@@ -94,6 +94,37 @@ def test_the_import_form_becomes_a_definition_of_the_ticked_columns_and_keys():
     )
 
 
+TWO_DATE_STYLES = "id,born,created\n1,05.01.1980,2024-01-05\n2,31.12.1979,2024-02-29\n"
+
+
+def test_a_column_writing_its_dates_its_own_way_is_previewed_as_dates_read_with_that_format(browser, api):
+    stored = (
+        api["operator"]
+        .post("/api/uploads", files={"file": ("people.csv", TWO_DATE_STYLES.encode(), "text/csv")})
+        .json()
+    )
+    born, created = stored["preview"]["columns"][1:]
+    assert (born["type"], born["own_format"]) == ("date", None)  # the file's: %d.%m.%Y
+    assert (created["type"], created["own_format"]) == ("date", "%Y-%m-%d")
+    page = browser("operator").get("/jobs/new/import", params={"upload": stored["name"]}).text
+    assert '<input type="hidden" name="col-3-date_format" value="%Y-%m-%d">' in page
+
+
+def test_the_form_gives_a_column_its_own_date_format_while_it_stays_a_date_column():
+    form = {
+        **IMPORT_FORM,
+        "date_format": "%d.%m.%Y",
+        "col-3-use": "1",
+        "col-3-name": "created",
+        "col-3-type": "date",
+        "col-3-date_format": "%Y-%m-%d",
+    }
+    column = parse_definition(import_definition(form, "x.csv")).columns[-1]
+    assert (column.name, column.type, column.date_format) == ("created", "date", "%Y-%m-%d")
+    as_text = parse_definition(import_definition({**form, "col-3-type": "string"}, "x.csv")).columns[-1]
+    assert (as_text.type, as_text.date_format) == ("string", None)
+
+
 def test_without_a_header_columns_come_by_position_and_a_tab_stays_a_tab():
     form = {**IMPORT_FORM, "header": "0", "delimiter": "\\t"}
     definition = import_definition(form, "x.csv")

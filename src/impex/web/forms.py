@@ -108,6 +108,10 @@ def import_columns(form: Mapping[str, str], has_header: bool) -> tuple[list[dict
             }
             if (length := _int(form, prefix + "max_length", N_("Max. length"), which)) is not None:
                 column["max_length"] = length
+            # the column's own date or timestamp format, as the preview found it, while it keeps that type
+            own = f"{column['type']}_format"
+            if own in ("date_format", "timestamp_format") and form.get(prefix + own):
+                column[own] = form[prefix + own]
             columns.append(column)
             if _checked(form, prefix + "key"):
                 keys.append(name)

@@ -313,8 +313,16 @@ def preview_dict(detected: DetectedFormat, table_columns: list[str] | None = Non
         targets = sanitise_names([name for _i, (name, _kind) in pairs])
     else:
         targets = match_table_columns([name for _i, (name, _kind) in pairs], table_columns)
+    own = detected.conventions.own_formats  # a column writing its dates its own way: read so
     columns = [
-        {"position": i, "source": name, "target": target, "use": bool(target), "type": kind.value}
+        {
+            "position": i,
+            "source": name,
+            "target": target,
+            "use": bool(target),
+            "type": own[i - 1][0] if i - 1 in own else kind.value,
+            "own_format": own[i - 1][1] if i - 1 in own else None,
+        }
         for (i, (name, kind)), target in zip(pairs, targets, strict=True)
     ]
     return {
