@@ -80,42 +80,49 @@ def kill_9_while_running(
     return reads
 
 
-def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_result(
-    tmp_path, data_dir, impex_env, contacts_job
-):
-    # Each chunk commits (IMPEX_COMMIT_SECONDS=0), so that a worker killed up to 0.4 s after it takes
-    # the job over dies at any point of the file: mid-chunk, mid-commit, or after some of its commits.
-    job = contacts_job(rows=300_000, chunk_rows=500)  # here 20 kills got through about a third of it
-    expected = reference(tmp_path, job, impex_env)
-    env = {
-        **impex_env,
-        "IMPEX_LEASE_SECONDS": "0.3",
-        "IMPEX_HEARTBEAT_SECONDS": "0.05",
-        "IMPEX_COMMIT_SECONDS": "0",
-    }
+# A worker dies a second after its lease; each chunk commits, so that a kill lands anywhere in the
+# file: mid-chunk, mid-commit, or after some of the worker's commits.
+KILLABLE = {"IMPEX_LEASE_SECONDS": "0.3", "IMPEX_HEARTBEAT_SECONDS": "0.05", "IMPEX_COMMIT_SECONDS": "0"}
+
+
+def kill_9_then_resume(
+    env: dict[str, str], data_dir: Path, job: Path, *, times: int, within: float, seed: int
+) -> tuple[int, list[int]]:
+    """Submit ``job``, kill its worker with SIGKILL ``times`` times (see ``kill_9_while_running``),
+    then let a worker finish it: the job's id, and the records read as each kill left them, which
+    must have gone up from kill to kill."""
+    env = {**env, **KILLABLE}
     job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]
-    reads = kill_9_while_running(env, data_dir, job_id, times=20, within=0.4, seed=20261124)
-    assert len(reads) == 20, f"the import finished after only {len(reads)} kills; make the file larger"
-    assert reads[-1] < expected[2][0][0], "the kills should all land before the end"
-    # the kills left the run at many points of the file, not all at its start
-    assert len(set(reads)) >= 8 and reads == sorted(reads), reads
+    reads = kill_9_while_running(env, data_dir, job_id, times=times, within=within, seed=seed)
+    assert len(reads) == times, f"the import finished after only {len(reads)} kills; make the file larger"
+    assert reads == sorted(reads), reads
     time.sleep(0.4)  # let the last lease lapse
     impex(env, "worker", "--exit-when-idle")
     assert job_state(data_dir, job_id)[0] is S.FINISHED
+    return job_id, reads
+
+
+def test_kill_9_at_twenty_random_instants_then_resume_gives_the_uninterrupted_result(
+    tmp_path, data_dir, impex_env, contacts_job
+):
+    job = contacts_job(rows=300_000, chunk_rows=500)  # here 20 kills got through about a third of it
+    expected = reference(tmp_path, job, impex_env)
+    job_id, reads = kill_9_then_resume(impex_env, data_dir, job, times=20, within=0.4, seed=20261124)
+    assert reads[-1] < expected[2][0][0], "the kills should all land before the end"
+    assert len(set(reads)) >= 8, f"the kills should leave the run at many points of the file: {reads}"
     assert outcome(data_dir) == expected
-    journal = impex(env, "jobs", "journal", str(job_id), "--json").stdout
+    journal = impex(impex_env, "jobs", "journal", str(job_id), "--json").stdout
     codes = [json.loads(line)["code"] for line in journal.splitlines()]
     assert codes.count("worker.takeover") >= 20
 
 
-def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes_at_the_next_start(
-    tmp_path, data_dir, impex_env, contacts_job
-):
-    job = contacts_job(rows=40_000, chunk_rows=500)
-    expected = reference(tmp_path, job, impex_env)
-    job_id = json.loads(impex(impex_env, "submit", str(job), "--json").stdout)["id"]
+def sigterm_then_resume(tmp_path: Path, data_dir: Path, env: dict[str, str], job: Path) -> int:
+    """Submit ``job``, SIGTERM the worker once records are in, check the run stopped as server_shutdown
+    mid-file, run a worker again, and check the outcome is the uninterrupted run's: the job's id."""
+    expected = reference(tmp_path, job, env)
+    job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]
     worker = subprocess.Popen(
-        [*IMPEX, "worker"], env=impex_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*IMPEX, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 60
     while job_state(data_dir, job_id)[1] == 0:
@@ -124,10 +131,17 @@ def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes_at_the
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
     status, read, _ = job_state(data_dir, job_id)
-    assert status is S.SERVER_SHUTDOWN and 0 < read < 40_000
-    impex(impex_env, "worker", "--exit-when-idle")
+    assert status is S.SERVER_SHUTDOWN and 0 < read < expected[2][0][0]
+    impex(env, "worker", "--exit-when-idle")
     assert job_state(data_dir, job_id)[0] is S.FINISHED
     assert outcome(data_dir) == expected
+    return job_id
+
+
+def test_sigterm_stops_at_a_chunk_boundary_as_server_shutdown_and_resumes_at_the_next_start(
+    tmp_path, data_dir, impex_env, contacts_job
+):
+    job_id = sigterm_then_resume(tmp_path, data_dir, impex_env, contacts_job(rows=40_000, chunk_rows=500))
     journal = impex(impex_env, "jobs", "journal", str(job_id), "--json").stdout
     codes = [json.loads(line)["code"] for line in journal.splitlines()]
     shutdown = next(json.loads(line) for line in journal.splitlines() if '"run.shutdown"' in line)
@@ -208,21 +222,9 @@ def test_kill_9_amid_deferred_foreign_key_checks_then_resume_gives_the_uninterru
     impex({**impex_env, "IMPEX_DATA_DIR": str(ref_dir)}, "run", str(job), "--json", check=False)
     expected = staff_outcome(ref_dir)
     assert expected[1], "the file should have orphans"
-    # each chunk commits, so that the kills land after some of them (a takeover of this run takes
-    # most of a second to its first commit here), mid-chunk or mid-commit
-    env = {
-        **impex_env,
-        "IMPEX_LEASE_SECONDS": "0.3",
-        "IMPEX_HEARTBEAT_SECONDS": "0.05",
-        "IMPEX_COMMIT_SECONDS": "0",
-    }
-    job_id = json.loads(impex(env, "submit", str(job), "--json").stdout)["id"]
-    reads = kill_9_while_running(env, data_dir, job_id, times=5, within=1.5, seed=20261125)
-    assert len(reads) == 5, f"the import finished after only {len(reads)} kills; make the file larger"
-    assert len(set(reads) - {0}) >= 2 and reads == sorted(reads), reads
-    time.sleep(0.4)  # let the last lease lapse
-    impex(env, "worker", "--exit-when-idle")
-    assert job_state(data_dir, job_id)[0] is S.FINISHED
+    # a takeover of this run takes most of a second to its first commit here
+    _, reads = kill_9_then_resume(impex_env, data_dir, job, times=5, within=1.5, seed=20261125)
+    assert len(set(reads) - {0}) >= 2, f"the kills should land after commits too: {reads}"
     assert staff_outcome(data_dir) == expected
 
 
