@@ -10,6 +10,7 @@ number, whatever the file's decimal separator), read as YAML 1.2 reads it (``010
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,11 +148,18 @@ LineOf = Callable[[tuple[str | int, ...]], "int | None"]
 
 def yaml_lines(text: str) -> LineOf:
     """Where a key path (``("columns", 3, "max_length")``) is written in ``text``: the line of its
-    deepest part that the text has (a missing key: the line of the mapping that misses it)."""
-    root = yaml.compose(text, Loader=_Loader)
+    deepest part that the text has (a missing key: the line of the mapping that misses it). The text
+    is read again for its lines only when one is asked for: a definition without a problem never is."""
+
+    @functools.cache
+    def root() -> yaml.Node | None:
+        try:
+            return yaml.compose(text, Loader=_Loader)
+        except yaml.YAMLError:  # a JSON text that YAML reads otherwise: no lines
+            return None
 
     def line_of(path: tuple[str | int, ...]) -> int | None:
-        node, line = root, None
+        node, line = root(), None
         for part in path:
             if isinstance(node, yaml.MappingNode):
                 found = [
@@ -171,12 +179,9 @@ def yaml_lines(text: str) -> LineOf:
     return line_of
 
 
-def json_lines(text: str) -> LineOf | None:
-    """``yaml_lines`` of a JSON text, which is YAML's flow style; None when YAML cannot read it so."""
-    try:
-        return yaml_lines(_as_yaml(text))
-    except yaml.YAMLError:
-        return None
+def json_lines(text: str) -> LineOf:
+    """``yaml_lines`` of a JSON text, which is YAML's flow style."""
+    return yaml_lines(_as_yaml(text))
 
 
 def json_duplicate(text: str) -> DuplicateKey | None:
