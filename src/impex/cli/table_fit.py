@@ -3,7 +3,6 @@ is saved, so that a file the table cannot take is refused at once rather than en
 
 from __future__ import annotations
 
-from impex.domain.definitions import IDENTIFIER
 from impex.engine.connections import BadConnection, UnknownConnection, connection_url
 from impex.settings import Settings
 from impex.targets import TargetError, open_target
@@ -20,9 +19,8 @@ class DoesNotFit(ValueError):
 def columns_to_import(settings: Settings, connection: str, table: str, names: list[str]) -> tuple[int, str]:
     """How many of the file's columns, from the first, go into ``table``, and a note on the ones left
     out: all of them (no note) when the table does not exist yet; all but a rejects file's reasons when
-    the table has no column of that name, so that fixed rejects import again as they are."""
-    if not IDENTIFIER.match(table):
-        return len(names), ""  # the definition names what is wrong with it
+    the table has no column of that name, so that fixed rejects import again as they are. ``table``
+    is a valid name: the quick import checks it before it reads the file."""
     try:
         session = open_target(connection_url(settings, connection))
     except (UnknownConnection, BadConnection, TargetError) as error:
