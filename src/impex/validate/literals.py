@@ -25,11 +25,11 @@ def literal_problems(job: ImportJob) -> list[Problem]:
             (("default",), spec.default, "default"),
         ]
         checks += [(("remap", key), value, "remapped value") for key, value in spec.remap.items()]
+        own = column_format(spec, job.format)
         for path, literal, what in checks:
             if literal is None or (what == "remapped value" and literal in job.format.null_values):
                 continue
             try:
-                own = column_format(spec, job.format)
                 value = literal_value(column, literal, own, what, prepared=what == "constant")
             except PlanError as error:
                 why = str(error).removeprefix(f"column {spec.name}: ")
