@@ -277,7 +277,7 @@ def import_cmd(
     if not names:
         raise fail(f"{data_file}: the file is empty (no header line and no record): nothing to import")
     types = [ColumnType.STRING] * len(names) if all_text else list(detected.column_types)
-    own = {} if all_text else _own_formats(detected)
+    own = {} if all_text else detected.conventions.own_formats
     for i, (kind, _format) in own.items():
         types[i] = kind
     if not as_json:
@@ -340,13 +340,9 @@ def _table_named_after(data_file: Path) -> str:
     return name
 
 
+# The columns whose dates (or timestamps) all read in one format other than the file's: imported as
+# dates with that format as their own.
 OwnFormats = dict[int, tuple[ColumnType, str]]
-
-
-def _own_formats(detected: DetectedFormat) -> OwnFormats:
-    """The columns whose dates (or timestamps) all read in one format other than the file's: they are
-    imported as dates with that format as their own."""
-    return {i: (ColumnType(kind), form) for i, (kind, form) in detected.conventions.own_formats.items()}
 
 
 def _detected_line(

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from impex.domain.definitions import CsvFormat
+from impex.domain.definitions import ColumnType, CsvFormat
 from impex.formats.readings import (
     STYLES,
     Style,
@@ -48,7 +48,7 @@ class Conventions:
     notes: dict[int, Note] = field(default_factory=dict)
     # A column kept as text whose dates (or timestamps) all read in one other format: its kind and format,
     # for a definition that gives the column its own (columns[i].date_format)
-    own_formats: dict[int, tuple[str, str]] = field(default_factory=dict)
+    own_formats: dict[int, tuple[ColumnType, str]] = field(default_factory=dict)
 
     def applied(self, fmt: CsvFormat) -> CsvFormat:
         return fmt.model_copy(
@@ -68,7 +68,7 @@ def choose_conventions(columns: Sequence[Sequence[str]], fmt: CsvFormat, delimit
     first likely, not certain). Nor is a two-digit year chosen: '24' is 2024 or 1924 only if told."""
     given = fmt.model_fields_set
     notes: dict[int, Note] = {}
-    own: dict[int, tuple[str, str]] = {}
+    own: dict[int, tuple[ColumnType, str]] = {}
     decimal, thousands = _numbers(columns, fmt, given, delimiter, notes)
     date_sets = _candidates(columns, date_formats)
     stamp_sets = _candidates(columns, timestamp_formats)
@@ -229,7 +229,7 @@ def _choose(
     kind: str,
     fits: Callable[[str, str], bool],
     notes: dict[int, Note],
-    own: dict[int, tuple[str, str]],
+    own: dict[int, tuple[ColumnType, str]],
 ) -> str | None:
     """The format of the most columns of ``kind`` (ties: the first column's), or the given one; a note
     for every column it does not read, and its own format when one alone reads it."""
@@ -250,7 +250,7 @@ def _choose(
             notes[i] = Note(f"{kind}s, but day and month cannot be told apart: {possible}?", option)
         else:
             notes[i] = Note(f"{kind}s as {possible}, but the file's {kind} format is {chosen}")
-            own[i] = (kind, possible)
+            own[i] = (ColumnType(kind), possible)
     return chosen
 
 

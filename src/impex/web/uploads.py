@@ -320,7 +320,7 @@ def preview_dict(detected: DetectedFormat, table_columns: list[str] | None = Non
             "source": name,
             "target": target,
             "use": bool(target),
-            "type": own[i - 1][0] if i - 1 in own else kind.value,
+            "type": (own[i - 1][0] if i - 1 in own else kind).value,
             "own_format": own[i - 1][1] if i - 1 in own else None,
         }
         for (i, (name, kind)), target in zip(pairs, targets, strict=True)
