@@ -21,15 +21,22 @@ def impex(env, *args, check=True):
     return subprocess.run([*IMPEX, *args], env=env, capture_output=True, text=True, check=check, timeout=300)
 
 
+def rejects_and_counters(data_dir: Path, rejects: str, counters: str):
+    """The ``rejects`` columns of every reject, by record, and the ``counters`` of every run."""
+    with sqlite3.connect(data_dir / "impex.db") as c:
+        return (
+            c.execute(f"SELECT {rejects} FROM rejects ORDER BY record_no").fetchall(),
+            c.execute(f"SELECT {counters} FROM runs").fetchall(),
+        )
+
+
 def outcome(data_dir: Path):
     with sqlite3.connect(data_dir / "data.db") as c:
         table = c.execute("SELECT * FROM contacts ORDER BY id").fetchall()
-    with sqlite3.connect(data_dir / "impex.db") as c:
-        rejects = c.execute(
-            "SELECT record_no, line_no, reason, raw, message FROM rejects ORDER BY record_no"
-        ).fetchall()
-        counters = c.execute("SELECT read, inserted, rejected, doubles FROM runs").fetchall()
-    return table, rejects, counters
+    kept = rejects_and_counters(
+        data_dir, "record_no, line_no, reason, raw, message", "read, inserted, rejected, doubles"
+    )
+    return table, *kept
 
 
 def reference(tmp_path: Path, job: Path, env: dict[str, str]):
@@ -200,12 +207,9 @@ columns:
 def staff_outcome(data_dir: Path):
     with sqlite3.connect(data_dir / "data.db") as c:
         table = c.execute("SELECT * FROM staff ORDER BY id").fetchall()
-    with sqlite3.connect(data_dir / "impex.db") as c:
-        rejects = c.execute(
-            "SELECT record_no, line_no, raw, message FROM rejects ORDER BY record_no"
-        ).fetchall()
-        counters = c.execute("SELECT read, inserted, rejected FROM runs").fetchall()
-    return table, rejects, counters
+    return table, *rejects_and_counters(
+        data_dir, "record_no, line_no, raw, message", "read, inserted, rejected"
+    )
 
 
 def test_kill_9_amid_deferred_foreign_key_checks_then_resume_gives_the_uninterrupted_result(
@@ -271,13 +275,12 @@ def make_accounts(path: Path, rows: int) -> Path:
 
 def accounts_outcome(data_dir: Path, sql):
     table = sql("SELECT tableoid::regclass::text, * FROM accounts ORDER BY id, region")
-    with sqlite3.connect(data_dir / "impex.db") as c:
-        rejects = c.execute(
-            "SELECT record_no, line_no, reason, column_name, value, raw, message FROM rejects "
-            "ORDER BY record_no"
-        ).fetchall()
-        counters = c.execute("SELECT read, inserted, rejected, doubles FROM runs").fetchall()
-    return table, rejects, counters
+    kept = rejects_and_counters(
+        data_dir,
+        "record_no, line_no, reason, column_name, value, raw, message",
+        "read, inserted, rejected, doubles",
+    )
+    return table, *kept
 
 
 def test_kill_9_into_a_postgresql_table_that_refuses_rows_then_resume_gives_the_uninterrupted_result(
