@@ -565,7 +565,7 @@ def test_quick_import_turns_any_header_into_column_names(cli, data_dir, tmp_path
 @pytest.mark.parametrize(
     ("options", "said"),
     [
-        (["--table", 'a"b; drop'], "--table: 'a\"b; drop' is not a valid table or column name"),
+        (["--table", 'a"b; drop'], "--table: 'a\"b; drop' is not a valid table name"),
         (["--table", "t", "--delimiter", ";;"], "--delimiter: expected a single ASCII character, got ';;'"),
         (
             ["--table", "t", "--chunk-rows", "0"],

@@ -41,3 +41,17 @@ def test_a_file_name_that_gives_no_table_name_asks_for_one_and_saves_nothing(imp
     assert f"{source}: its name gives no table name (letters, digits and _): give --table" in result.stderr
     assert json.loads(impex(impex_env, "jobs", "list", "--json").stdout) == []
     assert not (data_dir / "data.db").exists()
+
+
+def test_a_table_named_with_a_schema_is_refused_by_sqlite_before_a_job_is_saved(
+    impex_env, data_dir, tmp_path
+):
+    source = write(tmp_path / "people.csv", "id\n1\n")
+    said = "SQLite database data.db: table crm.people: SQLite tables have no schema; name the table without "
+    said += "crm."
+    imported = impex(impex_env, "import", str(source), "--table", "crm.people")
+    assert imported.returncode == 2 and said in imported.stderr
+    exported = impex(impex_env, "export", "--table", "crm.people", str(tmp_path / "out.csv"))
+    assert exported.returncode == 2 and said in exported.stderr
+    assert json.loads(impex(impex_env, "jobs", "list", "--json").stdout) == []
+    assert not (tmp_path / "out.csv").exists()

@@ -190,3 +190,20 @@ def test_every_chrono_date_format_is_taken_for_import_and_export(fmt):
     assert parse_definition({**BASE, "format": {"date_format": fmt}}).format.date_format == fmt
     export = {"kind": "export", "name": "e", "output": "out.csv", "source": {"table": "t"}}
     assert parse_definition({**export, "format": {"date_format": fmt}}).format.date_format == fmt
+
+
+@pytest.mark.parametrize("table", ["contacts", "crm.contacts", "_s1._t2"])
+def test_a_table_may_be_named_alone_or_after_its_schema_and_a_dot(table):
+    assert parse_definition({**BASE, "target": {"table": table}}).target.table == table
+    export = {"kind": "export", "name": "e", "source": {"table": table}, "output": "out.csv"}
+    assert parse_definition(export).source.table == table
+
+
+@pytest.mark.parametrize("table", ["a.b.c", ".contacts", "crm.", "crm .contacts", "crm.1st"])
+def test_a_table_name_with_more_than_a_schema_before_it_is_refused_saying_what_is_expected(table):
+    said = refusal(target={"table": table})
+    assert said == [
+        f"definition: target.table: {table!r} is not a valid table name (letters, digits and _, starting "
+        "with a letter or _, at most 63 characters; in PostgreSQL, after its schema and a dot if need be: "
+        "crm.contacts)"
+    ]

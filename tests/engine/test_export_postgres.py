@@ -9,7 +9,7 @@ import pytest
 
 from impex.domain.status import A, S
 from impex.settings import load_settings
-from pg_support import fresh_schema, sql_runner
+from pg_support import fresh_named_schema, fresh_schema, sql_runner
 from support import codes, define, pause_once_and_meddle, run_job, write
 
 
@@ -474,3 +474,19 @@ def test_a_table_with_nan_and_infinities_survives_an_export_and_an_import(store,
         "AND back.r::real IS NOT DISTINCT FROM t.r AND back.g IS NOT DISTINCT FROM t.g"
     )
     assert sql(same) == [(5,)]
+
+
+def test_a_table_named_with_its_schema_is_exported_from_that_schema_and_resumes_by_its_key(
+    store, pg_settings, sql, tmp_path
+):
+    with fresh_named_schema() as (other, _):
+        many(sql, 300, f"{other}.t")
+        many(sql, 3, "t")  # the same name in the search path: not the one asked for
+        source = {"table": f"{other}.t", "columns": ["id", "name"], "filter": f"{other}.t.id % 3 = 0"}
+        reference, out = tmp_path / "reference.csv", tmp_path / "out.csv"
+        status, job_id = run_job(store, pg_settings, export(reference, source))
+        assert status is S.FINISHED, journal_error(store, job_id)
+        lines = reference.read_text().splitlines()
+        assert lines[:3] == ["id,name", "3,Name 3", "6,Name 6"] and len(lines) == 101
+        assert pause_every_chunk(store, pg_settings, export(out, source, chunk_rows=40), out) >= 2
+        assert out.read_bytes() == reference.read_bytes()

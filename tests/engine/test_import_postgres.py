@@ -606,3 +606,52 @@ def test_a_table_dropped_while_its_run_is_paused_ends_the_run_with_errors_at_sta
         "AND tablename LIKE '\\_impex\\_seen%'"
     )
     assert sql(seen) == [(0,)]
+
+
+@pytest.fixture
+def other_schema(sql):
+    """A second schema, outside the connection's search path."""
+    with fresh_named_schema() as (name, _):
+        yield name
+
+
+def test_a_table_named_with_its_schema_takes_the_rows_there_and_not_in_the_search_path(
+    store, pg_settings, tmp_path, sql, other_schema
+):
+    for where in (other_schema, None):  # the same table name in both schemas, one row each
+        table = f"{where}.contacts" if where else "contacts"
+        sql(
+            f"CREATE TABLE {table} (id bigint PRIMARY KEY, name varchar(40) NOT NULL, email varchar(60), "
+            "age bigint CHECK (age < 65), joined date)"
+        )
+        sql(f"INSERT INTO {table} VALUES (1, 'Old', 'old@x', 20, '2019-01-01')")
+    source = write(
+        tmp_path / "people.csv",
+        "id,name,email,age,joined\n1,Ann,a@x,30,2020-01-01\n2,Bob,b@x,66,2020-01-02\n3,Cy,c@x,40,2020-01-03\n",
+    )
+    upsert = {"keys": ["id"], "operation": "insert_or_update"}
+    status, job_id = run_job(
+        store, pg_settings, contacts_job(source, f"{other_schema}.contacts", reconciliation=upsert)
+    )
+    assert status is S.FINISHED
+    assert sql(f"SELECT id, name FROM {other_schema}.contacts ORDER BY id") == [(1, "Ann"), (3, "Cy")]
+    assert sql("SELECT id, name FROM contacts ORDER BY id") == [(1, "Old")]
+    assert rejects(store, job_id) == [(2, 3, "constraint", b"2,Bob,b@x,66,2020-01-02")]
+
+
+def test_a_missing_table_named_with_its_schema_is_created_in_that_schema(
+    store, pg_settings, tmp_path, sql, other_schema
+):
+    source = make_contacts(tmp_path / "contacts.csv", 50)
+    status, job_id = run_job(store, pg_settings, contacts_job(source, f"{other_schema}.people"))
+    assert status is S.FINISHED
+    inserted = store.runs_of(job_id)[-1].counters.inserted
+    assert sql(f"SELECT count(*) FROM {other_schema}.people") == [(inserted,)]
+    assert sql("SELECT to_regclass('people') IS NULL") == [(True,)]
+
+
+def test_a_schema_that_does_not_exist_ends_the_run_with_errors_naming_it(store, pg_settings, tmp_path, sql):
+    source = make_contacts(tmp_path / "contacts.csv", 5)
+    status, job_id = run_job(store, pg_settings, contacts_job(source, "nowhere_schema.contacts"))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert 'schema "nowhere_schema" does not exist' in everything_shown(store, job_id)

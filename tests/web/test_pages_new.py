@@ -394,7 +394,7 @@ def problem_of(page: str) -> str:
     ("typed", "said"),
     [
         ({"table": ""}, "Tabelle: bitte ausfüllen"),
-        ({"table": "1bad"}, "Tabelle: '1bad' ist kein gültiger Name (Buchstaben, Ziffern und _, beginnend"),
+        ({"table": "1bad"}, "Tabelle: '1bad' ist kein gültiger Tabellenname (Buchstaben, Ziffern und _,"),
         ({"columns": "id, full-name"}, "Spalten: 'full-name' ist kein gültiger Name"),
         ({"name": " "}, "Bezeichnung: bitte ausfüllen"),
         ({"output": ""}, "Dateiname: bitte ausfüllen"),
@@ -418,7 +418,7 @@ def test_a_bad_field_of_the_export_form_is_named_as_the_form_labels_it_in_the_us
 @pytest.mark.parametrize(
     ("language", "typed", "said"),
     [
-        ("nl", {"table": "bad name"}, "Doeltabel: 'bad name' is geen geldige naam (letters, cijfers en _"),
+        ("nl", {"table": "bad name"}, "Doeltabel: 'bad name' is geen geldige tabelnaam (letters, cijfers"),
         ("nl", {"table": ""}, "Doeltabel: vul dit in"),
         ("es", {"col-3-name": "1st"}, "Columna de destino age: '1st' no es un nombre válido"),
         ("es", {"chunk_rows": "many"}, "Registros por bloque: 'many' no es un número entero"),

@@ -232,7 +232,7 @@ def import_cmd(
         ImportJob,
         Reconciliation,
         Target,
-        check_identifier,
+        check_table_name,
         spelled_delimiter,
     )
     from impex.formats.detect import detect_format
@@ -244,7 +244,7 @@ def import_cmd(
         )
     table = table if table is not None else _table_named_after(data_file)
     try:  # before the detection, which reads the file
-        check_identifier(table)
+        check_table_name(table)
     except ValueError as e:
         raise fail(f"--table: {e}") from None
     given: dict[str, object] = {

@@ -29,6 +29,8 @@ def columns_to_import(settings: Settings, connection: str, table: str, names: li
         if not session.table_exists(table):
             return len(names), ""
         missing, has = lacking_columns(session, table, names)
+    except TargetError as error:  # a name the database cannot take, a connection lost meanwhile
+        raise DoesNotFit(str(error)) from None
     finally:
         session.close()
     if missing == [REASON_COLUMN] and names[-1] == REASON_COLUMN:

@@ -24,6 +24,8 @@ from impex.domain.choices import (
 from impex.domain.time_formats import check_time_format
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# A table may be named with its schema (PostgreSQL's crm.contacts); SQLite refuses that when it opens one.
+TABLE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$")
 OFFSET_DIRECTIVE = re.compile(r"%[:#]?z")  # a UTC offset in a timestamp format
 _DEFAULT_TIMESTAMP = "%Y-%m-%d %H:%M:%S"  # of the file formats; ISO 8601 with a space
 
@@ -38,6 +40,15 @@ def check_identifier(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a valid table or column name "
             "(letters, digits and _, starting with a letter or _, at most 63 characters)"
+        )
+    return value
+
+
+def check_table_name(value: str) -> str:
+    if not TABLE_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid table name (letters, digits and _, starting with a letter or _, at "
+            "most 63 characters; in PostgreSQL, after its schema and a dot if need be: crm.contacts)"
         )
     return value
 
@@ -167,7 +178,7 @@ class Target(Model):
     table: str
     create: bool = True  # create the table from the declared columns when it is missing
 
-    _table_ok = field_validator("table")(classmethod(lambda cls, v: check_identifier(v)))
+    _table_ok = field_validator("table")(classmethod(lambda cls, v: check_table_name(v)))
 
 
 class Reconciliation(Model):
@@ -227,7 +238,7 @@ class TableSource(Model):
     order_by: tuple[str, ...] = ()
     limit: int | None = Field(None, ge=0)
 
-    _table_ok = field_validator("table")(classmethod(lambda cls, v: check_identifier(v)))
+    _table_ok = field_validator("table")(classmethod(lambda cls, v: check_table_name(v)))
 
     @field_validator("columns", "order_by")
     @classmethod

@@ -25,7 +25,7 @@ from impex.engine.connections import Connection
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
 from impex.targets.sql import driver_words, enclosable, quote
-from impex.targets.sqlite_sql import name_key
+from impex.targets.sqlite_sql import name_key, schema_refusal
 
 if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a PostgreSQL source
     from impex.engine.export_source import PostgresExportSource
@@ -161,6 +161,8 @@ class SqliteSource:
         return f"source database {self.path.name}: {text}"
 
     def _describe_table(self, cur: Any, source: TableSource) -> None:
+        if (refused := schema_refusal(source.table, self.path.name)) is not None:
+            raise TargetError(refused)
         cur.execute(
             "SELECT type, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
             (source.table,),

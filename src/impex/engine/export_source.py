@@ -22,7 +22,7 @@ from impex.targets import Connection
 from impex.targets.base import TargetError
 from impex.targets.pg_source import PostgresReader, as_plain, literal, pg_type, plain_type
 from impex.targets.pg_temporal import unrenderable
-from impex.targets.sql import enclosable, quote, quoted_list
+from impex.targets.sql import enclosable, quote, quote_table, quoted_list
 
 CHUNK_BYTES = 2 * 1024 * 1024  # per chunk, as for SQLite: bigger ones cost peak RSS, not speed
 KEY_PREFIX = "_impex_key"
@@ -69,8 +69,8 @@ class PostgresExportSource:
         key = reader.primary_key(table)
         order = [*source.order_by, *(k for k in key if k not in source.order_by)]
         self.filter = f"({enclosable(source.filter)})" if source.filter else ""
-        schema = reader.result_schema(f"SELECT {quoted_list(names)} FROM {quote(table)}")
-        t = quote(table)  # no alias: a filter may name the table (items.id, a correlated subquery)
+        schema = reader.result_schema(f"SELECT {quoted_list(names)} FROM {quote_table(table)}")
+        t = quote_table(table)  # no alias: a filter may name the table (items.id, a correlated subquery)
         self.select = f"SELECT {self._columns(schema, t)}"
         if key and all(declared[c].not_null for c in order):
             self.key_types = [declared[c].pg_type for c in order]

@@ -26,7 +26,7 @@ from impex.targets.base import Refusal, TargetError
 from impex.targets.pg_copy import ENCODED, encoded_rows, temporary_columns
 from impex.targets.pg_fit import Casts, reason
 from impex.targets.refusals import said, value_text
-from impex.targets.sql import quote
+from impex.targets.sql import quote, quote_table
 
 if TYPE_CHECKING:
     from impex.targets.pg_run import PostgresRun
@@ -76,7 +76,7 @@ def _declared(run: PostgresRun, table: str, loaded: dict[str, str]) -> list[tupl
     rows = run.t.rows(
         "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
         "WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-        (quote(table),),
+        (quote_table(table),),
     )
     return [(name, declared) for name, declared in rows if name in loaded and declared != loaded[name]]
 

@@ -21,7 +21,7 @@ from impex.targets.base import Refusal, TargetError
 from impex.targets.pg_copy import ENCODED, encoded_rows, temporary_columns
 from impex.targets.pg_fit import Refused
 from impex.targets.refusals import said, value_text
-from impex.targets.sql import quote
+from impex.targets.sql import quote, quote_table
 
 if TYPE_CHECKING:
     from impex.targets.pg_run import PostgresRun
@@ -54,7 +54,7 @@ def _trigger(run: PostgresRun, function: str) -> str:
     found = run.t.rows(
         "SELECT t.tgname::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
         "WHERE t.tgrelid = to_regclass($1) AND p.proname = $2 AND NOT t.tgisinternal ORDER BY 1",
-        (quote(run.table), function),
+        (quote_table(run.table), function),
     )
     named = f"trigger {found[0][0]}" if len(found) == 1 else f"a trigger (function {function})"
     return f"{named} on table {run.table}"
@@ -84,7 +84,7 @@ def _constraint_columns(run: PostgresRun, constraint: str) -> list[str]:
         "SELECT a.attname::text FROM pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) "
         "WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = c.conrelid "
         "AND a.attnum = k.attnum WHERE c.conrelid = to_regclass($1) AND c.conname = $2 ORDER BY k.n",
-        (quote(run.table), constraint),
+        (quote_table(run.table), constraint),
     )
     if found:
         return [name for (name,) in found]
@@ -94,7 +94,7 @@ def _constraint_columns(run: PostgresRun, constraint: str) -> list[str]:
         "AND i.relname = $2 AND a.attnum > 0 AND (a.attnum = ANY (x.indkey::int2[]) OR a.attnum IN "
         "(SELECT d.refobjsubid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
         "AND d.objid = x.indexrelid AND d.refobjid = x.indrelid)) ORDER BY a.attnum",
-        (quote(run.table), constraint),
+        (quote_table(run.table), constraint),
     )
     return [name for (name,) in indexed]
 
@@ -116,7 +116,7 @@ def _refusing_column(run: PostgresRun, loaded: dict[str, str]) -> list[str]:
     """The first of the row's columns whose value, cast as the run casts it, the table's column
     refuses on its own (none when each is taken: the row as a whole was refused)."""
     t = run.t
-    t.execute(f"CREATE TEMPORARY TABLE {PROBE} AS SELECT * FROM {quote(run.table)} WITH NO DATA")
+    t.execute(f"CREATE TEMPORARY TABLE {PROBE} AS SELECT * FROM {quote_table(run.table)} WITH NO DATA")
     for name in (c for c in loaded if c in run.types):
         t.execute("SAVEPOINT impex_probe")
         try:

@@ -32,7 +32,7 @@ from impex.targets.pg_copy import ENCODED, as_encoded, encode_rows, encoded_rows
 from impex.targets.pg_fit import Casts, Refused, as_frame, casting, sending
 from impex.targets.pg_refusal import explained
 from impex.targets.pg_stage import Staging
-from impex.targets.sql import quote, quoted_list
+from impex.targets.sql import quote, quote_table, quoted_list
 
 if TYPE_CHECKING:
     from impex.targets.postgres import PostgresTarget
@@ -100,7 +100,7 @@ class PostgresRun(ChunkTransactions):
             else quote(k)
             for k in self.keys
         )
-        return as_frame(self.t.read_committed(f"SELECT {columns} FROM {quote(self.table)}"))
+        return as_frame(self.t.read_committed(f"SELECT {columns} FROM {quote_table(self.table)}"))
 
     def read_in_zone(self, columns: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
         """The timestamptz columns among these, and the session's TimeZone: PostgreSQL reads a value
@@ -130,7 +130,7 @@ class PostgresRun(ChunkTransactions):
         hits = self._probing(
             lambda: t.arrow(
                 f"SELECT s._i FROM pg_temp._impex_keys s WHERE EXISTS "
-                f"(SELECT 1 FROM {quote(self.table)} t WHERE {self._join('t', 's')})"
+                f"(SELECT 1 FROM {quote_table(self.table)} t WHERE {self._join('t', 's')})"
             ),
             t,
         )
@@ -299,7 +299,7 @@ class PostgresRun(ChunkTransactions):
     def insert(self, frame: pl.DataFrame) -> int:
         if ENCODED in frame.columns:
             with sending({c: self.types[c] for c in self.insert_columns}):
-                self.t.copy(quote(self.table), self.insert_columns, encoded_rows(frame))
+                self.t.copy(quote_table(self.table), self.insert_columns, encoded_rows(frame))
         else:
             self.copy_into(self.table, frame.drop("_row"), self.types)
         return frame.height
@@ -309,15 +309,15 @@ class PostgresRun(ChunkTransactions):
         temporary table and INSERT … SELECT with casts (the database then judges each value)."""
         rows = encode_rows(frame, types)
         if rows is not None:
-            self.t.copy(quote(table), frame.columns, rows)
+            self.t.copy(quote_table(table), frame.columns, rows)
             return
         self.t.load_temporary("_impex_ins", frame)
         cols = frame.columns
         casts = ", ".join(f"s.{quote(c)}::{types[c]}" for c in cols)
+        into = f"{quote_table(table)} ({quoted_list(cols)})"
+        sql = f"INSERT INTO {into} SELECT {casts} FROM pg_temp._impex_ins s"
         with casting(Casts(table, types)):
-            self.t.execute(
-                f"INSERT INTO {quote(table)} ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_ins s"
-            )
+            self.t.execute(sql)
 
     def upsert(self, frame: pl.DataFrame, tally: Upserted) -> int:
         """One INSERT … ON CONFLICT DO UPDATE: rows whose key is new go in, the others are updated
@@ -330,7 +330,7 @@ class PostgresRun(ChunkTransactions):
             cols = [c for c in frame.columns if c != "_row"]
         values = [c for c in cols if c not in self.keys]
         casts = ", ".join(self._cast("s", c) for c in cols)
-        table = quote(self.table)
+        table = quote_table(self.table)
         sql = (
             f"INSERT INTO {table} AS t ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_ups s "
             f"ON CONFLICT ({quoted_list(self.keys)}) "
@@ -362,7 +362,7 @@ class PostgresRun(ChunkTransactions):
     def update_from(self, source: str, values: list[str]) -> int:
         """One UPDATE … FROM; only rows whose values differ are written, and counted by key: a key
         the table holds on several rows (no unique index says it cannot) updates them all, once."""
-        table = quote(self.table)
+        table = quote_table(self.table)
         sets = ", ".join(f"{quote(c)} = {self._cast('s', c)}" for c in values)
         mine = ", ".join(f"t.{quote(c)}" for c in values)
         theirs = ", ".join(self._cast("s", c) for c in values)
@@ -384,9 +384,10 @@ class PostgresRun(ChunkTransactions):
         cols = [c for c in frame.columns if c != "_row"]
         self.t.load_temporary("_impex_new", frame.select(cols))
         casts = ", ".join(self._cast("s", c) for c in cols)
+        table = quote_table(self.table)
         self.t.execute(
-            f"INSERT INTO {quote(self.table)} ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_new s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {quote(self.table)} t WHERE {self._join('t', 's')})"
+            f"INSERT INTO {table} ({quoted_list(cols)}) SELECT {casts} FROM pg_temp._impex_new s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {self._join('t', 's')})"
         )
         return int(self.t.cur.rowcount)
 
@@ -395,7 +396,8 @@ class PostgresRun(ChunkTransactions):
         return self._probing(lambda: self.delete_using("pg_temp._impex_del"))
 
     def delete_using(self, source: str) -> int:
-        self.t.execute(f"DELETE FROM {quote(self.table)} t USING {source} s WHERE {self._join('t', 's')}")
+        table = quote_table(self.table)
+        self.t.execute(f"DELETE FROM {table} t USING {source} s WHERE {self._join('t', 's')}")
         return int(self.t.cur.rowcount)
 
     def _apply_staged(self) -> ChunkResult:

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from impex.targets import Secrets, redact_url, with_password
 from impex.targets.base import TargetError
-from impex.targets.sql import driver_words, quote
+from impex.targets.sql import driver_words, quote_table
 
 A = TypeVar("A", pa.Array, pa.ChunkedArray)
 READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -137,12 +137,13 @@ class PostgresReader(PostgresSession):
         return [tuple(row.values()) for batch in self.stream(sql) for row in batch.to_pylist()]
 
     def table_exists(self, table: str) -> bool:
-        return bool(self.rows(f"SELECT to_regclass({literal(quote(table))}) IS NOT NULL")[0][0])
+        return bool(self.rows(f"SELECT to_regclass({literal(quote_table(table))}) IS NOT NULL")[0][0])
 
     def columns(self, table: str) -> list[SourceColumn]:
         found = self.rows(
             "SELECT attname::text, format_type(atttypid, NULL), attnotnull FROM pg_attribute "
-            f"WHERE attrelid = to_regclass({literal(quote(table))}) AND attnum > 0 AND NOT attisdropped "
+            f"WHERE attrelid = to_regclass({literal(quote_table(table))}) "
+            "AND attnum > 0 AND NOT attisdropped "
             "ORDER BY attnum"
         )
         return [SourceColumn(str(n), str(t), bool(nn)) for n, t, nn in found]
@@ -151,7 +152,8 @@ class PostgresReader(PostgresSession):
         """The primary key's columns in key order; empty when the table has none."""
         found = self.rows(
             "SELECT a.attname::text FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n), "
-            f"pg_attribute a WHERE i.indrelid = to_regclass({literal(quote(table))}) AND i.indisprimary "
+            f"pg_attribute a WHERE i.indrelid = to_regclass({literal(quote_table(table))}) "
+            "AND i.indisprimary "
             "AND a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.n"
         )
         return tuple(str(r[0]) for r in found)

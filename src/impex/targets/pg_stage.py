@@ -17,7 +17,7 @@ import polars as pl
 from impex.targets.base import ChunkResult, ChunkWrite, Refusal, RefusedRecord
 from impex.targets.pg_copy import ENCODED, as_encoded, encode_rows, encoded_rows
 from impex.targets.pg_fit import Refused, as_frame, selected_as_text, sending
-from impex.targets.sql import quote, quoted_list
+from impex.targets.sql import quote, quote_table, quoted_list
 from impex.targets.staged_updates import UPDATES, apply_counted, changes_sql, last_of_each_key
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class Staging:
         extra = ", ".join(f"NULL::{pg} AS {c}" for c, pg in STAGED.items())
         self.t.execute(
             f"CREATE TABLE IF NOT EXISTS {quote(self.name)} AS "
-            f"SELECT {extra}, {cols} FROM {quote(self.run.table)} t WITH NO DATA"
+            f"SELECT {extra}, {cols} FROM {quote_table(self.run.table)} t WITH NO DATA"
         )
 
     def apply(self) -> ChunkResult:
@@ -103,7 +103,7 @@ class Staging:
         run, stage = self.run, quote(self.name)
         staged = [c for c in self.t.column_types(self.name) if c not in STAGED]
         cols = quoted_list(staged)
-        insert = f"INSERT INTO {quote(run.table)} ({cols}) SELECT {cols} FROM {stage} WHERE _op = 'i'"
+        insert = f"INSERT INTO {quote_table(run.table)} ({cols}) SELECT {cols} FROM {stage} WHERE _op = 'i'"
         insert += " ORDER BY _rec"
         inserted = self._set_based(lambda: self.t.execute(insert).rowcount)
         result.inserted = (
@@ -125,7 +125,8 @@ class Staging:
         values = [c for c in staged if c not in run.keys]
 
         def changes() -> tuple[int, int]:
-            sql = changes_sql(stage, quote(run.table), run.keys, values, _rows_differ, unique=run.unique_keys)
+            table = quote_table(run.table)
+            sql = changes_sql(stage, table, run.keys, values, _rows_differ, unique=run.unique_keys)
             updated, total = self.t.rows(sql)[0]
             return int(updated), int(total) - int(updated)
 

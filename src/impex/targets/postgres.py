@@ -18,7 +18,7 @@ from impex.targets.base import ColumnDef, RunSpec, TargetError, run_tables
 from impex.targets.pg_copy import HEADER, TRAILER, copy_data, encode_rows, temporary_columns
 from impex.targets.pg_fit import as_arrow, column_sql, refusal
 from impex.targets.pg_run import CHECKPOINTS, PostgresRun
-from impex.targets.sql import quote, quoted_list
+from impex.targets.sql import quote, quote_table, quoted_list
 
 STREAM_ROWS = 10_000  # rows of a streamed query read at once
 DDL_LOCK = 0x1A9E7_0002  # advisory lock key: impex's table creations take turns on a database
@@ -164,11 +164,12 @@ class PostgresTarget:
             raise self.error(e) from None
 
     def table_exists(self, table: str) -> bool:
-        return bool(self.rows("SELECT to_regclass($1) IS NOT NULL", (quote(table),))[0][0])
+        return bool(self.rows("SELECT to_regclass($1) IS NOT NULL", (quote_table(table),))[0][0])
 
     def is_view(self, table: str) -> bool:
         """A view or a materialized view: COPY cannot load either."""
-        found = self.rows("SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", (quote(table),))
+        sql = "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)"
+        found = self.rows(sql, (quote_table(table),))
         return bool(found) and found[0][0] in ("v", "m")
 
     def column_types(self, table: str) -> dict[str, str]:
@@ -185,7 +186,7 @@ class PostgresTarget:
             "JOIN pg_type t ON t.oid = c.typ WHERE t.typtype = 'd') "
             "SELECT c.name, c.typ::regtype::text FROM typed c JOIN pg_type t ON t.oid = c.typ "
             "WHERE t.typtype <> 'd' ORDER BY c.attnum",
-            (quote(table),),
+            (quote_table(table),),
         )
         return {name: UNLIMITED.get(pg_type, pg_type) for name, pg_type in rows}
 
@@ -198,7 +199,7 @@ class PostgresTarget:
             "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 "
             "AND NOT attisdropped AND attnotnull AND NOT atthasdef AND attidentity = '' "
             "AND attgenerated = '' ORDER BY attnum",
-            (quote(table),),
+            (quote_table(table),),
         )
         return [name for (name,) in rows]
 
@@ -212,7 +213,7 @@ class PostgresTarget:
             "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
             "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
             "AND (a.attgenerated <> '' OR a.attidentity = 'a') ORDER BY a.attnum",
-            (quote(table),),
+            (quote_table(table),),
         )
         return {name: how for name, how in rows}
 
@@ -222,7 +223,7 @@ class PostgresTarget:
             "SELECT a.attname::text FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n), "
             "pg_attribute a WHERE i.indrelid = to_regclass($1) AND i.indisprimary "
             "AND a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.n",
-            (quote(table),),
+            (quote_table(table),),
         )
         return tuple(r[0] for r in rows)
 
@@ -235,7 +236,7 @@ class PostgresTarget:
             "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
             "WHERE i.indrelid = to_regclass($1) AND i.indisvalid AND i.indpred IS NULL "
             "GROUP BY i.indexrelid, i.indisunique",
-            (quote(table),),
+            (quote_table(table),),
         )
         return [(list(columns), bool(unique)) for columns, unique in rows if columns]
 
@@ -263,13 +264,13 @@ class PostgresTarget:
         parts = [column_sql(c, keys) for c in columns]
         if keys:
             parts.append(f"PRIMARY KEY ({quoted_list(keys)})")
-        self.ddl(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({', '.join(parts)})")
+        self.ddl(f"CREATE TABLE IF NOT EXISTS {quote_table(table)} ({', '.join(parts)})")
 
     def name_key(self, name: str) -> str:
         return name  # impex quotes every name: PostgreSQL keeps its case
 
     def is_empty(self, table: str) -> bool:
-        return not self.rows(f"SELECT 1 FROM {quote(table)} LIMIT 1")
+        return not self.rows(f"SELECT 1 FROM {quote_table(table)} LIMIT 1")
 
     def committed_records(self, run_key: str) -> int:
         found = self.rows(f"SELECT record_no FROM {CHECKPOINTS} WHERE run_key = $1", (run_key,))

@@ -11,6 +11,12 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def quote_table(name: str) -> str:
+    """Quote a table's name, and its schema's when it has one (``crm.contacts``: the domain's names
+    hold no other dot)."""
+    return ".".join(quote(part) for part in name.split("."))
+
+
 def quoted_list(names: Iterable[str]) -> str:
     return ", ".join(quote(n) for n in names)
 

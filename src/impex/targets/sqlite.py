@@ -38,6 +38,7 @@ from impex.targets.sqlite_deferred import applied_checked, staged_checked
 from impex.targets.sqlite_keys import TableKeys, lacks_parent, table_keys, unique_on
 from impex.targets.sqlite_refusal import explained, is_refusal, raised_messages
 from impex.targets.sqlite_sql import name_key as sqlite_name_key
+from impex.targets.sqlite_sql import schema_refusal
 from impex.targets.staged_updates import UPDATES, apply_counted, changes_sql, last_of_each_key
 from impex.targets.values import arrow, as_stored
 from impex.targets.writeback import Writeback, descriptors_of
@@ -166,6 +167,8 @@ class SqliteTarget:
     def _has(self, kind: str, name: str) -> bool:
         """Whether the file has a table or view of that name: SQLite's names are case-blind (a table
         Mixed is the table mixed)."""
+        if (refused := schema_refusal(name, self.path.name)) is not None:
+            raise TargetError(refused)
         sql = "SELECT 1 FROM sqlite_master WHERE type=? AND name=? COLLATE NOCASE"
         return bool(self._rows(sql, (kind, name)))
 

@@ -79,3 +79,15 @@ def string_value(token: Token) -> str:
 
 def is_word(token: Token, word: str) -> bool:
     return token[0] == "name" and token[1].upper() == word
+
+
+def schema_refusal(table: str, database: str) -> str | None:
+    """Why a table named with a schema (``crm.contacts``, which PostgreSQL takes) is refused: in SQLite
+    the first name would be that of an attached database, and impex attaches none."""
+    if "." not in table:
+        return None
+    schema = table.split(".")[0]
+    return (
+        f"SQLite database {database}: table {table}: SQLite tables have no schema; name the table "
+        f"without {schema}."
+    )

@@ -10,12 +10,16 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from impex.domain.definitions import IDENTIFIER, spelled_delimiter
+from impex.domain.definitions import IDENTIFIER, TABLE_NAME, spelled_delimiter
 from impex.web.labels import N_
 
 REQUIRED = N_("fill it in")
 NOT_A_NAME = N_(
     "{value} is not a valid name (letters, digits and _, starting with a letter or _, at most 63 characters)"
+)
+NOT_A_TABLE = N_(
+    "{value} is not a valid table name (letters, digits and _, starting with a letter or _, at most 63 "
+    "characters; in PostgreSQL, after its schema and a dot if need be: crm.contacts)"
 )
 NOT_WHOLE = N_("{value} is not a whole number")
 NOT_A_NUMBER = N_("{value} is not a number")
@@ -77,6 +81,14 @@ def _name(value: str, field: str, which: str = "") -> str:
     return value
 
 
+def _table(value: str, field: str) -> str:
+    if not value:
+        raise FormProblem(field, REQUIRED)
+    if not TABLE_NAME.match(value):
+        raise FormProblem(field, NOT_A_TABLE, value)
+    return value
+
+
 def _names(raw: str) -> list[str]:
     """Comma- or space-separated names."""
     return [n for n in re.split(r"[\s,]+", raw) if n]
@@ -129,7 +141,7 @@ def _rows(form: Mapping[str, str]) -> int:
 def import_definition(form: Mapping[str, str], source: str) -> dict[str, Any]:
     """An import definition from the new-import form, reading ``source``."""
     name = _text(form, "name", N_("Label"))
-    target = {"table": _name(form.get("table", "").strip(), N_("Target table"))}
+    target = {"table": _table(form.get("table", "").strip(), N_("Target table"))}
     has_header = _checked(form, "header")
     columns, keys = import_columns(form, has_header)
     errors: dict[str, Any] = {"stop_at_first_error": _checked(form, "stop_at_first_error")}
@@ -175,7 +187,7 @@ def export_definition(form: Mapping[str, str]) -> dict[str, Any]:
     if form.get("source_kind") == "query":
         source = {"connection": connection, "query": _text(form, "query", N_("SQL query"))}
     else:
-        source = {"connection": connection, "table": _name(form.get("table", "").strip(), N_("Table"))}
+        source = {"connection": connection, "table": _table(form.get("table", "").strip(), N_("Table"))}
         if columns := [_name(c, N_("Columns")) for c in _names(form.get("columns", ""))]:
             source["columns"] = columns
         if row_filter := form.get("filter", "").strip():

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from pydantic import ValidationError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from impex.domain.definitions import IDENTIFIER, CsvFormat, with_offset
+from impex.domain.definitions import TABLE_NAME, CsvFormat, with_offset
 from impex.domain.names import ascii_spelling, file_stem
 from impex.engine.connections import BadConnection, UnknownConnection, connection_url
 from impex.formats.detect import DetectedFormat, detect_format
@@ -276,7 +276,7 @@ def stored_path(roots: list[Path], name: str) -> Path:
 def existing_columns(settings: Settings, connection: str | None, table: str | None) -> list[str] | None:
     """The columns of ``table`` in the named connection when it exists there; None when it does not
     (or no table is named). A connection that cannot be used is a 422 naming it (never a password)."""
-    if not table or not IDENTIFIER.match(table):
+    if not table or not TABLE_NAME.match(table):
         return None
     try:
         session = open_target(connection_url(settings, connection or "default"))
