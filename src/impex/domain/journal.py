@@ -56,6 +56,15 @@ MESSAGES: dict[str, str] = {
         "in the session's time zone, {zone}"
     ),
     "table.created": "Table {table} created with columns {columns}",
+    "table.sequence_moved": (
+        "Sequence {sequence} of column {column} moved on to {value}, the largest value the table holds: "
+        "the next number it gives is not one of an imported row"
+    ),
+    "table.sequence_unmoved": (
+        "Sequence {sequence} numbers column {column}, which the job writes, and this connection may not "
+        "move it on (no UPDATE privilege on it): a row it numbers later may take the number of an "
+        "imported row"
+    ),
     "export.file": "File written: {path} ({rows} rows, {bytes} bytes)",
     "export.restarted": (
         "The source no longer gives its first {rows} rows as the file holds them (its order is not "

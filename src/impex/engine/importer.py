@@ -369,6 +369,8 @@ class ImportRun:
         options = self.job.model_dump(mode="json", exclude={"name", "kind"}, exclude_defaults=True)
         self.log("run.started", run=run_no, by=self.ex.actor, options=options)
         self.log("format.detected", **detected)
+        for column, sequence in target.unmovable_sequences(tuple(plan.names)):
+            self.log("table.sequence_unmoved", Level.WARNING, column=column, sequence=sequence)
         local = tuple(c.name for c in plan.columns if c.type is ColumnType.TIMESTAMP and c.name not in utc)
         zoned, zone = target.read_in_zone(local) if local else ((), "")
         if zoned:
@@ -588,6 +590,8 @@ class ImportRun:
     def _finish(self, target: RunTarget, checkpoint: Checkpoint, *, already_applied: bool = False) -> Status:
         if not already_applied:
             checkpoint = target.finish(lambda r: _final_counters(checkpoint, r, self.job.commit))
+        for column, (sequence, value) in target.sequences_moved.items():
+            self.log("table.sequence_moved", column=column, sequence=sequence, value=value)
         self._store_refused(checkpoint)
         counters = checkpoint.counters
         active = self.clock.active()

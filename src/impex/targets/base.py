@@ -183,6 +183,8 @@ class ChunkTransactions:
         self.atomic = spec.atomic
         self.inserts_missing = spec.inserts_missing
         self.seen_table, self.stage_table = run_tables(spec.run_key)
+        # column → (sequence, the value it was set to) of the sequences this process moved on
+        self.sequences_moved: dict[str, tuple[str, int]] = {}
 
     # The checkpoint row as every database stores it: counters and state as JSON text.
     def _new_checkpoint_row(self, state: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -237,6 +239,14 @@ class ChunkTransactions:
         an offset in a time zone, and that zone; none by default: it keeps them as they are."""
         return (), ""
 
+    def unmovable_sequences(self, columns: tuple[str, ...]) -> list[tuple[str, str]]:
+        """Of these columns, those numbered by a sequence this run may not move on: (column, sequence).
+        None by default: a database without sequences (SQLite numbers a rowid past the largest itself)."""
+        return []
+
+    def _move_sequences(self, *, final: bool) -> None:
+        """Move the table's sequences on past the values the run wrote (``sequences_moved``)."""
+
     def prepare(self, write: ChunkWrite) -> ChunkWrite:
         """The chunk's rows in the form this database takes them fastest. It needs no connection,
         so the reading thread runs it and the writing thread only writes."""
@@ -279,6 +289,8 @@ class ChunkTransactions:
                 self.pending = True
                 self._check_token()  # holds the checkpoint row (or the database) until the commit
             result = self._stage(write) if self.atomic else self._apply(write)
+            if not self.atomic:
+                self._move_sequences(final=False)
             if write.seen_hashes is not None and len(write.seen_hashes):
                 self._add_seen(write.seen_hashes)
             refused = [r.row for r in result.refused]
@@ -321,6 +333,7 @@ class ChunkTransactions:
         try:
             self._check_token()
             result = self._apply_staged() if self.atomic else ChunkResult()
+            self._move_sequences(final=True)
             self._drop_run_tables()
             checkpoint = finalize(result)
             self._write_checkpoint(checkpoint)
@@ -400,6 +413,7 @@ class RunTarget(Protocol):
     resumed: bool  # the run had opened this target before (its checkpoint row was there)
     # Takes ChunkWrite.upserts: one statement inserts or updates each row, no lookup of the keys first.
     upserts_keys: bool
+    sequences_moved: dict[str, tuple[str, int]]
 
     def seen_hashes(self) -> np.ndarray: ...
     def table_keys(self) -> pl.DataFrame: ...
@@ -408,6 +422,7 @@ class RunTarget(Protocol):
     # not committed yet are in its seen set, which reconciling looks at first); None: not possible.
     def key_lookup(self) -> KeyLookup | None: ...
     def read_in_zone(self, columns: tuple[str, ...]) -> tuple[tuple[str, ...], str]: ...
+    def unmovable_sequences(self, columns: tuple[str, ...]) -> list[tuple[str, str]]: ...
     def prepare(self, write: ChunkWrite) -> ChunkWrite: ...
     def apply_chunk(self, write: ChunkWrite, finalize: Finalize) -> Checkpoint: ...
     def commit(self) -> Checkpoint: ...

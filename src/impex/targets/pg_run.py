@@ -10,6 +10,7 @@ behind one savepoint; a failed COPY names its row, and the rest of the window go
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -45,6 +46,16 @@ PROBES = ("enable_hashjoin", "enable_mergejoin", "jit")  # off: a chunk's join p
 R = TypeVar("R")
 
 
+@dataclass(frozen=True)
+class Sequence:
+    """A sequence numbering a column (serial, identity BY DEFAULT)."""
+
+    column: str
+    name: str  # as regclass writes it: schema-qualified when not in the search path
+    indexed: bool  # an index leads with the column
+    movable: bool  # this role may set it
+
+
 class PostgresRun(ChunkTransactions):
     """A run's checkpoint, seen-key set, staging (atomic mode) and chunk commits."""
 
@@ -64,6 +75,7 @@ class PostgresRun(ChunkTransactions):
         self.unique_keys = not keys or target.unique_on(table, keys)
         self.upserts_keys = not spec.atomic and bool(keys) and self.unique_keys
         self.staging = Staging(self, self.stage_table) if spec.atomic else None
+        self.sequences = target.sequences(table)
         self.insert_columns: list[str] = []  # of prepared inserts, set once (see ``prepare``)
         self.upsert_types: dict[str, str] = {}  # of prepared upserts' temporary table, set once
         self.checkpoint = self._claim(state)
@@ -175,6 +187,19 @@ class PostgresRun(ChunkTransactions):
         )
         if len(mine) != 1:
             raise FencedOut(f"run {self.run_key} was taken over by another worker")
+
+    def unmovable_sequences(self, columns: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [(s.column, s.name) for s in self.sequences if not s.movable and s.column in columns]
+
+    def _move_sequences(self, *, final: bool) -> None:
+        """A row the database numbers itself after the import must not take an imported row's number
+        (COPY and INSERT leave the sequence where it was). After each chunk when the column's largest
+        value is found at once through an index, else once at the end."""
+        for sequence in self.sequences:
+            if sequence.movable and (final or sequence.indexed):
+                value = self.t.move_sequence(self.table, sequence)
+                if value is not None:
+                    self.sequences_moved[sequence.column] = (sequence.name, value)
 
     def _stage(self, write: ChunkWrite) -> ChunkResult:
         assert self.staging is not None

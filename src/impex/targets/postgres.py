@@ -17,7 +17,7 @@ from impex.targets import Connection, Secrets, redact_url, with_password
 from impex.targets.base import ColumnDef, RunSpec, TargetError, run_tables
 from impex.targets.pg_copy import HEADER, TRAILER, copy_data, encode_rows, temporary_columns
 from impex.targets.pg_fit import as_arrow, column_sql, refusal
-from impex.targets.pg_run import CHECKPOINTS, PostgresRun
+from impex.targets.pg_run import CHECKPOINTS, PostgresRun, Sequence
 from impex.targets.sql import quote, quote_table, quoted_list
 
 STREAM_ROWS = 10_000  # rows of a streamed query read at once
@@ -250,6 +250,33 @@ class PostgresTarget:
             unique and len(columns) == len(keys) and set(columns) == set(keys)
             for columns, unique in self._indexes(table)
         )
+
+    def sequences(self, table: str) -> list[Sequence]:
+        """The ascending sequences that number the table's columns (serial, identity), each with whether
+        an index leads with its column (its largest value is then found at once) and whether this
+        role may move it on."""
+        rows = self.rows(
+            "SELECT a.attname::text, s.seqrelid::regclass::text, EXISTS (SELECT 1 FROM pg_index i "
+            "WHERE i.indrelid = a.attrelid AND i.indkey[0] = a.attnum AND i.indisvalid "
+            "AND i.indpred IS NULL), "
+            "has_sequence_privilege(s.seqrelid, 'UPDATE') FROM pg_attribute a "
+            "JOIN pg_sequence s ON s.seqrelid = pg_get_serial_sequence($1, a.attname)::regclass "
+            "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND s.seqincrement > 0 ORDER BY a.attnum",
+            (quote_table(table),),
+        )
+        return [Sequence(c, name, bool(indexed), bool(movable)) for c, name, indexed, movable in rows]
+
+    def move_sequence(self, table: str, sequence: Sequence) -> int | None:
+        """Set the sequence to the column's largest value when that is past the last it gave (or, never
+        used, past its start): the value it was set to, or None when it was ahead already."""
+        found = self.rows(
+            f"SELECT setval($1::regclass, x.m) FROM (SELECT max({quote(sequence.column)}) AS m "
+            f"FROM {quote_table(table)}) x, pg_sequence s WHERE s.seqrelid = $1::regclass "
+            "AND x.m > coalesce(pg_sequence_last_value($1::regclass), s.seqstart - 1) AND x.m <= s.seqmax",
+            (sequence.name,),
+        )
+        return int(found[0][0]) if found else None
 
     def settings(self, names: tuple[str, ...]) -> dict[str, str]:
         reads = ", ".join(f"current_setting(${i + 1})" for i in range(len(names)))
