@@ -312,3 +312,47 @@ def test_cancel_asks_first_and_a_no_leaves_the_job_as_it_was(page, server, store
     page.click("button[data-action=cancel]")
     head_says(page, "Abgebrochen")
     assert store.status_of(job) is S.CANCELED
+
+
+def test_no_request_of_a_job_page_or_of_an_error_page_fails(page, server, store):
+    """The browser asked for /favicon.ico on every page, and got a 404."""
+    job = store.create_job(
+        {"kind": "import", "name": "nightly", "source": "x.csv", "target": {"table": "t"}}, owner="operator"
+    )
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("console", lambda m: failed.append(m.text) if m.type == "error" else None)
+    log_in(page, server, "operator")
+    page.goto(f"{server}/jobs/{job}")
+    head_says(page, "nightly")
+    page.wait_for_timeout(2_000)  # a refresh or two
+    assert failed == []
+    page.on("requestfinished", lambda r: failed.append(r.url) if r.resource_type != "document" else None)
+    page.goto(f"{server}/jobs/{job + 1000}")  # no such job: the 404 page, with its style and icon
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(500)
+    assert failed[0] == f"404 {server}/jobs/{job + 1000}"
+    assert sorted(u for u in failed if u.startswith(server)) == [
+        f"{server}/static/app.css",
+        f"{server}/static/favicon.svg",
+    ]
+
+
+def test_text_selected_in_a_live_part_of_a_job_page_stays_selected_until_let_go(page, server, store):
+    """The live refresh replaced the job's head and General tab whenever they changed (a counter, the
+    status), and dropped the text the user was selecting to copy."""
+    job = store.create_job(
+        {"kind": "import", "name": "nightly", "source": "x.csv", "target": {"table": "t"}}, owner="operator"
+    )
+    reach(store, job, S.PAUSED)
+    log_in(page, server, "operator")
+    page.goto(f"{server}/jobs/{job}")
+    head_says(page, "Paused")
+    select = "const r = document.createRange(); r.selectNodeContents(document.querySelector('#job-head h1'));"
+    page.evaluate(select + " getSelection().removeAllRanges(); getSelection().addRange(r);")
+    store.transition(job, A.CANCEL, actor="tester")
+    page.wait_for_timeout(3_500)  # two refreshes
+    assert "nightly" in page.evaluate("getSelection().toString()")
+    playwright.expect(page.locator("#job-head")).to_contain_text("Paused")
+    page.evaluate("getSelection().removeAllRanges()")
+    head_says(page, "Canceled", timeout=5_000)

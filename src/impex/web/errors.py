@@ -72,6 +72,7 @@ def _respond(request: Request, error: ApiError, headers: dict[str, str] | None =
         back = f'<a href="/jobs/{job}">{_escape(said)}</a>'
     page = (
         f'<!doctype html><html lang="{t.language}"><meta charset=utf-8><title>{_escape(title)}</title>'
+        '<link rel=icon href="/static/favicon.svg" type="image/svg+xml">'
         f'<link rel=stylesheet href="/static/app.css"><main class="error"><h1>{error.status} '
         f"{_escape(title)}</h1><p>{_escape(message)}</p><p>{back}</p></main></html>"
     )

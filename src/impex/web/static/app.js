@@ -12,8 +12,14 @@ function logInAgain() {
   location.assign("/login?expired=1&next=" + encodeURIComponent(location.pathname + location.search));
 }
 
+// Text the user selected in the element (to copy a count, a message): replacing the element would drop it.
+function selectedIn(element) {
+  const selection = window.getSelection();
+  return selection !== null && !selection.isCollapsed && element.contains(selection.anchorNode);
+}
+
 function refresh(element) {
-  if (document.hidden || sessionEnded) return;
+  if (document.hidden || sessionEnded || selectedIn(element)) return;
   fetch(element.dataset.refresh, { headers: { Accept: "text/html" }, credentials: "same-origin" })
     .then((response) => {
       if (response.status === 401) logInAgain();
