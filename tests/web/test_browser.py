@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from impex.domain.rejects import Reason, Reject
 from impex.domain.status import A, S
 from impex.engine.worker import Worker
 from impex.settings import Settings
 from impex.web.app import create_app
+from support import wait_until
 from web.conftest import PASSWORD
 from web.test_api_jobs import reach
 
@@ -356,3 +358,19 @@ def test_text_selected_in_a_live_part_of_a_job_page_stays_selected_until_let_go(
     playwright.expect(page.locator("#job-head")).to_contain_text("Paused")
     page.evaluate("getSelection().removeAllRanges()")
     head_says(page, "Canceled", timeout=5_000)
+
+
+def test_the_rejects_tab_shows_the_rejects_a_run_finds_while_it_is_open(page, server, store):
+    job = store.create_job(
+        {"kind": "import", "name": "nightly", "source": "x.csv", "target": {"table": "t"}}, owner="operator"
+    )
+    store.transition(job, A.START, actor="operator")  # the embedded worker runs it: x.csv is missing
+    wait_until(lambda: store.status_of(job) is S.FINISHED_WITH_ERRORS, 20, "the run to end")
+    run = store.runs_of(job)[-1]  # rejects stored as a run stores them, from now on
+    store.add_rejects(run.id, [Reject(1, 2, b"1,x", Reason.TYPE_ERROR, "age", "x", "bad")])
+    log_in(page, server, "operator")
+    page.goto(f"{server}/jobs/{job}?tab=rejects")
+    playwright.expect(page.locator("#rejects")).to_contain_text("Rejects: 1")
+    store.add_rejects(run.id, [Reject(5, 7, b"5,y", Reason.TYPE_ERROR, "age", "y", "bad")])
+    playwright.expect(page.locator("#rejects")).to_contain_text("Rejects: 2", timeout=5_000)
+    playwright.expect(page.locator("#rejects tbody tr")).to_have_count(2)

@@ -583,3 +583,21 @@ def test_the_list_s_search_ignores_the_case_of_any_letter_not_only_ascii(browser
     for typed in ("über", "ÖSTERREICH", "weisungen ö"):
         page = browser("viewer").get("/jobs", params={"q": typed}).text
         assert f'data-job="{other}"' in page and f'data-job="{job_id}"' not in page, typed
+
+
+def test_the_rejects_tab_follows_the_run_its_part_refreshed_with_the_same_run_filter_and_page(
+    browser, store, job_id
+):
+    many_rejects(store, job_id, 60)  # 2 pages of 50
+    client = browser("viewer")
+    page = client.get(f"/jobs/{job_id}", params={"tab": "rejects", "column": "age", "page": 2}).text
+    [live] = re.findall(r'<div id="rejects" data-refresh="([^"]+)">', page)
+    assert html.unescape(live) == f"/jobs/{job_id}/rejects?run=1&reason=&column=age&page=2"
+    assert "Rejects: 60" in page and record_numbers(page) == list(range(51, 61))
+    run = store.runs_of(job_id)[-1]
+    more = [Reject(n, n + 1, b"x", Reason.TYPE_ERROR, "age", "x", "bad") for n in (61, 62)]
+    store.add_rejects(run.id, more)
+    part = client.get(html.unescape(live)).text
+    assert "<html" not in part and "Rejects: 62" in part
+    assert record_numbers(part) == list(range(51, 63))
+    assert client.get(f"/jobs/{job_id + 100}/rejects", params={"run": 1}).status_code == 404

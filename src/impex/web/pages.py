@@ -383,6 +383,24 @@ def job_general(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
     return render(request, "_general.html", t, auth, **_job_page_data(ctx, t, job_id))
 
 
+@router.get("/jobs/{job_id}/rejects")
+def job_rejects(
+    job_id: int,
+    request: Request,
+    ctx: Ctx,
+    t: Tr,
+    run: Annotated[int, Query(ge=1)],
+    reason: str | None = None,
+    column: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """A page of a run's rejects, its count and its pager, for the Rejects tab's live refresh."""
+    auth = fragment_auth(request)
+    ctx.store.job(job_id)  # a job that does not exist: 404
+    data = _rejects_data(ctx, t, job_id, run, reason, column, page)
+    return render(request, "_rejects.html", t, auth, **data)
+
+
 @router.get("/jobs/{job_id}/head")
 def job_head(job_id: int, request: Request, ctx: Ctx, t: Tr) -> Response:
     """The job's title, status and buttons, for the page's live refresh."""
