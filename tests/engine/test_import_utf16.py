@@ -80,3 +80,19 @@ def test_every_reject_keeps_its_record_in_the_files_own_bytes(store, settings, t
     assert {reason for _, _, reason, _ in got} == {"type_error", "double", "wrong_field_count"}
     for _, line_no, _, raw in got:
         assert raw == lines[line_no - 1]
+
+
+def test_its_progress_is_a_share_of_the_file_that_grows_to_the_whole_of_it(store, settings, tmp_path):
+    """A UTF-16 file's progress had no share of the file and no ETA, as a compressed file's."""
+    source = unicode_text(tmp_path / "people.txt", people(3000))
+    seen: list[tuple[int, int | None]] = []
+    status, job_id = run_job(
+        store, settings, definition(source), on_progress=lambda p: seen.append((p.bytes_done, p.bytes_total))
+    )
+    assert status is S.FINISHED and len(seen) > 10
+    whole = seen[-1][0]  # the last chunk's end: all the transcoded bytes
+    assert all(total is not None and abs(total - whole) < whole * 0.05 for _, total in seen)
+    shares = [done / total for done, total in seen]
+    assert shares == sorted(shares) and 0 < shares[0] < 0.1 and shares[-1] > 0.95
+    run = store.runs_of(job_id)[-1]
+    assert (run.bytes_done, run.bytes_total) == (whole, whole)  # the job's page shows it whole

@@ -556,7 +556,7 @@ class ImportRun:
         if now - self.last_progress_log >= self.ex.settings.progress_seconds:
             self.last_progress_log = now
             if total:  # a compressed source's size is not known: no share of it, no ETA
-                percent = round(100 * done / total, 1)
+                percent = min(100.0, round(100 * done / total, 1))  # a UTF-16 file's is estimated
                 self.log("run.progress", read=c.read, rate=round(rate), percent=percent, eta=format_eta(eta))
             else:
                 self.log("run.progress_unsized", read=c.read, rate=round(rate))
@@ -600,6 +600,7 @@ class ImportRun:
             counters,
             lease_token=self.token,
             bytes_done=checkpoint.position.offset,
+            bytes_total=checkpoint.position.offset if self.total_bytes else None,  # known at last
             active_seconds=active,
             eta_seconds=0.0,
         )

@@ -42,7 +42,7 @@ class Source:
 
     stream: ByteStream
     kind: str  # "plain", "gzip" or "zip"
-    total_bytes: int | None  # uncompressed size when cheaply known
+    total_bytes: int | None  # uncompressed size when cheaply known; transcoded, an estimate of it
     transcoded_from: str | None = None
 
     def size_now(self) -> int | None:
@@ -53,6 +53,7 @@ class Source:
         self.stream.close()
 
 
+SIZE_SAMPLE = 1024 * 1024  # bytes of a UTF-16 file that tell its size in UTF-8
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: Excel 97-2003 (.xls), old Word
 _SAVE_AS_CSV = "impex imports delimited text (CSV): save the sheet as CSV"
 _IN_EXCEL = "(Excel: File → Save As → CSV UTF-8) and import that"
@@ -119,7 +120,19 @@ def open_source(path: str | Path, encoding: str | None = None) -> Source:
         source = _open_content(Path(path))
     if wide is None:
         return source
-    return Source(Transcoded(source.stream, wide), source.kind, None, wide)
+    return Source(Transcoded(source.stream, wide), source.kind, _utf8_size(source, wide), wide)
+
+
+def _utf8_size(source: Source, encoding: str) -> int | None:
+    """About how many bytes a UTF-16 file's content takes in UTF-8, from its first megabyte: the run's
+    progress counts transcoded bytes. None when the file's size is not known (compressed)."""
+    if source.total_bytes is None or not isinstance(source.stream, _Snapshot):
+        return None
+    sample = source.stream.read(SIZE_SAMPLE)
+    source.stream.seek(0)
+    if not sample:
+        return 0
+    return round(len(Transcoded(io.BytesIO(sample), encoding).read()) * source.total_bytes / len(sample))
 
 
 def _open_content(path: Path) -> Source:
