@@ -151,3 +151,18 @@ def test_utf16_given_for_a_file_without_a_nul_byte_is_refused_rather_than_read_a
         "holds in every ASCII character (a delimiter, a line end): give its encoding, or leave it out to "
         "detect it"
     )
+
+
+def test_a_last_line_still_being_written_is_an_error_naming_the_file_and_line_as_in_other_encodings(
+    tmp_path: Path,
+) -> None:
+    path = unicode_text(tmp_path, "id\tname\r\n1\tZoë\r\n2\thalf a li")
+    with DelimitedReader(path, CsvFormat(delimiter="\t")) as reader:
+        with path.open("ab") as writer:
+            writer.write("ne\r\n3\tc\r\n".encode("utf-16-le"))
+        with pytest.raises(
+            FormatError,
+            match=r"data\.txt: the file changed while it was read \(it had 56 bytes, it has 74\), "
+            r"and its last line \(line 3\) is cut short",
+        ):
+            list(reader.chunks(10))

@@ -250,13 +250,13 @@ class DelimitedReader:
 
     def _check_last_line(self) -> None:
         """A last line without a line end in a file that something writes is cut short: not a record."""
-        now = self._source.size_now()
-        if now is None or now == self.total_bytes:
+        resized = self._source.resized()
+        if resized is None:
             return
         line = self._position.line_no + self._buf.count(b"\n") + 1
         raise FormatError(
-            f"{self.path}: the file changed while it was read (it had {self.total_bytes:,} bytes, it has "
-            f"{now:,}), and its last line (line {line}) is cut short: import it once nothing writes it"
+            f"{self.path}: the file changed while it was read (it had {resized[0]:,} bytes, it has "
+            f"{resized[1]:,}), and its last line (line {line}) is cut short: import it once nothing writes it"
         )
 
     def _emit(self, recs: Records) -> RecordChunk:

@@ -45,9 +45,13 @@ class Source:
     total_bytes: int | None  # uncompressed size when cheaply known; transcoded, an estimate of it
     transcoded_from: str | None = None
 
-    def size_now(self) -> int | None:
-        """A plain file's size now, which differs from ``total_bytes`` if something writes it; else None."""
-        return self.stream.size_now() if isinstance(self.stream, _Snapshot) else None
+    def resized(self) -> tuple[int, int] | None:
+        """A plain file's size (UTF-16 or not) when opened and now, if something wrote it since; else None."""
+        file = self.stream.raw if isinstance(self.stream, Transcoded) else self.stream
+        if not isinstance(file, _Snapshot):
+            return None
+        now = file.size_now()
+        return (file.size, now) if now != file.size else None
 
     def close(self) -> None:
         self.stream.close()

@@ -118,6 +118,7 @@ class Transcoded:
     """A UTF-16 byte stream read as UTF-8 (its byte order mark left out; bad units as escapes)."""
 
     def __init__(self, stream: _Stream, encoding: str) -> None:
+        self.raw = stream  # the file's own bytes
         self._stream = stream
         self._bom = BOMS[encoding]
         self._decoder = codecs.getincrementaldecoder(encoding)(errors=ESCAPES)
