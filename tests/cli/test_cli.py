@@ -846,3 +846,29 @@ def test_quick_export_to_an_encoding_that_cannot_hold_a_value_names_it_and_leave
     assert list(out.parent.iterdir()) == []  # neither the file nor a part of it
     refused = cli("export", "--table", "orte", "--decimal-separator", ";", str(out))
     assert refused.exit_code == 2 and "error: --decimal-separator: expected '.' or ','" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "skip"),
+    [
+        (
+            "Sales report\nid;name;amount\n1;Ann;5\n",
+            "follows line 1 (a title?): give --skip-lines 1 to pass over it",
+            1,
+        ),
+        (
+            "Sales report\nNovember 2026\n\nid,amount\n1,5\n2,6\n",
+            "follows lines 1 to 2 (a title?): give --skip-lines 2 to pass over them",
+            2,
+        ),
+    ],
+)
+def test_title_lines_above_the_header_are_named_with_the_skip_lines_that_passes_over_them(
+    cli, data_dir, tmp_path, text, said, skip
+):
+    data = write(tmp_path / "report.csv", text)
+    refused = cli("import", str(data), "--table", "t")
+    assert refused.exit_code == 2 and said in refused.stderr
+    assert cli("import", str(data), "--table", "t", "--skip-lines", str(skip)).exit_code == 0
+    with sqlite3.connect(data_dir / "data.db") as db:
+        assert db.execute("SELECT id FROM t").fetchall()[0] == (1,)

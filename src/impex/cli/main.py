@@ -56,7 +56,7 @@ OPTION_OF = {
 }
 
 
-def _unreadable_header(data_file: Path, first: Reject) -> str:
+def _unreadable_header(data_file: Path, first: Reject, skip: int | None) -> str:
     """Why the first line, rejected as a record, gives no column names; and the way out."""
     line = first.line_no
     if first.reason is Reason.WRONG_FIELD_COUNT:
@@ -65,6 +65,12 @@ def _unreadable_header(data_file: Path, first: Reject) -> str:
         why += ": a header needs one name per field"
     else:
         why = f"line {line} cannot be read as a header: {first.message}"
+    if skip is not None:
+        lines = f"line {line}" if skip == line else f"lines {line} to {skip}"
+        return (
+            f"{data_file}: {why}. A header that fits the records follows {lines} (a title?): give "
+            f"--skip-lines {skip} to pass over {'it' if skip == line else 'them'}"
+        )
     return (
         f"{data_file}: {why}. Fix that line, or give --no-header to import the records with positional "
         f"names (line {line} is then rejected)"
@@ -176,6 +182,12 @@ def import_cmd(
             "--header/--no-header", help="Whether the first line names the columns (detected if omitted)."
         ),
     ] = None,
+    skip_lines: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Lines to pass over before the header (or the first record): a report's title."
+        ),
+    ] = 0,
     decimal_separator: Annotated[
         str | None, typer.Option(help="Decimal separator of the numbers, '.' or ',' (detected if omitted).")
     ] = None,
@@ -235,7 +247,7 @@ def import_cmd(
         check_table_name,
         spelled_delimiter,
     )
-    from impex.formats.detect import detect_format
+    from impex.formats.detect import detect_format, title_lines
 
     if str(data_file) == "-" and not data_file.exists():
         raise fail(
@@ -255,6 +267,8 @@ def import_cmd(
         "date_format": date_format,
         "timestamp_format": timestamp_format,
     }
+    if skip_lines:
+        given["skip_lines"] = skip_lines
     if null_value is not None:
         given["null_values"] = tuple(null_value)
     if quoted_nulls:
@@ -270,7 +284,7 @@ def import_cmd(
 
         raise fail(technical_error(e)) from None
     if detected.first_line_reject is not None and header is not False:
-        raise fail(_unreadable_header(data_file, detected.first_line_reject))
+        raise fail(_unreadable_header(data_file, detected.first_line_reject, title_lines(data_file, fmt)))
     from impex.validate.plan import sanitise_names
 
     names = sanitise_names(detected.column_names)  # "Prénom", "" and a repeated name are columns too

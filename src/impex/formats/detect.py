@@ -23,6 +23,7 @@ from impex.formats.sniff import excel_separator, guess_delimiter, resolve_encodi
 from impex.formats.source import read_start
 
 HEAD_BYTES = 1024 * 1024
+MAX_TITLE_LINES = 5  # lines before a header looked past for a title
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class DetectedFormat:
     # below it (a header that does not fit them, a title line), a bad byte, a quote never closed. Read
     # as a header, it would not say which field is which.
     first_line_reject: Reject | None = None
+    skip_lines: int = 0  # the lines passed over before the header (or the first record)
 
     @property
     def notes(self) -> list[Note | None]:
@@ -98,8 +100,30 @@ def detect_format(
         for i in range(width)
     ]
     return DetectedFormat(
-        encoding, delimiter, has_header, header_guess, names, sample, types, conventions, first_rejected
+        encoding,
+        delimiter,
+        has_header,
+        header_guess,
+        names,
+        sample,
+        types,
+        conventions,
+        first_rejected,
+        fmt.skip_lines,
     )
+
+
+def title_lines(path: str | Path, fmt: CsvFormat, most: int = MAX_TITLE_LINES) -> int | None:
+    """The lines to pass over (``skip_lines``) when a few (a report's title, its date) stand before a
+    header that fits the records below it; None if none does."""
+    for skip in range(fmt.skip_lines + 1, fmt.skip_lines + 1 + most):
+        detected = detect_format(path, fmt.model_copy(update={"skip_lines": skip}))
+        if detected.first_line_reject is None and detected.header_guess and detected.sample:
+            names = detected.header or []
+            # names, not values: a record read as a header would be one (1,Ann above 2,Bob)
+            named = all(n and number_reading(n, (".", None)) is None for n in names)
+            return skip if named and len(set(names)) == len(names) else None
+    return None
 
 
 def _present(rows: Sequence[Sequence[str | None]], width: int, fmt: CsvFormat) -> list[list[str]]:
