@@ -25,6 +25,10 @@ browser = test_pages.browser  # fixtures shared with the other page tests
 job_id = test_pages.job_id
 
 
+# a table's name, after its schema and a dot if need be (crm.people)
+TABLE_PATTERN = "([A-Za-z_][A-Za-z0-9_]{0,62}[.])?[A-Za-z_][A-Za-z0-9_]{0,62}"
+
+
 def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
@@ -173,7 +177,7 @@ def test_the_import_page_previews_the_upload_and_guesses_the_mapping(browser, up
     assert 'name="col-1-name" value="id"' in html and 'name="col-3-name" value="age"' in html
     assert re.search(r'name="col-1-type">.*?<option value="integer" selected', html, re.S)
     assert re.search(r'name="col-3-type">.*?<option value="string" selected', html, re.S)  # "x", "forty"
-    assert 'name="table" required pattern="[A-Za-z_][A-Za-z0-9_]{0,62}" value="people"' in html
+    assert f'name="table" required pattern="{TABLE_PATTERN}" value="people"' in html
     assert html.count('<tr><td class="num muted">') == 5 and "<td>forty</td>" in html
 
 
@@ -194,7 +198,7 @@ def test_the_suggested_table_is_the_one_the_quick_import_of_the_file_fills(
     upload = api["operator"].post("/api/uploads", files={"file": (file_name, body, "text/csv")}).json()
     page = browser("operator").get("/jobs/new/import", params={"upload": upload["name"]}).text
     assert f'name="name" required maxlength="200" value="{label}"' in page
-    assert f'name="table" required pattern="[A-Za-z_][A-Za-z0-9_]{{0,62}}" value="{table}"' in page
+    assert f'name="table" required pattern="{TABLE_PATTERN}" value="{table}"' in page
     if table != "upload":
         assert table_name_for(file_name) == table
 
@@ -511,3 +515,44 @@ def test_an_output_outside_the_file_folders_is_refused_in_the_users_language(web
     assert "must lie inside" not in said
     with pytest.raises(JobNotFound):
         store.job(1)
+
+
+REPORT = "Staff report\nNovember 2026\n" + PEOPLE
+
+
+def test_a_reports_title_lines_are_passed_over_said_so_and_the_started_job_reads_past_them(
+    browser, api, store, settings, data_dir
+):
+    upload = api["operator"].post("/api/uploads", files={"file": ("report.csv", REPORT.encode(), "text/csv")})
+    preview = upload.json()["preview"]
+    assert (preview["skip_lines"], preview["header"]) == (2, ["id", "name", "age"])
+    client = browser("operator")
+    page = client.get("/jobs/new/import", params={"upload": upload.json()["name"]}).text
+    assert "Lines 1 to 2 come before the header (a title?): they are passed over." in page
+    assert '<input type="number" name="skip_lines" min="0" value="2"' in page
+    assert '<input type="hidden" name="skip_lines" value="2">' in page
+    form = {**IMPORT_FORM, "upload": upload.json()["name"], "csrf": csrf_of(page), "do": "start"}
+    form |= {"skip_lines": "2", "operation": "insert", "max_rejects": "", "max_reject_percent": ""}
+    response = client.post("/jobs/new/import", data=form, follow_redirects=False)
+    job = int(response.headers["location"].rsplit("/", 1)[1])
+    status = run_job(store, settings, job)[0]
+    assert status is S.FINISHED
+    assert table_rows(data_dir, "people", "id") == [(1, 30), (3, 40), (5, 50)]
+    assert [r.line_no for r in store.rejects_of(store.runs_of(job)[-1].id)] == [5, 7]
+
+
+def test_reading_the_report_again_with_no_lines_passed_over_says_why_its_first_line_is_no_header(
+    browser, api
+):
+    name = api["operator"].post("/api/uploads", files={"file": ("r.csv", REPORT.encode(), "text/csv")})
+    page = browser("operator").get(
+        "/jobs/new/import",
+        params={"upload": name.json()["name"], "skip_lines": "0"},
+        headers={"Accept-Language": "nl"},
+    )
+    assert page.status_code == 200
+    said = re.search(r'<p class="problem" role="alert" data-facts="header">(.*?)</p>', page.text).group(1)
+    assert html.unescape(said) == (
+        "Regel 1 heeft 1 velden, de records eronder hebben er 3: die kan ze niet benoemen. Verbeter het "
+        "bestand, of kies Kopregel: Nee (regel 1 wordt dan geweigerd)."
+    )

@@ -160,6 +160,7 @@ def import_definition(form: Mapping[str, str], source: str) -> dict[str, Any]:
             "delimiter": spelled_delimiter(form.get("delimiter", "")) or None,
             "encoding": form.get("encoding") or None,
             "header": has_header,
+            "skip_lines": _int(form, "skip_lines", N_("Lines before the header")) or 0,
             # the conventions the preview detected, so that the columns it typed read as it read them
             **{k: form[k] for k in CONVENTIONS if form.get(k)},
         },

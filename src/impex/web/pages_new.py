@@ -13,7 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from impex.definitions_io import DefinitionError
 from impex.domain.names import file_stem, table_name_for
+from impex.domain.rejects import Reason
 from impex.domain.roles import Role
+from impex.formats.detect import DetectedFormat
 from impex.web.api_jobs import create_job
 from impex.web.auth import Auth, check_csrf, page_auth
 from impex.web.context import WebContext, translator, web_context
@@ -59,7 +61,33 @@ def original_name(upload: str) -> str:
     return parts[3] if len(parts) == 4 else PurePosixPath(upload).name
 
 
-def _preview(ctx: WebContext, upload: str, fields: dict[str, str | None]) -> dict[str, Any]:
+def _header_said(detected: DetectedFormat, fields: dict[str, str | None], t: Translator) -> dict[str, str]:
+    """What the page says of the lines above the records: title lines it passed over by itself
+    (``title_note``), or a first line that cannot be the header shown (``header_problem``)."""
+    first = detected.first_line_reject
+    if first is not None and detected.has_header:
+        if first.reason is Reason.WRONG_FIELD_COUNT:
+            said = t.gettext(
+                "Line {line} has {found} fields, the records below it have {expected}: it cannot name "
+                "them. Fix the file, or choose Header line: No (line {line} is then rejected)."
+            )
+            found, expected = first.params["found"], first.params["expected"]
+            return {"header_problem": said.format(line=first.line_no, found=found, expected=expected)}
+        said = t.gettext(
+            "Line {line} cannot be read as a header. Fix the file, or choose Header line: No (line {line} "
+            "is then rejected)."
+        )
+        return {"header_problem": said.format(line=first.line_no)}
+    if detected.skip_lines and not fields.get("skip_lines"):
+        if detected.skip_lines == 1:
+            said = t.gettext("Line 1 comes before the header (a title?): it is passed over.")
+        else:
+            said = t.gettext("Lines 1 to {last} come before the header (a title?): they are passed over.")
+        return {"title_note": said.format(last=detected.skip_lines)}
+    return {}
+
+
+def _preview(ctx: WebContext, upload: str, fields: dict[str, str | None], t: Translator) -> dict[str, Any]:
     path = stored_path(ctx.settings.file_roots, upload)
     if chosen := fields.get("encoding"):
         check_text(path, chosen)  # as the upload checks it: known, and the file is in it
@@ -82,6 +110,7 @@ def _preview(ctx: WebContext, upload: str, fields: dict[str, str | None]) -> dic
         "suggested_table": table,
         "suggested_connection": connection,
         "table_problem": table_problem,
+        **_header_said(detected, fields, t),
     }
 
 
@@ -91,12 +120,12 @@ def _import_page(
     if upload:
         fields = {k: data.get("values", {}).get(k) or request.query_params.get(k) for k in FORMAT_FIELDS}
         try:
-            data.update(_preview(ctx, upload, fields))
+            data.update(_preview(ctx, upload, fields, t))
         except ApiError as problem:
             said = _encoding_said(problem, t)
             if said is None:
                 raise
-            data.update(_preview(ctx, upload, {**fields, "encoding": None}), format_problem=said)
+            data.update(_preview(ctx, upload, {**fields, "encoding": None}, t), format_problem=said)
     status = 422 if data.get("problem") or data.get("format_problem") else 200
     limit = ctx.settings.upload_max_mb * 1024 * 1024
     values = data.pop("values", {})
@@ -105,7 +134,7 @@ def _import_page(
     )
 
 
-FORMAT_FIELDS = ("delimiter", "encoding", "header", "table", "connection")
+FORMAT_FIELDS = ("delimiter", "encoding", "header", "skip_lines", "table", "connection")
 
 
 def _encoding_said(problem: ApiError, t: Translator) -> str | None:

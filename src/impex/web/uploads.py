@@ -19,7 +19,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from impex.domain.definitions import TABLE_NAME, CsvFormat, with_offset
 from impex.domain.names import ascii_spelling, file_stem
 from impex.engine.connections import BadConnection, UnknownConnection, connection_url
-from impex.formats.detect import DetectedFormat, detect_format
+from impex.formats.detect import DetectedFormat, detect_format, title_lines
 from impex.formats.errors import FormatError, NotText, UnsupportedEncoding
 from impex.formats.sniff import resolve_encoding
 from impex.formats.source import read_start
@@ -47,6 +47,8 @@ def format_options(fields: Mapping[str, str | None]) -> CsvFormat:
         options["delimiter"] = "\t"
     if header := fields.get("header"):
         options["header"] = header.lower() in ("1", "true", "yes", "on")
+    if skip := fields.get("skip_lines"):
+        options["skip_lines"] = skip
     try:
         return CsvFormat(**options)
     except ValidationError as error:
@@ -258,9 +260,16 @@ def accept(received: Received, roots: list[Path], fmt: CsvFormat) -> tuple[Store
 
 
 def preview_file(path: Path, fmt: CsvFormat, header: bool | None = None) -> DetectedFormat:
-    """``detect_format`` on the first 200 records; ``header`` overrides the header guess."""
+    """``detect_format`` on the first 200 records; ``header`` overrides the header guess. Lines above
+    the header that do not fit it (a report's title) are passed over unless ``fmt`` says how many to."""
     try:
-        return detect_format(path, fmt, PREVIEW_LINES, header=header)
+        detected = detect_format(path, fmt, PREVIEW_LINES, header=header)
+        if detected.first_line_reject is None or header is False or "skip_lines" in fmt.model_fields_set:
+            return detected
+        skip = title_lines(path, fmt)
+        if skip is None:
+            return detected
+        return detect_format(path, fmt.model_copy(update={"skip_lines": skip}), PREVIEW_LINES, header=header)
     except UNREADABLE as error:
         raise ApiError(415, "unreadable", f"the file cannot be read as delimited text: {error}") from None
 
@@ -328,6 +337,7 @@ def preview_dict(detected: DetectedFormat, table_columns: list[str] | None = Non
     return {
         "encoding": detected.encoding,
         "delimiter": detected.delimiter,
+        "skip_lines": detected.skip_lines,
         "has_header": detected.has_header,
         "header": detected.header,
         "decimal_separator": detected.conventions.decimal_separator,
