@@ -195,3 +195,28 @@ def test_an_encoding_whose_characters_may_hold_a_delimiter_byte_is_refused(
     path = write(tmp_path, "id|name\n1|ポスト表示\n".encode("shift_jis"))  # ポ ends in 0x7c, 表 in 0x5c
     with pytest.raises(FormatError, match=rf"encoding {encoding} is not supported \(not ASCII-compatible"):
         detect_format(path, CsvFormat(encoding=encoding))
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        # each once read as cp1252 or cp1258, letters changed without a word: Győr as Gyõr, Plzeň as
+        # Plzeò, Guðrún as Guđrún
+        ("név;város\nKovács Ödön;Győr\nSzabó Erzsébet;Pécs\nTóth Árpád;Szőlő\n", "cp1250"),
+        ("jméno;město\nJiří Dvořák;Plzeň\nRůžena Černá;Ústí\nTomáš Říha;Třebíč\n", "cp1250"),
+        ("meno;mesto\nĽubomír Kráľ;Žilina\nMária Ďurová;Poprad\nJán Šťastný;Nitra\n", "cp1250"),
+        ("nafn;bær\nÞórður Ásgeirsson;Reykjavík\nGuðrún Ólafsdóttir;Akureyri\n", "cp1252"),
+        ("nimi;linn\nTõnu Mägi;Võru\nÜlle Šmidt;Pärnu\n", "cp1257"),
+        ("vardas;miestas\nJūratė Šimkutė;Kaunas\nŽygimantas Čepas;Šiauliai\n", "cp1257"),
+        # and texts that were read right stay so
+        ("nom;ville\nFrançois Lefèvre;Besançon\nJürgen Müller;Köln\nJosé Núñez;Málaga\n", "cp1252"),
+        ("nome;cidade\nJoão Simões;Porto\nConceição;Évora\n", "cp1252"),
+        ("imię;miasto\nŁukasz Żółć;Łódź\nAgnieszka Wąsik;Gdańsk\n", "cp1250"),
+    ],
+)
+def test_a_latin_code_page_is_told_by_the_letters_of_one_language_it_reads_them_as(
+    tmp_path: Path, text: str, encoding: str
+) -> None:
+    detected = detect_format(write(tmp_path, text.encode(encoding)), CsvFormat())
+    assert detected.encoding == encoding
+    assert [detected.header, *detected.sample] == [line.split(";") for line in text.splitlines()]

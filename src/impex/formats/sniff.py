@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from impex.domain.definitions import CsvFormat
+from impex.formats.alphabets import one_language_readings
 from impex.formats.errors import FormatError, NotText
 from impex.formats.readings import STYLES, date_formats, number_reading, timestamp_formats
 from impex.formats.split import I64, Syntax, field_counts, quote_positions, split_records
@@ -135,7 +136,11 @@ def _reads_as(sample: bytes, encoding: str, *, western: bool = False) -> bool:
 def _charset_guess(sample: bytes, path: str | Path) -> str:
     """cp1252 for Western European text (charset-normalizer takes a few accented names for Chinese or
     Baltic code pages), else charset-normalizer's best other guess in which it recognised a language
-    and no word holds a symbol. Else FormatError: asking beats guessing."""
+    and no word holds a symbol. Else FormatError: asking beats guessing. First of all, the one Latin
+    code page in which the letters are those of one language, if only one gives that."""
+    fitting = [page for page in one_language_readings(sample[:262_144]) if _reads_as(sample[:262_144], page)]
+    if len(fitting) == 1:  # several: the same letters in each, any reads them
+        return fitting[0]
     if reads_as_western(sample[:262_144]):
         return "cp1252"
     if not _has_c1_bytes(sample) and _reads_as(sample[:262_144], "iso8859-15", western=True):
