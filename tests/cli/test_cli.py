@@ -381,6 +381,7 @@ def test_quick_import_of_a_german_export_stores_typed_amounts_and_dates(cli, dat
     assert json.loads(result.stdout)["detected"] == {  # what the line below says, for a script
         "delimiter": ";",
         "encoding": "cp1252",
+        "skip_lines": 0,
         "header": True,
         "decimal_separator": ",",
         "thousands_separator": ".",
@@ -869,6 +870,9 @@ def test_title_lines_above_the_header_are_named_with_the_skip_lines_that_passes_
     data = write(tmp_path / "report.csv", text)
     refused = cli("import", str(data), "--table", "t")
     assert refused.exit_code == 2 and said in refused.stderr
-    assert cli("import", str(data), "--table", "t", "--skip-lines", str(skip)).exit_code == 0
+    imported = cli("import", str(data), "--table", "t", "--skip-lines", str(skip))
+    assert (
+        imported.exit_code == 0 and f"encoding utf-8, {skip} lines passed over, header yes" in imported.stdout
+    )
     with sqlite3.connect(data_dir / "data.db") as db:
         assert db.execute("SELECT id FROM t").fetchall()[0] == (1,)

@@ -294,9 +294,10 @@ def import_cmd(
     own = {} if all_text else detected.conventions.own_formats
     for i, (kind, _format) in own.items():
         types[i] = kind
+    detected_shape = _detected_shape(detected, names, types, own, all_text)
     if not as_json:
-        console.print(escape(_detected_line(detected, names, types, own, all_text)))
-    shown = {"detected": _detected_shape(detected, names, types, own, all_text)} if as_json else None
+        console.print(escape(_detected_line(detected_shape)))
+    shown = {"detected": detected_shape} if as_json else None
     keys = tuple(key or ())
     unknown = [k for k in keys if k not in names]
     if unknown:
@@ -359,49 +360,11 @@ def _table_named_after(data_file: Path) -> str:
 OwnFormats = dict[int, tuple[ColumnType, str]]
 
 
-def _detected_line(
-    detected: DetectedFormat, names: list[str], types: list[ColumnType], own: OwnFormats, all_text: bool
-) -> str:
-    """What the quick import detected: the format, the conventions its columns use, each column's type,
-    and why a column that looks typed is kept as text (unless all are, as asked)."""
-    from impex.domain.definitions import with_offset
-    from impex.formats.readings import ISO_DATE, ISO_TIMESTAMP
-
-    found = detected.conventions
-    parts = [
-        f"delimiter {detected.delimiter!r}",
-        f"encoding {detected.encoding}",
-        f"header {'yes' if detected.has_header else 'no'}",
-        f"decimal {found.decimal_separator!r}",
-    ]
-    if found.thousands_separator is not None:
-        parts.append(f"thousands {_character(found.thousands_separator)}")
-    if ColumnType.DATE in types or found.date_format != ISO_DATE:
-        parts.append(f"dates {found.date_format}")
-    if ColumnType.TIMESTAMP in types or found.timestamp_format != ISO_TIMESTAMP:
-        parts.append(f"timestamps {found.timestamp_format}")
-    read_as = {
-        ColumnType.DATE: found.date_format,
-        ColumnType.TIMESTAMP: found.timestamp_format
-        + (", stored in UTC" if with_offset(found.timestamp_format) else ""),
-    }
-    columns = []
-    for i, (name, kind, note) in enumerate(zip(names, types, detected.notes, strict=True)):
-        if i in own:
-            columns.append(f"{name} ({kind.value} {own[i][1]}, its own format)")
-        elif note is None or all_text:
-            columns.append(f"{name} ({' '.join(filter(None, (kind.value, read_as.get(kind))))})")
-        else:
-            settle = f"; give --{note.option.replace('_', '-')}" if note.option else ""
-            columns.append(f"{name} (string: {note.text}{settle})")
-    return f"detected: {', '.join(parts)}, {len(names)} columns: {', '.join(columns)}"
-
-
 def _detected_shape(
     detected: DetectedFormat, names: list[str], types: list[ColumnType], own: OwnFormats, all_text: bool
 ) -> dict[str, Any]:
-    """What ``_detected_line`` says, for a script: the format, and each column's type and why a column
-    that looks typed is kept as text."""
+    """What the quick import detected: the format, each column's type, and why a column that looks
+    typed is kept as text (unless all are, as asked). ``--json`` shows it; ``_detected_line`` says it."""
     found = detected.conventions
     columns = []
     for i, (name, kind, note) in enumerate(zip(names, types, detected.notes, strict=True)):
@@ -415,6 +378,7 @@ def _detected_shape(
     return {
         "delimiter": detected.delimiter,
         "encoding": detected.encoding,
+        "skip_lines": detected.skip_lines,
         "header": detected.has_header,
         "decimal_separator": found.decimal_separator,
         "thousands_separator": found.thousands_separator,
@@ -422,6 +386,38 @@ def _detected_shape(
         "timestamp_format": found.timestamp_format,
         "columns": columns,
     }
+
+
+def _detected_line(shape: dict[str, Any]) -> str:
+    """``_detected_shape`` as a line: the conventions said only where they matter (dates where a
+    column holds dates or the file writes them its own way)."""
+    from impex.domain.definitions import with_offset
+    from impex.formats.readings import ISO_DATE, ISO_TIMESTAMP
+
+    kinds = {c["type"] for c in shape["columns"]}
+    parts = [f"delimiter {shape['delimiter']!r}", f"encoding {shape['encoding']}"]
+    if shape["skip_lines"]:
+        parts.append(f"{shape['skip_lines']} lines passed over")
+    parts += [f"header {'yes' if shape['header'] else 'no'}", f"decimal {shape['decimal_separator']!r}"]
+    if shape["thousands_separator"] is not None:
+        parts.append(f"thousands {_character(shape['thousands_separator'])}")
+    if ColumnType.DATE.value in kinds or shape["date_format"] != ISO_DATE:
+        parts.append(f"dates {shape['date_format']}")
+    if ColumnType.TIMESTAMP.value in kinds or shape["timestamp_format"] != ISO_TIMESTAMP:
+        parts.append(f"timestamps {shape['timestamp_format']}")
+    utc = ", stored in UTC" if with_offset(shape["timestamp_format"]) else ""
+    read_as = {"date": shape["date_format"], "timestamp": shape["timestamp_format"] + utc}
+    columns = []
+    for c in shape["columns"]:
+        name, kind = c["name"], c["type"]
+        if f"{kind}_format" in c:
+            columns.append(f"{name} ({kind} {c[f'{kind}_format']}, its own format)")
+        elif "kept_as_text" in c:
+            settle = f"; give {c['option']}" if c["option"] else ""
+            columns.append(f"{name} (string: {c['kept_as_text']}{settle})")
+        else:
+            columns.append(f"{name} ({' '.join(filter(None, (kind, read_as.get(kind))))})")
+    return f"detected: {', '.join(parts)}, {len(columns)} columns: {', '.join(columns)}"
 
 
 SPACES = {" ": "space", "\u00a0": "no-break space", "\u202f": "narrow no-break space"}
