@@ -533,3 +533,18 @@ def test_a_view_as_the_target_is_refused_before_a_row_is_read(store, settings, d
     assert status is S.FINISHED_WITH_ERRORS
     errors = [line.params["error"] for line in store.journal_lines(job_id) if line.code == "run.error"]
     assert errors == ["people is a view, not a table: impex loads tables"]
+
+
+def test_a_stray_quote_in_a_multi_line_record_rejects_the_whole_record_once(
+    store, settings, data_dir, tmp_path
+):
+    """The quotes of line 2 pair up ("Ann" then "a..."), so the record goes on to line 3 to close its
+    quoted note: a stray quote on its first line is no quote left open. The user expects that one
+    record rejected with both its lines, not a bogus record made of the note's last line."""
+    content = 'id,name,note\n1,"Ann"x,"a\na"\n2,Bob,b\n'
+    columns = [*PEOPLE, {"name": "note"}]
+    status, job_id = load(store, settings, tmp_path, content, columns=columns, format={"delimiter": ","})
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(2, "Bob", "b")]
+    assert rejects(store, job_id) == [(1, 2, "unterminated_quote", b'1,"Ann"x,"a\na"')]
+    assert counters(store, job_id) == (2, 1, 1)
