@@ -10,6 +10,7 @@ and counters. ``FUZZ_EXAMPLES=500`` hunts longer.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import itertools
 import os
@@ -35,10 +36,12 @@ COLUMNS = [
 ]
 HEADER = [c["name"] for c in COLUMNS]
 PLAIN = "abcxyzABC019"
-WIDE = {"latin-1": "éüßÆ", "utf-8": "éü€ж"}  # letters beyond ASCII each encoding holds
+WIDE = {"latin-1": "éüßÆ", "utf-8": "éü€ж", "utf-16": "éü€ж"}  # letters beyond ASCII each encoding holds
 FLAGS = {"true": 1, "yes": 1, "1": 1, "false": 0, "n": 0, "0": 0}
 PREAMBLE = ["Export of 2024-01-05", 'note: "quoted, and never closed', "a;b,c|d\tf", ""]
 OPEN_QUOTE = '"Open'  # a quoted field that its line never closes
+BYTES_AS_THEY_ARE = {"bad_byte", "bad_byte_late", "nul_byte"}  # single bytes: not in a UTF-16 file
+BOMS = {"utf-8": b"\xef\xbb\xbf", "utf-16": b"\xff\xfe"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ class Dialect:
     multiline: bool  # quoted fields may hold line breaks
     quote: str = '"'  # the builder writes '"'; the file has this one in its place (and '"' in this one's)
     detect: bool = False  # the definition leaves the delimiter (and a UTF-8 file's encoding) to detection
+
+    @property
+    def codec(self) -> str:
+        """What writes the file's text (its byte order mark apart)."""
+        return "utf-16-le" if self.encoding == "utf-16" else self.encoding
 
 
 @dataclass
@@ -59,7 +67,8 @@ class Record:
     extra_in: int = 1  # after this field (0-based), or before a quoted one's closing quote
     raw: bytes = b""  # the rest is filled in when the file is written
     line: int = 0
-    offset: int = 0  # of its first byte in the file
+    offset: int = 0  # of its first character in the file's text
+    end: int = 0  # of the character after it
 
 
 @dataclass
@@ -72,6 +81,7 @@ class Hostile:
     endings: list[str]  # line ending after each record ('' for a last one without)
     blanks: list[list[str]]  # blank lines before each record
     data: bytes = b""
+    text: str = ""
     expected_rejects: list[tuple[int, int, str, bytes]] = field(default_factory=list)
     expected_rows: list[tuple[Any, ...]] = field(default_factory=list)
 
@@ -166,7 +176,7 @@ def bad_record(draw, n: int, d: Dialect, defect: str) -> Record:
 
 @st.composite
 def hostile_files(draw) -> Hostile:
-    encoding = draw(st.sampled_from(["utf-8", "latin-1"]))
+    encoding = draw(st.sampled_from(["utf-8", "latin-1", "utf-16"]))
     d = Dialect(
         draw(st.sampled_from([",", ";", "\t", "|"])),
         encoding,
@@ -174,9 +184,10 @@ def hostile_files(draw) -> Hostile:
         quote=draw(st.sampled_from(['"', "'"])),
         detect=draw(st.booleans()),
     )
-    bom = encoding == "utf-8" and draw(st.booleans())
+    bom = encoding == "utf-16" or (encoding == "utf-8" and draw(st.booleans()))
     preamble = draw(st.lists(st.sampled_from(PREAMBLE), max_size=2))
-    defects = [k for k in REASONS if encoding == "utf-8" or not k.startswith("bad_byte")]
+    unwritable = {"utf-8": set(), "latin-1": {"bad_byte", "bad_byte_late"}}.get(encoding, BYTES_AS_THEY_ARE)
+    defects = [k for k in REASONS if k not in unwritable]
     records: list[Record] = []
     applied: list[int] = []  # ids of the good records so far
     for i in range(1, draw(st.integers(1, 14)) + 1):
@@ -220,42 +231,53 @@ def big_hostile_files(draw) -> Hostile:
     return h
 
 
-def swapped(d: Dialect, data: bytes) -> bytes:
-    """``data`` written with the dialect's quote character in place of '"' (and the other way round)."""
-    return data if d.quote == '"' else data.translate(bytes.maketrans(b"\"'", b"'\""))
+SWAP = str.maketrans("\"'", "'\"")
+
+
+def swapped(d: Dialect, text: str) -> str:
+    """``text`` with the dialect's quote character in place of '"' (and the other way round)."""
+    return text if d.quote == '"' else text.translate(SWAP)
 
 
 def swapped_row(d: Dialect, values: tuple[Any, ...]) -> tuple[Any, ...]:
-    table = str.maketrans("\"'", "'\"")
-    return tuple(v.translate(table) if isinstance(v, str) and d.quote != '"' else v for v in values)
+    return tuple(swapped(d, v) if isinstance(v, str) else v for v in values)
 
 
 def build(h: Hostile) -> None:
-    """Write the file and fill in each record's line, raw bytes, and the oracle's expectations."""
+    """Write the file and fill in each record's line, raw bytes, and the oracle's expectations; the
+    file's text (``h.text``, a byte no encoding reads as U+FFFD) keeps each record's ``offset``."""
     d = h.dialect
-    encoding, delimiter = d.encoding, d.delimiter
-    out = bytearray(b"\xef\xbb\xbf" if h.bom else b"")
-    out += "".join(line + "\n" for line in h.preamble).encode(encoding)
-    header = [quote(name) if h.quoted_header else name for name in HEADER]
-    out += swapped(d, (delimiter.join(header) + "\n").encode(encoding))
+    out, text = bytearray(BOMS[d.encoding] if h.bom else b""), []
+
+    def put(piece: str, extra: bytes = b"") -> bytes:
+        data = piece.encode(d.codec)
+        out.extend(data)
+        text.append(piece)
+        return data
+
+    put("".join(line + "\n" for line in h.preamble))
+    put(swapped(d, d.delimiter.join(quote(n) if h.quoted_header else n for n in HEADER)) + "\n")
     lines = zip(h.records, h.endings, h.blanks, strict=True)
     for record_no, (record, ending, blanks) in enumerate(lines, start=1):
-        out += "".join(blanks).encode()
-        record.line, record.offset = out.count(b"\n") + 1, len(out)
-        fields = [swapped(d, f.encode(encoding)) for f in record.fields]
+        put("".join(blanks))
+        written = "".join(text)
+        record.line, record.offset = written.count("\n") + 1, len(written)
+        fields = [swapped(d, f) for f in record.fields]
         at = record.extra_in
-        fields[at] = (
-            fields[at][:-1] + record.extra + fields[at][-1:]
-            if fields[at].endswith(d.quote.encode())
-            else fields[at] + record.extra
-        )
-        record.raw = delimiter.encode().join(fields)
-        out += record.raw + ending.encode()
+        closing = fields[at][-1:] if fields[at].endswith(d.quote) else ""
+        head = d.delimiter.join([*fields[:at], fields[at][: len(fields[at]) - len(closing)]])
+        tail = closing + "".join(d.delimiter + f for f in fields[at + 1 :])
+        record.raw = put(head) + record.extra
+        out.extend(record.extra)
+        text.append("\ufffd" * len(record.extra))
+        record.raw += put(tail)
+        record.end = len("".join(text))
+        put(ending)
         if record.values is None:
             h.expected_rejects.append((record_no, record.line, record.reason or "", record.raw))
         else:
             h.expected_rows.append(swapped_row(d, record.values))
-    h.data = bytes(out)
+    h.data, h.text = bytes(out), "".join(text)
 
 
 def reads_alone(h: Hostile) -> bool:
@@ -264,12 +286,17 @@ def reads_alone(h: Hostile) -> bool:
     between read as one quoted field and nobody can tell which was meant."""
     if not h.dialect.multiline:
         return True
-    quote = h.dialect.quote.encode()
-    closing = (h.dialect.delimiter.encode(), quote, b"\n", b"\r", b"")
+    quote = h.dialect.quote
     for record in h.records:
         if record.fields[1] == OPEN_QUOTE:
-            following = h.data.find(quote, record.offset + len(record.raw))
-            if following >= 0 and h.data[following + 1 : following + 2] in closing:
+            following = h.text.find(quote, record.end)
+            if following >= 0 and h.text[following + 1 : following + 2] in (
+                h.dialect.delimiter,
+                quote,
+                "\n",
+                "\r",
+                "",
+            ):
                 return False
     return True
 
@@ -279,7 +306,7 @@ def check_good_records_read_with_csv(h: Hostile) -> None:
     d = h.dialect
     for record in h.records:
         if record.values is not None:
-            text = io.StringIO(record.raw.decode(d.encoding), newline="")
+            text = io.StringIO(record.raw.decode(d.codec), newline="")
             [row] = list(csv.reader(text, delimiter=d.delimiter, quotechar=d.quote, strict=True))
             values = swapped_row(d, record.values)
             assert (row[0], row[1], row[5]) == (str(values[0]), values[1], values[5] or "")
@@ -296,7 +323,7 @@ def import_into(store, app_settings, source: Path, h: Hostile, pause_at: int | N
     fmt: dict[str, Any] = {"quote": d.quote, "multiline": d.multiline, "skip_lines": len(h.preamble)}
     if not d.detect:
         fmt.update(delimiter=d.delimiter, encoding=d.encoding)
-    elif d.encoding != "utf-8" or b"\xff" in h.data:  # too little Latin-1 text to tell it apart
+    elif d.encoding == "latin-1" or any(r.extra for r in h.records):  # too little text to tell
         fmt.update(encoding=d.encoding)
     definition = define(
         source=str(source),
@@ -319,15 +346,17 @@ def import_into(store, app_settings, source: Path, h: Hostile, pause_at: int | N
     return status, job_id, table
 
 
-def check_import(store, app_settings, data_dir: Path, tmp_path: Path, h: Hostile, pause_at: int, **job):
-    """Import ``h`` straight through, then again with a pause: each time the oracle's table, rejects
-    and counters."""
+def check_import(
+    store, app_settings, data_dir: Path, tmp_path: Path, h: Hostile, pause_at: int, gzipped: bool, **job
+):
+    """Import ``h`` (gzipped or not) straight through, then again with a pause: each time the oracle's
+    table, rejects and counters."""
     build(h)
     if not reads_alone(h):
         return
     check_good_records_read_with_csv(h)
-    source = tmp_path / f"in{next(_names)}.csv"
-    source.write_bytes(h.data)
+    source = tmp_path / f"in{next(_names)}.csv{'.gz' if gzipped else ''}"
+    source.write_bytes(gzip.compress(h.data) if gzipped else h.data)
     doubles = sum(r.reason == "double" for r in h.records)
     for pause in (None, pause_at):
         status, job_id, table = import_into(store, app_settings, source, h, pause, **job)
@@ -347,16 +376,20 @@ FUZZ = settings(
 
 
 @FUZZ
-@given(h=hostile_files(), chunk_rows=st.integers(1, 4), pause_at=st.integers(1, 6))
+@given(h=hostile_files(), chunk_rows=st.integers(1, 4), pause_at=st.integers(1, 6), gzipped=st.booleans())
 def test_a_hostile_file_in_small_chunks_imports_as_the_oracle_reads_it(
-    store, settings, data_dir, tmp_path, h, chunk_rows, pause_at
+    store, settings, data_dir, tmp_path, h, chunk_rows, pause_at, gzipped
 ):
-    check_import(store, settings, data_dir, tmp_path, h, pause_at, chunk_rows=chunk_rows)
+    check_import(store, settings, data_dir, tmp_path, h, pause_at, gzipped, chunk_rows=chunk_rows)
 
 
 @settings(FUZZ, max_examples=max(1, FUZZ.max_examples // 3))
-@given(h=big_hostile_files(), chunk_rows=st.integers(1, 40), pause_at=st.integers(1, 3))
+@given(
+    h=big_hostile_files(), chunk_rows=st.integers(1, 40), pause_at=st.integers(1, 3), gzipped=st.booleans()
+)
 def test_a_hostile_file_with_big_records_in_64k_chunks_imports_as_the_oracle_reads_it(
-    store, settings, data_dir, tmp_path, h, chunk_rows, pause_at
+    store, settings, data_dir, tmp_path, h, chunk_rows, pause_at, gzipped
 ):
-    check_import(store, settings, data_dir, tmp_path, h, pause_at, chunk_rows=chunk_rows, chunk_bytes=65536)
+    check_import(
+        store, settings, data_dir, tmp_path, h, pause_at, gzipped, chunk_rows=chunk_rows, chunk_bytes=65536
+    )

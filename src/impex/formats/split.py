@@ -281,9 +281,10 @@ def _first_wrong_multiline(
     check: _QuoteCheck,
 ) -> int | None:
     """Index of the first multi-line record that is more likely a quote left open on its first line:
-    the quotes that join its lines are not those of well-formed quoted fields (a lone quote inside a field, as in
-    ``5" pipe``, would join the lines up to the next one). One with well-formed quotes stays whole,
-    even with too many or too few fields: then it is rejected whole as such."""
+    the quotes that join its lines are not those of well-formed quoted fields (a lone quote inside a
+    field, as in ``5" pipe``, would join the lines up to the next one). One whose joining quotes are
+    well formed stays whole, even with too many or too few fields or a stray quote within a line:
+    then it is rejected whole as such."""
     if n_fields is None:
         return None
     multi = np.flatnonzero(rec_last > rec_first)
