@@ -113,6 +113,11 @@ def good_fields(draw, n: int, d: Dialect) -> tuple[list[str], list[Any]]:
         note, note_written = (None, "") if note_kind == "null" else ("", '""')
     fields = [str(n), name_written, amount_text, day.isoformat() if day else "", flag_text, note_written]
     values = [n, name, amount, day.isoformat() if day else None, FLAGS.get(flag_text), note]
+    pads = draw(st.lists(st.sampled_from(["", " ", "  "]), min_size=len(fields), max_size=len(fields)))
+    # blanks around a bare value are trimmed
+    fields = [
+        pad + f + pad if f and not f.startswith('"') else f for f, pad in zip(fields, pads, strict=True)
+    ]
     return fields, values
 
 
@@ -309,7 +314,11 @@ def check_good_records_read_with_csv(h: Hostile) -> None:
             text = io.StringIO(record.raw.decode(d.codec), newline="")
             [row] = list(csv.reader(text, delimiter=d.delimiter, quotechar=d.quote, strict=True))
             values = swapped_row(d, record.values)
-            assert (row[0], row[1], row[5]) == (str(values[0]), values[1], values[5] or "")
+            assert (row[0].strip(), row[1].strip(), row[5].strip()) == (
+                str(values[0]),
+                values[1],
+                values[5] or "",
+            )
 
 
 _names = itertools.count(1)
