@@ -533,3 +533,41 @@ def test_a_view_as_the_target_is_refused_before_a_row_is_read(store, settings, d
     assert status is S.FINISHED_WITH_ERRORS
     errors = [line.params["error"] for line in store.journal_lines(job_id) if line.code == "run.error"]
     assert errors == ["people is a view, not a table: impex loads tables"]
+
+
+def test_a_stray_quote_in_a_multi_line_record_rejects_the_whole_record_once(
+    store, settings, data_dir, tmp_path
+):
+    """The quotes of line 2 pair up ("Ann" then "a..."), so the record goes on to line 3 to close its
+    quoted note: a stray quote on its first line is no quote left open. The user expects that one
+    record rejected with both its lines, not a bogus record made of the note's last line."""
+    content = 'id,name,note\n1,"Ann"x,"a\na"\n2,Bob,b\n'
+    columns = [*PEOPLE, {"name": "note"}]
+    status, job_id = load(store, settings, tmp_path, content, columns=columns, format={"delimiter": ","})
+    assert status is S.FINISHED
+    assert table_rows(data_dir) == [(2, "Bob", "b")]
+    assert rejects(store, job_id) == [(1, 2, "unterminated_quote", b'1,"Ann"x,"a\na"')]
+    assert counters(store, job_id) == (2, 1, 1)
+
+
+def test_a_detected_delimiter_is_found_below_the_lines_skip_lines_skips(store, settings, data_dir, tmp_path):
+    """A preamble without the delimiter is not data: the lines skip_lines skips must not outvote the
+    header and the records when the delimiter is detected."""
+    content = "Export of 2024-01-05\nsystem: crm\nrows: 2\nid;name\n1;Ann\nx;Bob\n"
+    status, job_id = load(store, settings, tmp_path, content, format={"skip_lines": 3})
+    assert status is S.FINISHED
+    assert detected(store, job_id)["delimiter"] == ";"
+    assert table_rows(data_dir) == [(1, "Ann")]
+    assert rejects(store, job_id) == [(2, 6, "type_error", b"x;Bob")]
+
+
+def test_a_quote_left_open_does_not_throw_off_delimiter_detection(store, settings, data_dir, tmp_path):
+    """Detection splits the records as the import does: the quote left open on line 3 is that line's
+    alone, and the lines of the quoted note below it do not read as records of one field each."""
+    content = 'id;name;note\n1;Ann;a\n2;"Open\n3;Bob;"x\ny\nz\nw\nu\nv"\n4;Cy;c\n'
+    columns = [*PEOPLE, {"name": "note"}]
+    status, job_id = load(store, settings, tmp_path, content, columns=columns)
+    assert status is S.FINISHED
+    assert detected(store, job_id)["delimiter"] == ";"
+    assert table_rows(data_dir) == [(1, "Ann", "a"), (3, "Bob", "x\ny\nz\nw\nu\nv"), (4, "Cy", "c")]
+    assert rejects(store, job_id) == [(2, 3, "unterminated_quote", b'2;"Open')]

@@ -15,7 +15,7 @@ from impex.domain.definitions import CsvFormat
 from impex.formats.alphabets import one_language_readings
 from impex.formats.errors import FormatError, NotText
 from impex.formats.readings import STYLES, date_formats, number_reading, timestamp_formats
-from impex.formats.split import I64, Syntax, field_counts, quote_positions, split_records
+from impex.formats.split import I64, U8, Records, Syntax, field_counts, quote_positions, split_records
 from impex.formats.utf16 import label, without_bom
 
 UTF8_BOM = codecs.BOM_UTF8
@@ -310,12 +310,14 @@ def excel_separator(sample: bytes) -> tuple[str, int] | None:
 
 
 def guess_delimiter(sample: bytes, fmt: CsvFormat, final: bool, max_records: int = 200) -> str:
-    """The candidate delimiter giving the most consistent field count (more than one field) in the sample."""
+    """The candidate delimiter giving the most consistent field count (more than one field) in the
+    sample, below the lines ``fmt.skip_lines`` skips."""
+    sample = _below_skipped_lines(sample, fmt.skip_lines)
     a = np.frombuffer(sample, dtype=np.uint8)
     scored: dict[str, tuple[tuple[float, int], Syntax, I64, I64]] = {}
     for candidate in DELIMITERS:
         syn = Syntax.of(fmt, candidate)
-        records = split_records(a, syn, final=final)
+        records = _records_as_read(a, syn, final)
         keep = ~records.blank & ~records.unterminated
         starts, ends = records.starts[keep][:max_records], records.ends[keep][:max_records]
         if len(starts) == 0:
@@ -335,6 +337,32 @@ def guess_delimiter(sample: bytes, fmt: CsvFormat, final: bool, max_records: int
     # '1;2,5;3,5' splits as evenly on ',' as on ';': the split whose fields read as numbers or dates wins.
     typed = {c: _typed_share(sample, *scored[c][1:]) for c in tied}
     return max(tied, key=lambda c: typed[c])
+
+
+def _below_skipped_lines(sample: bytes, skip_lines: int) -> bytes:
+    """``sample`` without its first ``skip_lines`` lines: a preamble, not data."""
+    at = 0
+    for _ in range(skip_lines):
+        newline = sample.find(b"\n", at)
+        if newline < 0:
+            return b""
+        at = newline + 1
+    return sample[at:]
+
+
+def _records_as_read(a: U8, syn: Syntax, final: bool) -> Records:
+    """The records of ``a`` as the reader splits them, knowing the first record's field count: a quote
+    left open is its line's alone, not a field swallowing the lines up to the next quote (which would
+    make the lines of a quoted field below read as records of one field each)."""
+    records = split_records(a, syn, final=final)
+    data = np.flatnonzero(~records.blank)
+    if len(data) == 0 or len(records.quotes) == 0:
+        return records
+    k = int(data[0])
+    delims = np.flatnonzero(a == syn.delimiter)
+    first = records.starts[k : k + 1], records.ends[k : k + 1]
+    n_fields = int(field_counts(*first, records.quotes, delims)[0])
+    return split_records(a, syn, final=final, n_fields=n_fields, quotes=records.quotes)
 
 
 def _typed_share(sample: bytes, syn: Syntax, starts: I64, ends: I64) -> float:

@@ -183,7 +183,7 @@ def split_records(
         unterminated = np.asarray(odd)
     else:
         firsts, lasts, unterminated = _group_lines(
-            line_starts, content_ends, quotes, final or force_tail, n_fields, _QuoteCheck(a, syn)
+            line_starts, content_ends, quotes, final or force_tail, n_fields, _QuoteCheck(a, syn, nl)
         )
     starts = line_starts[firsts]
     ends = content_ends[lasts]
@@ -196,11 +196,14 @@ def split_records(
 
 @dataclass(frozen=True)
 class _QuoteCheck:
-    """Whether the quoted spans of records are well formed: each opens at a field's start (or right
-    after the span before it: a doubled quote) and closes before a delimiter, a line end or a quote."""
+    """Whether the quoted spans that join lines into records are well formed: each opens at a
+    field's start (or right after the span before it: a doubled quote) and closes before a
+    delimiter, a line end or a quote. A span within one line is no quote left open, well formed or
+    not: a record whose only misplaced quotes lie within a line stays whole (rejected whole)."""
 
     a: U8
     syn: Syntax
+    newlines: I64
 
     def well_formed(self, starts: I64, ends: I64, quotes: I64) -> Mask:
         spans = quoted_spans(starts, ends, quotes)
@@ -212,7 +215,9 @@ class _QuoteCheck:
         after = a[np.minimum(spans.closes + 1, n - 1)]
         at_end = spans.closes + 1 >= ends[spans.record]
         closes_ok = spans.closed & (at_end | np.isin(after, (self.syn.delimiter, self.syn.quote, NL, CR)))
-        bad = np.bincount(spans.record, weights=~(opens_ok & closes_ok), minlength=len(starts))
+        nl = self.newlines
+        joins = np.searchsorted(nl, spans.opens) != np.searchsorted(nl, spans.closes)
+        bad = np.bincount(spans.record, weights=joins & ~(opens_ok & closes_ok), minlength=len(starts))
         return np.asarray(bad == 0)
 
 
@@ -276,9 +281,10 @@ def _first_wrong_multiline(
     check: _QuoteCheck,
 ) -> int | None:
     """Index of the first multi-line record that is more likely a quote left open on its first line:
-    its quotes are not those of well-formed quoted fields (a lone quote inside a field, as in
-    ``5" pipe``, would join the lines up to the next one). One with well-formed quotes stays whole,
-    even with too many or too few fields: then it is rejected whole as such."""
+    the quotes that join its lines are not those of well-formed quoted fields (a lone quote inside a
+    field, as in ``5" pipe``, would join the lines up to the next one). One whose joining quotes are
+    well formed stays whole, even with too many or too few fields or a stray quote within a line:
+    then it is rejected whole as such."""
     if n_fields is None:
         return None
     multi = np.flatnonzero(rec_last > rec_first)
