@@ -49,15 +49,22 @@ GZIP_LEVEL = 6  # gzip's own default: level 9 costs twice the time for ~1% small
 
 def output_path(template: str, job: str, run_no: int, now: float | None = None) -> Path:
     moment = time.localtime(now)
-    safe_job = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in job)
     return Path(
         template.format(
-            job=safe_job,
+            job=file_name_part(job),
             run=run_no,
             date=time.strftime("%Y%m%d", moment),
             time=time.strftime("%H%M%S", moment),
         )
     )
+
+
+def file_name_part(job: str) -> str:
+    """A job's name as the template's {job} writes it: the characters a file name takes anywhere, and
+    never '.' or '..', which would name the folder itself or its parent (out of the folders a web
+    job is confined to)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in job)
+    return "_" * len(safe) if not safe.strip(".") else safe
 
 
 class GzipMembers:
