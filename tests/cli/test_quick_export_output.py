@@ -71,3 +71,15 @@ def test_a_source_the_export_cannot_read_is_refused_and_saves_no_job(people, tmp
     assert "error: nothing exported: " in result.stderr and said in result.stderr
     assert not (tmp_path / "out.csv").exists()
     assert jobs(people) == ["import people.csv into people"]
+
+
+def test_an_export_to_a_name_longer_than_a_file_name_may_be_is_refused_and_saves_no_job(people, tmp_path):
+    out = tmp_path / f"{'x' * 252}.csv"
+    result = impex(people, "export", "--table", "people", str(out))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: cannot write the export file {out}: its name is 256 bytes long (in UTF-8), and a file "
+        "name may have at most 255\n"
+    )
+    assert jobs(people) == ["import people.csv into people"]
+    assert not list(tmp_path.glob("x*"))

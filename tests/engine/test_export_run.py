@@ -363,6 +363,46 @@ def test_the_file_name_template_takes_job_run_date_and_time(store, settings, peo
     assert [r.output_path for r in store.runs_of(job_id)] == [str(tmp_path / n) for n in names]
 
 
+LONGEST = 255  # bytes of a file name on ext4, XFS, Btrfs, APFS
+
+
+@pytest.mark.parametrize("name", ["x" * (LONGEST - 4), "é" * ((LONGEST - 4) // 2)], ids=["ascii", "accents"])
+def test_a_file_name_as_long_as_the_file_system_takes_is_written_through_pauses(
+    store, settings, data_dir, tmp_path, name
+):
+    many(data_dir, 300)
+    folder, reference = tmp_path / "out", tmp_path / "reference.csv"
+    out = folder / f"{name}.csv"
+    run_job(store, settings, export(reference, chunk_rows=97))
+
+    def pause(progress):
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, export(out, chunk_rows=97), on_progress=pause)
+    while status is S.PAUSED:
+        assert not out.exists()
+        store.transition(job_id, A.START, actor="tester")
+        status, _ = run_job(store, settings, job_id, on_progress=pause)
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert "run.resumed" in codes(store, job_id)
+    assert list(folder.iterdir()) == [out]  # no partial file, no resume keys left
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_a_file_name_longer_than_the_file_system_takes_is_refused_before_any_row_is_read(
+    store, settings, people, tmp_path
+):
+    out = tmp_path / f"{'é' * 126}.csv"
+    status, job_id = run_job(store, settings, export(out))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        f"cannot write the export file {out}: its name is 256 bytes long (in UTF-8), and a file name "
+        "may have at most 255"
+    )
+    assert list(tmp_path.iterdir()) == [tmp_path / "impex-data"]
+
+
 def test_a_missing_source_table_finishes_with_errors_naming_it(store, settings, people, tmp_path):
     status, job_id = run_job(store, settings, export(tmp_path / "out.csv", {"table": "nope"}))
     assert status is S.FINISHED_WITH_ERRORS

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -45,6 +46,7 @@ from impex.store.records import RunRecord
 CHECKPOINT_BYTES = 64 * 1024 * 1024  # fsync + store progress at least this often…
 CHECKPOINT_SECONDS = 0.25  # …and at least this often; a resume redoes at most this much
 GZIP_LEVEL = 6  # gzip's own default: level 9 costs twice the time for ~1% smaller files
+NAME_MAX = 255  # bytes of a file name on the usual file systems (ext4, XFS, Btrfs, APFS)
 
 
 def output_path(template: str, job: str, run_no: int, now: float | None = None) -> Path:
@@ -83,8 +85,29 @@ class GzipMembers:
 
 
 def partial_file(final: Path, run_id: int) -> Path:
-    """Where run ``run_id`` writes the export until it is complete (then renamed ``final``)."""
-    return final.with_name(f"{final.name}.part{run_id}")
+    """Where run ``run_id`` writes the export until it is complete (then renamed ``final``): beside it,
+    named after it; shortened, with a digest of the whole name, where that name with the suffixes of
+    the partial file and of its resume keys would be longer than a file name may be."""
+    suffix = f".part{run_id}"
+    name = os.fsencode(final.name)
+    room = NAME_MAX - len(suffix) - len(ResumeKeys.LONGEST_SUFFIX)
+    if len(name) <= room:
+        return final.with_name(final.name + suffix)
+    digest = hashlib.sha256(name).hexdigest()[:12]
+    head = name[: room - len(digest) - 1].decode("utf-8", "ignore")  # no character cut in two
+    return final.with_name(f"{head}~{digest}{suffix}")
+
+
+def name_that_fits(final: Path) -> Path:
+    """``final``; OSError naming it when its name is longer than a file name may be."""
+    length = len(os.fsencode(final.name))
+    if length > NAME_MAX:
+        raise OSError(
+            errno.ENAMETOOLONG,
+            f"cannot write the export file {final}: its name is {length} bytes long (in UTF-8), and a "
+            f"file name may have at most {NAME_MAX}",
+        )
+    return final
 
 
 def discard_partial(part: Path) -> None:
@@ -131,7 +154,7 @@ class ExportRun:
         if run.output_path:
             final = Path(run.output_path)
         else:
-            final = through_link(output_path(job.output, job.name, run.run_no))
+            final = through_link(name_that_fits(output_path(job.output, job.name, run.run_no)))
         part = self.part = partial_file(final, self.ex.run_id)
         source = open_source(connection_url(self.ex.settings, job.source.connection), job.source)
         try:
@@ -382,6 +405,7 @@ class ResumeKeys:
     A lost or stale file only makes the resume skip rows by OFFSET instead."""
 
     KEEP = 4  # a crash between this file and the store's write leaves the store's count in it
+    LONGEST_SUFFIX = ".resume.new"  # what its names add to the partial file's
 
     def __init__(self, part: Path) -> None:
         self.path = self.file_of(part)
@@ -393,7 +417,7 @@ class ResumeKeys:
 
     @staticmethod
     def file_of(part: Path) -> Path:
-        return part.with_name(part.name + ".resume")
+        return part.with_name(part.name + ".resume")  # (see LONGEST_SUFFIX)
 
     def at(self, rows: int) -> ResumeKey | None:
         return self.recent.get(rows) if rows else None
@@ -408,7 +432,7 @@ class ResumeKeys:
         rows, key = last
         self.recent[rows] = key
         self.recent = dict(sorted(self.recent.items())[-self.KEEP :])
-        temporary = self.path.with_name(self.path.name + ".new")
+        temporary = self.path.with_name(self.path.name + ".new")  # (see LONGEST_SUFFIX)
         temporary.write_text(json.dumps([[r, list(k)] for r, k in self.recent.items()]), encoding="utf-8")
         os.replace(temporary, self.path)
 
