@@ -525,6 +525,49 @@ def test_an_export_cannot_change_its_source_database(store, settings, people, tm
     assert digest(people / "data.db") == before  # not one byte, not even impex's own bookkeeping
 
 
+@pytest.mark.parametrize(
+    ("source", "says"),
+    [
+        (
+            {"query": "SELECT * FROM t) AS q; DELETE FROM t; SELECT * FROM (SELECT 1"},
+            "the export query must be one read-only SELECT: a ')' closes a parenthesis it did not open",
+        ),
+        (
+            {"query": "SELECT id FROM t;; SELECT 1"},
+            "the export query must be one read-only SELECT: a ';' ends it, and more follows",
+        ),
+        (
+            {"table": "t", "filter": "id > 1) ; DELETE FROM t; SELECT (1"},
+            "the export filter must be one condition: a ')' closes a parenthesis it did not open",
+        ),
+    ],
+)
+def test_sql_that_breaks_out_of_its_parenthesis_is_refused_not_run_in_part(
+    store, settings, people, tmp_path, source, says
+):
+    before = digest(people / "data.db")
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, source))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == says
+    assert not out.exists() and not list(tmp_path.glob("out.csv*"))
+    assert digest(people / "data.db") == before
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"query": "SELECT ')' AS \"(\", [a;b] FROM (SELECT 1 AS [a;b]) -- ) ;"},
+        {"table": "t", "filter": "name <> ';)' /* ) ; */"},
+    ],
+)
+def test_parentheses_and_semicolons_in_strings_names_and_comments_are_no_statement_of_their_own(
+    store, settings, people, tmp_path, source
+):
+    status, job_id = run_job(store, settings, export(tmp_path / "out.csv", source))
+    assert status is S.FINISHED, journal_error(store, job_id)
+
+
 def test_a_column_whose_values_change_type_between_chunks_is_exported_whole(
     store, settings, data_dir, tmp_path
 ):

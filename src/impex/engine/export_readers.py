@@ -25,7 +25,7 @@ from impex.engine.connections import Connection
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
 from impex.targets.sql import driver_words, enclosable, quote
-from impex.targets.sqlite_sql import name_key
+from impex.targets.sqlite_sql import breaks_out, name_key
 
 if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a PostgreSQL source
     from impex.engine.export_source import PostgresExportSource
@@ -76,6 +76,7 @@ class SqliteSource:
             )
         self.path = Path(sqlite_path(url))
         self.source = source
+        refuse_breaking_out(source)
         if not self.path.is_file():
             raise TargetError(f"source database {self.path} does not exist")
         self.uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
@@ -351,6 +352,19 @@ class SqliteSource:
                 position += sum(b.num_rows for b in buffer)
             if not lost:
                 return
+
+
+def refuse_breaking_out(source: TableSource | QuerySource) -> None:
+    """TargetError when the query or filter would not stay inside the parentheses it is read in."""
+    if isinstance(source, QuerySource):
+        what, sql = "query must be one read-only SELECT", enclosable(source.query)
+    elif source.filter is not None:
+        what, sql = "filter must be one condition", enclosable(source.filter)
+    else:
+        return
+    why = breaks_out(sql)
+    if why is not None:
+        raise TargetError(f"the export {what}: {why}")
 
 
 def _exact_text(name: str) -> str:
