@@ -113,7 +113,7 @@ def name_that_fits(final: Path) -> Path:
 def discard_partial(part: Path) -> None:
     """Remove a partial file and its resume keys: its run will not go on (canceled, failed)."""
     part.unlink(missing_ok=True)
-    ResumeKeys.file_of(part).unlink(missing_ok=True)
+    ResumeKeys.discard(part)
 
 
 class ExportRun:
@@ -408,6 +408,7 @@ class ResumeKeys:
     LONGEST_SUFFIX = ".resume.new"  # what its names add to the partial file's
 
     def __init__(self, part: Path) -> None:
+        self.part = part
         self.path = self.file_of(part)
         self.recent: dict[int, ResumeKey] = {}
         with contextlib.suppress(OSError, ValueError, TypeError):
@@ -432,9 +433,21 @@ class ResumeKeys:
         rows, key = last
         self.recent[rows] = key
         self.recent = dict(sorted(self.recent.items())[-self.KEEP :])
-        temporary = self.path.with_name(self.path.name + ".new")  # (see LONGEST_SUFFIX)
+        temporary = self.temporary_of(self.path)
         temporary.write_text(json.dumps([[r, list(k)] for r, k in self.recent.items()]), encoding="utf-8")
         os.replace(temporary, self.path)
 
+    @staticmethod
+    def temporary_of(path: Path) -> Path:
+        """Where keys are written before they replace those at ``path`` (see LONGEST_SUFFIX)."""
+        return path.with_name(path.name + ".new")
+
+    @classmethod
+    def discard(cls, part: Path) -> None:
+        """Remove the keys of ``part``, and what a crash while they were saved left."""
+        keys = cls.file_of(part)
+        keys.unlink(missing_ok=True)
+        cls.temporary_of(keys).unlink(missing_ok=True)
+
     def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self.discard(self.part)
