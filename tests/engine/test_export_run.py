@@ -238,6 +238,31 @@ def test_quoting_none_refuses_a_value_that_would_not_read_back(store, settings, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
 
 
+@pytest.mark.parametrize("name", ["a,b", 'say "hi"', "two\nlines", "cr\rhere"])
+@pytest.mark.parametrize("source", [{"table": "t"}, {"table": "t", "filter": "id < 0"}], ids=["rows", "none"])
+def test_quoting_none_refuses_a_column_name_that_would_not_read_back_in_the_header(
+    store, settings, data_dir, tmp_path, name, source
+):
+    quoted = name.replace('"', '""')
+    fill(data_dir, f'(id INTEGER, "{quoted}" TEXT)', [(1, "x")])
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, source, format={"quoting": "none"}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        f"the header: column name {name!r} holds the delimiter, the quote or a line break, which "
+        "quoting 'none' would write as they are (the file would not read back): use quoting 'minimal', "
+        "or no header"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
+
+
+def test_quoting_none_without_a_header_writes_any_column_name(store, settings, data_dir, tmp_path):
+    fill(data_dir, '(id INTEGER, "a,b" TEXT)', [(1, "x")])
+    out = tmp_path / "out.csv"
+    assert run_job(store, settings, export(out, format={"quoting": "none", "header": False}))[0] is S.FINISHED
+    assert out.read_text() == "1,x\n"
+
+
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [
