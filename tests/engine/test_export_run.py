@@ -151,6 +151,21 @@ def test_a_query_is_exported_in_its_own_order(store, settings, people, tmp_path)
     assert out.read_text() == 'n,x\nCY,30\n"BOB ""B"", JR",20\nANN,10\n'
 
 
+@pytest.mark.parametrize(
+    "query", ["SELECT id, name, id FROM t", "SELECT id, age AS id FROM t WHERE id < 0", "SELECT *, * FROM t"]
+)
+def test_a_query_giving_two_columns_one_name_is_refused_as_on_postgresql(
+    store, settings, people, tmp_path, query
+):
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, {"query": query}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id).startswith("the export query gives more than one column named ")
+    assert "id" in journal_error(store, job_id).split(":")[0]
+    assert journal_error(store, job_id).endswith("give each its own name (… AS another_name)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
+
+
 def test_an_empty_result_still_writes_the_header(store, settings, people, tmp_path):
     out = tmp_path / "out.csv"
     run_job(store, settings, export(out, {"table": "t", "filter": "id > 99"}))

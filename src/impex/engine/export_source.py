@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from impex.domain.definitions import QuerySource, TableSource
-from impex.engine.export_readers import ResumeKey
+from impex.engine.export_readers import ResumeKey, refuse_doubled
 from impex.targets import Connection
 from impex.targets.base import TargetError
 from impex.targets.pg_source import PostgresReader, as_plain, literal, pg_type, plain_type
@@ -84,12 +84,7 @@ class PostgresExportSource:
     def _describe_query(self, source: QuerySource) -> None:
         query = enclosable(source.query)
         schema = self.reader.result_schema(query)
-        doubled = sorted({n for n in schema.names if schema.names.count(n) > 1})
-        if doubled:  # a file's header names each column once (and a frame holds it once)
-            raise TargetError(
-                f"the export query gives more than one column named {', '.join(doubled)}: "
-                "give each its own name (… AS another_name)"
-            )
+        refuse_doubled(schema.names)
         self.select = f"SELECT {self._columns(schema, 'q')} FROM ({query}) AS q"
         self.names = schema.names
 
