@@ -83,3 +83,14 @@ def test_an_export_to_a_name_longer_than_a_file_name_may_be_is_refused_and_saves
     )
     assert jobs(people) == ["import people.csv into people"]
     assert not list(tmp_path.glob("x*"))
+
+
+def test_an_export_onto_the_source_database_is_refused_and_saves_no_job(people, tmp_path):
+    database = tmp_path / "impex-data" / "data.db"
+    before = database.read_bytes()
+    result = impex(people, "export", "--table", "people", str(database))
+    assert result.returncode == 2
+    said = f"error: cannot write the export file {database}: it is a SQLite database"
+    assert result.stderr.startswith(said)
+    assert database.read_bytes() == before
+    assert jobs(people) == ["import people.csv into people"]

@@ -488,6 +488,22 @@ def test_a_path_that_is_not_a_file_is_refused_and_left_as_it_was(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == ["out"]
 
 
+@pytest.mark.parametrize("database", ["data.db", "impex.db"], ids=["source", "store"])
+def test_an_export_onto_a_sqlite_database_is_refused_and_leaves_it_whole(
+    store, settings, people, tmp_path, database
+):
+    target = people / database
+    before = digest(target)
+    status, job_id = run_job(store, settings, export(target))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        f"cannot write the export file {target}: it is a SQLite database, which the export file would "
+        "replace; give another name"
+    )
+    assert digest(target) == before
+    assert not list(people.glob(f"{database}.part*"))
+
+
 def test_a_link_to_a_file_stays_a_link_and_its_file_is_written(store, settings, people, tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "real" / "people.csv").write_text("old\n")
