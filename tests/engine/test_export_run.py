@@ -546,6 +546,20 @@ def test_a_query_that_is_not_a_select_is_refused_when_the_job_is_defined():
             {"format": {"delimiter": ";", "timestamp_format": '%H:%M "%S"'}},
             "format: timestamp_format '%H:%M \"%S\"' holds the delimiter",
         ),
+        (
+            {"format": {"null_value": "n/a, none"}},
+            "format: null_value 'n/a, none' holds the delimiter, the quote or a line break: a null "
+            "written as it would not read back",
+        ),
+        (
+            {"format": {"null_value": "-\n-", "delimiter": ";"}},
+            "format: null_value '-\\n-' holds the delimiter, the quote or a line break",
+        ),
+        (
+            {"format": {"quoting": "none", "decimal_separator": ","}},
+            "format: decimal_separator ',' is the delimiter: with quoting 'none' every number with a "
+            "fraction would read back as two fields",
+        ),
         ({"output": "out-{nope}.csv"}, "output: unknown placeholder {nope} in 'out-{nope}.csv' (use {job}"),
         ({"output": "out-{0}.csv"}, "output: unknown placeholder {0}"),
         ({"output": "out-{run.x}.csv"}, "output: unknown placeholder {run.x}"),

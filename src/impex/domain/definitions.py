@@ -329,6 +329,16 @@ class OutputFormat(Model):
                     f"{name.split('_')[0]} is written with as it is (never quoted): "
                     "the file would not read back"
                 )
+        if any(special in self.null_value for special in (self.delimiter, self.quote, "\n", "\r")):
+            raise ValueError(
+                f"null_value {self.null_value!r} holds the delimiter, the quote or a line break: "
+                "a null written as it would not read back"
+            )
+        if self.quoting == "none" and self.decimal_separator == self.delimiter:
+            raise ValueError(
+                f"decimal_separator {self.decimal_separator!r} is the delimiter: with quoting 'none' "
+                "every number with a fraction would read back as two fields"
+            )
         return self
 
 

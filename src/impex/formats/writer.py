@@ -39,18 +39,7 @@ class CsvWriter:
     """
 
     def __init__(self, binary_file: BinaryWriter, fmt: OutputFormat, *, rows_before: int = 0) -> None:
-        if fmt.decimal_separator not in (".", ","):
-            raise FormatError(f"decimal separator {fmt.decimal_separator!r} is not supported (use . or ,)")
-        if fmt.quoting == "none" and fmt.decimal_separator == fmt.delimiter:
-            raise FormatError(
-                f"decimal separator {fmt.decimal_separator!r} is the delimiter: with quoting 'none' every "
-                "number with a fraction would read back as two fields"
-            )
-        if any(special in fmt.null_value for special in (fmt.delimiter, fmt.quote, "\n", "\r")):
-            raise FormatError(
-                f"null value {fmt.null_value!r} holds the delimiter, the quote or a line break: "
-                "a null written as it would not read back"
-            )
+        # (fmt's options agree with one another: OutputFormat refuses those that do not)
         self._file = binary_file
         self._fmt = fmt
         self._encoding = canonical(fmt.encoding)
