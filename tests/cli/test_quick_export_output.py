@@ -3,6 +3,9 @@ saved, with the path and why, as the quick import refuses its source."""
 
 import json
 import os
+import resource
+import signal
+import sqlite3
 import subprocess
 
 import pytest
@@ -94,3 +97,33 @@ def test_an_export_onto_the_source_database_is_refused_and_saves_no_job(people, 
     assert result.stderr.startswith(said)
     assert database.read_bytes() == before
     assert jobs(people) == ["import people.csv into people"]
+
+
+def at_most(size: int):
+    """For a child process: files it writes stop growing at ``size`` bytes (EFBIG), as on a full disk."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def test_an_export_that_cannot_write_all_of_its_file_names_it_and_keeps_the_earlier_file(people, tmp_path):
+    with sqlite3.connect(tmp_path / "impex-data" / "data.db") as c:
+        c.execute("CREATE TABLE wide (id INTEGER PRIMARY KEY, note TEXT)")
+        c.executemany("INSERT INTO wide VALUES (?, ?)", [(i, "n" * 300) for i in range(20_000)])
+    (tmp_path / "out").mkdir()
+    out = write(tmp_path / "out" / "wide.csv", "the earlier export\n")
+    result = subprocess.run(
+        [*IMPEX, "export", "--table", "wide", str(out)],
+        env=people,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=at_most(4 * 1024 * 1024),
+    )
+    assert result.returncode == 1
+    assert f"cannot write the export file {out}: File too large" in result.stdout
+    assert out.read_text() == "the earlier export\n"
+    assert list(out.parent.iterdir()) == [out]

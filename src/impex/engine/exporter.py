@@ -20,8 +20,9 @@ import hashlib
 import io
 import json
 import os
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -67,6 +68,17 @@ def file_name_part(job: str) -> str:
     job is confined to)."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in job)
     return "_" * len(safe) if not safe.strip(".") else safe
+
+
+@contextlib.contextmanager
+def writing(final: Path) -> Iterator[None]:
+    """An OSError while the export file is written (a full disk, a file size limit…) said as one
+    about that file: the system's words after its name."""
+    try:
+        yield
+    except OSError as error:
+        words = error.strerror or re.sub(r"^\[Errno \d+\] | \(os error \d+\)$", "", str(error))
+        raise OSError(error.errno or errno.EIO, f"cannot write the export file {final}: {words}") from error
 
 
 class GzipMembers:
@@ -183,23 +195,24 @@ class ExportRun:
             output_path=str(final),
             lease_token=self.ex.claim.lease_token,
         )
-        with open(part, "r+b" if part.exists() else "wb") as out:
-            out.truncate(done_bytes)
-            out.seek(done_bytes)
-            began = time.monotonic()
-            try:
-                chunks, written = self._chunks(source, out, part, written)
-            except StoppedWhileComparing as told:  # the file holds what it held
-                self._written = written
-                return self._stop(told.action)
-            before = run.active_seconds + time.monotonic() - began  # the rows read again: active time
-            clock = Clock(before=before, records_at_start=written, bytes_at_start=out.tell())
-            stopped = self._copy(source, chunks, out, written, clock)
-            if stopped is None:
-                os.fsync(out.fileno())  # the final name promises a complete, durable file
-        if stopped is not None:
-            return stopped
-        os.replace(part, final)
+        with writing(final):
+            with open(part, "r+b" if part.exists() else "wb") as out:
+                out.truncate(done_bytes)
+                out.seek(done_bytes)
+                began = time.monotonic()
+                try:
+                    chunks, written = self._chunks(source, out, part, written)
+                except StoppedWhileComparing as told:  # the file holds what it held
+                    self._written = written
+                    return self._stop(told.action)
+                before = run.active_seconds + time.monotonic() - began  # the rows read again: active time
+                clock = Clock(before=before, records_at_start=written, bytes_at_start=out.tell())
+                stopped = self._copy(source, chunks, out, written, clock)
+                if stopped is None:
+                    os.fsync(out.fileno())  # the final name promises a complete, durable file
+            if stopped is not None:
+                return stopped
+            os.replace(part, final)
         self.keys.remove()
         counters = Counters(read=self._written, written=self._written)
         self.store.record_progress(
