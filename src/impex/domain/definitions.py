@@ -347,6 +347,8 @@ FILE_NAME_FIELDS = {"job": "job", "run": 1, "date": "20250101", "time": "000000"
 
 def check_file_name_template(template: str) -> str:
     """A file name template whose placeholders are among {job}, {run}, {date} and {time}."""
+    if "\x00" in template:
+        raise ValueError(f"{template!r} holds a NUL character, which no file name may hold")
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
         unknown = [field for field in fields if field not in FILE_NAME_FIELDS]
