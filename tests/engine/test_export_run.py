@@ -380,6 +380,15 @@ def test_a_stored_export_to_a_gz_name_with_gzip_false_still_runs_as_it_did_befor
     assert written.read_text() == "id,note\n1,a\n2,b\n"
 
 
+@pytest.mark.parametrize("header", [False, True])
+def test_a_gzip_export_of_no_rows_is_a_gzip_file_that_tools_read(store, settings, people, tmp_path, header):
+    out = tmp_path / "out.csv.gz"
+    source = {"table": "t", "filter": "id < 0"}
+    assert run_job(store, settings, export(out, source, format={"header": header}))[0] is S.FINISHED
+    assert out.read_bytes()[:2] == b"\x1f\x8b"  # gzip's magic: an empty file is no gzip file
+    assert gzip.decompress(out.read_bytes()) == (b"id,name,age,score\n" if header else b"")
+
+
 def test_gzip_output_reads_back_as_the_plain_file_with_one_member_per_chunk(
     store, settings, data_dir, tmp_path
 ):

@@ -313,10 +313,11 @@ class ExportRun:
             if stop is not None:
                 self._checkpoint(checkpoint, clock)
                 return self._stop(stop)
-        if writer.rows_written == 0 and fmt.header and written == 0:
-            writer.write(pl.DataFrame(schema={name: pl.String for name in source.column_names()}))
+        if writer.rows_written == 0 and written == 0:  # no row at all
+            if fmt.header:
+                writer.write(pl.DataFrame(schema={name: pl.String for name in source.column_names()}))
             if gz is not None:
-                gz.end_chunk()
+                gz.end_chunk()  # a gzip file holds one member at least (an empty one here): 0 bytes is none
         return None
 
     def _checkpoint(self, checkpoint: Checkpoint, clock: Clock) -> None:
