@@ -445,6 +445,9 @@ def export_cmd(
         str, typer.Option(help="Decimal separator of the numbers, '.' or ','.")
     ] = ".",
     date_format: Annotated[str, typer.Option(help="Date format, e.g. %d.%m.%Y.")] = "%Y-%m-%d",
+    timestamp_format: Annotated[
+        str | None, typer.Option(help="Timestamp format, e.g. '%d.%m.%Y %H:%M:%S'.")
+    ] = None,
     crlf: Annotated[
         bool, typer.Option("--crlf", help="End lines in CRLF (as Windows does), not LF.")
     ] = False,
@@ -484,6 +487,7 @@ def export_cmd(
                 encoding=encoding,
                 decimal_separator=decimal_separator,
                 date_format=date_format,
+                **({} if timestamp_format is None else {"timestamp_format": timestamp_format}),
                 line_ending="crlf" if crlf else "lf",
                 **({} if gzip is None else {"gzip": gzip}),
             ),
