@@ -834,6 +834,19 @@ def test_dates_impex_imported_into_a_new_sqlite_table_export_in_the_date_format_
         ]
 
 
+def test_a_german_file_imported_then_exported_with_its_date_and_timestamp_formats_comes_back_the_same(
+    cli, tmp_path
+):
+    german = "id;tag;um\n1;24.12.2025;24.12.2025 18:30:00\n2;01.02.1850;01.02.1850 00:00:05\n"
+    data = write(tmp_path / "termine.csv", german)
+    assert cli("import", str(data), "--table", "termine").exit_code == 0
+    out = tmp_path / "out.csv"
+    formats = ["--date-format", "%d.%m.%Y", "--timestamp-format", "%d.%m.%Y %H:%M:%S"]
+    result = cli("export", "--table", "termine", *formats, "--delimiter", ";", str(out))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert out.read_text() == german
+
+
 def test_quick_export_to_an_encoding_that_cannot_hold_a_value_names_it_and_leaves_no_file(
     cli, data_dir, tmp_path
 ):

@@ -9,7 +9,7 @@ import pytest
 from impex.domain.status import A, S
 from impex.engine.actions import operate
 from impex.engine.worker import Worker
-from support import codes, define, make_contacts, run_job, submit
+from support import codes, define, make_contacts, run_job, submit, write
 
 COLUMNS = [
     {"name": "id", "type": "integer", "required": True},
@@ -81,6 +81,33 @@ def test_an_export_canceled_while_paused_removes_its_partial_file(store, setting
     assert [p.name for p in out.parent.iterdir()] != []
     operate(store, settings, job_id, A.CANCEL, actor="tester")
     assert list(out.parent.iterdir()) == []
+
+
+def left_by_a_crash_amid_saving_resume_keys(out: Path) -> Path:
+    """The file a kill -9 leaves while resume keys are written (beside the partial file, then renamed)."""
+    (keys,) = out.parent.glob("*.resume")
+    return write(keys.with_name(keys.name + ".new"), "[[200, [")
+
+
+def test_an_export_canceled_while_paused_removes_what_a_crash_amid_saving_its_resume_keys_left(
+    store, settings, data_dir, tmp_path
+):
+    definition, out = table_export(data_dir, tmp_path)
+    job_id = paused_after_its_first_chunk(store, settings, definition)
+    left_by_a_crash_amid_saving_resume_keys(out)
+    operate(store, settings, job_id, A.CANCEL, actor="tester")
+    assert list(out.parent.iterdir()) == []
+
+
+def test_an_export_resumed_then_finished_removes_what_a_crash_amid_saving_its_resume_keys_left(
+    store, settings, data_dir, tmp_path
+):
+    definition, out = table_export(data_dir, tmp_path)
+    job_id = paused_after_its_first_chunk(store, settings, definition)
+    left_by_a_crash_amid_saving_resume_keys(out)
+    store.transition(job_id, A.START, actor="tester")
+    assert run_job(store, settings, job_id)[0] is S.FINISHED
+    assert list(out.parent.iterdir()) == [out]
 
 
 def canceled_then_shut_down_before_its_next_chunk(store, settings, definition) -> int:

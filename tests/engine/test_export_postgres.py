@@ -124,6 +124,26 @@ def test_a_missing_table_or_column_is_a_clear_error(store, pg_settings, sql, tmp
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_a_table_or_column_named_in_another_case_than_postgresql_keeps_it_is_named_back(
+    store, pg_settings, sql, tmp_path
+):
+    sql("CREATE TABLE customers (id int PRIMARY KEY, name text)")  # unquoted: kept as customers, name
+    status, job_id = run_job(store, pg_settings, export(tmp_path / "o.csv", {"table": "Customers"}))
+    assert status is S.FINISHED_WITH_ERRORS
+    error = journal_error(store, job_id)
+    assert error.startswith("source table Customers does not exist in ")
+    assert error.endswith(
+        " (there is a table customers: PostgreSQL keeps a name written without double quotes in lower case)"
+    )
+    source = {"table": "customers", "columns": ["id", "Name"]}
+    _, job_id = run_job(store, pg_settings, export(tmp_path / "o.csv", source))
+    assert journal_error(store, job_id) == (
+        "source table customers has no column(s) Name (there is a column name: PostgreSQL keeps a name "
+        "written without double quotes in lower case)"
+    )
+    assert not list(tmp_path.glob("o.csv*"))
+
+
 def test_a_query_or_filter_ending_in_a_comment_is_exported(store, pg_settings, sql, tmp_path):
     many(sql, 2)
     out = tmp_path / "out.csv"

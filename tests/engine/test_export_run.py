@@ -151,6 +151,21 @@ def test_a_query_is_exported_in_its_own_order(store, settings, people, tmp_path)
     assert out.read_text() == 'n,x\nCY,30\n"BOB ""B"", JR",20\nANN,10\n'
 
 
+@pytest.mark.parametrize(
+    "query", ["SELECT id, name, id FROM t", "SELECT id, age AS id FROM t WHERE id < 0", "SELECT *, * FROM t"]
+)
+def test_a_query_giving_two_columns_one_name_is_refused_as_on_postgresql(
+    store, settings, people, tmp_path, query
+):
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, {"query": query}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id).startswith("the export query gives more than one column named ")
+    assert "id" in journal_error(store, job_id).split(":")[0]
+    assert journal_error(store, job_id).endswith("give each its own name (… AS another_name)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
+
+
 def test_an_empty_result_still_writes_the_header(store, settings, people, tmp_path):
     out = tmp_path / "out.csv"
     run_job(store, settings, export(out, {"table": "t", "filter": "id > 99"}))
@@ -236,6 +251,31 @@ def test_quoting_none_refuses_a_value_that_would_not_read_back(store, settings, 
         f"row 2, column name: {value!r} holds the delimiter, the quote"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
+
+
+@pytest.mark.parametrize("name", ["a,b", 'say "hi"', "two\nlines", "cr\rhere"])
+@pytest.mark.parametrize("source", [{"table": "t"}, {"table": "t", "filter": "id < 0"}], ids=["rows", "none"])
+def test_quoting_none_refuses_a_column_name_that_would_not_read_back_in_the_header(
+    store, settings, data_dir, tmp_path, name, source
+):
+    quoted = name.replace('"', '""')
+    fill(data_dir, f'(id INTEGER, "{quoted}" TEXT)', [(1, "x")])
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, source, format={"quoting": "none"}))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        f"the header: column name {name!r} holds the delimiter, the quote or a line break, which "
+        "quoting 'none' would write as they are (the file would not read back): use quoting 'minimal', "
+        "or no header"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impex-data"]
+
+
+def test_quoting_none_without_a_header_writes_any_column_name(store, settings, data_dir, tmp_path):
+    fill(data_dir, '(id INTEGER, "a,b" TEXT)', [(1, "x")])
+    out = tmp_path / "out.csv"
+    assert run_job(store, settings, export(out, format={"quoting": "none", "header": False}))[0] is S.FINISHED
+    assert out.read_text() == "1,x\n"
 
 
 @pytest.mark.parametrize(
@@ -340,6 +380,15 @@ def test_a_stored_export_to_a_gz_name_with_gzip_false_still_runs_as_it_did_befor
     assert written.read_text() == "id,note\n1,a\n2,b\n"
 
 
+@pytest.mark.parametrize("header", [False, True])
+def test_a_gzip_export_of_no_rows_is_a_gzip_file_that_tools_read(store, settings, people, tmp_path, header):
+    out = tmp_path / "out.csv.gz"
+    source = {"table": "t", "filter": "id < 0"}
+    assert run_job(store, settings, export(out, source, format={"header": header}))[0] is S.FINISHED
+    assert out.read_bytes()[:2] == b"\x1f\x8b"  # gzip's magic: an empty file is no gzip file
+    assert gzip.decompress(out.read_bytes()) == (b"id,name,age,score\n" if header else b"")
+
+
 def test_gzip_output_reads_back_as_the_plain_file_with_one_member_per_chunk(
     store, settings, data_dir, tmp_path
 ):
@@ -361,6 +410,46 @@ def test_the_file_name_template_takes_job_run_date_and_time(store, settings, peo
     day = date.today().strftime("%Y%m%d")
     assert all(n.split("-")[2] == day and len(n.split("-")[3]) == len("HHMMSS.csv") for n in names)
     assert [r.output_path for r in store.runs_of(job_id)] == [str(tmp_path / n) for n in names]
+
+
+LONGEST = 255  # bytes of a file name on ext4, XFS, Btrfs, APFS
+
+
+@pytest.mark.parametrize("name", ["x" * (LONGEST - 4), "é" * ((LONGEST - 4) // 2)], ids=["ascii", "accents"])
+def test_a_file_name_as_long_as_the_file_system_takes_is_written_through_pauses(
+    store, settings, data_dir, tmp_path, name
+):
+    many(data_dir, 300)
+    folder, reference = tmp_path / "out", tmp_path / "reference.csv"
+    out = folder / f"{name}.csv"
+    run_job(store, settings, export(reference, chunk_rows=97))
+
+    def pause(progress):
+        if store.status_of(progress.job_id) is S.RUNNING:
+            store.transition(progress.job_id, A.PAUSE, actor="tester")
+
+    status, job_id = run_job(store, settings, export(out, chunk_rows=97), on_progress=pause)
+    while status is S.PAUSED:
+        assert not out.exists()
+        store.transition(job_id, A.START, actor="tester")
+        status, _ = run_job(store, settings, job_id, on_progress=pause)
+    assert status is S.FINISHED, journal_error(store, job_id)
+    assert "run.resumed" in codes(store, job_id)
+    assert list(folder.iterdir()) == [out]  # no partial file, no resume keys left
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_a_file_name_longer_than_the_file_system_takes_is_refused_before_any_row_is_read(
+    store, settings, people, tmp_path
+):
+    out = tmp_path / f"{'é' * 126}.csv"
+    status, job_id = run_job(store, settings, export(out))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        f"cannot write the export file {out}: its name is 256 bytes long (in UTF-8), and a file name "
+        "may have at most 255"
+    )
+    assert list(tmp_path.iterdir()) == [tmp_path / "impex-data"]
 
 
 def test_a_missing_source_table_finishes_with_errors_naming_it(store, settings, people, tmp_path):
@@ -408,6 +497,22 @@ def test_a_path_that_is_not_a_file_is_refused_and_left_as_it_was(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == ["out"]
 
 
+@pytest.mark.parametrize("database", ["data.db", "impex.db"], ids=["source", "store"])
+def test_an_export_onto_a_sqlite_database_is_refused_and_leaves_it_whole(
+    store, settings, people, tmp_path, database
+):
+    target = people / database
+    before = digest(target)
+    status, job_id = run_job(store, settings, export(target))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == (
+        f"cannot write the export file {target}: it is a SQLite database, which the export file would "
+        "replace; give another name"
+    )
+    assert digest(target) == before
+    assert not list(people.glob(f"{database}.part*"))
+
+
 def test_a_link_to_a_file_stays_a_link_and_its_file_is_written(store, settings, people, tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "real" / "people.csv").write_text("old\n")
@@ -450,10 +555,25 @@ def test_a_query_that_is_not_a_select_is_refused_when_the_job_is_defined():
             {"format": {"delimiter": ";", "timestamp_format": '%H:%M "%S"'}},
             "format: timestamp_format '%H:%M \"%S\"' holds the delimiter",
         ),
+        (
+            {"format": {"null_value": "n/a, none"}},
+            "format: null_value 'n/a, none' holds the delimiter, the quote or a line break: a null "
+            "written as it would not read back",
+        ),
+        (
+            {"format": {"null_value": "-\n-", "delimiter": ";"}},
+            "format: null_value '-\\n-' holds the delimiter, the quote or a line break",
+        ),
+        (
+            {"format": {"quoting": "none", "decimal_separator": ","}},
+            "format: decimal_separator ',' is the delimiter: with quoting 'none' every number with a "
+            "fraction would read back as two fields",
+        ),
         ({"output": "out-{nope}.csv"}, "output: unknown placeholder {nope} in 'out-{nope}.csv' (use {job}"),
         ({"output": "out-{0}.csv"}, "output: unknown placeholder {0}"),
         ({"output": "out-{run.x}.csv"}, "output: unknown placeholder {run.x}"),
         ({"output": "out-{.csv"}, "output: 'out-{.csv' is not a file name template"),
+        ({"output": "out\x00.csv"}, "output: 'out\\x00.csv' holds a NUL character, which no file name"),
     ],
 )
 def test_a_format_or_file_name_that_cannot_be_written_is_refused_when_the_job_is_defined(fields, says):
@@ -483,6 +603,49 @@ def test_an_export_cannot_change_its_source_database(store, settings, people, tm
     else:
         assert status is S.FINISHED_WITH_ERRORS and says in journal_error(store, job_id)
     assert digest(people / "data.db") == before  # not one byte, not even impex's own bookkeeping
+
+
+@pytest.mark.parametrize(
+    ("source", "says"),
+    [
+        (
+            {"query": "SELECT * FROM t) AS q; DELETE FROM t; SELECT * FROM (SELECT 1"},
+            "the export query must be one read-only SELECT: a ')' closes a parenthesis it did not open",
+        ),
+        (
+            {"query": "SELECT id FROM t;; SELECT 1"},
+            "the export query must be one read-only SELECT: a ';' ends it, and more follows",
+        ),
+        (
+            {"table": "t", "filter": "id > 1) ; DELETE FROM t; SELECT (1"},
+            "the export filter must be one condition: a ')' closes a parenthesis it did not open",
+        ),
+    ],
+)
+def test_sql_that_breaks_out_of_its_parenthesis_is_refused_not_run_in_part(
+    store, settings, people, tmp_path, source, says
+):
+    before = digest(people / "data.db")
+    out = tmp_path / "out.csv"
+    status, job_id = run_job(store, settings, export(out, source))
+    assert status is S.FINISHED_WITH_ERRORS
+    assert journal_error(store, job_id) == says
+    assert not out.exists() and not list(tmp_path.glob("out.csv*"))
+    assert digest(people / "data.db") == before
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"query": "SELECT ')' AS \"(\", [a;b] FROM (SELECT 1 AS [a;b]) -- ) ;"},
+        {"table": "t", "filter": "name <> ';)' /* ) ; */"},
+    ],
+)
+def test_parentheses_and_semicolons_in_strings_names_and_comments_are_no_statement_of_their_own(
+    store, settings, people, tmp_path, source
+):
+    status, job_id = run_job(store, settings, export(tmp_path / "out.csv", source))
+    assert status is S.FINISHED, journal_error(store, job_id)
 
 
 def test_a_column_whose_values_change_type_between_chunks_is_exported_whole(

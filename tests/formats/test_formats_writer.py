@@ -245,5 +245,5 @@ def test_quoting_none_refuses_a_number_written_as_the_null_value() -> None:
 
 @pytest.mark.parametrize("null_value", [",", 'say "hi"', "a\nb"])
 def test_a_null_value_holding_the_delimiter_the_quote_or_a_line_break_is_refused(null_value: str) -> None:
-    with pytest.raises(FormatError, match=r"null value .* holds the delimiter, the quote or a line break"):
-        CsvWriter(io.BytesIO(), OutputFormat(null_value=null_value))
+    with pytest.raises(ValueError, match=r"null_value .* holds the delimiter, the quote or a line break"):
+        OutputFormat(null_value=null_value)

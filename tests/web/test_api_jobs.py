@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from impex.domain.journal import Level
 from impex.domain.status import OPERATOR_ACTIONS, TRANSITIONS, A, IllegalTransition, S
-from support import write
+from support import run_job, write
 from web.conftest import PEOPLE, assert_error, import_definition
 from web.test_auth import login
 
@@ -116,6 +119,22 @@ def test_files_outside_the_configured_folders_are_refused(api, web, source):
 def test_export_files_are_confined_too(api):
     definition = {"kind": "export", "name": "e", "source": {"table": "t"}, "output": "/tmp/x.csv"}
     assert_error(api["operator"].post("/api/jobs", json={"definition": definition}), 422, "path_not_allowed")
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../..", ". ."])
+def test_an_export_named_after_a_parent_folder_still_writes_inside_the_configured_folders(
+    api, web, store, settings, name
+):
+    with sqlite3.connect(settings.data_path / "data.db") as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        c.execute("INSERT INTO t VALUES (1)")
+    definition = {"kind": "export", "name": name, "source": {"table": "t"}, "output": "{job}/out.csv"}
+    job_id = create(api["operator"], definition, start=True)["id"]
+    assert run_job(store, settings, job_id)[0] is S.FINISHED
+    written = Path(store.runs_of(job_id)[-1].output_path).resolve()
+    assert written.read_text() == "id\n1\n"
+    assert written.parent.parent == web.files  # in a folder named after the job, as the template says
+    assert list(web.files.parent.rglob("out.csv")) == [written]
 
 
 @pytest.mark.parametrize(

@@ -455,6 +455,9 @@ def export_cmd(
         str, typer.Option(help="Decimal separator of the numbers, '.' or ','.")
     ] = ".",
     date_format: Annotated[str, typer.Option(help="Date format, e.g. %d.%m.%Y.")] = "%Y-%m-%d",
+    timestamp_format: Annotated[
+        str | None, typer.Option(help="Timestamp format, e.g. '%d.%m.%Y %H:%M:%S'.")
+    ] = None,
     crlf: Annotated[
         bool, typer.Option("--crlf", help="End lines in CRLF (as Windows does), not LF.")
     ] = False,
@@ -494,6 +497,7 @@ def export_cmd(
                 encoding=encoding,
                 decimal_separator=decimal_separator,
                 date_format=date_format,
+                **({} if timestamp_format is None else {"timestamp_format": timestamp_format}),
                 line_ending="crlf" if crlf else "lf",
                 **({} if gzip is None else {"gzip": gzip}),
             ),
@@ -523,9 +527,10 @@ def _check_source(settings: Settings, source: TableSource | QuerySource) -> None
 
 def _check_output(out_file: Path) -> None:
     """Refuse, before any job is saved, an output the export could not be renamed over: standard output,
-    a folder, a pipe, a device (the run would only end with errors, leaving a job behind)."""
+    a folder, a pipe, a device, a name too long (the run would only end with errors, leaving a job
+    behind)."""
+    from impex.engine.exporter import name_that_fits
     from impex.engine.final_file import check_replaceable, through_link
-    from impex.formats.errors import NotAFile
 
     if str(out_file) == "-" and not out_file.exists():
         raise fail(
@@ -536,8 +541,8 @@ def _check_output(out_file: Path) -> None:
     if "{" in out_file.name:  # a name template: the file is named when the run begins
         return
     try:
-        check_replaceable(through_link(out_file), "the export file")
-    except NotAFile as e:
+        check_replaceable(through_link(name_that_fits(out_file)), "the export file")
+    except OSError as e:  # NotAFile, a name too long
         raise fail(str(e.strerror)) from None
 
 

@@ -340,6 +340,16 @@ class OutputFormat(Model):
                     f"{name.split('_')[0]} is written with as it is (never quoted): "
                     "the file would not read back"
                 )
+        if any(special in self.null_value for special in (self.delimiter, self.quote, "\n", "\r")):
+            raise ValueError(
+                f"null_value {self.null_value!r} holds the delimiter, the quote or a line break: "
+                "a null written as it would not read back"
+            )
+        if self.quoting == "none" and self.decimal_separator == self.delimiter:
+            raise ValueError(
+                f"decimal_separator {self.decimal_separator!r} is the delimiter: with quoting 'none' "
+                "every number with a fraction would read back as two fields"
+            )
         return self
 
 
@@ -348,6 +358,8 @@ FILE_NAME_FIELDS = {"job": "job", "run": 1, "date": "20250101", "time": "000000"
 
 def check_file_name_template(template: str) -> str:
     """A file name template whose placeholders are among {job}, {run}, {date} and {time}."""
+    if "\x00" in template:
+        raise ValueError(f"{template!r} holds a NUL character, which no file name may hold")
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
         unknown = [field for field in fields if field not in FILE_NAME_FIELDS]

@@ -25,7 +25,7 @@ from impex.engine.connections import Connection
 from impex.targets import sqlite_path
 from impex.targets.base import TargetError
 from impex.targets.sql import driver_words, enclosable, quote
-from impex.targets.sqlite_sql import name_key, schema_refusal
+from impex.targets.sqlite_sql import breaks_out, name_key, schema_refusal
 
 if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a PostgreSQL source
     from impex.engine.export_source import PostgresExportSource
@@ -76,6 +76,7 @@ class SqliteSource:
             )
         self.path = Path(sqlite_path(url))
         self.source = source
+        refuse_breaking_out(source)
         if not self.path.is_file():
             raise TargetError(f"source database {self.path} does not exist")
         self.uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
@@ -212,7 +213,7 @@ class SqliteSource:
         if not self.names:
             with self._cursor() as cur:
                 cur.execute(f"SELECT * FROM {self.source_sql} LIMIT 0")
-                self.names = [d[0] for d in cur.description]
+                self.names = refuse_doubled(_as_given([d[0] for d in cur.description]))
         return self.names
 
     def chunks(
@@ -324,6 +325,8 @@ class SqliteSource:
             lost: set[str] = set()
             with self._cursor(batch_rows=min(chunk_rows, READ_BATCH_ROWS)) as cur:
                 cur.execute(sql)
+                if isinstance(self.source, QuerySource):
+                    refuse_doubled(_as_given([d[0] for d in cur.description]))
                 try:
                     for batch in cur.fetch_record_batch():
                         lost = self._lost_reals(batch, exact)
@@ -353,6 +356,42 @@ class SqliteSource:
                 position += sum(b.num_rows for b in buffer)
             if not lost:
                 return
+
+
+def refuse_doubled(names: list[str]) -> list[str]:
+    """``names``; TargetError when a query gives two columns one name (a file's header names each
+    column once, and a frame holds it once)."""
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    if doubled:
+        raise TargetError(
+            f"the export query gives more than one column named {', '.join(doubled)}: "
+            "give each its own name (… AS another_name)"
+        )
+    return names
+
+
+def _as_given(names: list[str]) -> list[str]:
+    """A query's column names as it gives them: SQLite names the columns of a subquery (impex reads
+    a query as one) apart, the second 'id' as 'id:1', the next 'id:2'…"""
+    given = set(names)
+    return [
+        head if tail.isdigit() and head in given else name
+        for name in names
+        for head, _, tail in [name.rpartition(":")]
+    ]
+
+
+def refuse_breaking_out(source: TableSource | QuerySource) -> None:
+    """TargetError when the query or filter would not stay inside the parentheses it is read in."""
+    if isinstance(source, QuerySource):
+        what, sql = "query must be one read-only SELECT", enclosable(source.query)
+    elif source.filter is not None:
+        what, sql = "filter must be one condition", enclosable(source.filter)
+    else:
+        return
+    why = breaks_out(sql)
+    if why is not None:
+        raise TargetError(f"the export {what}: {why}")
 
 
 def _exact_text(name: str) -> str:

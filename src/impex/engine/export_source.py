@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from impex.domain.definitions import QuerySource, TableSource
-from impex.engine.export_readers import ResumeKey
+from impex.engine.export_readers import ResumeKey, refuse_doubled
 from impex.targets import Connection
 from impex.targets.base import TargetError
 from impex.targets.pg_source import PostgresReader, as_plain, literal, pg_type, plain_type
@@ -60,12 +60,15 @@ class PostgresExportSource:
     def _describe_table(self, source: TableSource) -> None:
         reader, table = self.reader, source.table
         if not reader.table_exists(table):
-            raise TargetError(f"source table {table} does not exist in {reader.where}")
+            folded = table.lower() != table and reader.table_exists(table.lower())
+            hint = _lower_case_hint("table", [table.lower()] if folded else [])
+            raise TargetError(f"source table {table} does not exist in {reader.where}{hint}")
         declared = {c.name: c for c in reader.columns(table)}
         names = list(source.columns or declared)
         missing = [n for n in (*names, *source.order_by) if n not in declared]
         if missing:
-            raise TargetError(f"source table {table} has no column(s) {', '.join(missing)}")
+            hint = _lower_case_hint("column", [n.lower() for n in missing if n.lower() in declared])
+            raise TargetError(f"source table {table} has no column(s) {', '.join(missing)}{hint}")
         key = reader.primary_key(table)
         order = [*source.order_by, *(k for k in key if k not in source.order_by)]
         self.filter = f"({enclosable(source.filter)})" if source.filter else ""
@@ -84,12 +87,7 @@ class PostgresExportSource:
     def _describe_query(self, source: QuerySource) -> None:
         query = enclosable(source.query)
         schema = self.reader.result_schema(query)
-        doubled = sorted({n for n in schema.names if schema.names.count(n) > 1})
-        if doubled:  # a file's header names each column once (and a frame holds it once)
-            raise TargetError(
-                f"the export query gives more than one column named {', '.join(doubled)}: "
-                "give each its own name (… AS another_name)"
-            )
+        refuse_doubled(schema.names)
         self.select = f"SELECT {self._columns(schema, 'q')} FROM ({query}) AS q"
         self.names = schema.names
 
@@ -164,6 +162,17 @@ class PostgresExportSource:
 
     def close(self) -> None:
         self.reader.close()
+
+
+def _lower_case_hint(kind: str, found: list[str]) -> str:
+    """What to add to 'no such table (or column)' when ``found`` are the names meant, in lower case:
+    impex quotes names, and one created without quotes is kept in lower case."""
+    if not found:
+        return ""
+    return (
+        f" (there is a {kind} {', '.join(found)}: PostgreSQL keeps a name written without double quotes "
+        "in lower case)"
+    )
 
 
 def _numeric_specials(frame: pl.DataFrame, numeric: tuple[str, ...]) -> pl.DataFrame:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import gzip
+import hashlib
 import io
 import json
 import os
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -45,19 +47,38 @@ from impex.store.records import RunRecord
 CHECKPOINT_BYTES = 64 * 1024 * 1024  # fsync + store progress at least this often…
 CHECKPOINT_SECONDS = 0.25  # …and at least this often; a resume redoes at most this much
 GZIP_LEVEL = 6  # gzip's own default: level 9 costs twice the time for ~1% smaller files
+NAME_MAX = 255  # bytes of a file name on the usual file systems (ext4, XFS, Btrfs, APFS)
 
 
 def output_path(template: str, job: str, run_no: int, now: float | None = None) -> Path:
     moment = time.localtime(now)
-    safe_job = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in job)
     return Path(
         template.format(
-            job=safe_job,
+            job=file_name_part(job),
             run=run_no,
             date=time.strftime("%Y%m%d", moment),
             time=time.strftime("%H%M%S", moment),
         )
     )
+
+
+def file_name_part(job: str) -> str:
+    """A job's name as the template's {job} writes it: the characters a file name takes anywhere, and
+    never '.' or '..', which would name the folder itself or its parent (out of the folders a web
+    job is confined to)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in job)
+    return "_" * len(safe) if not safe.strip(".") else safe
+
+
+@contextlib.contextmanager
+def writing(final: Path) -> Iterator[None]:
+    """An OSError while the export file is written (a full disk, a file size limit…) said as one
+    about that file: the system's words after its name."""
+    try:
+        yield
+    except OSError as error:
+        words = error.strerror or re.sub(r"^\[Errno \d+\] | \(os error \d+\)$", "", str(error))
+        raise OSError(error.errno or errno.EIO, f"cannot write the export file {final}: {words}") from error
 
 
 class GzipMembers:
@@ -76,14 +97,35 @@ class GzipMembers:
 
 
 def partial_file(final: Path, run_id: int) -> Path:
-    """Where run ``run_id`` writes the export until it is complete (then renamed ``final``)."""
-    return final.with_name(f"{final.name}.part{run_id}")
+    """Where run ``run_id`` writes the export until it is complete (then renamed ``final``): beside it,
+    named after it; shortened, with a digest of the whole name, where that name with the suffixes of
+    the partial file and of its resume keys would be longer than a file name may be."""
+    suffix = f".part{run_id}"
+    name = os.fsencode(final.name)
+    room = NAME_MAX - len(suffix) - len(ResumeKeys.LONGEST_SUFFIX)
+    if len(name) <= room:
+        return final.with_name(final.name + suffix)
+    digest = hashlib.sha256(name).hexdigest()[:12]
+    head = name[: room - len(digest) - 1].decode("utf-8", "ignore")  # no character cut in two
+    return final.with_name(f"{head}~{digest}{suffix}")
+
+
+def name_that_fits(final: Path) -> Path:
+    """``final``; OSError naming it when its name is longer than a file name may be."""
+    length = len(os.fsencode(final.name))
+    if length > NAME_MAX:
+        raise OSError(
+            errno.ENAMETOOLONG,
+            f"cannot write the export file {final}: its name is {length} bytes long (in UTF-8), and a "
+            f"file name may have at most {NAME_MAX}",
+        )
+    return final
 
 
 def discard_partial(part: Path) -> None:
     """Remove a partial file and its resume keys: its run will not go on (canceled, failed)."""
     part.unlink(missing_ok=True)
-    ResumeKeys.file_of(part).unlink(missing_ok=True)
+    ResumeKeys.discard(part)
 
 
 class ExportRun:
@@ -124,7 +166,7 @@ class ExportRun:
         if run.output_path:
             final = Path(run.output_path)
         else:
-            final = through_link(output_path(job.output, job.name, run.run_no))
+            final = through_link(name_that_fits(output_path(job.output, job.name, run.run_no)))
         part = self.part = partial_file(final, self.ex.run_id)
         source = open_source(connection_url(self.ex.settings, job.source.connection), job.source)
         try:
@@ -153,23 +195,24 @@ class ExportRun:
             output_path=str(final),
             lease_token=self.ex.claim.lease_token,
         )
-        with open(part, "r+b" if part.exists() else "wb") as out:
-            out.truncate(done_bytes)
-            out.seek(done_bytes)
-            began = time.monotonic()
-            try:
-                chunks, written = self._chunks(source, out, part, written)
-            except StoppedWhileComparing as told:  # the file holds what it held
-                self._written = written
-                return self._stop(told.action)
-            before = run.active_seconds + time.monotonic() - began  # the rows read again: active time
-            clock = Clock(before=before, records_at_start=written, bytes_at_start=out.tell())
-            stopped = self._copy(source, chunks, out, written, clock)
-            if stopped is None:
-                os.fsync(out.fileno())  # the final name promises a complete, durable file
-        if stopped is not None:
-            return stopped
-        os.replace(part, final)
+        with writing(final):
+            with open(part, "r+b" if part.exists() else "wb") as out:
+                out.truncate(done_bytes)
+                out.seek(done_bytes)
+                began = time.monotonic()
+                try:
+                    chunks, written = self._chunks(source, out, part, written)
+                except StoppedWhileComparing as told:  # the file holds what it held
+                    self._written = written
+                    return self._stop(told.action)
+                before = run.active_seconds + time.monotonic() - began  # the rows read again: active time
+                clock = Clock(before=before, records_at_start=written, bytes_at_start=out.tell())
+                stopped = self._copy(source, chunks, out, written, clock)
+                if stopped is None:
+                    os.fsync(out.fileno())  # the final name promises a complete, durable file
+            if stopped is not None:
+                return stopped
+            os.replace(part, final)
         self.keys.remove()
         counters = Counters(read=self._written, written=self._written)
         self.store.record_progress(
@@ -270,10 +313,11 @@ class ExportRun:
             if stop is not None:
                 self._checkpoint(checkpoint, clock)
                 return self._stop(stop)
-        if writer.rows_written == 0 and fmt.header and written == 0:
-            writer.write(pl.DataFrame(schema={name: pl.String for name in source.column_names()}))
+        if writer.rows_written == 0 and written == 0:  # no row at all
+            if fmt.header:
+                writer.write(pl.DataFrame(schema={name: pl.String for name in source.column_names()}))
             if gz is not None:
-                gz.end_chunk()
+                gz.end_chunk()  # a gzip file holds one member at least (an empty one here): 0 bytes is none
         return None
 
     def _checkpoint(self, checkpoint: Checkpoint, clock: Clock) -> None:
@@ -375,8 +419,10 @@ class ResumeKeys:
     A lost or stale file only makes the resume skip rows by OFFSET instead."""
 
     KEEP = 4  # a crash between this file and the store's write leaves the store's count in it
+    LONGEST_SUFFIX = ".resume.new"  # what its names add to the partial file's
 
     def __init__(self, part: Path) -> None:
+        self.part = part
         self.path = self.file_of(part)
         self.recent: dict[int, ResumeKey] = {}
         with contextlib.suppress(OSError, ValueError, TypeError):
@@ -386,7 +432,7 @@ class ResumeKeys:
 
     @staticmethod
     def file_of(part: Path) -> Path:
-        return part.with_name(part.name + ".resume")
+        return part.with_name(part.name + ".resume")  # (see LONGEST_SUFFIX)
 
     def at(self, rows: int) -> ResumeKey | None:
         return self.recent.get(rows) if rows else None
@@ -401,9 +447,21 @@ class ResumeKeys:
         rows, key = last
         self.recent[rows] = key
         self.recent = dict(sorted(self.recent.items())[-self.KEEP :])
-        temporary = self.path.with_name(self.path.name + ".new")
+        temporary = self.temporary_of(self.path)
         temporary.write_text(json.dumps([[r, list(k)] for r, k in self.recent.items()]), encoding="utf-8")
         os.replace(temporary, self.path)
 
+    @staticmethod
+    def temporary_of(path: Path) -> Path:
+        """Where keys are written before they replace those at ``path`` (see LONGEST_SUFFIX)."""
+        return path.with_name(path.name + ".new")
+
+    @classmethod
+    def discard(cls, part: Path) -> None:
+        """Remove the keys of ``part``, and what a crash while they were saved left."""
+        keys = cls.file_of(part)
+        keys.unlink(missing_ok=True)
+        cls.temporary_of(keys).unlink(missing_ok=True)
+
     def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self.discard(self.part)

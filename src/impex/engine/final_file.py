@@ -1,7 +1,8 @@
 """Files that appear under their name only once complete: written under a temporary name, then
 renamed over the path. Over anything but a file, that rename would do harm: a named pipe or a device
 (``/dev/stdout`` is a link to one) would be replaced by a plain file, a folder would fail only once
-the whole file is written."""
+the whole file is written; and over a SQLite database (the export's own source, say), every table
+of it would be lost."""
 
 from __future__ import annotations
 
@@ -12,15 +13,28 @@ from pathlib import Path
 
 from impex.formats.errors import NotAFile
 
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
+
+
+class ADatabase(NotAFile):
+    """A SQLite database where impex would write a file over it: a source's, impex's own store, any."""
+
 
 def check_replaceable(path: Path, what: str) -> None:
     """NotAFile naming ``what`` (``the export file``) and ``path`` unless ``path`` is a file (through
-    links) or nothing yet."""
+    links) or nothing yet; ADatabase when that file is a SQLite database (a name mistyped would
+    replace every table of it)."""
     try:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):  # nothing there yet, or no folder: said later
         return
     if stat.S_ISREG(mode):
+        if _starts_with(path, SQLITE_HEADER):
+            raise ADatabase(
+                errno.EEXIST,
+                f"cannot write {what} {path}: it is a SQLite database, which {what} would replace; "
+                "give another name",
+            )
         return
     raise NotAFile(
         errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL,
@@ -36,3 +50,11 @@ def through_link(path: Path) -> Path:
     if path.is_symlink() and (path.is_file() or not path.exists()):
         return Path(os.path.realpath(path))
     return path
+
+
+def _starts_with(path: Path, head: bytes) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(head)) == head
+    except OSError:  # unreadable: the rename will tell
+        return False

@@ -39,18 +39,7 @@ class CsvWriter:
     """
 
     def __init__(self, binary_file: BinaryWriter, fmt: OutputFormat, *, rows_before: int = 0) -> None:
-        if fmt.decimal_separator not in (".", ","):
-            raise FormatError(f"decimal separator {fmt.decimal_separator!r} is not supported (use . or ,)")
-        if fmt.quoting == "none" and fmt.decimal_separator == fmt.delimiter:
-            raise FormatError(
-                f"decimal separator {fmt.decimal_separator!r} is the delimiter: with quoting 'none' every "
-                "number with a fraction would read back as two fields"
-            )
-        if any(special in fmt.null_value for special in (fmt.delimiter, fmt.quote, "\n", "\r")):
-            raise FormatError(
-                f"null value {fmt.null_value!r} holds the delimiter, the quote or a line break: "
-                "a null written as it would not read back"
-            )
+        # (fmt's options agree with one another: OutputFormat refuses those that do not)
         self._file = binary_file
         self._fmt = fmt
         self._encoding = canonical(fmt.encoding)
@@ -104,13 +93,15 @@ class CsvWriter:
         raise AssertionError("unreachable: _stand_ins() is endless")  # pragma: no cover
 
     def _refuse_unquotable(self, df: pl.DataFrame) -> None:
-        """Without quoting, a value holding the delimiter, the quote or a line break would read back
-        as other fields or records, and one equal to a null value other than the empty text as a null:
-        FormatError naming its row, column and value. An empty text is written as the empty field it
-        is, as every tool writes it, and the first one's row kept in ``first_empty_text``: it reads
-        back as a null."""
+        """Without quoting, a value (or a column name of the header) holding the delimiter, the quote or
+        a line break would read back as other fields or records, and one equal to a null value other
+        than the empty text as a null: FormatError naming its row, column and value. An empty text is
+        written as the empty field it is, as every tool writes it, and the first one's row kept in
+        ``first_empty_text``: it reads back as a null."""
         fmt = self._fmt
         specials = [fmt.delimiter, fmt.quote, "\n", "\r"]
+        if self._header_pending:
+            self._refuse_unquotable_names(df.columns, specials)
         for name, dtype in df.schema.items():
             if dtype != pl.String:
                 continue
@@ -134,6 +125,17 @@ class CsvWriter:
                 raise FormatError(
                     f"row {self._row_no(row)}, column {name}: {value!r} {what} "
                     "(the file would not read back): use quoting 'minimal'"
+                )
+
+    @staticmethod
+    def _refuse_unquotable_names(names: list[str], specials: list[str]) -> None:
+        """FormatError naming the first column name the header would not read back as, unquoted."""
+        for name in names:
+            if any(special in name for special in specials):
+                raise FormatError(
+                    f"the header: column name {name!r} holds the delimiter, the quote or a line break, "
+                    "which quoting 'none' would write as they are (the file would not read back): use "
+                    "quoting 'minimal', or no header"
                 )
 
     def _row_no(self, index: int) -> int:

@@ -25,6 +25,24 @@ def tokens(sql: str) -> list[Token]:
     return [(kind, text) for kind, text in found if kind != "space"]
 
 
+def breaks_out(sql: str) -> str | None:
+    """Why ``sql``, put in parentheses in a statement of impex (a query as a subquery, a filter as a
+    condition), would not stay inside them: a ')' closing a parenthesis it did not open, or a ';'
+    ending the statement; None when it stays. (SQLite would run the statement up to there and leave
+    the rest unread.)"""
+    depth = 0
+    for kind, text in tokens(sql):
+        if (kind, text) == OPEN:
+            depth += 1
+        elif (kind, text) == CLOSE:
+            depth -= 1
+            if depth < 0:
+                return "a ')' closes a parenthesis it did not open"
+        elif (kind, text) == ("other", ";"):
+            return "a ';' ends it, and more follows"
+    return None
+
+
 def parenthesized(tokens: list[Token], start: int) -> list[Token]:
     """The tokens inside the parenthesis opened at ``start``, up to the one that closes it."""
     depth = 0
