@@ -162,7 +162,7 @@ def test_rejects_export_is_the_source_format_with_a_reason_column(cli, job_file,
     out = tmp_path / "fix.csv"
     assert cli("jobs", "rejects", "1", "--export", str(out)).exit_code == 0
     lines = out.read_text().splitlines()
-    assert lines[0] == '"id","name","age","reason"'
+    assert lines[0] == "id,name,age,reason"
     assert lines[1].startswith("2,Bob,x,") and "type_error" in lines[1]
 
 
@@ -213,7 +213,7 @@ def test_rejects_export_keeps_the_source_encoding_delimiter_and_quote(cli, tmp_p
     out = tmp_path / "fix.csv"
     assert cli("jobs", "rejects", "1", "--export", str(out)).exit_code == 0
     text = out.read_bytes().decode("cp1252").splitlines()
-    assert text[0] == "'id';'Prénom';'reason'"
+    assert text[0] == "id;Prénom;reason"
     assert text[1].startswith("zwei;'Zoë; die Ältere';'type_error: line 3")
 
 
@@ -290,7 +290,7 @@ def test_rejects_export_through_a_link_writes_the_file_and_keeps_the_link(cli, j
     link.symlink_to(tmp_path / "fixes" / "people.csv")  # nothing there yet
     assert cli("jobs", "rejects", "1", "--export", str(link)).exit_code == 0
     assert link.is_symlink()
-    assert (tmp_path / "fixes" / "people.csv").read_text().startswith('"id","name","age","reason"')
+    assert (tmp_path / "fixes" / "people.csv").read_text().startswith("id,name,age,reason")
 
 
 def test_quick_import_from_a_named_pipe_says_to_save_the_data_first(cli, tmp_path):
@@ -789,7 +789,7 @@ def test_operator_actions_answer_in_json_and_rejects_go_into_a_new_folder(cli, j
     cli("run", str(job_file))
     out = tmp_path / "fixes" / "today" / "rejects.csv"
     assert cli("jobs", "rejects", "2", "--export", str(out)).exit_code == 0
-    assert out.read_text().startswith('"id","name","age","reason"')
+    assert out.read_text().startswith("id,name,age,reason")
 
 
 def test_the_job_list_says_when_it_shows_only_some(cli, job_file):

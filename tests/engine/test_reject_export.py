@@ -115,7 +115,7 @@ def test_a_fixed_rejects_file_imports_a_quoted_null_marker_as_the_text_and_a_bar
     source = 'id,name,email,age\n1,"NULL",NULL,x\n2,NULL,"NULL",5\n'
     fmt = {"null_values": ["NULL"]}
     _, out = import_and_export(store, settings, tmp_path, source, format=fmt)
-    assert out.read_bytes().startswith(b'"id","name","email","age","reason"\n1,"NULL",NULL,x,"type_error: ')
+    assert out.read_bytes().startswith(b'id,name,email,age,reason\n1,"NULL",NULL,x,"type_error: ')
     fixed = write(tmp_path / "fixed.csv", out.read_bytes().replace(b",x,", b",7,"))
     status, again = run_job(store, settings, define(source=str(fixed), columns=COLUMNS, format=fmt))
     assert status is S.FINISHED and store.rejects_of(store.runs_of(again)[-1].id) == []
@@ -138,7 +138,7 @@ def test_rejects_of_an_excel_utf8_file_keep_its_byte_order_mark_its_crlf_and_the
     _, out = import_and_export(store, settings, tmp_path, source, columns=EXCEL_COLUMNS, format=EXCEL_FORMAT)
     data = out.read_bytes()
     # without the mark Excel opens the file as cp1252 and shows 'MÃ¼ller' to the user who fixes it
-    assert data.startswith(codecs.BOM_UTF8 + b'"id";"name";"betrag";"reason"\r\n')
+    assert data.startswith(codecs.BOM_UTF8 + b"id;name;betrag;reason\r\n")
     lines = data[len(codecs.BOM_UTF8) :].split(b"\r\n")
     assert b"\n" not in b"".join(lines)  # every line ends as the source's lines do
     assert lines[1].startswith("2a;Müller;2,5;\"type_error: line 3: column id: '2a'".encode())
@@ -164,7 +164,21 @@ def test_rejects_of_a_windows_latin1_file_are_its_own_lines_byte_for_byte_with_a
     source = b"\r\n".join(lines) + b"\r\n"
     _, out = import_and_export(store, settings, tmp_path, source, columns=EXCEL_COLUMNS, format=EXCEL_FORMAT)
     written = out.read_bytes().split(b"\r\n")
-    assert written[:2] == [b"sep=;", b'"id";"name";"betrag";"";"reason"']
+    assert written[:2] == [b"sep=;", b'id;name;betrag;"";reason']
     assert written[2].startswith(lines[3] + b';"type_error: ')
     assert written[3].startswith(lines[4] + b';"bad_encoding: ')
     assert written[4:] == [b""]
+
+
+def test_rejects_export_to_a_name_as_long_as_the_file_system_takes_and_leave_nothing_else(
+    store, settings, tmp_path
+):
+    """Its temporary file was the name plus '.part' and a dot: past 255 bytes, the export failed."""
+    _, job_id = run_job(
+        store, settings, define(source=str(write(tmp_path / "in.csv", SOURCE)), columns=COLUMNS)
+    )
+    out = tmp_path / "out" / ("é" * 125 + ".csv")  # 254 bytes in UTF-8
+    out.parent.mkdir()
+    assert export_rejects(store, store.job(job_id), store.runs_of(job_id)[-1].id, out) == 6
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
+    assert out.read_text().startswith("id,name,email,age,reason\n")

@@ -121,7 +121,7 @@ def test_raw_records_are_written_back_as_they_were_with_a_quoted_reason(tmp_path
         line_ending="\r\n",
     )
     assert out.getvalue() == (
-        b'"a","b","c","reason"\r\n4,5,"line 3: expected 3 fields, found 2 (""a"")"\r\nRen\xe9,x,y,"bad"\r\n'
+        b'a,b,c,reason\r\n4,5,"line 3: expected 3 fields, found 2 (""a"")"\r\nRen\xe9,x,y,"bad"\r\n'
     )
     path = tmp_path / "rejects.csv"
     path.write_bytes(out.getvalue())

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -39,7 +38,7 @@ from impex.engine.execution import STOP_CODES, Execution, Progress, ends_the_run
 from impex.engine.export_readers import ResumeKey, Source, open_source
 from impex.engine.export_render import write_chunk
 from impex.engine.export_resume import Chunks, StoppedWhileComparing, same_rows_then_rest
-from impex.engine.final_file import check_replaceable, through_link
+from impex.engine.final_file import NAME_MAX, check_replaceable, temporary_beside, through_link
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
 from impex.store.records import RunRecord
@@ -47,7 +46,6 @@ from impex.store.records import RunRecord
 CHECKPOINT_BYTES = 64 * 1024 * 1024  # fsync + store progress at least this often…
 CHECKPOINT_SECONDS = 0.25  # …and at least this often; a resume redoes at most this much
 GZIP_LEVEL = 6  # gzip's own default: level 9 costs twice the time for ~1% smaller files
-NAME_MAX = 255  # bytes of a file name on the usual file systems (ext4, XFS, Btrfs, APFS)
 
 
 def output_path(template: str, job: str, run_no: int, now: float | None = None) -> Path:
@@ -98,16 +96,8 @@ class GzipMembers:
 
 def partial_file(final: Path, run_id: int) -> Path:
     """Where run ``run_id`` writes the export until it is complete (then renamed ``final``): beside it,
-    named after it; shortened, with a digest of the whole name, where that name with the suffixes of
-    the partial file and of its resume keys would be longer than a file name may be."""
-    suffix = f".part{run_id}"
-    name = os.fsencode(final.name)
-    room = NAME_MAX - len(suffix) - len(ResumeKeys.LONGEST_SUFFIX)
-    if len(name) <= room:
-        return final.with_name(final.name + suffix)
-    digest = hashlib.sha256(name).hexdigest()[:12]
-    head = name[: room - len(digest) - 1].decode("utf-8", "ignore")  # no character cut in two
-    return final.with_name(f"{head}~{digest}{suffix}")
+    named after it, with room for the suffixes of its resume keys."""
+    return temporary_beside(final, f".part{run_id}", reserve=len(ResumeKeys.LONGEST_SUFFIX))
 
 
 def name_that_fits(final: Path) -> Path:

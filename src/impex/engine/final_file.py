@@ -7,11 +7,14 @@ of it would be lost."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from pathlib import Path
 
 from impex.formats.errors import NotAFile
+
+NAME_MAX = 255  # bytes of a file name on the usual file systems (ext4, XFS, Btrfs, APFS)
 
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
 
@@ -58,3 +61,16 @@ def _starts_with(path: Path, head: bytes) -> bool:
             return file.read(len(head)) == head
     except OSError:  # unreadable: the rename will tell
         return False
+
+
+def temporary_beside(final: Path, suffix: str, reserve: int = 0) -> Path:
+    """A temporary name beside ``final``: its name plus ``suffix``; shortened, with a digest of the
+    whole name, where that (and ``reserve`` bytes more, for suffixes of its own) would be longer
+    than a file name may be."""
+    name = os.fsencode(final.name)
+    room = NAME_MAX - len(suffix) - reserve
+    if len(name) <= room:
+        return final.with_name(final.name + suffix)
+    digest = hashlib.sha256(name).hexdigest()[:12]
+    head = name[: room - len(digest) - 1].decode("utf-8", "ignore")  # no character cut in two
+    return final.with_name(f"{head}~{digest}{suffix}")

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from impex.domain.definitions import ImportJob
-from impex.engine.final_file import check_replaceable, through_link
+from impex.engine.final_file import check_replaceable, temporary_beside, through_link
 from impex.formats.chunk import closing_quote
 from impex.formats.reader import DelimitedReader
 from impex.formats.split import Syntax
@@ -63,7 +63,7 @@ def export_rejects(
     }
     syntax = Syntax.of(fmt, options["delimiter"])
     count = after = 0
-    partial = path.with_name(f".{path.name}.part")
+    partial = temporary_beside(path, ".part")
     try:
         with open(partial, "wb") as out:
             out.write(_byte_order_mark(options["encoding"]) + preamble)

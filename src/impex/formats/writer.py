@@ -306,9 +306,13 @@ def write_raw_records(
     def quoted(text: str) -> bytes:
         return (quote + text.replace(quote, quote * 2) + quote).encode(enc, errors="replace")
 
+    def named(text: str) -> bytes:  # a header name quoted only where it must be, as a header mostly is
+        plain = not any(c in text for c in (delimiter, quote, "\r", "\n")) and text == text.strip()
+        return text.encode(enc, errors="replace") if plain and text else quoted(text)
+
     parts: list[bytes] = []
     if header is not None:
-        parts.append(sep.join(quoted(name) for name in [*header, "reason"]) + end)
+        parts.append(sep.join(named(name) for name in [*header, "reason"]) + end)
     parts.extend(raw + sep + quoted(reason) + end for raw, reason in zip(records, reasons, strict=True))
     data = b"".join(parts)
     binary_file.write(data)
