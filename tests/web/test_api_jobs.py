@@ -250,3 +250,28 @@ def test_a_job_id_no_job_can_have_is_not_found(api, web, job_id):
     page = web.client(Accept="text/html")
     login(page, "viewer")
     assert page.get(f"/jobs/{job_id}").status_code == 404
+
+
+PAST_64_BITS = str(2**63)
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/jobs", "offset"),
+        ("/api/jobs/{job}/journal", "after"),
+        ("/api/jobs/{job}/rejects", "offset"),
+        ("/api/jobs/{job}/rejects", "after"),
+    ],
+)
+def test_a_number_past_64_bits_is_422_naming_the_parameter(api, people, path, parameter):
+    job = create(api["operator"], start=True)
+    response = api["viewer"].get(path.format(job=job["id"]), params={parameter: PAST_64_BITS})
+    error = assert_error(response, 422, "validation_error")
+    assert [d["location"] for d in error["details"]] == [f"query.{parameter}"]
+    spec = api["viewer"].get("/api/openapi.json").json()
+    documented = {
+        p["name"]: p["schema"] for p in spec["paths"][path.replace("{job}", "{job_id}")]["get"]["parameters"]
+    }
+    schema = documented[parameter]
+    assert [s.get("maximum") for s in schema.get("anyOf", [schema]) if s["type"] == "integer"] == [2**63 - 1]

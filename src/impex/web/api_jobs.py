@@ -39,6 +39,7 @@ Ctx = Annotated[WebContext, Depends(web_context)]
 Tr = Annotated[Translator, Depends(translator)]
 STREAM_POLL_SECONDS = 0.5
 STREAM_MAX_SECONDS = 60.0  # the browser reconnects (Last-Event-ID) after each stream ends
+BIGGEST = 2**63 - 1  # the databases' largest integer: a bigger offset or id is refused, not sent to SQL
 
 
 class CreateJob(BaseModel):
@@ -115,7 +116,7 @@ def list_jobs(
     sort: queries.JobSort = queries.JobSort.ID,
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGGEST)] = 0,
 ) -> dict[str, Any]:
     f = queries.JobFilter(tuple(status or ()), kind, owner, q, sort, order == "desc", limit, offset)
     page = queries.list_jobs(ctx.store.engine, f)
@@ -164,7 +165,7 @@ def journal(
     _user: Viewer,
     ctx: Ctx,
     t: Tr,
-    after: Annotated[int, Query(ge=0, description="Lines after this id.")] = 0,
+    after: Annotated[int, Query(ge=0, le=BIGGEST, description="Lines after this id.")] = 0,
     level: Level | None = None,
     run: Annotated[int | None, Query(ge=1, description="Only this run (its number).")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -190,7 +191,7 @@ async def journal_stream(
     _user: Viewer,
     ctx: Ctx,
     t: Tr,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=BIGGEST)] = 0,
     level: Level | None = None,
 ) -> StreamingResponse:
     await run_in_threadpool(ctx.store.job, job_id)
@@ -256,11 +257,13 @@ def rejects(
     reason: str | None = None,
     column: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGGEST)] = 0,
     after: Annotated[
         int | None,
         Query(
-            ge=0, description="Only records after this number: pass a page's next_after (quick at any depth)."
+            ge=0,
+            le=BIGGEST,
+            description="Only records after this number: pass a page's next_after (quick at any depth).",
         ),
     ] = None,
 ) -> dict[str, Any]:
