@@ -49,6 +49,7 @@ BODY = {
     }
 }
 REFUSED: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A body that breaks the multipart syntax (code bad_multipart); nothing is stored."},
     413: {"description": "Larger than upload_max_mb (code payload_too_large); nothing is stored."},
     415: {"description": "Not multipart, or not text in a readable encoding; nothing is stored."},
 }
