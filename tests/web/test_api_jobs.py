@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+
 import pytest
 
 from impex.domain.journal import Level
@@ -123,7 +126,9 @@ def test_export_files_are_confined_too(api):
     [{"query": "select 1"}, {"table": "t", "filter": "id IN (SELECT count(*) FROM sqlite_master)"}],
     ids=["query", "row-filter"],
 )
-def test_only_an_admin_may_run_sql_of_their_own_in_an_export(api, source):
+def test_only_an_admin_may_run_sql_of_their_own_in_an_export(api, settings, source):
+    with sqlite3.connect(settings.data_path / "data.db") as db:
+        db.execute("CREATE TABLE t (id INTEGER)")
     definition = {"kind": "export", "name": "q", "source": source, "output": "q.csv"}
     response = api["operator"].post("/api/jobs", json={"definition": definition})
     assert assert_error(response, 403, "forbidden")["details"] == {"needed": "admin"}
@@ -275,3 +280,49 @@ def test_a_number_past_64_bits_is_422_naming_the_parameter(api, people, path, pa
     }
     schema = documented[parameter]
     assert [s.get("maximum") for s in schema.get("anyOf", [schema]) if s["type"] == "integer"] == [2**63 - 1]
+
+
+def no_job_saved(api) -> bool:
+    return api["viewer"].get("/api/jobs").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "said"),
+    [
+        ("nothere.csv", "source_not_found", "source file not found"),
+        ("a-folder", "source_not_a_file", "the source is a folder, not a data file"),
+        ("a-pipe", "source_not_a_file", "the source is a named pipe (FIFO), not a file"),
+    ],
+)
+def test_an_import_of_a_source_it_could_not_read_is_422_and_saves_no_job(api, web, source, code, said):
+    (web.files / "a-folder").mkdir()
+    os.mkfifo(web.files / "a-pipe")
+    for start in (False, True):
+        response = api["operator"].post(
+            "/api/jobs", json={"definition": import_definition(source), "start": start}
+        )
+        error = assert_error(response, 422, code)
+        path = str(web.files.resolve() / source)
+        assert error["message"].startswith(f"{path}: {said}")
+        assert error["details"] == {"source": path}
+    assert no_job_saved(api)
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ({"table": "nosuch"}, "source table nosuch does not exist in data.db"),
+        ({"table": "people", "columns": ["age"]}, "source table people has no column(s) age"),
+        ({"query": "SELECT age FROM people"}, "no such column: age"),
+    ],
+)
+def test_an_export_of_a_source_it_could_not_read_is_422_and_saves_no_job(api, settings, source, said):
+    with sqlite3.connect(settings.data_path / "data.db") as db:
+        db.execute("CREATE TABLE people (id INTEGER, name TEXT)")
+    definition = {"kind": "export", "name": "e", "source": source, "output": "out.csv"}
+    error = assert_error(
+        api["admin"].post("/api/jobs", json={"definition": definition}), 422, "source_unreadable"
+    )
+    assert said in error["message"]
+    assert error["details"] == {"connection": "default"}
+    assert no_job_saved(api)

@@ -497,18 +497,12 @@ def export_cmd(
 def _check_source(settings: Settings, source: TableSource | QuerySource) -> None:
     """Refuse, before any job is saved, a source the export could not read: an unknown connection or
     table, a column the table lacks, a query the database refuses."""
-    from impex.engine.connections import BadConnection, UnknownConnection, connection_url
-    from impex.engine.export_readers import open_source
-    from impex.targets import TargetError
+    from impex.engine.preflight import Unreadable, check_export_source
 
     try:
-        opened = open_source(connection_url(settings, source.connection), source)
-        try:
-            opened.column_names()  # a query is prepared here
-        finally:
-            opened.close()
-    except (UnknownConnection, BadConnection, TargetError) as e:
-        raise fail(f"nothing exported: {e}") from None
+        check_export_source(settings, source)
+    except Unreadable as e:
+        raise fail(f"nothing exported: {e.message}") from None
 
 
 def _check_output(out_file: Path) -> None:

@@ -22,6 +22,7 @@ from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Seen, Status
 from impex.engine.actions import operate
 from impex.engine.connections import BadConnection, connection_names
+from impex.engine.preflight import Unreadable, check_data_file, check_export_source
 from impex.engine.reject_export import export_rejects
 from impex.store import queries
 from impex.store.records import RunRecord
@@ -66,6 +67,18 @@ def _known_connection(ctx: WebContext, definition: ImportJob | ExportJob) -> Non
         )
 
 
+def _check_source(ctx: WebContext, definition: ImportJob | ExportJob) -> None:
+    """A source its runs could only fail on (no such file, a folder, no such table) is refused
+    before the job is saved."""
+    try:
+        if isinstance(definition, ImportJob):
+            check_data_file(definition.source, definition.format.encoding)
+        else:
+            check_export_source(ctx.settings, definition.source)
+    except Unreadable as error:
+        raise ApiError(422, error.code, error.message, error.details) from None
+
+
 def create_job(
     ctx: WebContext, user: User, data: dict[str, Any], *, start: bool, upload: str | None = None
 ) -> int:
@@ -92,6 +105,7 @@ def create_job(
                 {"needed": "admin"},
             )
     definition = confine_definition(definition, ctx.settings.file_roots)
+    _check_source(ctx, definition)
     job_id = ctx.store.create_job(definition.model_dump(mode="json"), owner=user.name, actor=user.name)
     if start:
         ctx.store.transition(job_id, Action.START, actor=user.name)

@@ -1,0 +1,57 @@
+"""Checks made before a job is saved: a source that a run could only fail on is refused at once,
+with a stable code, rather than saved and left to end with errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from impex.domain.definitions import QuerySource, TableSource
+from impex.engine.connections import BadConnection, UnknownConnection, connection_url
+from impex.engine.export_readers import open_source as open_table_or_query
+from impex.formats.errors import FormatError, NotAFile
+from impex.formats.source import open_source as open_data_file
+from impex.settings import Settings
+from impex.targets import TargetError
+
+
+class Unreadable(Exception):
+    """A job's source that cannot be read: ``code`` for programs, the message for people."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def check_data_file(path: str, encoding: str | None = None) -> None:
+    """An import's source file can be opened and read as a data file (its records are the run's)."""
+    details = {"source": path}
+    try:
+        open_data_file(path, encoding).close()
+    except (IsADirectoryError, NotAFile) as error:
+        raise Unreadable("source_not_a_file", f"{path}: {error.strerror}", details) from None
+    except FileNotFoundError as error:
+        raise Unreadable("source_not_found", f"{path}: {error.strerror}", details) from None
+    except FormatError as error:  # an Excel workbook, UTF-32, a damaged archive
+        said = str(error)
+        raise Unreadable("source_unreadable", said if path in said else f"{path}: {said}", details) from None
+    except OSError as error:  # no permission, an I/O error
+        raise Unreadable("source_unreadable", f"{path}: {error.strerror or error}", details) from None
+
+
+def check_export_source(settings: Settings, source: TableSource | QuerySource) -> None:
+    """An export's table (and columns) exist, or its query prepares, on its connection."""
+    details = {"connection": source.connection}
+    try:
+        opened = open_table_or_query(connection_url(settings, source.connection), source)
+        try:
+            opened.column_names()  # a query is prepared here
+        finally:
+            opened.close()
+    except UnknownConnection as error:
+        raise Unreadable("unknown_connection", str(error), details) from None
+    except BadConnection as error:
+        raise Unreadable("bad_connection", str(error), details) from None
+    except TargetError as error:
+        raise Unreadable("source_unreadable", str(error), details) from None
