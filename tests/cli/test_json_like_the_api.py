@@ -45,3 +45,27 @@ def test_a_submitted_job_in_json_is_the_apis_job_too(api, impex_env, tmp_path): 
     submitted = impex(impex_env, "submit", str(job), "--json")
     assert submitted == without_labels(api["viewer"].get("/api/jobs").json()["items"][0])
     assert submitted["status"] == "queued" and submitted["actions"] == ["pause", "cancel"]
+
+
+def refused(env, *args: str) -> tuple[int, dict]:
+    done = subprocess.run([*IMPEX, *args, "--json"], env=env, capture_output=True, text=True, timeout=120)
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_a_refused_action_in_json_is_the_apis_error_with_its_code(api, impex_env, tmp_path):  # noqa: F811
+    source = write(tmp_path / "people.csv", "id,name\n1,Ann\n")
+    impex(impex_env, "import", str(source), "--table", "people", "--json")  # job 1, finished
+    for action in ("pause", "cancel"):
+        exit_code, said = refused(impex_env, "jobs", action, "1")
+        assert exit_code == 6
+        assert said == api["operator"].post(f"/api/jobs/1/{action}").json()
+        assert said["error"]["code"] == "illegal_transition"
+        assert said["error"]["details"] == {"job_id": 1, "action": action, "status": "finished"}
+
+
+def test_an_unknown_job_in_json_is_the_apis_job_not_found(api, impex_env):  # noqa: F811
+    from_api = api["operator"].post("/api/jobs/7/start").json()
+    assert from_api["error"]["code"] == "job_not_found"
+    for command in (("start", "7"), ("pause", "7"), ("cancel", "7"), ("show", "7")):
+        exit_code, said = refused(impex_env, "jobs", *command)
+        assert (exit_code, said) == (2, from_api)

@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from impex.definitions_io import DefinitionError
-from impex.domain.status import IllegalTransition, StaleAction, Status, allowed_actions
-from impex.store.store import JobNotFound
+from impex.domain.status import IllegalTransition, Status, allowed_actions
+from impex.store.errors import JobNotFound
+from impex.store.refusals import error_shape, refusal_shape
 from impex.web.labels import ERROR_TITLES, ROLE_LABELS
 
 log = logging.getLogger("impex.web")
@@ -47,14 +48,16 @@ class ApiError(Exception):
         self.details = details
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
+def _refusal(error: IllegalTransition | JobNotFound, status: int) -> ApiError:
+    """The refusal as ``impex jobs … --json`` gives it too (one shape for both)."""
+    said = refusal_shape(error)["error"]
+    return ApiError(status, said["code"], said["message"], said["details"])
 
 
 def _respond(request: Request, error: ApiError, headers: dict[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(
-            error_body(error.code, error.message, error.details), status_code=error.status, headers=headers
+            error_shape(error.code, error.message, error.details), status_code=error.status, headers=headers
         )
     from impex.web.context import translator  # (it imports this module)
 
@@ -157,19 +160,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IllegalTransition)
     async def illegal_transition(request: Request, error: IllegalTransition) -> Response:
-        details = {
-            "job_id": error.job_id,
-            "action": error.action.value,
-            "status": error.status.value,
-        }
-        if isinstance(error, StaleAction):
-            details["seen"] = error.seen.status.value
-            return _respond(request, ApiError(409, "stale_action", str(error), details))
-        return _respond(request, ApiError(409, "illegal_transition", str(error), details))
+        return _respond(request, _refusal(error, 409))
 
     @app.exception_handler(JobNotFound)
     async def job_not_found(request: Request, error: JobNotFound) -> Response:
-        return _respond(request, ApiError(404, "job_not_found", str(error), {"job_id": error.job_id}))
+        return _respond(request, _refusal(error, 404))
 
     @app.exception_handler(DefinitionError)
     async def bad_definition(request: Request, error: DefinitionError) -> Response:
