@@ -15,7 +15,7 @@ import typer
 from impex.cli import jobs as jobs_cli
 from impex.cli.context import app_context, submit
 from impex.cli.exit_codes import EXIT_CODES_HELP, Exit
-from impex.cli.render import console, emit_json, escape, fail
+from impex.cli.render import console, emit_json, escape, fail, refuse
 from impex.cli.serve import serve_cmd
 from impex.domain.choices import ColumnType, CommitMode, Operation
 from impex.domain.rejects import Reason, Reject
@@ -131,7 +131,9 @@ def run_cmd(
 ) -> None:
     """Run a job definition in the foreground; run it again after a pause, Ctrl-C or a crash and it goes on
     from its checkpoint."""
-    raise _run(ctx, _load(job_file), as_json=as_json)
+    definition = _load(job_file)
+    _preflight(app_context(ctx).settings, definition, as_json=as_json)
+    raise _run(ctx, definition, as_json=as_json)
 
 
 @app.command("submit", epilog=EXIT_CODES_HELP)
@@ -143,6 +145,7 @@ def submit_cmd(
 ) -> None:
     """Save a job and queue it for a worker (``impex worker``)."""
     definition = _load(job_file)
+    _preflight(app_context(ctx).settings, definition, as_json=as_json)
     job_id = submit(app_context(ctx), definition, start=not draft)
     if as_json:
         from impex.store.shapes import current_run, job_shape
@@ -492,6 +495,25 @@ def export_cmd(
         raise _bad_options(e) from None
     _check_source(app_context(ctx).settings, definition.source)
     raise _run(ctx, definition, as_json=as_json)
+
+
+def _preflight(settings: Settings, definition: ImportJob | ExportJob, *, as_json: bool) -> None:
+    """Refuse, before any job is saved, a job the API would refuse as well (the same code and message
+    with --json): an unknown connection (a definition problem), a source its runs could not read."""
+    from impex.domain.definitions import ImportJob
+    from impex.engine.preflight import Unreadable, check_connection, check_data_file, check_export_source
+    from impex.store.refusals import error_shape
+
+    try:
+        if isinstance(definition, ImportJob):
+            check_connection(settings, definition.target.connection)
+            check_data_file(definition.source, definition.format.encoding)
+        else:
+            check_connection(settings, definition.source.connection)
+            check_export_source(settings, definition.source)
+    except Unreadable as e:
+        code = Exit.BAD_DEFINITION if e.code.endswith("_connection") else Exit.BAD_ARGUMENTS
+        raise refuse(error_shape(e.code, e.message, e.details), code, as_json=as_json) from None
 
 
 def _check_source(settings: Settings, source: TableSource | QuerySource) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from impex.domain.definitions import QuerySource, TableSource
-from impex.engine.connections import BadConnection, UnknownConnection, connection_url
+from impex.engine.connections import BadConnection, UnknownConnection, connection_names, connection_url
 from impex.engine.export_readers import open_source as open_table_or_query
 from impex.formats.errors import FormatError, NotAFile
 from impex.formats.source import open_source as open_data_file
@@ -22,6 +22,20 @@ class Unreadable(Exception):
         self.code = code
         self.message = message
         self.details = details
+
+
+def check_connection(settings: Settings, name: str) -> None:
+    """The server knows a connection of this name (a job naming another could only fail)."""
+    try:
+        known = connection_names(settings)
+    except BadConnection as error:
+        raise Unreadable("bad_connection", str(error), {"connection": name}) from None
+    if name not in known:
+        raise Unreadable(
+            "unknown_connection",
+            f"no connection named {name!r} (known: {', '.join(known)})",
+            {"connection": name, "known": known},
+        )
 
 
 def check_data_file(path: str, encoding: str | None = None) -> None:
@@ -49,8 +63,9 @@ def check_export_source(settings: Settings, source: TableSource | QuerySource) -
             opened.column_names()  # a query is prepared here
         finally:
             opened.close()
-    except UnknownConnection as error:
-        raise Unreadable("unknown_connection", str(error), details) from None
+    except UnknownConnection:
+        check_connection(settings, source.connection)  # says which connections there are
+        raise
     except BadConnection as error:
         raise Unreadable("bad_connection", str(error), details) from None
     except TargetError as error:

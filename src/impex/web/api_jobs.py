@@ -6,7 +6,8 @@ import asyncio
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,8 +22,7 @@ from impex.domain.journal import Level
 from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Seen, Status
 from impex.engine.actions import operate
-from impex.engine.connections import BadConnection, connection_names
-from impex.engine.preflight import Unreadable, check_data_file, check_export_source
+from impex.engine.preflight import Unreadable, check_connection, check_data_file, check_export_source
 from impex.engine.reject_export import export_rejects
 from impex.store import queries
 from impex.store.records import RunRecord
@@ -51,30 +51,25 @@ class CreateJob(BaseModel):
     )
 
 
-def _known_connection(ctx: WebContext, definition: ImportJob | ExportJob) -> None:
-    """A job naming a connection the server does not have could only fail when it runs."""
-    name = definition.target.connection if isinstance(definition, ImportJob) else definition.source.connection
-    try:
-        known = connection_names(ctx.settings)
-    except BadConnection as error:
-        raise ApiError(422, "bad_connection", str(error)) from None
-    if name not in known:
-        raise ApiError(
-            422,
-            "unknown_connection",
-            f"no connection named {name!r} (known: {', '.join(known)})",
-            {"connection": name, "known": known},
-        )
-
-
 def _check_source(ctx: WebContext, definition: ImportJob | ExportJob) -> None:
     """A source its runs could only fail on (no such file, a folder, no such table) is refused
     before the job is saved."""
-    try:
+    with _refused():
         if isinstance(definition, ImportJob):
             check_data_file(definition.source, definition.format.encoding)
         else:
             check_export_source(ctx.settings, definition.source)
+
+
+def _connection_of(definition: ImportJob | ExportJob) -> str:
+    return definition.target.connection if isinstance(definition, ImportJob) else definition.source.connection
+
+
+@contextmanager
+def _refused() -> Iterator[None]:
+    """What the checks before saving refuse, as a 422."""
+    try:
+        yield
     except Unreadable as error:
         raise ApiError(422, error.code, error.message, error.details) from None
 
@@ -89,7 +84,8 @@ def create_job(
             raise ApiError(422, "not_an_import", "only an import reads an uploaded file", {"upload": upload})
         data = {**data, "source": str(stored_path(ctx.settings.file_roots, upload))}
     definition = parse_definition(data)
-    _known_connection(ctx, definition)
+    with _refused():
+        check_connection(ctx.settings, _connection_of(definition))
     if not isinstance(definition, ImportJob) and not user.may(Role.ADMIN):
         # a query, and a row filter (an SQL expression, subqueries and functions included), run SQL
         # of the user's own on the database: the admin's to allow
