@@ -29,13 +29,13 @@ from impex.store.records import RunRecord
 from impex.store.users import User
 from impex.web.auth import Operator, Viewer
 from impex.web.context import WebContext, translator, web_context
-from impex.web.errors import ApiError
+from impex.web.errors import API_ERRORS, BAD_JSON, NO_JOB, ApiError, errors
 from impex.web.i18n import Translator
 from impex.web.paths import confine_definition
 from impex.web.serialize import job_detail, job_summary, journal_dict, reject_dict
 from impex.web.uploads import stored_path
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=API_ERRORS)
 Ctx = Annotated[WebContext, Depends(web_context)]
 Tr = Annotated[Translator, Depends(translator)]
 STREAM_POLL_SECONDS = 0.5
@@ -108,7 +108,19 @@ def create_job(
     return job_id
 
 
-@router.post("", status_code=201, summary="Create a job from a definition (and an uploaded file)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a job from a definition (and an uploaded file)",
+    responses=BAD_JSON
+    | errors(
+        {
+            404: "No uploaded file of that name (upload_not_found).",
+            422: "A definition refused (invalid_definition, path_not_allowed, unknown_connection, "
+            "source_not_found, source_not_a_file, source_unreadable…): nothing is saved.",
+        }
+    ),
+)
 def create(body: CreateJob, user: Operator, ctx: Ctx, t: Tr) -> dict[str, Any]:
     job_id = create_job(ctx, user, body.definition, start=body.start, upload=body.upload)
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
@@ -134,7 +146,7 @@ def list_jobs(
     return {"items": items, "total": page.total, "limit": limit, "offset": offset}
 
 
-@router.get("/{job_id}", summary="One job: definition, status, progress, counters, runs")
+@router.get("/{job_id}", summary="One job: definition, status, progress, counters, runs", responses=NO_JOB)
 def read(job_id: int, _user: Viewer, ctx: Ctx, t: Tr) -> dict[str, Any]:
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
 
@@ -149,9 +161,7 @@ def _act(ctx: WebContext, job_id: int, action: Action, user: User, t: Translator
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
 
 
-REFUSED: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The job's status does not allow this action (code illegal_transition)."}
-}
+REFUSED = NO_JOB | errors({409: "The job's status does not allow this action (illegal_transition)."})
 
 
 @router.post("/{job_id}/start", summary="Start, resume, or run again", responses=REFUSED)
@@ -169,7 +179,7 @@ def cancel(job_id: int, user: Operator, ctx: Ctx, t: Tr) -> dict[str, Any]:
     return _act(ctx, job_id, Action.CANCEL, user, t)
 
 
-@router.get("/{job_id}/journal", summary="A job's journal, paged")
+@router.get("/{job_id}/journal", summary="A job's journal, paged", responses=NO_JOB)
 def journal(
     job_id: int,
     _user: Viewer,
@@ -194,6 +204,7 @@ def journal(
     "/{job_id}/journal/stream",
     summary="The journal as Server-Sent Events ('line' events, and 'job' when the job changes)",
     response_class=StreamingResponse,
+    responses=NO_JOB,
 )
 async def journal_stream(
     job_id: int,
@@ -257,7 +268,7 @@ def _run(ctx: WebContext, job_id: int, run_no: int | None) -> RunRecord:
     raise ApiError(404, "no_run", f"job {job_id} has no run {run_no}", {"job_id": job_id, "run": run_no})
 
 
-@router.get("/{job_id}/rejects", summary="A run's rejects, paged, by reason and/or column")
+@router.get("/{job_id}/rejects", summary="A run's rejects, paged, by reason and/or column", responses=NO_JOB)
 def rejects(
     job_id: int,
     _user: Viewer,
@@ -301,6 +312,7 @@ def rejects(
     summary="A run's rejects (all, or by reason and/or column) as a file in the source's format, "
     "with a reason column",
     response_class=FileResponse,
+    responses=NO_JOB | errors({409: "The job is an export (not_an_import)."}),
 )
 def rejects_download(
     job_id: int,
@@ -334,6 +346,14 @@ def _source_suffix(source: str) -> str:
     "/{job_id}/output",
     summary="The file an export run produced",
     response_class=FileResponse,
+    responses=NO_JOB
+    | errors(
+        {
+            404: "No such job (job_not_found) or run (no_run), or the run wrote no file (no_output).",
+            409: "The job is an import (not_an_export).",
+            410: "A later export has written the same file since (output_replaced).",
+        }
+    ),
 )
 def output(
     job_id: int,

@@ -11,9 +11,9 @@ from impex.domain.roles import Role
 from impex.store.users import User, UserError
 from impex.web.auth import Admin, Viewer
 from impex.web.context import WebContext, web_context
-from impex.web.errors import ApiError
+from impex.web.errors import API_ERRORS, BAD_JSON, ApiError
 
-router = APIRouter(prefix="/api", tags=["users"])
+router = APIRouter(prefix="/api", tags=["users"], responses=API_ERRORS)
 Ctx = Annotated[WebContext, Depends(web_context)]
 
 
@@ -36,7 +36,9 @@ def me(user: Viewer) -> dict[str, Any]:
     return user_dict(user)
 
 
-@router.post("/tokens", status_code=201, summary="A new API token for the caller (shown once)")
+@router.post(
+    "/tokens", status_code=201, summary="A new API token for the caller (shown once)", responses=BAD_JSON
+)
 def create_token(body: NewToken, user: Viewer, ctx: Ctx) -> dict[str, Any]:
     return {"token": ctx.users.create_token(user.id, body.label), "user": user_dict(user)}
 
@@ -46,7 +48,7 @@ def list_users(_admin: Admin, ctx: Ctx) -> dict[str, Any]:
     return {"items": [user_dict(u) for u in ctx.users.all()]}
 
 
-@router.post("/users", status_code=201, summary="Create a user (admin)")
+@router.post("/users", status_code=201, summary="Create a user (admin)", responses=BAD_JSON)
 def create_user(body: NewUser, _admin: Admin, ctx: Ctx) -> dict[str, Any]:
     try:
         return user_dict(ctx.users.create(body.name, body.password, body.role))

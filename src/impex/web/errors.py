@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from impex.definitions_io import DefinitionError
@@ -35,6 +36,40 @@ CODES: dict[int, str] = {
     422: "validation_error",
     500: "internal_error",
 }
+
+
+class ErrorFields(BaseModel):
+    code: str = Field(
+        description="Stable, for programs: job_not_found, illegal_transition, validation_error…"
+    )
+    message: str = Field(description="A sentence for people, naming the value refused.")
+    details: Any = Field(None, description="The values the error is about (an object or a list), or null.")
+
+
+class Error(BaseModel):
+    """The body of every error the API answers, whatever its status."""
+
+    error: ErrorFields
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def errors(described: dict[int, str]) -> Responses:
+    """OpenAPI responses, each with the one error body and what it means here."""
+    return {status: {"model": Error, "description": text} for status, text in described.items()}
+
+
+# What any operation behind a login may answer.
+API_ERRORS = errors(
+    {
+        401: "Not logged in, or an unknown token (unauthorized, invalid_token).",
+        403: "The caller's role does not allow it (forbidden), or a session's CSRF token is missing.",
+        422: "A parameter or body that is not valid (validation_error, naming each), or a value refused.",
+    }
+)
+BAD_JSON = errors({400: "A body that is not JSON (bad_request)."})
+NO_JOB = errors({404: "No such job (job_not_found), or no such run (no_run)."})
 
 
 class ApiError(Exception):
