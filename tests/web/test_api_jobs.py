@@ -326,3 +326,29 @@ def test_an_export_of_a_source_it_could_not_read_is_422_and_saves_no_job(api, se
     assert said in error["message"]
     assert error["details"] == {"connection": "default"}
     assert no_job_saved(api)
+
+
+@pytest.mark.parametrize(
+    ("definition", "key"),
+    [
+        (import_definition(name="people\x00"), "name"),
+        (import_definition("peo\x00ple.csv"), "source"),
+        (
+            import_definition(target={"table": "people"}, format={"null_values": ["", "N\x00A"]}),
+            "format.null_values[1]",
+        ),
+        ({"kind": "export", "name": "e", "source": {"table": "people"}, "output": "o\x00.csv"}, "output"),
+        (
+            {"kind": "export", "name": "e", "source": {"query": 'select 1 as "a\x00"'}, "output": "o.csv"},
+            "source.query",
+        ),
+    ],
+    ids=["name", "import-source", "null-value", "output", "query"],
+)
+def test_a_nul_character_anywhere_in_a_definition_is_422_naming_its_key(api, people, definition, key):
+    # a PostgreSQL store cannot hold one, and no file path or SQL has one
+    error = assert_error(
+        api["admin"].post("/api/jobs", json={"definition": definition}), 422, "invalid_definition"
+    )
+    assert error["details"] == [f"definition: {key}: a NUL character (\\x00) is not allowed"]
+    assert no_job_saved(api)

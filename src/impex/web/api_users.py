@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from impex.domain.definitions import IDENTIFIER
 from impex.domain.roles import Role
 from impex.store.users import User, UserError
 from impex.web.auth import Admin, Viewer
@@ -26,7 +27,8 @@ class NewToken(BaseModel):
 
 
 class NewUser(BaseModel):
-    name: str = Field(min_length=1, max_length=63)
+    # the pattern is documented, and checked by Users.create: a name off it is invalid_user, saying why
+    name: str = Field(min_length=1, max_length=63, json_schema_extra={"pattern": IDENTIFIER.pattern})
     password: str = Field(min_length=8, max_length=1000)
     role: Role = Role.VIEWER
 
