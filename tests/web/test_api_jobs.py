@@ -6,9 +6,15 @@ import os
 import sqlite3
 
 import pytest
+from fastapi.testclient import TestClient
 
 from impex.domain.journal import Level
+from impex.domain.roles import Role
 from impex.domain.status import OPERATOR_ACTIONS, TRANSITIONS, A, IllegalTransition, S
+from impex.store.store import Store
+from impex.store.users import Users
+from impex.web.app import create_app
+from pg_support import fresh_schema
 from support import write
 from web.conftest import PEOPLE, assert_error, import_definition
 from web.test_auth import login
@@ -352,3 +358,39 @@ def test_a_nul_character_anywhere_in_a_definition_is_422_naming_its_key(api, peo
     )
     assert error["details"] == [f"definition: {key}: a NUL character (\\x00) is not allowed"]
     assert no_job_saved(api)
+
+
+@pytest.fixture
+def on_postgres(settings):
+    """Operator and viewer clients of an app whose store is a fresh PostgreSQL schema."""
+    with fresh_schema() as url:
+        store = Store.open(url)
+        users = Users(store.engine)
+        clients = {}
+        for role in (Role.OPERATOR, Role.VIEWER):
+            token = users.create_token(users.create(role.value, "correct horse battery", role).id, "t")
+            clients[role.value] = TestClient(
+                create_app(settings, store), headers={"Authorization": f"Bearer {token}"}
+            )
+        yield clients
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "sent", "location"),
+    [
+        ("GET", "/api/jobs", {"params": {"q": "a\x00"}}, "query.q"),
+        ("GET", "/api/jobs", {"params": {"owner": "a\x00"}}, "query.owner"),
+        ("GET", "/api/jobs/1/rejects", {"params": {"reason": "a\x00"}}, "query.reason"),
+        ("GET", "/api/jobs/1/rejects", {"params": {"column": "a\x00"}}, "query.column"),
+        ("GET", "/api/jobs/1/rejects/download", {"params": {"column": "a\x00"}}, "query.column"),
+        ("POST", "/api/tokens", {"json": {"label": "a\x00"}}, "body.label"),
+    ],
+)
+def test_a_nul_character_in_a_parameter_is_422_naming_it_even_on_postgresql(
+    on_postgres, method, path, sent, location
+):
+    response = on_postgres["operator"].request(method, path, **sent)
+    error = assert_error(response, 422, "validation_error")
+    assert error["details"][0]["location"] == location
+    assert "a NUL character (\\x00) is not allowed" in error["message"]

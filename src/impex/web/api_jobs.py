@@ -31,6 +31,7 @@ from impex.web.auth import Operator, Viewer
 from impex.web.context import WebContext, translator, web_context
 from impex.web.errors import API_ERRORS, BAD_JSON, NO_JOB, ApiError, errors
 from impex.web.i18n import Translator
+from impex.web.params import Text
 from impex.web.paths import confine_definition
 from impex.web.serialize import job_detail, job_summary, journal_dict, reject_dict
 from impex.web.uploads import stored_path
@@ -133,8 +134,8 @@ def list_jobs(
     t: Tr,
     status: Annotated[list[Status] | None, Query(description="Repeat for several.")] = None,
     kind: Annotated[str | None, Query(pattern="^(import|export)$")] = None,
-    owner: str | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text in the job's name.")] = None,
+    owner: Text | None = None,
+    q: Annotated[Text | None, Query(max_length=200, description="Text in the job's name.")] = None,
     sort: queries.JobSort = queries.JobSort.ID,
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -275,8 +276,8 @@ def rejects(
     ctx: Ctx,
     t: Tr,
     run: Annotated[int | None, Query(ge=1, description="Run number; default the latest.")] = None,
-    reason: str | None = None,
-    column: str | None = None,
+    reason: Text | None = None,
+    column: Text | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=BIGGEST)] = 0,
     after: Annotated[
@@ -320,8 +321,8 @@ def rejects_download(
     ctx: Ctx,
     cleanup: BackgroundTasks,
     run: Annotated[int | None, Query(ge=1)] = None,
-    reason: Annotated[str | None, Query(description="Only the rejects of this reason.")] = None,
-    column: Annotated[str | None, Query(description="Only the rejects of this column.")] = None,
+    reason: Annotated[Text | None, Query(description="Only the rejects of this reason.")] = None,
+    column: Annotated[Text | None, Query(description="Only the rejects of this column.")] = None,
 ) -> FileResponse:
     job = ctx.store.job(job_id)
     if job.kind != "import":
@@ -360,8 +361,6 @@ def output(
     _user: Viewer,
     ctx: Ctx,
     run: Annotated[int | None, Query(ge=1)] = None,
-    reason: Annotated[str | None, Query(description="Only the rejects of this reason.")] = None,
-    column: Annotated[str | None, Query(description="Only the rejects of this column.")] = None,
 ) -> FileResponse:
     job = ctx.store.job(job_id)
     if job.kind != "export":

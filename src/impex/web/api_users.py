@@ -13,6 +13,7 @@ from impex.store.users import User, UserError
 from impex.web.auth import Admin, Viewer
 from impex.web.context import WebContext, web_context
 from impex.web.errors import API_ERRORS, BAD_JSON, ApiError
+from impex.web.params import Text
 
 router = APIRouter(prefix="/api", tags=["users"], responses=API_ERRORS)
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -23,7 +24,7 @@ def user_dict(user: User) -> dict[str, Any]:
 
 
 class NewToken(BaseModel):
-    label: str = Field("", max_length=200)
+    label: Text = Field("", max_length=200)
 
 
 class NewUser(BaseModel):
