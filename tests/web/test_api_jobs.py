@@ -394,3 +394,18 @@ def test_a_nul_character_in_a_parameter_is_422_naming_it_even_on_postgresql(
     error = assert_error(response, 422, "validation_error")
     assert error["details"][0]["location"] == location
     assert "a NUL character (\\x00) is not allowed" in error["message"]
+
+
+@pytest.mark.parametrize(("output", "kind"), [("a-folder", "a folder"), ("a-pipe", "a named pipe (FIFO)")])
+def test_an_export_to_a_folder_or_a_pipe_is_422_and_saves_no_job(api, web, settings, output, kind):
+    with sqlite3.connect(settings.data_path / "data.db") as db:
+        db.execute("CREATE TABLE people (id INTEGER)")
+    (web.files / "a-folder").mkdir()
+    os.mkfifo(web.files / "a-pipe")
+    definition = {"kind": "export", "name": "e", "source": {"table": "people"}, "output": output}
+    response = api["operator"].post("/api/jobs", json={"definition": definition})
+    error = assert_error(response, 422, "output_not_a_file")
+    path = str(web.files.resolve() / output)
+    assert error["message"].startswith(f"cannot write the export file {path}: it is {kind}, not a file")
+    assert error["details"] == {"output": path}
+    assert no_job_saved(api)

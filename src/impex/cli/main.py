@@ -501,7 +501,13 @@ def _preflight(settings: Settings, definition: ImportJob | ExportJob, *, as_json
     """Refuse, before any job is saved, a job the API would refuse as well (the same code and message
     with --json): an unknown connection (a definition problem), a source its runs could not read."""
     from impex.domain.definitions import ImportJob
-    from impex.engine.preflight import Unreadable, check_connection, check_data_file, check_export_source
+    from impex.engine.preflight import (
+        Refused,
+        check_connection,
+        check_data_file,
+        check_export_source,
+        check_output,
+    )
     from impex.store.refusals import error_shape
 
     try:
@@ -511,7 +517,8 @@ def _preflight(settings: Settings, definition: ImportJob | ExportJob, *, as_json
         else:
             check_connection(settings, definition.source.connection)
             check_export_source(settings, definition.source)
-    except Unreadable as e:
+            check_output(definition.output)
+    except Refused as e:
         code = Exit.BAD_DEFINITION if e.code.endswith("_connection") else Exit.BAD_ARGUMENTS
         raise refuse(error_shape(e.code, e.message, e.details), code, as_json=as_json) from None
 
@@ -519,19 +526,18 @@ def _preflight(settings: Settings, definition: ImportJob | ExportJob, *, as_json
 def _check_source(settings: Settings, source: TableSource | QuerySource) -> None:
     """Refuse, before any job is saved, a source the export could not read: an unknown connection or
     table, a column the table lacks, a query the database refuses."""
-    from impex.engine.preflight import Unreadable, check_export_source
+    from impex.engine.preflight import Refused, check_export_source
 
     try:
         check_export_source(settings, source)
-    except Unreadable as e:
+    except Refused as e:
         raise fail(f"nothing exported: {e.message}") from None
 
 
 def _check_output(out_file: Path) -> None:
     """Refuse, before any job is saved, an output the export could not be renamed over: standard output,
     a folder, a pipe, a device (the run would only end with errors, leaving a job behind)."""
-    from impex.engine.final_file import check_replaceable, through_link
-    from impex.formats.errors import NotAFile
+    from impex.engine.preflight import Refused, check_output
 
     if str(out_file) == "-" and not out_file.exists():
         raise fail(
@@ -539,12 +545,10 @@ def _check_output(out_file: Path) -> None:
             "renamed once complete (so that a stopped or failed run never leaves half a file); give a file "
             "name, then read the file"
         )
-    if "{" in out_file.name:  # a name template: the file is named when the run begins
-        return
     try:
-        check_replaceable(through_link(out_file), "the export file")
-    except NotAFile as e:
-        raise fail(str(e.strerror)) from None
+        check_output(str(out_file))
+    except Refused as e:
+        raise fail(e.message) from None
 
 
 @app.command("worker")

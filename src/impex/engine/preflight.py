@@ -1,21 +1,23 @@
-"""Checks made before a job is saved: a source that a run could only fail on is refused at once,
-with a stable code, rather than saved and left to end with errors."""
+"""Checks made before a job is saved: a connection, source or output file that a run could only fail
+on is refused at once, with a stable code, rather than saved and left to end with errors."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from impex.domain.definitions import QuerySource, TableSource
 from impex.engine.connections import BadConnection, UnknownConnection, connection_names, connection_url
 from impex.engine.export_readers import open_source as open_table_or_query
+from impex.engine.final_file import check_replaceable, through_link
 from impex.formats.errors import FormatError, NotAFile
 from impex.formats.source import open_source as open_data_file
 from impex.settings import Settings
 from impex.targets import TargetError
 
 
-class Unreadable(Exception):
-    """A job's source that cannot be read: ``code`` for programs, the message for people."""
+class Refused(Exception):
+    """A job its runs could only fail: ``code`` for programs, the message for people."""
 
     def __init__(self, code: str, message: str, details: dict[str, Any]) -> None:
         super().__init__(message)
@@ -29,9 +31,9 @@ def check_connection(settings: Settings, name: str) -> None:
     try:
         known = connection_names(settings)
     except BadConnection as error:
-        raise Unreadable("bad_connection", str(error), {"connection": name}) from None
+        raise Refused("bad_connection", str(error), {"connection": name}) from None
     if name not in known:
-        raise Unreadable(
+        raise Refused(
             "unknown_connection",
             f"no connection named {name!r} (known: {', '.join(known)})",
             {"connection": name, "known": known},
@@ -44,14 +46,14 @@ def check_data_file(path: str, encoding: str | None = None) -> None:
     try:
         open_data_file(path, encoding).close()
     except (IsADirectoryError, NotAFile) as error:
-        raise Unreadable("source_not_a_file", f"{path}: {error.strerror}", details) from None
+        raise Refused("source_not_a_file", f"{path}: {error.strerror}", details) from None
     except FileNotFoundError as error:
-        raise Unreadable("source_not_found", f"{path}: {error.strerror}", details) from None
+        raise Refused("source_not_found", f"{path}: {error.strerror}", details) from None
     except FormatError as error:  # an Excel workbook, UTF-32, a damaged archive
         said = str(error)
-        raise Unreadable("source_unreadable", said if path in said else f"{path}: {said}", details) from None
+        raise Refused("source_unreadable", said if path in said else f"{path}: {said}", details) from None
     except OSError as error:  # no permission, an I/O error
-        raise Unreadable("source_unreadable", f"{path}: {error.strerror or error}", details) from None
+        raise Refused("source_unreadable", f"{path}: {error.strerror or error}", details) from None
 
 
 def check_export_source(settings: Settings, source: TableSource | QuerySource) -> None:
@@ -67,6 +69,17 @@ def check_export_source(settings: Settings, source: TableSource | QuerySource) -
         check_connection(settings, source.connection)  # says which connections there are
         raise
     except BadConnection as error:
-        raise Unreadable("bad_connection", str(error), details) from None
+        raise Refused("bad_connection", str(error), details) from None
     except TargetError as error:
-        raise Unreadable("source_unreadable", str(error), details) from None
+        raise Refused("source_unreadable", str(error), details) from None
+
+
+def check_output(path: str) -> None:
+    """An export's file can be renamed over: a file, or nothing yet (a name template is named only when
+    its run begins)."""
+    if "{" in Path(path).name:
+        return
+    try:
+        check_replaceable(through_link(Path(path)), "the export file")
+    except NotAFile as error:
+        raise Refused("output_not_a_file", str(error.strerror), {"output": path}) from None

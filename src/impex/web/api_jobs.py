@@ -22,7 +22,13 @@ from impex.domain.journal import Level
 from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Seen, Status
 from impex.engine.actions import operate
-from impex.engine.preflight import Unreadable, check_connection, check_data_file, check_export_source
+from impex.engine.preflight import (
+    Refused,
+    check_connection,
+    check_data_file,
+    check_export_source,
+    check_output,
+)
 from impex.engine.reject_export import export_rejects
 from impex.store import queries
 from impex.store.records import RunRecord
@@ -60,6 +66,7 @@ def _check_source(ctx: WebContext, definition: ImportJob | ExportJob) -> None:
             check_data_file(definition.source, definition.format.encoding)
         else:
             check_export_source(ctx.settings, definition.source)
+            check_output(definition.output)
 
 
 def _connection_of(definition: ImportJob | ExportJob) -> str:
@@ -71,7 +78,7 @@ def _refused() -> Iterator[None]:
     """What the checks before saving refuse, as a 422."""
     try:
         yield
-    except Unreadable as error:
+    except Refused as error:
         raise ApiError(422, error.code, error.message, error.details) from None
 
 
