@@ -409,3 +409,17 @@ def test_an_export_to_a_folder_or_a_pipe_is_422_and_saves_no_job(api, web, setti
     assert error["message"].startswith(f"cannot write the export file {path}: it is {kind}, not a file")
     assert error["details"] == {"output": path}
     assert no_job_saved(api)
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api/jobs", {"GET", "POST"}),
+        ("/api/users", {"GET", "POST"}),
+        ("/api/jobs/1/start", {"POST"}),
+    ],
+)
+def test_a_method_a_resource_lacks_is_405_listing_every_method_it_has(api, path, methods):
+    response = api["admin"].request("DELETE", path)
+    assert_error(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) == methods

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from impex.definitions_io import DefinitionError
 from impex.domain.status import IllegalTransition, Status, allowed_actions
@@ -162,6 +163,17 @@ def _said(error: ApiError, t: Any) -> str:
     return error.message
 
 
+def _methods_of(request: Request) -> set[str]:
+    """Every method of the routes of the request's path."""
+    routes = getattr(request.app.state, "routes", [])
+    return {
+        method
+        for route in routes
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
+        for method in route.methods or ()
+    }
+
+
 def _role(t: Any, role: str) -> str:
     return str(t.gettext(ROLE_LABELS[role])) if role in ROLE_LABELS else role
 
@@ -182,7 +194,10 @@ def install_error_handlers(app: FastAPI) -> None:
         message = str(error.detail) if error.detail else HTTPStatus(error.status_code).phrase
         if error.status_code == 404 and error.detail == "Not Found":
             message = f"no such page or resource: {request.url.path}"
-        return _respond(request, ApiError(error.status_code, code, message), dict(error.headers or {}))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(sorted(_methods_of(request)))
+        return _respond(request, ApiError(error.status_code, code, message), headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
