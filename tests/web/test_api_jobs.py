@@ -423,3 +423,13 @@ def test_a_method_a_resource_lacks_is_405_listing_every_method_it_has(api, path,
     response = api["admin"].request("DELETE", path)
     assert_error(response, 405, "method_not_allowed")
     assert set(response.headers["allow"].split(", ")) == methods
+
+
+def test_an_import_of_a_file_that_is_not_text_is_422_naming_its_first_binary_byte(api, web):
+    (web.files / "people.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    response = api["operator"].post("/api/jobs", json={"definition": import_definition(), "start": True})
+    error = assert_error(response, 422, "source_not_text")
+    path = str(web.files.resolve() / "people.csv")
+    assert error["message"].startswith(f"{path}: not a text file: byte 0x00 at line 3, column 1")
+    assert error["details"] == {"source": path, "byte": "0x00", "line": 3, "column": 1}
+    assert no_job_saved(api)

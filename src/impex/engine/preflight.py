@@ -10,8 +10,10 @@ from impex.domain.definitions import QuerySource, TableSource
 from impex.engine.connections import BadConnection, UnknownConnection, connection_names, connection_url
 from impex.engine.export_readers import open_source as open_table_or_query
 from impex.engine.final_file import check_replaceable, through_link
-from impex.formats.errors import FormatError, NotAFile
-from impex.formats.source import open_source as open_data_file
+from impex.formats.detect import HEAD_BYTES
+from impex.formats.errors import FormatError, NotAFile, NotText
+from impex.formats.sniff import resolve_encoding
+from impex.formats.source import read_start
 from impex.settings import Settings
 from impex.targets import TargetError
 
@@ -41,19 +43,25 @@ def check_connection(settings: Settings, name: str) -> None:
 
 
 def check_data_file(path: str, encoding: str | None = None) -> None:
-    """An import's source file can be opened and read as a data file (its records are the run's)."""
-    details = {"source": path}
+    """An import's source file can be opened and read as text, as its run begins by doing."""
+    details: dict[str, Any] = {"source": path}
     try:
-        open_data_file(path, encoding).close()
+        start = read_start(path, HEAD_BYTES, encoding)
+        resolve_encoding(start.data, encoding, path, transcoded_from=start.transcoded_from)
     except (IsADirectoryError, NotAFile) as error:
         raise Refused("source_not_a_file", f"{path}: {error.strerror}", details) from None
     except FileNotFoundError as error:
         raise Refused("source_not_found", f"{path}: {error.strerror}", details) from None
+    except NotText as error:  # an image, a binary file: where its first binary byte is
+        raise Refused("source_not_text", _naming(path, str(error)), details | error.where) from None
     except FormatError as error:  # an Excel workbook, UTF-32, a damaged archive
-        said = str(error)
-        raise Refused("source_unreadable", said if path in said else f"{path}: {said}", details) from None
+        raise Refused("source_unreadable", _naming(path, str(error)), details) from None
     except OSError as error:  # no permission, an I/O error
         raise Refused("source_unreadable", f"{path}: {error.strerror or error}", details) from None
+
+
+def _naming(path: str, message: str) -> str:
+    return message if path in message else f"{path}: {message}"
 
 
 def check_export_source(settings: Settings, source: TableSource | QuerySource) -> None:
