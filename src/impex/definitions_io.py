@@ -21,7 +21,7 @@ from impex.definition_yaml import (
     load_yaml,
     yaml_lines,
 )
-from impex.domain.consistency import Problem, import_problems
+from impex.domain.consistency import Problem, import_problems, nul_problems
 from impex.domain.definitions import ExportJob, ImportJob, JobDefinition
 from impex.validate.literals import literal_problems
 
@@ -43,6 +43,8 @@ def parse_definition(
         )
     if data.get("kind") not in ("import", "export"):
         raise DefinitionError(f"{origin}: kind: expected 'import' or 'export', got {data.get('kind')!r}")
+    if nuls := nul_problems(data):
+        raise DefinitionError(_describe(nuls, origin, line_of))
     try:
         definition = _ADAPTER.validate_python(data)
     except ValidationError as e:

@@ -62,13 +62,34 @@ def test_run_exits_1_when_finished_with_errors_and_says_why(cli, tmp_path):
 
 
 def test_a_run_that_could_not_start_says_why_in_text_and_json(cli, tmp_path):
-    job = write(tmp_path / "job.yaml", JOB.format(extra="").replace("people.csv", "gone.csv"))
+    empty = write(tmp_path / "people.csv", "")  # found out by the run, not before
+    job = write(tmp_path / "job.yaml", JOB.format(extra=""))
     result = cli("run", str(job))
     assert result.exit_code == 1
-    assert f"why: Technical error: source file not found: {tmp_path / 'gone.csv'}" in result.stdout
+    why = f"Technical error: {empty}: the file is empty"
+    assert f"why: {why}" in result.stdout
     data = json.loads(cli("run", str(job), "--json").stdout)
     assert data["status"] == "finished_with_errors"
-    assert data["why"] == [f"Technical error: source file not found: {tmp_path / 'gone.csv'}"]
+    assert [line.split(":")[:3] for line in data["why"]] == [why.split(":")[:3]]
+
+
+def test_a_job_file_whose_source_is_not_text_is_refused_before_a_job_is_saved(cli, tmp_path):
+    picture = tmp_path / "people.csv"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    result = cli("run", str(write(tmp_path / "job.yaml", JOB.format(extra=""))), "--json")
+    assert result.exit_code == 2
+    said = json.loads(result.stdout)["error"]
+    assert said["code"] == "source_not_text"
+    assert said["message"].startswith(f"{picture}: not a text file: byte 0x00 at line 3, column 1")
+    assert "no job" in cli("jobs", "show", "1").stderr
+
+
+def test_a_job_file_whose_source_is_missing_is_refused_before_a_job_is_saved(cli, tmp_path):
+    job = write(tmp_path / "job.yaml", JOB.format(extra="").replace("people.csv", "gone.csv"))
+    result = cli("run", str(job))
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'gone.csv'}: source file not found" in result.stderr
+    assert "no job" in cli("jobs", "show", "1").stderr
 
 
 def test_a_run_that_finished_says_no_why(cli, job_file):

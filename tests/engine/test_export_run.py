@@ -573,7 +573,7 @@ def test_a_query_that_is_not_a_select_is_refused_when_the_job_is_defined():
         ({"output": "out-{0}.csv"}, "output: unknown placeholder {0}"),
         ({"output": "out-{run.x}.csv"}, "output: unknown placeholder {run.x}"),
         ({"output": "out-{.csv"}, "output: 'out-{.csv' is not a file name template"),
-        ({"output": "out\x00.csv"}, "output: 'out\\x00.csv' holds a NUL character, which no file name"),
+        ({"output": "out\x00.csv"}, "output: a NUL character (\\x00) is not allowed"),
     ],
 )
 def test_a_format_or_file_name_that_cannot_be_written_is_refused_when_the_job_is_defined(fields, says):

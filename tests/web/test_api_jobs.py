@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from impex.domain.journal import Level
+from impex.domain.roles import Role
 from impex.domain.status import OPERATOR_ACTIONS, TRANSITIONS, A, IllegalTransition, S
+from impex.store.store import Store
+from impex.store.users import Users
+from impex.web.app import create_app
+from pg_support import fresh_schema
 from support import run_job, write
 from web.conftest import PEOPLE, assert_error, import_definition
 from web.test_auth import login
@@ -142,7 +149,9 @@ def test_an_export_named_after_a_parent_folder_still_writes_inside_the_configure
     [{"query": "select 1"}, {"table": "t", "filter": "id IN (SELECT count(*) FROM sqlite_master)"}],
     ids=["query", "row-filter"],
 )
-def test_only_an_admin_may_run_sql_of_their_own_in_an_export(api, source):
+def test_only_an_admin_may_run_sql_of_their_own_in_an_export(api, settings, source):
+    with sqlite3.connect(settings.data_path / "data.db") as db:
+        db.execute("CREATE TABLE t (id INTEGER)")
     definition = {"kind": "export", "name": "q", "source": source, "output": "q.csv"}
     response = api["operator"].post("/api/jobs", json={"definition": definition})
     assert assert_error(response, 403, "forbidden")["details"] == {"needed": "admin"}
@@ -269,3 +278,175 @@ def test_a_job_id_no_job_can_have_is_not_found(api, web, job_id):
     page = web.client(Accept="text/html")
     login(page, "viewer")
     assert page.get(f"/jobs/{job_id}").status_code == 404
+
+
+PAST_64_BITS = str(2**63)
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/jobs", "offset"),
+        ("/api/jobs/{job}/journal", "after"),
+        ("/api/jobs/{job}/rejects", "offset"),
+        ("/api/jobs/{job}/rejects", "after"),
+    ],
+)
+def test_a_number_past_64_bits_is_422_naming_the_parameter(api, people, path, parameter):
+    job = create(api["operator"], start=True)
+    response = api["viewer"].get(path.format(job=job["id"]), params={parameter: PAST_64_BITS})
+    error = assert_error(response, 422, "validation_error")
+    assert [d["location"] for d in error["details"]] == [f"query.{parameter}"]
+    spec = api["viewer"].get("/api/openapi.json").json()
+    documented = {
+        p["name"]: p["schema"] for p in spec["paths"][path.replace("{job}", "{job_id}")]["get"]["parameters"]
+    }
+    schema = documented[parameter]
+    assert [s.get("maximum") for s in schema.get("anyOf", [schema]) if s["type"] == "integer"] == [2**63 - 1]
+
+
+def no_job_saved(api) -> bool:
+    return api["viewer"].get("/api/jobs").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "said"),
+    [
+        ("nothere.csv", "source_not_found", "source file not found"),
+        ("a-folder", "source_not_a_file", "the source is a folder, not a data file"),
+        ("a-pipe", "source_not_a_file", "the source is a named pipe (FIFO), not a file"),
+    ],
+)
+def test_an_import_of_a_source_it_could_not_read_is_422_and_saves_no_job(api, web, source, code, said):
+    (web.files / "a-folder").mkdir()
+    os.mkfifo(web.files / "a-pipe")
+    for start in (False, True):
+        response = api["operator"].post(
+            "/api/jobs", json={"definition": import_definition(source), "start": start}
+        )
+        error = assert_error(response, 422, code)
+        path = str(web.files.resolve() / source)
+        assert error["message"].startswith(f"{path}: {said}")
+        assert error["details"] == {"source": path}
+    assert no_job_saved(api)
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ({"table": "nosuch"}, "source table nosuch does not exist in data.db"),
+        ({"table": "people", "columns": ["age"]}, "source table people has no column(s) age"),
+        ({"query": "SELECT age FROM people"}, "no such column: age"),
+    ],
+)
+def test_an_export_of_a_source_it_could_not_read_is_422_and_saves_no_job(api, settings, source, said):
+    with sqlite3.connect(settings.data_path / "data.db") as db:
+        db.execute("CREATE TABLE people (id INTEGER, name TEXT)")
+    definition = {"kind": "export", "name": "e", "source": source, "output": "out.csv"}
+    error = assert_error(
+        api["admin"].post("/api/jobs", json={"definition": definition}), 422, "source_unreadable"
+    )
+    assert said in error["message"]
+    assert error["details"] == {"connection": "default"}
+    assert no_job_saved(api)
+
+
+@pytest.mark.parametrize(
+    ("definition", "key"),
+    [
+        (import_definition(name="people\x00"), "name"),
+        (import_definition("peo\x00ple.csv"), "source"),
+        (
+            import_definition(target={"table": "people"}, format={"null_values": ["", "N\x00A"]}),
+            "format.null_values[1]",
+        ),
+        ({"kind": "export", "name": "e", "source": {"table": "people"}, "output": "o\x00.csv"}, "output"),
+        (
+            {"kind": "export", "name": "e", "source": {"query": 'select 1 as "a\x00"'}, "output": "o.csv"},
+            "source.query",
+        ),
+    ],
+    ids=["name", "import-source", "null-value", "output", "query"],
+)
+def test_a_nul_character_anywhere_in_a_definition_is_422_naming_its_key(api, people, definition, key):
+    # a PostgreSQL store cannot hold one, and no file path or SQL has one
+    error = assert_error(
+        api["admin"].post("/api/jobs", json={"definition": definition}), 422, "invalid_definition"
+    )
+    assert error["details"] == [f"definition: {key}: a NUL character (\\x00) is not allowed"]
+    assert no_job_saved(api)
+
+
+@pytest.fixture
+def on_postgres(settings):
+    """Operator and viewer clients of an app whose store is a fresh PostgreSQL schema."""
+    with fresh_schema() as url:
+        store = Store.open(url)
+        users = Users(store.engine)
+        clients = {}
+        for role in (Role.OPERATOR, Role.VIEWER):
+            token = users.create_token(users.create(role.value, "correct horse battery", role).id, "t")
+            clients[role.value] = TestClient(
+                create_app(settings, store), headers={"Authorization": f"Bearer {token}"}
+            )
+        yield clients
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "sent", "location"),
+    [
+        ("GET", "/api/jobs", {"params": {"q": "a\x00"}}, "query.q"),
+        ("GET", "/api/jobs", {"params": {"owner": "a\x00"}}, "query.owner"),
+        ("GET", "/api/jobs/1/rejects", {"params": {"reason": "a\x00"}}, "query.reason"),
+        ("GET", "/api/jobs/1/rejects", {"params": {"column": "a\x00"}}, "query.column"),
+        ("GET", "/api/jobs/1/rejects/download", {"params": {"column": "a\x00"}}, "query.column"),
+        ("POST", "/api/tokens", {"json": {"label": "a\x00"}}, "body.label"),
+    ],
+)
+def test_a_nul_character_in_a_parameter_is_422_naming_it_even_on_postgresql(
+    on_postgres, method, path, sent, location
+):
+    response = on_postgres["operator"].request(method, path, **sent)
+    error = assert_error(response, 422, "validation_error")
+    assert error["details"][0]["location"] == location
+    assert "a NUL character (\\x00) is not allowed" in error["message"]
+
+
+@pytest.mark.parametrize(("output", "kind"), [("a-folder", "a folder"), ("a-pipe", "a named pipe (FIFO)")])
+def test_an_export_to_a_folder_or_a_pipe_is_422_and_saves_no_job(api, web, settings, output, kind):
+    with sqlite3.connect(settings.data_path / "data.db") as db:
+        db.execute("CREATE TABLE people (id INTEGER)")
+    (web.files / "a-folder").mkdir()
+    os.mkfifo(web.files / "a-pipe")
+    definition = {"kind": "export", "name": "e", "source": {"table": "people"}, "output": output}
+    response = api["operator"].post("/api/jobs", json={"definition": definition})
+    error = assert_error(response, 422, "output_not_a_file")
+    path = str(web.files.resolve() / output)
+    assert error["message"].startswith(f"cannot write the export file {path}: it is {kind}, not a file")
+    assert error["details"] == {"output": path}
+    assert no_job_saved(api)
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api/jobs", {"GET", "POST"}),
+        ("/api/users", {"GET", "POST"}),
+        ("/api/jobs/1/start", {"POST"}),
+    ],
+)
+def test_a_method_a_resource_lacks_is_405_listing_every_method_it_has(api, path, methods):
+    response = api["admin"].request("DELETE", path)
+    assert_error(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) == methods
+
+
+def test_an_import_of_a_file_that_is_not_text_is_422_naming_its_first_binary_byte(api, web):
+    (web.files / "people.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    response = api["operator"].post("/api/jobs", json={"definition": import_definition(), "start": True})
+    error = assert_error(response, 422, "source_not_text")
+    path = str(web.files.resolve() / "people.csv")
+    assert error["message"].startswith(f"{path}: not a text file: byte 0x00 at line 3, column 1")
+    assert error["details"] == {"source": path, "byte": "0x00", "line": 3, "column": 1}
+    assert no_job_saved(api)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 
 import pytest
 
@@ -147,8 +148,12 @@ def test_an_export_file_a_later_export_replaced_or_a_failed_run_is_not_served(
     replaced = assert_error(api["viewer"].get(f"/api/jobs/{first}/output"), 410, "output_replaced")
     assert replaced["details"] == {"job_id": second, "run": 1}
     assert api["viewer"].get(f"/api/jobs/{second}/output").text.splitlines()[0] == "id"
-    broken = {**definition, "source": {"table": "missing"}}
+    with sqlite3.connect(settings.data_path / "data.db") as db:
+        db.execute("CREATE TABLE gone (id INTEGER)")
+    broken = {**definition, "source": {"table": "gone"}}
     failed = api["operator"].post("/api/jobs", json={"definition": broken, "start": True}).json()["id"]
+    with sqlite3.connect(settings.data_path / "data.db") as db:
+        db.execute("DROP TABLE gone")  # after the job was saved: its run fails
     assert run(store, settings, failed) is S.FINISHED_WITH_ERRORS
     assert_error(api["viewer"].get(f"/api/jobs/{failed}/output"), 404, "no_output")
 

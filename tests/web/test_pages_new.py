@@ -354,7 +354,9 @@ def test_the_export_page_offers_a_query_and_a_row_filter_to_admins_only(web):
     assert operator.post("/jobs/new/export", data=form).status_code == 403
 
 
-def test_saving_the_export_form_starts_an_export_into_the_file_folder(web, store):
+def test_saving_the_export_form_starts_an_export_into_the_file_folder(web, store, settings):
+    with sqlite3.connect(settings.data_path / "data.db") as db:
+        db.execute("CREATE TABLE people (id INTEGER, name TEXT)")
     client = web.client(Accept="text/html")
     login(client, "operator")
     csrf = csrf_of(client.get("/jobs/new/export").text)
@@ -374,6 +376,8 @@ def test_saving_the_export_form_starts_an_export_into_the_file_folder(web, store
     assert job.definition["format"]["delimiter"] == "\t"
     bad = client.post("/jobs/new/export", data={**form, "table": "no such"})
     assert bad.status_code == 422 and 'class="problem"' in bad.text
+    missing = client.post("/jobs/new/export", data={**form, "table": "nosuch"})
+    assert missing.status_code == 422 and "source table nosuch does not exist" in missing.text
 
 
 def test_the_general_tab_shows_rate_and_eta_while_running(browser, store, job_id):

@@ -189,6 +189,24 @@ def test_a_request_that_is_not_multipart_is_415(api, web):
     assert leftovers(web) == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"--B\r\nNone--B--\r\n",
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nid\n1\n'
+        b"\r\n--B\r\nContent-Disposition\x01: x\r\n\r\n",
+    ],
+    ids=["no-part-header", "broken-after-the-file"],
+)
+def test_a_broken_multipart_body_is_400_and_leaves_nothing(api, web, body):
+    response = api["operator"].post(
+        "/api/uploads", content=body, headers={"Content-Type": "multipart/form-data; boundary=B"}
+    )
+    error = assert_error(response, 400, "bad_multipart")
+    assert "multipart" in error["message"]
+    assert leftovers(web) == []
+
+
 def test_a_form_without_a_file_or_an_empty_file_is_422(api, web):
     response = api["operator"].post(
         "/api/uploads", files={"delimiter": (None, ";")}, data={"encoding": "utf-8"}

@@ -19,12 +19,14 @@ from impex.cli.render import (
     fail,
     jobs_table,
     journal_line,
+    refuse,
     rejects_table,
 )
 from impex.cli.render import show_job as render_job
 from impex.domain.rejects import Reason
 from impex.domain.status import ACTIVE, A, Action, IllegalTransition, Status
 from impex.store.errors import JobNotFound
+from impex.store.refusals import refusal_shape
 
 if TYPE_CHECKING:
     from impex.store.store import Store
@@ -86,7 +88,7 @@ def show_cmd(
     try:
         job = store.job(job_id)
     except JobNotFound as e:
-        raise fail(str(e)) from None
+        raise refuse(refusal_shape(e), Exit.BAD_ARGUMENTS, as_json=as_json) from None
     runs = store.runs_of(job_id)
     if as_json:
         from impex.store.shapes import current_run, job_shape, run_shape
@@ -185,9 +187,9 @@ def _act(ctx: typer.Context, job_id: int, action: Action, as_json: bool) -> None
     try:
         t = operate(app.store, app.settings, job_id, action, actor="cli")
     except JobNotFound as e:
-        raise fail(str(e)) from None
+        raise refuse(refusal_shape(e), Exit.BAD_ARGUMENTS, as_json=as_json) from None
     except IllegalTransition as e:
-        raise fail(str(e), code=Exit.NOT_ALLOWED) from None
+        raise refuse(refusal_shape(e), Exit.NOT_ALLOWED, as_json=as_json) from None
     if as_json:
         emit_json({"id": job_id, "action": action.value, "from": t.source.value, "status": t.target.value})
     else:

@@ -15,7 +15,7 @@ import typer
 from impex.cli import jobs as jobs_cli
 from impex.cli.context import app_context, submit
 from impex.cli.exit_codes import EXIT_CODES_HELP, Exit
-from impex.cli.render import console, emit_json, escape, fail
+from impex.cli.render import console, emit_json, escape, fail, refuse
 from impex.cli.serve import serve_cmd
 from impex.domain.choices import ColumnType, CommitMode, Operation
 from impex.domain.rejects import Reason, Reject
@@ -137,7 +137,9 @@ def run_cmd(
 ) -> None:
     """Run a job definition in the foreground; run it again after a pause, Ctrl-C or a crash and it goes on
     from its checkpoint."""
-    raise _run(ctx, _load(job_file), as_json=as_json)
+    definition = _load(job_file)
+    _preflight(app_context(ctx).settings, definition, as_json=as_json)
+    raise _run(ctx, definition, as_json=as_json)
 
 
 @app.command("submit", epilog=EXIT_CODES_HELP)
@@ -149,6 +151,7 @@ def submit_cmd(
 ) -> None:
     """Save a job and queue it for a worker (``impex worker``)."""
     definition = _load(job_file)
+    _preflight(app_context(ctx).settings, definition, as_json=as_json)
     job_id = submit(app_context(ctx), definition, start=not draft)
     if as_json:
         from impex.store.shapes import current_run, job_shape
@@ -508,29 +511,48 @@ def export_cmd(
     raise _run(ctx, definition, as_json=as_json)
 
 
+def _preflight(settings: Settings, definition: ImportJob | ExportJob, *, as_json: bool) -> None:
+    """Refuse, before any job is saved, a job the API would refuse as well (the same code and message
+    with --json): an unknown connection (a definition problem), a source its runs could not read."""
+    from impex.domain.definitions import ImportJob
+    from impex.engine.preflight import (
+        Refused,
+        check_connection,
+        check_data_file,
+        check_export_source,
+        check_output,
+    )
+    from impex.store.refusals import error_shape
+
+    try:
+        if isinstance(definition, ImportJob):
+            check_connection(settings, definition.target.connection)
+            check_data_file(definition.source, definition.format.encoding)
+        else:
+            check_connection(settings, definition.source.connection)
+            check_export_source(settings, definition.source)
+            check_output(definition.output)
+    except Refused as e:
+        code = Exit.BAD_DEFINITION if e.code.endswith("_connection") else Exit.BAD_ARGUMENTS
+        raise refuse(error_shape(e.code, e.message, e.details), code, as_json=as_json) from None
+
+
 def _check_source(settings: Settings, source: TableSource | QuerySource) -> None:
     """Refuse, before any job is saved, a source the export could not read: an unknown connection or
     table, a column the table lacks, a query the database refuses."""
-    from impex.engine.connections import BadConnection, UnknownConnection, connection_url
-    from impex.engine.export_readers import open_source
-    from impex.targets import TargetError
+    from impex.engine.preflight import Refused, check_export_source
 
     try:
-        opened = open_source(connection_url(settings, source.connection), source)
-        try:
-            opened.column_names()  # a query is prepared here
-        finally:
-            opened.close()
-    except (UnknownConnection, BadConnection, TargetError) as e:
-        raise fail(f"nothing exported: {e}") from None
+        check_export_source(settings, source)
+    except Refused as e:
+        raise fail(f"nothing exported: {e.message}") from None
 
 
 def _check_output(out_file: Path) -> None:
     """Refuse, before any job is saved, an output the export could not be renamed over: standard output,
     a folder, a pipe, a device, a name too long (the run would only end with errors, leaving a job
     behind)."""
-    from impex.engine.exporter import name_that_fits
-    from impex.engine.final_file import check_replaceable, through_link
+    from impex.engine.preflight import Refused, check_output
 
     if str(out_file) == "-" and not out_file.exists():
         raise fail(
@@ -538,12 +560,10 @@ def _check_output(out_file: Path) -> None:
             "renamed once complete (so that a stopped or failed run never leaves half a file); give a file "
             "name, then read the file"
         )
-    if "{" in out_file.name:  # a name template: the file is named when the run begins
-        return
     try:
-        check_replaceable(through_link(name_that_fits(out_file)), "the export file")
-    except OSError as e:  # NotAFile, a name too long
-        raise fail(str(e.strerror)) from None
+        check_output(str(out_file))
+    except Refused as e:
+        raise fail(e.message) from None
 
 
 @app.command("worker")

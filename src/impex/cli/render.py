@@ -32,6 +32,15 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def refuse(body: dict[str, Any], code: int, *, as_json: bool) -> typer.Exit:
+    """A refusal in ``error_shape``: with --json the body itself on stdout, as the API answers it (a
+    script reads its code); else its message on stderr."""
+    if not as_json:
+        return fail(body["error"]["message"], code)
+    emit_json(body)
+    return typer.Exit(code)
+
+
 def stamp(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "—"
 

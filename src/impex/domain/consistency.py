@@ -7,6 +7,7 @@ job stored before a check existed still runs as it did (the option was ignored).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from impex.domain.definitions import ColumnSpec, ColumnType, CsvFormat, ImportJob, Reconciliation, Transform
 
@@ -19,6 +20,22 @@ class Problem:
 
     path: Path
     message: str
+
+
+def nul_problems(data: Any, path: Path = ()) -> list[Problem]:
+    """Every string of a raw definition (keys too) that holds a NUL character: no path, SQL or name
+    has one, and a PostgreSQL store could not keep it."""
+    if isinstance(data, str):
+        return [Problem(path, "a NUL character (\\x00) is not allowed")] if "\x00" in data else []
+    if isinstance(data, dict):
+        problems = []
+        for key, value in data.items():
+            inner = (*path, str(key))
+            problems += nul_problems(key, inner) + nul_problems(value, inner)
+        return problems
+    if isinstance(data, list):
+        return [p for i, item in enumerate(data) for p in nul_problems(item, (*path, i))]
+    return []
 
 
 def import_problems(job: ImportJob) -> list[Problem]:

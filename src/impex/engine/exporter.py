@@ -38,7 +38,7 @@ from impex.engine.execution import STOP_CODES, Execution, Progress, ends_the_run
 from impex.engine.export_readers import ResumeKey, Source, open_source
 from impex.engine.export_render import write_chunk
 from impex.engine.export_resume import Chunks, StoppedWhileComparing, same_rows_then_rest
-from impex.engine.final_file import NAME_MAX, check_replaceable, temporary_beside, through_link
+from impex.engine.final_file import check_replaceable, name_that_fits, temporary_beside, through_link
 from impex.engine.progress import Clock, format_duration
 from impex.formats.writer import CsvWriter
 from impex.store.records import RunRecord
@@ -98,18 +98,6 @@ def partial_file(final: Path, run_id: int) -> Path:
     """Where run ``run_id`` writes the export until it is complete (then renamed ``final``): beside it,
     named after it, with room for the suffixes of its resume keys."""
     return temporary_beside(final, f".part{run_id}", reserve=len(ResumeKeys.LONGEST_SUFFIX))
-
-
-def name_that_fits(final: Path) -> Path:
-    """``final``; OSError naming it when its name is longer than a file name may be."""
-    length = len(os.fsencode(final.name))
-    if length > NAME_MAX:
-        raise OSError(
-            errno.ENAMETOOLONG,
-            f"cannot write the export file {final}: its name is {length} bytes long (in UTF-8), and a "
-            f"file name may have at most {NAME_MAX}",
-        )
-    return final
 
 
 def discard_partial(part: Path) -> None:

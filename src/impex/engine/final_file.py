@@ -74,3 +74,15 @@ def temporary_beside(final: Path, suffix: str, reserve: int = 0) -> Path:
     digest = hashlib.sha256(name).hexdigest()[:12]
     head = name[: room - len(digest) - 1].decode("utf-8", "ignore")  # no character cut in two
     return final.with_name(f"{head}~{digest}{suffix}")
+
+
+def name_that_fits(final: Path) -> Path:
+    """``final``; OSError naming it when its name is longer than a file name may be."""
+    length = len(os.fsencode(final.name))
+    if length > NAME_MAX:
+        raise OSError(
+            errno.ENAMETOOLONG,
+            f"cannot write the export file {final}: its name is {length} bytes long (in UTF-8), and a "
+            f"file name may have at most {NAME_MAX}",
+        )
+    return final

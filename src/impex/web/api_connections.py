@@ -15,9 +15,9 @@ from impex.targets import open_target, redact_url
 from impex.targets.base import TargetError
 from impex.web.auth import Admin
 from impex.web.context import WebContext, web_context
-from impex.web.errors import ApiError
+from impex.web.errors import API_ERRORS, ApiError, errors
 
-router = APIRouter(prefix="/api", tags=["connections"])
+router = APIRouter(prefix="/api", tags=["connections"], responses=API_ERRORS)
 Ctx = Annotated[WebContext, Depends(web_context)]
 
 
@@ -33,7 +33,11 @@ def list_connections(_admin: Admin, ctx: Ctx) -> dict[str, Any]:
     return {"items": items}
 
 
-@router.post("/connections/{name}/check", summary="Open a connection and report whether it works (admin)")
+@router.post(
+    "/connections/{name}/check",
+    summary="Open a connection and report whether it works (admin)",
+    responses=errors({404: "No connection of that name (unknown_connection)."}),
+)
 def check_connection(name: str, _admin: Admin, ctx: Ctx) -> dict[str, Any]:
     try:
         connection = connection_url(ctx.settings, name)

@@ -6,7 +6,8 @@ import asyncio
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,24 +22,32 @@ from impex.domain.journal import Level
 from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Seen, Status
 from impex.engine.actions import operate
-from impex.engine.connections import BadConnection, connection_names
+from impex.engine.preflight import (
+    Refused,
+    check_connection,
+    check_data_file,
+    check_export_source,
+    check_output,
+)
 from impex.engine.reject_export import export_rejects
 from impex.store import queries
 from impex.store.records import RunRecord
 from impex.store.users import User
 from impex.web.auth import Operator, Viewer
 from impex.web.context import WebContext, translator, web_context
-from impex.web.errors import ApiError
+from impex.web.errors import API_ERRORS, BAD_JSON, NO_JOB, ApiError, errors
 from impex.web.i18n import Translator
+from impex.web.params import Text
 from impex.web.paths import confine_definition
 from impex.web.serialize import job_detail, job_summary, journal_dict, reject_dict
 from impex.web.uploads import stored_path
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=API_ERRORS)
 Ctx = Annotated[WebContext, Depends(web_context)]
 Tr = Annotated[Translator, Depends(translator)]
 STREAM_POLL_SECONDS = 0.5
 STREAM_MAX_SECONDS = 60.0  # the browser reconnects (Last-Event-ID) after each stream ends
+BIGGEST = 2**63 - 1  # the databases' largest integer: a bigger offset or id is refused, not sent to SQL
 
 
 class CreateJob(BaseModel):
@@ -49,20 +58,28 @@ class CreateJob(BaseModel):
     )
 
 
-def _known_connection(ctx: WebContext, definition: ImportJob | ExportJob) -> None:
-    """A job naming a connection the server does not have could only fail when it runs."""
-    name = definition.target.connection if isinstance(definition, ImportJob) else definition.source.connection
+def _check_source(ctx: WebContext, definition: ImportJob | ExportJob) -> None:
+    """A source its runs could only fail on (no such file, a folder, no such table) is refused
+    before the job is saved."""
+    with _refused():
+        if isinstance(definition, ImportJob):
+            check_data_file(definition.source, definition.format.encoding)
+        else:
+            check_export_source(ctx.settings, definition.source)
+            check_output(definition.output)
+
+
+def _connection_of(definition: ImportJob | ExportJob) -> str:
+    return definition.target.connection if isinstance(definition, ImportJob) else definition.source.connection
+
+
+@contextmanager
+def _refused() -> Iterator[None]:
+    """What the checks before saving refuse, as a 422."""
     try:
-        known = connection_names(ctx.settings)
-    except BadConnection as error:
-        raise ApiError(422, "bad_connection", str(error)) from None
-    if name not in known:
-        raise ApiError(
-            422,
-            "unknown_connection",
-            f"no connection named {name!r} (known: {', '.join(known)})",
-            {"connection": name, "known": known},
-        )
+        yield
+    except Refused as error:
+        raise ApiError(422, error.code, error.message, error.details) from None
 
 
 def create_job(
@@ -75,7 +92,8 @@ def create_job(
             raise ApiError(422, "not_an_import", "only an import reads an uploaded file", {"upload": upload})
         data = {**data, "source": str(stored_path(ctx.settings.file_roots, upload))}
     definition = parse_definition(data)
-    _known_connection(ctx, definition)
+    with _refused():
+        check_connection(ctx.settings, _connection_of(definition))
     if not isinstance(definition, ImportJob) and not user.may(Role.ADMIN):
         # a query, and a row filter (an SQL expression, subqueries and functions included), run SQL
         # of the user's own on the database: the admin's to allow
@@ -91,13 +109,26 @@ def create_job(
                 {"needed": "admin"},
             )
     definition = confine_definition(definition, ctx.settings.file_roots)
+    _check_source(ctx, definition)
     job_id = ctx.store.create_job(definition.model_dump(mode="json"), owner=user.name, actor=user.name)
     if start:
         ctx.store.transition(job_id, Action.START, actor=user.name)
     return job_id
 
 
-@router.post("", status_code=201, summary="Create a job from a definition (and an uploaded file)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a job from a definition (and an uploaded file)",
+    responses=BAD_JSON
+    | errors(
+        {
+            404: "No uploaded file of that name (upload_not_found).",
+            422: "A definition refused (invalid_definition, path_not_allowed, unknown_connection, "
+            "source_not_found, source_not_a_file, source_unreadable…): nothing is saved.",
+        }
+    ),
+)
 def create(body: CreateJob, user: Operator, ctx: Ctx, t: Tr) -> dict[str, Any]:
     job_id = create_job(ctx, user, body.definition, start=body.start, upload=body.upload)
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
@@ -110,12 +141,12 @@ def list_jobs(
     t: Tr,
     status: Annotated[list[Status] | None, Query(description="Repeat for several.")] = None,
     kind: Annotated[str | None, Query(pattern="^(import|export)$")] = None,
-    owner: str | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text in the job's name.")] = None,
+    owner: Text | None = None,
+    q: Annotated[Text | None, Query(max_length=200, description="Text in the job's name.")] = None,
     sort: queries.JobSort = queries.JobSort.ID,
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGGEST)] = 0,
 ) -> dict[str, Any]:
     f = queries.JobFilter(tuple(status or ()), kind, owner, q, sort, order == "desc", limit, offset)
     page = queries.list_jobs(ctx.store.engine, f)
@@ -123,7 +154,7 @@ def list_jobs(
     return {"items": items, "total": page.total, "limit": limit, "offset": offset}
 
 
-@router.get("/{job_id}", summary="One job: definition, status, progress, counters, runs")
+@router.get("/{job_id}", summary="One job: definition, status, progress, counters, runs", responses=NO_JOB)
 def read(job_id: int, _user: Viewer, ctx: Ctx, t: Tr) -> dict[str, Any]:
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
 
@@ -138,9 +169,7 @@ def _act(ctx: WebContext, job_id: int, action: Action, user: User, t: Translator
     return job_detail(ctx.store.job(job_id), ctx.store.runs_of(job_id), t)
 
 
-REFUSED: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The job's status does not allow this action (code illegal_transition)."}
-}
+REFUSED = NO_JOB | errors({409: "The job's status does not allow this action (illegal_transition)."})
 
 
 @router.post("/{job_id}/start", summary="Start, resume, or run again", responses=REFUSED)
@@ -158,13 +187,13 @@ def cancel(job_id: int, user: Operator, ctx: Ctx, t: Tr) -> dict[str, Any]:
     return _act(ctx, job_id, Action.CANCEL, user, t)
 
 
-@router.get("/{job_id}/journal", summary="A job's journal, paged")
+@router.get("/{job_id}/journal", summary="A job's journal, paged", responses=NO_JOB)
 def journal(
     job_id: int,
     _user: Viewer,
     ctx: Ctx,
     t: Tr,
-    after: Annotated[int, Query(ge=0, description="Lines after this id.")] = 0,
+    after: Annotated[int, Query(ge=0, le=BIGGEST, description="Lines after this id.")] = 0,
     level: Level | None = None,
     run: Annotated[int | None, Query(ge=1, description="Only this run (its number).")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -183,6 +212,7 @@ def journal(
     "/{job_id}/journal/stream",
     summary="The journal as Server-Sent Events ('line' events, and 'job' when the job changes)",
     response_class=StreamingResponse,
+    responses=NO_JOB,
 )
 async def journal_stream(
     job_id: int,
@@ -190,7 +220,7 @@ async def journal_stream(
     _user: Viewer,
     ctx: Ctx,
     t: Tr,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=BIGGEST)] = 0,
     level: Level | None = None,
 ) -> StreamingResponse:
     await run_in_threadpool(ctx.store.job, job_id)
@@ -246,21 +276,23 @@ def _run(ctx: WebContext, job_id: int, run_no: int | None) -> RunRecord:
     raise ApiError(404, "no_run", f"job {job_id} has no run {run_no}", {"job_id": job_id, "run": run_no})
 
 
-@router.get("/{job_id}/rejects", summary="A run's rejects, paged, by reason and/or column")
+@router.get("/{job_id}/rejects", summary="A run's rejects, paged, by reason and/or column", responses=NO_JOB)
 def rejects(
     job_id: int,
     _user: Viewer,
     ctx: Ctx,
     t: Tr,
     run: Annotated[int | None, Query(ge=1, description="Run number; default the latest.")] = None,
-    reason: str | None = None,
-    column: str | None = None,
+    reason: Text | None = None,
+    column: Text | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGGEST)] = 0,
     after: Annotated[
         int | None,
         Query(
-            ge=0, description="Only records after this number: pass a page's next_after (quick at any depth)."
+            ge=0,
+            le=BIGGEST,
+            description="Only records after this number: pass a page's next_after (quick at any depth).",
         ),
     ] = None,
 ) -> dict[str, Any]:
@@ -288,6 +320,7 @@ def rejects(
     summary="A run's rejects (all, or by reason and/or column) as a file in the source's format, "
     "with a reason column",
     response_class=FileResponse,
+    responses=NO_JOB | errors({409: "The job is an export (not_an_import)."}),
 )
 def rejects_download(
     job_id: int,
@@ -295,8 +328,8 @@ def rejects_download(
     ctx: Ctx,
     cleanup: BackgroundTasks,
     run: Annotated[int | None, Query(ge=1)] = None,
-    reason: Annotated[str | None, Query(description="Only the rejects of this reason.")] = None,
-    column: Annotated[str | None, Query(description="Only the rejects of this column.")] = None,
+    reason: Annotated[Text | None, Query(description="Only the rejects of this reason.")] = None,
+    column: Annotated[Text | None, Query(description="Only the rejects of this column.")] = None,
 ) -> FileResponse:
     job = ctx.store.job(job_id)
     if job.kind != "import":
@@ -321,14 +354,20 @@ def _source_suffix(source: str) -> str:
     "/{job_id}/output",
     summary="The file an export run produced",
     response_class=FileResponse,
+    responses=NO_JOB
+    | errors(
+        {
+            404: "No such job (job_not_found) or run (no_run), or the run wrote no file (no_output).",
+            409: "The job is an import (not_an_export).",
+            410: "A later export has written the same file since (output_replaced).",
+        }
+    ),
 )
 def output(
     job_id: int,
     _user: Viewer,
     ctx: Ctx,
     run: Annotated[int | None, Query(ge=1)] = None,
-    reason: Annotated[str | None, Query(description="Only the rejects of this reason.")] = None,
-    column: Annotated[str | None, Query(description="Only the rejects of this column.")] = None,
 ) -> FileResponse:
     job = ctx.store.job(job_id)
     if job.kind != "export":

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from impex.web.auth import Operator
 from impex.web.context import WebContext, web_context
-from impex.web.errors import ApiError
+from impex.web.errors import API_ERRORS, ApiError, errors
 from impex.web.uploads import (
     accept,
     existing_columns,
@@ -19,7 +19,7 @@ from impex.web.uploads import (
     upload_folder,
 )
 
-router = APIRouter(prefix="/api/uploads", tags=["uploads"])
+router = APIRouter(prefix="/api/uploads", tags=["uploads"], responses=API_ERRORS)
 Ctx = Annotated[WebContext, Depends(web_context)]
 
 BODY = {
@@ -48,10 +48,14 @@ BODY = {
         },
     }
 }
-REFUSED: dict[int | str, dict[str, Any]] = {
-    413: {"description": "Larger than upload_max_mb (code payload_too_large); nothing is stored."},
-    415: {"description": "Not multipart, or not text in a readable encoding; nothing is stored."},
-}
+REFUSED = errors(
+    {
+        400: "A body that breaks the multipart syntax (bad_multipart); nothing is stored.",
+        413: "Larger than upload_max_mb (payload_too_large); nothing is stored.",
+        415: "Not multipart, or not text in a readable encoding; nothing is stored.",
+        422: "No file, an empty file, a bad format option or table (each with its code); nothing is stored.",
+    }
+)
 
 
 @router.post(

@@ -7,13 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from impex.domain.definitions import IDENTIFIER
 from impex.domain.roles import Role
 from impex.store.users import User, UserError
 from impex.web.auth import Admin, Viewer
 from impex.web.context import WebContext, web_context
-from impex.web.errors import ApiError
+from impex.web.errors import API_ERRORS, BAD_JSON, ApiError
+from impex.web.params import Text
 
-router = APIRouter(prefix="/api", tags=["users"])
+router = APIRouter(prefix="/api", tags=["users"], responses=API_ERRORS)
 Ctx = Annotated[WebContext, Depends(web_context)]
 
 
@@ -22,11 +24,12 @@ def user_dict(user: User) -> dict[str, Any]:
 
 
 class NewToken(BaseModel):
-    label: str = Field("", max_length=200)
+    label: Text = Field("", max_length=200)
 
 
 class NewUser(BaseModel):
-    name: str = Field(min_length=1, max_length=63)
+    # the pattern is documented, and checked by Users.create: a name off it is invalid_user, saying why
+    name: str = Field(min_length=1, max_length=63, json_schema_extra={"pattern": IDENTIFIER.pattern})
     password: str = Field(min_length=8, max_length=1000)
     role: Role = Role.VIEWER
 
@@ -36,7 +39,9 @@ def me(user: Viewer) -> dict[str, Any]:
     return user_dict(user)
 
 
-@router.post("/tokens", status_code=201, summary="A new API token for the caller (shown once)")
+@router.post(
+    "/tokens", status_code=201, summary="A new API token for the caller (shown once)", responses=BAD_JSON
+)
 def create_token(body: NewToken, user: Viewer, ctx: Ctx) -> dict[str, Any]:
     return {"token": ctx.users.create_token(user.id, body.label), "user": user_dict(user)}
 
@@ -46,7 +51,7 @@ def list_users(_admin: Admin, ctx: Ctx) -> dict[str, Any]:
     return {"items": [user_dict(u) for u in ctx.users.all()]}
 
 
-@router.post("/users", status_code=201, summary="Create a user (admin)")
+@router.post("/users", status_code=201, summary="Create a user (admin)", responses=BAD_JSON)
 def create_user(body: NewUser, _admin: Admin, ctx: Ctx) -> dict[str, Any]:
     try:
         return user_dict(ctx.users.create(body.name, body.password, body.role))

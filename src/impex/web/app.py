@@ -90,11 +90,11 @@ def create_app(settings: Settings, store: Store, *, worker: Worker | None = None
     def health() -> dict[str, Any]:
         return {"status": "ok", "store": store.store_id}
 
-    app.include_router(api_jobs.router)
-    app.include_router(api_uploads.router)
-    app.include_router(api_users.router)
-    app.include_router(api_connections.router)
-    app.include_router(pages_new.router)  # before pages: /jobs/new/… is not a job id
-    app.include_router(pages.router)
+    # pages_new before pages: /jobs/new/… is not a job id
+    routers = (api_jobs, api_uploads, api_users, api_connections, pages_new, pages)
+    for module in routers:
+        app.include_router(module.router)
+    # every route, for the Allow header of a 405 (the router names only the first route of the path)
+    app.state.routes = [*app.router.routes, *(route for module in routers for route in module.router.routes)]
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

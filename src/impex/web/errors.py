@@ -12,11 +12,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from impex.definitions_io import DefinitionError
-from impex.domain.status import IllegalTransition, StaleAction, Status, allowed_actions
-from impex.store.store import JobNotFound
+from impex.domain.status import IllegalTransition, Status, allowed_actions
+from impex.store.errors import JobNotFound
+from impex.store.refusals import error_shape, refusal_shape
 from impex.web.labels import ERROR_TITLES, ROLE_LABELS
 
 log = logging.getLogger("impex.web")
@@ -36,6 +39,40 @@ CODES: dict[int, str] = {
 }
 
 
+class ErrorFields(BaseModel):
+    code: str = Field(
+        description="Stable, for programs: job_not_found, illegal_transition, validation_error…"
+    )
+    message: str = Field(description="A sentence for people, naming the value refused.")
+    details: Any = Field(None, description="The values the error is about (an object or a list), or null.")
+
+
+class Error(BaseModel):
+    """The body of every error the API answers, whatever its status."""
+
+    error: ErrorFields
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def errors(described: dict[int, str]) -> Responses:
+    """OpenAPI responses, each with the one error body and what it means here."""
+    return {status: {"model": Error, "description": text} for status, text in described.items()}
+
+
+# What any operation behind a login may answer.
+API_ERRORS = errors(
+    {
+        401: "Not logged in, or an unknown token (unauthorized, invalid_token).",
+        403: "The caller's role does not allow it (forbidden), or a session's CSRF token is missing.",
+        422: "A parameter or body that is not valid (validation_error, naming each), or a value refused.",
+    }
+)
+BAD_JSON = errors({400: "A body that is not JSON (bad_request)."})
+NO_JOB = errors({404: "No such job (job_not_found), or no such run (no_run)."})
+
+
 class ApiError(Exception):
     """A refusal with its HTTP status, a stable machine-readable code and a sentence for people."""
 
@@ -47,14 +84,16 @@ class ApiError(Exception):
         self.details = details
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
+def _refusal(error: IllegalTransition | JobNotFound, status: int) -> ApiError:
+    """The refusal as ``impex jobs … --json`` gives it too (one shape for both)."""
+    said = refusal_shape(error)["error"]
+    return ApiError(status, said["code"], said["message"], said["details"])
 
 
 def _respond(request: Request, error: ApiError, headers: dict[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(
-            error_body(error.code, error.message, error.details), status_code=error.status, headers=headers
+            error_shape(error.code, error.message, error.details), status_code=error.status, headers=headers
         )
     from impex.web.context import translator  # (it imports this module)
 
@@ -125,6 +164,17 @@ def _said(error: ApiError, t: Any) -> str:
     return error.message
 
 
+def _methods_of(request: Request) -> set[str]:
+    """Every method of the routes of the request's path."""
+    routes = getattr(request.app.state, "routes", [])
+    return {
+        method
+        for route in routes
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
+        for method in route.methods or ()
+    }
+
+
 def _role(t: Any, role: str) -> str:
     return str(t.gettext(ROLE_LABELS[role])) if role in ROLE_LABELS else role
 
@@ -145,7 +195,10 @@ def install_error_handlers(app: FastAPI) -> None:
         message = str(error.detail) if error.detail else HTTPStatus(error.status_code).phrase
         if error.status_code == 404 and error.detail == "Not Found":
             message = f"no such page or resource: {request.url.path}"
-        return _respond(request, ApiError(error.status_code, code, message), dict(error.headers or {}))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(sorted(_methods_of(request)))
+        return _respond(request, ApiError(error.status_code, code, message), headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -158,19 +211,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IllegalTransition)
     async def illegal_transition(request: Request, error: IllegalTransition) -> Response:
-        details = {
-            "job_id": error.job_id,
-            "action": error.action.value,
-            "status": error.status.value,
-        }
-        if isinstance(error, StaleAction):
-            details["seen"] = error.seen.status.value
-            return _respond(request, ApiError(409, "stale_action", str(error), details))
-        return _respond(request, ApiError(409, "illegal_transition", str(error), details))
+        return _respond(request, _refusal(error, 409))
 
     @app.exception_handler(JobNotFound)
     async def job_not_found(request: Request, error: JobNotFound) -> Response:
-        return _respond(request, ApiError(404, "job_not_found", str(error), {"job_id": error.job_id}))
+        return _respond(request, _refusal(error, 404))
 
     @app.exception_handler(DefinitionError)
     async def bad_definition(request: Request, error: DefinitionError) -> Response:

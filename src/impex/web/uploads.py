@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import ValidationError
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from impex.domain.definitions import TABLE_NAME, CsvFormat, with_offset
@@ -166,7 +167,8 @@ async def receive(
     """Read a multipart body, its file part streamed into ``folder`` under a temporary name.
 
     ApiError 415 when it is not multipart, 413 as soon as the file passes ``limit`` bytes (or the
-    declared length shows it will). On any failure the temporary file is gone."""
+    declared length shows it will), 400 when the body breaks the multipart syntax. On any failure
+    the temporary file is gone."""
     kind, params = parse_options_header(content_type)
     if kind != b"multipart/form-data" or not params.get(b"boundary"):
         raise ApiError(415, "not_multipart", "send the file as multipart/form-data, in a field named 'file'")
@@ -180,9 +182,13 @@ async def receive(
             parser.write(chunk)
         parser.finalize()
         sink.close()
-    except BaseException:
+    except BaseException as error:
         sink.close()
         sink.received.discard()
+        if isinstance(error, MultipartParseError):
+            raise ApiError(
+                400, "bad_multipart", f"the multipart/form-data body cannot be read: {error}"
+            ) from None
         raise
     return sink.received
 
