@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from impex.domain.definitions import TableSource
 from impex.domain.status import A, S
+from impex.engine.preflight import Refused, check_export_source
 from impex.settings import load_settings
 from pg_support import fresh_named_schema, fresh_schema, sql_runner
 from support import codes, define, pause_once_and_meddle, run_job, write
@@ -510,3 +512,13 @@ def test_a_table_named_with_its_schema_is_exported_from_that_schema_and_resumes_
         assert lines[:3] == ["id,name", "3,Name 3", "6,Name 6"] and len(lines) == 101
         assert pause_every_chunk(store, pg_settings, export(out, source, chunk_rows=40), out) >= 2
         assert out.read_bytes() == reference.read_bytes()
+
+
+def test_a_filter_the_database_refuses_is_refused_before_a_job_is_saved(pg_settings, sql):
+    many(sql, 3)
+    with pytest.raises(Refused) as refused:
+        check_export_source(pg_settings, TableSource(connection="pg", table="t", filter="age > 18"))
+    assert refused.value.code == "source_unreadable"
+    assert 'column "age" does not exist' in refused.value.message
+    fine = TableSource(connection="pg", table="t", filter="id > 1", order_by=("name",))
+    check_export_source(pg_settings, fine)  # planned, not refused

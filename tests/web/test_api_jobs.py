@@ -337,6 +337,8 @@ def test_an_import_of_a_source_it_could_not_read_is_422_and_saves_no_job(api, we
         ({"table": "nosuch"}, "source table nosuch does not exist in data.db"),
         ({"table": "people", "columns": ["age"]}, "source table people has no column(s) age"),
         ({"query": "SELECT age FROM people"}, "no such column: age"),
+        # the row filter is planned with the rest: it was saved, and its run ended with errors
+        ({"table": "people", "filter": "age > 18"}, "no such column: age"),
     ],
 )
 def test_an_export_of_a_source_it_could_not_read_is_422_and_saves_no_job(api, settings, source, said):

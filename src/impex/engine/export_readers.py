@@ -216,6 +216,14 @@ class SqliteSource:
                 self.names = refuse_doubled(_as_given([d[0] for d in cur.description]))
         return self.names
 
+    def check(self) -> None:
+        """Plan the export's whole query, its filter and order too, and read no row: what the database
+        refuses in them (a column it lacks) is said now, not when a run begins."""
+        where = f" WHERE {self.where}" if self.where else ""
+        with self._cursor() as cur:
+            cur.execute(f"{self._select(frozenset())}{where}{self.order} LIMIT 0")
+            cur.fetchall()
+
     def chunks(
         self, start: int, chunk_rows: int, key: ResumeKey | None = None
     ) -> Iterator[tuple[pl.DataFrame, ResumeKey | None]]:
@@ -449,6 +457,9 @@ class PrefetchedPostgres:
 
     def column_names(self) -> list[str]:
         return self.source.column_names()
+
+    def check(self) -> None:
+        self.source.check()
 
     def chunks(
         self, start: int, chunk_rows: int, key: ResumeKey | None = None

@@ -94,6 +94,10 @@ class PostgresExportSource:
     def column_names(self) -> list[str]:
         return list(self.names)
 
+    def check(self) -> None:
+        """Plan the export's whole query, its filter and order too, and read no row (see SqliteSource)."""
+        self.reader.result_schema(self._sql(0, None))
+
     def _sql(self, start: int, key: ResumeKey | None) -> str:
         conditions = [self.filter] if self.filter else []
         by_key = key is not None and len(key) == len(self.key_types) > 0

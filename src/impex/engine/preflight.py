@@ -65,12 +65,14 @@ def _naming(path: str, message: str) -> str:
 
 
 def check_export_source(settings: Settings, source: TableSource | QuerySource) -> None:
-    """An export's table (and columns) exist, or its query prepares, on its connection."""
+    """An export's table (and columns) exist, or its query prepares, on its connection; with its
+    filter and order."""
     details = {"connection": source.connection}
     try:
         opened = open_table_or_query(connection_url(settings, source.connection), source)
         try:
             opened.column_names()  # a query is prepared here
+            opened.check()
         finally:
             opened.close()
     except UnknownConnection:
