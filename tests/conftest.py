@@ -2,12 +2,19 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from impex.settings import load_settings
 from impex.store.store import Store
 from support import JOB, make_contacts
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The suite draws the same examples every run, so that CI passes or fails on the code alone; to hunt
+# with fresh examples: HYPOTHESIS_PROFILE=hunt (and FUZZ_EXAMPLES=500 for the import fuzzing).
+hypothesis_settings.register_profile("suite", derandomize=True)
+hypothesis_settings.register_profile("hunt", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from impex.domain.status import S
+from impex.formats.sniff import utf8_misread
 from impex.settings import load_settings
 from pg_support import fresh_schema, sql_runner
 from support import define, rejects, run_job, write
@@ -170,6 +171,12 @@ def test_a_table_of_hostile_values_survives_an_export_and_an_import_in_any_forma
         return
     assert status is S.FINISHED, journal_error(store, job_id)
     status, job_id = run_job(store, db.settings, import_back(db, out, fmt))
+    single_byte = fmt["encoding"] in ("cp1252", "latin-1")
+    if single_byte and utf8_misread(out.read_bytes(), fmt["encoding"]) is not None:
+        # The file's bytes are UTF-8 text too ('Â\xa0' in cp1252 is a no-break space in UTF-8): the
+        # import refuses the single-byte encoding given for it, as it refuses the usual mix-up.
+        assert "but the text is UTF-8" in journal_error(store, job_id)
+        return
     assert status is S.FINISHED, journal_error(store, job_id)
     assert rejects(store, job_id) == []
     assert db.rows("back") == db.rows("t")
