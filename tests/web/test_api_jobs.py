@@ -452,3 +452,18 @@ def test_an_import_of_a_file_that_is_not_text_is_422_naming_its_first_binary_byt
     assert error["message"].startswith(f"{path}: not a text file: byte 0x00 at line 3, column 1")
     assert error["details"] == {"source": path, "byte": "0x00", "line": 3, "column": 1}
     assert no_job_saved(api)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/jobs", {"q": "a\x00"}),
+        ("/jobs/rows", {"owner": "a\x00"}),
+        ("/jobs/1", {"tab": "rejects", "column": "a\x00"}),
+        ("/jobs/1/rejects", {"run": "1", "reason": "a\x00"}),
+    ],
+)
+def test_a_nul_character_in_a_pages_query_is_422_not_500_on_postgresql(on_postgres, path, params):
+    response = on_postgres["viewer"].get(path, params=params, headers={"Accept": "text/html"})
+    assert response.status_code == 422, response.text[:300]
+    assert "NUL" in response.text

@@ -45,6 +45,7 @@ from impex.web.labels import (
     TAB_LABELS,
     TYPE_LABELS,
 )
+from impex.web.params import Text
 from impex.web.serialize import file_format, job_detail, job_summary, journal_dict, reject_dict
 
 router = APIRouter(include_in_schema=False)
@@ -179,8 +180,8 @@ class ListQuery:
 
     status: str | None = None
     kind: str | None = None
-    owner: str | None = None
-    q: Annotated[str | None, Query(max_length=200)] = None
+    owner: Text | None = None
+    q: Annotated[Text | None, Query(max_length=200)] = None
     sort: str = "id"
     order: str = "desc"
     page: Annotated[int, Query(ge=1)] = 1
@@ -280,8 +281,8 @@ def job_page(
     tab: str = "general",
     level: str | None = None,
     run: Annotated[int | None, Query(ge=1)] = None,
-    reason: str | None = None,
-    column: str | None = None,
+    reason: Text | None = None,
+    column: Text | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
@@ -390,8 +391,8 @@ def job_rejects(
     ctx: Ctx,
     t: Tr,
     run: Annotated[int, Query(ge=1)],
-    reason: str | None = None,
-    column: str | None = None,
+    reason: Text | None = None,
+    column: Text | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     """A page of a run's rejects, its count and its pager, for the Rejects tab's live refresh."""
