@@ -514,24 +514,12 @@ def export_cmd(
 def _preflight(settings: Settings, definition: ImportJob | ExportJob, *, as_json: bool) -> None:
     """Refuse, before any job is saved, a job the API would refuse as well (the same code and message
     with --json): an unknown connection (a definition problem), a source its runs could not read."""
-    from impex.domain.definitions import ImportJob
-    from impex.engine.preflight import (
-        Refused,
-        check_connection,
-        check_data_file,
-        check_export_source,
-        check_output,
-    )
+    from impex.engine.preflight import Refused, check_connection, check_sources, connection_of
     from impex.store.refusals import error_shape
 
     try:
-        if isinstance(definition, ImportJob):
-            check_connection(settings, definition.target.connection)
-            check_data_file(definition.source, definition.format.encoding)
-        else:
-            check_connection(settings, definition.source.connection)
-            check_export_source(settings, definition.source)
-            check_output(definition.output)
+        check_connection(settings, connection_of(definition))
+        check_sources(settings, definition)
     except Refused as e:
         code = Exit.BAD_DEFINITION if e.code.endswith("_connection") else Exit.BAD_ARGUMENTS
         raise refuse(error_shape(e.code, e.message, e.details), code, as_json=as_json) from None

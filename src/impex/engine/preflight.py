@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from impex.domain.definitions import QuerySource, TableSource
+from impex.domain.definitions import ExportJob, ImportJob, QuerySource, TableSource
 from impex.engine.connections import BadConnection, UnknownConnection, connection_names, connection_url
 from impex.engine.export_readers import open_source as open_table_or_query
 from impex.engine.final_file import check_replaceable, name_that_fits, through_link
@@ -26,6 +26,21 @@ class Refused(Exception):
         self.code = code
         self.message = message
         self.details = details
+
+
+def connection_of(definition: ImportJob | ExportJob) -> str:
+    """The connection a job's runs use: an import's target's, an export's source's."""
+    return definition.target.connection if isinstance(definition, ImportJob) else definition.source.connection
+
+
+def check_sources(settings: Settings, definition: ImportJob | ExportJob) -> None:
+    """What a job's runs read and write can be: an import's file, an export's table or query and its
+    output file (paths already confined where the caller confines them)."""
+    if isinstance(definition, ImportJob):
+        check_data_file(definition.source, definition.format.encoding)
+    else:
+        check_export_source(settings, definition.source)
+        check_output(definition.output)
 
 
 def check_connection(settings: Settings, name: str) -> None:

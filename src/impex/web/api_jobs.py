@@ -17,18 +17,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from impex.definitions_io import parse_definition
-from impex.domain.definitions import ExportJob, ImportJob, QuerySource
+from impex.domain.definitions import ImportJob, QuerySource
 from impex.domain.journal import Level
 from impex.domain.roles import Role
 from impex.domain.status import ACTIVE, Action, Seen, Status
 from impex.engine.actions import operate
-from impex.engine.preflight import (
-    Refused,
-    check_connection,
-    check_data_file,
-    check_export_source,
-    check_output,
-)
+from impex.engine.preflight import Refused, check_connection, check_sources, connection_of
 from impex.engine.reject_export import export_rejects
 from impex.store import queries
 from impex.store.records import RunRecord
@@ -58,21 +52,6 @@ class CreateJob(BaseModel):
     )
 
 
-def _check_source(ctx: WebContext, definition: ImportJob | ExportJob) -> None:
-    """A source its runs could only fail on (no such file, a folder, no such table) is refused
-    before the job is saved."""
-    with _refused():
-        if isinstance(definition, ImportJob):
-            check_data_file(definition.source, definition.format.encoding)
-        else:
-            check_export_source(ctx.settings, definition.source)
-            check_output(definition.output)
-
-
-def _connection_of(definition: ImportJob | ExportJob) -> str:
-    return definition.target.connection if isinstance(definition, ImportJob) else definition.source.connection
-
-
 @contextmanager
 def _refused() -> Iterator[None]:
     """What the checks before saving refuse, as a 422."""
@@ -93,7 +72,7 @@ def create_job(
         data = {**data, "source": str(stored_path(ctx.settings.file_roots, upload))}
     definition = parse_definition(data)
     with _refused():
-        check_connection(ctx.settings, _connection_of(definition))
+        check_connection(ctx.settings, connection_of(definition))
     if not isinstance(definition, ImportJob) and not user.may(Role.ADMIN):
         # a query, and a row filter (an SQL expression, subqueries and functions included), run SQL
         # of the user's own on the database: the admin's to allow
@@ -109,7 +88,8 @@ def create_job(
                 {"needed": "admin"},
             )
     definition = confine_definition(definition, ctx.settings.file_roots)
-    _check_source(ctx, definition)
+    with _refused():  # a source its runs could only fail on (no such file, no such table)
+        check_sources(ctx.settings, definition)
     job_id = ctx.store.create_job(definition.model_dump(mode="json"), owner=user.name, actor=user.name)
     if start:
         ctx.store.transition(job_id, Action.START, actor=user.name)
