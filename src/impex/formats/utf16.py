@@ -119,7 +119,6 @@ class Transcoded:
 
     def __init__(self, stream: _Stream, encoding: str) -> None:
         self.raw = stream  # the file's own bytes
-        self._stream = stream
         self._bom = BOMS[encoding]
         self._decoder = codecs.getincrementaldecoder(encoding)(errors=ESCAPES)
         self._out = b""
@@ -128,7 +127,7 @@ class Transcoded:
 
     def read(self, size: int = -1, /) -> bytes:
         while not self._eof and (size < 0 or len(self._out) < size):
-            block = self._stream.read(BLOCK if size < 0 else max(BLOCK, 2 * (size - len(self._out))))
+            block = self.raw.read(BLOCK if size < 0 else max(BLOCK, 2 * (size - len(self._out))))
             if not self._started:
                 self._started = True
                 block = block.removeprefix(self._bom)
@@ -142,7 +141,7 @@ class Transcoded:
         return data
 
     def close(self) -> None:
-        self._stream.close()
+        self.raw.close()
 
 
 def as_text(data: bytes) -> str:
