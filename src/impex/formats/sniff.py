@@ -37,6 +37,7 @@ STRUCTURE = "\n\r,;|\t\"'\\"
 CONTROL = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D}))
 NOT_CONTROL = bytes(sorted(set(range(256)) - set(CONTROL)))
 _NOT_C1 = bytes(sorted(set(range(256)) - set(range(0x80, 0xA0))))
+GUESS_BYTES = 262_144  # of a sample, those an encoding is guessed from
 MAX_CONTROL_SHARE = 0.01
 MAX_STRAY_CONTROLS = 3
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -138,18 +139,18 @@ def _charset_guess(sample: bytes, path: str | Path) -> str:
     Baltic code pages), else charset-normalizer's best other guess in which it recognised a language
     and no word holds a symbol. Else FormatError: asking beats guessing. First of all, the one Latin
     code page in which the letters are those of one language, if only one gives that."""
-    fitting = [page for page in one_language_readings(sample[:262_144]) if _reads_as(sample[:262_144], page)]
+    head = sample[:GUESS_BYTES]
+    fitting = [page for page in one_language_readings(head) if _reads_as(head, page)]
     if len(fitting) == 1:  # several: the same letters in each, any reads them
         return fitting[0]
-    if reads_as_western(sample[:262_144]):
+    if reads_as_western(head):
         return "cp1252"
-    if not _has_c1_bytes(sample) and _reads_as(sample[:262_144], "iso8859-15", western=True):
+    if not _has_c1_bytes(sample) and _reads_as(head, "iso8859-15", western=True):
         return "iso8859-15"  # where cp1252 would read the euro sign (0xA4) as '¤', œ (0xBD) as '½'
-    if _reads_as_turkish(sample[:262_144]):
+    if _reads_as_turkish(head):
         return "cp1254"
     from charset_normalizer import from_bytes  # only files of no declared encoding need it
 
-    head = sample[:262_144]
     guesses = [name for m in from_bytes(head) if m.coherence and (name := canonical(m.encoding)) in LIKELY]
     # charset-normalizer may offer no Central European code page for Polish or Czech: try those too,
     # where most letters are ASCII (as in Latin script; read as them, Cyrillic is all accents)
