@@ -256,16 +256,15 @@ class PostgresTarget:
         an index leads with its column (its largest value is then found at once) and whether this
         role may move it on."""
         rows = self.rows(
-            "SELECT a.attname::text, s.seqrelid::regclass::text, EXISTS (SELECT 1 FROM pg_index i "
-            "WHERE i.indrelid = a.attrelid AND i.indkey[0] = a.attnum AND i.indisvalid "
-            "AND i.indpred IS NULL), "
+            "SELECT a.attname::text, s.seqrelid::regclass::text, "
             "has_sequence_privilege(s.seqrelid, 'UPDATE') FROM pg_attribute a "
             "JOIN pg_sequence s ON s.seqrelid = pg_get_serial_sequence($1, a.attname)::regclass "
             "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
             "AND s.seqincrement > 0 ORDER BY a.attnum",
             (quote_table(table),),
         )
-        return [Sequence(c, name, bool(indexed), bool(movable)) for c, name, indexed, movable in rows]
+        leading = {columns[0] for columns, _ in self._indexes(table)} if rows else set()
+        return [Sequence(c, name, c in leading, bool(movable)) for c, name, movable in rows]
 
     def move_sequence(self, table: str, sequence: Sequence) -> int | None:
         """Set the sequence to the column's largest value when that is past the last it gave (or, never
